@@ -1,0 +1,104 @@
+/* tyche: prior distributions of parameters.
+ *
+ * A tyche_dist is a small value type (no heap, except `discrete` which
+ * points into memory owned by its tyche_dist, released by
+ * tyche_dist_clear).  Each can be sampled with a gsl_rng, asked for its
+ * quantile function (used by describe, and later by LHS/QMC/tornado),
+ * its mean and variance (for tests and describe), and validated.
+ *
+ * JSON forms (all numbers finite; a bare number means `fixed`):
+ *   {"dist":"fixed","value":x}
+ *   {"dist":"uniform","min":a,"max":b}                       a < b
+ *   {"dist":"normal","mean":m,"sd":s}                        s > 0
+ *   {"dist":"truncnormal","mean":m,"sd":s,"min":a,"max":b}  s > 0, a < b, min/max each optional
+ *   {"dist":"lognormal","median":m,"sdlog":s}                m > 0, s > 0
+ *   {"dist":"lognormal","pXX":q1,"pYY":q2}                   two quantiles, e.g. p05/p95:
+ *                                                            0<XX<YY<100, 0 < q1 < q2
+ *   {"dist":"beta","a":a,"b":b} | {"dist":"beta","mean":m,"concentration":k}   a,b>0; 0<m<1, k>0
+ *   {"dist":"gamma","shape":k,"mean":m} | {"dist":"gamma","shape":k,"scale":th}  all > 0
+ *   {"dist":"triangular","min":a,"mode":c,"max":b}           a <= c <= b, a < b
+ *   {"dist":"pert","min":a,"mode":c,"max":b[,"lambda":4]}    a <= c <= b, a < b, lambda > 0
+ *   {"dist":"bernoulli","p":p}                               0 <= p <= 1
+ *   {"dist":"discrete","values":[...],"weights":[...]}       same length >= 1, weights >= 0,
+ *                                                            summing to 1 within 1e-9
+ * Optional on any object: "description" (string).  Any other key is an error. */
+#ifndef TYCHE_DIST_H
+#define TYCHE_DIST_H
+
+#include <gsl/gsl_rng.h>
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    TYCHE_DIST_FIXED,
+    TYCHE_DIST_UNIFORM,
+    TYCHE_DIST_NORMAL,
+    TYCHE_DIST_TRUNCNORMAL,
+    TYCHE_DIST_LOGNORMAL,
+    TYCHE_DIST_BETA,
+    TYCHE_DIST_GAMMA,
+    TYCHE_DIST_TRIANGULAR,
+    TYCHE_DIST_PERT,
+    TYCHE_DIST_BERNOULLI,
+    TYCHE_DIST_DISCRETE
+} tyche_dist_kind;
+
+/* Canonical parameters per kind (whatever form the JSON used):
+ *   fixed: p[0]=value; uniform: p[0]=min,p[1]=max; normal: p[0]=mean,p[1]=sd;
+ *   truncnormal: p[0]=mean,p[1]=sd,p[2]=min (-inf if absent),p[3]=max (+inf if absent);
+ *   lognormal: p[0]=mu (log of median), p[1]=sdlog; beta: p[0]=a,p[1]=b;
+ *   gamma: p[0]=shape,p[1]=scale; triangular: p[0]=min,p[1]=mode,p[2]=max;
+ *   pert: p[0]=min,p[1]=mode,p[2]=max,p[3]=lambda (beta shapes derived on use);
+ *   bernoulli: p[0]=p; discrete: n values/weights (cumulative weights kept too). */
+typedef struct {
+    tyche_dist_kind kind;
+    double p[4];
+    size_t n;          /* discrete only */
+    double *values;    /* discrete only: owned */
+    double *cumw;      /* discrete only: owned, cumulative weights, cumw[n-1] == 1 */
+} tyche_dist;
+
+/* Parses `json` (a cJSON node: a number or an object, passed as void* so
+ * this header does not pull in cJSON) into `out`.  `path` is the JSON path
+ * used in messages, e.g. "models/x.json: models[0].params.h0"; a message
+ * reads "<path>.median: must be > 0".  On failure `out` holds nothing to free.
+ * Returns TYCHE_OK or TYCHE_EINPUT. */
+TYCHE_API tyche_status tyche_dist_from_json(const void *json, const char *path, tyche_dist *out,
+                                            tyche_err *err);
+
+/* Checks the canonical parameters (also used after --set overrides).  Same
+ * message convention as tyche_dist_from_json. */
+TYCHE_API tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_err *err);
+
+/* Releases what a discrete distribution owns; safe on any kind, twice. */
+TYCHE_API void tyche_dist_clear(tyche_dist *d);
+
+/* Deep copy (discrete arrays duplicated).  Returns TYCHE_OK or TYCHE_ENOMEM. */
+TYCHE_API tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *err);
+
+/* One draw.  Uses only `r`; no allocation. */
+TYCHE_API double tyche_dist_sample(const tyche_dist *d, gsl_rng *r);
+
+/* Quantile function at u in (0,1) (bernoulli/discrete: the generalised inverse). */
+TYCHE_API double tyche_dist_quantile(const tyche_dist *d, double u);
+
+TYCHE_API double tyche_dist_mean(const tyche_dist *d);
+TYCHE_API double tyche_dist_variance(const tyche_dist *d);
+
+/* 1 when the distribution is a point mass (fixed, or bernoulli with p in {0,1},
+ * or discrete with one value of weight 1). */
+TYCHE_API int tyche_dist_is_fixed(const tyche_dist *d);
+
+/* Human-readable form into buf, e.g. "lognormal(median 0.3, sdlog 0.8)". */
+TYCHE_API void tyche_dist_format(const tyche_dist *d, char *buf, size_t len);
+
+/* Name of a kind as used in JSON ("truncnormal", ...). */
+TYCHE_API const char *tyche_dist_kind_name(tyche_dist_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

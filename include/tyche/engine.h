@@ -1,0 +1,117 @@
+/* tyche: the run.  Trials are simulated in fixed-size blocks over OpenMP
+ * threads, one workspace per thread and no allocation or locking per trial.
+ * Per-block partial statistics are merged in block order, so the summary is
+ * identical for any thread count; integer counts (statements, incidence,
+ * quantile sketches) are order-free and merged per thread. */
+#ifndef TYCHE_ENGINE_H
+#define TYCHE_ENGINE_H
+
+#include "common.h"
+#include "scenario.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { TYCHE_STORE_NONE = 0, TYCHE_STORE_OUTPUTS = 1, TYCHE_STORE_PATHS = 2 } tyche_store;
+
+/* Trials per block.  Part of the reproducibility contract: the summary's
+ * floating-point sums are merged per block, so it is fixed, not tunable. */
+#define TYCHE_BLOCK_TRIALS 2048
+
+typedef void (*tyche_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+typedef struct {
+    uint64_t trials;
+    uint64_t seed;
+    int threads;          /* <= 0: all cores */
+    const char *rng;      /* NULL: philox */
+    tyche_store store;
+    tyche_progress_fn progress; /* may be NULL; called in block order from any thread */
+    void *progress_user;
+} tyche_run_config;
+
+typedef struct tyche_results tyche_results;
+
+/* Runs the scenario.  Returns NULL with err set (EINPUT for a bad config,
+ * e.g. an unknown --rng or a store too large for memory, with the size;
+ * ENOMEM; ERUN).  Free with tyche_results_free. */
+TYCHE_API tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg,
+                                   tyche_err *err);
+TYCHE_API void tyche_results_free(tyche_results *r);
+
+/* Bytes the per-trial store would need (for the up-front memory check). */
+TYCHE_API uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store store);
+
+/* Summary views; pointers owned by the results. */
+typedef struct {
+    uint64_t trials;
+    uint64_t seed;
+    int threads;
+    const char *rng;
+    tyche_store store;
+    double seconds;
+    uint64_t attempts;    /* trials drawn including as-of rejections */
+} tyche_run_info;
+
+typedef struct {
+    uint64_t count;       /* trials where it holds */
+    double probability, stderr_, ci95_lo, ci95_hi; /* Wilson 95% interval */
+} tyche_prob;
+
+typedef struct {
+    uint64_t n;            /* trials with a value (finite time / non-NaN value) */
+    double missing_fraction;
+    double mean, sd;
+    double q[9];           /* at tyche_quantile_levels */
+} tyche_output_summary;
+
+TYCHE_API extern const double tyche_quantile_levels[9];
+
+TYCHE_API void tyche_results_info(const tyche_results *r, tyche_run_info *out);
+TYCHE_API void tyche_results_statement(const tyche_results *r, size_t i, tyche_prob *out);
+TYCHE_API void tyche_results_output(const tyche_results *r, size_t i, tyche_output_summary *out);
+
+/* Cumulative incidence of time output i at the month boundaries: n points,
+ * at times (days since start) `times`, labels "YYYY-MM-DD" (the boundary). */
+TYCHE_API size_t tyche_results_n_months(const tyche_results *r);
+TYCHE_API double tyche_results_month_time(const tyche_results *r, size_t m);
+TYCHE_API void tyche_results_incidence(const tyche_results *r, size_t output, size_t m,
+                                       tyche_prob *out);
+
+/* Joint view over the scenario's joint statements (k, l index that list):
+ * all together, each pair, and the correlation of indicators (phi) with its
+ * delta-method standard error (NaN when a statement is constant). */
+TYCHE_API void tyche_results_joint_all(const tyche_results *r, tyche_prob *out);
+TYCHE_API void tyche_results_joint_pair(const tyche_results *r, size_t k, size_t l,
+                                        tyche_prob *out);
+TYCHE_API void tyche_results_joint_corr(const tyche_results *r, size_t k, size_t l,
+                                        double *corr, double *se);
+
+/* Per-trial columns when stored (NULL otherwise); length = trials.
+ * Paths: trials * n_points, row-major by trial. */
+TYCHE_API const double *tyche_results_param_column(const tyche_results *r, size_t i);
+TYCHE_API const double *tyche_results_output_column(const tyche_results *r, size_t i);
+TYCHE_API const uint8_t *tyche_results_statement_column(const tyche_results *r, size_t i);
+TYCHE_API const double *tyche_results_path(const tyche_results *r, size_t i);
+
+/* One trial, simulated alone (replay): exactly what a run with the same
+ * seed and generator computed for that trial.  Arrays sized by the
+ * scenario's counts; paths may be NULL. */
+typedef struct {
+    double *params;
+    double *outputs;
+    uint8_t *statements;
+    double *paths;        /* all path variables, each n_points long, in order */
+    uint32_t redraws;     /* as-of rejections before acceptance */
+} tyche_trial_record;
+
+TYCHE_API tyche_trial_record *tyche_trial_record_alloc(const tyche_scenario *s);
+TYCHE_API void tyche_trial_record_free(tyche_trial_record *t);
+TYCHE_API tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rng,
+                                    uint64_t trial, tyche_trial_record *out, tyche_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,39 @@
+/* tyche: writers.  Both write under a temporary name in the target's
+ * folder and rename when complete, so a failed run never leaves a file
+ * under the final name and never damages an existing one. */
+#ifndef TYCHE_IO_H
+#define TYCHE_IO_H
+
+#include "common.h"
+#include "engine.h"
+#include "scenario.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *command_line;  /* as typed */
+    const char *created_utc;   /* ISO 8601 */
+    int compress;              /* deflate level 0..9 for the HDF5 file */
+} tyche_provenance;
+
+/* HDF5 results, readable by h5py, xarray (h5netcdf, netcdf4) and ncdump.
+ * Layout in README.md.  Returns TYCHE_OK or TYCHE_EIO with the path. */
+TYCHE_API tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
+                                        const tyche_provenance *p, const char *path,
+                                        tyche_err *err);
+
+/* JSON summary (keys documented in README.md). */
+TYCHE_API tyche_status tyche_write_summary_json(const tyche_scenario *s, const tyche_results *r,
+                                                const tyche_provenance *p, const char *path,
+                                                tyche_err *err);
+
+/* The summary as a JSON string (caller frees with free()); NULL on ENOMEM. */
+TYCHE_API char *tyche_summary_json_string(const tyche_scenario *s, const tyche_results *r,
+                                          const tyche_provenance *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

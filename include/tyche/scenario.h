@@ -1,0 +1,98 @@
+/* tyche: scenarios, read from JSON and validated before any trial runs.
+ *
+ * A scenario names model instances (each of a registered kind), their
+ * parameters (numbers or priors, see dist.h), inputs taken from other
+ * models' outputs, a common factor, dated statements, and the start,
+ * horizon and as-of dates.  The file format is documented in README.md. */
+#ifndef TYCHE_SCENARIO_H
+#define TYCHE_SCENARIO_H
+
+#include "common.h"
+#include "dist.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tyche_scenario tyche_scenario;
+
+/* Reads and validates the scenario in `file`.  Every problem is reported
+ * as "<file>: <json path>: <what is wrong>" with TYCHE_EINPUT (TYCHE_EIO if
+ * the file cannot be read).  Numbers are parsed the same under any locale.
+ * Returns NULL on failure.  Free with tyche_scenario_free. */
+TYCHE_API tyche_scenario *tyche_scenario_load(const char *file, tyche_err *err);
+
+/* Same, from text in memory; `file` names it in messages. */
+TYCHE_API tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *file,
+                                               tyche_err *err);
+TYCHE_API void tyche_scenario_free(tyche_scenario *s);
+
+/* Read-only views for describe, tables and writers.  Strings and pointers
+ * stay owned by the scenario. */
+typedef enum { TYCHE_OUTPUT_TIME, TYCHE_OUTPUT_VALUE } tyche_output_type;
+
+typedef struct {
+    const char *name;  /* "model.param", or the common factor's name */
+    const char *units;
+    const char *description;
+    const tyche_dist *prior;
+} tyche_param_info;
+
+typedef struct {
+    const char *name;  /* "model.output" */
+    const char *units; /* for times: "days since <start>" */
+    const char *description;
+    tyche_output_type type;
+} tyche_output_info;
+
+typedef struct {
+    const char *id;
+    const char *text;
+    const char *group;  /* "" when none */
+    const char *rule;   /* the rule, rendered readably */
+} tyche_statement_info;
+
+typedef struct {
+    const char *name;        /* "model.path" */
+    const char *units;
+    const char *dim;         /* "month" or "quarter" */
+    size_t n_points;
+    const char *const *labels; /* n_points labels, e.g. "2026-05-01" or "FY2027Q1" */
+    const double *times;     /* n_points times, days since start */
+} tyche_path_info;
+
+TYCHE_API const char *tyche_scenario_name(const tyche_scenario *s);
+TYCHE_API const char *tyche_scenario_title(const tyche_scenario *s);
+TYCHE_API const char *tyche_scenario_file(const tyche_scenario *s);
+TYCHE_API const char *tyche_scenario_text(const tyche_scenario *s);
+/* Dates as days since 1970-01-01. */
+TYCHE_API int32_t tyche_scenario_start(const tyche_scenario *s);
+TYCHE_API int32_t tyche_scenario_horizon(const tyche_scenario *s);
+TYCHE_API int32_t tyche_scenario_as_of(const tyche_scenario *s);
+
+TYCHE_API size_t tyche_scenario_n_params(const tyche_scenario *s);
+TYCHE_API size_t tyche_scenario_n_outputs(const tyche_scenario *s);
+TYCHE_API size_t tyche_scenario_n_statements(const tyche_scenario *s);
+TYCHE_API size_t tyche_scenario_n_paths(const tyche_scenario *s);
+TYCHE_API size_t tyche_scenario_n_models(const tyche_scenario *s);
+TYCHE_API void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *out);
+TYCHE_API void tyche_scenario_output(const tyche_scenario *s, size_t i, tyche_output_info *out);
+TYCHE_API void tyche_scenario_statement(const tyche_scenario *s, size_t i,
+                                        tyche_statement_info *out);
+TYCHE_API void tyche_scenario_path(const tyche_scenario *s, size_t i, tyche_path_info *out);
+/* Model instance i: its name and kind. */
+TYCHE_API void tyche_scenario_model(const tyche_scenario *s, size_t i, const char **name,
+                                    const char **kind);
+
+/* Statements of the joint view (all statements unless the scenario names
+ * them under "joint"): count and the statement index of each. */
+TYCHE_API size_t tyche_scenario_n_joint(const tyche_scenario *s);
+TYCHE_API size_t tyche_scenario_joint(const tyche_scenario *s, size_t k);
+
+/* Lists the registered model kinds, comma-separated. */
+TYCHE_API void tyche_model_kinds_list(char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

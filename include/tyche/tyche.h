@@ -1,0 +1,12 @@
+/* tyche: Monte Carlo forecasting engine.  The umbrella header. */
+#ifndef TYCHE_H
+#define TYCHE_H
+#include "common.h"
+#include "date.h"
+#include "dist.h"
+#include "engine.h"
+#include "hazard.h"
+#include "io.h"
+#include "rng.h"
+#include "scenario.h"
+#endif

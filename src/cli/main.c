@@ -1,0 +1,521 @@
+/* The `tyche` command: argument parsing, subcommands, the progress bar and
+ * the terminal tables.  It uses the public API in include/tyche/ only. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "tyche/tyche.h"
+
+#define DEFAULT_TRIALS 100000ULL
+#define DEFAULT_SEED 1ULL
+
+static const char *usage_main =
+    "usage: tyche <command> [options]\n"
+    "\n"
+    "Monte Carlo forecasts of dated statements from a scenario file.\n"
+    "\n"
+    "commands:\n"
+    "  run SCENARIO       simulate trials; print a table, write HDF5 and a JSON summary\n"
+    "  describe SCENARIO  list every parameter (prior, 5/50/95%) and every statement\n"
+    "  replay SCENARIO    re-simulate one trial alone and print it\n"
+    "\n"
+    "  tyche --version    print the version\n"
+    "  tyche COMMAND --help\n";
+
+static const char *usage_run =
+    "usage: tyche run SCENARIO [options]\n"
+    "\n"
+    "  -n, --trials N       number of trials (default 100000)\n"
+    "  -s, --seed S         seed, 0..2^64-1 (default 1); same seed, same results\n"
+    "  -t, --threads T      OpenMP threads (default: all cores); results do not depend on it\n"
+    "  -o, --output FILE    HDF5 results (default: <scenario name>.h5)\n"
+    "      --summary FILE   JSON summary (default: beside the HDF5 file, .json)\n"
+    "      --store LEVEL    per-trial data in the HDF5 file: none, outputs (default), paths\n"
+    "      --compress N     deflate level 0-9 for the HDF5 datasets (default 0)\n"
+    "      --rng NAME       generator: philox (default) or any GSL generator name\n"
+    "  -q, --quiet          no table, no progress bar\n";
+
+static const char *usage_describe =
+    "usage: tyche describe SCENARIO\n"
+    "\n"
+    "Prints the scenario's dates, models, every parameter with its prior and its\n"
+    "5%, 50% and 95% values, every output and every statement with its rule.\n";
+
+static const char *usage_replay =
+    "usage: tyche replay SCENARIO --trial N [-s SEED] [--rng NAME]\n"
+    "\n"
+    "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
+    "statement outcomes: exactly what `tyche run` computed for it with that seed.\n";
+
+static int usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *usage, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "tyche: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n\n%s", usage);
+    return 2;
+}
+
+static int wants_help(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+/* Whole numbers only: "1e6" and "12abc" are refused rather than guessed. */
+static int parse_u64(const char *s, unsigned long long *out) {
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+') return 0;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    errno = 0;
+    char *end;
+    *out = strtoull(s, &end, 10);
+    return errno == 0 && *end == '\0';
+}
+
+static void fmt_time(const tyche_scenario *s, double t, char *buf, size_t len) {
+    if (!isfinite(t)) {
+        snprintf(buf, len, "never");
+        return;
+    }
+    char d[11];
+    tyche_date_format(tyche_scenario_start(s) + (int32_t)floor(t), d);
+    snprintf(buf, len, "%s", d);
+}
+
+static void fmt_value(double x, char *buf, size_t len) {
+    if (!isfinite(x)) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.4g", x);
+}
+
+/* ---- progress bar ------------------------------------------------------- */
+
+typedef struct {
+    double t0, last;
+} progress_state;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress(void *user, uint64_t done, uint64_t total) {
+    progress_state *p = user;
+    const double t = now();
+    if (done < total && t - p->last < 0.1) return;
+    p->last = t;
+    const double frac = (double)done / (double)total, el = t - p->t0;
+    const double rate = el > 0 ? (double)done / el : 0;
+    const double left = rate > 0 ? (double)(total - done) / rate : 0;
+    char bar[31];
+    const int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %5.1f%%  %.3g trials/s  %.0f s left   ", bar, 100 * frac, rate, left);
+    if (done == total) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+static void print_statements(const tyche_scenario *s, const tyche_results *r) {
+    const size_t n = tyche_scenario_n_statements(s);
+    printf("\n%-12s %-54s %8s %8s  %-17s\n", "statement", "text", "P", "+-se", "95% CI (Wilson)");
+    /* groups in order of first appearance */
+    for (size_t g = 0; g < n; g++) {
+        tyche_statement_info gi;
+        tyche_scenario_statement(s, g, &gi);
+        int seen = 0;
+        for (size_t h = 0; h < g; h++) {
+            tyche_statement_info hi;
+            tyche_scenario_statement(s, h, &hi);
+            if (strcmp(hi.group, gi.group) == 0) seen = 1;
+        }
+        if (seen) continue;
+        printf("  [%s]\n", gi.group[0] ? gi.group : "statements");
+        for (size_t i = g; i < n; i++) {
+            tyche_statement_info si;
+            tyche_prob p;
+            tyche_scenario_statement(s, i, &si);
+            if (strcmp(si.group, gi.group) != 0) continue;
+            tyche_results_statement(r, i, &p);
+            char text[55];
+            snprintf(text, sizeof text, "%s", si.text);
+            if (strlen(si.text) > 54) strcpy(text + 51, "...");
+            printf("  %-10s %-54s %8.4f %8.4f  [%.4f, %.4f]\n", si.id, text, p.probability,
+                   p.stderr_, p.ci95_lo, p.ci95_hi);
+        }
+    }
+    const size_t nj = tyche_scenario_n_joint(s);
+    if (nj > 1) {
+        tyche_prob p;
+        tyche_results_joint_all(r, &p);
+        printf("  [joint]\n");
+        char ids[256] = "";
+        size_t used = 0;
+        for (size_t k = 0; k < nj && used < sizeof ids; k++) {
+            tyche_statement_info si;
+            tyche_scenario_statement(s, tyche_scenario_joint(s, k), &si);
+            used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s", k ? " & " : "", si.id);
+        }
+        printf("  %-65s %8.4f %8.4f  [%.4f, %.4f]\n", ids, p.probability, p.stderr_, p.ci95_lo,
+               p.ci95_hi);
+        if (nj <= 6)
+            for (size_t k = 0; k < nj; k++)
+                for (size_t l = k + 1; l < nj; l++) {
+                    tyche_statement_info a, b;
+                    double c, e;
+                    tyche_scenario_statement(s, tyche_scenario_joint(s, k), &a);
+                    tyche_scenario_statement(s, tyche_scenario_joint(s, l), &b);
+                    tyche_results_joint_pair(r, k, l, &p);
+                    tyche_results_joint_corr(r, k, l, &c, &e);
+                    char lab[160];
+                    snprintf(lab, sizeof lab, "%s & %s (corr %+.3f +- %.3f)", a.id, b.id, c, e);
+                    printf("  %-65s %8.4f %8.4f  [%.4f, %.4f]\n", lab, p.probability, p.stderr_,
+                           p.ci95_lo, p.ci95_hi);
+                }
+    }
+}
+
+static void print_outputs(const tyche_scenario *s, const tyche_results *r) {
+    printf("\n%-36s %-14s %10s %10s %10s %10s %8s\n", "output", "units", "mean", "p05", "p50",
+           "p95", "missing");
+    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
+        tyche_output_info oi;
+        tyche_output_summary os;
+        char a[16], b[16], c[16], d[16];
+        tyche_scenario_output(s, i, &oi);
+        tyche_results_output(r, i, &os);
+        if (oi.type == TYCHE_OUTPUT_TIME) {
+            fmt_time(s, os.mean, a, sizeof a);
+            fmt_time(s, os.q[1], b, sizeof b);
+            fmt_time(s, os.q[4], c, sizeof c);
+            fmt_time(s, os.q[7], d, sizeof d);
+            if (os.n == 0) strcpy(a, "never"), strcpy(b, "-"), strcpy(c, "-"), strcpy(d, "-");
+        } else {
+            fmt_value(os.mean, a, sizeof a);
+            fmt_value(os.q[1], b, sizeof b);
+            fmt_value(os.q[4], c, sizeof c);
+            fmt_value(os.q[7], d, sizeof d);
+        }
+        printf("%-36s %-14s %10s %10s %10s %10s %7.1f%%\n", oi.name,
+               oi.type == TYCHE_OUTPUT_TIME ? "date (if any)" : oi.units, a, b, c, d,
+               100 * os.missing_fraction);
+    }
+}
+
+/* ---- run ---------------------------------------------------------------- */
+
+static char *join_args(int argc, char **argv) {
+    size_t n = 1;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 3;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i) strcat(s, " ");
+        const int q = strchr(argv[i], ' ') != NULL;
+        if (q) strcat(s, "'");
+        strcat(s, argv[i]);
+        if (q) strcat(s, "'");
+    }
+    return s;
+}
+
+static int report(const tyche_err *e) {
+    fprintf(stderr, "tyche: %s\n", e->msg);
+    return tyche_status_exit_code(e->code);
+}
+
+static int cmd_run(int argc, char **argv, char *cmdline) {
+    const char *scenario = NULL, *out = NULL, *summary = NULL, *rng = NULL;
+    unsigned long long trials = DEFAULT_TRIALS, seed = DEFAULT_SEED, threads = 0, compress = 0;
+    tyche_store store = TYCHE_STORE_OUTPUTS;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const int has_val = i + 1 < argc;
+#define NEXT_VAL(flag) \
+    if (!has_val) return usage_error(usage_run, "%s: needs a value", flag); \
+    const char *v = argv[++i]
+        if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
+            NEXT_VAL(a);
+            if (!parse_u64(v, &trials) || trials == 0)
+                return usage_error(usage_run, "-n: expected a whole number of trials >= 1, got \"%s\"", v);
+        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
+            NEXT_VAL(a);
+            if (!parse_u64(v, &seed))
+                return usage_error(usage_run, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);
+        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
+            NEXT_VAL(a);
+            if (!parse_u64(v, &threads) || threads == 0 || threads > 4096)
+                return usage_error(usage_run, "-t: expected a thread count 1..4096, got \"%s\"", v);
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            NEXT_VAL(a);
+            out = v;
+        } else if (strcmp(a, "--summary") == 0) {
+            NEXT_VAL(a);
+            summary = v;
+        } else if (strcmp(a, "--store") == 0) {
+            NEXT_VAL(a);
+            if (strcmp(v, "none") == 0) store = TYCHE_STORE_NONE;
+            else if (strcmp(v, "outputs") == 0) store = TYCHE_STORE_OUTPUTS;
+            else if (strcmp(v, "paths") == 0) store = TYCHE_STORE_PATHS;
+            else return usage_error(usage_run, "--store: expected none, outputs or paths, got \"%s\"", v);
+        } else if (strcmp(a, "--compress") == 0) {
+            NEXT_VAL(a);
+            if (!parse_u64(v, &compress) || compress > 9)
+                return usage_error(usage_run, "--compress: expected a level 0-9, got \"%s\"", v);
+        } else if (strcmp(a, "--rng") == 0) {
+            NEXT_VAL(a);
+            rng = v;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return usage_error(usage_run, "unknown option \"%s\"", a);
+        } else if (scenario == NULL) {
+            scenario = a;
+        } else {
+            return usage_error(usage_run, "unexpected argument \"%s\"", a);
+        }
+#undef NEXT_VAL
+    }
+    if (scenario == NULL) return usage_error(usage_run, "%s", "run: which scenario? (a JSON file)");
+
+    tyche_err err = {0};
+    tyche_scenario *s = tyche_scenario_load(scenario, &err);
+    if (s == NULL) return report(&err);
+
+    /* check the generator name before any trial (and before any output) */
+    tyche_rng *probe = tyche_rng_alloc(rng, seed, &err);
+    if (probe == NULL) {
+        tyche_scenario_free(s);
+        return report(&err);
+    }
+    tyche_rng_free(probe);
+
+    char default_out[512], default_summary[1024];
+    if (out == NULL) {
+        snprintf(default_out, sizeof default_out, "%s.h5", tyche_scenario_name(s));
+        out = default_out;
+    }
+    if (summary == NULL) {
+        size_t n = strlen(out);
+        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
+        snprintf(default_summary, sizeof default_summary, "%.*s.json", (int)n, out);
+        summary = default_summary;
+    }
+    if (strcmp(out, summary) == 0) {
+        tyche_scenario_free(s);
+        return usage_error(usage_run, "--summary: \"%s\" is also the HDF5 output", summary);
+    }
+
+    progress_state ps = {now(), 0};
+    tyche_run_config cfg = {trials, seed, (int)threads, rng, store, NULL, NULL};
+    if (!quiet && isatty(2)) {
+        cfg.progress = progress;
+        cfg.progress_user = &ps;
+    }
+    tyche_results *r = tyche_run(s, &cfg, &err);
+    if (r == NULL) {
+        tyche_scenario_free(s);
+        return report(&err);
+    }
+
+    char created[32];
+    time_t tnow = time(NULL);
+    struct tm tm;
+    gmtime_r(&tnow, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    tyche_provenance prov = {cmdline, created, (int)compress};
+
+    /* The summary goes to a temporary name first and is renamed only after
+     * the HDF5 file is in place, so a failed run leaves neither. */
+    char tmp_summary[1100];
+    snprintf(tmp_summary, sizeof tmp_summary, "%s.part.%ld", summary, (long)getpid());
+    tyche_status st = tyche_write_summary_json(s, r, &prov, tmp_summary, &err);
+    if (st == TYCHE_OK) {
+        st = tyche_write_hdf5(s, r, &prov, out, &err);
+        if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
+            st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary", summary);
+        if (st != TYCHE_OK) unlink(tmp_summary);
+    } else {
+        /* name the user's path, not the temporary one */
+        tyche_err_set(&err, err.code, "%s: cannot write the summary (is the folder writable?)", summary);
+    }
+    if (st == TYCHE_OK && !quiet) {
+        tyche_run_info info;
+        tyche_results_info(r, &info);
+        printf("tyche %s  %s (%s)\n", tyche_version(), tyche_scenario_title(s), tyche_scenario_file(s));
+        char as_of[11];
+        tyche_date_format(tyche_scenario_as_of(s), as_of);
+        printf("seed %llu, %llu trials, generator %s, %d threads, %.2f s (%.3g trials/s), as of %s\n",
+               (unsigned long long)info.seed, (unsigned long long)info.trials, info.rng, info.threads,
+               info.seconds, info.seconds > 0 ? (double)info.trials / info.seconds : 0.0, as_of);
+        print_statements(s, r);
+        print_outputs(s, r);
+        printf("\nresults: %s\nsummary: %s\n", out, summary);
+    }
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+    return st == TYCHE_OK ? 0 : report(&err);
+}
+
+/* ---- describe ------------------------------------------------------------- */
+
+static int cmd_describe(int argc, char **argv) {
+    if (argc != 2 || argv[1][0] == '-')
+        return usage_error(usage_describe, "%s", "describe: expected exactly one scenario file");
+    tyche_err err = {0};
+    tyche_scenario *s = tyche_scenario_load(argv[1], &err);
+    if (s == NULL) return report(&err);
+    char d0[11], d1[11], d2[11];
+    tyche_date_format(tyche_scenario_start(s), d0);
+    tyche_date_format(tyche_scenario_horizon(s), d1);
+    tyche_date_format(tyche_scenario_as_of(s), d2);
+    printf("%s (%s)\nscenario %s: start %s, horizon %s, as of %s\n\nmodels:\n",
+           tyche_scenario_title(s), tyche_scenario_file(s), tyche_scenario_name(s), d0, d1, d2);
+    for (size_t i = 0; i < tyche_scenario_n_models(s); i++) {
+        const char *name, *kind;
+        tyche_scenario_model(s, i, &name, &kind);
+        printf("  %-16s %s\n", name, kind);
+    }
+    printf("\n%-24s %-14s %-44s %10s %10s %10s\n", "parameter", "units", "prior", "p05", "p50", "p95");
+    for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+        tyche_param_info pi;
+        char prior[128], a[16], b[16], c[16];
+        tyche_scenario_param(s, i, &pi);
+        tyche_dist_format(pi.prior, prior, sizeof prior);
+        fmt_value(tyche_dist_quantile(pi.prior, 0.05), a, sizeof a);
+        fmt_value(tyche_dist_quantile(pi.prior, 0.50), b, sizeof b);
+        fmt_value(tyche_dist_quantile(pi.prior, 0.95), c, sizeof c);
+        printf("%-24s %-14s %-44s %10s %10s %10s\n", pi.name, pi.units, prior, a, b, c);
+    }
+    printf("\noutputs:\n");
+    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
+        tyche_output_info oi;
+        tyche_scenario_output(s, i, &oi);
+        printf("  %-34s %-24s %s\n", oi.name, oi.units, oi.description);
+    }
+    printf("\nstatements:\n");
+    for (size_t i = 0; i < tyche_scenario_n_statements(s); i++) {
+        tyche_statement_info si;
+        tyche_scenario_statement(s, i, &si);
+        printf("  %s%s%s%s: %s\n      rule: %s\n", si.id, si.group[0] ? " [" : "", si.group,
+               si.group[0] ? "]" : "", si.text, si.rule);
+    }
+    tyche_scenario_free(s);
+    return 0;
+}
+
+/* ---- replay ---------------------------------------------------------------- */
+
+static int cmd_replay(int argc, char **argv) {
+    const char *scenario = NULL, *rng = NULL;
+    unsigned long long trial = 0, seed = DEFAULT_SEED;
+    int have_trial = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if ((strcmp(a, "--trial") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0 ||
+             strcmp(a, "--rng") == 0) && i + 1 >= argc)
+            return usage_error(usage_replay, "%s: needs a value", a);
+        if (strcmp(a, "--trial") == 0) {
+            if (!parse_u64(argv[++i], &trial))
+                return usage_error(usage_replay, "--trial: expected a trial index >= 0, got \"%s\"", argv[i]);
+            have_trial = 1;
+        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
+            if (!parse_u64(argv[++i], &seed))
+                return usage_error(usage_replay, "-s: expected a whole number 0..2^64-1, got \"%s\"", argv[i]);
+        } else if (strcmp(a, "--rng") == 0) {
+            rng = argv[++i];
+        } else if (a[0] == '-') {
+            return usage_error(usage_replay, "unknown option \"%s\"", a);
+        } else if (scenario == NULL) {
+            scenario = a;
+        } else {
+            return usage_error(usage_replay, "unexpected argument \"%s\"", a);
+        }
+    }
+    if (scenario == NULL) return usage_error(usage_replay, "%s", "replay: which scenario?");
+    if (!have_trial) return usage_error(usage_replay, "%s", "replay: --trial N is required");
+    tyche_err err = {0};
+    tyche_scenario *s = tyche_scenario_load(scenario, &err);
+    if (s == NULL) return report(&err);
+    tyche_trial_record *t = tyche_trial_record_alloc(s);
+    if (t == NULL) {
+        tyche_scenario_free(s);
+        fprintf(stderr, "tyche: out of memory\n");
+        return 1;
+    }
+    tyche_status st = tyche_replay(s, seed, rng, trial, t, &err);
+    if (st == TYCHE_OK) {
+        printf("trial %llu, seed %llu (%s)\n\nparameters:\n", trial, seed, tyche_scenario_file(s));
+        for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+            tyche_param_info pi;
+            tyche_scenario_param(s, i, &pi);
+            printf("  %-28s %.17g\n", pi.name, t->params[i]);
+        }
+        printf("\noutputs:\n");
+        for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
+            tyche_output_info oi;
+            char d[16];
+            tyche_scenario_output(s, i, &oi);
+            if (oi.type == TYCHE_OUTPUT_TIME) {
+                fmt_time(s, t->outputs[i], d, sizeof d);
+                printf("  %-28s %.17g (%s)\n", oi.name, t->outputs[i], d);
+            } else {
+                printf("  %-28s %.17g %s\n", oi.name, t->outputs[i], oi.units);
+            }
+        }
+        printf("\nstatements:\n");
+        for (size_t i = 0; i < tyche_scenario_n_statements(s); i++) {
+            tyche_statement_info si;
+            tyche_scenario_statement(s, i, &si);
+            printf("  %-12s %s\n", si.id, t->statements[i] ? "true" : "false");
+        }
+    }
+    tyche_trial_record_free(t);
+    tyche_scenario_free(s);
+    return st == TYCHE_OK ? 0 : report(&err);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("tyche %s\n", tyche_version());
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0) {
+        if (wants_help(argc - 1, argv + 1)) return fputs(usage_run, stdout), 0;
+        char *line = join_args(argc, argv);
+        int rc = cmd_run(argc - 1, argv + 1, line);
+        free(line);
+        return rc;
+    }
+    if (strcmp(cmd, "describe") == 0) {
+        if (wants_help(argc - 1, argv + 1)) return fputs(usage_describe, stdout), 0;
+        return cmd_describe(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "replay") == 0) {
+        if (wants_help(argc - 1, argv + 1)) return fputs(usage_replay, stdout), 0;
+        return cmd_replay(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "tyche: unknown command \"%s\"\n\n%s", cmd, usage_main);
+    return 2;
+}

@@ -1,0 +1,917 @@
+/* Prior distributions of parameters: parsing from JSON, validation, sampling,
+ * quantiles and moments.  The parser checks what only the user's own keys can
+ * express (a median or a quantile pair before it becomes a log-scale mu, a
+ * beta mean before it becomes shapes) and then hands the canonical parameters
+ * to tyche_dist_validate, which --set overrides share, so both paths produce
+ * the same messages.  Moments are closed forms, independent of the samplers,
+ * so that tests can hold samplers and quantiles to them.  The truncated normal
+ * is sampled by inversion using log tail probabilities, so bounds far out in a
+ * tail give finite draws with no rejection loop. */
+#include <ctype.h>
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_erf.h>
+#include "tyche/dist.h"
+
+#define N_KINDS ((int)TYCHE_DIST_DISCRETE + 1)
+#define LOG_SQRT_2PI 0.91893853320467274178
+#define PERT_DEFAULT_LAMBDA 4.0
+#define WEIGHT_SUM_TOL 1e-9
+/* Below this log-probability exp() leaves the normal doubles, so GSL's
+ * inverse can no longer be fed the probability itself. */
+#define LOG_TAIL_FLOOR (-700.0)
+
+static const char *const kind_names[N_KINDS] = {
+    [TYCHE_DIST_FIXED] = "fixed",           [TYCHE_DIST_UNIFORM] = "uniform",
+    [TYCHE_DIST_NORMAL] = "normal",         [TYCHE_DIST_TRUNCNORMAL] = "truncnormal",
+    [TYCHE_DIST_LOGNORMAL] = "lognormal",   [TYCHE_DIST_BETA] = "beta",
+    [TYCHE_DIST_GAMMA] = "gamma",           [TYCHE_DIST_TRIANGULAR] = "triangular",
+    [TYCHE_DIST_PERT] = "pert",             [TYCHE_DIST_BERNOULLI] = "bernoulli",
+    [TYCHE_DIST_DISCRETE] = "discrete",
+};
+
+/* Keys each kind accepts besides "dist" and "description"; the lognormal's
+ * quantile keys (p05, p95, ...) are a pattern, handled by percentile_key. */
+static const char *const kind_keys[N_KINDS][5] = {
+    [TYCHE_DIST_FIXED] = {"value"},
+    [TYCHE_DIST_UNIFORM] = {"min", "max"},
+    [TYCHE_DIST_NORMAL] = {"mean", "sd"},
+    [TYCHE_DIST_TRUNCNORMAL] = {"mean", "sd", "min", "max"},
+    [TYCHE_DIST_LOGNORMAL] = {"median", "sdlog"},
+    [TYCHE_DIST_BETA] = {"a", "b", "mean", "concentration"},
+    [TYCHE_DIST_GAMMA] = {"shape", "mean", "scale"},
+    [TYCHE_DIST_TRIANGULAR] = {"min", "mode", "max"},
+    [TYCHE_DIST_PERT] = {"min", "mode", "max", "lambda"},
+    [TYCHE_DIST_BERNOULLI] = {"p"},
+    [TYCHE_DIST_DISCRETE] = {"values", "weights"},
+};
+
+const char *tyche_dist_kind_name(tyche_dist_kind k) {
+    if ((int)k < 0 || (int)k >= N_KINDS) return "unknown";
+    return kind_names[k];
+}
+
+static void blank(tyche_dist *d) {
+    memset(d, 0, sizeof *d);
+    d->kind = TYCHE_DIST_FIXED;
+    d->values = NULL;
+    d->cumw = NULL;
+}
+
+void tyche_dist_clear(tyche_dist *d) {
+    if (d == NULL) return;
+    free(d->values);
+    free(d->cumw);
+    d->values = NULL;
+    d->cumw = NULL;
+    d->n = 0;
+}
+
+tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *err) {
+    if (dst == src) return TYCHE_OK;
+    tyche_dist tmp = *src;
+    tmp.values = NULL;
+    tmp.cumw = NULL;
+    if (src->kind == TYCHE_DIST_DISCRETE && src->n > 0 && src->values && src->cumw) {
+        if (src->n > SIZE_MAX / sizeof(double)) {
+            blank(dst);
+            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory copying a distribution");
+        }
+        tmp.values = malloc(src->n * sizeof(double));
+        tmp.cumw = malloc(src->n * sizeof(double));
+        if (tmp.values == NULL || tmp.cumw == NULL) {
+            free(tmp.values);
+            free(tmp.cumw);
+            blank(dst);
+            return tyche_err_set(err, TYCHE_ENOMEM,
+                                 "out of memory copying a discrete distribution of %zu values",
+                                 src->n);
+        }
+        memcpy(tmp.values, src->values, src->n * sizeof(double));
+        memcpy(tmp.cumw, src->cumw, src->n * sizeof(double));
+    } else if (src->kind == TYCHE_DIST_DISCRETE) {
+        tmp.n = 0;
+    }
+    *dst = tmp;
+    return TYCHE_OK;
+}
+
+/* ---- truncated normal on the standard scale ---------------------------- */
+
+static double log_phi(double z) { return -0.5 * z * z - LOG_SQRT_2PI; }
+
+/* log P(Z > z), accurate where P(Z > z) itself underflows (z beyond ~38). */
+static double log_upper(double z) {
+    if (z == INFINITY) return -INFINITY;
+    if (z <= 0.0) return log(gsl_cdf_ugaussian_Q(z)); /* >= 0.5: no precision to lose */
+    return gsl_sf_log_erfc(z / M_SQRT2) - M_LN2;
+}
+
+/* Solves log P(Z > x) = t for x >= 0.  Newton on log Q, which is concave, so
+ * from the asymptotic start it converges in a few steps; the cap only
+ * guarantees termination. */
+static double inv_log_upper(double t) {
+    if (t == -INFINITY) return INFINITY;
+    if (t > LOG_TAIL_FLOOR) return gsl_cdf_ugaussian_Qinv(exp(t));
+    double x = sqrt(-2.0 * t);
+    x = sqrt(-2.0 * t - 2.0 * (log(x) + LOG_SQRT_2PI)); /* Q(x) ~ phi(x) / x */
+    for (int i = 0; i < 60; i++) {
+        const double lq = log_upper(x);
+        const double slope = -exp(log_phi(x) - lq); /* d/dx log Q = -phi/Q */
+        const double step = (lq - t) / slope;
+        if (!isfinite(step)) break;
+        x -= step;
+        if (fabs(step) <= 1e-15 * x) break;
+    }
+    return x;
+}
+
+/* Quantile of Z | alpha <= Z <= beta with 0 <= alpha: inverted through the
+ * upper tail, where the mass lives, so it stays exact far from the mean. */
+static double tn_upper_quantile(double alpha, double beta, double u) {
+    const double la = log_upper(alpha), lb = log_upper(beta);
+    /* Q(x) = Q(alpha) - u (Q(alpha) - Q(beta)), in logs */
+    return inv_log_upper(la + log1p(u * expm1(lb - la)));
+}
+
+static double tn_std_quantile(double alpha, double beta, double u) {
+    if (alpha >= 0.0) return tn_upper_quantile(alpha, beta, u);
+    if (beta <= 0.0) return -tn_upper_quantile(-beta, -alpha, 1.0 - u); /* mirror image */
+    const double pa = gsl_cdf_ugaussian_P(alpha), pb = gsl_cdf_ugaussian_P(beta);
+    return gsl_cdf_ugaussian_Pinv(pa + u * (pb - pa));
+}
+
+/* Mean and variance of Z | alpha <= Z <= beta:
+ *   mean = (phi(a) - phi(b)) / Z,
+ *   var  = 1 + (a phi(a) - b phi(b)) / Z - mean^2,   Z = Phi(b) - Phi(a),
+ * with the ratios phi/Z formed in logs when both bounds lie in one tail. */
+static void tn_std_moments(double alpha, double beta, double *mean, double *var) {
+    if (!(beta > alpha)) {
+        *mean = alpha;
+        *var = 0.0;
+        return;
+    }
+    if (beta <= 0.0) {
+        tn_std_moments(-beta, -alpha, mean, var);
+        *mean = -*mean;
+        return;
+    }
+    double ra, rb;
+    if (alpha >= 0.0) {
+        const double la = log_upper(alpha), lb = log_upper(beta);
+        const double logz = la + log1p(-exp(lb - la));
+        ra = exp(log_phi(alpha) - logz);
+        rb = isinf(beta) ? 0.0 : exp(log_phi(beta) - logz);
+    } else {
+        const double z = gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha);
+        ra = isinf(alpha) ? 0.0 : gsl_ran_ugaussian_pdf(alpha) / z;
+        rb = isinf(beta) ? 0.0 : gsl_ran_ugaussian_pdf(beta) / z;
+    }
+    const double ta = isinf(alpha) ? 0.0 : alpha * ra;
+    const double tb = isinf(beta) ? 0.0 : beta * rb;
+    *mean = ra - rb;
+    *var = fmax(1.0 + ta - tb - (ra - rb) * (ra - rb), 0.0);
+}
+
+static double pert_shape(const tyche_dist *d, int upper) {
+    const double range = d->p[2] - d->p[0];
+    const double side = upper ? d->p[2] - d->p[1] : d->p[1] - d->p[0];
+    return 1.0 + d->p[3] * side / range;
+}
+
+/* ---- sampling, quantiles, moments -------------------------------------- */
+
+static double triangular_quantile(double a, double c, double b, double u) {
+    const double fc = (c - a) / (b - a);
+    if (u < fc) return a + sqrt(u * (b - a) * (c - a));
+    return b - sqrt((1.0 - u) * (b - a) * (b - c));
+}
+
+static double clamp(double x, double lo, double hi) { return fmin(fmax(x, lo), hi); }
+
+double tyche_dist_quantile(const tyche_dist *d, double u) {
+    if (!(u >= 0.0 && u <= 1.0)) return NAN;
+    const double *p = d->p;
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        return p[0];
+    case TYCHE_DIST_UNIFORM:
+        return gsl_cdf_flat_Pinv(u, p[0], p[1]);
+    case TYCHE_DIST_NORMAL:
+        return p[0] + gsl_cdf_gaussian_Pinv(u, p[1]);
+    case TYCHE_DIST_TRUNCNORMAL: {
+        const double z = tn_std_quantile((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], u);
+        /* rounding (or a NaN from absurd bounds) must not leave [min, max] */
+        return clamp(p[0] + p[1] * z, p[2], p[3]);
+    }
+    case TYCHE_DIST_LOGNORMAL:
+        return gsl_cdf_lognormal_Pinv(u, p[0], p[1]);
+    case TYCHE_DIST_BETA:
+        return gsl_cdf_beta_Pinv(u, p[0], p[1]);
+    case TYCHE_DIST_GAMMA:
+        return gsl_cdf_gamma_Pinv(u, p[0], p[1]);
+    case TYCHE_DIST_TRIANGULAR:
+        return triangular_quantile(p[0], p[1], p[2], u);
+    case TYCHE_DIST_PERT:
+        return p[0] + (p[2] - p[0]) * gsl_cdf_beta_Pinv(u, pert_shape(d, 0), pert_shape(d, 1));
+    case TYCHE_DIST_BERNOULLI:
+        /* inf{x : F(x) >= u} with F(0) = 1 - p; u = 0 gives the support's minimum */
+        return (u > 1.0 - p[0] || p[0] == 1.0) ? 1.0 : 0.0;
+    case TYCHE_DIST_DISCRETE: {
+        if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
+        /* first i with cumw[i] >= u; u = 0 skips leading zero weights too */
+        size_t lo = 0, hi = d->n - 1;
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (d->cumw[mid] >= u && d->cumw[mid] > 0.0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return d->values[lo];
+    }
+    }
+    return NAN;
+}
+
+double tyche_dist_sample(const tyche_dist *d, gsl_rng *r) {
+    const double *p = d->p;
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        return p[0]; /* consumes nothing: a point mass needs no randomness */
+    case TYCHE_DIST_UNIFORM:
+        return gsl_ran_flat(r, p[0], p[1]);
+    case TYCHE_DIST_NORMAL:
+        return p[0] + gsl_ran_gaussian(r, p[1]);
+    case TYCHE_DIST_TRUNCNORMAL:
+        /* inversion, not rejection: cost does not grow as the bounds move out */
+        return tyche_dist_quantile(d, gsl_rng_uniform_pos(r));
+    case TYCHE_DIST_LOGNORMAL:
+        return gsl_ran_lognormal(r, p[0], p[1]);
+    case TYCHE_DIST_BETA:
+        return gsl_ran_beta(r, p[0], p[1]);
+    case TYCHE_DIST_GAMMA:
+        return gsl_ran_gamma(r, p[0], p[1]);
+    case TYCHE_DIST_TRIANGULAR:
+        return triangular_quantile(p[0], p[1], p[2], gsl_rng_uniform(r));
+    case TYCHE_DIST_PERT:
+        return p[0] + (p[2] - p[0]) * gsl_ran_beta(r, pert_shape(d, 0), pert_shape(d, 1));
+    case TYCHE_DIST_BERNOULLI:
+        return gsl_rng_uniform(r) < p[0] ? 1.0 : 0.0;
+    case TYCHE_DIST_DISCRETE: {
+        if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
+        /* first i with u < cumw[i]: never a zero-weight entry, and it exists
+         * because cumw[n-1] == 1 > u */
+        const double u = gsl_rng_uniform(r);
+        size_t lo = 0, hi = d->n - 1;
+        while (lo < hi) {
+            const size_t mid = lo + (hi - lo) / 2;
+            if (u < d->cumw[mid])
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        return d->values[lo];
+    }
+    }
+    return NAN;
+}
+
+static double discrete_weight(const tyche_dist *d, size_t i) {
+    return d->cumw[i] - (i > 0 ? d->cumw[i - 1] : 0.0);
+}
+
+double tyche_dist_mean(const tyche_dist *d) {
+    const double *p = d->p;
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        return p[0];
+    case TYCHE_DIST_UNIFORM:
+        return 0.5 * (p[0] + p[1]);
+    case TYCHE_DIST_NORMAL:
+        return p[0];
+    case TYCHE_DIST_TRUNCNORMAL: {
+        double m, v;
+        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &v);
+        return p[0] + p[1] * m;
+    }
+    case TYCHE_DIST_LOGNORMAL:
+        return exp(p[0] + 0.5 * p[1] * p[1]);
+    case TYCHE_DIST_BETA:
+        return p[0] / (p[0] + p[1]);
+    case TYCHE_DIST_GAMMA:
+        return p[0] * p[1];
+    case TYCHE_DIST_TRIANGULAR:
+        return (p[0] + p[1] + p[2]) / 3.0;
+    case TYCHE_DIST_PERT: {
+        const double a = pert_shape(d, 0), b = pert_shape(d, 1);
+        return p[0] + (p[2] - p[0]) * a / (a + b);
+    }
+    case TYCHE_DIST_BERNOULLI:
+        return p[0];
+    case TYCHE_DIST_DISCRETE: {
+        if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
+        double m = 0.0;
+        for (size_t i = 0; i < d->n; i++) m += discrete_weight(d, i) * d->values[i];
+        return m;
+    }
+    }
+    return NAN;
+}
+
+double tyche_dist_variance(const tyche_dist *d) {
+    const double *p = d->p;
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        return 0.0;
+    case TYCHE_DIST_UNIFORM:
+        return (p[1] - p[0]) * (p[1] - p[0]) / 12.0;
+    case TYCHE_DIST_NORMAL:
+        return p[1] * p[1];
+    case TYCHE_DIST_TRUNCNORMAL: {
+        double m, v;
+        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &v);
+        return p[1] * p[1] * v;
+    }
+    case TYCHE_DIST_LOGNORMAL: {
+        const double s2 = p[1] * p[1];
+        return expm1(s2) * exp(2.0 * p[0] + s2);
+    }
+    case TYCHE_DIST_BETA: {
+        const double s = p[0] + p[1];
+        return p[0] * p[1] / (s * s * (s + 1.0));
+    }
+    case TYCHE_DIST_GAMMA:
+        return p[0] * p[1] * p[1];
+    case TYCHE_DIST_TRIANGULAR: {
+        const double a = p[0], c = p[1], b = p[2];
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0;
+    }
+    case TYCHE_DIST_PERT: {
+        const double a = pert_shape(d, 0), b = pert_shape(d, 1), s = a + b;
+        const double range = p[2] - p[0];
+        return range * range * a * b / (s * s * (s + 1.0));
+    }
+    case TYCHE_DIST_BERNOULLI:
+        return p[0] * (1.0 - p[0]);
+    case TYCHE_DIST_DISCRETE: {
+        /* two passes: the one-pass E[X^2] - m^2 cancels badly for large values */
+        const double m = tyche_dist_mean(d);
+        if (isnan(m)) return NAN;
+        double v = 0.0;
+        for (size_t i = 0; i < d->n; i++)
+            v += discrete_weight(d, i) * (d->values[i] - m) * (d->values[i] - m);
+        return v;
+    }
+    }
+    return NAN;
+}
+
+int tyche_dist_is_fixed(const tyche_dist *d) {
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        return 1;
+    case TYCHE_DIST_BERNOULLI:
+        return d->p[0] == 0.0 || d->p[0] == 1.0;
+    case TYCHE_DIST_DISCRETE:
+        if (d->cumw == NULL) return 0;
+        for (size_t i = 0; i < d->n; i++)
+            if (discrete_weight(d, i) == 1.0) return 1;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* ---- formatting --------------------------------------------------------- */
+
+/* Appends to buf, silently truncating: a description is for people. */
+static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) {
+    if (*pos >= len - 1) return;
+    va_list ap;
+    va_start(ap, fmt);
+    const int k = vsnprintf(buf + *pos, len - *pos, fmt, ap);
+    va_end(ap);
+    if (k < 0) return;
+    *pos = (size_t)k >= len - *pos ? len - 1 : *pos + (size_t)k;
+}
+
+void tyche_dist_format(const tyche_dist *d, char *buf, size_t len) {
+    if (buf == NULL || len == 0) return;
+    buf[0] = '\0';
+    const double *p = d->p;
+    size_t pos = 0;
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        append(buf, len, &pos, "fixed %g", p[0]);
+        return;
+    case TYCHE_DIST_UNIFORM:
+        append(buf, len, &pos, "uniform(%g, %g)", p[0], p[1]);
+        return;
+    case TYCHE_DIST_NORMAL:
+        append(buf, len, &pos, "normal(mean %g, sd %g)", p[0], p[1]);
+        return;
+    case TYCHE_DIST_TRUNCNORMAL:
+        append(buf, len, &pos, "truncnormal(mean %g, sd %g", p[0], p[1]);
+        if (isfinite(p[2])) append(buf, len, &pos, ", min %g", p[2]);
+        if (isfinite(p[3])) append(buf, len, &pos, ", max %g", p[3]);
+        append(buf, len, &pos, ")");
+        return;
+    case TYCHE_DIST_LOGNORMAL:
+        append(buf, len, &pos, "lognormal(median %g, sdlog %g)", exp(p[0]), p[1]);
+        return;
+    case TYCHE_DIST_BETA:
+        append(buf, len, &pos, "beta(a %g, b %g)", p[0], p[1]);
+        return;
+    case TYCHE_DIST_GAMMA:
+        append(buf, len, &pos, "gamma(shape %g, scale %g)", p[0], p[1]);
+        return;
+    case TYCHE_DIST_TRIANGULAR:
+        append(buf, len, &pos, "triangular(min %g, mode %g, max %g)", p[0], p[1], p[2]);
+        return;
+    case TYCHE_DIST_PERT:
+        append(buf, len, &pos, "pert(min %g, mode %g, max %g", p[0], p[1], p[2]);
+        if (p[3] != PERT_DEFAULT_LAMBDA) append(buf, len, &pos, ", lambda %g", p[3]);
+        append(buf, len, &pos, ")");
+        return;
+    case TYCHE_DIST_BERNOULLI:
+        append(buf, len, &pos, "bernoulli(p %g)", p[0]);
+        return;
+    case TYCHE_DIST_DISCRETE:
+        append(buf, len, &pos, "discrete(");
+        for (size_t i = 0; d->values && d->cumw && i < d->n; i++) {
+            char item[64];
+            snprintf(item, sizeof item, "%s%g: %g", i ? ", " : "", d->values[i],
+                     discrete_weight(d, i));
+            /* keep room to say the list goes on rather than cut a number */
+            if (pos + strlen(item) + 6 >= len) {
+                append(buf, len, &pos, "%s...", i ? ", " : "");
+                break;
+            }
+            append(buf, len, &pos, "%s", item);
+        }
+        append(buf, len, &pos, ")");
+        return;
+    }
+    append(buf, len, &pos, "unknown distribution");
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+static tyche_status need_finite(double v, const char *path, const char *key, tyche_err *err) {
+    if (isfinite(v)) return TYCHE_OK;
+    return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be a finite number", path, key);
+}
+
+static tyche_status need_positive(double v, const char *path, const char *key, tyche_err *err) {
+    if (need_finite(v, path, key, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (v > 0.0) return TYCHE_OK;
+    return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be > 0", path, key);
+}
+
+static tyche_status need_ordered(double lo, double hi, const char *path, tyche_err *err) {
+    if (lo < hi) return TYCHE_OK;
+    return tyche_err_set(err, TYCHE_EINPUT, "%s.min: must be < max (%g >= %g)", path, lo, hi);
+}
+
+static tyche_status need_mode_inside(const double *p, const char *path, tyche_err *err) {
+    if (p[0] <= p[1] && p[1] <= p[2]) return TYCHE_OK;
+    return tyche_err_set(err, TYCHE_EINPUT,
+                         "%s.mode: must be within [min, max] (%g is outside [%g, %g])", path, p[1],
+                         p[0], p[2]);
+}
+
+static tyche_status validate_discrete(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (d->n == 0 || d->values == NULL || d->cumw == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.values: must not be empty", path);
+    double prev_w = 0.0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (!isfinite(d->values[i]))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.values[%zu]: must be a finite number",
+                                 path, i);
+        /* the quantile function bisects on value order */
+        if (i > 0 && d->values[i] < d->values[i - 1])
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.values: must be in increasing order",
+                                 path);
+        if (!(d->cumw[i] >= prev_w && d->cumw[i] <= 1.0))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.weights[%zu]: must be >= 0", path, i);
+        prev_w = d->cumw[i];
+    }
+    if (d->cumw[d->n - 1] != 1.0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.weights: must sum to 1 (sum is %.10g)", path,
+                             d->cumw[d->n - 1]);
+    return TYCHE_OK;
+}
+
+tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (path == NULL) path = "";
+    const double *p = d->p;
+    tyche_status st = TYCHE_OK;
+#define CHECK(call)                                                                               \
+    do {                                                                                          \
+        if ((st = (call)) != TYCHE_OK) return st;                                                 \
+    } while (0)
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        return need_finite(p[0], path, "value", err);
+    case TYCHE_DIST_UNIFORM:
+        CHECK(need_finite(p[0], path, "min", err));
+        CHECK(need_finite(p[1], path, "max", err));
+        return need_ordered(p[0], p[1], path, err);
+    case TYCHE_DIST_NORMAL:
+        CHECK(need_finite(p[0], path, "mean", err));
+        return need_positive(p[1], path, "sd", err);
+    case TYCHE_DIST_TRUNCNORMAL:
+        CHECK(need_finite(p[0], path, "mean", err));
+        CHECK(need_positive(p[1], path, "sd", err));
+        /* an absent bound is stored as the infinity on its own side, only */
+        if (isnan(p[2]) || p[2] == INFINITY) CHECK(need_finite(p[2], path, "min", err));
+        if (isnan(p[3]) || p[3] == -INFINITY) CHECK(need_finite(p[3], path, "max", err));
+        return need_ordered(p[2], p[3], path, err);
+    case TYCHE_DIST_LOGNORMAL:
+        if (!isfinite(p[0]))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.median: must be a finite number > 0",
+                                 path);
+        return need_positive(p[1], path, "sdlog", err);
+    case TYCHE_DIST_BETA:
+        CHECK(need_positive(p[0], path, "a", err));
+        return need_positive(p[1], path, "b", err);
+    case TYCHE_DIST_GAMMA:
+        CHECK(need_positive(p[0], path, "shape", err));
+        return need_positive(p[1], path, "scale", err);
+    case TYCHE_DIST_TRIANGULAR:
+    case TYCHE_DIST_PERT:
+        CHECK(need_finite(p[0], path, "min", err));
+        CHECK(need_finite(p[1], path, "mode", err));
+        CHECK(need_finite(p[2], path, "max", err));
+        CHECK(need_ordered(p[0], p[2], path, err));
+        CHECK(need_mode_inside(p, path, err));
+        if (d->kind == TYCHE_DIST_PERT) return need_positive(p[3], path, "lambda", err);
+        return TYCHE_OK;
+    case TYCHE_DIST_BERNOULLI:
+        if (p[0] >= 0.0 && p[0] <= 1.0) return TYCHE_OK;
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.p: must be between 0 and 1 (is %g)", path,
+                             p[0]);
+    case TYCHE_DIST_DISCRETE:
+        return validate_discrete(d, path, err);
+    }
+#undef CHECK
+    return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown distribution kind %d", path,
+                         (int)d->kind);
+}
+
+/* ---- JSON --------------------------------------------------------------- */
+
+/* Reads obj[key] when present; *found says whether it was. */
+static tyche_status get_number(const cJSON *obj, const char *key, const char *path, double *out,
+                               int *found, tyche_err *err) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *found = it != NULL;
+    if (it == NULL) return TYCHE_OK;
+    if (!cJSON_IsNumber(it))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be a number", path, key);
+    /* cJSON turns an overflowing literal such as 1e999 into infinity */
+    if (!isfinite(it->valuedouble))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be a finite number", path, key);
+    *out = it->valuedouble;
+    return TYCHE_OK;
+}
+
+static tyche_status need_number(const cJSON *obj, const char *key, const char *path, double *out,
+                                tyche_err *err) {
+    int found;
+    if (get_number(obj, key, path, out, &found, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (found) return TYCHE_OK;
+    return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"%s\"", path, key);
+}
+
+/* Recognises a quantile key "p<percent>" such as p05, p95 or p2.5. */
+static int percentile_key(const char *k, double *pct) {
+    if (k[0] != 'p' || !isdigit((unsigned char)k[1])) return 0;
+    const char *s = k + 1;
+    while (isdigit((unsigned char)*s)) s++;
+    if (*s == '.') {
+        s++;
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    if (*s != '\0') return 0;
+    *pct = strtod(k + 1, NULL);
+    return 1;
+}
+
+static tyche_status check_keys(const cJSON *obj, tyche_dist_kind kind, const char *path,
+                               tyche_err *err) {
+    for (const cJSON *it = obj->child; it != NULL; it = it->next) {
+        const char *k = it->string;
+        if (k == NULL) continue;
+        for (const cJSON *prev = obj->child; prev != it; prev = prev->next)
+            if (prev->string && strcmp(prev->string, k) == 0)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s: duplicate key \"%s\"", path, k);
+        if (strcmp(k, "dist") == 0) continue;
+        if (strcmp(k, "description") == 0) {
+            if (!cJSON_IsString(it))
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.description: must be a string",
+                                     path);
+            continue;
+        }
+        int known = 0;
+        for (int i = 0; i < 5 && kind_keys[kind][i] != NULL; i++)
+            if (strcmp(k, kind_keys[kind][i]) == 0) known = 1;
+        double pct;
+        if (kind == TYCHE_DIST_LOGNORMAL && percentile_key(k, &pct)) known = 1;
+        if (!known) return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown key \"%s\"", path, k);
+    }
+    return TYCHE_OK;
+}
+
+static tyche_status parse_lognormal(const cJSON *obj, const char *path, tyche_dist *d,
+                                    tyche_err *err) {
+    const cJSON *q[2] = {NULL, NULL};
+    double pct[2] = {0.0, 0.0};
+    int nq = 0;
+    for (const cJSON *it = obj->child; it != NULL; it = it->next) {
+        double v;
+        if (it->string == NULL || !percentile_key(it->string, &v)) continue;
+        if (nq < 2) {
+            q[nq] = it;
+            pct[nq] = v;
+        }
+        nq++;
+    }
+    const int has_median = cJSON_GetObjectItemCaseSensitive(obj, "median") != NULL;
+    const int has_sdlog = cJSON_GetObjectItemCaseSensitive(obj, "sdlog") != NULL;
+    if (nq > 0 && (has_median || has_sdlog))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s: give either median and sdlog, or two quantiles such as p05 and "
+                             "p95, not both",
+                             path);
+    if (nq == 0) {
+        double median;
+        if (need_number(obj, "median", path, &median, err) != TYCHE_OK) return TYCHE_EINPUT;
+        if (need_number(obj, "sdlog", path, &d->p[1], err) != TYCHE_OK) return TYCHE_EINPUT;
+        if (!(median > 0.0))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.median: must be > 0", path);
+        d->p[0] = log(median);
+        return TYCHE_OK;
+    }
+    if (nq != 2)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s: give exactly two quantiles such as p05 and p95 (got %d)", path,
+                             nq);
+    for (int i = 0; i < 2; i++)
+        if (!(pct[i] > 0.0 && pct[i] < 100.0))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.%s: percentile must be between 0 and 100 (exclusive)", path,
+                                 q[i]->string);
+    if (pct[0] == pct[1])
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: same percentile as %s", path,
+                             q[1]->string, q[0]->string);
+    const int lo = pct[0] < pct[1] ? 0 : 1, hi = 1 - lo;
+    double v[2];
+    for (int i = 0; i < 2; i++)
+        if (need_number(obj, q[i]->string, path, &v[i], err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (!(v[lo] > 0.0))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be > 0", path, q[lo]->string);
+    if (!(v[lo] < v[hi]))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be < %s (%g >= %g)", path,
+                             q[lo]->string, q[hi]->string, v[lo], v[hi]);
+    const double zlo = gsl_cdf_ugaussian_Pinv(pct[lo] / 100.0);
+    const double zhi = gsl_cdf_ugaussian_Pinv(pct[hi] / 100.0);
+    d->p[1] = (log(v[hi]) - log(v[lo])) / (zhi - zlo);
+    d->p[0] = log(v[lo]) - zlo * d->p[1];
+    return TYCHE_OK;
+}
+
+static tyche_status parse_beta(const cJSON *obj, const char *path, tyche_dist *d,
+                               tyche_err *err) {
+    const int by_shape = cJSON_GetObjectItemCaseSensitive(obj, "a") != NULL ||
+                         cJSON_GetObjectItemCaseSensitive(obj, "b") != NULL;
+    const int by_mean = cJSON_GetObjectItemCaseSensitive(obj, "mean") != NULL ||
+                        cJSON_GetObjectItemCaseSensitive(obj, "concentration") != NULL;
+    if (by_shape && by_mean)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s: give either a and b, or mean and concentration, not both", path);
+    if (!by_mean) {
+        if (need_number(obj, "a", path, &d->p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+        return need_number(obj, "b", path, &d->p[1], err);
+    }
+    double m, k;
+    if (need_number(obj, "mean", path, &m, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_number(obj, "concentration", path, &k, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (!(m > 0.0 && m < 1.0))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.mean: must be between 0 and 1 (exclusive)",
+                             path);
+    if (!(k > 0.0)) return tyche_err_set(err, TYCHE_EINPUT, "%s.concentration: must be > 0", path);
+    d->p[0] = m * k;
+    d->p[1] = (1.0 - m) * k;
+    return TYCHE_OK;
+}
+
+static tyche_status parse_gamma(const cJSON *obj, const char *path, tyche_dist *d,
+                                tyche_err *err) {
+    double mean = 0.0;
+    int has_mean, has_scale;
+    if (need_number(obj, "shape", path, &d->p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (get_number(obj, "mean", path, &mean, &has_mean, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (get_number(obj, "scale", path, &d->p[1], &has_scale, err) != TYCHE_OK)
+        return TYCHE_EINPUT;
+    if (has_mean && has_scale)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: give either mean or scale, not both", path);
+    if (!has_mean && !has_scale)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"mean\" (or \"scale\")", path);
+    if (has_mean) {
+        if (!(mean > 0.0)) return tyche_err_set(err, TYCHE_EINPUT, "%s.mean: must be > 0", path);
+        /* a bad shape is reported by validate, under its own name */
+        d->p[1] = d->p[0] > 0.0 ? mean / d->p[0] : 1.0;
+    }
+    return TYCHE_OK;
+}
+
+/* Reads a JSON array of finite numbers into a fresh allocation. */
+static tyche_status get_array(const cJSON *obj, const char *key, const char *path, double **out,
+                              size_t *n, tyche_err *err) {
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    *n = 0;
+    if (arr == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"%s\"", path, key);
+    if (!cJSON_IsArray(arr))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be an array of numbers", path, key);
+    const int len = cJSON_GetArraySize(arr);
+    if (len <= 0) return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must not be empty", path, key);
+    double *v = malloc((size_t)len * sizeof *v);
+    if (v == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "%s.%s: out of memory", path, key);
+    size_t i = 0;
+    for (const cJSON *it = arr->child; it != NULL; it = it->next, i++) {
+        if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
+            free(v);
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.%s[%zu]: must be a finite number", path,
+                                 key, i);
+        }
+        v[i] = it->valuedouble;
+    }
+    *out = v;
+    *n = (size_t)len;
+    return TYCHE_OK;
+}
+
+typedef struct {
+    double value, weight;
+    size_t index;
+} weighted;
+
+static int by_value(const void *x, const void *y) {
+    const weighted *a = x, *b = y;
+    if (a->value != b->value) return a->value < b->value ? -1 : 1;
+    return (a->index > b->index) - (a->index < b->index); /* stable: keeps the user's order */
+}
+
+/* Stores the pairs sorted by value, so that cumw is the CDF at values[i] and
+ * the quantile function is a monotone generalised inverse. */
+static tyche_status parse_discrete(const cJSON *obj, const char *path, tyche_dist *d,
+                                   tyche_err *err) {
+    double *v = NULL, *w = NULL;
+    size_t n = 0, nw = 0;
+    weighted *pairs = NULL;
+    tyche_status st = get_array(obj, "values", path, &v, &n, err);
+    if (st == TYCHE_OK) st = get_array(obj, "weights", path, &w, &nw, err);
+    if (st != TYCHE_OK) goto done;
+    if (nw != n) {
+        st = tyche_err_set(err, TYCHE_EINPUT,
+                           "%s.weights: must have as many entries as values (%zu vs %zu)", path,
+                           nw, n);
+        goto done;
+    }
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(w[i] >= 0.0)) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s.weights[%zu]: must be >= 0", path, i);
+            goto done;
+        }
+        sum += w[i];
+    }
+    if (!(fabs(sum - 1.0) <= WEIGHT_SUM_TOL)) {
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s.weights: must sum to 1 (sum is %.10g)", path,
+                           sum);
+        goto done;
+    }
+    pairs = malloc(n * sizeof *pairs);
+    if (pairs == NULL) {
+        st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) pairs[i] = (weighted){v[i], w[i], i};
+    qsort(pairs, n, sizeof *pairs, by_value);
+    /* normalise in sorted order so the last cumulative weight is exactly 1 */
+    double total = 0.0;
+    for (size_t i = 0; i < n; i++) total += pairs[i].weight;
+    double run = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        run += pairs[i].weight;
+        v[i] = pairs[i].value;
+        w[i] = run / total;
+    }
+    w[n - 1] = 1.0;
+    d->values = v;
+    d->cumw = w;
+    d->n = n;
+    v = w = NULL;
+done:
+    free(pairs);
+    free(v);
+    free(w);
+    return st;
+}
+
+static tyche_status parse_kind(const cJSON *obj, const char *path, tyche_dist *d,
+                               tyche_err *err) {
+    double *p = d->p;
+    int found;
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED:
+        return need_number(obj, "value", path, &p[0], err);
+    case TYCHE_DIST_UNIFORM:
+        if (need_number(obj, "min", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+        return need_number(obj, "max", path, &p[1], err);
+    case TYCHE_DIST_NORMAL:
+        if (need_number(obj, "mean", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+        return need_number(obj, "sd", path, &p[1], err);
+    case TYCHE_DIST_TRUNCNORMAL:
+        if (need_number(obj, "mean", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+        if (need_number(obj, "sd", path, &p[1], err) != TYCHE_OK) return TYCHE_EINPUT;
+        p[2] = -INFINITY;
+        p[3] = INFINITY;
+        if (get_number(obj, "min", path, &p[2], &found, err) != TYCHE_OK) return TYCHE_EINPUT;
+        return get_number(obj, "max", path, &p[3], &found, err);
+    case TYCHE_DIST_LOGNORMAL:
+        return parse_lognormal(obj, path, d, err);
+    case TYCHE_DIST_BETA:
+        return parse_beta(obj, path, d, err);
+    case TYCHE_DIST_GAMMA:
+        return parse_gamma(obj, path, d, err);
+    case TYCHE_DIST_TRIANGULAR:
+    case TYCHE_DIST_PERT:
+        if (need_number(obj, "min", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+        if (need_number(obj, "mode", path, &p[1], err) != TYCHE_OK) return TYCHE_EINPUT;
+        if (need_number(obj, "max", path, &p[2], err) != TYCHE_OK) return TYCHE_EINPUT;
+        if (d->kind == TYCHE_DIST_TRIANGULAR) return TYCHE_OK;
+        p[3] = PERT_DEFAULT_LAMBDA;
+        return get_number(obj, "lambda", path, &p[3], &found, err);
+    case TYCHE_DIST_BERNOULLI:
+        return need_number(obj, "p", path, &p[0], err);
+    case TYCHE_DIST_DISCRETE:
+        return parse_discrete(obj, path, d, err);
+    }
+    return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown distribution kind", path);
+}
+
+tyche_status tyche_dist_from_json(const void *json, const char *path, tyche_dist *out,
+                                  tyche_err *err) {
+    const cJSON *j = json;
+    if (path == NULL) path = "";
+    blank(out);
+    if (cJSON_IsNumber(j)) {
+        if (!isfinite(j->valuedouble))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: must be a finite number", path);
+        out->p[0] = j->valuedouble;
+        return TYCHE_OK;
+    }
+    const cJSON *name = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "dist") : NULL;
+    if (name == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected a number or an object with \"dist\"",
+                             path);
+    char known[256];
+    size_t pos = 0;
+    for (int k = 0; k < N_KINDS; k++)
+        append(known, sizeof known, &pos, "%s%s", k ? ", " : "", kind_names[k]);
+    if (!cJSON_IsString(name) || name->valuestring == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.dist: must be a string (one of %s)", path,
+                             known);
+    int kind = -1;
+    for (int k = 0; k < N_KINDS; k++)
+        if (strcmp(name->valuestring, kind_names[k]) == 0) kind = k;
+    if (kind < 0)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.dist: unknown distribution \"%s\" (expected one of %s)", path,
+                             name->valuestring, known);
+    out->kind = (tyche_dist_kind)kind;
+    tyche_status st = check_keys(j, out->kind, path, err);
+    if (st == TYCHE_OK) st = parse_kind(j, path, out, err);
+    if (st == TYCHE_OK) st = tyche_dist_validate(out, path, err);
+    if (st != TYCHE_OK) {
+        tyche_dist_clear(out);
+        blank(out);
+    }
+    return st;
+}

@@ -1,0 +1,507 @@
+/* The run: trials in fixed-size blocks over OpenMP threads.
+ *
+ * How it works: blocks of TYCHE_BLOCK_TRIALS trials are handed out
+ * dynamically; a thread simulates a block with its own workspace (allocated
+ * before the parallel region: no allocation or lock per trial), writing
+ * per-trial rows by trial index and accumulating integer counts in its own
+ * counters.  At the end of a block its floating-point moments are merged
+ * into the run's inside an `omp ordered` region, i.e. strictly in block
+ * order, so the summary does not depend on which thread ran what.  A
+ * trial's numbers depend on (seed, trial) only (rng.h), so per-trial rows
+ * are identical for any thread count, and tyche_replay recomputes any one
+ * trial alone. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "internal.h"
+#include "stats.h"
+
+const double tyche_quantile_levels[9] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
+
+struct tyche_results {
+    tyche_run_info info;
+    char rng_name[64];
+    size_t n_params, n_outputs, n_statements, n_paths, n_joint, n_months;
+    /* summary */
+    uint64_t *stmt_count;
+    tyche_moments *moments;     /* per output, over values present */
+    uint64_t *missing;          /* per output */
+    tyche_sketch *sketch;       /* per output */
+    double *quantiles;          /* per output, 9 levels */
+    double *month_time;         /* n_months boundaries, days since start */
+    uint64_t *incidence;        /* per output * n_months, cumulative counts */
+    uint64_t joint_all;
+    uint64_t *joint_pair;       /* n_joint * n_joint */
+    /* per-trial columns (NULL when not stored) */
+    double *param_cols, *output_cols, **path_cols;
+    uint8_t *stmt_cols;
+    size_t *path_points;
+};
+
+/* What one thread owns for the whole run. */
+typedef struct {
+    tyche_rng *rng;
+    void **model_ws;
+    double *params, *outputs, *paths;
+    uint8_t *stmts, *stack;
+    uint64_t *stmt_count, *joint_pair, joint_all, *inc_bins, *missing;
+    tyche_moments *block_moments;
+    tyche_sketch *sketch;
+} worker;
+
+/* ---- one trial ---------------------------------------------------------- */
+
+uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t trial,
+                              void *const *ws, double *params, double *outputs,
+                              uint8_t *statements, double *paths, uint8_t *stack) {
+    const uint32_t redraw = 0;
+    for (size_t p = 0; p < s->n_params; p++) {
+        const tyche_dist *d = &s->params[p].prior;
+        if (d->kind == TYCHE_DIST_FIXED) {
+            params[p] = d->p[0];
+            continue;
+        }
+        tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)p, redraw);
+        params[p] = tyche_dist_sample(d, tyche_rng_gsl(rng));
+    }
+    double inputs[16];
+    for (size_t m = 0; m < s->n_models; m++) {
+        const tyche_model_inst *mi = &s->models[m];
+        for (size_t k = 0; k < mi->kind->n_inputs; k++)
+            inputs[k] = mi->input_src[k] == (size_t)-1 ? INFINITY : outputs[mi->input_src[k]];
+        tyche_model_ctx ctx = {
+            params + mi->param0, inputs, params[s->common], outputs + mi->output0,
+            paths ? paths + mi->path_offset : NULL, rng, trial, redraw,
+            TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL, ws[m]};
+        mi->kind->simulate(mi->cfg, &ctx);
+    }
+    for (size_t i = 0; i < s->n_statements; i++)
+        statements[i] = tyche_statement_eval(&s->statements[i], outputs, statements, stack);
+    return redraw;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void worker_free(const tyche_scenario *s, worker *w) {
+    if (w == NULL) return;
+    tyche_rng_free(w->rng);
+    if (w->model_ws)
+        for (size_t m = 0; m < s->n_models; m++)
+            if (w->model_ws[m] && s->models[m].kind->ws_free) s->models[m].kind->ws_free(w->model_ws[m]);
+    free(w->model_ws);
+    free(w->params);
+    free(w->outputs);
+    free(w->paths);
+    free(w->stmts);
+    free(w->stack);
+    free(w->stmt_count);
+    free(w->joint_pair);
+    free(w->inc_bins);
+    free(w->missing);
+    free(w->block_moments);
+    if (w->sketch)
+        for (size_t o = 0; o < s->n_outputs; o++) tyche_sketch_clear(&w->sketch[o]);
+    free(w->sketch);
+}
+
+static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config *cfg,
+                                size_t n_months, worker *w, tyche_err *err) {
+    memset(w, 0, sizeof *w);
+    if ((w->rng = tyche_rng_alloc(cfg->rng, cfg->seed, err)) == NULL) return err->code;
+    const size_t nj = s->n_joint;
+    w->model_ws = calloc(s->n_models, sizeof *w->model_ws);
+    w->params = calloc(s->n_params, sizeof *w->params);
+    w->outputs = calloc(s->n_outputs + 1, sizeof *w->outputs);
+    w->paths = calloc(s->path_doubles + 1, sizeof *w->paths);
+    w->stmts = calloc(s->n_statements + 1, 1);
+    w->stack = calloc(s->max_stack + 1, 1);
+    w->stmt_count = calloc(s->n_statements + 1, sizeof *w->stmt_count);
+    w->joint_pair = calloc(nj * nj + 1, sizeof *w->joint_pair);
+    w->inc_bins = calloc(s->n_outputs * n_months + 1, sizeof *w->inc_bins);
+    w->missing = calloc(s->n_outputs + 1, sizeof *w->missing);
+    w->block_moments = calloc(s->n_outputs + 1, sizeof *w->block_moments);
+    w->sketch = calloc(s->n_outputs + 1, sizeof *w->sketch);
+    if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack ||
+        !w->stmt_count || !w->joint_pair || !w->inc_bins || !w->missing || !w->block_moments ||
+        !w->sketch)
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
+    for (size_t o = 0; o < s->n_outputs; o++)
+        if (!tyche_sketch_init(&w->sketch[o]))
+            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
+    for (size_t m = 0; m < s->n_models; m++) {
+        const tyche_model_kind *k = s->models[m].kind;
+        if (k->ws_alloc && (w->model_ws[m] = k->ws_alloc(s->models[m].cfg)) == NULL)
+            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a model workspace");
+    }
+    return TYCHE_OK;
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+void tyche_results_free(tyche_results *r) {
+    if (r == NULL) return;
+    free(r->stmt_count);
+    free(r->moments);
+    free(r->missing);
+    if (r->sketch)
+        for (size_t o = 0; o < r->n_outputs; o++) tyche_sketch_clear(&r->sketch[o]);
+    free(r->sketch);
+    free(r->quantiles);
+    free(r->month_time);
+    free(r->incidence);
+    free(r->joint_pair);
+    free(r->param_cols);
+    free(r->output_cols);
+    free(r->stmt_cols);
+    if (r->path_cols)
+        for (size_t i = 0; i < r->n_paths; i++) free(r->path_cols[i]);
+    free(r->path_cols);
+    free(r->path_points);
+    free(r);
+}
+
+uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store store) {
+    if (store == TYCHE_STORE_NONE) return 0;
+    uint64_t per = 8 * (uint64_t)(s->n_params + s->n_outputs) + s->n_statements;
+    if (store == TYCHE_STORE_PATHS) per += 8 * (uint64_t)s->path_doubles;
+    return per * trials;
+}
+
+static tyche_results *results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
+                                    tyche_err *err) {
+    tyche_results *r = calloc(1, sizeof *r);
+    if (r == NULL) goto nomem;
+    r->n_params = s->n_params;
+    r->n_outputs = s->n_outputs;
+    r->n_statements = s->n_statements;
+    r->n_paths = s->n_paths;
+    r->n_joint = s->n_joint;
+    /* month boundaries for incidence curves: each first-of-month, then the horizon's end */
+    size_t nm = 1;
+    for (int32_t d = tyche_date_next_month(s->start); d <= s->horizon; d = tyche_date_next_month(d))
+        nm++;
+    r->n_months = nm;
+    r->month_time = malloc(nm * sizeof *r->month_time);
+    r->stmt_count = calloc(s->n_statements + 1, sizeof *r->stmt_count);
+    r->moments = calloc(s->n_outputs + 1, sizeof *r->moments);
+    r->missing = calloc(s->n_outputs + 1, sizeof *r->missing);
+    r->sketch = calloc(s->n_outputs + 1, sizeof *r->sketch);
+    r->quantiles = calloc(9 * s->n_outputs + 1, sizeof *r->quantiles);
+    r->incidence = calloc(s->n_outputs * nm + 1, sizeof *r->incidence);
+    r->joint_pair = calloc(s->n_joint * s->n_joint + 1, sizeof *r->joint_pair);
+    if (!r->month_time || !r->stmt_count || !r->moments || !r->missing || !r->sketch ||
+        !r->quantiles || !r->incidence || !r->joint_pair)
+        goto nomem;
+    for (size_t o = 0; o < s->n_outputs; o++)
+        if (!tyche_sketch_init(&r->sketch[o])) goto nomem;
+    size_t k = 0;
+    for (int32_t d = tyche_date_next_month(s->start); d <= s->horizon; d = tyche_date_next_month(d))
+        r->month_time[k++] = (double)(d - s->start);
+    r->month_time[k] = s->horizon_time;
+    if (cfg->store != TYCHE_STORE_NONE) {
+        const size_t n = (size_t)cfg->trials;
+        r->param_cols = malloc(s->n_params * n * sizeof *r->param_cols + 1);
+        r->output_cols = malloc(s->n_outputs * n * sizeof *r->output_cols + 1);
+        r->stmt_cols = malloc(s->n_statements * n + 1);
+        if (!r->param_cols || !r->output_cols || !r->stmt_cols) goto nomem;
+    }
+    if (cfg->store == TYCHE_STORE_PATHS && s->n_paths) {
+        r->path_cols = calloc(s->n_paths, sizeof *r->path_cols);
+        r->path_points = calloc(s->n_paths, sizeof *r->path_points);
+        if (!r->path_cols || !r->path_points) goto nomem;
+        for (size_t i = 0; i < s->n_paths; i++) {
+            r->path_points[i] = s->models[s->paths[i].model].paths.n_points;
+            r->path_cols[i] = malloc((size_t)cfg->trials * r->path_points[i] * sizeof(double) + 1);
+            if (!r->path_cols[i]) goto nomem;
+        }
+    }
+    return r;
+nomem:
+    tyche_results_free(r);
+    tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating the results");
+    return NULL;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Folds one trial's results into the thread's counters and the run's rows. */
+static void record_trial(const tyche_scenario *s, const tyche_results *r, worker *w, uint64_t i,
+                         uint64_t trials) {
+    for (size_t o = 0; o < s->n_outputs; o++) {
+        const double v = w->outputs[o];
+        if (isfinite(v)) {
+            tyche_moments_add(&w->block_moments[o], v);
+            tyche_sketch_add(&w->sketch[o], v);
+        } else {
+            w->missing[o]++;
+        }
+        if (s->outputs[o].type == TYCHE_OUTPUT_TIME && v <= r->month_time[r->n_months - 1]) {
+            /* first boundary at or after the event */
+            size_t lo = 0, hi = r->n_months - 1;
+            while (lo < hi) {
+                const size_t mid = (lo + hi) / 2;
+                if (r->month_time[mid] >= v) hi = mid; else lo = mid + 1;
+            }
+            w->inc_bins[o * r->n_months + lo]++;
+        }
+    }
+    for (size_t k = 0; k < s->n_statements; k++) w->stmt_count[k] += w->stmts[k];
+    if (s->n_joint) {
+        int all = 1;
+        for (size_t a = 0; a < s->n_joint; a++) {
+            if (!w->stmts[s->joint[a]]) {
+                all = 0;
+                continue;
+            }
+            for (size_t b = a; b < s->n_joint; b++)
+                w->joint_pair[a * s->n_joint + b] += w->stmts[s->joint[b]];
+        }
+        w->joint_all += (uint64_t)all;
+    }
+    if (r->param_cols) {
+        for (size_t p = 0; p < s->n_params; p++) r->param_cols[p * trials + i] = w->params[p];
+        for (size_t o = 0; o < s->n_outputs; o++) r->output_cols[o * trials + i] = w->outputs[o];
+        for (size_t k = 0; k < s->n_statements; k++) r->stmt_cols[k * trials + i] = w->stmts[k];
+    }
+    if (r->path_cols)
+        for (size_t p = 0; p < s->n_paths; p++) {
+            const tyche_model_inst *m = &s->models[s->paths[p].model];
+            const size_t np = r->path_points[p];
+            memcpy(r->path_cols[p] + i * np, w->paths + m->path_offset + s->paths[p].var * np,
+                   np * sizeof(double));
+        }
+}
+
+static void finish_summary(const tyche_scenario *s, tyche_results *r) {
+    for (size_t o = 0; o < s->n_outputs; o++) {
+        for (size_t q = 0; q < 9; q++)
+            r->quantiles[o * 9 + q] = tyche_sketch_quantile(&r->sketch[o], tyche_quantile_levels[q]);
+        /* incidence: cumulative counts at each boundary */
+        uint64_t acc = 0;
+        for (size_t m = 0; m < r->n_months; m++) {
+            acc += r->incidence[o * r->n_months + m];
+            r->incidence[o * r->n_months + m] = acc;
+        }
+    }
+}
+
+tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, tyche_err *err) {
+    if (cfg->trials == 0) {
+        tyche_err_set(err, TYCHE_EINPUT, "-n: the number of trials must be at least 1");
+        return NULL;
+    }
+    const uint64_t need = tyche_store_bytes(s, cfg->trials, cfg->store);
+    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (need > 0 && (double)need > 0.8 * phys) {
+        tyche_err_set(err, TYCHE_EINPUT,
+                      "--store %s: %llu trials need %.1f GiB in memory, more than this machine's "
+                      "%.1f GiB allows; use --store none or fewer trials",
+                      cfg->store == TYCHE_STORE_PATHS ? "paths" : "outputs",
+                      (unsigned long long)cfg->trials, (double)need / 1073741824.0,
+                      phys / 1073741824.0);
+        return NULL;
+    }
+    int threads = cfg->threads;
+#ifdef _OPENMP
+    if (threads <= 0) threads = omp_get_num_procs();
+#else
+    threads = 1;
+#endif
+    const uint64_t n_blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
+    if ((uint64_t)threads > n_blocks) threads = (int)n_blocks;
+
+    tyche_results *r = results_alloc(s, cfg, err);
+    if (r == NULL) return NULL;
+    worker *ws = calloc((size_t)threads, sizeof *ws);
+    if (ws == NULL) {
+        tyche_results_free(r);
+        tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    tyche_status st = TYCHE_OK;
+    for (int t = 0; t < threads && st == TYCHE_OK; t++)
+        st = worker_init(s, cfg, r->n_months, &ws[t], err);
+    if (st == TYCHE_OK) {
+        snprintf(r->rng_name, sizeof r->rng_name, "%s", tyche_rng_name(ws[0].rng));
+        const uint64_t trials = cfg->trials;
+        const double t0 = now_seconds();
+#pragma omp parallel num_threads(threads)
+        {
+#ifdef _OPENMP
+            worker *w = &ws[omp_get_thread_num()];
+#else
+            worker *w = &ws[0];
+#endif
+#pragma omp for schedule(dynamic, 1) ordered
+            for (uint64_t b = 0; b < n_blocks; b++) {
+                const uint64_t first = b * TYCHE_BLOCK_TRIALS;
+                const uint64_t last = first + TYCHE_BLOCK_TRIALS < trials ? first + TYCHE_BLOCK_TRIALS : trials;
+                memset(w->block_moments, 0, s->n_outputs * sizeof *w->block_moments);
+                for (uint64_t i = first; i < last; i++) {
+                    tyche_trial_simulate(s, w->rng, i, w->model_ws, w->params, w->outputs, w->stmts,
+                                         r->path_cols ? w->paths : NULL, w->stack);
+                    record_trial(s, r, w, i, trials);
+                }
+#pragma omp ordered
+                {
+                    for (size_t o = 0; o < s->n_outputs; o++)
+                        tyche_moments_merge(&r->moments[o], &w->block_moments[o]);
+                    if (cfg->progress) cfg->progress(cfg->progress_user, last, trials);
+                }
+            }
+        }
+        /* integer counts: exact, so thread order does not matter */
+        for (int t = 0; t < threads; t++) {
+            worker *w = &ws[t];
+            for (size_t k = 0; k < s->n_statements; k++) r->stmt_count[k] += w->stmt_count[k];
+            for (size_t k = 0; k < s->n_joint * s->n_joint; k++) r->joint_pair[k] += w->joint_pair[k];
+            r->joint_all += w->joint_all;
+            for (size_t o = 0; o < s->n_outputs; o++) {
+                r->missing[o] += w->missing[o];
+                tyche_sketch_merge(&r->sketch[o], &w->sketch[o]);
+            }
+            for (size_t k = 0; k < s->n_outputs * r->n_months; k++) r->incidence[k] += w->inc_bins[k];
+        }
+        finish_summary(s, r);
+        r->info.seconds = now_seconds() - t0;
+        r->info.trials = trials;
+        r->info.attempts = trials;
+        r->info.seed = cfg->seed;
+        r->info.threads = threads;
+        r->info.rng = r->rng_name;
+        r->info.store = cfg->store;
+    }
+    for (int t = 0; t < threads; t++) worker_free(s, &ws[t]);
+    free(ws);
+    if (st) {
+        tyche_results_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+void tyche_results_info(const tyche_results *r, tyche_run_info *out) { *out = r->info; }
+
+static void prob_of(uint64_t k, uint64_t n, tyche_prob *out) {
+    out->count = k;
+    out->probability = n ? (double)k / (double)n : NAN;
+    out->stderr_ = n ? sqrt(out->probability * (1.0 - out->probability) / (double)n) : NAN;
+    tyche_wilson(k, n, &out->ci95_lo, &out->ci95_hi);
+}
+
+void tyche_results_statement(const tyche_results *r, size_t i, tyche_prob *out) {
+    prob_of(r->stmt_count[i], r->info.trials, out);
+}
+
+void tyche_results_output(const tyche_results *r, size_t i, tyche_output_summary *out) {
+    const tyche_moments *m = &r->moments[i];
+    out->n = m->n;
+    out->missing_fraction = r->info.trials ? (double)r->missing[i] / (double)r->info.trials : NAN;
+    out->mean = m->n ? m->mean : NAN;
+    out->sd = m->n > 1 ? sqrt(m->m2 / (double)(m->n - 1)) : NAN;
+    for (size_t q = 0; q < 9; q++) out->q[q] = r->quantiles[i * 9 + q];
+}
+
+size_t tyche_results_n_months(const tyche_results *r) { return r->n_months; }
+double tyche_results_month_time(const tyche_results *r, size_t m) { return r->month_time[m]; }
+
+void tyche_results_incidence(const tyche_results *r, size_t output, size_t m, tyche_prob *out) {
+    prob_of(r->incidence[output * r->n_months + m], r->info.trials, out);
+}
+
+void tyche_results_joint_all(const tyche_results *r, tyche_prob *out) {
+    prob_of(r->joint_all, r->info.trials, out);
+}
+
+void tyche_results_joint_pair(const tyche_results *r, size_t k, size_t l, tyche_prob *out) {
+    if (k > l) {
+        const size_t t = k;
+        k = l;
+        l = t;
+    }
+    prob_of(r->joint_pair[k * r->n_joint + l], r->info.trials, out);
+}
+
+/* Phi coefficient of two indicators, with the large-sample standard error
+ * of Bishop, Fienberg & Holland (1975, sec. 11.3) for a 2x2 table. */
+void tyche_results_joint_corr(const tyche_results *r, size_t k, size_t l, double *corr,
+                              double *se) {
+    const double n = (double)r->info.trials;
+    const double p1 = (double)r->joint_pair[k * r->n_joint + k] / n;
+    const double p2 = (double)r->joint_pair[l * r->n_joint + l] / n;
+    const size_t a = k < l ? k : l, b = k < l ? l : k;
+    const double p11 = (double)r->joint_pair[a * r->n_joint + b] / n;
+    const double v1 = p1 * (1 - p1), v2 = p2 * (1 - p2);
+    if (!(v1 > 0) || !(v2 > 0)) {
+        *corr = NAN;
+        *se = NAN;
+        return;
+    }
+    const double phi = (p11 - p1 * p2) / sqrt(v1 * v2);
+    const double d1 = 1 - 2 * p1, d2 = 1 - 2 * p2; /* p - q */
+    double var = (1 - phi * phi + phi * (1 + 0.5 * phi * phi) * d1 * d2 / sqrt(v1 * v2) -
+                  0.75 * phi * phi * (d1 * d1 / v1 + d2 * d2 / v2)) / n;
+    *corr = phi;
+    *se = var > 0 ? sqrt(var) : 0.0;
+}
+
+const double *tyche_results_param_column(const tyche_results *r, size_t i) {
+    return r->param_cols ? r->param_cols + i * r->info.trials : NULL;
+}
+const double *tyche_results_output_column(const tyche_results *r, size_t i) {
+    return r->output_cols ? r->output_cols + i * r->info.trials : NULL;
+}
+const uint8_t *tyche_results_statement_column(const tyche_results *r, size_t i) {
+    return r->stmt_cols ? r->stmt_cols + i * r->info.trials : NULL;
+}
+const double *tyche_results_path(const tyche_results *r, size_t i) {
+    return r->path_cols ? r->path_cols[i] : NULL;
+}
+
+/* ---- replay --------------------------------------------------------------- */
+
+tyche_trial_record *tyche_trial_record_alloc(const tyche_scenario *s) {
+    tyche_trial_record *t = calloc(1, sizeof *t);
+    if (t == NULL) return NULL;
+    t->params = calloc(s->n_params + 1, sizeof *t->params);
+    t->outputs = calloc(s->n_outputs + 1, sizeof *t->outputs);
+    t->statements = calloc(s->n_statements + 1, 1);
+    t->paths = calloc(s->path_doubles + 1, sizeof *t->paths);
+    if (!t->params || !t->outputs || !t->statements || !t->paths) {
+        tyche_trial_record_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void tyche_trial_record_free(tyche_trial_record *t) {
+    if (t == NULL) return;
+    free(t->params);
+    free(t->outputs);
+    free(t->statements);
+    free(t->paths);
+    free(t);
+}
+
+tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rng,
+                          uint64_t trial, tyche_trial_record *out, tyche_err *err) {
+    tyche_run_config cfg = {1, seed, 1, rng, TYCHE_STORE_PATHS, NULL, NULL};
+    worker w;
+    tyche_status st = worker_init(s, &cfg, 1, &w, err);
+    if (st == TYCHE_OK)
+        out->redraws = tyche_trial_simulate(s, w.rng, trial, w.model_ws, out->params, out->outputs,
+                                            out->statements, out->paths, w.stack);
+    worker_free(s, &w);
+    return st;
+}

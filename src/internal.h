@@ -1,0 +1,197 @@
+/* Internal types shared by the library's modules: the scenario's validated
+ * form, the model-kind interface and the compiled statements.  Nothing here
+ * is visible to the `tyche` command, which uses include/tyche/ only.
+ *
+ * Module order (each depends only on those before it):
+ *   error, date, rng, dist, hazard -> models -> statement, scenario
+ *   -> stats, engine -> io_json, io_hdf5 -> cli */
+#ifndef TYCHE_INTERNAL_H
+#define TYCHE_INTERNAL_H
+
+#include "tyche/tyche.h"
+
+/* ---- the model-kind interface ------------------------------------------ */
+
+/* A parameter and its domain: every value its prior can take must satisfy
+ * lo < v (lo_open) or lo <= v, and v <= hi; checked when the scenario loads. */
+typedef struct {
+    const char *name;
+    const char *units;
+    const char *description;
+    double lo, hi;
+    int lo_open;
+} tyche_param_spec;
+
+typedef struct {
+    const char *name;
+    tyche_output_type type;
+    const char *units;        /* for values; times get "days since <start>" */
+    const char *description;
+} tyche_output_spec;
+
+typedef struct {
+    const char *name;         /* e.g. "exercise_time": a time from another model */
+    const char *description;
+} tyche_input_spec;
+
+/* What prepare() learns of the scenario. */
+typedef struct {
+    const char *file;         /* the scenario file, for messages */
+    const char *dir;          /* its folder, for data files named relative to it */
+    const char *path;         /* JSON path of this model, e.g. "models[0]" */
+    int32_t start;            /* dates, days since 1970-01-01 */
+    int32_t horizon;          /* last day simulated (inclusive) */
+    int32_t as_of;
+} tyche_model_setup;
+
+/* Path variables a model stores with --store paths (filled by prepare). */
+typedef struct {
+    size_t n_vars;
+    const char *const *var_names;  /* without the model prefix */
+    const char *const *var_units;
+    const char *dim;               /* "month" or "quarter" */
+    size_t n_points;
+    char **labels;                 /* owned by the model's cfg */
+    double *times;                 /* owned by the model's cfg, days since start */
+} tyche_model_paths;
+
+/* A model's view of one trial. */
+typedef struct {
+    const double *params;     /* this model's parameters, in spec order */
+    const double *inputs;     /* this model's inputs, in spec order */
+    double z;                 /* the common factor */
+    double *out;              /* this model's outputs, in spec order */
+    double *paths;            /* NULL, or n_vars * n_points doubles to fill */
+    tyche_rng *rng;
+    uint64_t trial;
+    uint32_t redraw;
+    uint32_t stream0;         /* first of this model's TYCHE_STREAMS_PER_MODEL streams */
+    void *ws;                 /* the per-thread workspace from ws_alloc */
+} tyche_model_ctx;
+
+/* Seeks the model's j-th substream and returns the generator to draw from. */
+static inline gsl_rng *tyche_model_stream(tyche_model_ctx *c, uint32_t j) {
+    tyche_rng_seek(c->rng, c->trial, c->stream0 + j, c->redraw);
+    return tyche_rng_gsl(c->rng);
+}
+
+typedef struct tyche_model_kind {
+    const char *name;
+    const char *description;
+    const tyche_param_spec *params;
+    size_t n_params;
+    const tyche_input_spec *inputs;
+    size_t n_inputs;
+    const tyche_output_spec *outputs;
+    size_t n_outputs;
+    /* Validates the model's "settings" object (a cJSON node or NULL) and
+     * builds its immutable configuration.  Messages: "<file>: <path>.settings.x: ...". */
+    tyche_status (*prepare)(const tyche_model_setup *setup, const void *settings, void **cfg,
+                            tyche_model_paths *paths, tyche_err *err);
+    void (*cfg_free)(void *cfg);
+    /* Per-thread scratch, allocated once per thread (NULL allowed). */
+    void *(*ws_alloc)(const void *cfg);
+    void (*ws_free)(void *ws);
+    /* One trial.  Must not allocate; must write every output. */
+    void (*simulate)(const void *cfg, tyche_model_ctx *ctx);
+} tyche_model_kind;
+
+const tyche_model_kind *tyche_model_kind_find(const char *name);
+extern const tyche_model_kind tyche_model_option_exercise;
+
+/* ---- statements --------------------------------------------------------- */
+
+typedef enum {
+    ST_EVENT_BY,   /* out[a] <= x             (time output, x = end of the day) */
+    ST_EVENT_AFTER,/* out[a] > x, including never */
+    ST_LT, ST_LE, ST_GT, ST_GE, ST_EQ, /* out[a] <op> x (NaN: false) */
+    ST_BETWEEN,    /* x <= out[a] <= y */
+    ST_STMT,       /* the value of statement a (an earlier one) */
+    ST_ALL,        /* pop a values, push their AND */
+    ST_ANY,        /* pop a values, push their OR */
+    ST_NOT
+} tyche_stmt_op;
+
+typedef struct {
+    tyche_stmt_op op;
+    uint32_t a;
+    double x, y;
+} tyche_stmt_instr;
+
+typedef struct {
+    char *id, *text, *group, *rule_text;
+    tyche_stmt_instr *prog;
+    size_t n_prog;
+    size_t max_stack;
+} tyche_statement;
+
+/* Compiles the rule (a cJSON node) into postfix instructions. */
+tyche_status tyche_statement_compile(tyche_scenario *s, size_t self, const void *rule,
+                                     const char *path, tyche_err *err);
+/* Evaluates statement `st` on a trial's outputs and earlier statement results;
+ * `stack` holds at least st->max_stack bytes. */
+uint8_t tyche_statement_eval(const tyche_statement *st, const double *out, const uint8_t *done,
+                             uint8_t *stack);
+
+/* ---- the validated scenario --------------------------------------------- */
+
+typedef struct {
+    char *name;
+    const tyche_model_kind *kind;
+    void *cfg;
+    tyche_model_paths paths;
+    size_t param0;            /* index of its first parameter in the scenario's list */
+    size_t output0;           /* index of its first output */
+    size_t path0;             /* index of its first path variable */
+    size_t *input_src;        /* n_inputs output indices feeding its inputs */
+    size_t path_offset;       /* doubles before its block in a trial's path buffer */
+} tyche_model_inst;
+
+typedef struct {
+    char *name, *units, *description;
+    tyche_dist prior;
+    size_t model;             /* (size_t)-1 for the common factor */
+} tyche_param;
+
+typedef struct {
+    char *name, *units, *description;
+    tyche_output_type type;
+} tyche_output;
+
+typedef struct {
+    char *name, *units;
+    size_t model, var;
+} tyche_path_var;
+
+struct tyche_scenario {
+    char *file, *dir, *text, *name, *title;
+    int32_t start, horizon, as_of;
+    double horizon_time;      /* end of the horizon day, days since start */
+    size_t n_models;
+    tyche_model_inst *models;
+    size_t n_params;          /* model parameters, then the common factor last */
+    tyche_param *params;
+    size_t common;            /* index of the common factor in params */
+    size_t n_outputs;
+    tyche_output *outputs;
+    size_t n_statements;
+    tyche_statement *statements;
+    size_t n_paths;
+    tyche_path_var *paths;
+    size_t path_doubles;      /* doubles per trial for all path variables */
+    size_t n_joint;
+    size_t *joint;
+    size_t max_stack;
+};
+
+/* Finds an output by its full name; returns (size_t)-1 when absent. */
+size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name);
+
+/* Simulates trial `trial` with every buffer supplied: params (n_params),
+ * outputs (n_outputs), statements (n_statements), paths (path_doubles or
+ * NULL), stack (max_stack), model workspaces.  Returns the redraw count. */
+uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t trial,
+                              void *const *ws, double *params, double *outputs,
+                              uint8_t *statements, double *paths, uint8_t *stack);
+
+#endif

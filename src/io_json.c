@@ -1,0 +1,190 @@
+/* The JSON summary: what a forecaster quotes, with its Monte Carlo error,
+ * and enough provenance (scenario, seed, generator, version) to rerun it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "tyche/tyche.h"
+
+/* JSON has no NaN: a missing number is null. */
+static cJSON *num(double x) { return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull(); }
+
+static void add_num(cJSON *o, const char *k, double x) { cJSON_AddItemToObject(o, k, num(x)); }
+
+static cJSON *prob_json(const tyche_prob *p) {
+    cJSON *o = cJSON_CreateObject();
+    add_num(o, "probability", p->probability);
+    add_num(o, "stderr", p->stderr_);
+    cJSON *ci = cJSON_AddArrayToObject(o, "ci95");
+    cJSON_AddItemToArray(ci, num(p->ci95_lo));
+    cJSON_AddItemToArray(ci, num(p->ci95_hi));
+    add_num(o, "count", (double)p->count);
+    return o;
+}
+
+static const char *store_name(tyche_store s) {
+    return s == TYCHE_STORE_PATHS ? "paths" : s == TYCHE_STORE_OUTPUTS ? "outputs" : "none";
+}
+
+static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche_provenance *p) {
+    tyche_run_info info;
+    tyche_results_info(r, &info);
+    char date[11];
+    cJSON *root = cJSON_CreateObject();
+    cJSON *sc = cJSON_AddObjectToObject(root, "scenario");
+    cJSON_AddStringToObject(sc, "name", tyche_scenario_name(s));
+    cJSON_AddStringToObject(sc, "title", tyche_scenario_title(s));
+    cJSON_AddStringToObject(sc, "file", tyche_scenario_file(s));
+    tyche_date_format(tyche_scenario_start(s), date);
+    cJSON_AddStringToObject(sc, "start", date);
+    tyche_date_format(tyche_scenario_horizon(s), date);
+    cJSON_AddStringToObject(sc, "horizon", date);
+    tyche_date_format(tyche_scenario_as_of(s), date);
+    cJSON_AddStringToObject(sc, "as_of", date);
+    /* a 64-bit seed does not fit a double exactly: keep it as a string too */
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)info.seed);
+    add_num(root, "seed", (double)info.seed);
+    cJSON_AddStringToObject(root, "seed_string", seed);
+    add_num(root, "trials", (double)info.trials);
+    cJSON_AddStringToObject(root, "generator", info.rng);
+    cJSON_AddStringToObject(root, "store", store_name(info.store));
+    cJSON_AddStringToObject(root, "tyche_version", tyche_version());
+    if (p && p->command_line) cJSON_AddStringToObject(root, "command_line", p->command_line);
+    if (p && p->created_utc) cJSON_AddStringToObject(root, "created_utc", p->created_utc);
+
+    cJSON *sts = cJSON_AddObjectToObject(root, "statements");
+    for (size_t i = 0; i < tyche_scenario_n_statements(s); i++) {
+        tyche_statement_info si;
+        tyche_prob pr;
+        tyche_scenario_statement(s, i, &si);
+        tyche_results_statement(r, i, &pr);
+        cJSON *o = prob_json(&pr);
+        cJSON_AddStringToObject(o, "text", si.text);
+        cJSON_AddStringToObject(o, "group", si.group);
+        cJSON_AddStringToObject(o, "rule", si.rule);
+        cJSON_AddItemToObject(sts, si.id, o);
+    }
+
+    cJSON *outs = cJSON_AddObjectToObject(root, "outputs");
+    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
+        tyche_output_info oi;
+        tyche_output_summary os;
+        tyche_scenario_output(s, i, &oi);
+        tyche_results_output(r, i, &os);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "units", oi.units);
+        cJSON_AddStringToObject(o, "kind", oi.type == TYCHE_OUTPUT_TIME ? "event time" : "value");
+        add_num(o, "mean", os.mean);
+        add_num(o, "sd", os.sd);
+        cJSON *q = cJSON_AddObjectToObject(o, "quantiles");
+        for (size_t k = 0; k < 9; k++) {
+            char key[8];
+            snprintf(key, sizeof key, "p%02d", (int)lround(tyche_quantile_levels[k] * 100));
+            add_num(q, key, os.q[k]);
+        }
+        add_num(o, "missing_fraction", os.missing_fraction);
+        cJSON_AddItemToObject(outs, oi.name, o);
+    }
+
+    cJSON *ev = cJSON_AddObjectToObject(root, "events");
+    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
+        tyche_output_info oi;
+        tyche_scenario_output(s, i, &oi);
+        if (oi.type != TYCHE_OUTPUT_TIME) continue;
+        cJSON *o = cJSON_AddObjectToObject(ev, oi.name);
+        cJSON *dates = cJSON_AddArrayToObject(o, "dates");
+        cJSON *cum = cJSON_AddArrayToObject(o, "cumulative_incidence");
+        cJSON *se = cJSON_AddArrayToObject(o, "stderr");
+        for (size_t m = 0; m < tyche_results_n_months(r); m++) {
+            tyche_prob pr;
+            tyche_results_incidence(r, i, m, &pr);
+            /* the boundary is the start of a day: the incidence is "by the day before" */
+            tyche_date_format(tyche_scenario_start(s) +
+                                  (int32_t)tyche_results_month_time(r, m) - 1, date);
+            cJSON_AddItemToArray(dates, cJSON_CreateString(date));
+            cJSON_AddItemToArray(cum, num(pr.probability));
+            cJSON_AddItemToArray(se, num(pr.stderr_));
+        }
+    }
+
+    cJSON *joint = cJSON_AddObjectToObject(root, "joint");
+    const size_t nj = tyche_scenario_n_joint(s);
+    cJSON *ids = cJSON_AddArrayToObject(joint, "statements");
+    for (size_t k = 0; k < nj; k++) {
+        tyche_statement_info si;
+        tyche_scenario_statement(s, tyche_scenario_joint(s, k), &si);
+        cJSON_AddItemToArray(ids, cJSON_CreateString(si.id));
+    }
+    if (nj) {
+        tyche_prob pr;
+        tyche_results_joint_all(r, &pr);
+        cJSON_AddItemToObject(joint, "all", prob_json(&pr));
+        cJSON *pairs = cJSON_AddObjectToObject(joint, "pairs");
+        cJSON *corr = cJSON_AddArrayToObject(joint, "correlation");
+        cJSON *corr_se = cJSON_AddArrayToObject(joint, "correlation_stderr");
+        for (size_t k = 0; k < nj; k++) {
+            tyche_statement_info a;
+            tyche_scenario_statement(s, tyche_scenario_joint(s, k), &a);
+            cJSON *row = cJSON_CreateArray(), *row_se = cJSON_CreateArray();
+            for (size_t l = 0; l < nj; l++) {
+                double c, e;
+                tyche_results_joint_corr(r, k, l, &c, &e);
+                cJSON_AddItemToArray(row, num(c));
+                cJSON_AddItemToArray(row_se, num(e));
+                if (l <= k) continue;
+                tyche_statement_info b;
+                tyche_scenario_statement(s, tyche_scenario_joint(s, l), &b);
+                char key[160];
+                snprintf(key, sizeof key, "%s&%s", a.id, b.id);
+                tyche_results_joint_pair(r, k, l, &pr);
+                cJSON_AddItemToObject(pairs, key, prob_json(&pr));
+            }
+            cJSON_AddItemToArray(corr, row);
+            cJSON_AddItemToArray(corr_se, row_se);
+        }
+    }
+
+    cJSON *rt = cJSON_AddObjectToObject(root, "runtime");
+    add_num(rt, "seconds", info.seconds);
+    add_num(rt, "trials_per_second", info.seconds > 0 ? (double)info.trials / info.seconds : NAN);
+    add_num(rt, "threads", info.threads);
+    add_num(rt, "attempts", (double)info.attempts);
+    return root;
+}
+
+char *tyche_summary_json_string(const tyche_scenario *s, const tyche_results *r,
+                                const tyche_provenance *p) {
+    cJSON *root = build(s, r, p);
+    if (root == NULL) return NULL;
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+tyche_status tyche_write_summary_json(const tyche_scenario *s, const tyche_results *r,
+                                      const tyche_provenance *p, const char *path,
+                                      tyche_err *err) {
+    char *text = tyche_summary_json_string(s, r, p);
+    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the summary");
+    size_t tn = strlen(path) + 32;
+    char *tmp = malloc(tn);
+    if (tmp == NULL) {
+        free(text);
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the summary");
+    }
+    snprintf(tmp, tn, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    if (ok) ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f) ok = (fflush(f) == 0) && ok && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0) ok = 0;
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) unlink(tmp);
+    free(tmp);
+    free(text);
+    if (!ok) return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the summary (is the folder writable?)", path);
+    return TYCHE_OK;
+}

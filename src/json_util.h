@@ -1,0 +1,40 @@
+/* Small helpers for reading validated JSON with messages that name the
+ * file and the JSON path of every problem. */
+#ifndef TYCHE_JSON_UTIL_H
+#define TYCHE_JSON_UTIL_H
+
+#include <cjson/cJSON.h>
+#include "tyche/common.h"
+
+/* Fails with "<path>: unknown key \"k\" (expected one of a, b, c)" for any key
+ * not in the NULL-terminated `allowed`, and for duplicate keys. */
+tyche_status tyche_json_check_keys(const cJSON *obj, const char *const *allowed, const char *path,
+                                   tyche_err *err);
+
+/* Reads obj[key] as a string.  Absent: TYCHE_OK with *out = dflt when
+ * !required, else an error.  *out points into the cJSON tree. */
+tyche_status tyche_json_string(const cJSON *obj, const char *key, int required, const char *dflt,
+                               const char *path, const char **out, tyche_err *err);
+
+/* Reads obj[key] as a finite number (same absent rule). */
+tyche_status tyche_json_number(const cJSON *obj, const char *key, int required, double dflt,
+                               const char *path, double *out, tyche_err *err);
+
+/* Reads obj[key] as a date "YYYY-MM-DD" (days since 1970-01-01). */
+tyche_status tyche_json_date(const cJSON *obj, const char *key, int required, int32_t dflt,
+                             const char *path, int32_t *out, tyche_err *err);
+
+/* Writes path + "." + key into buf ("<file>: " + key at the root). */
+void tyche_json_path(char *buf, size_t len, const char *path, const char *key);
+
+/* The separator between a path and a message: ": ", or "" after the root
+ * path "<file>: ". */
+const char *tyche_json_sep(const char *path);
+
+/* The name of a JSON type for messages ("a string", "an object", ...). */
+const char *tyche_json_type_name(const cJSON *item);
+
+/* strdup that reports ENOMEM. */
+char *tyche_strdup(const char *s);
+
+#endif

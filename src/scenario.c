@@ -1,0 +1,679 @@
+/* Scenario files: JSON text to a validated tyche_scenario.  Everything a
+ * run could trip over is checked here, before any trial, and each problem
+ * is reported once with the file and the JSON path. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "json_util.h"
+
+#define MAX_JOINT 64
+#define DEFAULT_JOINT_MAX 32
+
+static const tyche_model_kind *const kinds[] = {&tyche_model_option_exercise};
+#define N_KINDS (sizeof kinds / sizeof kinds[0])
+
+const tyche_model_kind *tyche_model_kind_find(const char *name) {
+    for (size_t i = 0; i < N_KINDS; i++)
+        if (strcmp(kinds[i]->name, name) == 0) return kinds[i];
+    return NULL;
+}
+
+void tyche_model_kinds_list(char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_KINDS && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", kinds[i]->name);
+}
+
+void tyche_scenario_free(tyche_scenario *s) {
+    if (s == NULL) return;
+    for (size_t i = 0; i < s->n_models; i++) {
+        tyche_model_inst *m = &s->models[i];
+        if (m->cfg && m->kind->cfg_free) m->kind->cfg_free(m->cfg);
+        free(m->name);
+        free(m->input_src);
+    }
+    free(s->models);
+    for (size_t i = 0; i < s->n_params; i++) {
+        free(s->params[i].name);
+        free(s->params[i].units);
+        free(s->params[i].description);
+        tyche_dist_clear(&s->params[i].prior);
+    }
+    free(s->params);
+    for (size_t i = 0; i < s->n_outputs; i++) {
+        free(s->outputs[i].name);
+        free(s->outputs[i].units);
+        free(s->outputs[i].description);
+    }
+    free(s->outputs);
+    for (size_t i = 0; i < s->n_statements; i++) {
+        tyche_statement *st = &s->statements[i];
+        free(st->id);
+        free(st->text);
+        free(st->group);
+        free(st->rule_text);
+        free(st->prog);
+    }
+    free(s->statements);
+    for (size_t i = 0; i < s->n_paths; i++) {
+        free(s->paths[i].name);
+        free(s->paths[i].units);
+    }
+    free(s->paths);
+    free(s->joint);
+    free(s->file);
+    free(s->dir);
+    free(s->text);
+    free(s->name);
+    free(s->title);
+    free(s);
+}
+
+static char *join2(const char *a, const char *sep, const char *b) {
+    size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
+    char *d = malloc(n);
+    if (d) snprintf(d, n, "%s%s%s", a, sep, b);
+    return d;
+}
+
+static tyche_status oom(tyche_err *err) {
+    return tyche_err_set(err, TYCHE_ENOMEM, "out of memory while reading the scenario");
+}
+
+/* Identifiers: names of models, statements and the common factor become
+ * HDF5 dataset names and JSON keys, so keep them plain. */
+static int valid_ident(const char *s) {
+    if (s == NULL || *s == '\0' || strlen(s) > 64) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name) {
+    for (size_t i = 0; i < s->n_outputs; i++)
+        if (strcmp(s->outputs[i].name, name) == 0) return i;
+    return (size_t)-1;
+}
+
+/* The smallest and largest values a prior can take. */
+static void support(const tyche_dist *d, double *lo, double *hi) {
+    switch (d->kind) {
+    case TYCHE_DIST_FIXED: *lo = *hi = d->p[0]; return;
+    case TYCHE_DIST_UNIFORM:
+    case TYCHE_DIST_TRIANGULAR:
+    case TYCHE_DIST_PERT: *lo = d->p[0]; *hi = d->kind == TYCHE_DIST_UNIFORM ? d->p[1] : d->p[2]; return;
+    case TYCHE_DIST_TRUNCNORMAL: *lo = d->p[2]; *hi = d->p[3]; return;
+    case TYCHE_DIST_LOGNORMAL:
+    case TYCHE_DIST_GAMMA: *lo = 0.0; *hi = INFINITY; return;
+    case TYCHE_DIST_BETA: *lo = 0.0; *hi = 1.0; return;
+    case TYCHE_DIST_BERNOULLI:
+        *lo = d->p[0] < 1.0 ? 0.0 : 1.0;
+        *hi = d->p[0] > 0.0 ? 1.0 : 0.0;
+        return;
+    case TYCHE_DIST_DISCRETE:
+        *lo = INFINITY;
+        *hi = -INFINITY;
+        for (size_t i = 0; i < d->n; i++) {
+            if (d->values[i] < *lo) *lo = d->values[i];
+            if (d->values[i] > *hi) *hi = d->values[i];
+        }
+        return;
+    default: *lo = -INFINITY; *hi = INFINITY; return;
+    }
+}
+
+/* Open supports (lognormal, gamma, beta) never reach their bound. */
+static int support_open_below(const tyche_dist *d) {
+    return d->kind == TYCHE_DIST_LOGNORMAL || d->kind == TYCHE_DIST_GAMMA ||
+           d->kind == TYCHE_DIST_BETA;
+}
+
+static tyche_status check_domain(const tyche_dist *d, const tyche_param_spec *ps,
+                                 const char *path, tyche_err *err) {
+    double lo, hi;
+    char buf[160];
+    support(d, &lo, &hi);
+    const int below = ps->lo_open ? (lo < ps->lo || (lo == ps->lo && !support_open_below(d)))
+                                  : lo < ps->lo;
+    if (below || hi > ps->hi) {
+        tyche_dist_format(d, buf, sizeof buf);
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s: %s can take values outside the parameter's domain %s%g, %g]",
+                             path, buf, ps->lo_open ? "(" : "[", ps->lo, ps->hi);
+    }
+    return TYCHE_OK;
+}
+
+/* ---- models ---------------------------------------------------------------- */
+
+static tyche_status check_models(const cJSON *models, const char *root, tyche_err *err) {
+    if (models == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%smissing key \"models\"", root);
+    if (!cJSON_IsArray(models))
+        return tyche_err_set(err, TYCHE_EINPUT, "%smodels: expected an array, got %s", root,
+                             tyche_json_type_name(models));
+    if (cJSON_GetArraySize(models) == 0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%smodels: must name at least one model", root);
+    return TYCHE_OK;
+}
+
+static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, const char *root,
+                               tyche_err *err) {
+    static const char *const keys[] = {"name",   "kind",     "description", "params",
+                                       "inputs", "settings", "comment",     NULL};
+    char path[700], where[800];
+    snprintf(path, sizeof path, "%smodels[%zu]", root, mi);
+    if (!cJSON_IsObject(jm))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", path,
+                             tyche_json_type_name(jm));
+    tyche_status st = tyche_json_check_keys(jm, keys, path, err);
+    if (st) return st;
+    const char *name, *kind_name;
+    if ((st = tyche_json_string(jm, "name", 1, NULL, path, &name, err))) return st;
+    if ((st = tyche_json_string(jm, "kind", 1, NULL, path, &kind_name, err))) return st;
+    if (!valid_ident(name))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.name: \"%s\" must be 1-64 letters, digits, '_' or '-'", path,
+                             name);
+    for (size_t j = 0; j < mi; j++)
+        if (strcmp(s->models[j].name, name) == 0)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.name: \"%s\" is already the name of models[%zu]",
+                                 path, name, j);
+    const tyche_model_kind *kind = tyche_model_kind_find(kind_name);
+    if (kind == NULL) {
+        char list[256];
+        tyche_model_kinds_list(list, sizeof list);
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.kind: unknown model kind \"%s\" (known: %s)",
+                             path, kind_name, list);
+    }
+    tyche_model_inst *m = &s->models[mi];
+    m->kind = kind;
+    if ((m->name = tyche_strdup(name)) == NULL) return oom(err);
+    s->n_models = mi + 1;
+
+    /* parameters: every one the kind declares, nothing else */
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(jm, "params");
+    snprintf(where, sizeof where, "%s.params", path);
+    if (jp == NULL && kind->n_params > 0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"params\"", path);
+    if (jp != NULL && !cJSON_IsObject(jp))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", where,
+                             tyche_json_type_name(jp));
+    for (const cJSON *it = jp ? jp->child : NULL; it; it = it->next) {
+        size_t k = 0;
+        while (k < kind->n_params && strcmp(kind->params[k].name, it->string) != 0) k++;
+        if (k == kind->n_params) {
+            char list[512] = "";
+            size_t used = 0;
+            for (size_t j = 0; j < kind->n_params && used < sizeof list; j++)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "",
+                                         kind->params[j].name);
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s: unknown parameter \"%s\" for kind %s (expected %s)", where,
+                                 it->string, kind->name, list);
+        }
+        for (const cJSON *b = jp->child; b != it; b = b->next)
+            if (strcmp(b->string, it->string) == 0)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s: duplicate key \"%s\"", where,
+                                     it->string);
+    }
+    m->param0 = s->n_params;
+    for (size_t k = 0; k < kind->n_params; k++) {
+        const tyche_param_spec *ps = &kind->params[k];
+        const cJSON *v = jp ? cJSON_GetObjectItemCaseSensitive(jp, ps->name) : NULL;
+        if (v == NULL)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: missing parameter \"%s\" (%s)", where,
+                                 ps->name, ps->description);
+        char ppath[900];
+        snprintf(ppath, sizeof ppath, "%s.%s", where, ps->name);
+        tyche_param *p = &s->params[s->n_params];
+        if ((st = tyche_dist_from_json(v, ppath, &p->prior, err))) return st;
+        s->n_params++;
+        if ((st = check_domain(&p->prior, ps, ppath, err))) return st;
+        p->model = mi;
+        p->name = join2(name, ".", ps->name);
+        p->units = tyche_strdup(ps->units);
+        p->description = tyche_strdup(ps->description);
+        if (!p->name || !p->units || !p->description) return oom(err);
+    }
+
+    /* outputs, named model.output */
+    m->output0 = s->n_outputs;
+    char start_units[32];
+    char date[11];
+    tyche_date_format(s->start, date);
+    snprintf(start_units, sizeof start_units, "days since %s", date);
+    for (size_t k = 0; k < kind->n_outputs; k++) {
+        const tyche_output_spec *os = &kind->outputs[k];
+        tyche_output *o = &s->outputs[s->n_outputs++];
+        o->type = os->type;
+        o->name = join2(name, ".", os->name);
+        o->units = tyche_strdup(os->type == TYCHE_OUTPUT_TIME ? start_units : os->units);
+        o->description = tyche_strdup(os->description);
+        if (!o->name || !o->units || !o->description) return oom(err);
+    }
+
+    /* inputs: times from models listed earlier (so the order is a valid
+     * simulation order and cycles cannot happen) */
+    const cJSON *ji = cJSON_GetObjectItemCaseSensitive(jm, "inputs");
+    snprintf(where, sizeof where, "%s.inputs", path);
+    if (ji != NULL && !cJSON_IsObject(ji))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", where,
+                             tyche_json_type_name(ji));
+    if (kind->n_inputs) {
+        m->input_src = malloc(kind->n_inputs * sizeof *m->input_src);
+        if (m->input_src == NULL) return oom(err);
+    }
+    for (size_t k = 0; k < kind->n_inputs; k++) m->input_src[k] = (size_t)-1;
+    for (const cJSON *it = ji ? ji->child : NULL; it; it = it->next) {
+        size_t k = 0;
+        while (k < kind->n_inputs && strcmp(kind->inputs[k].name, it->string) != 0) k++;
+        if (k == kind->n_inputs)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown input \"%s\" for kind %s", where,
+                                 it->string, kind->name);
+        if (!cJSON_IsString(it))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.%s: expected a string naming an output (\"model.output\"), got %s",
+                                 where, it->string, tyche_json_type_name(it));
+        size_t o = tyche_scenario_find_output(s, it->valuestring);
+        if (o == (size_t)-1 || o >= m->output0)
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.%s: \"%s\" is not an output of a model listed before this one",
+                                 where, it->string, it->valuestring);
+        if (s->outputs[o].type != TYCHE_OUTPUT_TIME)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: \"%s\" is not an event time", where,
+                                 it->string, it->valuestring);
+        m->input_src[k] = o;
+    }
+
+    /* kind-specific settings and immutable configuration */
+    tyche_model_setup setup = {s->file, s->dir, path, s->start, s->horizon, s->as_of};
+    const cJSON *jset = cJSON_GetObjectItemCaseSensitive(jm, "settings");
+    if (jset != NULL && !cJSON_IsObject(jset))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.settings: expected an object, got %s", path,
+                             tyche_json_type_name(jset));
+    if ((st = kind->prepare(&setup, jset, &m->cfg, &m->paths, err))) return st;
+    return TYCHE_OK;
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js, const char *root,
+                                   tyche_err *err) {
+    static const char *const keys[] = {"id", "text", "group", "rule", "comment", NULL};
+    char path[700];
+    snprintf(path, sizeof path, "%sstatements[%zu]", root, i);
+    if (!cJSON_IsObject(js))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", path,
+                             tyche_json_type_name(js));
+    tyche_status st = tyche_json_check_keys(js, keys, path, err);
+    if (st) return st;
+    const char *id, *text, *group;
+    if ((st = tyche_json_string(js, "id", 1, NULL, path, &id, err))) return st;
+    if ((st = tyche_json_string(js, "text", 1, NULL, path, &text, err))) return st;
+    if ((st = tyche_json_string(js, "group", 0, "", path, &group, err))) return st;
+    if (!valid_ident(id))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.id: \"%s\" must be 1-64 letters, digits, '_' or '-'", path, id);
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(s->statements[j].id, id) == 0)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.id: \"%s\" is already used by statements[%zu]",
+                                 path, id, j);
+    if (strcmp(id, s->params[s->common].name) == 0 || strcmp(id, "trial") == 0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.id: \"%s\" is a reserved name", path, id);
+    const cJSON *rule = cJSON_GetObjectItemCaseSensitive(js, "rule");
+    if (rule == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"rule\"", path);
+    tyche_statement *t = &s->statements[i];
+    s->n_statements = i + 1;
+    t->id = tyche_strdup(id);
+    t->text = tyche_strdup(text);
+    t->group = tyche_strdup(group);
+    if (!t->id || !t->text || !t->group) return oom(err);
+    char rpath[800];
+    snprintf(rpath, sizeof rpath, "%s.rule", path);
+    if ((st = tyche_statement_compile(s, i, rule, rpath, err))) return st;
+    if (t->max_stack > s->max_stack) s->max_stack = t->max_stack;
+    return TYCHE_OK;
+}
+
+static tyche_status load_joint(tyche_scenario *s, const cJSON *jj, const char *root,
+                               tyche_err *err) {
+    if (jj == NULL) {
+        /* default: every statement, when few enough for pairwise tables */
+        s->n_joint = s->n_statements <= DEFAULT_JOINT_MAX ? s->n_statements : 0;
+        if (s->n_joint) {
+            s->joint = malloc(s->n_joint * sizeof *s->joint);
+            if (!s->joint) return oom(err);
+        }
+        for (size_t k = 0; k < s->n_joint; k++) s->joint[k] = k;
+        return TYCHE_OK;
+    }
+    if (!cJSON_IsArray(jj))
+        return tyche_err_set(err, TYCHE_EINPUT, "%sjoint: expected an array of statement ids, got %s",
+                             root, tyche_json_type_name(jj));
+    size_t n = (size_t)cJSON_GetArraySize(jj);
+    if (n > MAX_JOINT)
+        return tyche_err_set(err, TYCHE_EINPUT, "%sjoint: at most %d statements (got %zu)", root,
+                             MAX_JOINT, n);
+    if (n) {
+        s->joint = malloc(n * sizeof *s->joint);
+        if (!s->joint) return oom(err);
+    }
+    size_t k = 0;
+    for (const cJSON *it = jj->child; it; it = it->next, k++) {
+        if (!cJSON_IsString(it))
+            return tyche_err_set(err, TYCHE_EINPUT, "%sjoint[%zu]: expected a statement id, got %s",
+                                 root, k, tyche_json_type_name(it));
+        size_t j = 0;
+        while (j < s->n_statements && strcmp(s->statements[j].id, it->valuestring) != 0) j++;
+        if (j == s->n_statements)
+            return tyche_err_set(err, TYCHE_EINPUT, "%sjoint[%zu]: no statement has id \"%s\"",
+                                 root, k, it->valuestring);
+        for (size_t l = 0; l < k; l++)
+            if (s->joint[l] == j)
+                return tyche_err_set(err, TYCHE_EINPUT, "%sjoint[%zu]: \"%s\" is listed twice",
+                                     root, k, it->valuestring);
+        s->joint[k] = j;
+        s->n_joint = k + 1;
+    }
+    return TYCHE_OK;
+}
+
+/* ---- the whole file ------------------------------------------------------- */
+
+static void line_col(const char *text, const char *at, int *line, int *col) {
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+static tyche_status build(tyche_scenario *s, const cJSON *j, tyche_err *err) {
+    static const char *const keys[] = {"tyche",   "name",       "title",         "description",
+                                       "comment", "start",      "horizon",       "as_of",
+                                       "models",  "statements", "common_factor", "joint",
+                                       NULL};
+    char root[512];
+    snprintf(root, sizeof root, "%s: ", s->file);
+    if (!cJSON_IsObject(j))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: the scenario must be a JSON object, got %s",
+                             s->file, tyche_json_type_name(j));
+    tyche_status st = tyche_json_check_keys(j, keys, root, err);
+    if (st) return st;
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(j, "tyche");
+    if (ver && !(cJSON_IsNumber(ver) && ver->valuedouble == 1.0))
+        return tyche_err_set(err, TYCHE_EINPUT, "%styche: this build reads scenario format 1",
+                             root);
+    const char *name, *title;
+    if ((st = tyche_json_string(j, "name", 1, NULL, root, &name, err))) return st;
+    if (!valid_ident(name))
+        return tyche_err_set(err, TYCHE_EINPUT, "%sname: \"%s\" must be 1-64 letters, digits, '_' or '-'",
+                             root, name);
+    if ((st = tyche_json_string(j, "title", 0, name, root, &title, err))) return st;
+    s->name = tyche_strdup(name);
+    s->title = tyche_strdup(title);
+    if (!s->name || !s->title) return oom(err);
+    if ((st = tyche_json_date(j, "start", 1, 0, root, &s->start, err))) return st;
+    if ((st = tyche_json_date(j, "horizon", 1, 0, root, &s->horizon, err))) return st;
+    if ((st = tyche_json_date(j, "as_of", 0, s->start, root, &s->as_of, err))) return st;
+    if (s->horizon < s->start)
+        return tyche_err_set(err, TYCHE_EINPUT, "%shorizon: must not be before start", root);
+    if (s->as_of < s->start || s->as_of > s->horizon)
+        return tyche_err_set(err, TYCHE_EINPUT, "%sas_of: must lie between start and horizon",
+                             root);
+    s->horizon_time = (double)(s->horizon + 1 - s->start);
+
+    /* size the arrays from the model kinds, then fill them */
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(j, "models");
+    if ((st = check_models(models, root, err))) return st;
+    size_t nm = (size_t)cJSON_GetArraySize(models), np = 1, no = 0;
+    for (const cJSON *m = models->child; m; m = m->next) {
+        const cJSON *k = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "kind") : NULL;
+        const tyche_model_kind *kind = cJSON_IsString(k) ? tyche_model_kind_find(k->valuestring) : NULL;
+        if (kind) {
+            np += kind->n_params;
+            no += kind->n_outputs;
+        }
+    }
+    s->models = calloc(nm, sizeof *s->models);
+    s->params = calloc(np, sizeof *s->params);
+    s->outputs = calloc(no ? no : 1, sizeof *s->outputs);
+    if (!s->models || !s->params || !s->outputs) return oom(err);
+    size_t mi = 0;
+    for (const cJSON *m = models->child; m; m = m->next, mi++)
+        if ((st = load_model(s, mi, m, root, err))) return st;
+
+    /* the common factor is the last parameter: N(0, 1) */
+    const cJSON *cf = cJSON_GetObjectItemCaseSensitive(j, "common_factor");
+    const char *cf_name = "Z", *cf_desc = "common factor";
+    if (cf) {
+        static const char *const cfkeys[] = {"name", "description", NULL};
+        char cpath[600];
+        snprintf(cpath, sizeof cpath, "%scommon_factor", root);
+        if (!cJSON_IsObject(cf))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", cpath,
+                                 tyche_json_type_name(cf));
+        if ((st = tyche_json_check_keys(cf, cfkeys, cpath, err))) return st;
+        if ((st = tyche_json_string(cf, "name", 0, "Z", cpath, &cf_name, err))) return st;
+        if ((st = tyche_json_string(cf, "description", 0, cf_desc, cpath, &cf_desc, err)))
+            return st;
+        if (!valid_ident(cf_name))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.name: \"%s\" must be 1-64 letters, digits, '_' or '-'", cpath,
+                                 cf_name);
+    }
+    s->common = s->n_params++;
+    tyche_param *cp = &s->params[s->common];
+    cp->model = (size_t)-1;
+    cp->prior.kind = TYCHE_DIST_NORMAL;
+    cp->prior.p[0] = 0.0;
+    cp->prior.p[1] = 1.0;
+    cp->name = tyche_strdup(cf_name);
+    cp->units = tyche_strdup("1");
+    cp->description = tyche_strdup(cf_desc);
+    if (!cp->name || !cp->units || !cp->description) return oom(err);
+
+    /* path variables, flattened */
+    for (size_t i = 0; i < s->n_models; i++) s->n_paths += s->models[i].paths.n_vars;
+    if (s->n_paths) {
+        s->paths = calloc(s->n_paths, sizeof *s->paths);
+        if (!s->paths) return oom(err);
+    }
+    size_t pi = 0;
+    for (size_t i = 0; i < s->n_models; i++) {
+        tyche_model_inst *m = &s->models[i];
+        m->path0 = pi;
+        m->path_offset = s->path_doubles;
+        for (size_t v = 0; v < m->paths.n_vars; v++, pi++) {
+            s->paths[pi].name = join2(m->name, ".", m->paths.var_names[v]);
+            s->paths[pi].units = tyche_strdup(m->paths.var_units[v]);
+            s->paths[pi].model = i;
+            s->paths[pi].var = v;
+            if (!s->paths[pi].name || !s->paths[pi].units) return oom(err);
+            s->path_doubles += m->paths.n_points;
+        }
+    }
+
+    /* statements */
+    const cJSON *stm = cJSON_GetObjectItemCaseSensitive(j, "statements");
+    if (stm == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%smissing key \"statements\"", root);
+    if (!cJSON_IsArray(stm))
+        return tyche_err_set(err, TYCHE_EINPUT, "%sstatements: expected an array, got %s", root,
+                             tyche_json_type_name(stm));
+    size_t ns = (size_t)cJSON_GetArraySize(stm);
+    if (ns) {
+        s->statements = calloc(ns, sizeof *s->statements);
+        if (!s->statements) return oom(err);
+    }
+    size_t si = 0;
+    for (const cJSON *it = stm->child; it; it = it->next, si++)
+        if ((st = load_statement(s, si, it, root, err))) return st;
+    return load_joint(s, cJSON_GetObjectItemCaseSensitive(j, "joint"), root, err);
+}
+
+tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *file,
+                                     tyche_err *err) {
+    tyche_scenario *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        oom(err);
+        return NULL;
+    }
+    s->file = tyche_strdup(file ? file : "<scenario>");
+    s->text = malloc(len + 1);
+    if (!s->file || !s->text) {
+        oom(err);
+        tyche_scenario_free(s);
+        return NULL;
+    }
+    memcpy(s->text, text, len);
+    s->text[len] = '\0';
+    const char *slash = strrchr(s->file, '/');
+    s->dir = slash ? malloc((size_t)(slash - s->file) + 1) : tyche_strdup(".");
+    if (s->dir == NULL) {
+        oom(err);
+        tyche_scenario_free(s);
+        return NULL;
+    }
+    if (slash) {
+        memcpy(s->dir, s->file, (size_t)(slash - s->file));
+        s->dir[slash - s->file] = '\0';
+        if (s->dir[0] == '\0') strcpy(s->dir, "/");
+    }
+    if (strlen(s->text) != len) {
+        tyche_err_set(err, TYCHE_EINPUT, "%s: contains a NUL byte: not a JSON text", s->file);
+        tyche_scenario_free(s);
+        return NULL;
+    }
+    /* cJSON reads numbers through strtod after swapping '.' for the
+     * locale's decimal point, so parsing is the same under any locale. */
+    const char *end = NULL;
+    /* len + 1: cJSON wants the terminating NUL inside the length it is given */
+    cJSON *j = cJSON_ParseWithLengthOpts(s->text, len + 1, &end, 1);
+    if (j == NULL) {
+        int line, col;
+        const char *at = end ? end : s->text;
+        line_col(s->text, at, &line, &col);
+        tyche_err_set(err, TYCHE_EINPUT, "%s: line %d, column %d: malformed JSON", s->file, line,
+                      col);
+        tyche_scenario_free(s);
+        return NULL;
+    }
+    tyche_status st = build(s, j, err);
+    cJSON_Delete(j);
+    if (st) {
+        tyche_scenario_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+tyche_scenario *tyche_scenario_load(const char *file, tyche_err *err) {
+    FILE *f = fopen(file, "rb");
+    if (f == NULL) {
+        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the scenario file", file);
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (len < cap) break;
+        if (cap >= ((size_t)1 << 30)) {
+            free(buf);
+            fclose(f);
+            tyche_err_set(err, TYCHE_EINPUT, "%s: larger than 1 GiB: not a scenario", file);
+            return NULL;
+        }
+        char *nb = realloc(buf, cap * 2);
+        if (nb == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (buf == NULL) {
+        oom(err);
+        return NULL;
+    }
+    if (bad) {
+        free(buf);
+        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read the scenario file", file);
+        return NULL;
+    }
+    tyche_scenario *s = tyche_scenario_parse(buf, len, file, err);
+    free(buf);
+    return s;
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+const char *tyche_scenario_name(const tyche_scenario *s) { return s->name; }
+const char *tyche_scenario_title(const tyche_scenario *s) { return s->title; }
+const char *tyche_scenario_file(const tyche_scenario *s) { return s->file; }
+const char *tyche_scenario_text(const tyche_scenario *s) { return s->text; }
+int32_t tyche_scenario_start(const tyche_scenario *s) { return s->start; }
+int32_t tyche_scenario_horizon(const tyche_scenario *s) { return s->horizon; }
+int32_t tyche_scenario_as_of(const tyche_scenario *s) { return s->as_of; }
+size_t tyche_scenario_n_params(const tyche_scenario *s) { return s->n_params; }
+size_t tyche_scenario_n_outputs(const tyche_scenario *s) { return s->n_outputs; }
+size_t tyche_scenario_n_statements(const tyche_scenario *s) { return s->n_statements; }
+size_t tyche_scenario_n_paths(const tyche_scenario *s) { return s->n_paths; }
+size_t tyche_scenario_n_models(const tyche_scenario *s) { return s->n_models; }
+size_t tyche_scenario_n_joint(const tyche_scenario *s) { return s->n_joint; }
+size_t tyche_scenario_joint(const tyche_scenario *s, size_t k) { return s->joint[k]; }
+
+void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *out) {
+    const tyche_param *p = &s->params[i];
+    out->name = p->name;
+    out->units = p->units;
+    out->description = p->description;
+    out->prior = &p->prior;
+}
+
+void tyche_scenario_output(const tyche_scenario *s, size_t i, tyche_output_info *out) {
+    const tyche_output *o = &s->outputs[i];
+    out->name = o->name;
+    out->units = o->units;
+    out->description = o->description;
+    out->type = o->type;
+}
+
+void tyche_scenario_statement(const tyche_scenario *s, size_t i, tyche_statement_info *out) {
+    const tyche_statement *t = &s->statements[i];
+    out->id = t->id;
+    out->text = t->text;
+    out->group = t->group;
+    out->rule = t->rule_text;
+}
+
+void tyche_scenario_path(const tyche_scenario *s, size_t i, tyche_path_info *out) {
+    const tyche_path_var *p = &s->paths[i];
+    const tyche_model_paths *mp = &s->models[p->model].paths;
+    out->name = p->name;
+    out->units = p->units;
+    out->dim = mp->dim;
+    out->n_points = mp->n_points;
+    out->labels = (const char *const *)mp->labels;
+    out->times = mp->times;
+}
+
+void tyche_scenario_model(const tyche_scenario *s, size_t i, const char **name,
+                          const char **kind) {
+    *name = s->models[i].name;
+    *kind = s->models[i].kind->name;
+}

@@ -1,0 +1,265 @@
+/* Statements: declarative resolution rules compiled to postfix code.
+ *
+ * How it works: a rule tree ({"all": [...]}, {"event": ..., "by": ...}, ...)
+ * is compiled once into a flat instruction list; evaluating a trial is one
+ * pass with a small byte stack, no recursion and no allocation, so deeply
+ * nested rules cannot overflow the C stack at run time (parsing depth is
+ * bounded by cJSON's nesting limit).  Comparisons with a missing value (NaN)
+ * are false; an event that never happened (+inf) is not "by" any date. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "json_util.h"
+
+typedef struct {
+    tyche_stmt_instr *v;
+    size_t n, cap;
+    size_t depth, max_depth;
+    char *text;          /* the rule, rendered */
+    size_t tlen, tcap;
+} builder;
+
+static int emit(builder *b, tyche_stmt_op op, uint32_t a, double x, double y) {
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 8;
+        tyche_stmt_instr *nv = realloc(b->v, cap * sizeof *nv);
+        if (!nv) return 0;
+        b->v = nv;
+        b->cap = cap;
+    }
+    b->v[b->n++] = (tyche_stmt_instr){op, a, x, y};
+    return 1;
+}
+
+static int put(builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static int put(builder *b, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->text ? b->text + b->tlen : NULL, b->text ? b->tcap - b->tlen : 0, fmt,
+                          ap);
+        va_end(ap);
+        if (n < 0) return 0;
+        if (b->text && b->tlen + (size_t)n < b->tcap) {
+            b->tlen += (size_t)n;
+            return 1;
+        }
+        size_t cap = (b->tcap ? b->tcap * 2 : 128) + (size_t)n;
+        char *nt = realloc(b->text, cap);
+        if (!nt) return 0;
+        b->text = nt;
+        b->tcap = cap;
+    }
+}
+
+static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, const char *path,
+                            builder *b, tyche_err *err);
+
+static tyche_status nomem(tyche_err *err) {
+    return tyche_err_set(err, TYCHE_ENOMEM, "out of memory compiling a statement");
+}
+
+static tyche_status output_ref(const tyche_scenario *s, const cJSON *r, const char *key,
+                               const char *path, size_t *o, tyche_err *err) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(r, key);
+    if (!cJSON_IsString(it))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: expected an output name (\"model.output\"), got %s",
+                             path, key, tyche_json_type_name(it));
+    *o = tyche_scenario_find_output(s, it->valuestring);
+    if (*o == (size_t)-1) {
+        char list[1024] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < s->n_outputs && used < sizeof list; i++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     s->outputs[i].name);
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: no output named \"%s\" (outputs: %s)", path,
+                             key, it->valuestring, list);
+    }
+    return TYCHE_OK;
+}
+
+static tyche_status compile_list(tyche_scenario *s, size_t self, const cJSON *arr,
+                                 const char *key, const char *path, builder *b, tyche_err *err) {
+    char sub[1024];
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: expected a non-empty array of rules", path,
+                             key);
+    size_t k = 0;
+    if (!put(b, "(")) return nomem(err);
+    for (const cJSON *it = arr->child; it; it = it->next, k++) {
+        if (k && !put(b, strcmp(key, "all") == 0 ? " and " : " or ")) return nomem(err);
+        snprintf(sub, sizeof sub, "%s.%s[%zu]", path, key, k);
+        tyche_status st = compile(s, self, it, sub, b, err);
+        if (st) return st;
+    }
+    if (!put(b, ")")) return nomem(err);
+    if (!emit(b, strcmp(key, "all") == 0 ? ST_ALL : ST_ANY, (uint32_t)k, 0, 0)) return nomem(err);
+    b->depth -= k - 1;
+    return TYCHE_OK;
+}
+
+static const struct { const char *key; tyche_stmt_op op; } cmp_ops[] = {
+    {"<", ST_LT}, {"<=", ST_LE}, {">", ST_GT}, {">=", ST_GE}, {"==", ST_EQ}};
+
+static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, const char *path,
+                            builder *b, tyche_err *err) {
+    tyche_status st;
+    if (!cJSON_IsObject(r) || r->child == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s: expected a rule object (event/value/all/any/not/statement), got %s",
+                             path, tyche_json_type_name(r));
+    const cJSON *first = r->child;
+    if (strcmp(first->string, "all") == 0 || strcmp(first->string, "any") == 0) {
+        static const char *const k1[] = {"all", "any", NULL};
+        if ((st = tyche_json_check_keys(r, k1, path, err))) return st;
+        if (r->child->next)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: use one of \"all\" or \"any\" per rule", path);
+        return compile_list(s, self, first, first->string, path, b, err);
+    }
+    if (strcmp(first->string, "not") == 0) {
+        static const char *const k1[] = {"not", NULL};
+        char sub[1024];
+        if ((st = tyche_json_check_keys(r, k1, path, err))) return st;
+        snprintf(sub, sizeof sub, "%s.not", path);
+        if (!put(b, "not ")) return nomem(err);
+        if ((st = compile(s, self, first, sub, b, err))) return st;
+        if (!emit(b, ST_NOT, 0, 0, 0)) return nomem(err);
+        return TYCHE_OK;
+    }
+    if (strcmp(first->string, "statement") == 0) {
+        static const char *const k1[] = {"statement", NULL};
+        if ((st = tyche_json_check_keys(r, k1, path, err))) return st;
+        if (!cJSON_IsString(first))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.statement: expected a statement id, got %s",
+                                 path, tyche_json_type_name(first));
+        size_t j = 0;
+        while (j < self && strcmp(s->statements[j].id, first->valuestring) != 0) j++;
+        if (j == self)
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.statement: \"%s\" is not a statement listed before this one",
+                                 path, first->valuestring);
+        if (!emit(b, ST_STMT, (uint32_t)j, 0, 0) || !put(b, "%s", first->valuestring))
+            return nomem(err);
+        if (++b->depth > b->max_depth) b->max_depth = b->depth;
+        return TYCHE_OK;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(r, "event")) {
+        static const char *const k1[] = {"event", "by", "after", NULL};
+        size_t o;
+        int32_t day;
+        if ((st = tyche_json_check_keys(r, k1, path, err))) return st;
+        if ((st = output_ref(s, r, "event", path, &o, err))) return st;
+        if (s->outputs[o].type != TYCHE_OUTPUT_TIME)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.event: \"%s\" is a value, not an event time",
+                                 path, s->outputs[o].name);
+        const int by = cJSON_GetObjectItemCaseSensitive(r, "by") != NULL;
+        const int after = cJSON_GetObjectItemCaseSensitive(r, "after") != NULL;
+        if (by == after)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: an event rule needs exactly one of \"by\" or \"after\"",
+                                 path);
+        if ((st = tyche_json_date(r, by ? "by" : "after", 1, 0, path, &day, err))) return st;
+        /* "by D" means before the end of day D */
+        const double t = (double)(day + 1 - s->start);
+        char date[11];
+        tyche_date_format(day, date);
+        if (!emit(b, by ? ST_EVENT_BY : ST_EVENT_AFTER, (uint32_t)o, t, 0) ||
+            !put(b, "%s %s %s", s->outputs[o].name, by ? "by" : "not by", date))
+            return nomem(err);
+        if (++b->depth > b->max_depth) b->max_depth = b->depth;
+        return TYCHE_OK;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(r, "value")) {
+        static const char *const k1[] = {"value", "<", "<=", ">", ">=", "==", "between", NULL};
+        size_t o;
+        if ((st = tyche_json_check_keys(r, k1, path, err))) return st;
+        if ((st = output_ref(s, r, "value", path, &o, err))) return st;
+        int n_tests = 0;
+        for (const cJSON *it = r->child; it; it = it->next) n_tests += strcmp(it->string, "value") != 0;
+        if (n_tests != 1)
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s: a value rule needs exactly one of <, <=, >, >=, ==, between",
+                                 path);
+        const cJSON *band = cJSON_GetObjectItemCaseSensitive(r, "between");
+        if (band) {
+            if (!cJSON_IsArray(band) || cJSON_GetArraySize(band) != 2 ||
+                !cJSON_IsNumber(band->child) || !cJSON_IsNumber(band->child->next))
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.between: expected [low, high]", path);
+            const double lo = band->child->valuedouble, hi = band->child->next->valuedouble;
+            if (!isfinite(lo) || !isfinite(hi) || lo > hi)
+                return tyche_err_set(err, TYCHE_EINPUT,
+                                     "%s.between: expected finite numbers with low <= high", path);
+            if (!emit(b, ST_BETWEEN, (uint32_t)o, lo, hi) ||
+                !put(b, "%s in [%g, %g]", s->outputs[o].name, lo, hi))
+                return nomem(err);
+        } else {
+            for (size_t k = 0; k < sizeof cmp_ops / sizeof cmp_ops[0]; k++) {
+                double x;
+                if (!cJSON_GetObjectItemCaseSensitive(r, cmp_ops[k].key)) continue;
+                if ((st = tyche_json_number(r, cmp_ops[k].key, 1, 0, path, &x, err))) return st;
+                if (!emit(b, cmp_ops[k].op, (uint32_t)o, x, 0) ||
+                    !put(b, "%s %s %g", s->outputs[o].name, cmp_ops[k].key, x))
+                    return nomem(err);
+            }
+        }
+        if (++b->depth > b->max_depth) b->max_depth = b->depth;
+        return TYCHE_OK;
+    }
+    return tyche_err_set(err, TYCHE_EINPUT,
+                         "%s: unknown rule \"%s\" (expected event, value, all, any, not or statement)",
+                         path, first->string);
+}
+
+tyche_status tyche_statement_compile(tyche_scenario *s, size_t self, const void *rule,
+                                     const char *path, tyche_err *err) {
+    builder b = {0};
+    tyche_status st = compile(s, self, rule, path, &b, err);
+    if (st == TYCHE_OK && b.text == NULL && !put(&b, "%s", "")) st = nomem(err);
+    if (st) {
+        free(b.v);
+        free(b.text);
+        return st;
+    }
+    tyche_statement *t = &s->statements[self];
+    t->prog = b.v;
+    t->n_prog = b.n;
+    t->max_stack = b.max_depth;
+    t->rule_text = b.text;
+    return TYCHE_OK;
+}
+
+uint8_t tyche_statement_eval(const tyche_statement *st, const double *out, const uint8_t *done,
+                             uint8_t *stack) {
+    size_t sp = 0;
+    for (size_t i = 0; i < st->n_prog; i++) {
+        const tyche_stmt_instr *in = &st->prog[i];
+        uint8_t r;
+        switch (in->op) {
+        case ST_EVENT_BY: r = out[in->a] <= in->x; break;
+        case ST_EVENT_AFTER: r = !(out[in->a] <= in->x); break;
+        case ST_LT: r = out[in->a] < in->x; break;
+        case ST_LE: r = out[in->a] <= in->x; break;
+        case ST_GT: r = out[in->a] > in->x; break;
+        case ST_GE: r = out[in->a] >= in->x; break;
+        case ST_EQ: r = out[in->a] == in->x; break;
+        case ST_BETWEEN: r = out[in->a] >= in->x && out[in->a] <= in->y; break;
+        case ST_STMT: r = done[in->a]; break;
+        case ST_ALL:
+        case ST_ANY: {
+            uint8_t acc = in->op == ST_ALL;
+            for (uint32_t k = 0; k < in->a; k++) {
+                const uint8_t x = stack[--sp];
+                acc = in->op == ST_ALL ? (acc & x) : (acc | x);
+            }
+            r = acc;
+            break;
+        }
+        case ST_NOT: r = !stack[--sp]; break;
+        default: r = 0; break;
+        }
+        stack[sp++] = r;
+    }
+    return sp ? stack[0] : 0;
+}

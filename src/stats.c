@@ -1,0 +1,111 @@
+/* Mergeable accumulators (see stats.h for why two kinds). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stats.h"
+
+void tyche_moments_merge(tyche_moments *a, const tyche_moments *b) {
+    if (b->n == 0) return;
+    if (a->n == 0) {
+        *a = *b;
+        return;
+    }
+    const double na = (double)a->n, nb = (double)b->n, n = na + nb;
+    const double d = b->mean - a->mean;
+    a->mean += d * nb / n;
+    a->m2 += b->m2 + d * d * na * nb / n;
+    a->n += b->n;
+}
+
+int tyche_sketch_init(tyche_sketch *k) {
+    k->bins = calloc(TYCHE_SKETCH_BINS, sizeof *k->bins);
+    k->n = 0;
+    k->min = INFINITY;
+    k->max = -INFINITY;
+    return k->bins != NULL;
+}
+
+void tyche_sketch_clear(tyche_sketch *k) {
+    free(k->bins);
+    k->bins = NULL;
+}
+
+/* Offset of |x| among the positive buckets, or -1 for "zero". */
+static long magnitude_bucket(double ax) {
+    uint64_t bits;
+    memcpy(&bits, &ax, sizeof bits);
+    const uint64_t lo = (uint64_t)(1023 + TYCHE_SKETCH_EMIN) << 52;
+    if (bits < lo) return -1;
+    long b = (long)((bits - lo) >> (52 - TYCHE_SKETCH_BITS));
+    if (b >= (long)TYCHE_SKETCH_HALF) b = (long)TYCHE_SKETCH_HALF - 1;
+    return b;
+}
+
+void tyche_sketch_add(tyche_sketch *k, double x) {
+    const long b = magnitude_bucket(fabs(x));
+    size_t idx;
+    if (b < 0)
+        idx = TYCHE_SKETCH_HALF;
+    else if (x > 0)
+        idx = TYCHE_SKETCH_HALF + 1 + (size_t)b;
+    else
+        idx = TYCHE_SKETCH_HALF - 1 - (size_t)b;
+    k->bins[idx]++;
+    k->n++;
+    if (x < k->min) k->min = x;
+    if (x > k->max) k->max = x;
+}
+
+void tyche_sketch_merge(tyche_sketch *a, const tyche_sketch *b) {
+    for (size_t i = 0; i < TYCHE_SKETCH_BINS; i++) a->bins[i] += b->bins[i];
+    a->n += b->n;
+    if (b->min < a->min) a->min = b->min;
+    if (b->max > a->max) a->max = b->max;
+}
+
+static double bucket_mid(size_t b) {
+    const uint64_t lo = (uint64_t)(1023 + TYCHE_SKETCH_EMIN) << 52;
+    uint64_t b0 = lo + ((uint64_t)b << (52 - TYCHE_SKETCH_BITS));
+    uint64_t b1 = lo + ((uint64_t)(b + 1) << (52 - TYCHE_SKETCH_BITS));
+    double x0, x1;
+    memcpy(&x0, &b0, sizeof x0);
+    memcpy(&x1, &b1, sizeof x1);
+    return 0.5 * (x0 + x1);
+}
+
+double tyche_sketch_quantile(const tyche_sketch *k, double q) {
+    if (k->n == 0) return NAN;
+    if (k->min == k->max) return k->min;
+    /* the order statistic of rank floor(q (n - 1)), 0-based */
+    const uint64_t rank = (uint64_t)floor(q * (double)(k->n - 1));
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i < TYCHE_SKETCH_BINS; i++) {
+        acc += k->bins[i];
+        if (acc > rank) break;
+    }
+    double v;
+    if (i == TYCHE_SKETCH_HALF)
+        v = 0.0;
+    else if (i > TYCHE_SKETCH_HALF)
+        v = bucket_mid(i - TYCHE_SKETCH_HALF - 1);
+    else
+        v = -bucket_mid(TYCHE_SKETCH_HALF - 1 - i);
+    if (v < k->min) v = k->min;
+    if (v > k->max) v = k->max;
+    return v;
+}
+
+void tyche_wilson(uint64_t k, uint64_t n, double *lo, double *hi) {
+    if (n == 0) {
+        *lo = 0.0;
+        *hi = 1.0;
+        return;
+    }
+    const double z = 1.959963984540054, nn = (double)n, p = (double)k / nn;
+    const double denom = 1.0 + z * z / nn;
+    const double centre = (p + z * z / (2.0 * nn)) / denom;
+    const double half = z * sqrt(p * (1.0 - p) / nn + z * z / (4.0 * nn * nn)) / denom;
+    *lo = fmax(0.0, centre - half);
+    *hi = fmin(1.0, centre + half);
+}

@@ -1,0 +1,57 @@
+/* Mergeable accumulators for the summary.
+ *
+ * Two kinds, for determinism: floating-point moments are accumulated per
+ * block and merged in block order (Chan et al.'s pairwise update), because
+ * floating-point addition is not associative; integer counts (statement
+ * counts, joint counts, incidence bins, quantile sketches) are exact, so
+ * they are kept per thread and summed in any order. */
+#ifndef TYCHE_STATS_H
+#define TYCHE_STATS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct {
+    uint64_t n;
+    double mean, m2;
+} tyche_moments;
+
+static inline void tyche_moments_add(tyche_moments *m, double x) {
+    m->n++;
+    const double d = x - m->mean;
+    m->mean += d / (double)m->n;
+    m->m2 += d * (x - m->mean);
+}
+
+/* a <- a merged with b (b after a). */
+void tyche_moments_merge(tyche_moments *a, const tyche_moments *b);
+
+/* Quantile sketch: a histogram over the top bits of the IEEE-754 pattern
+ * of |x| (sign handled separately), so the bucket of x is found with a
+ * shift, no log.  7 mantissa bits give buckets 1/128 wide in relative
+ * terms: a quantile is reported at its bucket's midpoint, within 0.4% of
+ * the exact order statistic, and clamped to the exact min and max.  Values
+ * with |x| < 2^-30 count as 0; |x| > 2^40 go to the outermost bucket. */
+#define TYCHE_SKETCH_BITS 7
+#define TYCHE_SKETCH_EMIN (-30)
+#define TYCHE_SKETCH_EMAX 40
+#define TYCHE_SKETCH_HALF ((size_t)(TYCHE_SKETCH_EMAX - TYCHE_SKETCH_EMIN) << TYCHE_SKETCH_BITS)
+#define TYCHE_SKETCH_BINS (2 * TYCHE_SKETCH_HALF + 1)
+
+typedef struct {
+    uint64_t *bins;     /* TYCHE_SKETCH_BINS counts, increasing in value */
+    uint64_t n;
+    double min, max;
+} tyche_sketch;
+
+int tyche_sketch_init(tyche_sketch *k);      /* returns 0 on ENOMEM */
+void tyche_sketch_clear(tyche_sketch *k);
+void tyche_sketch_add(tyche_sketch *k, double x);
+void tyche_sketch_merge(tyche_sketch *a, const tyche_sketch *b);
+/* Quantile at level q in [0,1] (NaN when empty). */
+double tyche_sketch_quantile(const tyche_sketch *k, double q);
+
+/* Wilson score interval at 95% for k successes of n. */
+void tyche_wilson(uint64_t k, uint64_t n, double *lo, double *hi);
+
+#endif

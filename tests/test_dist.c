@@ -1,0 +1,692 @@
+/* Tests of the prior distributions: every kind's sampler is held to its
+ * closed-form mean and variance and to its own quantile function (the
+ * empirical CDF at quantile(u) must be u), every JSON form is parsed to its
+ * canonical parameters, and bad input is refused with a message that names
+ * the offending key.  Draws use mt19937 with a fixed seed, so a failure is
+ * reproducible; the seed is printed only when something fails. */
+#include <stdlib.h>
+#include <cjson/cJSON.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_sf_erf.h>
+#include "tyche/dist.h"
+#include "test.h"
+
+#define SEED 12345
+#define N_DRAWS 200000
+#define PATH "models/x.json: models[0].params.h0"
+
+/* Parses JSON text into d; a JSON syntax error (a bug in the test) comes back
+ * as -1 so the caller's status assert fails loudly. */
+static int parse(const char *text, tyche_dist *d, tyche_err *e) {
+    cJSON *j = cJSON_Parse(text);
+    if (j == NULL) return -1;
+    memset(e, 0, sizeof *e);
+    const tyche_status st = tyche_dist_from_json(j, PATH, d, e);
+    cJSON_Delete(j);
+    return (int)st;
+}
+
+static const double probe_u[3] = {0.05, 0.5, 0.95};
+
+/* Tolerances are 4 standard errors, so a correct implementation fails one
+ * comparison with probability ~6e-5, and ~0.3% over the whole file:
+ *  - mean: sd(sample mean) = sqrt(var / n), from the closed-form variance;
+ *  - variance: for large n the sample variance is asymptotically normal with
+ *    variance (mu4 - sigma^4) / n (the delta method); mu4 is estimated from
+ *    the same draws, which is consistent and avoids a second closed form
+ *    per kind; for the heaviest tail here (lognormal, sdlog 0.8, kurtosis
+ *    ~34) that still gives a ~5% band, wide enough for the noise in mu4;
+ *  - CDF: #{x <= quantile(u)} is binomial(n, F), sd sqrt(F (1 - F) / n).
+ * For continuous kinds F = u; for bernoulli and discrete, F is the exact
+ * CDF at quantile(u), passed in cdf_at_q. */
+static void check_draws_(const tyche_dist *d, const double *cdf_at_q) {
+    double *x = malloc(N_DRAWS * sizeof *x);
+    ASSERT(x != NULL);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, SEED);
+    long nonfinite = 0;
+    double sum = 0.0;
+    for (long i = 0; i < N_DRAWS; i++) {
+        x[i] = tyche_dist_sample(d, r);
+        if (!isfinite(x[i])) nonfinite++;
+        sum += x[i];
+    }
+    gsl_rng_free(r);
+    const double mean = sum / N_DRAWS;
+    double m2 = 0.0, m4 = 0.0;
+    for (long i = 0; i < N_DRAWS; i++) {
+        const double dev2 = (x[i] - mean) * (x[i] - mean);
+        m2 += dev2;
+        m4 += dev2 * dev2;
+    }
+    const double var = m2 / (N_DRAWS - 1);
+    m2 /= N_DRAWS;
+    m4 /= N_DRAWS;
+    double q[3], frac[3];
+    for (int k = 0; k < 3; k++) {
+        long below = 0;
+        q[k] = tyche_dist_quantile(d, probe_u[k]);
+        for (long i = 0; i < N_DRAWS; i++) below += x[i] <= q[k];
+        frac[k] = (double)below / N_DRAWS;
+    }
+    free(x);
+
+    ASSERT_INT_EQ(nonfinite, 0);
+    const double true_var = tyche_dist_variance(d);
+    ASSERT(isfinite(true_var) && true_var >= 0.0);
+    ASSERT_NEAR(mean, tyche_dist_mean(d), 4.0 * sqrt(true_var / N_DRAWS));
+    ASSERT_NEAR(var, true_var, 4.0 * sqrt(fmax(m4 - m2 * m2, 0.0) / N_DRAWS));
+    for (int k = 0; k < 3; k++) {
+        const double f = cdf_at_q ? cdf_at_q[k] : probe_u[k];
+        ASSERT(isfinite(q[k]));
+        ASSERT_NEAR(frac[k], f, 4.0 * sqrt(f * (1.0 - f) / N_DRAWS));
+    }
+}
+
+static void check_draws(const tyche_dist *d, const double *cdf_at_q) {
+    check_draws_(d, cdf_at_q);
+    if (test_failed) {
+        char buf[256];
+        tyche_dist_format(d, buf, sizeof buf);
+        fprintf(stderr, "  (%d draws of %s, mt19937 seed %d)\n", N_DRAWS, buf, SEED);
+    }
+}
+
+/* Parses text (which must be valid) and runs check_draws on it. */
+static void check_draws_of(const char *text, const double *cdf_at_q) {
+    tyche_dist d;
+    tyche_err e;
+    const int st = parse(text, &d, &e);
+    if (st != TYCHE_OK) fprintf(stderr, "  %s\n", e.msg);
+    ASSERT_INT_EQ(st, TYCHE_OK);
+    check_draws(&d, cdf_at_q);
+    tyche_dist_clear(&d);
+}
+
+/* Parses text, which must be refused as bad input with a message naming
+ * fragment. */
+static void check_rejected(const char *text, const char *fragment) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse(text, &d, &e), TYCHE_EINPUT);
+    ASSERT_INT_EQ(e.code, TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, PATH);
+    ASSERT_STR_CONTAINS(e.msg, fragment);
+    /* "holds nothing to free" */
+    ASSERT(d.values == NULL && d.cumw == NULL);
+}
+
+/* ---- every kind's sampler against its moments and quantiles ------------ */
+
+TEST(fixed_draws_are_always_its_value) {
+    static const double cdf[3] = {1.0, 1.0, 1.0};
+    check_draws_of("2", cdf);
+    check_draws_of("{\"dist\":\"fixed\",\"value\":-3.5}", cdf);
+}
+
+TEST(uniform_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"uniform\",\"min\":3,\"max\":9}", NULL);
+}
+
+TEST(normal_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"normal\",\"mean\":0.6,\"sd\":0.4}", NULL);
+}
+
+TEST(truncnormal_across_the_mean_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"truncnormal\",\"mean\":0.6,\"sd\":0.4,\"min\":0,\"max\":1}", NULL);
+    check_draws_of("{\"dist\":\"truncnormal\",\"mean\":2,\"sd\":3,\"min\":0}", NULL);
+}
+
+TEST(truncnormal_above_the_mean_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"truncnormal\",\"mean\":0,\"sd\":1,\"min\":1.5,\"max\":3}", NULL);
+    check_draws_of("{\"dist\":\"truncnormal\",\"mean\":10,\"sd\":2,\"min\":16}", NULL);
+}
+
+TEST(truncnormal_below_the_mean_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"truncnormal\",\"mean\":0,\"sd\":1,\"max\":-2}", NULL);
+}
+
+TEST(lognormal_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"lognormal\",\"median\":0.3,\"sdlog\":0.8}", NULL);
+}
+
+TEST(beta_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"beta\",\"a\":0.5,\"b\":15}", NULL);
+    check_draws_of("{\"dist\":\"beta\",\"a\":2,\"b\":5}", NULL);
+}
+
+TEST(gamma_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"gamma\",\"shape\":2.5,\"scale\":1.2}", NULL);
+    check_draws_of("{\"dist\":\"gamma\",\"shape\":0.5,\"mean\":3}", NULL);
+}
+
+TEST(triangular_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"triangular\",\"min\":3,\"mode\":4,\"max\":9}", NULL);
+    check_draws_of("{\"dist\":\"triangular\",\"min\":0,\"mode\":0,\"max\":1}", NULL);
+}
+
+TEST(pert_draws_match_its_mean_variance_and_quantiles) {
+    check_draws_of("{\"dist\":\"pert\",\"min\":3,\"mode\":4,\"max\":9}", NULL);
+    check_draws_of("{\"dist\":\"pert\",\"min\":3,\"mode\":8,\"max\":9,\"lambda\":2}", NULL);
+}
+
+TEST(bernoulli_draws_match_its_mean_variance_and_cdf) {
+    /* quantiles at 0.05, 0.5, 0.95 are 0, 0, 1; F(0) = 0.7, F(1) = 1 */
+    static const double cdf[3] = {0.7, 0.7, 1.0};
+    check_draws_of("{\"dist\":\"bernoulli\",\"p\":0.3}", cdf);
+}
+
+TEST(discrete_draws_match_its_mean_variance_and_cdf) {
+    /* sorted: 1 (0.1), 2 (0.35), 5 (0.35), 10 (0.2); cumulative 0.1, 0.45, 0.8, 1;
+     * quantiles at 0.05, 0.5, 0.95 are 1, 5, 10 */
+    static const double cdf[3] = {0.1, 0.8, 1.0};
+    check_draws_of("{\"dist\":\"discrete\",\"values\":[5,1,10,2],\"weights\":[0.35,0.1,0.2,0.35]}",
+                   cdf);
+}
+
+/* Mean and variance of normal(m, s) restricted to [a, b], by composite
+ * Simpson integration of the density: independent of the library's closed
+ * forms.  Infinite bounds are cut 12 sd out, beyond which nothing counts. */
+static void truncnormal_moments_by_quadrature(double m, double s, double a, double b,
+                                              double *mean, double *var) {
+    const int n = 20000; /* even */
+    const double lo = fmax(a, m - 12.0 * s), hi = fmin(b, m + 12.0 * s);
+    const double h = (hi - lo) / n;
+    double z = 0.0, s1 = 0.0, s2 = 0.0;
+    for (int i = 0; i <= n; i++) {
+        const double x = lo + i * h;
+        const double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
+        const double f = w * exp(-0.5 * ((x - m) / s) * ((x - m) / s));
+        z += f;
+        s1 += f * x;
+        s2 += f * x * x;
+    }
+    *mean = s1 / z;
+    *var = s2 / z - *mean * *mean;
+}
+
+TEST(truncnormal_moments_agree_with_numerical_integration) {
+    static const double cases[][4] = {
+        {0.6, 0.4, 0.0, 1.0},       /* across the mean */
+        {2.0, 3.0, 0.0, INFINITY},  /* across the mean, one bound */
+        {0.0, 1.0, 1.5, 3.0},       /* above the mean */
+        {10.0, 2.0, 16.0, INFINITY}, /* above the mean, one bound */
+        {0.0, 1.0, -INFINITY, -2.0}, /* below the mean */
+        {5.0, 0.5, 3.0, 4.9},       /* below the mean, two bounds */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const tyche_dist d = {.kind = TYCHE_DIST_TRUNCNORMAL,
+                              .p = {cases[i][0], cases[i][1], cases[i][2], cases[i][3]}};
+        tyche_err e;
+        ASSERT_INT_EQ(tyche_dist_validate(&d, PATH, &e), TYCHE_OK);
+        double mean, var;
+        truncnormal_moments_by_quadrature(d.p[0], d.p[1], d.p[2], d.p[3], &mean, &var);
+        ASSERT_NEAR(tyche_dist_mean(&d), mean, 1e-9 * fmax(1.0, fabs(mean)));
+        ASSERT_NEAR(tyche_dist_variance(&d), var, 1e-9 * var);
+    }
+}
+
+TEST(far_tail_truncnormal_samples_finite_values_above_its_min) {
+    /* 30 sd out P(Z > 30) ~ 5e-198 is still a double; 60 sd out it underflows */
+    static const char *const texts[2] = {
+        "{\"dist\":\"truncnormal\",\"mean\":0,\"sd\":1,\"min\":30}",
+        "{\"dist\":\"truncnormal\",\"mean\":0,\"sd\":1,\"min\":60}",
+    };
+    for (int t = 0; t < 2; t++) {
+        tyche_dist d;
+        tyche_err e;
+        ASSERT_INT_EQ(parse(texts[t], &d, &e), TYCHE_OK);
+        const double lo = d.p[2];
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, SEED);
+        long bad = 0;
+        double sum = 0.0;
+        for (int i = 0; i < 10000; i++) {
+            const double x = tyche_dist_sample(&d, r);
+            if (!isfinite(x) || x < lo) bad++;
+            sum += x;
+        }
+        gsl_rng_free(r);
+        ASSERT_INT_EQ(bad, 0);
+        const double median = tyche_dist_quantile(&d, 0.5);
+        ASSERT(isfinite(median) && median >= lo);
+        /* beyond a the excess over a is close to Exp(rate a): median ~ a + ln 2 / a */
+        ASSERT_NEAR(median, lo + log(2.0) / lo, 0.01 / lo);
+        /* exactly: P(Z > q) / P(Z > a) = 1 - u, in logs via erfc as Q underflows */
+        for (int k = 0; k < 3; k++) {
+            const double q = tyche_dist_quantile(&d, probe_u[k]);
+            const double log_ratio =
+                gsl_sf_log_erfc(q / M_SQRT2) - gsl_sf_log_erfc(lo / M_SQRT2);
+            ASSERT_NEAR(log_ratio, log1p(-probe_u[k]), 1e-9);
+        }
+        const double var = tyche_dist_variance(&d);
+        ASSERT(isfinite(var) && var > 0.0);
+        ASSERT_NEAR(sum / 10000, tyche_dist_mean(&d), 4.0 * sqrt(var / 10000));
+        /* mean of the excess is ~ 1/a (Mills ratio), to O(1/a^3) */
+        ASSERT_NEAR(tyche_dist_mean(&d), lo + 1.0 / lo, 2.0 / (lo * lo * lo));
+    }
+}
+
+/* ---- parsing: each JSON form to its canonical parameters ---------------- */
+
+TEST(bare_number_and_fixed_object_parse_as_fixed) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("2.5", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_FIXED);
+    ASSERT_NEAR(d.p[0], 2.5, 0.0);
+    ASSERT_INT_EQ(parse("{\"dist\":\"fixed\",\"value\":-1,\"description\":\"x\"}", &d, &e),
+                  TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_FIXED);
+    ASSERT_NEAR(d.p[0], -1.0, 0.0);
+    ASSERT(tyche_dist_is_fixed(&d));
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.3), -1.0, 0.0);
+}
+
+TEST(uniform_normal_and_truncnormal_parse_to_canonical_parameters) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"uniform\",\"min\":3,\"max\":9}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_UNIFORM);
+    ASSERT(d.p[0] == 3.0 && d.p[1] == 9.0);
+    ASSERT_INT_EQ(parse("{\"dist\":\"normal\",\"mean\":0.6,\"sd\":0.4}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_NORMAL);
+    ASSERT(d.p[0] == 0.6 && d.p[1] == 0.4);
+    ASSERT_INT_EQ(parse("{\"dist\":\"truncnormal\",\"mean\":1,\"sd\":2,\"min\":0,\"max\":5}", &d,
+                        &e),
+                  TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_TRUNCNORMAL);
+    ASSERT(d.p[0] == 1.0 && d.p[1] == 2.0 && d.p[2] == 0.0 && d.p[3] == 5.0);
+}
+
+TEST(truncnormal_bounds_are_optional_and_default_to_infinity) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"truncnormal\",\"mean\":1,\"sd\":2,\"min\":0}", &d, &e),
+                  TYCHE_OK);
+    ASSERT(d.p[2] == 0.0 && d.p[3] == INFINITY);
+    ASSERT_INT_EQ(parse("{\"dist\":\"truncnormal\",\"mean\":1,\"sd\":2,\"max\":0}", &d, &e),
+                  TYCHE_OK);
+    ASSERT(d.p[2] == -INFINITY && d.p[3] == 0.0);
+    /* with no bounds at all it is the normal distribution */
+    ASSERT_INT_EQ(parse("{\"dist\":\"truncnormal\",\"mean\":1,\"sd\":2}", &d, &e), TYCHE_OK);
+    ASSERT_NEAR(tyche_dist_mean(&d), 1.0, 1e-12);
+    ASSERT_NEAR(tyche_dist_variance(&d), 4.0, 1e-12);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.975), 1.0 + 2.0 * 1.959963984540054, 1e-9);
+}
+
+TEST(truncnormal_moments_match_the_half_normal) {
+    /* truncated at its mean it is half-normal: mean sd sqrt(2/pi), var sd^2 (1 - 2/pi) */
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"truncnormal\",\"mean\":1,\"sd\":2,\"min\":1}", &d, &e),
+                  TYCHE_OK);
+    ASSERT_NEAR(tyche_dist_mean(&d), 1.0 + 2.0 * sqrt(2.0 / M_PI), 1e-12);
+    ASSERT_NEAR(tyche_dist_variance(&d), 4.0 * (1.0 - 2.0 / M_PI), 1e-12);
+    ASSERT_INT_EQ(parse("{\"dist\":\"truncnormal\",\"mean\":1,\"sd\":2,\"max\":1}", &d, &e),
+                  TYCHE_OK);
+    ASSERT_NEAR(tyche_dist_mean(&d), 1.0 - 2.0 * sqrt(2.0 / M_PI), 1e-12);
+    ASSERT_NEAR(tyche_dist_variance(&d), 4.0 * (1.0 - 2.0 / M_PI), 1e-12);
+}
+
+TEST(lognormal_by_median_parses_to_log_median_and_sdlog) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"lognormal\",\"median\":0.3,\"sdlog\":0.8}", &d, &e),
+                  TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_LOGNORMAL);
+    ASSERT_NEAR(d.p[0], log(0.3), 1e-15);
+    ASSERT(d.p[1] == 0.8);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.5), 0.3, 1e-15);
+}
+
+TEST(lognormal_by_quantiles_hits_its_p05_and_p95) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"lognormal\",\"p95\":2.5,\"p05\":0.04}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_LOGNORMAL);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.05), 0.04, 1e-9 * 0.04);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.95), 2.5, 1e-9 * 2.5);
+    /* symmetric percentiles: the median is their geometric mean */
+    ASSERT_NEAR(exp(d.p[0]), sqrt(0.04 * 2.5), 1e-12);
+    ASSERT_INT_EQ(parse("{\"dist\":\"lognormal\",\"p10\":1,\"p2.5\":0.5}", &d, &e), TYCHE_OK);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.025), 0.5, 1e-9 * 0.5);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.10), 1.0, 1e-9);
+}
+
+TEST(beta_parses_from_shapes_or_from_mean_and_concentration) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"beta\",\"a\":0.5,\"b\":15}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_BETA);
+    ASSERT(d.p[0] == 0.5 && d.p[1] == 15.0);
+    ASSERT_INT_EQ(parse("{\"dist\":\"beta\",\"mean\":0.25,\"concentration\":8}", &d, &e),
+                  TYCHE_OK);
+    ASSERT_NEAR(d.p[0], 2.0, 1e-15);
+    ASSERT_NEAR(d.p[1], 6.0, 1e-15);
+    ASSERT_NEAR(tyche_dist_mean(&d), 0.25, 1e-15);
+}
+
+TEST(gamma_parses_from_shape_with_mean_or_scale) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"gamma\",\"shape\":2,\"scale\":1.5}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_GAMMA);
+    ASSERT(d.p[0] == 2.0 && d.p[1] == 1.5);
+    ASSERT_INT_EQ(parse("{\"dist\":\"gamma\",\"shape\":4,\"mean\":10}", &d, &e), TYCHE_OK);
+    ASSERT_NEAR(d.p[1], 2.5, 1e-15);
+    ASSERT_NEAR(tyche_dist_mean(&d), 10.0, 1e-12);
+}
+
+TEST(triangular_and_pert_parse_with_pert_lambda_defaulting_to_4) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"triangular\",\"min\":3,\"mode\":4,\"max\":9}", &d, &e),
+                  TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_TRIANGULAR);
+    ASSERT(d.p[0] == 3.0 && d.p[1] == 4.0 && d.p[2] == 9.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 1.0 / 6.0), 4.0, 1e-12); /* F(mode) = 1/6 */
+    ASSERT_INT_EQ(parse("{\"dist\":\"pert\",\"min\":3,\"mode\":4,\"max\":9}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_PERT);
+    ASSERT(d.p[0] == 3.0 && d.p[1] == 4.0 && d.p[2] == 9.0 && d.p[3] == 4.0);
+    /* the classic PERT mean (min + 4 mode + max) / 6 */
+    ASSERT_NEAR(tyche_dist_mean(&d), (3.0 + 16.0 + 9.0) / 6.0, 1e-12);
+    ASSERT_INT_EQ(parse("{\"dist\":\"pert\",\"min\":0,\"mode\":1,\"max\":2,\"lambda\":6}", &d,
+                        &e),
+                  TYCHE_OK);
+    ASSERT(d.p[3] == 6.0);
+}
+
+TEST(bernoulli_parses_and_is_a_point_mass_only_at_0_or_1) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"bernoulli\",\"p\":0.3}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_BERNOULLI);
+    ASSERT(d.p[0] == 0.3);
+    ASSERT(!tyche_dist_is_fixed(&d));
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.7), 0.0, 0.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.71), 1.0, 0.0);
+    ASSERT_INT_EQ(parse("{\"dist\":\"bernoulli\",\"p\":1}", &d, &e), TYCHE_OK);
+    ASSERT(tyche_dist_is_fixed(&d));
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.01), 1.0, 0.0);
+}
+
+TEST(discrete_parses_sorted_by_value_with_cumulative_weights) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"discrete\",\"values\":[5,1,10],\"weights\":[0.5,0.2,0.3]}",
+                        &d, &e),
+                  TYCHE_OK);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_DISCRETE);
+    ASSERT_INT_EQ(d.n, 3);
+    ASSERT(d.values[0] == 1.0 && d.values[1] == 5.0 && d.values[2] == 10.0);
+    ASSERT_NEAR(d.cumw[0], 0.2, 1e-15);
+    ASSERT_NEAR(d.cumw[1], 0.7, 1e-15);
+    ASSERT(d.cumw[2] == 1.0);
+    /* generalised inverse: smallest value whose CDF reaches u */
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.2), 1.0, 0.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.21), 5.0, 0.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.99), 10.0, 0.0);
+    ASSERT_NEAR(tyche_dist_mean(&d), 0.2 + 2.5 + 3.0, 1e-12);
+    ASSERT(!tyche_dist_is_fixed(&d));
+    tyche_dist_clear(&d);
+    ASSERT_INT_EQ(parse("{\"dist\":\"discrete\",\"values\":[7],\"weights\":[1]}", &d, &e),
+                  TYCHE_OK);
+    ASSERT(tyche_dist_is_fixed(&d));
+    tyche_dist_clear(&d);
+}
+
+TEST(discrete_never_draws_or_returns_a_zero_weight_value) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"discrete\",\"values\":[1,2,3],\"weights\":[0,1,0]}", &d,
+                        &e),
+                  TYCHE_OK);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, SEED);
+    int other = 0;
+    for (int i = 0; i < 1000; i++) other += tyche_dist_sample(&d, r) != 2.0;
+    gsl_rng_free(r);
+    const double q0 = tyche_dist_quantile(&d, 0.0), q1 = tyche_dist_quantile(&d, 1.0);
+    const int fixed = tyche_dist_is_fixed(&d);
+    tyche_dist_clear(&d);
+    ASSERT_INT_EQ(other, 0);
+    ASSERT_NEAR(q0, 2.0, 0.0);
+    ASSERT_NEAR(q1, 2.0, 0.0);
+    ASSERT(fixed);
+}
+
+TEST(description_is_allowed_on_any_object) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"description\":\"half-life\",\"dist\":\"normal\",\"mean\":1,\"sd\":1}",
+                        &d, &e),
+                  TYCHE_OK);
+    ASSERT_INT_EQ(parse("{\"dist\":\"discrete\",\"values\":[1],\"weights\":[1],"
+                        "\"description\":\"one\"}",
+                        &d, &e),
+                  TYCHE_OK);
+    tyche_dist_clear(&d);
+}
+
+/* ---- bad input ----------------------------------------------------------- */
+
+TEST(normal_with_sd_not_positive_is_rejected_naming_sd) {
+    check_rejected("{\"dist\":\"normal\",\"mean\":1,\"sd\":0}", PATH ".sd: must be > 0");
+    check_rejected("{\"dist\":\"truncnormal\",\"mean\":1,\"sd\":-2}", PATH ".sd: must be > 0");
+    check_rejected("{\"dist\":\"lognormal\",\"median\":1,\"sdlog\":0}",
+                   PATH ".sdlog: must be > 0");
+}
+
+TEST(lognormal_with_median_not_positive_is_rejected_naming_median) {
+    check_rejected("{\"dist\":\"lognormal\",\"median\":0,\"sdlog\":1}",
+                   PATH ".median: must be > 0");
+}
+
+TEST(beta_with_a_not_positive_is_rejected_naming_a) {
+    check_rejected("{\"dist\":\"beta\",\"a\":0,\"b\":1}", PATH ".a: must be > 0");
+    check_rejected("{\"dist\":\"beta\",\"a\":1,\"b\":-1}", PATH ".b: must be > 0");
+    check_rejected("{\"dist\":\"beta\",\"mean\":1,\"concentration\":3}", PATH ".mean: must be");
+    check_rejected("{\"dist\":\"beta\",\"mean\":0.5,\"concentration\":0}",
+                   PATH ".concentration: must be > 0");
+}
+
+TEST(lognormal_with_p05_not_below_p95_is_rejected_naming_both) {
+    check_rejected("{\"dist\":\"lognormal\",\"p05\":0.5,\"p95\":0.4}",
+                   PATH ".p05: must be < p95 (0.5 >= 0.4)");
+    check_rejected("{\"dist\":\"lognormal\",\"p05\":0,\"p95\":0.4}", PATH ".p05: must be > 0");
+    check_rejected("{\"dist\":\"lognormal\",\"p05\":0.1}", "two quantiles");
+    check_rejected("{\"dist\":\"lognormal\",\"p05\":0.1,\"p5\":0.2}", "same percentile");
+    check_rejected("{\"dist\":\"lognormal\",\"p05\":0.1,\"p100\":0.2}", PATH ".p100: percentile");
+    check_rejected("{\"dist\":\"lognormal\",\"median\":1,\"p95\":3}", "not both");
+}
+
+TEST(discrete_weights_not_summing_to_one_are_rejected) {
+    check_rejected("{\"dist\":\"discrete\",\"values\":[1,2,3],\"weights\":[0.2,0.3,0.4]}",
+                   PATH ".weights: must sum to 1 (sum is 0.9)");
+    check_rejected("{\"dist\":\"discrete\",\"values\":[1,2],\"weights\":[1.5,-0.5]}",
+                   PATH ".weights[1]: must be >= 0");
+}
+
+TEST(discrete_with_bad_arrays_is_rejected_naming_the_element) {
+    check_rejected("{\"dist\":\"discrete\",\"values\":[1,2,\"x\"],\"weights\":[0.2,0.3,0.5]}",
+                   PATH ".values[2]: must be a finite number");
+    check_rejected("{\"dist\":\"discrete\",\"values\":[1,2],\"weights\":[1]}",
+                   PATH ".weights: must have as many entries as values");
+    check_rejected("{\"dist\":\"discrete\",\"values\":[],\"weights\":[]}",
+                   PATH ".values: must not be empty");
+    check_rejected("{\"dist\":\"discrete\",\"values\":3,\"weights\":[1]}",
+                   PATH ".values: must be an array");
+}
+
+TEST(unknown_key_is_rejected_naming_it) {
+    check_rejected("{\"dist\":\"lognormal\",\"medain\":0.3,\"sdlog\":0.8}",
+                   PATH ": unknown key \"medain\"");
+    /* keys are case-sensitive, and keys of another kind are not accepted */
+    check_rejected("{\"dist\":\"normal\",\"Mean\":0.3,\"sd\":0.8}", ": unknown key \"Mean\"");
+    check_rejected("{\"dist\":\"normal\",\"mean\":0.3,\"sd\":0.8,\"max\":1}",
+                   ": unknown key \"max\"");
+    check_rejected("{\"dist\":\"normal\",\"mean\":0.3,\"sd\":0.8,\"p05\":1}",
+                   ": unknown key \"p05\"");
+    check_rejected("{\"dist\":\"normal\",\"mean\":0.3,\"sd\":0.8,\"sd\":1}",
+                   ": duplicate key \"sd\"");
+}
+
+TEST(unknown_dist_is_rejected_listing_the_known_ones) {
+    check_rejected("{\"dist\":\"lognorm\",\"median\":0.3,\"sdlog\":0.8}",
+                   PATH ".dist: unknown distribution \"lognorm\" (expected one of fixed, uniform, "
+                        "normal, truncnormal, lognormal, beta, gamma, triangular, pert, "
+                        "bernoulli, discrete)");
+    check_rejected("{\"dist\":3}", PATH ".dist: must be a string");
+}
+
+TEST(wrong_type_is_rejected_naming_the_key) {
+    check_rejected("{\"dist\":\"normal\",\"mean\":\"0.6\",\"sd\":0.4}",
+                   PATH ".mean: must be a number");
+    check_rejected("{\"dist\":\"normal\",\"mean\":0.6,\"sd\":true}", PATH ".sd: must be a number");
+    check_rejected("\"0.6\"", PATH ": expected a number or an object with \"dist\"");
+    check_rejected("[1,2]", PATH ": expected a number or an object with \"dist\"");
+    check_rejected("{\"median\":0.3,\"sdlog\":0.8}",
+                   PATH ": expected a number or an object with \"dist\"");
+    check_rejected("{\"dist\":\"fixed\",\"value\":1,\"description\":2}",
+                   PATH ".description: must be a string");
+}
+
+TEST(non_finite_numbers_are_rejected) {
+    /* cJSON reads an overflowing literal as infinity */
+    check_rejected("1e999", PATH ": must be a finite number");
+    check_rejected("{\"dist\":\"normal\",\"mean\":-1e999,\"sd\":1}",
+                   PATH ".mean: must be a finite number");
+}
+
+TEST(missing_key_is_rejected_naming_it) {
+    check_rejected("{\"dist\":\"normal\",\"mean\":0.6}", PATH ": missing key \"sd\"");
+    check_rejected("{\"dist\":\"beta\",\"a\":1}", PATH ": missing key \"b\"");
+    check_rejected("{\"dist\":\"beta\",\"mean\":0.5}", PATH ": missing key \"concentration\"");
+    check_rejected("{\"dist\":\"gamma\",\"shape\":1}", PATH ": missing key \"mean\"");
+    check_rejected("{\"dist\":\"lognormal\",\"sdlog\":1}", PATH ": missing key \"median\"");
+    check_rejected("{\"dist\":\"discrete\",\"values\":[1]}", PATH ": missing key \"weights\"");
+}
+
+TEST(mixed_parameterisations_are_rejected) {
+    check_rejected("{\"dist\":\"beta\",\"a\":1,\"b\":2,\"mean\":0.3}",
+                   PATH ": give either a and b, or mean and concentration, not both");
+    check_rejected("{\"dist\":\"gamma\",\"shape\":1,\"mean\":2,\"scale\":2}",
+                   PATH ": give either mean or scale, not both");
+}
+
+TEST(truncnormal_and_uniform_with_min_not_below_max_are_rejected) {
+    check_rejected("{\"dist\":\"truncnormal\",\"mean\":0,\"sd\":1,\"min\":2,\"max\":2}",
+                   PATH ".min: must be < max (2 >= 2)");
+    check_rejected("{\"dist\":\"uniform\",\"min\":9,\"max\":3}", PATH ".min: must be < max");
+}
+
+TEST(triangular_and_pert_with_mode_outside_are_rejected) {
+    check_rejected("{\"dist\":\"triangular\",\"min\":3,\"mode\":12,\"max\":9}",
+                   PATH ".mode: must be within [min, max] (12 is outside [3, 9])");
+    check_rejected("{\"dist\":\"pert\",\"min\":3,\"mode\":1,\"max\":9}", PATH ".mode: must be");
+    check_rejected("{\"dist\":\"pert\",\"min\":3,\"mode\":4,\"max\":9,\"lambda\":0}",
+                   PATH ".lambda: must be > 0");
+}
+
+TEST(bernoulli_with_p_outside_0_1_is_rejected) {
+    check_rejected("{\"dist\":\"bernoulli\",\"p\":1.5}", PATH ".p: must be between 0 and 1");
+}
+
+/* ---- validate, copy, clear, format -------------------------------------- */
+
+TEST(validate_checks_canonical_parameters_as_after_an_override) {
+    tyche_dist d;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"normal\",\"mean\":0.6,\"sd\":0.4}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "--set h0", &e), TYCHE_OK);
+    d.p[1] = -1.0;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "--set h0", &e), TYCHE_EINPUT);
+    ASSERT_STR_EQ(e.msg, "--set h0.sd: must be > 0");
+    d.p[1] = NAN;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "--set h0", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "--set h0.sd: must be a finite number");
+    d.kind = TYCHE_DIST_BERNOULLI;
+    d.p[0] = -0.1;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "--set h0", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "--set h0.p: must be between 0 and 1");
+}
+
+TEST(copy_duplicates_discrete_arrays_and_clear_is_safe_twice) {
+    tyche_dist d, c;
+    tyche_err e;
+    ASSERT_INT_EQ(parse("{\"dist\":\"discrete\",\"values\":[1,2],\"weights\":[0.25,0.75]}", &d,
+                        &e),
+                  TYCHE_OK);
+    ASSERT_INT_EQ(tyche_dist_copy(&c, &d, &e), TYCHE_OK);
+    ASSERT(c.values != d.values && c.cumw != d.cumw);
+    ASSERT_INT_EQ(c.n, 2);
+    ASSERT(c.values[1] == 2.0 && c.cumw[0] == 0.25 && c.cumw[1] == 1.0);
+    tyche_dist_clear(&d);
+    tyche_dist_clear(&d);
+    ASSERT(d.values == NULL && d.cumw == NULL && d.n == 0);
+    /* the copy outlives the original */
+    ASSERT_NEAR(tyche_dist_mean(&c), 1.75, 1e-15);
+    tyche_dist_clear(&c);
+    tyche_dist_clear(&c);
+
+    ASSERT_INT_EQ(parse("{\"dist\":\"normal\",\"mean\":0.6,\"sd\":0.4}", &d, &e), TYCHE_OK);
+    ASSERT_INT_EQ(tyche_dist_copy(&c, &d, &e), TYCHE_OK);
+    ASSERT(c.kind == TYCHE_DIST_NORMAL && c.p[0] == 0.6 && c.p[1] == 0.4);
+    tyche_dist_clear(&c);
+}
+
+TEST(format_gives_short_readable_forms) {
+    static const struct {
+        const char *json, *text;
+    } cases[] = {
+        {"2", "fixed 2"},
+        {"{\"dist\":\"uniform\",\"min\":3,\"max\":9}", "uniform(3, 9)"},
+        {"{\"dist\":\"normal\",\"mean\":0.6,\"sd\":0.4}", "normal(mean 0.6, sd 0.4)"},
+        {"{\"dist\":\"truncnormal\",\"mean\":0.6,\"sd\":0.4,\"min\":0}",
+         "truncnormal(mean 0.6, sd 0.4, min 0)"},
+        {"{\"dist\":\"lognormal\",\"median\":0.3,\"sdlog\":0.8}",
+         "lognormal(median 0.3, sdlog 0.8)"},
+        {"{\"dist\":\"beta\",\"a\":0.5,\"b\":15}", "beta(a 0.5, b 15)"},
+        {"{\"dist\":\"gamma\",\"shape\":2,\"scale\":1.5}", "gamma(shape 2, scale 1.5)"},
+        {"{\"dist\":\"triangular\",\"min\":3,\"mode\":4,\"max\":9}",
+         "triangular(min 3, mode 4, max 9)"},
+        {"{\"dist\":\"pert\",\"min\":3,\"mode\":4,\"max\":9}", "pert(min 3, mode 4, max 9)"},
+        {"{\"dist\":\"pert\",\"min\":3,\"mode\":4,\"max\":9,\"lambda\":2}",
+         "pert(min 3, mode 4, max 9, lambda 2)"},
+        {"{\"dist\":\"bernoulli\",\"p\":0.3}", "bernoulli(p 0.3)"},
+        {"{\"dist\":\"discrete\",\"values\":[2,1],\"weights\":[0.75,0.25]}",
+         "discrete(1: 0.25, 2: 0.75)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tyche_dist d;
+        tyche_err e;
+        char buf[128];
+        ASSERT_INT_EQ(parse(cases[i].json, &d, &e), TYCHE_OK);
+        tyche_dist_format(&d, buf, sizeof buf);
+        tyche_dist_clear(&d);
+        ASSERT_STR_EQ(buf, cases[i].text);
+    }
+}
+
+TEST(format_truncates_long_discrete_lists_without_overflowing) {
+    tyche_dist d;
+    tyche_err e;
+    char buf[40];
+    ASSERT_INT_EQ(parse("{\"dist\":\"discrete\",\"values\":[1,2,3,4,5,6,7,8],"
+                        "\"weights\":[0.125,0.125,0.125,0.125,0.125,0.125,0.125,0.125]}",
+                        &d, &e),
+                  TYCHE_OK);
+    tyche_dist_format(&d, buf, sizeof buf);
+    tyche_dist_clear(&d);
+    ASSERT(strlen(buf) < sizeof buf);
+    ASSERT_STR_CONTAINS(buf, "discrete(1: 0.125");
+    ASSERT_STR_CONTAINS(buf, "...)");
+}
+
+TEST(kind_names_are_the_json_names) {
+    ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_TRUNCNORMAL), "truncnormal");
+    ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_DISCRETE), "discrete");
+    ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_FIXED), "fixed");
+}

@@ -1,0 +1,131 @@
+/* Statements on hand-made outputs: dates at the day's end, missing values,
+ * bands, all/any/not and references; and the errors for bad rules. */
+#include "internal.h"
+#include "scen.h"
+#include "test.h"
+
+static tyche_scenario *with_statements(const char *st, tyche_err *err) {
+    return option_scenario(DEFAULT_OPTION_PARAMS, st, err);
+}
+
+/* outputs: exercise_time, board_time, valuation_at_deadline */
+static uint8_t eval(const tyche_scenario *s, size_t i, double ex, double bo, double val,
+                    const uint8_t *done) {
+    double out[3] = {ex, bo, val};
+    uint8_t stack[64];
+    return tyche_statement_eval(&s->statements[i], out, done, stack);
+}
+
+TEST(an_event_by_a_date_counts_until_the_end_of_that_day) {
+    tyche_err err;
+    tyche_scenario *s = with_statements(
+        "{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"event\": \"option.exercise_time\", \"by\": \"2026-04-21\"}},"
+        "{\"id\": \"b\", \"text\": \"t\", \"rule\": {\"event\": \"option.exercise_time\", \"after\": \"2026-04-21\"}}",
+        &err);
+    ASSERT(s != NULL);
+    /* start 2026-04-20 is t = 0; the end of 2026-04-21 is t = 2 */
+    ASSERT_INT_EQ(eval(s, 0, 2.0, 0, 0, NULL), 1);
+    ASSERT_INT_EQ(eval(s, 0, nextafter(2.0, 3), 0, 0, NULL), 0);
+    ASSERT_INT_EQ(eval(s, 0, INFINITY, 0, 0, NULL), 0);
+    ASSERT_INT_EQ(eval(s, 1, 2.0, 0, 0, NULL), 0);
+    ASSERT_INT_EQ(eval(s, 1, INFINITY, 0, 0, NULL), 1);
+    tyche_scenario_free(s);
+}
+
+TEST(value_comparisons_and_bands_are_false_on_missing_values) {
+    tyche_err err;
+    tyche_scenario *s = with_statements(
+        "{\"id\": \"ge\", \"text\": \"t\", \"rule\": {\"value\": \"option.valuation_at_deadline\", \">=\": 500}},"
+        "{\"id\": \"band\", \"text\": \"t\", \"rule\": {\"value\": \"option.valuation_at_deadline\", \"between\": [5, 8]}},"
+        "{\"id\": \"lt\", \"text\": \"t\", \"rule\": {\"value\": \"option.valuation_at_deadline\", \"<\": 5}}",
+        &err);
+    ASSERT(s != NULL);
+    ASSERT_INT_EQ(eval(s, 0, 0, 0, 500, NULL), 1);
+    ASSERT_INT_EQ(eval(s, 0, 0, 0, 499.9, NULL), 0);
+    ASSERT_INT_EQ(eval(s, 0, 0, 0, NAN, NULL), 0);
+    ASSERT_INT_EQ(eval(s, 1, 0, 0, 5, NULL), 1);
+    ASSERT_INT_EQ(eval(s, 1, 0, 0, 8, NULL), 1);
+    ASSERT_INT_EQ(eval(s, 1, 0, 0, 8.0001, NULL), 0);
+    ASSERT_INT_EQ(eval(s, 1, 0, 0, NAN, NULL), 0);
+    ASSERT_INT_EQ(eval(s, 2, 0, 0, 4.9, NULL), 1);
+    ASSERT_INT_EQ(eval(s, 2, 0, 0, NAN, NULL), 0);
+    tyche_scenario_free(s);
+}
+
+TEST(all_any_not_and_statement_references_combine) {
+    tyche_err err;
+    tyche_scenario *s = with_statements(
+        "{\"id\": \"x\", \"text\": \"t\", \"rule\": {\"event\": \"option.exercise_time\", \"by\": \"2027-06-30\"}},"
+        "{\"id\": \"y\", \"text\": \"t\", \"rule\": {\"any\": [{\"statement\": \"x\"},"
+        "  {\"value\": \"option.valuation_at_deadline\", \">\": 1000}]}},"
+        "{\"id\": \"z\", \"text\": \"t\", \"rule\": {\"all\": [{\"statement\": \"y\"},"
+        "  {\"not\": {\"event\": \"option.board_time\", \"by\": \"2027-06-30\"}}]}}",
+        &err);
+    ASSERT(s != NULL);
+    for (int x = 0; x < 2; x++)
+        for (int big = 0; big < 2; big++)
+            for (int board = 0; board < 2; board++) {
+                uint8_t done[3];
+                const double ex = x ? 10 : INFINITY, bo = board ? 20 : INFINITY;
+                const double v = big ? 2000 : 100;
+                done[0] = eval(s, 0, ex, bo, v, done);
+                done[1] = eval(s, 1, ex, bo, v, done);
+                done[2] = eval(s, 2, ex, bo, v, done);
+                ASSERT_INT_EQ(done[0], x);
+                ASSERT_INT_EQ(done[1], x || big);
+                ASSERT_INT_EQ(done[2], (x || big) && !board);
+            }
+    ASSERT_STR_CONTAINS(s->statements[2].rule_text, "not option.board_time by 2027-06-30");
+    tyche_scenario_free(s);
+}
+
+static void expect_error(const char *statements, const char *fragment) {
+    tyche_err err = {0};
+    tyche_scenario *s = with_statements(statements, &err);
+    if (s != NULL) {
+        tyche_scenario_free(s);
+        FAIL_("accepted: %s", statements);
+    }
+    ASSERT_INT_EQ(err.code, TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, fragment);
+}
+
+TEST(bad_rules_are_refused_with_their_json_path) {
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"event\": \"option.nope\", \"by\": \"2027-01-01\"}}",
+                 "test.json: statements[0].rule.event: no output named \"option.nope\"");
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"event\": \"option.valuation_at_deadline\", \"by\": \"2027-01-01\"}}",
+                 "statements[0].rule.event: \"option.valuation_at_deadline\" is a value");
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"all\": [{\"event\": \"option.exercise_time\", \"by\": \"2027-02-30\"}]}}",
+                 "statements[0].rule.all[0].by: \"2027-02-30\" is not a calendar date");
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"value\": \"option.valuation_at_deadline\", \"between\": [8, 5]}}",
+                 "statements[0].rule.between");
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"statement\": \"a\"}}",
+                 "statements[0].rule.statement: \"a\" is not a statement listed before this one");
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"sometimes\": 1}}",
+                 "statements[0].rule: unknown rule \"sometimes\"");
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"all\": []}}",
+                 "statements[0].rule.all: expected a non-empty array");
+    expect_error("{\"id\": \"a\", \"text\": \"t\"}", "statements[0]: missing key \"rule\"");
+    expect_error("{\"id\": \"a.b\", \"text\": \"t\", \"rule\": {\"statement\": \"x\"}}",
+                 "statements[0].id");
+    expect_error("{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"event\": \"option.exercise_time\", \"by\": \"2027-01-01\"}},"
+                 "{\"id\": \"a\", \"text\": \"t\", \"rule\": {\"statement\": \"a\"}}",
+                 "statements[1].id: \"a\" is already used");
+}
+
+TEST(deep_nesting_compiles_to_a_bounded_stack) {
+    /* 200 nested "not"s: evaluation is iterative, the stack stays at depth 1 */
+    static char buf[32768];
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"id\": \"d\", \"text\": \"t\", \"rule\": ");
+    for (int i = 0; i < 200; i++) n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"not\": ");
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"event\": \"option.exercise_time\", \"by\": \"2027-01-01\"}");
+    for (int i = 0; i < 200; i++) n += (size_t)snprintf(buf + n, sizeof buf - n, "}");
+    snprintf(buf + n, sizeof buf - n, "}");
+    tyche_err err;
+    tyche_scenario *s = with_statements(buf, &err);
+    ASSERT(s != NULL);
+    ASSERT_INT_EQ(s->statements[0].max_stack, 1);
+    ASSERT_INT_EQ(eval(s, 0, 5, 0, 0, NULL), 1); /* even number of nots */
+    tyche_scenario_free(s);
+}
