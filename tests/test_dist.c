@@ -214,6 +214,8 @@ TEST(truncnormal_moments_agree_with_numerical_integration) {
         {10.0, 2.0, 16.0, INFINITY}, /* above the mean, one bound */
         {0.0, 1.0, -INFINITY, -2.0}, /* below the mean */
         {5.0, 0.5, 3.0, 4.9},       /* below the mean, two bounds */
+        {0.0, 1.0, 4.0, 6.0},       /* in the tail, two bounds */
+        {0.0, 1.0, -INFINITY, -5.0}, /* in the lower tail */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const tyche_dist d = {.kind = TYCHE_DIST_TRUNCNORMAL,
@@ -224,6 +226,38 @@ TEST(truncnormal_moments_agree_with_numerical_integration) {
         truncnormal_moments_by_quadrature(d.p[0], d.p[1], d.p[2], d.p[3], &mean, &var);
         ASSERT_NEAR(tyche_dist_mean(&d), mean, 1e-9 * fmax(1.0, fabs(mean)));
         ASSERT_NEAR(tyche_dist_variance(&d), var, 1e-9 * var);
+    }
+}
+
+TEST(truncnormal_moments_stay_accurate_far_in_the_tail_and_on_narrow_intervals) {
+    /* references: the standard formulas evaluated with mpmath at 80 digits */
+    static const double cases[][4] = {
+        /* min, max, mean, variance, for mean 0 and sd 1 */
+        {30.0, INFINITY, 30.033259667433677037, 0.0011037715118900910011},
+        {60.0, INFINITY, 60.01665742024112493, 0.00027731588341476922695},
+        {1000.0, INFINITY, 1000.00099999800001, 9.9999400004999948201e-7},
+        {40.0, 40.001, 40.00049666671399994, 8.3326664146133970066e-8},
+        {5.0, 6.0, 5.1831470904771735185, 0.029452430768483057227},
+        {3.5, 3.75, 3.6064110905823561569, 0.0049915960886366076101},
+        {8.0, 20.0, 8.1213681122361126807, 0.014324883443340910176},
+        /* narrow intervals, where the standard formulas cancel */
+        {3.0, 3.0000001, 3.0000000499999974182, 8.3333333060569785375e-16},
+        {0.5, 0.5000001, 0.50000004999999955702, 8.3333333245607320529e-16},
+        {-5e-08, 5e-08, 0.0, 8.3333333333333298014e-16},
+        {10.0, 10.04, 10.018667634015556453, 0.00013226223495772761171},
+        {2.0, 2.1, 2.0482934302550996141, 0.00083130912547843822111},
+        {0.5, 0.9, 0.6907283380286955358, 0.013211041352302727241},
+        {-0.1, 0.3, 0.098673799212582214075, 0.013261307587042332757},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tyche_dist d = {.kind = TYCHE_DIST_TRUNCNORMAL, .p = {0.0, 1.0, cases[i][0], cases[i][1]}};
+        ASSERT_NEAR(tyche_dist_mean(&d), cases[i][2], 1e-12 * fmax(fabs(cases[i][2]), 1.0));
+        ASSERT_NEAR(tyche_dist_variance(&d), cases[i][3], 1e-9 * cases[i][3]);
+        /* the mirror image, entirely below the mean */
+        d.p[2] = -cases[i][1];
+        d.p[3] = -cases[i][0];
+        ASSERT_NEAR(tyche_dist_mean(&d), -cases[i][2], 1e-12 * fmax(fabs(cases[i][2]), 1.0));
+        ASSERT_NEAR(tyche_dist_variance(&d), cases[i][3], 1e-9 * cases[i][3]);
     }
 }
 

@@ -128,7 +128,14 @@ static void progress(void *user, uint64_t done, uint64_t total) {
 
 static void print_statements(const tyche_scenario *s, const tyche_results *r) {
     const size_t n = tyche_scenario_n_statements(s);
-    printf("\n%-12s %-54s %8s %8s  %-17s\n", "statement", "text", "P", "+-se", "95% CI (Wilson)");
+    int w = 9; /* width of the id column: the longest id, within reason */
+    for (size_t i = 0; i < n; i++) {
+        tyche_statement_info si;
+        tyche_scenario_statement(s, i, &si);
+        if ((int)strlen(si.id) > w) w = (int)strlen(si.id);
+    }
+    if (w > 24) w = 24;
+    printf("\n  %-*s %-54s %8s %8s  %-17s\n", w, "statement", "text", "P", "+-se", "95% CI (Wilson)");
     /* groups in order of first appearance */
     for (size_t g = 0; g < n; g++) {
         tyche_statement_info gi;
@@ -150,7 +157,7 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
             char text[55];
             snprintf(text, sizeof text, "%s", si.text);
             if (strlen(si.text) > 54) strcpy(text + 51, "...");
-            printf("  %-10s %-54s %8.4f %8.4f  [%.4f, %.4f]\n", si.id, text, p.probability,
+            printf("  %-*s %-54s %8.4f %8.4f  [%.4f, %.4f]\n", w, si.id, text, p.probability,
                    p.stderr_, p.ci95_lo, p.ci95_hi);
         }
     }
@@ -166,8 +173,9 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
             tyche_scenario_statement(s, tyche_scenario_joint(s, k), &si);
             used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s", k ? " & " : "", si.id);
         }
-        printf("  %-65s %8.4f %8.4f  [%.4f, %.4f]\n", ids, p.probability, p.stderr_, p.ci95_lo,
-               p.ci95_hi);
+        if (nj > 2) /* with two, the pair line below says the same */
+            printf("  %-*s %8.4f %8.4f  [%.4f, %.4f]\n", w + 55, ids, p.probability, p.stderr_,
+                   p.ci95_lo, p.ci95_hi);
         if (nj <= 6)
             for (size_t k = 0; k < nj; k++)
                 for (size_t l = k + 1; l < nj; l++) {
@@ -179,8 +187,8 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
                     tyche_results_joint_corr(r, k, l, &c, &e);
                     char lab[160];
                     snprintf(lab, sizeof lab, "%s & %s (corr %+.3f +- %.3f)", a.id, b.id, c, e);
-                    printf("  %-65s %8.4f %8.4f  [%.4f, %.4f]\n", lab, p.probability, p.stderr_,
-                           p.ci95_lo, p.ci95_hi);
+                    printf("  %-*s %8.4f %8.4f  [%.4f, %.4f]\n", w + 55, lab, p.probability,
+                           p.stderr_, p.ci95_lo, p.ci95_hi);
                 }
     }
 }

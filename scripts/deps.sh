@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tyche needs, only those missing (idempotent:
+# a no-op taking well under a second when everything is there).
+#   scripts/deps.sh build   compiler, CMake, GSL, OpenMP, HDF5, cJSON, Random123
+#   scripts/deps.sh test    the above plus the Python readers used by the tests
+set -euo pipefail
+
+build_pkgs=(gcc make cmake libc6-dev libgsl-dev libcjson-dev libhdf5-dev hdf5-tools
+            librandom123-dev)
+test_pkgs=(clang libomp-dev libclang-rt-dev python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf
+           python3-netcdf4 netcdf-bin)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-build}" == test ]]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

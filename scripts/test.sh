@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, runs every test
+# (unit, command line, HDF5 readers), then the ASan+UBSan build's suite and
+# the ThreadSanitizer build's engine tests.  Exit status 0 only if all pass.
+#   TYCHE_QUICK=1 scripts/test.sh   skips the sanitizer builds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test
+jobs=$(nproc)
+
+echo "== build (RelWithDebInfo, -Werror)"
+scripts/build.sh build
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+if [[ "${TYCHE_QUICK:-0}" != 1 ]]; then
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+  scripts/build.sh build-asan -DTYCHE_SANITIZE=ON
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+  echo "== ThreadSanitizer build (clang + LLVM libomp + Archer): the engine's tests"
+  # gcc's libgomp synchronises through futexes TSan cannot see, so every
+  # `omp ordered` hand-over would be reported; LLVM's libomp with its Archer
+  # tool tells TSan about OpenMP's barriers and ordered regions instead.
+  CC=clang scripts/build.sh build-tsan -DTYCHE_TSAN=ON
+  archer=$(ls /usr/lib/llvm-*/lib/libarcher.so | sort -V | tail -n 1)
+  OMP_TOOL_LIBRARIES="$archer" TSAN_OPTIONS="halt_on_error=1 ignore_noninstrumented_modules=1" \
+    OMP_NUM_THREADS=3 build-tsan/tests/tyche_tests --suite engine
+fi
+echo "== all tests passed"

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Every class of bad input: exit status 2, one message naming the file and
+# the JSON path (or the flag), and no output left behind.
+source "$(dirname "$0")/lib.sh"
+base="$TYCHE_SRC/models/option.json"
+
+# mutate NAME PYTHON-STATEMENT: writes NAME.json, option.json changed by the
+# statement (on the parsed object `s`).
+mutate() {
+  $PY - "$base" "$1.json" "$2" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+open(sys.argv[2], "w").write(json.dumps(s, indent=1))
+PY
+}
+
+check() { # check NAME FRAGMENT
+  expect_exit 2 "$1.json: $2" "$TYCHE" run "$1.json" -n 100 -q -o "$1.h5"
+  if [[ -e "$1.h5" || -e "$1.json.part" || -n "$(ls | grep -E '\.(h5|tmp|part)' || true)" ]]; then
+    bad "$1: left output behind: $(ls)"
+  fi
+}
+
+printf '{"name": "x", "start": "2026-04-20",,}' > malformed.json
+check malformed "line 1, column 38: malformed JSON"
+printf '' > empty.json
+check empty "line 1, column 1: malformed JSON"
+printf '[1, 2]' > array.json
+check array "the scenario must be a JSON object"
+
+mutate unknown_top 's["horizn"] = "2028-01-01"'
+check unknown_top 'unknown key "horizn"'
+mutate unknown_model_key 's["models"][0]["parms"] = {}'
+check unknown_model_key 'models[0]: unknown key "parms"'
+mutate unknown_param 's["models"][0]["params"]["h1"] = 0.3'
+check unknown_param 'models[0].params: unknown parameter "h1"'
+mutate missing_param 'del s["models"][0]["params"]["h0"]'
+check missing_param 'models[0].params: missing parameter "h0"'
+mutate prior_key 's["models"][0]["params"]["h0"] = {"dist": "lognormal", "medain": 0.3, "sdlog": 0.8}'
+check prior_key 'models[0].params.h0'
+mutate wrong_type 's["models"][0]["params"]["h0"]["median"] = "0.3"'
+check wrong_type 'models[0].params.h0.median'
+mutate sd_zero 's["models"][0]["params"]["mu"]["sd"] = 0'
+check sd_zero 'models[0].params.mu.sd'
+mutate median_neg 's["models"][0]["params"]["h0"]["median"] = -1'
+check median_neg 'models[0].params.h0.median'
+mutate beta_a 's["models"][0]["params"]["q"]["a"] = 0'
+check beta_a 'models[0].params.q.a'
+mutate quantiles 's["models"][0]["params"]["h0"] = {"dist": "lognormal", "p05": 0.5, "p95": 0.2}'
+check quantiles 'models[0].params.h0'
+mutate weights 's["models"][0]["params"]["k_D"] = {"dist": "discrete", "values": [1, 2], "weights": [0.5, 0.4]}'
+check weights 'models[0].params.k_D.weights'
+mutate unknown_dist 's["models"][0]["params"]["h0"] = {"dist": "lognorm", "median": 0.3, "sdlog": 0.8}'
+check unknown_dist 'models[0].params.h0.dist'
+mutate domain 's["models"][0]["params"]["sigma"] = {"dist": "normal", "mean": 0.45, "sd": 0.1}'
+check domain 'models[0].params.sigma'
+# JSON has no NaN or Infinity: 1e999 overflows to infinity and must be refused
+sed 's/"k_D": 2/"k_D": 1e999/' "$base" > infinite.json
+check infinite 'models[0].params.k_D'
+sed 's/"k_D": 2/"k_D": NaN/' "$base" > nan.json
+check nan "line 23, column 16: malformed JSON"
+mutate unknown_kind 's["models"][0]["kind"] = "option_exorcise"'
+check unknown_kind 'models[0].kind: unknown model kind "option_exorcise"'
+mutate bad_output 's["statements"][0]["rule"]["all"][1]["event"] = "option.bored_time"'
+check bad_output 'statements[0].rule.all[1].event: no output named "option.bored_time"'
+mutate bad_date 's["start"] = "2026-02-30"'
+check bad_date 'start: "2026-02-30" is not a calendar date'
+mutate order 's["horizon"] = "2025-01-01"'
+check order 'horizon: must not be before start'
+mutate deadline 's["models"][0]["settings"]["deadline"] = "2030-01-01"'
+check deadline 'models[0].settings.deadline'
+mutate dup_id 's["statements"][1]["id"] = "P1"'
+check dup_id 'statements[1].id: "P1" is already used'
+mutate joint 's["joint"] = ["P1", "P9"]'
+check joint 'joint[1]: no statement has id "P9"'
+
+# bad flags: exit 2, the flag named
+expect_exit 2 '-n: expected a whole number' "$TYCHE" run "$base" -n 1e6
+expect_exit 2 '-n: expected a whole number' "$TYCHE" run "$base" -n 0
+expect_exit 2 '-t: expected a thread count' "$TYCHE" run "$base" -t 0
+expect_exit 2 '--store: expected none, outputs or paths' "$TYCHE" run "$base" --store all
+expect_exit 2 '--rng: unknown generator "nope"' "$TYCHE" run "$base" --rng nope -o x.h5
+expect_exit 2 'unknown option "--bogus"' "$TYCHE" run "$base" --bogus
+expect_exit 2 'cannot open the scenario file' "$TYCHE" run missing.json
+expect_exit 2 'unknown command "fly"' "$TYCHE" fly
+expect_exit 2 '--trial N is required' "$TYCHE" replay "$base"
+[[ -z "$(ls | grep -E '\.h5' || true)" ]] && ok || bad "a flag error left output: $(ls)"
+
+# --store outputs larger than memory is refused up front, with the size
+expect_exit 2 'GiB in memory' "$TYCHE" run "$base" -n 18000000000000 -o big.h5 -q
+
+# an existing result survives a failed run untouched
+printf 'precious' > keep.h5
+printf 'precious' > keep.json
+expect_exit 2 'no output named' "$TYCHE" run bad_output.json -o keep.h5 -q
+expect_exit 2 '--rng' "$TYCHE" run "$base" -o keep.h5 --rng nope -q
+mkdir -p ro && chmod 0555 ro
+if [[ $(id -u) -ne 0 ]]; then
+  expect_exit 1 'ro/r.h5' "$TYCHE" run "$base" -n 100 -q -o ro/r.h5
+fi
+mkdir -p isdir.h5
+expect_exit 1 'isdir.h5' "$TYCHE" run "$base" -n 100 -q -o isdir.h5 --summary s.json
+[[ ! -e s.json ]] && ok || bad "a failed HDF5 write left the summary"
+[[ "$(cat keep.h5)" == precious && "$(cat keep.json)" == precious ]] && ok || bad "keep.* was touched"
+finish

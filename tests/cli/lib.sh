@@ -1,0 +1,34 @@
+# Shared by the command-line tests: $TYCHE is the built command, $TYCHE_SRC
+# the source tree.  Each test works in its own temporary folder.
+set -euo pipefail
+: "${TYCHE:?set TYCHE to the tyche command}" "${TYCHE_SRC:?set TYCHE_SRC to the source tree}"
+PY=/usr/bin/python3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+fails=0
+passes=0
+
+ok() { passes=$((passes + 1)); }
+bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# expect_exit CODE FRAGMENT CMD...: runs CMD, checks its exit status and
+# that stderr contains FRAGMENT.
+expect_exit() {
+  local want=$1 frag=$2
+  shift 2
+  local rc=0
+  "$@" >out.txt 2>err.txt || rc=$?
+  if [[ $rc -ne $want ]]; then
+    bad "$* -> exit $rc, wanted $want; stderr: $(cat err.txt)"
+  elif ! grep -qF -- "$frag" err.txt; then
+    bad "$* -> stderr lacks '$frag': $(cat err.txt)"
+  else
+    ok
+  fi
+}
+
+finish() {
+  echo "$passes passed, $fails failed"
+  [[ $fails -eq 0 ]]
+}
