@@ -6,7 +6,8 @@
  * the same messages.  Moments are closed forms, independent of the samplers,
  * so that tests can hold samplers and quantiles to them.  The truncated normal
  * is sampled by inversion using log tail probabilities, so bounds far out in a
- * tail give finite draws with no rejection loop. */
+ * tail give finite draws with no rejection loop, and its moments switch to
+ * forms without cancellation far in a tail or on a narrow interval. */
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #define LOG_SQRT_2PI 0.91893853320467274178
 #define PERT_DEFAULT_LAMBDA 4.0
 #define WEIGHT_SUM_TOL 1e-9
+#define TAIL_CF_FROM 3.0 /* see tail_moments */
 /* Below this log-probability exp() leaves the normal doubles, so GSL's
  * inverse can no longer be fed the probability itself. */
 #define LOG_TAIL_FLOOR (-700.0)
@@ -156,7 +158,6 @@ static double tn_std_quantile(double alpha, double beta, double u) {
  * c = 2 / (x + 3 / (x + 4 / ...)), gives the mean x + delta and the variance
  * delta (c - delta) without the cancellation of 1 + x h - h^2 (which loses
  * x^4 eps); 100 levels reach double precision from x = 3 on. */
-#define TAIL_CF_FROM 3.0
 static void tail_moments(double x, double *excess, double *var) {
     double c = 0.0;
     for (int k = 100; k >= 2; k--) c = k / (x + c);
@@ -225,12 +226,8 @@ static void tn_std_moments(double alpha, double beta, double *mean, double *var)
         const double ma = alpha + ea, mb = beta + eb, dm = (beta - alpha) + (eb - ea);
         /* log t from the hazards, which are the one-sided means: Q = phi / hazard */
         const double log_t = -0.5 * (beta - alpha) * (beta + alpha) + log1p(-dm / mb);
+        /* not narrow, so 1 - t is well away from 0 */
         const double t = exp(log_t), one_minus_t = -expm1(log_t);
-        if (!(one_minus_t > 0.0)) { /* too narrow to resolve: uniform */
-            *mean = 0.5 * (alpha + beta);
-            *var = (beta - alpha) * (beta - alpha) / 12.0;
-            return;
-        }
         *mean = clamp(ma - t * dm / one_minus_t, alpha, beta);
         *var = (va - t * vb) / one_minus_t - t * dm * dm / (one_minus_t * one_minus_t);
         *var = clamp(*var, 0.0, 0.25 * (beta - alpha) * (beta - alpha));
@@ -416,8 +413,10 @@ double tyche_dist_variance(const tyche_dist *d) {
     case TYCHE_DIST_GAMMA:
         return p[0] * p[1] * p[1];
     case TYCHE_DIST_TRIANGULAR: {
-        const double a = p[0], c = p[1], b = p[2];
-        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18.0;
+        /* (a^2 + b^2 + c^2 - ab - ac - bc) / 18, shifted to min = 0 so that
+         * a range far from zero does not cancel */
+        const double c = p[1] - p[0], b = p[2] - p[0];
+        return (b * b + c * c - b * c) / 18.0;
     }
     case TYCHE_DIST_PERT: {
         const double a = pert_shape(d, 0), b = pert_shape(d, 1), s = a + b;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every class of bad input: exit status 2, one message naming the file and
 # the JSON path (or the flag), and no output left behind.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 base="$TYCHE_SRC/models/option.json"
 
 # mutate NAME PYTHON-STATEMENT: writes NAME.json, option.json changed by the

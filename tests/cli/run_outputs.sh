@@ -3,7 +3,7 @@
 # per-trial datasets and the same summary; replay prints the stored trial;
 # the files open in h5py, xarray (h5netcdf, netcdf4) and ncdump at every
 # store level.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/common.bash"
 scen="$TYCHE_SRC/models/option.json"
 n=9000
 
