@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
 scripts/build.sh build
-scenario=${TYCHE_SCENARIO:-models/option.json}
+scenario=${TYCHE_SCENARIO:-models/article.json}
 name=$(basename "$scenario" .json)
 mkdir -p results
 exec build/tyche run "$scenario" -o "results/$name.h5" "$@"

@@ -49,17 +49,17 @@ typedef struct {
     void **model_ws;
     double *params, *outputs, *paths;
     uint8_t *stmts, *stack;
-    uint64_t *stmt_count, *joint_pair, joint_all, *inc_bins, *missing;
+    uint64_t *stmt_count, *joint_pair, joint_all, *inc_bins, *missing, attempts;
+    uint64_t failed_trial;  /* UINT64_MAX, or a trial that could not be conditioned */
     tyche_moments *block_moments;
     tyche_sketch *sketch;
 } worker;
 
 /* ---- one trial ---------------------------------------------------------- */
 
-uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t trial,
-                              void *const *ws, double *params, double *outputs,
-                              uint8_t *statements, double *paths, uint8_t *stack) {
-    const uint32_t redraw = 0;
+/* One attempt: every parameter, then every model in order. */
+static void attempt(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
+                    void *const *ws, double *params, double *outputs, double *paths) {
     for (size_t p = 0; p < s->n_params; p++) {
         const tyche_dist *d = &s->params[p].prior;
         if (d->kind == TYCHE_DIST_FIXED) {
@@ -76,9 +76,29 @@ uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t 
             inputs[k] = mi->input_src[k] == (size_t)-1 ? INFINITY : outputs[mi->input_src[k]];
         tyche_model_ctx ctx = {
             params + mi->param0, inputs, params[s->common], outputs + mi->output0,
-            paths ? paths + mi->path_offset : NULL, rng, trial, redraw,
-            TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL, ws[m]};
+            s->fixed_time + mi->output0, paths ? paths + mi->path_offset : NULL, rng, trial,
+            redraw, TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL, ws[m]};
         mi->kind->simulate(mi->cfg, &ctx);
+    }
+}
+
+/* As-of conditioning by rejection: a trial whose simulated history has an
+ * event before as_of that was observed not to have happened is redrawn
+ * from its own stream (redraw k uses counter word k), until it agrees.
+ * This updates the parameters too: surviving months without an exercise
+ * makes a low hazard more likely.  Returns the redraw count, or
+ * TYCHE_REDRAW_FAILED when TYCHE_MAX_REDRAWS attempts all disagreed. */
+uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t trial,
+                              void *const *ws, double *params, double *outputs,
+                              uint8_t *statements, double *paths, uint8_t *stack) {
+    uint32_t redraw = 0;
+    for (;; redraw++) {
+        if (redraw > TYCHE_MAX_REDRAWS) return TYCHE_REDRAW_FAILED;
+        attempt(s, rng, trial, redraw, ws, params, outputs, paths);
+        int ok = 1;
+        for (size_t o = 0; o < s->n_outputs && s->n_conditions; o++)
+            if (s->not_before[o] && outputs[o] < s->as_of_time) ok = 0;
+        if (ok) break;
     }
     for (size_t i = 0; i < s->n_statements; i++)
         statements[i] = tyche_statement_eval(&s->statements[i], outputs, statements, stack);
@@ -112,6 +132,7 @@ static void worker_free(const tyche_scenario *s, worker *w) {
 static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config *cfg,
                                 size_t n_months, worker *w, tyche_err *err) {
     memset(w, 0, sizeof *w);
+    w->failed_trial = UINT64_MAX;
     if ((w->rng = tyche_rng_alloc(cfg->rng, cfg->seed, err)) == NULL) return err->code;
     const size_t nj = s->n_joint;
     w->model_ws = calloc(s->n_models, sizeof *w->model_ws);
@@ -215,7 +236,7 @@ static tyche_results *results_alloc(const tyche_scenario *s, const tyche_run_con
         r->path_points = calloc(s->n_paths, sizeof *r->path_points);
         if (!r->path_cols || !r->path_points) goto nomem;
         for (size_t i = 0; i < s->n_paths; i++) {
-            r->path_points[i] = s->models[s->paths[i].model].paths.n_points;
+            r->path_points[i] = s->models[s->paths[i].model].layout.n_points;
             r->path_cols[i] = malloc((size_t)cfg->trials * r->path_points[i] * sizeof(double) + 1);
             if (!r->path_cols[i]) goto nomem;
         }
@@ -346,9 +367,15 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                 const uint64_t first = b * TYCHE_BLOCK_TRIALS;
                 const uint64_t last = first + TYCHE_BLOCK_TRIALS < trials ? first + TYCHE_BLOCK_TRIALS : trials;
                 memset(w->block_moments, 0, s->n_outputs * sizeof *w->block_moments);
-                for (uint64_t i = first; i < last; i++) {
-                    tyche_trial_simulate(s, w->rng, i, w->model_ws, w->params, w->outputs, w->stmts,
-                                         r->path_cols ? w->paths : NULL, w->stack);
+                for (uint64_t i = first; i < last && w->failed_trial == UINT64_MAX; i++) {
+                    const uint32_t k = tyche_trial_simulate(s, w->rng, i, w->model_ws, w->params,
+                                                            w->outputs, w->stmts,
+                                                            r->path_cols ? w->paths : NULL, w->stack);
+                    if (k == TYCHE_REDRAW_FAILED) {
+                        w->failed_trial = i;
+                        break;
+                    }
+                    w->attempts += 1 + (uint64_t)k;
                     record_trial(s, r, w, i, trials);
                 }
 #pragma omp ordered
@@ -360,8 +387,11 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
             }
         }
         /* integer counts: exact, so thread order does not matter */
+        uint64_t attempts = 0, failed = UINT64_MAX;
         for (int t = 0; t < threads; t++) {
             worker *w = &ws[t];
+            attempts += w->attempts;
+            if (w->failed_trial < failed) failed = w->failed_trial;
             for (size_t k = 0; k < s->n_statements; k++) r->stmt_count[k] += w->stmt_count[k];
             for (size_t k = 0; k < s->n_joint * s->n_joint; k++) r->joint_pair[k] += w->joint_pair[k];
             r->joint_all += w->joint_all;
@@ -374,7 +404,13 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         finish_summary(s, r);
         r->info.seconds = now_seconds() - t0;
         r->info.trials = trials;
-        r->info.attempts = trials;
+        r->info.attempts = attempts;
+        if (failed != UINT64_MAX)
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "observed: trial %llu was redrawn %d times and never agreed with the "
+                               "observed non-events before as_of; they are nearly impossible under "
+                               "the priors",
+                               (unsigned long long)failed, TYCHE_MAX_REDRAWS);
         r->info.seed = cfg->seed;
         r->info.threads = threads;
         r->info.rng = r->rng_name;
@@ -499,9 +535,14 @@ tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rn
     tyche_run_config cfg = {1, seed, 1, rng, TYCHE_STORE_PATHS, NULL, NULL};
     worker w;
     tyche_status st = worker_init(s, &cfg, 1, &w, err);
-    if (st == TYCHE_OK)
+    if (st == TYCHE_OK) {
         out->redraws = tyche_trial_simulate(s, w.rng, trial, w.model_ws, out->params, out->outputs,
                                             out->statements, out->paths, w.stack);
+        if (out->redraws == TYCHE_REDRAW_FAILED)
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "observed: trial %llu never agreed with the observed non-events",
+                               (unsigned long long)trial);
+    }
     worker_free(s, &w);
     return st;
 }

@@ -13,13 +13,17 @@
 /* ---- the model-kind interface ------------------------------------------ */
 
 /* A parameter and its domain: every value its prior can take must satisfy
- * lo < v (lo_open) or lo <= v, and v <= hi; checked when the scenario loads. */
+ * lo < v (lo_open) or lo <= v, and v <= hi; checked when the scenario loads.
+ * An optional parameter (has_default) may be left out of the JSON: it is
+ * then fixed at dflt. */
 typedef struct {
     const char *name;
     const char *units;
     const char *description;
     double lo, hi;
     int lo_open;
+    int has_default;
+    double dflt;
 } tyche_param_spec;
 
 typedef struct {
@@ -44,8 +48,12 @@ typedef struct {
     int32_t as_of;
 } tyche_model_setup;
 
-/* Path variables a model stores with --store paths (filled by prepare). */
+/* What prepare() tells the scenario: the model's outputs (the kind's static
+ * list unless prepare replaces it, e.g. one set per target quarter) and
+ * the path variables it stores with --store paths. */
 typedef struct {
+    const tyche_output_spec *outputs;
+    size_t n_outputs;
     size_t n_vars;
     const char *const *var_names;  /* without the model prefix */
     const char *const *var_units;
@@ -53,7 +61,7 @@ typedef struct {
     size_t n_points;
     char **labels;                 /* owned by the model's cfg */
     double *times;                 /* owned by the model's cfg, days since start */
-} tyche_model_paths;
+} tyche_model_layout;
 
 /* A model's view of one trial. */
 typedef struct {
@@ -61,6 +69,7 @@ typedef struct {
     const double *inputs;     /* this model's inputs, in spec order */
     double z;                 /* the common factor */
     double *out;              /* this model's outputs, in spec order */
+    const double *fixed;      /* per output: an observed event time to use as is, or NaN */
     double *paths;            /* NULL, or n_vars * n_points doubles to fill */
     tyche_rng *rng;
     uint64_t trial;
@@ -82,12 +91,12 @@ typedef struct tyche_model_kind {
     size_t n_params;
     const tyche_input_spec *inputs;
     size_t n_inputs;
-    const tyche_output_spec *outputs;
+    const tyche_output_spec *outputs; /* the default layout */
     size_t n_outputs;
     /* Validates the model's "settings" object (a cJSON node or NULL) and
      * builds its immutable configuration.  Messages: "<file>: <path>.settings.x: ...". */
     tyche_status (*prepare)(const tyche_model_setup *setup, const void *settings, void **cfg,
-                            tyche_model_paths *paths, tyche_err *err);
+                            tyche_model_layout *layout, tyche_err *err);
     void (*cfg_free)(void *cfg);
     /* Per-thread scratch, allocated once per thread (NULL allowed). */
     void *(*ws_alloc)(const void *cfg);
@@ -98,6 +107,8 @@ typedef struct tyche_model_kind {
 
 const tyche_model_kind *tyche_model_kind_find(const char *name);
 extern const tyche_model_kind tyche_model_option_exercise;
+extern const tyche_model_kind tyche_model_exclusivity_window;
+extern const tyche_model_kind tyche_model_revenue_slowdown;
 
 /* ---- statements --------------------------------------------------------- */
 
@@ -139,7 +150,7 @@ typedef struct {
     char *name;
     const tyche_model_kind *kind;
     void *cfg;
-    tyche_model_paths paths;
+    tyche_model_layout layout;
     size_t param0;            /* index of its first parameter in the scenario's list */
     size_t output0;           /* index of its first output */
     size_t path0;             /* index of its first path variable */
@@ -182,14 +193,26 @@ struct tyche_scenario {
     size_t n_joint;
     size_t *joint;
     size_t max_stack;
+    uint8_t *overridden;      /* per parameter: set by --set */
+    /* as-of conditioning (per output): an observed time, or NaN; and
+     * "had not happened before as_of", enforced by redrawing the trial */
+    double *fixed_time;
+    uint8_t *not_before;
+    size_t n_conditions;
+    double as_of_time;        /* days since start */
 };
 
 /* Finds an output by its full name; returns (size_t)-1 when absent. */
 size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name);
 
+/* Redraws are numbered in 16 bits of the counter (rng.h). */
+#define TYCHE_MAX_REDRAWS 65535
+#define TYCHE_REDRAW_FAILED UINT32_MAX
+
 /* Simulates trial `trial` with every buffer supplied: params (n_params),
  * outputs (n_outputs), statements (n_statements), paths (path_doubles or
- * NULL), stack (max_stack), model workspaces.  Returns the redraw count. */
+ * NULL), stack (max_stack), model workspaces.  Returns the redraw count
+ * (as-of rejections), or TYCHE_REDRAW_FAILED. */
 uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t trial,
                               void *const *ws, double *params, double *outputs,
                               uint8_t *statements, double *paths, uint8_t *stack);

@@ -50,14 +50,43 @@ typedef struct {
 
 static int fail(wctx *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* H5Ewalk2 callback: keeps the operating system's reason for a failed
+ * read/write ("No space left on device"), which the file driver puts in
+ * its error text as "error message = '...'". */
+static herr_t find_os_reason(unsigned n, const H5E_error2_t *e, void *data) {
+    (void)n;
+    char *out = data;
+    const char *key = "error message = '", *at;
+    if (out[0] == '\0' && e->desc != NULL && (at = strstr(e->desc, key)) != NULL) {
+        at += strlen(key);
+        const char *end = strchr(at, '\'');
+        size_t len = end != NULL ? (size_t)(end - at) : strlen(at);
+        if (len > 127) len = 127;
+        memcpy(out, at, len);
+        out[len] = '\0';
+    }
+    return 0;
+}
+
+/* The OS reason for the HDF5 call that just failed, or "" (128 bytes). */
+static void os_reason(char *out) {
+    out[0] = '\0';
+    /* Best effort: the stack still holds the failed call's errors.  A
+     * failure to walk it only loses the detail, so it is not checked. */
+    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_os_reason, out);
+}
+
 static int fail(wctx *w, const char *fmt, ...) {
     if (!w->failed) {
-        char buf[TYCHE_ERR_MAX];
+        char buf[TYCHE_ERR_MAX], reason[128] = "";
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
-        tyche_err_set(w->err, TYCHE_EIO, "%s: %s", w->path, buf);
+        os_reason(reason);
+        if (strstr(buf, reason) != NULL) reason[0] = '\0'; /* already said */
+        tyche_err_set(w->err, TYCHE_EIO, "%s: %s%s%s", w->path, buf, reason[0] ? ": " : "",
+                      reason);
         w->failed = 1;
     }
     return -1;
@@ -821,6 +850,14 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
     w.compress = p->compress < 0 ? 0 : p->compress > 9 ? 9 : p->compress;
     tyche_results_info(r, &info);
 
+    /* HDF5 1.10 (HDFFV-11052): when a close fails to flush (disk full, file
+     * size limit), the object's ID is left pointing at freed memory and the
+     * library's atexit cleanup then crashes the process after we have
+     * reported the error.  Skipping that cleanup (the process is exiting
+     * anyway) turns a segfault into the clean EIO below.  It only takes
+     * effect before HDF5's first use in the process, and fails harmlessly
+     * when already requested: hence no check. */
+    (void)H5dont_atexit();
     /* The library reports through err; HDF5's own stack dump on stderr
      * would only confuse a command-line user. */
     if (H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0)
@@ -847,13 +884,11 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
         fail(&w, "cannot set up file properties");
         goto cleanup;
     }
-    errno = 0;
     if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
-        int e = errno;
-        if (e != 0)
-            fail(&w, "cannot create file %s: %s (is the folder writable?)", tmp, strerror(e));
-        else
-            fail(&w, "cannot create file %s (is the folder writable?)", tmp);
+        char reason[128];
+        os_reason(reason);
+        fail(&w, "cannot create file %s%s%s (is the folder writable?)", tmp,
+             reason[0] ? ": " : "", reason);
         goto cleanup;
     }
 

@@ -11,7 +11,8 @@
 #define MAX_JOINT 64
 #define DEFAULT_JOINT_MAX 32
 
-static const tyche_model_kind *const kinds[] = {&tyche_model_option_exercise};
+static const tyche_model_kind *const kinds[] = {
+    &tyche_model_option_exercise, &tyche_model_exclusivity_window, &tyche_model_revenue_slowdown};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 const tyche_model_kind *tyche_model_kind_find(const char *name) {
@@ -64,6 +65,9 @@ void tyche_scenario_free(tyche_scenario *s) {
     }
     free(s->paths);
     free(s->joint);
+    free(s->fixed_time);
+    free(s->not_before);
+    free(s->overridden);
     free(s->file);
     free(s->dir);
     free(s->text);
@@ -161,8 +165,16 @@ static tyche_status check_models(const cJSON *models, const char *root, tyche_er
     return TYCHE_OK;
 }
 
+/* --set overrides, parsed: name "model.param" and its JSON value. */
+typedef struct {
+    size_t n;
+    char **name;
+    cJSON **value;
+    uint8_t *used;
+} overrides;
+
 static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, const char *root,
-                               tyche_err *err) {
+                               overrides *ov, tyche_err *err) {
     static const char *const keys[] = {"name",   "kind",     "description", "params",
                                        "inputs", "settings", "comment",     NULL};
     char path[700], where[800];
@@ -225,13 +237,33 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
     for (size_t k = 0; k < kind->n_params; k++) {
         const tyche_param_spec *ps = &kind->params[k];
         const cJSON *v = jp ? cJSON_GetObjectItemCaseSensitive(jp, ps->name) : NULL;
+        char ppath[900];
+        snprintf(ppath, sizeof ppath, "%s.%s", where, ps->name);
+        /* --set NAME=VALUE replaces the file's value (or supplies a missing one) */
+        int overridden = 0;
+        for (size_t o = 0; o < ov->n; o++) {
+            const char *dot = strchr(ov->name[o], '.');
+            if (dot && (size_t)(dot - ov->name[o]) == strlen(name) &&
+                strncmp(ov->name[o], name, strlen(name)) == 0 && strcmp(dot + 1, ps->name) == 0) {
+                v = ov->value[o];
+                ov->used[o] = 1;
+                overridden = 1;
+                snprintf(ppath, sizeof ppath, "--set %s", ov->name[o]);
+            }
+        }
+        cJSON dflt_json;
+        if (v == NULL && ps->has_default) {
+            memset(&dflt_json, 0, sizeof dflt_json);
+            dflt_json.type = cJSON_Number;
+            dflt_json.valuedouble = ps->dflt;
+            v = &dflt_json;
+        }
         if (v == NULL)
             return tyche_err_set(err, TYCHE_EINPUT, "%s: missing parameter \"%s\" (%s)", where,
                                  ps->name, ps->description);
-        char ppath[900];
-        snprintf(ppath, sizeof ppath, "%s.%s", where, ps->name);
         tyche_param *p = &s->params[s->n_params];
         if ((st = tyche_dist_from_json(v, ppath, &p->prior, err))) return st;
+        s->overridden[s->n_params] = (uint8_t)overridden;
         s->n_params++;
         if ((st = check_domain(&p->prior, ps, ppath, err))) return st;
         p->model = mi;
@@ -241,15 +273,29 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
         if (!p->name || !p->units || !p->description) return oom(err);
     }
 
+    /* kind-specific settings and immutable configuration */
+    tyche_model_setup setup = {s->file, s->dir, path, s->start, s->horizon, s->as_of};
+    const cJSON *jset = cJSON_GetObjectItemCaseSensitive(jm, "settings");
+    if (jset != NULL && !cJSON_IsObject(jset))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.settings: expected an object, got %s", path,
+                             tyche_json_type_name(jset));
+    m->layout.outputs = kind->outputs;
+    m->layout.n_outputs = kind->n_outputs;
+    if ((st = kind->prepare(&setup, jset, &m->cfg, &m->layout, err))) return st;
+
     /* outputs, named model.output */
     m->output0 = s->n_outputs;
     char start_units[32];
     char date[11];
     tyche_date_format(s->start, date);
     snprintf(start_units, sizeof start_units, "days since %s", date);
-    for (size_t k = 0; k < kind->n_outputs; k++) {
-        const tyche_output_spec *os = &kind->outputs[k];
+    tyche_output *grown = realloc(s->outputs, (s->n_outputs + m->layout.n_outputs + 1) * sizeof *grown);
+    if (grown == NULL) return oom(err);
+    s->outputs = grown;
+    for (size_t k = 0; k < m->layout.n_outputs; k++) {
+        const tyche_output_spec *os = &m->layout.outputs[k];
         tyche_output *o = &s->outputs[s->n_outputs++];
+        memset(o, 0, sizeof *o);
         o->type = os->type;
         o->name = join2(name, ".", os->name);
         o->units = tyche_strdup(os->type == TYCHE_OUTPUT_TIME ? start_units : os->units);
@@ -289,14 +335,6 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
                                  it->string, it->valuestring);
         m->input_src[k] = o;
     }
-
-    /* kind-specific settings and immutable configuration */
-    tyche_model_setup setup = {s->file, s->dir, path, s->start, s->horizon, s->as_of};
-    const cJSON *jset = cJSON_GetObjectItemCaseSensitive(jm, "settings");
-    if (jset != NULL && !cJSON_IsObject(jset))
-        return tyche_err_set(err, TYCHE_EINPUT, "%s.settings: expected an object, got %s", path,
-                             tyche_json_type_name(jset));
-    if ((st = kind->prepare(&setup, jset, &m->cfg, &m->paths, err))) return st;
     return TYCHE_OK;
 }
 
@@ -383,6 +421,49 @@ static tyche_status load_joint(tyche_scenario *s, const cJSON *jj, const char *r
     return TYCHE_OK;
 }
 
+/* ---- --set overrides ------------------------------------------------------ */
+
+static void overrides_free(overrides *ov) {
+    for (size_t i = 0; i < ov->n; i++) {
+        free(ov->name[i]);
+        cJSON_Delete(ov->value[i]);
+    }
+    free(ov->name);
+    free(ov->value);
+    free(ov->used);
+    memset(ov, 0, sizeof *ov);
+}
+
+/* "model.param=VALUE", VALUE a number or a prior in JSON. */
+static tyche_status parse_overrides(const tyche_scenario_options *opt, overrides *ov,
+                                    tyche_err *err) {
+    if (opt == NULL || opt->n_set == 0) return TYCHE_OK;
+    ov->name = calloc(opt->n_set, sizeof *ov->name);
+    ov->value = calloc(opt->n_set, sizeof *ov->value);
+    ov->used = calloc(opt->n_set, 1);
+    if (!ov->name || !ov->value || !ov->used) return oom(err);
+    for (size_t i = 0; i < opt->n_set; i++) {
+        const char *a = opt->set[i], *eq = strchr(a, '=');
+        if (eq == NULL || eq == a)
+            return tyche_err_set(err, TYCHE_EINPUT, "--set %s: expected NAME=VALUE, e.g. option.h0=0.5", a);
+        ov->n = i + 1;
+        ov->name[i] = malloc((size_t)(eq - a) + 1);
+        if (!ov->name[i]) return oom(err);
+        memcpy(ov->name[i], a, (size_t)(eq - a));
+        ov->name[i][eq - a] = '\0';
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(ov->name[k], ov->name[i]) == 0)
+                return tyche_err_set(err, TYCHE_EINPUT, "--set %s: given twice", ov->name[i]);
+        ov->value[i] = cJSON_Parse(eq + 1);
+        if (ov->value[i] == NULL)
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "--set %s: \"%s\" is neither a number nor a prior in JSON "
+                                 "(e.g. '{\"dist\": \"normal\", \"mean\": 0, \"sd\": 1}')",
+                                 ov->name[i], eq + 1);
+    }
+    return TYCHE_OK;
+}
+
 /* ---- the whole file ------------------------------------------------------- */
 
 static void line_col(const char *text, const char *at, int *line, int *col) {
@@ -398,11 +479,55 @@ static void line_col(const char *text, const char *at, int *line, int *col) {
     }
 }
 
-static tyche_status build(tyche_scenario *s, const cJSON *j, tyche_err *err) {
+/* "observed": {"model.output": false | "YYYY-MM-DD", ...}: an event time
+ * that had not happened by as_of (false), or happened on a date (fixed). */
+static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char *root,
+                                  tyche_err *err) {
+    s->fixed_time = malloc((s->n_outputs + 1) * sizeof *s->fixed_time);
+    s->not_before = calloc(s->n_outputs + 1, 1);
+    if (!s->fixed_time || !s->not_before) return oom(err);
+    for (size_t o = 0; o < s->n_outputs; o++) s->fixed_time[o] = NAN;
+    s->as_of_time = (double)(s->as_of - s->start);
+    if (jo == NULL) return TYCHE_OK;
+    if (!cJSON_IsObject(jo))
+        return tyche_err_set(err, TYCHE_EINPUT, "%sobserved: expected an object, got %s", root,
+                             tyche_json_type_name(jo));
+    for (const cJSON *it = jo->child; it; it = it->next) {
+        char where[800];
+        snprintf(where, sizeof where, "%sobserved.%s", root, it->string);
+        const size_t o = tyche_scenario_find_output(s, it->string);
+        if (o == (size_t)-1 || s->outputs[o].type != TYCHE_OUTPUT_TIME)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: no event time named \"%s\"", where,
+                                 it->string);
+        for (const cJSON *b = jo->child; b != it; b = b->next)
+            if (strcmp(b->string, it->string) == 0)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s: listed twice", where);
+        if (cJSON_IsFalse(it)) {
+            s->not_before[o] = 1;
+            s->n_conditions++;
+            continue;
+        }
+        if (!cJSON_IsString(it))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s: expected false (not happened by as_of) or the date it happened, got %s",
+                                 where, tyche_json_type_name(it));
+        int32_t day;
+        tyche_status st = tyche_date_parse(it->valuestring, &day, where, err);
+        if (st) return st;
+        if (day < s->start || day > s->as_of)
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s: an observed event must fall between start and as_of", where);
+        s->fixed_time[o] = (double)(day - s->start) + 0.5; /* midday of that day */
+    }
+    return TYCHE_OK;
+}
+
+static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenario_options *opt,
+                          tyche_err *err) {
     static const char *const keys[] = {"tyche",   "name",       "title",         "description",
                                        "comment", "start",      "horizon",       "as_of",
                                        "models",  "statements", "common_factor", "joint",
-                                       NULL};
+                                       "observed", NULL};
     char root[512];
     snprintf(root, sizeof root, "%s: ", s->file);
     if (!cJSON_IsObject(j))
@@ -426,32 +551,48 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, tyche_err *err) {
     if ((st = tyche_json_date(j, "start", 1, 0, root, &s->start, err))) return st;
     if ((st = tyche_json_date(j, "horizon", 1, 0, root, &s->horizon, err))) return st;
     if ((st = tyche_json_date(j, "as_of", 0, s->start, root, &s->as_of, err))) return st;
+    const char *as_of_where = "as_of";
+    if (opt && opt->as_of) {
+        if ((st = tyche_date_parse(opt->as_of, &s->as_of, "--as-of", err))) return st;
+        as_of_where = "--as-of";
+        root[0] = '\0'; /* the message is about the flag, not the file */
+    }
     if (s->horizon < s->start)
         return tyche_err_set(err, TYCHE_EINPUT, "%shorizon: must not be before start", root);
     if (s->as_of < s->start || s->as_of > s->horizon)
-        return tyche_err_set(err, TYCHE_EINPUT, "%sas_of: must lie between start and horizon",
-                             root);
+        return tyche_err_set(err, TYCHE_EINPUT, "%s%s: must lie between start and horizon", root,
+                             as_of_where);
+    snprintf(root, sizeof root, "%s: ", s->file);
     s->horizon_time = (double)(s->horizon + 1 - s->start);
 
     /* size the arrays from the model kinds, then fill them */
     const cJSON *models = cJSON_GetObjectItemCaseSensitive(j, "models");
     if ((st = check_models(models, root, err))) return st;
-    size_t nm = (size_t)cJSON_GetArraySize(models), np = 1, no = 0;
+    size_t nm = (size_t)cJSON_GetArraySize(models), np = 1;
+    /* every model and parameter needs its own random streams */
+    if (TYCHE_STREAM_MODEL0 + nm * TYCHE_STREAMS_PER_MODEL > TYCHE_STREAM_PARAM0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%smodels: at most %d models", root,
+                             (TYCHE_STREAM_PARAM0 - TYCHE_STREAM_MODEL0) / TYCHE_STREAMS_PER_MODEL);
     for (const cJSON *m = models->child; m; m = m->next) {
         const cJSON *k = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "kind") : NULL;
         const tyche_model_kind *kind = cJSON_IsString(k) ? tyche_model_kind_find(k->valuestring) : NULL;
-        if (kind) {
-            np += kind->n_params;
-            no += kind->n_outputs;
-        }
+        if (kind) np += kind->n_params;
     }
     s->models = calloc(nm, sizeof *s->models);
     s->params = calloc(np, sizeof *s->params);
-    s->outputs = calloc(no ? no : 1, sizeof *s->outputs);
-    if (!s->models || !s->params || !s->outputs) return oom(err);
+    s->overridden = calloc(np, 1);
+    if (!s->models || !s->params || !s->overridden) return oom(err);
+    overrides ov = {0};
+    st = parse_overrides(opt, &ov, err);
     size_t mi = 0;
-    for (const cJSON *m = models->child; m; m = m->next, mi++)
-        if ((st = load_model(s, mi, m, root, err))) return st;
+    for (const cJSON *m = models->child; m && st == TYCHE_OK; m = m->next, mi++)
+        st = load_model(s, mi, m, root, &ov, err);
+    for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++)
+        if (!ov.used[o])
+            st = tyche_err_set(err, TYCHE_EINPUT, "--set %s: no parameter of that name (names are model.param, see tyche describe)",
+                               ov.name[o]);
+    overrides_free(&ov);
+    if (st) return st;
 
     /* the common factor is the last parameter: N(0, 1) */
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(j, "common_factor");
@@ -484,7 +625,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, tyche_err *err) {
     if (!cp->name || !cp->units || !cp->description) return oom(err);
 
     /* path variables, flattened */
-    for (size_t i = 0; i < s->n_models; i++) s->n_paths += s->models[i].paths.n_vars;
+    for (size_t i = 0; i < s->n_models; i++) s->n_paths += s->models[i].layout.n_vars;
     if (s->n_paths) {
         s->paths = calloc(s->n_paths, sizeof *s->paths);
         if (!s->paths) return oom(err);
@@ -494,13 +635,13 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, tyche_err *err) {
         tyche_model_inst *m = &s->models[i];
         m->path0 = pi;
         m->path_offset = s->path_doubles;
-        for (size_t v = 0; v < m->paths.n_vars; v++, pi++) {
-            s->paths[pi].name = join2(m->name, ".", m->paths.var_names[v]);
-            s->paths[pi].units = tyche_strdup(m->paths.var_units[v]);
+        for (size_t v = 0; v < m->layout.n_vars; v++, pi++) {
+            s->paths[pi].name = join2(m->name, ".", m->layout.var_names[v]);
+            s->paths[pi].units = tyche_strdup(m->layout.var_units[v]);
             s->paths[pi].model = i;
             s->paths[pi].var = v;
             if (!s->paths[pi].name || !s->paths[pi].units) return oom(err);
-            s->path_doubles += m->paths.n_points;
+            s->path_doubles += m->layout.n_points;
         }
     }
 
@@ -518,11 +659,18 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, tyche_err *err) {
     size_t si = 0;
     for (const cJSON *it = stm->child; it; it = it->next, si++)
         if ((st = load_statement(s, si, it, root, err))) return st;
+    if ((st = load_observed(s, cJSON_GetObjectItemCaseSensitive(j, "observed"), root, err)))
+        return st;
     return load_joint(s, cJSON_GetObjectItemCaseSensitive(j, "joint"), root, err);
 }
 
 tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *file,
                                      tyche_err *err) {
+    return tyche_scenario_parse_with(text, len, file, NULL, err);
+}
+
+tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const char *file,
+                                          const tyche_scenario_options *opt, tyche_err *err) {
     tyche_scenario *s = calloc(1, sizeof *s);
     if (s == NULL) {
         oom(err);
@@ -568,7 +716,7 @@ tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *f
         tyche_scenario_free(s);
         return NULL;
     }
-    tyche_status st = build(s, j, err);
+    tyche_status st = build(s, j, opt, err);
     cJSON_Delete(j);
     if (st) {
         tyche_scenario_free(s);
@@ -578,6 +726,11 @@ tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *f
 }
 
 tyche_scenario *tyche_scenario_load(const char *file, tyche_err *err) {
+    return tyche_scenario_load_with(file, NULL, err);
+}
+
+tyche_scenario *tyche_scenario_load_with(const char *file, const tyche_scenario_options *opt,
+                                         tyche_err *err) {
     FILE *f = fopen(file, "rb");
     if (f == NULL) {
         tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the scenario file", file);
@@ -615,7 +768,7 @@ tyche_scenario *tyche_scenario_load(const char *file, tyche_err *err) {
         tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read the scenario file", file);
         return NULL;
     }
-    tyche_scenario *s = tyche_scenario_parse(buf, len, file, err);
+    tyche_scenario *s = tyche_scenario_parse_with(buf, len, file, opt, err);
     free(buf);
     return s;
 }
@@ -629,6 +782,11 @@ const char *tyche_scenario_text(const tyche_scenario *s) { return s->text; }
 int32_t tyche_scenario_start(const tyche_scenario *s) { return s->start; }
 int32_t tyche_scenario_horizon(const tyche_scenario *s) { return s->horizon; }
 int32_t tyche_scenario_as_of(const tyche_scenario *s) { return s->as_of; }
+size_t tyche_scenario_n_observed(const tyche_scenario *s) {
+    size_t n = 0;
+    for (size_t o = 0; o < s->n_outputs; o++) n += s->not_before[o] || !isnan(s->fixed_time[o]);
+    return n;
+}
 size_t tyche_scenario_n_params(const tyche_scenario *s) { return s->n_params; }
 size_t tyche_scenario_n_outputs(const tyche_scenario *s) { return s->n_outputs; }
 size_t tyche_scenario_n_statements(const tyche_scenario *s) { return s->n_statements; }
@@ -643,6 +801,7 @@ void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *o
     out->units = p->units;
     out->description = p->description;
     out->prior = &p->prior;
+    out->overridden = s->overridden[i];
 }
 
 void tyche_scenario_output(const tyche_scenario *s, size_t i, tyche_output_info *out) {
@@ -663,7 +822,7 @@ void tyche_scenario_statement(const tyche_scenario *s, size_t i, tyche_statement
 
 void tyche_scenario_path(const tyche_scenario *s, size_t i, tyche_path_info *out) {
     const tyche_path_var *p = &s->paths[i];
-    const tyche_model_paths *mp = &s->models[p->model].paths;
+    const tyche_model_layout *mp = &s->models[p->model].layout;
     out->name = p->name;
     out->units = p->units;
     out->dim = mp->dim;

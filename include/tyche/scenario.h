@@ -27,6 +27,24 @@ TYCHE_API tyche_scenario *tyche_scenario_parse(const char *text, size_t len, con
                                                tyche_err *err);
 TYCHE_API void tyche_scenario_free(tyche_scenario *s);
 
+/* What the command line may change before a scenario is validated. */
+typedef struct {
+    const char *as_of;          /* "YYYY-MM-DD" replacing the file's as_of, or NULL */
+    size_t n_set;
+    const char *const *set;     /* "model.param=VALUE", VALUE a number or a prior in JSON */
+} tyche_scenario_options;
+
+TYCHE_API tyche_scenario *tyche_scenario_load_with(const char *file,
+                                                   const tyche_scenario_options *opt,
+                                                   tyche_err *err);
+TYCHE_API tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len,
+                                                    const char *file,
+                                                    const tyche_scenario_options *opt,
+                                                    tyche_err *err);
+
+/* How many event times the scenario's "observed" fixes or conditions on. */
+TYCHE_API size_t tyche_scenario_n_observed(const tyche_scenario *s);
+
 /* Read-only views for describe, tables and writers.  Strings and pointers
  * stay owned by the scenario. */
 typedef enum { TYCHE_OUTPUT_TIME, TYCHE_OUTPUT_VALUE } tyche_output_type;
@@ -36,6 +54,7 @@ typedef struct {
     const char *units;
     const char *description;
     const tyche_dist *prior;
+    int overridden;    /* 1 when --set replaced the file's value */
 } tyche_param_info;
 
 typedef struct {

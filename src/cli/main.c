@@ -37,16 +37,23 @@ static const char *usage_run =
     "      --store LEVEL    per-trial data in the HDF5 file: none, outputs (default), paths\n"
     "      --compress N     deflate level 0-9 for the HDF5 datasets (default 0)\n"
     "      --rng NAME       generator: philox (default) or any GSL generator name\n"
+    "      --as-of DATE     forecast as of DATE (YYYY-MM-DD), replacing the scenario's as_of\n"
+    "      --set NAME=VALUE override a parameter (model.param) with a number or a prior in\n"
+    "                       JSON, e.g. --set option.h0=0.5 or\n"
+    "                       --set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
+    "                       (repeatable)\n"
     "  -q, --quiet          no table, no progress bar\n";
 
 static const char *usage_describe =
-    "usage: tyche describe SCENARIO\n"
+    "usage: tyche describe SCENARIO [--as-of DATE] [--set NAME=VALUE ...]\n"
     "\n"
     "Prints the scenario's dates, models, every parameter with its prior and its\n"
-    "5%, 50% and 95% values, every output and every statement with its rule.\n";
+    "5%, 50% and 95% values (marked * where --set replaced it), every output and\n"
+    "every statement with its rule.\n";
 
 static const char *usage_replay =
-    "usage: tyche replay SCENARIO --trial N [-s SEED] [--rng NAME]\n"
+    "usage: tyche replay SCENARIO --trial N [-s SEED] [--rng NAME] [--as-of DATE]\n"
+    "                    [--set NAME=VALUE ...]\n"
     "\n"
     "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
     "statement outcomes: exactly what `tyche run` computed for it with that seed.\n";
@@ -92,7 +99,42 @@ static void fmt_time(const tyche_scenario *s, double t, char *buf, size_t len) {
 
 static void fmt_value(double x, char *buf, size_t len) {
     if (!isfinite(x)) snprintf(buf, len, "-");
-    else snprintf(buf, len, "%.4g", x);
+    else snprintf(buf, len, "%.5g", x);
+}
+
+/* --as-of and --set, shared by run, describe and replay.  Returns 1 when
+ * argv[*i] was one of them (consuming its value), 0 when not, -1 on a
+ * missing value. */
+#define MAX_SETS 256
+typedef struct {
+    const char *as_of;
+    const char *set[MAX_SETS];
+    size_t n_set;
+} scen_flags;
+
+static int scenario_flag(int argc, char **argv, int *i, scen_flags *f, const char *usage) {
+    const char *a = argv[*i];
+    if (strcmp(a, "--as-of") != 0 && strcmp(a, "--set") != 0) return 0;
+    if (*i + 1 >= argc) {
+        usage_error(usage, "%s: needs a value", a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    if (strcmp(a, "--as-of") == 0) {
+        f->as_of = v;
+    } else {
+        if (f->n_set == MAX_SETS) {
+            usage_error(usage, "--set: at most %d", MAX_SETS);
+            return -1;
+        }
+        f->set[f->n_set++] = v;
+    }
+    return 1;
+}
+
+static tyche_scenario *load(const char *file, const scen_flags *f, tyche_err *err) {
+    tyche_scenario_options o = {f->as_of, f->n_set, f->set};
+    return tyche_scenario_load_with(file, &o, err);
 }
 
 /* ---- progress bar ------------------------------------------------------- */
@@ -126,6 +168,16 @@ static void progress(void *user, uint64_t done, uint64_t total) {
 
 /* ---- tables ------------------------------------------------------------- */
 
+/* A probability and its error, readable whether it is 0.4 or 3e-5. */
+static void print_prob(const char *label, int width, const tyche_prob *p) {
+    if (p->probability > 0 && p->probability < 0.001)
+        printf("  %-*s %8.2e %8.1e  [%.1e, %.1e]\n", width, label, p->probability, p->stderr_,
+               p->ci95_lo, p->ci95_hi);
+    else
+        printf("  %-*s %8.4f %8.4f  [%.4f, %.4f]\n", width, label, p->probability, p->stderr_,
+               p->ci95_lo, p->ci95_hi);
+}
+
 static void print_statements(const tyche_scenario *s, const tyche_results *r) {
     const size_t n = tyche_scenario_n_statements(s);
     int w = 9; /* width of the id column: the longest id, within reason */
@@ -154,11 +206,10 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
             tyche_scenario_statement(s, i, &si);
             if (strcmp(si.group, gi.group) != 0) continue;
             tyche_results_statement(r, i, &p);
-            char text[55];
-            snprintf(text, sizeof text, "%s", si.text);
-            if (strlen(si.text) > 54) strcpy(text + 51, "...");
-            printf("  %-*s %-54s %8.4f %8.4f  [%.4f, %.4f]\n", w, si.id, text, p.probability,
-                   p.stderr_, p.ci95_lo, p.ci95_hi);
+            char label[128];
+            snprintf(label, sizeof label, "%-*s %.54s", w, si.id, si.text);
+            if (strlen(si.text) > 54) strcpy(label + w + 1 + 51, "...");
+            print_prob(label, w + 55, &p);
         }
     }
     const size_t nj = tyche_scenario_n_joint(s);
@@ -174,8 +225,7 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
             used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s", k ? " & " : "", si.id);
         }
         if (nj > 2) /* with two, the pair line below says the same */
-            printf("  %-*s %8.4f %8.4f  [%.4f, %.4f]\n", w + 55, ids, p.probability, p.stderr_,
-                   p.ci95_lo, p.ci95_hi);
+            print_prob(ids, w + 55, &p);
         if (nj <= 6)
             for (size_t k = 0; k < nj; k++)
                 for (size_t l = k + 1; l < nj; l++) {
@@ -187,14 +237,13 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
                     tyche_results_joint_corr(r, k, l, &c, &e);
                     char lab[160];
                     snprintf(lab, sizeof lab, "%s & %s (corr %+.3f +- %.3f)", a.id, b.id, c, e);
-                    printf("  %-*s %8.4f %8.4f  [%.4f, %.4f]\n", w + 55, lab, p.probability,
-                           p.stderr_, p.ci95_lo, p.ci95_hi);
+                    print_prob(lab, w + 55, &p);
                 }
     }
 }
 
 static void print_outputs(const tyche_scenario *s, const tyche_results *r) {
-    printf("\n%-36s %-14s %10s %10s %10s %10s %8s\n", "output", "units", "mean", "p05", "p50",
+    printf("\n%-36s %-18s %10s %10s %10s %10s %8s\n", "output", "units", "mean", "p05", "p50",
            "p95", "missing");
     for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
         tyche_output_info oi;
@@ -214,7 +263,7 @@ static void print_outputs(const tyche_scenario *s, const tyche_results *r) {
             fmt_value(os.q[4], c, sizeof c);
             fmt_value(os.q[7], d, sizeof d);
         }
-        printf("%-36s %-14s %10s %10s %10s %10s %7.1f%%\n", oi.name,
+        printf("%-36s %-18s %10s %10s %10s %10s %7.1f%%\n", oi.name,
                oi.type == TYCHE_OUTPUT_TIME ? "date (if any)" : oi.units, a, b, c, d,
                100 * os.missing_fraction);
     }
@@ -248,7 +297,11 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     unsigned long long trials = DEFAULT_TRIALS, seed = DEFAULT_SEED, threads = 0, compress = 0;
     tyche_store store = TYCHE_STORE_OUTPUTS;
     int quiet = 0;
+    scen_flags sf = {0};
     for (int i = 1; i < argc; i++) {
+        const int sfr = scenario_flag(argc, argv, &i, &sf, usage_run);
+        if (sfr < 0) return 2;
+        if (sfr > 0) continue;
         const char *a = argv[i];
         const int has_val = i + 1 < argc;
 #define NEXT_VAL(flag) \
@@ -299,7 +352,7 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     if (scenario == NULL) return usage_error(usage_run, "%s", "run: which scenario? (a JSON file)");
 
     tyche_err err = {0};
-    tyche_scenario *s = tyche_scenario_load(scenario, &err);
+    tyche_scenario *s = load(scenario, &sf, &err);
     if (s == NULL) return report(&err);
 
     /* check the generator name before any trial (and before any output) */
@@ -368,6 +421,18 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         printf("seed %llu, %llu trials, generator %s, %d threads, %.2f s (%.3g trials/s), as of %s\n",
                (unsigned long long)info.seed, (unsigned long long)info.trials, info.rng, info.threads,
                info.seconds, info.seconds > 0 ? (double)info.trials / info.seconds : 0.0, as_of);
+        if (tyche_scenario_n_observed(s))
+            printf("conditioned on %zu observed event(s): acceptance rate %.4f (%llu draws for %llu trials)\n",
+                   tyche_scenario_n_observed(s), (double)info.trials / (double)info.attempts,
+                   (unsigned long long)info.attempts, (unsigned long long)info.trials);
+        for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+            tyche_param_info pi;
+            char prior[128];
+            tyche_scenario_param(s, i, &pi);
+            if (!pi.overridden) continue;
+            tyche_dist_format(pi.prior, prior, sizeof prior);
+            printf("--set %s = %s\n", pi.name, prior);
+        }
         print_statements(s, r);
         print_outputs(s, r);
         printf("\nresults: %s\nsummary: %s\n", out, summary);
@@ -380,10 +445,20 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
 /* ---- describe ------------------------------------------------------------- */
 
 static int cmd_describe(int argc, char **argv) {
-    if (argc != 2 || argv[1][0] == '-')
-        return usage_error(usage_describe, "%s", "describe: expected exactly one scenario file");
+    scen_flags sf = {0};
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        const int r = scenario_flag(argc, argv, &i, &sf, usage_describe);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (argv[i][0] == '-') return usage_error(usage_describe, "unknown option \"%s\"", argv[i]);
+        if (file) return usage_error(usage_describe, "unexpected argument \"%s\"", argv[i]);
+        file = argv[i];
+    }
+    if (file == NULL)
+        return usage_error(usage_describe, "%s", "describe: expected a scenario file");
     tyche_err err = {0};
-    tyche_scenario *s = tyche_scenario_load(argv[1], &err);
+    tyche_scenario *s = load(file, &sf, &err);
     if (s == NULL) return report(&err);
     char d0[11], d1[11], d2[11];
     tyche_date_format(tyche_scenario_start(s), d0);
@@ -405,7 +480,17 @@ static int cmd_describe(int argc, char **argv) {
         fmt_value(tyche_dist_quantile(pi.prior, 0.05), a, sizeof a);
         fmt_value(tyche_dist_quantile(pi.prior, 0.50), b, sizeof b);
         fmt_value(tyche_dist_quantile(pi.prior, 0.95), c, sizeof c);
-        printf("%-24s %-14s %-44s %10s %10s %10s\n", pi.name, pi.units, prior, a, b, c);
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", pi.name, pi.overridden ? " *" : "");
+        printf("%-24s %-14s %-44s %10s %10s %10s\n", name, pi.units, prior, a, b, c);
+    }
+    for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+        tyche_param_info pi;
+        tyche_scenario_param(s, i, &pi);
+        if (pi.overridden) {
+            printf("(* replaced by --set)\n");
+            break;
+        }
     }
     printf("\noutputs:\n");
     for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
@@ -430,7 +515,11 @@ static int cmd_replay(int argc, char **argv) {
     const char *scenario = NULL, *rng = NULL;
     unsigned long long trial = 0, seed = DEFAULT_SEED;
     int have_trial = 0;
+    scen_flags sf = {0};
     for (int i = 1; i < argc; i++) {
+        const int sfr = scenario_flag(argc, argv, &i, &sf, usage_replay);
+        if (sfr < 0) return 2;
+        if (sfr > 0) continue;
         const char *a = argv[i];
         if ((strcmp(a, "--trial") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0 ||
              strcmp(a, "--rng") == 0) && i + 1 >= argc)
@@ -455,7 +544,7 @@ static int cmd_replay(int argc, char **argv) {
     if (scenario == NULL) return usage_error(usage_replay, "%s", "replay: which scenario?");
     if (!have_trial) return usage_error(usage_replay, "%s", "replay: --trial N is required");
     tyche_err err = {0};
-    tyche_scenario *s = tyche_scenario_load(scenario, &err);
+    tyche_scenario *s = load(scenario, &sf, &err);
     if (s == NULL) return report(&err);
     tyche_trial_record *t = tyche_trial_record_alloc(s);
     if (t == NULL) {
@@ -465,7 +554,9 @@ static int cmd_replay(int argc, char **argv) {
     }
     tyche_status st = tyche_replay(s, seed, rng, trial, t, &err);
     if (st == TYCHE_OK) {
-        printf("trial %llu, seed %llu (%s)\n\nparameters:\n", trial, seed, tyche_scenario_file(s));
+        printf("trial %llu, seed %llu (%s)", trial, seed, tyche_scenario_file(s));
+        if (tyche_scenario_n_observed(s)) printf(", accepted after %u as-of redraws", t->redraws);
+        printf("\n\nparameters:\n");
         for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
             tyche_param_info pi;
             tyche_scenario_param(s, i, &pi);

@@ -11,7 +11,8 @@
  * the others do: 0 the valuation shocks (one per step, in order), 1 the
  * exercise's Exp(1), 2 the board (a uniform, then the delay).  Stopping the
  * valuation path early (when nothing later is needed) therefore changes no
- * other number. */
+ * other number.  Observed events (as-of forecasts) replace the simulated
+ * times; the valuation path is simulated all the same. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +24,15 @@ enum { P_V0, P_MU, P_SIGMA, P_H0, P_BETA_V, P_BETA_Z, P_Q, P_K_D, P_M_D, N_P };
 enum { O_EXERCISE, O_BOARD, O_VALUATION, N_O };
 
 static const tyche_param_spec params[N_P] = {
-    {"V0", "USD billions", "valuation of the target at the start", 0, INFINITY, 1},
-    {"mu", "per year", "valuation drift", -INFINITY, INFINITY, 0},
-    {"sigma", "per year", "valuation volatility", 0, INFINITY, 0},
-    {"h0", "per year", "baseline exercise hazard", 0, INFINITY, 0},
-    {"beta_v", "1", "log-hazard change per unit of log valuation growth", -INFINITY, INFINITY, 0},
-    {"beta_z", "1", "log-hazard loading on the common factor", -INFINITY, INFINITY, 0},
-    {"q", "1", "probability that an exercise leads to a board restructuring", 0, 1, 0},
-    {"k_D", "1", "shape of the Gamma delay from exercise to board change", 0, INFINITY, 1},
-    {"m_D", "months", "mean delay from exercise to board change", 0, INFINITY, 1},
+    {"V0", "USD billions", "valuation of the target at the start", 0, INFINITY, 1, 0, 0},
+    {"mu", "per year", "valuation drift", -INFINITY, INFINITY, 0, 0, 0},
+    {"sigma", "per year", "valuation volatility", 0, INFINITY, 0, 0, 0},
+    {"h0", "per year", "baseline exercise hazard", 0, INFINITY, 0, 0, 0},
+    {"beta_v", "1", "log-hazard change per unit of log valuation growth", -INFINITY, INFINITY, 0, 0, 0},
+    {"beta_z", "1", "log-hazard loading on the common factor", -INFINITY, INFINITY, 0, 0, 0},
+    {"q", "1", "probability that an exercise leads to a board restructuring", 0, 1, 0, 0, 0},
+    {"k_D", "1", "shape of the Gamma delay from exercise to board change", 0, INFINITY, 1, 0, 0},
+    {"m_D", "months", "mean delay from exercise to board change", 0, INFINITY, 1, 0, 0},
 };
 
 static const tyche_output_spec outputs[N_O] = {
@@ -68,7 +69,7 @@ static void cfg_free(void *p) {
 }
 
 static tyche_status prepare(const tyche_model_setup *su, const void *settings, void **out,
-                            tyche_model_paths *paths, tyche_err *err) {
+                            tyche_model_layout *paths, tyche_err *err) {
     static const char *const keys[] = {"deadline", NULL};
     const cJSON *js = settings;
     char path[600];
@@ -150,7 +151,10 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
     tyche_hazard_walk_init(&walk, tyche_model_stream(x, 1));
     gsl_rng *r = tyche_model_stream(x, 0);
 
-    double log_v = log_v0, rate = 0.0, exercise = INFINITY, v_dead = NAN;
+    /* an exercise observed by as_of is fixed to its date */
+    const double fixed_ex = x->fixed[O_EXERCISE];
+    double log_v = log_v0, rate = 0.0, exercise = isnan(fixed_ex) ? INFINITY : fixed_ex;
+    double v_dead = NAN;
     for (size_t i = 0; i <= c->n; i++) {
         if (path) path[i] = exp(log_v);
         if (i == c->deadline) v_dead = exp(log_v);
@@ -166,7 +170,9 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
     }
 
     double board = INFINITY;
-    if (exercise != INFINITY) {
+    if (!isnan(x->fixed[O_BOARD])) {
+        board = x->fixed[O_BOARD];
+    } else if (exercise != INFINITY) {
         gsl_rng *rb = tyche_model_stream(x, 2);
         const double u = gsl_rng_uniform(rb);
         const double delay_months = gsl_ran_gamma(rb, p[P_K_D], p[P_M_D] / p[P_K_D]);

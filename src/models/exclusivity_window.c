@@ -1,0 +1,96 @@
+/* Model kind `exclusivity_window` (P2): an exclusivity deal for a product on
+ * one cloud, with an optional blocking event as a competing risk.
+ *
+ * The deal hazard is hx0 exp(beta_xz Z + beta_xe [exercised before t]): it
+ * steps up at the exercise time taken from another model (an input named in
+ * JSON), which is a breakpoint of the piecewise-constant hazard, so the
+ * deal time is exact.  A blocking event (a renewed multi-cloud commitment,
+ * hazard hb) competes: after it no deal can happen.  Given a deal, the
+ * window lasts W ~ lognormal(log m_W, s_W) months.
+ *
+ * Streams: 0 the competing-risk draw, 1 the window's normal (drawn on
+ * every trial so the numbers stay aligned across what-if runs). */
+#include <math.h>
+#include <stdlib.h>
+#include <gsl/gsl_randist.h>
+#include "../internal.h"
+#include "../json_util.h"
+
+enum { P_HX0, P_BETA_XE, P_BETA_XZ, P_M_W, P_S_W, P_HB, N_P };
+enum { O_DEAL, O_WINDOW, O_BLOCKED, N_O };
+
+static const tyche_param_spec params[N_P] = {
+    {"hx0", "per year", "baseline hazard of an exclusivity deal", 0, INFINITY, 0, 0, 0},
+    {"beta_xe", "1", "log-hazard step once the option is exercised", -INFINITY, INFINITY, 0, 0, 0},
+    {"beta_xz", "1", "log-hazard loading on the common factor", -INFINITY, INFINITY, 0, 0, 0},
+    {"m_W", "months", "median window length given a deal", 0, INFINITY, 1, 0, 0},
+    {"s_W", "1", "log-sd of the window length", 0, INFINITY, 0, 0, 0},
+    {"hb", "per year", "hazard of a blocking event (0: none)", 0, INFINITY, 0, 1, 0.0},
+};
+
+static const tyche_input_spec inputs[] = {
+    {"exercise_time", "time the option is exercised (never, if not connected)"},
+};
+
+static const tyche_output_spec outputs[N_O] = {
+    {"deal_time", TYCHE_OUTPUT_TIME, "", "time an exclusivity deal is made"},
+    {"window_months", TYCHE_OUTPUT_VALUE, "months", "length of the exclusivity window, given a deal"},
+    {"blocked_time", TYCHE_OUTPUT_TIME, "", "time a blocking event rules out a deal"},
+};
+
+typedef struct {
+    double t_end; /* end of the horizon, days since start */
+} cfg_t;
+
+static tyche_status prepare(const tyche_model_setup *su, const void *settings, void **out,
+                            tyche_model_layout *layout, tyche_err *err) {
+    static const char *const keys[] = {NULL};
+    char path[600];
+    snprintf(path, sizeof path, "%s.settings", su->path);
+    tyche_status st;
+    if (settings && (st = tyche_json_check_keys(settings, keys, path, err))) return st;
+    cfg_t *c = calloc(1, sizeof *c);
+    if (c == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    c->t_end = (double)(su->horizon + 1 - su->start);
+    (void)layout; /* the default outputs, no paths */
+    *out = c;
+    return TYCHE_OK;
+}
+
+static void simulate(const void *vc, tyche_model_ctx *x) {
+    const cfg_t *c = vc;
+    const double *p = x->params;
+    const double te = x->inputs[0];
+    const double h1 = p[P_HX0] * exp(p[P_BETA_XZ] * x->z), h2 = h1 * exp(p[P_BETA_XE]);
+    /* two intervals, split at the exercise, when it falls inside the horizon */
+    double t[3], h[4];
+    size_t n;
+    if (te > 0 && te < c->t_end) {
+        t[0] = 0, t[1] = te, t[2] = c->t_end;
+        h[0] = h1, h[1] = h2, h[2] = p[P_HB], h[3] = p[P_HB];
+        n = 2;
+    } else {
+        t[0] = 0, t[1] = c->t_end;
+        h[0] = te <= 0 ? h2 : h1, h[1] = p[P_HB];
+        n = 1;
+    }
+    int cause;
+    const double time = tyche_hazard_sample_competing(t, h, n, 2, tyche_model_stream(x, 0), &cause);
+    double deal = cause == 0 ? time : INFINITY, blocked = cause == 1 ? time : INFINITY;
+    /* observed events (as-of forecasts) replace the simulated ones */
+    if (!isnan(x->fixed[O_BLOCKED])) {
+        blocked = x->fixed[O_BLOCKED];
+        if (deal > blocked) deal = INFINITY;
+    }
+    if (!isnan(x->fixed[O_DEAL])) deal = x->fixed[O_DEAL];
+    const double w = p[P_M_W] * exp(p[P_S_W] * gsl_ran_gaussian_ziggurat(tyche_model_stream(x, 1), 1.0));
+    x->out[O_DEAL] = deal;
+    x->out[O_WINDOW] = isfinite(deal) ? w : NAN;
+    x->out[O_BLOCKED] = blocked;
+}
+
+const tyche_model_kind tyche_model_exclusivity_window = {
+    "exclusivity_window",
+    "an exclusivity deal whose hazard steps up at another model's event, with a blocking risk",
+    params, N_P, inputs, 1, outputs, N_O, prepare, free, NULL, NULL, simulate,
+};

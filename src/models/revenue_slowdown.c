@@ -1,0 +1,445 @@
+/* Model kind `revenue_slowdown` (P3): a vendor's quarterly revenue, its
+ * baseline growth an AR(1) in log-growth, minus the share a customer moves
+ * to its own chips along a logistic adoption curve; and the counterfactual
+ * without that displacement, from the same random numbers.
+ *
+ * History comes from a CSV (quarters that ended on or before as_of); every
+ * later quarter up to the last target is simulated:
+ *   g_q = g_inf + phi (g_{q-1} - g_inf) + sigma_g eps_q,  from the last observed g;
+ *   R_base_q = R_base_{q-1} exp(g_q);
+ *   s(t) = s_max / (1 + exp(-k (t - (t_mid - beta_tz Z))))      t in decimal years;
+ *   L_q = a max(0, s(t_q) - s(t_0)) / (1 - s(t_0)),  t_0 the last history quarter's end;
+ *   R_q = R_base_q (1 - L_q);   counterfactual: R_q = R_base_q.
+ * Growth G_q = R_q / R_{q-1} - 1 runs over history and simulation alike, so
+ * a reference or target quarter may be either.  Outputs per target quarter:
+ * qoq_growth (percent), slowdown_pp = 100 (G_ref - G_target),
+ * slowdown_cf_pp (the same without displacement), displacement_pp (their
+ * difference: the part of the slowdown the displacement caused) and revenue.
+ *
+ * Stream 0 holds eps_1, eps_2, ... in quarter order: the counterfactual is
+ * computed in the same pass, so it uses the very same numbers. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "../fiscal.h"
+#include "../internal.h"
+#include "../json_util.h"
+
+enum { P_G_INF, P_PHI, P_SIGMA_G, P_S_MAX, P_K, P_T_MID, P_BETA_TZ, P_A, N_P };
+
+static const tyche_param_spec params[N_P] = {
+    {"g_inf", "per quarter", "long-run quarterly log-growth", -INFINITY, INFINITY, 0, 0, 0},
+    {"phi", "1", "persistence of log-growth (AR(1) coefficient)", -1, 1, 0, 0, 0},
+    {"sigma_g", "per quarter", "sd of quarterly log-growth shocks", 0, INFINITY, 0, 0, 0},
+    {"s_max", "1", "customer's eventual in-house share of its accelerator spend", 0, 1, 0, 0, 0},
+    {"k", "per year", "steepness of the adoption curve", 0, INFINITY, 0, 0, 0},
+    {"t_mid", "year", "midpoint of the adoption curve (decimal year)", -INFINITY, INFINITY, 0, 0, 0},
+    {"beta_tz", "years", "how much earlier the midpoint comes per unit of Z", -INFINITY, INFINITY, 0, 0, 0},
+    {"a", "1", "customer's share of the vendor's segment revenue", 0, 1, 0, 0, 0},
+};
+
+/* The outputs of one target quarter, in this order. */
+enum { T_GROWTH, T_SLOWDOWN, T_SLOWDOWN_CF, T_DISPLACEMENT, T_REVENUE, N_T };
+static const char *const t_names[N_T] = {"qoq_growth", "slowdown_pp", "slowdown_cf_pp",
+                                         "displacement_pp", "revenue"};
+static const char *const t_units[N_T] = {"percent", "percentage points", "percentage points",
+                                         "percentage points", ""};
+static const char *const t_desc[N_T] = {
+    "quarter-over-quarter growth at",
+    "growth below the reference quarter's, at",
+    "the same slowdown without displacement (counterfactual), at",
+    "part of the slowdown caused by displacement, at",
+    "revenue at",
+};
+
+static const char *const path_names[] = {"revenue", "revenue_cf"};
+
+typedef struct {
+    size_t n_hist, n_sim, n_points;
+    tyche_quarter first;         /* first quarter of the series */
+    double *hist;                /* n_hist observed values */
+    double g0;                   /* last observed log-growth */
+    double t0;                   /* decimal year of the last history quarter's end */
+    double *t_sim;               /* decimal years of the simulated quarters' ends */
+    size_t ref;                  /* series index of the reference quarter */
+    size_t n_targets;
+    size_t *target;              /* series indices */
+    tyche_output_spec *outputs;  /* N_T per target */
+    char **strings;              /* names and descriptions owned here */
+    size_t n_strings;
+    char **labels;
+    double *times;
+    const char *path_units[2];
+    char units[64];
+} cfg_t;
+
+typedef struct {
+    double *r, *rcf;             /* n_points each */
+} ws_t;
+
+static void cfg_free(void *p) {
+    cfg_t *c = p;
+    if (c == NULL) return;
+    free(c->hist);
+    free(c->t_sim);
+    free(c->target);
+    free(c->outputs);
+    for (size_t i = 0; i < c->n_strings; i++) free(c->strings[i]);
+    free(c->strings);
+    if (c->labels)
+        for (size_t i = 0; i < c->n_points; i++) free(c->labels[i]);
+    free(c->labels);
+    free(c->times);
+    free(c);
+}
+
+static char *keep(cfg_t *c, char *s) {
+    if (s) c->strings[c->n_strings++] = s;
+    return s;
+}
+
+/* ---- the history file ------------------------------------------------------ */
+
+/* Splits a CSV line in place (commas; double quotes around a field allowed). */
+static size_t split_csv(char *line, char **f, size_t max) {
+    size_t n = 0;
+    char *p = line;
+    while (n < max) {
+        if (*p == '"') {
+            char *q = strchr(p + 1, '"');
+            if (q == NULL) return n;
+            f[n++] = p + 1;
+            *q = '\0';
+            p = q + 1;
+            if (*p == ',') p++;
+            else break;
+            continue;
+        }
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (c == NULL) break;
+        *c = '\0';
+        p = c + 1;
+    }
+    return n;
+}
+
+typedef struct {
+    tyche_quarter q;
+    int32_t end;
+    double value;
+} row_t;
+
+static tyche_status read_history(const char *file, const char *column, row_t **rows_out,
+                                 size_t *n_out, tyche_err *err) {
+    FILE *f = fopen(file, "r");
+    if (f == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the data file", file);
+    char line[4096];
+    char *fields[32];
+    int col_q = -1, col_end = -1, col_v = -1;
+    size_t n = 0, cap = 0, lineno = 1;
+    row_t *rows = NULL;
+    tyche_status st = TYCHE_OK;
+    if (fgets(line, sizeof line, f) == NULL) {
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s: empty data file", file);
+        goto done;
+    }
+    line[strcspn(line, "\r\n")] = '\0';
+    size_t nf = split_csv(line, fields, 32);
+    for (size_t i = 0; i < nf; i++) {
+        if (strcmp(fields[i], "fiscal_quarter") == 0) col_q = (int)i;
+        if (strcmp(fields[i], "period_end") == 0) col_end = (int)i;
+        if (strcmp(fields[i], column) == 0) col_v = (int)i;
+    }
+    if (col_q < 0 || col_end < 0 || col_v < 0) {
+        st = tyche_err_set(err, TYCHE_EINPUT,
+                           "%s: line 1: expected columns fiscal_quarter, period_end and %s", file,
+                           column);
+        goto done;
+    }
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0' || line[0] == '#') continue;
+        nf = split_csv(line, fields, 32);
+        const int need = col_q > col_end ? (col_q > col_v ? col_q : col_v) : (col_end > col_v ? col_end : col_v);
+        if ((int)nf <= need) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: too few columns", file, lineno);
+            goto done;
+        }
+        row_t r;
+        if (!tyche_quarter_parse(fields[col_q], &r.q)) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: \"%s\" is not a quarter like FY2027Q1",
+                               file, lineno, fields[col_q]);
+            goto done;
+        }
+        char where[1400];
+        snprintf(where, sizeof where, "%s: line %zu: period_end", file, lineno);
+        if ((st = tyche_date_parse(fields[col_end], &r.end, where, err))) goto done;
+        if (r.end != tyche_quarter_end(r.q)) {
+            char want[11];
+            tyche_date_format(tyche_quarter_end(r.q), want);
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "%s: line %zu: %s ends on %s by the fiscal calendar, not %s", file,
+                               lineno, fields[col_q], want, fields[col_end]);
+            goto done;
+        }
+        char *endp;
+        errno = 0;
+        r.value = strtod(fields[col_v], &endp);
+        if (errno || endp == fields[col_v] || *endp != '\0' || !isfinite(r.value) || r.value <= 0) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: %s must be a positive number, got \"%s\"",
+                               file, lineno, column, fields[col_v]);
+            goto done;
+        }
+        if (n > 0 && r.q != rows[n - 1].q + 1) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: quarters must be consecutive", file,
+                               lineno);
+            goto done;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 32;
+            row_t *nr = realloc(rows, cap * sizeof *nr);
+            if (nr == NULL) {
+                st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+                goto done;
+            }
+            rows = nr;
+        }
+        rows[n++] = r;
+    }
+done:
+    fclose(f);
+    if (st) {
+        free(rows);
+        return st;
+    }
+    *rows_out = rows;
+    *n_out = n;
+    return TYCHE_OK;
+}
+
+/* ---- prepare --------------------------------------------------------------- */
+
+static tyche_status quarter_setting(const cJSON *js, const char *key, const char *path,
+                                    tyche_quarter *q, tyche_err *err) {
+    const char *v;
+    tyche_status st = tyche_json_string(js, key, 1, NULL, path, &v, err);
+    if (st) return st;
+    if (!tyche_quarter_parse(v, q))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: \"%s\" is not a quarter like FY2028Q4",
+                             path, key, v);
+    return TYCHE_OK;
+}
+
+static tyche_status prepare(const tyche_model_setup *su, const void *settings, void **out,
+                            tyche_model_layout *layout, tyche_err *err) {
+    static const char *const keys[] = {"data", "column", "units", "target", "reference", "also_at",
+                                       NULL};
+    const cJSON *js = settings;
+    char path[600];
+    snprintf(path, sizeof path, "%s.settings", su->path);
+    tyche_status st;
+    if (js == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"settings\" (data, target, reference)",
+                             su->path);
+    if ((st = tyche_json_check_keys(js, keys, path, err))) return st;
+    const char *data, *column, *units;
+    tyche_quarter target, reference;
+    if ((st = tyche_json_string(js, "data", 1, NULL, path, &data, err))) return st;
+    if ((st = tyche_json_string(js, "column", 0, "data_center_usd_b", path, &column, err))) return st;
+    if ((st = tyche_json_string(js, "units", 0, "USD billions", path, &units, err))) return st;
+    if ((st = quarter_setting(js, "target", path, &target, err))) return st;
+    if ((st = quarter_setting(js, "reference", path, &reference, err))) return st;
+    const cJSON *also = cJSON_GetObjectItemCaseSensitive(js, "also_at");
+    if (also && !cJSON_IsArray(also))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.also_at: expected an array of quarters", path);
+    const size_t n_targets = 1 + (also ? (size_t)cJSON_GetArraySize(also) : 0);
+    if (n_targets > 16)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.also_at: at most 15 quarters", path);
+    tyche_quarter tq[16];
+    tq[0] = target;
+    size_t k = 1;
+    for (const cJSON *it = also ? also->child : NULL; it; it = it->next, k++) {
+        if (!cJSON_IsString(it) || !tyche_quarter_parse(it->valuestring, &tq[k]))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.also_at[%zu]: expected a quarter like FY2028Q3",
+                                 path, k - 1);
+        for (size_t j = 0; j < k; j++)
+            if (tq[j] == tq[k])
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.also_at[%zu]: %s is listed twice", path,
+                                     k - 1, it->valuestring);
+    }
+
+    /* the data file, relative to the scenario's folder */
+    char file[1200];
+    if (data[0] == '/') snprintf(file, sizeof file, "%s", data);
+    else snprintf(file, sizeof file, "%s/%s", su->dir, data);
+    row_t *rows = NULL;
+    size_t n_rows = 0;
+    if ((st = read_history(file, column, &rows, &n_rows, err))) return st;
+    size_t n_hist = 0;
+    while (n_hist < n_rows && rows[n_hist].end <= su->as_of) n_hist++;
+    if (n_hist < 2) {
+        free(rows);
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.data: %s has fewer than two quarters ended by as_of", path, file);
+    }
+    const tyche_quarter first = rows[0].q, last_hist = rows[n_hist - 1].q;
+    tyche_quarter last = last_hist;
+    for (size_t j = 0; j < n_targets; j++) {
+        if (tq[j] <= first) {
+            free(rows);
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.target: every target quarter must come after %s's first quarter",
+                                 path, data);
+        }
+        if (tq[j] > last) last = tq[j];
+    }
+    if (reference <= first) {
+        free(rows);
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.reference: must come after the data's first quarter",
+                             path);
+    }
+    if (reference > last) last = reference;
+    if (tyche_quarter_end(last) > su->horizon) {
+        free(rows);
+        char lab[16];
+        tyche_quarter_format(last, lab, sizeof lab);
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: %s ends after the scenario's horizon", path, lab);
+    }
+
+    cfg_t *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        free(rows);
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    }
+    c->n_hist = n_hist;
+    c->n_sim = (size_t)(last - last_hist);
+    c->n_points = n_hist + c->n_sim;
+    c->first = first;
+    c->hist = malloc(n_hist * sizeof *c->hist);
+    c->t_sim = malloc((c->n_sim + 1) * sizeof *c->t_sim);
+    c->target = malloc(n_targets * sizeof *c->target);
+    c->outputs = calloc(n_targets * N_T, sizeof *c->outputs);
+    c->strings = calloc(n_targets * N_T * 2, sizeof *c->strings);
+    c->labels = calloc(c->n_points, sizeof *c->labels);
+    c->times = malloc(c->n_points * sizeof *c->times);
+    if (!c->hist || !c->t_sim || !c->target || !c->outputs || !c->strings || !c->labels || !c->times)
+        goto nomem;
+    for (size_t i = 0; i < n_hist; i++) c->hist[i] = rows[i].value;
+    free(rows);
+    rows = NULL;
+    c->g0 = log(c->hist[n_hist - 1] / c->hist[n_hist - 2]);
+    c->t0 = tyche_date_decimal_year(tyche_quarter_end(last_hist));
+    for (size_t i = 0; i < c->n_sim; i++)
+        c->t_sim[i] = tyche_date_decimal_year(tyche_quarter_end(last_hist + 1 + (tyche_quarter)i));
+    for (size_t i = 0; i < c->n_points; i++) {
+        char lab[16];
+        tyche_quarter_format(first + (tyche_quarter)i, lab, sizeof lab);
+        if ((c->labels[i] = tyche_strdup(lab)) == NULL) goto nomem;
+        c->times[i] = (double)(tyche_quarter_end(first + (tyche_quarter)i) - su->start);
+    }
+    c->ref = (size_t)(reference - first);
+    c->n_targets = n_targets;
+    snprintf(c->units, sizeof c->units, "%s", units);
+    for (size_t j = 0; j < n_targets; j++) {
+        char lab[16], buf[256];
+        tyche_quarter_format(tq[j], lab, sizeof lab);
+        c->target[j] = (size_t)(tq[j] - first);
+        for (size_t t = 0; t < N_T; t++) {
+            tyche_output_spec *o = &c->outputs[j * N_T + t];
+            if (j == 0) snprintf(buf, sizeof buf, "%s", t_names[t]);
+            else snprintf(buf, sizeof buf, "%s_%s", t_names[t], lab);
+            if ((o->name = keep(c, tyche_strdup(buf))) == NULL) goto nomem;
+            snprintf(buf, sizeof buf, "%s %s", t_desc[t], lab);
+            if ((o->description = keep(c, tyche_strdup(buf))) == NULL) goto nomem;
+            o->type = TYCHE_OUTPUT_VALUE;
+            o->units = t == T_REVENUE ? c->units : t_units[t];
+        }
+    }
+    layout->outputs = c->outputs;
+    layout->n_outputs = n_targets * N_T;
+    c->path_units[0] = c->units;
+    c->path_units[1] = c->units;
+    layout->n_vars = 2;
+    layout->var_names = path_names;
+    layout->var_units = c->path_units;
+    layout->dim = "quarter";
+    layout->n_points = c->n_points;
+    layout->labels = c->labels;
+    layout->times = c->times;
+    *out = c;
+    return TYCHE_OK;
+nomem:
+    free(rows);
+    cfg_free(c);
+    return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+}
+
+static void *ws_alloc(const void *vc) {
+    const cfg_t *c = vc;
+    ws_t *w = calloc(1, sizeof *w);
+    if (w == NULL) return NULL;
+    w->r = malloc(c->n_points * sizeof *w->r);
+    w->rcf = malloc(c->n_points * sizeof *w->rcf);
+    if (!w->r || !w->rcf) {
+        free(w->r);
+        free(w->rcf);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void ws_free(void *p) {
+    ws_t *w = p;
+    if (w == NULL) return;
+    free(w->r);
+    free(w->rcf);
+    free(w);
+}
+
+static void simulate(const void *vc, tyche_model_ctx *x) {
+    const cfg_t *c = vc;
+    const double *p = x->params;
+    ws_t *w = x->ws;
+    double *r = x->paths ? x->paths : w->r;
+    double *rcf = x->paths ? x->paths + c->n_points : w->rcf;
+    for (size_t i = 0; i < c->n_hist; i++) r[i] = rcf[i] = c->hist[i];
+
+    const double mid = p[P_T_MID] - p[P_BETA_TZ] * x->z, k = p[P_K], s_max = p[P_S_MAX];
+    const double s0 = s_max / (1.0 + exp(-k * (c->t0 - mid)));
+    /* no room left to displace (s0 = 1): no displacement */
+    const double room = 1.0 - s0 > 0.0 ? 1.0 - s0 : INFINITY;
+    gsl_rng *rng = tyche_model_stream(x, 0);
+    double g = c->g0, base = c->hist[c->n_hist - 1];
+    for (size_t i = 0; i < c->n_sim; i++) {
+        g = p[P_G_INF] + p[P_PHI] * (g - p[P_G_INF]) +
+            p[P_SIGMA_G] * gsl_ran_gaussian_ziggurat(rng, 1.0);
+        base *= exp(g);
+        const double s = s_max / (1.0 + exp(-k * (c->t_sim[i] - mid)));
+        const double loss = p[P_A] * fmax(0.0, s - s0) / room;
+        r[c->n_hist + i] = base * (1.0 - loss);
+        rcf[c->n_hist + i] = base;
+    }
+    const double g_ref = r[c->ref] / r[c->ref - 1] - 1.0;
+    const double g_ref_cf = rcf[c->ref] / rcf[c->ref - 1] - 1.0;
+    for (size_t j = 0; j < c->n_targets; j++) {
+        const size_t t = c->target[j];
+        const double gt = r[t] / r[t - 1] - 1.0, gt_cf = rcf[t] / rcf[t - 1] - 1.0;
+        double *o = x->out + j * N_T;
+        o[T_GROWTH] = 100.0 * gt;
+        o[T_SLOWDOWN] = 100.0 * (g_ref - gt);
+        o[T_SLOWDOWN_CF] = 100.0 * (g_ref_cf - gt_cf);
+        o[T_DISPLACEMENT] = o[T_SLOWDOWN] - o[T_SLOWDOWN_CF];
+        o[T_REVENUE] = r[t];
+    }
+}
+
+const tyche_model_kind tyche_model_revenue_slowdown = {
+    "revenue_slowdown",
+    "quarterly revenue: AR(1) log-growth from history, minus logistic displacement, with its counterfactual",
+    params, N_P, NULL, 0, NULL, 0, prepare, cfg_free, ws_alloc, ws_free, simulate,
+};
