@@ -1,0 +1,185 @@
+/* revenue_slowdown and the fiscal calendar against closed forms:
+ *  - period ends from MODELS.md and every row of the data file;
+ *  - with no displacement (a = 0) and fixed parameters, log-growth at
+ *    horizon h has mean g_inf + phi^h (g_0 - g_inf) and variance
+ *    sigma^2 (1 - phi^(2h)) / (1 - phi^2), and the counterfactual equals
+ *    the baseline bit for bit;
+ *  - with no noise, the displacement equals the logistic formula.
+ * Fixed seeds; 4 standard errors. */
+#include "fiscal.h"
+#include "internal.h"
+#include "test.h"
+
+#define DATA TYCHE_SOURCE_DIR "/models/data/nvidia_data_center_revenue.csv"
+
+static int32_t day(int y, int m, int d) { return tyche_date_from_ymd(y, m, d); }
+
+TEST(fiscal_quarters_end_where_models_md_says) {
+    static const struct { const char *q; int y, m, d; } ends[] = {
+        {"FY2026Q4", 2026, 1, 25}, {"FY2027Q1", 2026, 4, 26}, {"FY2027Q2", 2026, 7, 26},
+        {"FY2027Q3", 2026, 10, 25}, {"FY2027Q4", 2027, 1, 31}, {"FY2028Q1", 2027, 5, 2},
+        {"FY2028Q2", 2027, 8, 1},  {"FY2028Q3", 2027, 10, 31}, {"FY2028Q4", 2028, 1, 30}};
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        tyche_quarter q;
+        char back[16];
+        ASSERT(tyche_quarter_parse(ends[i].q, &q));
+        ASSERT_INT_EQ(tyche_quarter_end(q), day(ends[i].y, ends[i].m, ends[i].d));
+        tyche_quarter_format(q, back, sizeof back);
+        ASSERT_STR_EQ(back, ends[i].q);
+    }
+    /* FY2027 is a 53-week year: its Q4 has 14 weeks, FY2028's 13 */
+    tyche_quarter q;
+    tyche_quarter_parse("FY2027Q4", &q);
+    ASSERT_INT_EQ(tyche_quarter_end(q) - tyche_quarter_end(q - 1), 98);
+    ASSERT_INT_EQ(tyche_quarter_end(q + 4) - tyche_quarter_end(q + 3), 91);
+    ASSERT(!tyche_quarter_parse("FY2028Q5", &q));
+    ASSERT(!tyche_quarter_parse("2028Q4", &q));
+}
+
+TEST(every_period_end_in_the_data_file_matches_the_fiscal_calendar) {
+    FILE *f = fopen(DATA, "r");
+    ASSERT(f != NULL);
+    char line[1024];
+    int rows = 0;
+    ASSERT(fgets(line, sizeof line, f) != NULL); /* header */
+    while (fgets(line, sizeof line, f)) {
+        char qs[16];
+        int y, m, d;
+        ASSERT(sscanf(line, "%15[^,],%d-%d-%d,", qs, &y, &m, &d) == 4);
+        tyche_quarter q;
+        ASSERT(tyche_quarter_parse(qs, &q));
+        ASSERT_INT_EQ(tyche_quarter_end(q), day(y, m, d));
+        rows++;
+    }
+    fclose(f);
+    ASSERT_INT_EQ(rows, 17);
+}
+
+static tyche_scenario *revenue_scenario(const char *params, const char *as_of, tyche_err *err) {
+    static char text[8192];
+    snprintf(text, sizeof text,
+             "{\"name\": \"r\", \"start\": \"2026-04-20\", \"horizon\": \"2028-01-31\", \"as_of\": \"%s\","
+             " \"models\": [{\"name\": \"revenue\", \"kind\": \"revenue_slowdown\","
+             " \"settings\": {\"data\": \"%s\", \"target\": \"FY2028Q4\", \"reference\": \"FY2026Q4\","
+             " \"also_at\": [\"FY2028Q3\"]}, \"params\": {%s}}],"
+             " \"statements\": [{\"id\": \"P3\", \"text\": \"t\", \"rule\": "
+             "{\"value\": \"revenue.slowdown_pp\", \"between\": [5, 8]}}]}",
+             as_of, DATA, params);
+    return tyche_scenario_parse(text, strlen(text), "test.json", err);
+}
+
+static tyche_results *run_paths(const tyche_scenario *s, uint64_t n, uint64_t seed) {
+    tyche_err err;
+    tyche_run_config cfg = {n, seed, 2, NULL, TYCHE_STORE_PATHS, NULL, NULL};
+    tyche_results *r = tyche_run(s, &cfg, &err);
+    if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
+    return r;
+}
+
+TEST(without_displacement_log_growth_follows_the_ar1_closed_forms) {
+    tyche_err err;
+    tyche_scenario *s = revenue_scenario(
+        "\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0.05, \"s_max\": 0.6, \"k\": 1.2,"
+        "\"t_mid\": 2027, \"beta_tz\": 0.25, \"a\": 0", "2026-04-20", &err);
+    ASSERT(s != NULL);
+    const uint64_t n = 40000;
+    tyche_results *r = run_paths(s, n, 31);
+    ASSERT(r != NULL);
+    tyche_path_info pi;
+    tyche_scenario_path(s, 0, &pi);
+    ASSERT_INT_EQ(pi.n_points, 16 + 8);  /* FY2023Q1..FY2026Q4 history, 8 simulated */
+    ASSERT_STR_EQ(pi.labels[15], "FY2026Q4");
+    ASSERT_STR_EQ(pi.labels[23], "FY2028Q4");
+    const double *rev = tyche_results_path(r, 0), *cf = tyche_results_path(r, 1);
+    /* a = 0: the counterfactual is the baseline, bit for bit */
+    ASSERT(memcmp(rev, cf, n * pi.n_points * sizeof(double)) == 0);
+    const double g0 = log(62.3 / 51.2), gi = 0.04, phi = 0.6, sg = 0.05;
+    for (size_t h = 1; h <= 8; h++) {
+        double sum = 0, sum2 = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            const double *row = rev + i * pi.n_points;
+            const double g = log(row[15 + h] / row[14 + h]);
+            sum += g;
+            sum2 += g * g;
+        }
+        const double mean = sum / n, var = (sum2 - n * mean * mean) / (n - 1);
+        const double want_mean = gi + pow(phi, (double)h) * (g0 - gi);
+        const double want_var = sg * sg * (1 - pow(phi, 2.0 * h)) / (1 - phi * phi);
+        ASSERT_NEAR(mean, want_mean, 4 * sqrt(want_var / n));
+        /* sample variance of normals: sd about var sqrt(2 / (n - 1)) */
+        ASSERT_NEAR(var, want_var, 4 * want_var * sqrt(2.0 / (n - 1)));
+    }
+    /* and no displacement in any trial */
+    const double *disp = tyche_results_output_column(r, tyche_scenario_find_output(s, "revenue.displacement_pp"));
+    for (uint64_t i = 0; i < n; i++) ASSERT_DBL_IDENTICAL(disp[i], 0.0);
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+}
+
+TEST(without_noise_the_displacement_is_the_logistic_formula) {
+    tyche_err err;
+    tyche_scenario *s = revenue_scenario(
+        "\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0, \"s_max\": 0.6, \"k\": 1.2,"
+        "\"t_mid\": 2027, \"beta_tz\": 0.25, \"a\": 0.12", "2026-04-20", &err);
+    ASSERT(s != NULL);
+    const uint64_t n = 500;
+    tyche_results *r = run_paths(s, n, 32);
+    ASSERT(r != NULL);
+    const double *z = tyche_results_param_column(r, s->common);
+    const double *rev = tyche_results_path(r, 0), *cf = tyche_results_path(r, 1);
+    const double *disp = tyche_results_output_column(r, tyche_scenario_find_output(s, "revenue.displacement_pp"));
+    const double t0 = tyche_date_decimal_year(day(2026, 1, 25));
+    const double t3 = tyche_date_decimal_year(day(2027, 10, 31)), t4 = tyche_date_decimal_year(day(2028, 1, 30));
+    /* the baseline path, by hand: g_h = g_inf + phi^h (g0 - g_inf), no noise */
+    double base[9];
+    base[0] = 62.3;
+    for (int h = 1; h <= 8; h++)
+        base[h] = base[h - 1] * exp(0.04 + pow(0.6, h) * (log(62.3 / 51.2) - 0.04));
+    for (uint64_t i = 0; i < n; i++) {
+        const double mid = 2027 - 0.25 * z[i];
+        const double s0 = 0.6 / (1 + exp(-1.2 * (t0 - mid)));
+        const double l3 = 0.12 * fmax(0, 0.6 / (1 + exp(-1.2 * (t3 - mid))) - s0) / (1 - s0);
+        const double l4 = 0.12 * fmax(0, 0.6 / (1 + exp(-1.2 * (t4 - mid))) - s0) / (1 - s0);
+        const double *row = rev + i * 24, *crow = cf + i * 24;
+        ASSERT_NEAR(crow[23], base[8], 1e-9 * base[8]);
+        ASSERT_NEAR(row[23] / crow[23], 1 - l4, 1e-14);
+        ASSERT_NEAR(row[22] / crow[22], 1 - l3, 1e-14);
+        const double g = base[8] * (1 - l4) / (base[7] * (1 - l3)) - 1, gcf = base[8] / base[7] - 1;
+        ASSERT_NEAR(disp[i], 100 * (gcf - g), 1e-9);
+    }
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+}
+
+TEST(as_of_moves_ended_quarters_into_history) {
+    tyche_err err;
+    tyche_scenario *s = revenue_scenario(
+        "\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0.05, \"s_max\": 0.6, \"k\": 1.2,"
+        "\"t_mid\": 2027, \"beta_tz\": 0.25, \"a\": 0.12", "2026-06-01", &err);
+    ASSERT(s != NULL);
+    tyche_results *r = run_paths(s, 100, 33);
+    ASSERT(r != NULL);
+    const double *rev = tyche_results_path(r, 0);
+    tyche_path_info pi;
+    tyche_scenario_path(s, 0, &pi);
+    ASSERT_INT_EQ(pi.n_points, 17 + 7); /* FY2027Q1 is history now: 7 quarters simulated */
+    ASSERT_STR_EQ(pi.labels[16], "FY2027Q1");
+    for (uint64_t i = 0; i < 100; i++) ASSERT_DBL_IDENTICAL(rev[i * 24 + 16], 75.2);
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+    /* a data file whose period ends disagree with the calendar is refused */
+    FILE *f = fopen("bad_calendar.csv", "w");
+    fputs("fiscal_quarter,period_end,data_center_usd_b\nFY2026Q3,2025-10-26,51.2\nFY2026Q4,2026-01-26,62.3\n", f);
+    fclose(f);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"name\": \"r\", \"start\": \"2026-04-20\", \"horizon\": \"2028-01-31\","
+             " \"models\": [{\"name\": \"revenue\", \"kind\": \"revenue_slowdown\","
+             " \"settings\": {\"data\": \"bad_calendar.csv\", \"target\": \"FY2028Q4\", \"reference\": \"FY2026Q4\"},"
+             " \"params\": {\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0.05, \"s_max\": 0.6, \"k\": 1.2,"
+             " \"t_mid\": 2027, \"beta_tz\": 0.25, \"a\": 0.1}}], \"statements\": []}");
+    s = tyche_scenario_parse(text, strlen(text), "./x.json", &err);
+    remove("bad_calendar.csv");
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "line 3: FY2026Q4 ends on 2026-01-25 by the fiscal calendar");
+}
