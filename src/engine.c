@@ -45,7 +45,7 @@ struct tyche_results {
 
 /* What one thread owns for the whole run. */
 typedef struct {
-    tyche_rng *rng;
+    _Alignas(64) tyche_rng *rng; /* workers sit on separate cache lines */
     void **model_ws;
     double *params, *outputs, *paths;
     uint8_t *stmts, *stack;
@@ -135,18 +135,19 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
     w->failed_trial = UINT64_MAX;
     if ((w->rng = tyche_rng_alloc(cfg->rng, cfg->seed, err)) == NULL) return err->code;
     const size_t nj = s->n_joint;
-    w->model_ws = calloc(s->n_models, sizeof *w->model_ws);
-    w->params = calloc(s->n_params, sizeof *w->params);
-    w->outputs = calloc(s->n_outputs + 1, sizeof *w->outputs);
-    w->paths = calloc(s->path_doubles + 1, sizeof *w->paths);
-    w->stmts = calloc(s->n_statements + 1, 1);
-    w->stack = calloc(s->max_stack + 1, 1);
-    w->stmt_count = calloc(s->n_statements + 1, sizeof *w->stmt_count);
-    w->joint_pair = calloc(nj * nj + 1, sizeof *w->joint_pair);
-    w->inc_bins = calloc(s->n_outputs * n_months + 1, sizeof *w->inc_bins);
-    w->missing = calloc(s->n_outputs + 1, sizeof *w->missing);
-    w->block_moments = calloc(s->n_outputs + 1, sizeof *w->block_moments);
-    w->sketch = calloc(s->n_outputs + 1, sizeof *w->sketch);
+    /* everything this thread writes per trial sits on cache lines of its own */
+    w->model_ws = tyche_alloc_lines(s->n_models * sizeof *w->model_ws);
+    w->params = tyche_alloc_lines(s->n_params * sizeof *w->params);
+    w->outputs = tyche_alloc_lines(s->n_outputs * sizeof *w->outputs);
+    w->paths = tyche_alloc_lines(s->path_doubles * sizeof *w->paths);
+    w->stmts = tyche_alloc_lines(s->n_statements);
+    w->stack = tyche_alloc_lines(s->max_stack);
+    w->stmt_count = tyche_alloc_lines(s->n_statements * sizeof *w->stmt_count);
+    w->joint_pair = tyche_alloc_lines(nj * nj * sizeof *w->joint_pair);
+    w->inc_bins = tyche_alloc_lines(s->n_outputs * n_months * sizeof *w->inc_bins);
+    w->missing = tyche_alloc_lines(s->n_outputs * sizeof *w->missing);
+    w->block_moments = tyche_alloc_lines(s->n_outputs * sizeof *w->block_moments);
+    w->sketch = tyche_alloc_lines(s->n_outputs * sizeof *w->sketch);
     if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack ||
         !w->stmt_count || !w->joint_pair || !w->inc_bins || !w->missing || !w->block_moments ||
         !w->sketch)
@@ -342,7 +343,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
 
     tyche_results *r = results_alloc(s, cfg, err);
     if (r == NULL) return NULL;
-    worker *ws = calloc((size_t)threads, sizeof *ws);
+    worker *ws = tyche_alloc_lines((size_t)threads * sizeof *ws);
     if (ws == NULL) {
         tyche_results_free(r);
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory");

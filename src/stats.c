@@ -63,14 +63,13 @@ void tyche_sketch_merge(tyche_sketch *a, const tyche_sketch *b) {
     if (b->max > a->max) a->max = b->max;
 }
 
-static double bucket_mid(size_t b) {
+/* Bounds of positive bucket b: [*x0, *x1). */
+static void bucket_bounds(size_t b, double *x0, double *x1) {
     const uint64_t lo = (uint64_t)(1023 + TYCHE_SKETCH_EMIN) << 52;
     uint64_t b0 = lo + ((uint64_t)b << (52 - TYCHE_SKETCH_BITS));
     uint64_t b1 = lo + ((uint64_t)(b + 1) << (52 - TYCHE_SKETCH_BITS));
-    double x0, x1;
-    memcpy(&x0, &b0, sizeof x0);
-    memcpy(&x1, &b1, sizeof x1);
-    return 0.5 * (x0 + x1);
+    memcpy(x0, &b0, sizeof *x0);
+    memcpy(x1, &b1, sizeof *x1);
 }
 
 double tyche_sketch_quantile(const tyche_sketch *k, double q) {
@@ -84,13 +83,19 @@ double tyche_sketch_quantile(const tyche_sketch *k, double q) {
         acc += k->bins[i];
         if (acc > rank) break;
     }
-    double v;
-    if (i == TYCHE_SKETCH_HALF)
+    /* spread the bucket's values evenly over it, in increasing order: closer
+     * than its midpoint for smooth distributions, and no visible steps */
+    const double frac = ((double)(rank - (acc - k->bins[i])) + 0.5) / (double)k->bins[i];
+    double v, x0, x1;
+    if (i == TYCHE_SKETCH_HALF) {
         v = 0.0;
-    else if (i > TYCHE_SKETCH_HALF)
-        v = bucket_mid(i - TYCHE_SKETCH_HALF - 1);
-    else
-        v = -bucket_mid(TYCHE_SKETCH_HALF - 1 - i);
+    } else if (i > TYCHE_SKETCH_HALF) {
+        bucket_bounds(i - TYCHE_SKETCH_HALF - 1, &x0, &x1);
+        v = x0 + frac * (x1 - x0);
+    } else {
+        bucket_bounds(TYCHE_SKETCH_HALF - 1 - i, &x0, &x1);
+        v = -(x1 - frac * (x1 - x0)); /* magnitudes decrease as i increases */
+    }
     if (v < k->min) v = k->min;
     if (v > k->max) v = k->max;
     return v;

@@ -29,8 +29,10 @@ void tyche_moments_merge(tyche_moments *a, const tyche_moments *b);
 /* Quantile sketch: a histogram over the top bits of the IEEE-754 pattern
  * of |x| (sign handled separately), so the bucket of x is found with a
  * shift, no log.  7 mantissa bits give buckets 1/128 wide in relative
- * terms: a quantile is reported at its bucket's midpoint, within 0.4% of
- * the exact order statistic, and clamped to the exact min and max.  Values
+ * terms: a quantile is interpolated within its bucket by rank (the bucket's
+ * values taken as evenly spread), so it is within one bucket width (0.8%)
+ * of the exact order statistic and usually far closer; it is clamped to the
+ * exact min and max.  Values
  * with |x| < 2^-30 count as 0; |x| > 2^40 go to the outermost bucket. */
 #define TYCHE_SKETCH_BITS 7
 #define TYCHE_SKETCH_EMIN (-30)

@@ -380,10 +380,10 @@ nomem:
 
 static void *ws_alloc(const void *vc) {
     const cfg_t *c = vc;
-    ws_t *w = calloc(1, sizeof *w);
+    ws_t *w = tyche_alloc_lines(sizeof *w);
     if (w == NULL) return NULL;
-    w->r = malloc(c->n_points * sizeof *w->r);
-    w->rcf = malloc(c->n_points * sizeof *w->rcf);
+    w->r = tyche_alloc_lines(c->n_points * sizeof *w->r);
+    w->rcf = tyche_alloc_lines(c->n_points * sizeof *w->rcf);
     if (!w->r || !w->rcf) {
         free(w->r);
         free(w->rcf);
