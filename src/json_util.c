@@ -112,3 +112,14 @@ tyche_status tyche_json_date(const cJSON *obj, const char *key, int required, in
     tyche_json_path(where, sizeof where, path, key);
     return tyche_date_parse(s, out, where, err);
 }
+
+int tyche_parse_number(const char *text, double *out) {
+    /* cJSON reads numbers the same under any locale (strtod alone would stop
+     * at '.' under a comma-decimal LC_NUMERIC) */
+    if (text == NULL || *text == '\0' || *text == ' ') return 0;
+    cJSON *j = cJSON_Parse(text);
+    const int ok = j != NULL && cJSON_IsNumber(j) && isfinite(j->valuedouble);
+    if (ok) *out = j->valuedouble;
+    cJSON_Delete(j);
+    return ok;
+}

@@ -34,6 +34,10 @@ const char *tyche_json_sep(const char *path);
 /* The name of a JSON type for messages ("a string", "an object", ...). */
 const char *tyche_json_type_name(const cJSON *item);
 
+/* Parses a whole string as a finite number, the same under any locale.
+ * Returns 1 on success. */
+int tyche_parse_number(const char *text, double *out);
+
 /* strdup that reports ENOMEM. */
 char *tyche_strdup(const char *s);
 

@@ -18,7 +18,6 @@
  *
  * Stream 0 holds eps_1, eps_2, ... in quarter order: the counterfactual is
  * computed in the same pass, so it uses the very same numbers. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,10 +186,7 @@ static tyche_status read_history(const char *file, const char *column, row_t **r
                                lineno, fields[col_q], want, fields[col_end]);
             goto done;
         }
-        char *endp;
-        errno = 0;
-        r.value = strtod(fields[col_v], &endp);
-        if (errno || endp == fields[col_v] || *endp != '\0' || !isfinite(r.value) || r.value <= 0) {
+        if (!tyche_parse_number(fields[col_v], &r.value) || r.value <= 0) {
             st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: %s must be a positive number, got \"%s\"",
                                file, lineno, column, fields[col_v]);
             goto done;
