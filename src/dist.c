@@ -9,6 +9,7 @@
  * tail give finite draws with no rejection loop, and its moments switch to
  * forms without cancellation far in a tail or on a narrow interval. */
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -244,6 +245,80 @@ static void tn_std_moments(double alpha, double beta, double *mean, double *var)
     *var = clamp(1.0 + ta - tb - (ra - rb) * (ra - rb), 0.0, 0.25 * w * w);
 }
 
+/* ---- numerical inversion of the beta and gamma CDFs --------------------- */
+
+typedef double (*cdf_fn)(double x, double a, double b);
+
+/* The double halfway between lo and hi (0 <= lo < hi) in representation order:
+ * bisecting on the bits reaches any double, however tiny, in at most 64
+ * halvings, where bisecting on the value would need over a thousand. */
+static double bit_midpoint(double lo, double hi) {
+    uint64_t a, b;
+    memcpy(&a, &lo, sizeof a);
+    memcpy(&b, &hi, sizeof b);
+    const uint64_t m = a + (b - a) / 2;
+    double x;
+    memcpy(&x, &m, sizeof x);
+    return x;
+}
+
+/* Solves F(x) = u on [lo, hi] (lo >= 0) for a continuous CDF F = P = 1 - Q
+ * with density pdf, by Newton steps kept inside a shrinking bracket and
+ * bisection (on the bits) whenever a step leaves it or stalls.  Written with
+ * GSL's CDFs rather than gsl_cdf_beta_Pinv / gsl_cdf_gamma_Pinv because
+ * those give up, through GSL's error handler (an abort by default), over
+ * much of the parameter space: beta(0.01, 1) at u = 0.5, beta(1000, 10000)
+ * at u = 0.999, gamma(0.01) at u = 0.01.  Above u = 1/2 the equation is
+ * written with Q so quantiles near the top keep their precision.  A NaN from
+ * the CDF (GSL's incomplete beta at huge shapes) is read as "below" left of
+ * `centre`, so the answer still lands where the mass is.  At most 200 steps. */
+static double invert_cdf(cdf_fn P, cdf_fn Q, cdf_fn pdf, double a, double b, double u, double lo,
+                         double hi, double centre) {
+    if (u <= 0.0) return lo;
+    if (u >= 1.0) return hi;
+    const int upper = u > 0.5;
+    const double target = upper ? 1.0 - u : u;
+    double x = (centre > lo && centre < hi) ? centre : bit_midpoint(lo, hi);
+    double step = hi - lo, step_before = step;
+    for (int i = 0; i < 200; i++) {
+        double g = upper ? target - Q(x, a, b) : P(x, a, b) - target;
+        if (g == 0.0) return x;
+        if (isnan(g)) g = x < centre ? -1.0 : 1.0;
+        if (g < 0.0)
+            lo = x;
+        else
+            hi = x;
+        const double dens = pdf(x, a, b);
+        double next = x - g / dens;
+        /* Newton only while it stays in the bracket and its steps at least
+         * halve every two iterations (as in Numerical Recipes' rtsafe) */
+        if (isfinite(next) && next > lo && next < hi && dens > 0.0 &&
+            fabs(2.0 * g) <= step_before * dens) {
+            step_before = step;
+            step = fabs(next - x);
+            if (step <= 4.0 * DBL_EPSILON * next) return next;
+        } else {
+            next = bit_midpoint(lo, hi);
+            if (next == lo || next == hi) return hi; /* adjacent doubles */
+            step_before = step;
+            step = fabs(next - x);
+        }
+        x = next;
+    }
+    return x;
+}
+
+static double beta_quantile(double u, double a, double b) {
+    return invert_cdf(gsl_cdf_beta_P, gsl_cdf_beta_Q, gsl_ran_beta_pdf, a, b, u, 0.0, 1.0,
+                      a / (a + b));
+}
+
+static double gamma_quantile(double u, double shape, double scale) {
+    if (u >= 1.0) return INFINITY;
+    return invert_cdf(gsl_cdf_gamma_P, gsl_cdf_gamma_Q, gsl_ran_gamma_pdf, shape, scale, u, 0.0,
+                      DBL_MAX, shape * scale);
+}
+
 static double pert_shape(const tyche_dist *d, int upper) {
     const double range = d->p[2] - d->p[0];
     const double side = upper ? d->p[2] - d->p[1] : d->p[1] - d->p[0];
@@ -276,13 +351,13 @@ double tyche_dist_quantile(const tyche_dist *d, double u) {
     case TYCHE_DIST_LOGNORMAL:
         return gsl_cdf_lognormal_Pinv(u, p[0], p[1]);
     case TYCHE_DIST_BETA:
-        return gsl_cdf_beta_Pinv(u, p[0], p[1]);
+        return beta_quantile(u, p[0], p[1]);
     case TYCHE_DIST_GAMMA:
-        return gsl_cdf_gamma_Pinv(u, p[0], p[1]);
+        return gamma_quantile(u, p[0], p[1]);
     case TYCHE_DIST_TRIANGULAR:
         return triangular_quantile(p[0], p[1], p[2], u);
     case TYCHE_DIST_PERT:
-        return p[0] + (p[2] - p[0]) * gsl_cdf_beta_Pinv(u, pert_shape(d, 0), pert_shape(d, 1));
+        return p[0] + (p[2] - p[0]) * beta_quantile(u, pert_shape(d, 0), pert_shape(d, 1));
     case TYCHE_DIST_BERNOULLI:
         /* inf{x : F(x) >= u} with F(0) = 1 - p; u = 0 gives the support's minimum */
         return (u > 1.0 - p[0] || p[0] == 1.0) ? 1.0 : 0.0;

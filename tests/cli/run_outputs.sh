@@ -92,6 +92,14 @@ assert set(s["runtime"]) >= {"seconds", "trials_per_second", "threads"}
 assert s["scenario"]["name"] == "option" and s["seed"] == 1
 PY
 
+# the progress bar: drawn on a terminal (a pty from script(1)), never into a pipe
+if command -v script >/dev/null; then
+  script -qec "'$TYCHE' run '$scen' -n 400000 -o pty.h5 --store none" /dev/null > pty.txt 2>&1 || true
+  grep -q "trials/s" pty.txt && grep -q "s left" pty.txt && ok || bad "no progress bar on a terminal: $(head -c 300 pty.txt)"
+fi
+"$TYCHE" run "$scen" -n 400000 -o nopty.h5 --store none 2> nopty.err > /dev/null
+[[ ! -s nopty.err ]] && ok || bad "progress bar drawn into a pipe"
+
 # the table and the version
 "$TYCHE" run "$scen" -n 2000 -o tbl.h5 > table.txt && grep -q "P1" table.txt && grep -q "95% CI" table.txt \
   && ok || bad "table"
