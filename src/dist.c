@@ -170,27 +170,30 @@ static void tail_moments(double x, double *excess, double *var) {
 /* Moments of Z | alpha <= Z <= beta for a narrow interval, by 8-point
  * Gauss-Legendre: the density relative to phi(mid), exp(-mid y - y^2 / 2)
  * for y = z - mid, is so close to a low-degree polynomial there that the rule
- * is exact to rounding, where the closed forms below cancel to nothing. */
-static void tn_narrow_moments(double alpha, double beta, double *mean, double *var) {
+ * is exact to rounding, where the closed forms below cancel to nothing.
+ * Worked in units of the half-width h, so that a tiny h does not underflow. */
+static void tn_narrow_moments(double alpha, double beta, double *mean, double *sd) {
     static const double node[4] = {0.1834346424956498, 0.5255324099163290, 0.7966664774136267,
-                                    0.9602898564975363};
+                                   0.9602898564975363};
     static const double weight[4] = {0.3626837833783620, 0.3137066458778873,
                                      0.2223810344533745, 0.1012285362903763};
     const double mid = 0.5 * (alpha + beta), h = 0.5 * (beta - alpha);
-    double y[8], f[8], z = 0.0, s1 = 0.0, s2 = 0.0;
+    double t[8], f[8], z = 0.0, s1 = 0.0, s2 = 0.0;
     for (int i = 0; i < 8; i++) {
-        y[i] = h * (i < 4 ? -node[i] : node[i - 4]);
-        f[i] = weight[i % 4] * exp(-mid * y[i] - 0.5 * y[i] * y[i]);
+        t[i] = i < 4 ? -node[i] : node[i - 4];
+        const double y = h * t[i];
+        f[i] = weight[i % 4] * exp(-mid * y - 0.5 * y * y);
         z += f[i];
-        s1 += f[i] * y[i];
+        s1 += f[i] * t[i];
     }
-    const double my = s1 / z;
-    for (int i = 0; i < 8; i++) s2 += f[i] * (y[i] - my) * (y[i] - my);
-    *mean = mid + my;
-    *var = s2 / z;
+    const double mt = s1 / z;
+    for (int i = 0; i < 8; i++) s2 += f[i] * (t[i] - mt) * (t[i] - mt);
+    *mean = mid + h * mt;
+    *sd = h * sqrt(s2 / z);
 }
 
-/* Mean and variance of Z | alpha <= Z <= beta.  Near the mean, the standard
+/* Mean and standard deviation (not variance: the caller scales it by an sd
+ * that may be huge) of Z | alpha <= Z <= beta.  Near the mean, the standard
  *   mean = (phi(a) - phi(b)) / Z,
  *   var  = 1 + (a phi(a) - b phi(b)) / Z - mean^2,   Z = Phi(b) - Phi(a).
  * Far in the upper tail, where those terms cancel, the two-sided law as the
@@ -198,20 +201,20 @@ static void tn_narrow_moments(double alpha, double beta, double *mean, double *v
  * t = Q(b) / Q(a) and D = mean_B - mean_A:
  *   mean = mean_A - t D / (1 - t),
  *   var  = (var_A - t var_B) / (1 - t) - t D^2 / (1 - t)^2. */
-static void tn_std_moments(double alpha, double beta, double *mean, double *var) {
+static void tn_std_moments(double alpha, double beta, double *mean, double *sd) {
     if (!(beta > alpha)) {
         *mean = alpha;
-        *var = 0.0;
+        *sd = 0.0;
         return;
     }
     /* width times log-density slope small: see tn_narrow_moments; beyond
      * this the formulas below lose at most ~1e-12 relative */
     if ((beta - alpha) * (1.0 + fmax(fabs(alpha), fabs(beta))) < 0.5) {
-        tn_narrow_moments(alpha, beta, mean, var);
+        tn_narrow_moments(alpha, beta, mean, sd);
         return;
     }
     if (beta <= 0.0) {
-        tn_std_moments(-beta, -alpha, mean, var);
+        tn_std_moments(-beta, -alpha, mean, sd);
         *mean = -*mean;
         return;
     }
@@ -220,7 +223,7 @@ static void tn_std_moments(double alpha, double beta, double *mean, double *var)
         tail_moments(alpha, &ea, &va);
         if (isinf(beta)) {
             *mean = alpha + ea;
-            *var = va;
+            *sd = sqrt(va);
             return;
         }
         tail_moments(beta, &eb, &vb);
@@ -230,8 +233,8 @@ static void tn_std_moments(double alpha, double beta, double *mean, double *var)
         /* not narrow, so 1 - t is well away from 0 */
         const double t = exp(log_t), one_minus_t = -expm1(log_t);
         *mean = clamp(ma - t * dm / one_minus_t, alpha, beta);
-        *var = (va - t * vb) / one_minus_t - t * dm * dm / (one_minus_t * one_minus_t);
-        *var = clamp(*var, 0.0, 0.25 * (beta - alpha) * (beta - alpha));
+        const double var = (va - t * vb) / one_minus_t - t * dm * dm / (one_minus_t * one_minus_t);
+        *sd = sqrt(clamp(var, 0.0, 0.25 * (beta - alpha) * (beta - alpha)));
         return;
     }
     const double z = alpha >= 0.0 ? gsl_cdf_ugaussian_Q(alpha) - gsl_cdf_ugaussian_Q(beta)
@@ -242,7 +245,7 @@ static void tn_std_moments(double alpha, double beta, double *mean, double *var)
     const double tb = isinf(beta) ? 0.0 : beta * rb;
     const double w = beta - alpha;
     *mean = clamp(ra - rb, alpha, beta);
-    *var = clamp(1.0 + ta - tb - (ra - rb) * (ra - rb), 0.0, 0.25 * w * w);
+    *sd = sqrt(clamp(1.0 + ta - tb - (ra - rb) * (ra - rb), 0.0, 0.25 * w * w));
 }
 
 /* ---- numerical inversion of the beta and gamma CDFs --------------------- */
@@ -262,46 +265,45 @@ static double bit_midpoint(double lo, double hi) {
     return x;
 }
 
-/* Solves F(x) = u on [lo, hi] (lo >= 0) for a continuous CDF F = P = 1 - Q
- * with density pdf, by Newton steps kept inside a shrinking bracket and
- * bisection (on the bits) whenever a step leaves it or stalls.  Written with
- * GSL's CDFs rather than gsl_cdf_beta_Pinv / gsl_cdf_gamma_Pinv because
- * those give up, through GSL's error handler (an abort by default), over
- * much of the parameter space: beta(0.01, 1) at u = 0.5, beta(1000, 10000)
- * at u = 0.999, gamma(0.01) at u = 0.01.  Above u = 1/2 the equation is
- * written with Q so quantiles near the top keep their precision.  A NaN from
- * the CDF (GSL's incomplete beta at huge shapes) is read as "below" left of
- * `centre`, so the answer still lands where the mass is.  At most 200 steps. */
-static double invert_cdf(cdf_fn P, cdf_fn Q, cdf_fn pdf, double a, double b, double u, double lo,
-                         double hi, double centre) {
-    if (u <= 0.0) return lo;
-    if (u >= 1.0) return hi;
-    const int upper = u > 0.5;
-    const double target = upper ? 1.0 - u : u;
+/* Solves C(x) = target for x in [lo, hi] (lo >= 0), where C is a lower
+ * (P) or upper (Q) CDF tail with density pdf, by Newton steps on log C, kept
+ * inside a shrinking bracket, falling back to bisection (on the bits)
+ * whenever a step leaves the bracket or stops halving every two iterations,
+ * as in Numerical Recipes' rtsafe.  Working on log C, in log x when `log_x`,
+ * makes the power-law and exponential tails nearly straight lines, so Newton
+ * stays quick far out.  This replaces gsl_cdf_beta_Pinv / gsl_cdf_gamma_Pinv,
+ * which give up through GSL's error handler (an abort by default) over much
+ * of the parameter space: beta(0.01, 1) at u = 0.5, beta(1000, 10000) at
+ * u = 0.999, gamma(0.01) at u = 0.01.  A NaN from C (GSL's incomplete beta
+ * at huge shapes) is read as "below" left of `centre`, so the answer still
+ * lands where the mass is.  At most 200 steps. */
+static double invert_tail(cdf_fn C, int upper, cdf_fn pdf, double a, double b, double target,
+                          double lo, double hi, double centre, int log_x) {
+    const double log_target = log(target);
     double x = (centre > lo && centre < hi) ? centre : bit_midpoint(lo, hi);
-    double step = hi - lo, step_before = step;
+    double step = INFINITY, step_before = INFINITY;
     for (int i = 0; i < 200; i++) {
-        double g = upper ? target - Q(x, a, b) : P(x, a, b) - target;
+        const double c = C(x, a, b);
+        double g = upper ? log_target - log(c) : log(c) - log_target; /* increasing in x */
         if (g == 0.0) return x;
         if (isnan(g)) g = x < centre ? -1.0 : 1.0;
         if (g < 0.0)
             lo = x;
         else
             hi = x;
-        const double dens = pdf(x, a, b);
-        double next = x - g / dens;
-        /* Newton only while it stays in the bracket and its steps at least
-         * halve every two iterations (as in Numerical Recipes' rtsafe) */
-        if (isfinite(next) && next > lo && next < hi && dens > 0.0 &&
-            fabs(2.0 * g) <= step_before * dens) {
+        const double slope = pdf(x, a, b) / c * (log_x ? x : 1.0); /* dg / d(log x or x) */
+        const double d = g / slope;
+        double next = log_x ? x * exp(-d) : x - d;
+        /* tested first: a last step that rounds back onto x is convergence */
+        if (fabs(next - x) <= 4.0 * DBL_EPSILON * x) return x;
+        if (isfinite(next) && next > lo && next < hi && fabs(d) <= 0.5 * step_before) {
             step_before = step;
-            step = fabs(next - x);
-            if (step <= 4.0 * DBL_EPSILON * next) return next;
+            step = fabs(d);
         } else {
             next = bit_midpoint(lo, hi);
             if (next == lo || next == hi) return hi; /* adjacent doubles */
             step_before = step;
-            step = fabs(next - x);
+            step = log_x ? fabs(log(next / x)) : fabs(next - x);
         }
         x = next;
     }
@@ -309,14 +311,38 @@ static double invert_cdf(cdf_fn P, cdf_fn Q, cdf_fn pdf, double a, double b, dou
 }
 
 static double beta_quantile(double u, double a, double b) {
-    return invert_cdf(gsl_cdf_beta_P, gsl_cdf_beta_Q, gsl_ran_beta_pdf, a, b, u, 0.0, 1.0,
-                      a / (a + b));
+    if (u <= 0.0) return 0.0;
+    if (u >= 1.0) return 1.0;
+    /* Solve for whichever of x and 1 - x is below 1/2, so that it can be
+     * resolved to full relative precision, with P(x) = Q(1 - x) of the
+     * mirror image Beta(b, a); and against whichever tail of the target is
+     * the smaller, u or 1 - u, for the same reason. */
+    const double v = 1.0 - u;
+    if (gsl_cdf_beta_P(0.5, a, b) >= u) {
+        if (u <= 0.5)
+            return invert_tail(gsl_cdf_beta_P, 0, gsl_ran_beta_pdf, a, b, u, 0.0, 0.5,
+                               a / (a + b), 1);
+        return invert_tail(gsl_cdf_beta_Q, 1, gsl_ran_beta_pdf, a, b, v, 0.0, 0.5, a / (a + b), 1);
+    }
+    if (v <= 0.5)
+        return 1.0 - invert_tail(gsl_cdf_beta_P, 0, gsl_ran_beta_pdf, b, a, v, 0.0, 0.5,
+                                 b / (a + b), 1);
+    return 1.0 - invert_tail(gsl_cdf_beta_Q, 1, gsl_ran_beta_pdf, b, a, u, 0.0, 0.5, b / (a + b),
+                             1);
 }
 
 static double gamma_quantile(double u, double shape, double scale) {
+    if (u <= 0.0) return 0.0;
     if (u >= 1.0) return INFINITY;
-    return invert_cdf(gsl_cdf_gamma_P, gsl_cdf_gamma_Q, gsl_ran_gamma_pdf, shape, scale, u, 0.0,
-                      DBL_MAX, shape * scale);
+    /* P(X > k + t) <= exp(-t^2 / (2 (k + t))) for X ~ Gamma(k, 1), under
+     * e^-40 at this t, while 1 - u >= 2^-53: a finite bracket spares the
+     * bisection a trek down from DBL_MAX */
+    const double hi = shape + 40.0 * sqrt(shape) + 80.0;
+    if (u <= 0.5)
+        return scale * invert_tail(gsl_cdf_gamma_P, 0, gsl_ran_gamma_pdf, shape, 1.0, u, 0.0, hi,
+                                   shape, 1);
+    return scale * invert_tail(gsl_cdf_gamma_Q, 1, gsl_ran_gamma_pdf, shape, 1.0, 1.0 - u, 0.0, hi,
+                               shape, 0);
 }
 
 static double pert_shape(const tyche_dist *d, int upper) {
@@ -328,9 +354,10 @@ static double pert_shape(const tyche_dist *d, int upper) {
 /* ---- sampling, quantiles, moments -------------------------------------- */
 
 static double triangular_quantile(double a, double c, double b, double u) {
-    const double fc = (c - a) / (b - a);
-    if (u < fc) return a + sqrt(u * (b - a) * (c - a));
-    return b - sqrt((1.0 - u) * (b - a) * (b - c));
+    /* sqrt(u (b - a) (c - a)), written so that the product cannot overflow */
+    const double w = b - a, fc = (c - a) / w;
+    if (u < fc) return a + w * sqrt(u * fc);
+    return b - w * sqrt((1.0 - u) * ((b - c) / w));
 }
 
 double tyche_dist_quantile(const tyche_dist *d, double u) {
@@ -435,8 +462,8 @@ double tyche_dist_mean(const tyche_dist *d) {
     case TYCHE_DIST_NORMAL:
         return p[0];
     case TYCHE_DIST_TRUNCNORMAL: {
-        double m, v;
-        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &v);
+        double m, sd;
+        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &sd);
         return p[0] + p[1] * m;
     }
     case TYCHE_DIST_LOGNORMAL:
@@ -473,17 +500,18 @@ double tyche_dist_variance(const tyche_dist *d) {
     case TYCHE_DIST_NORMAL:
         return p[1] * p[1];
     case TYCHE_DIST_TRUNCNORMAL: {
-        double m, v;
-        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &v);
-        return p[1] * p[1] * v;
+        double m, sd;
+        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &sd);
+        return (p[1] * sd) * (p[1] * sd);
     }
     case TYCHE_DIST_LOGNORMAL: {
         const double s2 = p[1] * p[1];
         return expm1(s2) * exp(2.0 * p[0] + s2);
     }
     case TYCHE_DIST_BETA: {
+        /* m (1 - m) / (s + 1): ab / s^2 would overflow or underflow first */
         const double s = p[0] + p[1];
-        return p[0] * p[1] / (s * s * (s + 1.0));
+        return (p[0] / s) * (p[1] / s) / (s + 1.0);
     }
     case TYCHE_DIST_GAMMA:
         return p[0] * p[1] * p[1];
@@ -496,7 +524,7 @@ double tyche_dist_variance(const tyche_dist *d) {
     case TYCHE_DIST_PERT: {
         const double a = pert_shape(d, 0), b = pert_shape(d, 1), s = a + b;
         const double range = p[2] - p[0];
-        return range * range * a * b / (s * s * (s + 1.0));
+        return range * range * (a / s) * (b / s) / (s + 1.0);
     }
     case TYCHE_DIST_BERNOULLI:
         return p[0] * (1.0 - p[0]);

@@ -69,6 +69,14 @@ static void attempt(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uin
         tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)p, redraw);
         params[p] = tyche_dist_sample(d, tyche_rng_gsl(rng));
     }
+    /* posterior draws replace prior draws where a model calibrates on data */
+    for (size_t m = 0; m < s->n_models; m++) {
+        const tyche_model_inst *mi = &s->models[m];
+        if (mi->kind->posterior == NULL) continue;
+        tyche_rng_seek(rng, trial, TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL + 7,
+                       redraw);
+        mi->kind->posterior(mi->cfg, params + mi->param0, tyche_rng_gsl(rng));
+    }
     double inputs[16];
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];

@@ -58,6 +58,7 @@ typedef struct {
     int32_t start;            /* dates, days since 1970-01-01 */
     int32_t horizon;          /* last day simulated (inclusive) */
     int32_t as_of;
+    const tyche_dist *priors; /* this model's parameters' priors, in spec order */
 } tyche_model_setup;
 
 /* What prepare() tells the scenario: the model's outputs (the kind's static
@@ -115,6 +116,11 @@ typedef struct tyche_model_kind {
     void (*ws_free)(void *ws);
     /* One trial.  Must not allocate; must write every output. */
     void (*simulate)(const void *cfg, tyche_model_ctx *ctx);
+    /* Optional: replaces some of the trial's parameter draws (params, this
+     * model's slice) by draws from a posterior, from generator r; called
+     * after the priors are drawn and before any model runs, so the stored
+     * parameters are the ones used. */
+    void (*posterior)(const void *cfg, double *params, gsl_rng *r);
 } tyche_model_kind;
 
 const tyche_model_kind *tyche_model_kind_find(const char *name);

@@ -274,14 +274,20 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
     }
 
     /* kind-specific settings and immutable configuration */
-    tyche_model_setup setup = {s->file, s->dir, path, s->start, s->horizon, s->as_of};
+    /* the priors of this model's parameters, in spec order */
+    tyche_dist *priors = malloc((kind->n_params + 1) * sizeof *priors);
+    if (priors == NULL) return oom(err);
+    for (size_t k = 0; k < kind->n_params; k++) priors[k] = s->params[m->param0 + k].prior;
+    tyche_model_setup setup = {s->file, s->dir, path, s->start, s->horizon, s->as_of, priors};
     const cJSON *jset = cJSON_GetObjectItemCaseSensitive(jm, "settings");
     if (jset != NULL && !cJSON_IsObject(jset))
         return tyche_err_set(err, TYCHE_EINPUT, "%s.settings: expected an object, got %s", path,
                              tyche_json_type_name(jset));
     m->layout.outputs = kind->outputs;
     m->layout.n_outputs = kind->n_outputs;
-    if ((st = kind->prepare(&setup, jset, &m->cfg, &m->layout, err))) return st;
+    st = kind->prepare(&setup, jset, &m->cfg, &m->layout, err);
+    free(priors); /* shallow copies: the scenario owns what they point to */
+    if (st) return st;
 
     /* outputs, named model.output */
     m->output0 = s->n_outputs;

@@ -6,6 +6,7 @@
  * reproducible; the seed is printed only when something fails. */
 #include <stdlib.h>
 #include <cjson/cJSON.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_erf.h>
@@ -300,6 +301,36 @@ TEST(far_tail_truncnormal_samples_finite_values_above_its_min) {
         /* mean of the excess is ~ 1/a (Mills ratio), to O(1/a^3) */
         ASSERT_NEAR(tyche_dist_mean(&d), lo + 1.0 / lo, 2.0 / (lo * lo * lo));
     }
+}
+
+TEST(beta_and_gamma_quantiles_hold_where_gsl_pinv_gives_up) {
+    /* closed forms: Beta(a, 1) has F = x^a, Beta(1, b) has F = 1 - (1 - x)^b,
+     * Gamma(1, scale) is exponential */
+    static const double us[] = {1e-9, 0.01, 0.5, 0.99, 1.0 - 1e-9};
+    for (size_t i = 0; i < sizeof us / sizeof us[0]; i++) {
+        const double u = us[i];
+        tyche_dist d = {.kind = TYCHE_DIST_BETA, .p = {0.01, 1.0}};
+        const double q = tyche_dist_quantile(&d, u), exact = pow(u, 100.0);
+        ASSERT_NEAR(q, exact, fmax(1e-10 * exact, 1e-300)); /* 1e-9^100 underflows */
+        d.p[0] = 1.0;
+        d.p[1] = 0.05;
+        ASSERT_NEAR(tyche_dist_quantile(&d, u), -expm1(log1p(-u) * 20.0), 1e-12);
+        d.kind = TYCHE_DIST_GAMMA;
+        d.p[0] = 1.0;
+        d.p[1] = 2.5;
+        const double e = -2.5 * log1p(-u);
+        ASSERT_NEAR(tyche_dist_quantile(&d, u), e, 1e-12 * e);
+    }
+    /* against the CDF, in the tail the quantile lies in */
+    const tyche_dist b = {.kind = TYCHE_DIST_BETA, .p = {1000.0, 10000.0}};
+    const double qb = tyche_dist_quantile(&b, 0.999);
+    ASSERT_NEAR(gsl_cdf_beta_Q(qb, 1000.0, 10000.0), 0.001, 1e-12);
+    const tyche_dist g = {.kind = TYCHE_DIST_GAMMA, .p = {0.01, 3.0}};
+    const double qg = tyche_dist_quantile(&g, 0.01);
+    ASSERT(qg > 0.0);
+    ASSERT_NEAR(gsl_cdf_gamma_P(qg, 0.01, 3.0), 0.01, 1e-12);
+    const tyche_dist p = {.kind = TYCHE_DIST_PERT, .p = {0.0, 1.0, 2.0, 1e6}};
+    ASSERT_NEAR(tyche_dist_quantile(&p, 0.5), 1.0, 1e-6); /* huge lambda: all mass at the mode */
 }
 
 /* ---- parsing: each JSON form to its canonical parameters ---------------- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "tyche/tyche.h"
 
@@ -271,6 +272,11 @@ static void print_outputs(const tyche_scenario *s, const tyche_results *r) {
 
 /* ---- run ---------------------------------------------------------------- */
 
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static char *join_args(int argc, char **argv) {
     size_t n = 1;
     for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 3;
@@ -377,6 +383,13 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     if (strcmp(out, summary) == 0) {
         tyche_scenario_free(s);
         return usage_error(usage_run, "--summary: \"%s\" is also the HDF5 output", summary);
+    }
+    /* never write a result over the scenario itself (e.g. -o x.h5 next to x.json) */
+    if (same_file(scenario, summary) || same_file(scenario, out)) {
+        tyche_scenario_free(s);
+        return usage_error(usage_run,
+                           "\"%s\" is the scenario file: choose another -o or --summary",
+                           same_file(scenario, summary) ? summary : out);
     }
 
     progress_state ps = {now(), 0};

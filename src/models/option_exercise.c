@@ -189,5 +189,5 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
 const tyche_model_kind tyche_model_option_exercise = {
     "option_exercise",
     "an investor's follow-on option: exercise hazard driven by a GBM valuation, then a board change",
-    params, N_P, NULL, 0, outputs, N_O, prepare, cfg_free, NULL, NULL, simulate,
+    params, N_P, NULL, 0, outputs, N_O, prepare, cfg_free, NULL, NULL, simulate, NULL,
 };

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include "../calib.h"
 #include "../fiscal.h"
 #include "../internal.h"
 #include "../json_util.h"
@@ -73,6 +74,9 @@ typedef struct {
     double *times;
     const char *path_units[2];
     char units[64];
+    int calibrated;              /* draw (g_inf, phi, sigma_g) from the NIG posterior */
+    tyche_nig post;
+    double phi_lo, phi_hi;       /* phi's prior support, within (-1, 1) */
 } cfg_t;
 
 typedef struct {
@@ -231,10 +235,77 @@ static tyche_status quarter_setting(const cJSON *js, const char *key, const char
     return TYCHE_OK;
 }
 
+/* "calibration": {"method": "ar1_conjugate", "from": QUARTER}: the NIG
+ * posterior of the AR(1) regression of g_q on g_(q-1), q from QUARTER to
+ * the last history quarter, with the scenario's priors as the prior
+ * (calib.h). */
+static tyche_status calibration(const tyche_model_setup *su, const cJSON *jc, const char *path,
+                                cfg_t *c, tyche_err *err) {
+    static const char *const keys[] = {"method", "from", NULL};
+    char where[700];
+    snprintf(where, sizeof where, "%s.calibration", path);
+    if (jc == NULL) return TYCHE_OK;
+    if (!cJSON_IsObject(jc))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object", where);
+    tyche_status st = tyche_json_check_keys(jc, keys, where, err);
+    if (st) return st;
+    const char *method;
+    tyche_quarter from;
+    if ((st = tyche_json_string(jc, "method", 1, NULL, where, &method, err))) return st;
+    if (strcmp(method, "ar1_conjugate") != 0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.method: unknown method \"%s\" (expected ar1_conjugate)",
+                             where, method);
+    if ((st = quarter_setting(jc, "from", where, &from, err))) return st;
+    /* g_q needs R_q and R_(q-1); its regressor g_(q-1) needs R_(q-2) too */
+    const tyche_quarter last = c->first + (tyche_quarter)c->n_hist - 1;
+    if (from < c->first + 2 || from > last - 2)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.from: needs two earlier quarters of history and at least three "
+                             "quarters up to the last one ended by as_of",
+                             where);
+    double x[512], y[512];
+    size_t n = 0;
+    for (tyche_quarter q = from; q <= last && n < 512; q++, n++) {
+        const size_t i = (size_t)(q - c->first);
+        y[n] = log(c->hist[i] / c->hist[i - 1]);
+        x[n] = log(c->hist[i - 1] / c->hist[i - 2]);
+    }
+    tyche_nig prior;
+    if (!tyche_nig_from_priors(&su->priors[P_G_INF], &su->priors[P_PHI], &su->priors[P_SIGMA_G],
+                               &prior))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s: sigma_g needs an uncertain prior to calibrate (an inverse gamma "
+                             "cannot match a fixed value)",
+                             where);
+    tyche_nig_update(&prior, x, y, n, &c->post);
+    c->calibrated = 1;
+    c->phi_lo = fmax(tyche_dist_quantile(&su->priors[P_PHI], 1e-12), -1.0);
+    c->phi_hi = fmin(tyche_dist_quantile(&su->priors[P_PHI], 1 - 1e-12), 1.0);
+    return TYCHE_OK;
+}
+
+/* Draws (g_inf, phi, sigma_g) from the posterior, with phi kept within its
+ * prior's support (the prior is zero outside it) by redrawing. */
+static void posterior(const void *vc, double *p, gsl_rng *r) {
+    const cfg_t *c = vc;
+    if (!c->calibrated) return;
+    double cc = 0, phi = 0, s2 = 0;
+    for (int k = 0; k < 1000; k++) {
+        tyche_nig_sample(&c->post, r, &cc, &phi, &s2);
+        if (phi > c->phi_lo && phi < c->phi_hi) break;
+    }
+    /* a posterior all but outside the support: the nearest admissible value */
+    if (!(phi > c->phi_lo)) phi = nextafter(c->phi_lo, 1.0);
+    if (!(phi < c->phi_hi)) phi = nextafter(c->phi_hi, -1.0);
+    p[P_PHI] = phi;
+    p[P_G_INF] = cc / (1 - phi);
+    p[P_SIGMA_G] = sqrt(s2);
+}
+
 static tyche_status prepare(const tyche_model_setup *su, const void *settings, void **out,
                             tyche_model_layout *layout, tyche_err *err) {
-    static const char *const keys[] = {"data", "column", "units", "target", "reference", "also_at",
-                                       NULL};
+    static const char *const keys[] = {"data",    "column",  "units",       "target",
+                                       "reference", "also_at", "calibration", NULL};
     const cJSON *js = settings;
     char path[600];
     snprintf(path, sizeof path, "%s.settings", su->path);
@@ -355,6 +426,10 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
             o->units = t == T_REVENUE ? c->units : t_units[t];
         }
     }
+    if ((st = calibration(su, cJSON_GetObjectItemCaseSensitive(js, "calibration"), path, c, err))) {
+        cfg_free(c);
+        return st;
+    }
     layout->outputs = c->outputs;
     layout->n_outputs = n_targets * N_T;
     c->path_units[0] = c->units;
@@ -437,5 +512,5 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
 const tyche_model_kind tyche_model_revenue_slowdown = {
     "revenue_slowdown",
     "quarterly revenue: AR(1) log-growth from history, minus logistic displacement, with its counterfactual",
-    params, N_P, NULL, 0, NULL, 0, prepare, cfg_free, ws_alloc, ws_free, simulate,
+    params, N_P, NULL, 0, NULL, 0, prepare, cfg_free, ws_alloc, ws_free, simulate, posterior,
 };

@@ -90,6 +90,11 @@ expect_exit 2 '--trial N is required' "$TYCHE" replay "$base"
 # --store outputs larger than memory is refused up front, with the size
 expect_exit 2 'GiB in memory' "$TYCHE" run "$base" -n 18000000000000 -o big.h5 -q
 
+# a result never overwrites the scenario: x.json next to -o x.h5
+cp "$base" same.json
+expect_exit 2 '"same.json" is the scenario file' "$TYCHE" run same.json -n 10 -q -o same.h5
+cmp -s same.json "$base" && ok || bad "the scenario was overwritten"
+
 # an existing result survives a failed run untouched
 printf 'precious' > keep.h5
 printf 'precious' > keep.json
