@@ -128,6 +128,17 @@ extern const tyche_model_kind tyche_model_option_exercise;
 extern const tyche_model_kind tyche_model_exclusivity_window;
 extern const tyche_model_kind tyche_model_revenue_slowdown;
 
+/* A revenue history file (fiscal_quarter, period_end, COLUMN): rows in
+ * order, each period end checked against the fiscal calendar.  The caller
+ * frees *rows.  Used by revenue_slowdown and by the backtest. */
+typedef struct {
+    int32_t q;      /* quarter index (fiscal.h) */
+    int32_t end;    /* period end, days since 1970-01-01 */
+    double value;
+} tyche_revenue_row;
+tyche_status tyche_revenue_read_history(const char *file, const char *column,
+                                        tyche_revenue_row **rows, size_t *n, tyche_err *err);
+
 /* ---- statements --------------------------------------------------------- */
 
 typedef enum {

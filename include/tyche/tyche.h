@@ -6,6 +6,7 @@
 #include "dist.h"
 #include "engine.h"
 #include "hazard.h"
+#include "backtest.h"
 #include "io.h"
 #include "rng.h"
 #include "scenario.h"

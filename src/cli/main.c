@@ -23,6 +23,8 @@ static const char *usage_main =
     "  run SCENARIO       simulate trials; print a table, write HDF5 and a JSON summary\n"
     "  describe SCENARIO  list every parameter (prior, 5/50/95%) and every statement\n"
     "  replay SCENARIO    re-simulate one trial alone and print it\n"
+    "  backtest SCENARIO  forecast a revenue model from past origins, score against the data\n"
+    "  score SUMMARY.json OUTCOMES.json   Brier and log scores of resolved statements\n"
     "\n"
     "  tyche --version    print the version\n"
     "  tyche COMMAND --help\n";
@@ -58,6 +60,24 @@ static const char *usage_replay =
     "\n"
     "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
     "statement outcomes: exactly what `tyche run` computed for it with that seed.\n";
+
+static const char *usage_backtest =
+    "usage: tyche backtest SCENARIO --model NAME [--origins Q1..Q2] [--horizon H] [options]\n"
+    "\n"
+    "For each origin quarter, forecasts the revenue_slowdown model NAME from the history\n"
+    "up to it, H quarters ahead, and compares with the data: PIT values, coverage of the\n"
+    "central 50/80/95% intervals, CRPS.\n"
+    "\n"
+    "  --origins Q1..Q2     e.g. FY2025Q1..FY2026Q4 (default: every quarter with history\n"
+    "                       before it and data after it)\n"
+    "  --horizon H          quarters ahead (default 4)\n"
+    "  -n, --trials N       trials per origin (default 4000)\n"
+    "  -s, --seed S         seed (default 1)\n"
+    "  -t, --threads T      threads (default: all cores)\n"
+    "  -o, --output FILE    HDF5 (default: <scenario name>-backtest.h5)\n"
+    "      --json FILE      JSON (default: beside the HDF5 file, .json)\n"
+    "      --set NAME=VALUE override a parameter (repeatable)\n"
+    "  -q, --quiet          no table\n";
 
 static int usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -599,6 +619,117 @@ static int cmd_replay(int argc, char **argv) {
     return st == TYCHE_OK ? 0 : report(&err);
 }
 
+/* ---- backtest ------------------------------------------------------------- */
+
+static int cmd_backtest(int argc, char **argv) {
+    const char *scenario = NULL, *model = NULL, *origins = NULL, *out = NULL, *json = NULL;
+    unsigned long long trials = 4000, seed = DEFAULT_SEED, threads = 0, horizon = 4;
+    int quiet = 0;
+    scen_flags sf = {0};
+    for (int i = 1; i < argc; i++) {
+        const int sfr = scenario_flag(argc, argv, &i, &sf, usage_backtest);
+        if (sfr < 0) return 2;
+        if (sfr > 0) continue;
+        const char *a = argv[i];
+        const int val = strcmp(a, "--model") == 0 || strcmp(a, "--origins") == 0 ||
+                        strcmp(a, "--horizon") == 0 || strcmp(a, "-n") == 0 ||
+                        strcmp(a, "--trials") == 0 || strcmp(a, "-s") == 0 ||
+                        strcmp(a, "--seed") == 0 || strcmp(a, "-t") == 0 ||
+                        strcmp(a, "--threads") == 0 || strcmp(a, "-o") == 0 ||
+                        strcmp(a, "--output") == 0 || strcmp(a, "--json") == 0;
+        if (val && i + 1 >= argc) return usage_error(usage_backtest, "%s: needs a value", a);
+        const char *v = val ? argv[++i] : NULL;
+        if (strcmp(a, "--model") == 0) model = v;
+        else if (strcmp(a, "--origins") == 0) origins = v;
+        else if (strcmp(a, "--horizon") == 0) {
+            if (!parse_u64(v, &horizon) || horizon < 1 || horizon > 40)
+                return usage_error(usage_backtest, "--horizon: expected 1 to 40 quarters, got \"%s\"", v);
+        } else if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
+            if (!parse_u64(v, &trials) || trials < 100)
+                return usage_error(usage_backtest, "-n: expected a whole number of trials >= 100, got \"%s\"", v);
+        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
+            if (!parse_u64(v, &seed))
+                return usage_error(usage_backtest, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);
+        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
+            if (!parse_u64(v, &threads) || threads == 0 || threads > 4096)
+                return usage_error(usage_backtest, "-t: expected a thread count 1..4096, got \"%s\"", v);
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) out = v;
+        else if (strcmp(a, "--json") == 0) json = v;
+        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) quiet = 1;
+        else if (a[0] == '-') return usage_error(usage_backtest, "unknown option \"%s\"", a);
+        else if (scenario == NULL) scenario = a;
+        else return usage_error(usage_backtest, "unexpected argument \"%s\"", a);
+    }
+    if (scenario == NULL) return usage_error(usage_backtest, "%s", "backtest: which scenario?");
+    if (model == NULL) return usage_error(usage_backtest, "%s", "backtest: --model NAME is required");
+    if (sf.as_of) return usage_error(usage_backtest, "%s", "--as-of: a backtest sets the as-of date of each origin itself");
+    char from[32] = "", to[32] = "";
+    if (origins) {
+        const char *dots = strstr(origins, "..");
+        if (dots == NULL || dots - origins >= 31 || strlen(dots + 2) >= 31)
+            return usage_error(usage_backtest, "--origins: expected Q1..Q2, e.g. FY2025Q1..FY2026Q4, got \"%s\"", origins);
+        memcpy(from, origins, (size_t)(dots - origins));
+        strcpy(to, dots + 2);
+    }
+    tyche_backtest_config cfg = {model, origins ? from : NULL, origins ? to : NULL, (int)horizon,
+                                 trials, seed, (int)threads, NULL};
+    tyche_err err = {0};
+    tyche_scenario_options o = {NULL, sf.n_set, sf.set};
+    tyche_backtest *b = tyche_backtest_run(scenario, &o, &cfg, &err);
+    if (b == NULL) return report(&err);
+    char dout[600], djson[700];
+    if (out == NULL) {
+        const char *base = strrchr(scenario, '/');
+        base = base ? base + 1 : scenario;
+        size_t n = strlen(base);
+        if (n > 5 && strcmp(base + n - 5, ".json") == 0) n -= 5;
+        snprintf(dout, sizeof dout, "%.*s-backtest.h5", (int)n, base);
+        out = dout;
+    }
+    if (json == NULL) {
+        size_t n = strlen(out);
+        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
+        snprintf(djson, sizeof djson, "%.*s.json", (int)n, out);
+        json = djson;
+    }
+    tyche_status st = tyche_backtest_write_hdf5(b, out, &err);
+    if (st == TYCHE_OK) st = tyche_backtest_write_json(b, json, &err);
+    if (st == TYCHE_OK && !quiet) {
+        const int H = tyche_backtest_horizon(b);
+        printf("backtest of %s in %s: revenue, %d quarter(s) ahead, %llu trials per origin, seed %llu\n\n",
+               model, scenario, H, trials, seed);
+        printf("%-10s %-10s %10s %10s %10s %10s %6s %8s\n", "origin", "quarter", "actual", "p2.5",
+               "median", "p97.5", "PIT", "CRPS");
+        for (size_t i = 0; i < tyche_backtest_n_origins(b); i++)
+            for (int h = 1; h <= H; h++) {
+                const tyche_backtest_step *x = tyche_backtest_get(b, i, h);
+                if (isnan(x->actual)) continue;
+                printf("%-10s %-10s %10.2f %10.2f %10.2f %10.2f %6.3f %8.3f\n",
+                       h == 1 ? tyche_backtest_origin(b, i) : "", x->quarter, x->actual, x->q[0],
+                       x->q[3], x->q[6], x->pit, x->crps);
+            }
+        printf("\n%-12s %18s %18s %18s %10s\n", "horizon", "coverage 50%", "coverage 80%",
+               "coverage 95%", "CRPS");
+        for (int h = 0; h <= H; h++) {
+            char lab[16];
+            if (h) snprintf(lab, sizeof lab, "h = %d", h);
+            else snprintf(lab, sizeof lab, "all");
+            printf("%-12s", lab);
+            size_t n = 0;
+            static const int lv[3] = {50, 80, 95};
+            for (int l = 0; l < 3; l++) {
+                double c, se;
+                tyche_backtest_coverage(b, lv[l], h, &c, &se, &n);
+                printf(" %9.2f +- %5.2f", c, se);
+            }
+            printf(" %10.3f  (n = %zu)\n", tyche_backtest_crps(b, h), n);
+        }
+        printf("\nresults: %s\njson: %s\n", out, json);
+    }
+    tyche_backtest_free(b);
+    return st == TYCHE_OK ? 0 : report(&err);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_main, stderr);
@@ -627,6 +758,10 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "replay") == 0) {
         if (wants_help(argc - 1, argv + 1)) return fputs(usage_replay, stdout), 0;
         return cmd_replay(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "backtest") == 0) {
+        if (wants_help(argc - 1, argv + 1)) return fputs(usage_backtest, stdout), 0;
+        return cmd_backtest(argc - 1, argv + 1);
     }
     fprintf(stderr, "tyche: unknown command \"%s\"\n\n%s", cmd, usage_main);
     return 2;

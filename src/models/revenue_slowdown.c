@@ -130,14 +130,10 @@ static size_t split_csv(char *line, char **f, size_t max) {
     return n;
 }
 
-typedef struct {
-    tyche_quarter q;
-    int32_t end;
-    double value;
-} row_t;
+typedef tyche_revenue_row row_t;
 
-static tyche_status read_history(const char *file, const char *column, row_t **rows_out,
-                                 size_t *n_out, tyche_err *err) {
+tyche_status tyche_revenue_read_history(const char *file, const char *column, row_t **rows_out,
+                                        size_t *n_out, tyche_err *err) {
     FILE *f = fopen(file, "r");
     if (f == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the data file", file);
     char line[4096];
@@ -346,7 +342,7 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     else snprintf(file, sizeof file, "%s/%s", su->dir, data);
     row_t *rows = NULL;
     size_t n_rows = 0;
-    if ((st = read_history(file, column, &rows, &n_rows, err))) return st;
+    if ((st = tyche_revenue_read_history(file, column, &rows, &n_rows, err))) return st;
     size_t n_hist = 0;
     while (n_hist < n_rows && rows[n_hist].end <= su->as_of) n_hist++;
     if (n_hist < 2) {

@@ -1,0 +1,459 @@
+#!/usr/bin/python3
+"""Plots a tyche results file as PNGs, from the file alone (no Jupyter needed).
+
+    scripts/plot.py results/article.h5 -o plots/
+
+writes statements.png, revenue_fan.png, incidence.png, window.png, slowdown.png and joint.png,
+printing the path of each; a figure whose data the file lacks (no paths stored, no revenue
+model, ...) is skipped with a note on stderr. Deadlines, thresholds and bands come from the
+statements' rules in the scenario JSON stored in the file. Each fig_* function takes an
+open_results() object and returns a matplotlib Figure, so a notebook can import them.
+"""
+
+import argparse
+import math
+import os
+import sys
+import textwrap
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
+from tyche_results import open_results  # noqa: E402  (found through the line above)
+
+DPI = 150
+# Quantile bands need no more trials than this (their Monte Carlo error is then far below a
+# line's width); it bounds the memory a fan chart of a very large merged run takes.
+FAN_MAX_TRIALS = 250_000
+Z95 = 1.959963984540054  # as the engine's Wilson interval
+
+
+class Absent(Exception):
+    """The results file lacks what a figure needs; the message says what."""
+
+
+def _tex(text):
+    """Text shown literally: a '$' would otherwise start matplotlib's math mode."""
+    return str(text).replace("$", r"\$")
+
+
+def _wrap(text, width=100):
+    return _tex(textwrap.fill(str(text), width))
+
+
+def _fmt_p(p):
+    if not np.isfinite(p):
+        return "n/a"
+    return f"{p:.4f}" if p == 0 or p >= 0.001 else f"{p:.2e}"
+
+
+def _figure(r, width, height, title=None):
+    """A figure with the provenance footer (scenario, seed, trials) and room kept for it."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    fig.get_layout_engine().set(rect=(0, 0.35 / height, 1, 1 - 0.35 / height))
+    a = r.attrs
+    trials = a.get("trials")
+    parts = [f"scenario {a.get('scenario', '?')}", f"seed {a.get('seed', '?')}",
+             f"{trials:,} trials" if isinstance(trials, int) else f"{trials} trials"]
+    if "as_of" in a:
+        parts.append(f"as of {a['as_of']}")
+    parts.append(os.path.basename(r.path))
+    fig.text(0.01, 0.01, _tex("  ·  ".join(parts)), fontsize=8, color="0.35",
+             ha="left", va="bottom")
+    if title:
+        fig.suptitle(_wrap(title, 110), fontsize=12)
+    return fig
+
+
+def _models(r, kind):
+    return [m["name"] for m in (r.scenario or {}).get("models", []) if m.get("kind") == kind]
+
+
+def _leaves(rule):
+    """The leaf conditions of a statement rule (inside all/any/not)."""
+    if "all" in rule or "any" in rule:
+        for sub in rule.get("all", rule.get("any")):
+            yield from _leaves(sub)
+    elif "not" in rule:
+        yield from _leaves(rule["not"])
+    else:
+        yield rule
+
+
+def _statement_rules(r):
+    """(statement dict, leaf) for every leaf of every statement in the scenario."""
+    for st in (r.scenario or {}).get("statements", []):
+        for leaf in _leaves(st.get("rule", {})):
+            yield st, leaf
+
+
+def _trial_values(r, name):
+    if r.trials is None:
+        raise Absent("no per-trial outputs stored (run with --store outputs or paths)")
+    if name not in r.trials:
+        raise Absent(f"no per-trial variable {name!r}")
+    return np.asarray(r.trials[name].values, dtype=float)
+
+
+def _revenue_model(r):
+    models = _models(r, "revenue_slowdown")
+    if not models:
+        raise Absent("the scenario has no revenue_slowdown model")
+    return models[0], next(m for m in r.scenario["models"] if m["name"] == models[0])
+
+
+def _wilson(p, n):
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def fig_statements(r):
+    """Each statement's probability with its 95% interval, grouped as in the terminal table."""
+    st = r.statements
+    if st.empty:
+        raise Absent("no statements")
+    groups = list(dict.fromkeys(st["group"]))
+    rows = []  # (label, statement id or None for a group header)
+    for g in groups:
+        rows.append((f"[{g}]", None))
+        rows += [(f"{sid}:  {textwrap.shorten(st.at[sid, 'text'], 64, placeholder=' …')}", sid)
+                 for sid in st.index[st["group"] == g]]
+    fig = _figure(r, 12, 1.6 + 0.34 * len(rows),
+                  f"{r.scenario.get('title', '') if r.scenario else ''}\n"
+                  "Probability of each statement with its 95% interval (Wilson)")
+    ax = fig.add_subplot()
+    colours = matplotlib.colormaps["tab10"]
+    xmax = float(np.nanmax(st["ci95_high"]))
+    y = np.arange(len(rows))[::-1]
+    for yi, (_label, sid) in zip(y, rows):
+        if sid is None:
+            continue
+        p, lo, hi = (float(st.at[sid, k]) for k in ("probability", "ci95_low", "ci95_high"))
+        c = colours(groups.index(st.at[sid, "group"]) % 10)
+        ax.errorbar([p], [yi], xerr=[[p - lo], [hi - p]], fmt="o", color=c, capsize=4, ms=5)
+        ax.annotate(f"{_fmt_p(p)}  [{_fmt_p(lo)}, {_fmt_p(hi)}]", (hi, yi), xytext=(6, 0),
+                    textcoords="offset points", va="center", fontsize=8.5)
+    ax.set_yticks(y, [_tex(lbl) for lbl, _ in rows])
+    for tick, (_label, sid) in zip(ax.get_yticklabels(), rows):
+        if sid is None:
+            tick.set_fontweight("bold")
+    ax.set_xlim(0, xmax * 1.3 if xmax > 0 else 1)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel("probability")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def fig_revenue_fan(r):
+    """Revenue history and forecast quantile bands per quarter, with the counterfactual median."""
+    m, model = _revenue_model(r)
+    name, cf_name = f"{m}.revenue", f"{m}.revenue_cf"
+    if r.paths is None or name not in r.paths:
+        raise Absent("no revenue paths stored (run with --store paths)")
+    var = r.paths[name]
+    qdim = next(d for d in var.dims if d != "trial")
+    ntrials = var.sizes["trial"]
+    if ntrials < 2:
+        raise Absent("fewer than two trials: no bands to draw")
+    rev = var.isel(trial=slice(0, FAN_MAX_TRIALS)).transpose("trial", qdim).values
+    cf = r.paths[cf_name].isel(trial=slice(0, FAN_MAX_TRIALS)).transpose("trial", qdim).values
+    labels = [str(q) for q in var[qdim].values]
+    # History is the leading run of quarters that are the same in every trial (and in the
+    # counterfactual): the reported values.
+    same = np.all(rev == rev[0], axis=0) & np.all(cf == rev[0], axis=0)
+    h = int(np.argmin(same)) if not same.all() else len(labels)
+    x = np.arange(len(labels))
+
+    units = var.attrs.get("units", "")
+    what = (model.get("description") or "revenue").split(",")[0]
+    fig = _figure(r, 11, 6.2, f"{_tex(what)}: reported history and forecast bands per quarter")
+    ax = fig.add_subplot()
+    if h:
+        ax.plot(x[:h], rev[0, :h], "o-", color="black", ms=3.5, lw=1.5, label="reported (history)")
+    if h < len(labels):
+        f = slice(max(h - 1, 0), len(labels))  # the fan starts at the last reported quarter
+        q = np.nanquantile(rev[:, f], [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        qcf = np.nanmedian(cf[:, f], axis=0)
+        ax.fill_between(x[f], q[0], q[4], color="tab:blue", alpha=0.18, lw=0, label="5-95%")
+        ax.fill_between(x[f], q[1], q[3], color="tab:blue", alpha=0.38, lw=0, label="25-75%")
+        ax.plot(x[f], q[2], color="tab:blue", lw=2, label="median")
+        ax.plot(x[f], qcf, color="tab:red", lw=1.5, ls="--",
+                label="median without displacement (counterfactual)")
+        if h:
+            ax.axvline(h - 0.5, color="0.5", lw=0.8, ls=":")
+            ax.text(h - 0.4, 0.98, "forecast →", transform=ax.get_xaxis_transform(),
+                    va="top", fontsize=9, color="0.3")
+    settings = model.get("settings", {})
+    for key in ("reference", "target"):
+        if settings.get(key) in labels:
+            i = labels.index(settings[key])
+            ax.axvline(i, color="0.75", lw=0.8, zorder=0)
+            ax.text(i, 0.02, f" {key}", transform=ax.get_xaxis_transform(), rotation=90,
+                    va="bottom", ha="right", fontsize=8, color="0.4")
+    ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
+    ax.set_xlim(-0.5, len(labels) - 0.5)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("fiscal quarter")
+    ax.set_ylabel(f"{_tex(what)} ({units})")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    if ntrials > FAN_MAX_TRIALS:
+        ax.text(0.99, 0.01, f"bands from the first {FAN_MAX_TRIALS:,} of {ntrials:,} trials",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="0.4")
+    return fig
+
+
+def fig_incidence(r):
+    """Cumulative incidence of every event time, with the statements' deadlines."""
+    inc, se = r.incidence, r.incidence_stderr
+    if inc.empty:
+        raise Absent("no event-time outputs")
+    never = [e for e in inc.columns if not (inc[e] > 0).any()]
+    events = [e for e in inc.columns if e not in never]
+    if not events:
+        raise Absent("no event happened in any trial")
+    start = pd.Timestamp(r.attrs.get("start", inc.index[0]))
+
+    fig = _figure(r, 11, 6, "Cumulative incidence of each event (share of trials in which it "
+                  "has happened by the end of each month), with the statements' deadlines")
+    ax = fig.add_subplot()
+    colours = matplotlib.colormaps["tab10"]
+    for i, e in enumerate(events):
+        dates = pd.DatetimeIndex([start]).append(inc.index)
+        y = np.r_[0.0, inc[e].values]
+        band = Z95 * np.r_[0.0, se[e].values]
+        ax.fill_between(dates, y - band, y + band, color=colours(i), alpha=0.2, lw=0)
+        ax.plot(dates, y, "-o", ms=2.5, color=colours(i), label=e)
+
+    # Deadlines: every {"event": X, "by": DATE} in a statement's rule. A statement that is
+    # just that condition is the exact incidence at DATE: mark it on the curve.
+    deadlines = {}
+    for st, leaf in _statement_rules(r):
+        if "event" in leaf and "by" in leaf and leaf["event"] in inc.columns:
+            deadlines.setdefault(leaf["by"], []).append(st["id"])
+            if st.get("rule") is leaf and st["id"] in r.statements.index and leaf["event"] in events:
+                p = float(r.statements.at[st["id"], "probability"])
+                d = pd.Timestamp(leaf["by"]) + pd.Timedelta(hours=23, minutes=59)
+                c = colours(events.index(leaf["event"]))
+                ax.plot([d], [p], "D", color=c, ms=6, mec="black", mew=0.6, zorder=5)
+                ax.annotate(f"{_tex(st['id'])} = {p:.3f}", (d, p), xytext=(-8, 6),
+                            textcoords="offset points", ha="right", fontsize=8.5)
+    for date, ids in sorted(deadlines.items()):
+        d = pd.Timestamp(date)
+        ax.axvline(d, color="0.3", lw=1, ls="--")
+        ax.text(d, 0.99, f" {date}\n {_tex(', '.join(dict.fromkeys(ids)))}",
+                transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8)
+    if never:
+        ax.text(0.99, 0.5, "not drawn (never happens in this run):\n" + _tex("\n".join(never)),
+                transform=ax.transAxes, ha="right", va="center", fontsize=8, color="0.35")
+    ax.set_ylim(0, min(1.0, float(inc[events].max().max()) * 1.25 + 0.02))
+    ax.set_xlabel("date")
+    ax.set_ylabel("cumulative probability (share of trials)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    return fig
+
+
+def fig_window(r):
+    """Distribution of the exclusivity window's length given a deal, with its threshold."""
+    models = _models(r, "exclusivity_window")
+    if not models:
+        raise Absent("the scenario has no exclusivity_window model")
+    name = f"{models[0]}.window_months"
+    w = _trial_values(r, name)
+    n = len(w)
+    w = w[np.isfinite(w)]
+    if not len(w):
+        raise Absent("no deal in any trial, so no window lengths")
+    rules = [(st, leaf) for st, leaf in _statement_rules(r)
+             if leaf.get("value") == name and (">=" in leaf or ">" in leaf)]
+    title = "Length of the exclusivity window"
+    if rules:
+        st = rules[0][0]
+        title = f"{st['id']}: {st['text']}"
+    fig = _figure(r, 10, 5.6, title)
+    ax = fig.add_subplot()
+    top = max(math.ceil(np.quantile(w, 0.995)), 13)
+    ax.hist(np.minimum(w, top), bins=np.arange(0, top + 1), weights=np.full(len(w), 1 / len(w)),
+            color="tab:blue", alpha=0.75, edgecolor="white", lw=0.5)
+    for st, leaf in rules[:1]:
+        thr = float(leaf.get(">=", leaf.get(">")))
+        share = float(np.mean(w >= thr) if ">=" in leaf else np.mean(w > thr))
+        ax.axvline(thr, color="tab:red", lw=2)
+        ax.text(thr, 0.97, f"  {thr:g} months: P(window {'≥' if '>=' in leaf else '>'} "
+                f"{thr:g} | deal) = {share:.3f}", transform=ax.get_xaxis_transform(),
+                color="tab:red", va="top", fontsize=9.5)
+    ax.set_xlim(0, top)
+    ax.set_xlabel(f"window length given a deal (months; the last bar holds everything ≥ {top})")
+    ax.set_ylabel("share of deals (per 1-month bin)")
+    ax.set_title(f"{len(w):,} of {n:,} trials made a deal by the horizon", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def fig_slowdown(r):
+    """Distribution of the revenue slowdown with the statement's band, and its counterfactual."""
+    m, model = _revenue_model(r)
+    name, cf_name = f"{m}.slowdown_pp", f"{m}.slowdown_cf_pp"
+    s = _trial_values(r, name)
+    s = s[np.isfinite(s)]
+    cf = _trial_values(r, cf_name)
+    cf = cf[np.isfinite(cf)]
+    rules = [(st, leaf) for st, leaf in _statement_rules(r)
+             if leaf.get("value") == name and "between" in leaf]
+    title = "Revenue growth slowdown"
+    if rules:
+        st = rules[0][0]
+        title = f"{st['id']}: {st['text']}"
+    fig = _figure(r, 10, 5.8, title)
+    ax = fig.add_subplot()
+    both = np.r_[s, cf]
+    lo, hi = math.floor(np.quantile(both, 0.005)), math.ceil(np.quantile(both, 0.995))
+    bins = np.arange(lo, hi + 1)  # 1-pp bins on whole points, so a band's edges fall on them
+    ax.hist(s, bins=bins, weights=np.full(len(s), 1 / len(s)), color="tab:blue", alpha=0.6,
+            label="slowdown")
+    ax.hist(cf, bins=bins, weights=np.full(len(cf), 1 / len(cf)), histtype="step",
+            color="tab:red", ls="--", lw=1.5, label="counterfactual slowdown (no displacement)")
+    notes = []
+    for st, leaf in rules[:1]:
+        a, b = (float(v) for v in leaf["between"])
+        ax.axvspan(a, b, color="tab:orange", alpha=0.25, lw=0,
+                   label=f"{_tex(st['id'])} band [{a:g}, {b:g}]")
+        notes.append(f"P(in band) = {np.mean((s >= a) & (s <= b)):.3f}, "
+                     f"counterfactual {np.mean((cf >= a) & (cf <= b)):.3f}")
+    disp = f"{m}.displacement_pp"
+    if disp in r.outputs.index:
+        notes.append(f"mean displacement {r.outputs.at[disp, 'mean']:.2f} pp")
+    notes.append(f"median slowdown {np.median(s):.1f} pp (counterfactual {np.median(cf):.1f})")
+    ax.text(0.99, 0.97, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
+            fontsize=9, bbox=dict(facecolor="white", edgecolor="0.8", alpha=0.9))
+    settings = model.get("settings", {})
+    ref, target = settings.get("reference", "the reference quarter"), settings.get("target", "")
+    units = r.trials[name].attrs.get("units", "percentage points")
+    ax.set_xlabel(f"slowdown: QoQ growth at {ref} minus QoQ growth at {target} ({units})")
+    ax.set_ylabel("share of trials (per 1-point bin)")
+    ax.set_xlim(lo, hi)
+    ax.legend(loc="upper left", fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def fig_joint(r):
+    """Joint probabilities of the joint view's statements and the correlation of indicators."""
+    j = r.joint
+    ids = j.statements
+    if len(ids) < 2:
+        raise Absent("the joint view has fewer than two statements")
+    n = int(r.attrs.get("trials", 0)) or None
+    marg = {sid: float(j.probability.at[sid, sid]) for sid in ids}
+    rows = []  # (label, p, lo, hi, p if independent)
+    for sid in ids:
+        st = r.statements.loc[sid] if sid in r.statements.index else None
+        lo, hi = ((float(st["ci95_low"]), float(st["ci95_high"])) if st is not None
+                  else _wilson(marg[sid], n))
+        rows.append((sid, marg[sid], lo, hi, None))
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            p = float(j.probability.at[a, b])
+            rows.append((f"{a} & {b}", p, *_wilson(p, n), marg[a] * marg[b]))
+    if len(ids) > 2:
+        rows.append((" & ".join(ids), float(j.all["probability"]), float(j.all["ci95_low"]),
+                     float(j.all["ci95_high"]), float(np.prod(list(marg.values())))))
+
+    fig = _figure(r, 13, 1.8 + max(0.42 * len(rows), 0.9 * len(ids)),
+                  "Joint view: " + ", ".join(ids))
+    ax, axc = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    positive = [v for row in rows for v in row[1:] if v is not None and v > 0]
+    floor = min(positive) / 4 if positive else 1e-6
+    y = np.arange(len(rows))[::-1]
+    indep_drawn = False
+    for yi, (label, p, lo, hi, indep) in zip(y, rows):
+        if p > 0:
+            ax.errorbar([p], [yi], xerr=[[p - max(lo, floor)], [hi - p]], fmt="o",
+                        color="tab:blue", capsize=4)
+            text = f"{_fmt_p(p)}  [{_fmt_p(lo)}, {_fmt_p(hi)}]"
+        else:  # none of the trials: only an upper bound
+            ax.errorbar([hi], [yi], xerr=[[hi - floor], [0]], fmt="<", color="tab:blue",
+                        capsize=0)
+            text = f"0 of {n:,} trials (< {_fmt_p(hi)})"
+        ax.annotate(text, (hi, yi), xytext=(6, 0), textcoords="offset points", va="center",
+                    fontsize=8.5)
+        if indep is not None and indep > 0:
+            ax.plot([indep], [yi], "x", color="0.4", ms=7,
+                    label=None if indep_drawn else "if independent (product of marginals)")
+            indep_drawn = True
+    ax.set_yticks(y, [_tex(row[0]) for row in rows])
+    ax.set_xscale("log")
+    top = max(row[3] for row in rows)
+    ax.set_xlim(floor, min(1.0, top) * 20)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xlabel("probability (log scale)")
+    ax.set_title("Probability with 95% interval", fontsize=10)
+    ax.grid(axis="x", alpha=0.3, which="both")
+    if indep_drawn:
+        ax.legend(loc="lower right", fontsize=8.5)
+
+    corr = j.correlation.values.astype(float)
+    off = ~np.eye(len(ids), dtype=bool)
+    lim = max(float(np.nanmax(np.abs(corr[off]))), 1e-3)
+    shown = np.where(off, corr, np.nan)  # the diagonal (1) would swamp the colour scale
+    im = axc.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    for a in range(len(ids)):
+        for b in range(len(ids)):
+            if a == b:
+                axc.text(b, a, "1", ha="center", va="center", fontsize=9, color="0.4")
+            else:
+                se = float(j.correlation_stderr.values[a, b])
+                axc.text(b, a, f"{corr[a, b]:+.3f}\n± {se:.3f}", ha="center", va="center",
+                         fontsize=9)
+    axc.set_xticks(range(len(ids)), [_tex(s) for s in ids])
+    axc.set_yticks(range(len(ids)), [_tex(s) for s in ids])
+    axc.set_title("Correlation of the 0/1 indicators (phi ± se)", fontsize=10)
+    fig.colorbar(im, ax=axc, label="phi coefficient (dimensionless)", shrink=0.8)
+    return fig
+
+
+FIGURES = (
+    ("statements.png", fig_statements),
+    ("revenue_fan.png", fig_revenue_fan),
+    ("incidence.png", fig_incidence),
+    ("window.png", fig_window),
+    ("slowdown.png", fig_slowdown),
+    ("joint.png", fig_joint),
+)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("results", metavar="FILE.h5", help="a results file written by tyche run")
+    ap.add_argument("-o", "--output", metavar="DIR",
+                    help="folder for the PNGs (default: FILE without .h5, plus _plots)")
+    a = ap.parse_args(argv)
+    matplotlib.use("Agg")
+    out = a.output or os.path.splitext(a.results)[0] + "_plots"
+    try:
+        r = open_results(a.results)
+    except (OSError, ValueError) as e:
+        print(f"plot.py: cannot read {a.results}: {e}", file=sys.stderr)
+        return 2
+    os.makedirs(out, exist_ok=True)
+    with r:
+        for name, make in FIGURES:
+            try:
+                fig = make(r)
+            except Absent as e:
+                print(f"plot.py: skipped {name}: {e}", file=sys.stderr)
+                continue
+            path = os.path.join(out, name)
+            fig.savefig(path, dpi=DPI)
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

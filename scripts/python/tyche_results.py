@@ -1,0 +1,164 @@
+"""Reads a tyche results file (HDF5, the layout in README.md "Outputs") into xarray and pandas.
+
+    import sys; sys.path.insert(0, "scripts/python")    # from the repository root
+    from tyche_results import open_results
+    r = open_results("results/article.h5"); r.statements  # also r.outputs, r.trials, ...
+
+Works at every store level (`trials` and `paths` are None when not stored) and relies on the
+documented layout only, so files merged from several runs read the same. Per-trial data stay
+lazy (read when used); `r.close()` or `with open_results(...) as r:` releases the file.
+Use /usr/bin/python3: it is the Python that sees Debian's xarray, h5netcdf and pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+
+import h5netcdf
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = ["Results", "Joint", "open_results"]
+
+# Event times that never happened are NaN; xarray decodes them to NaT correctly but numpy
+# warns about the NaN-to-integer cast on the way.
+warnings.filterwarnings("ignore", "invalid value encountered in cast", RuntimeWarning,
+                        r"xarray\.coding\.times")
+
+ENGINE = "h5netcdf"
+
+
+@dataclass
+class Joint:
+    """The joint view of the summary: the statements named by the scenario's `joint`."""
+    statements: list[str]
+    probability: pd.DataFrame        # P(A and B); the diagonal is P(A)
+    correlation: pd.DataFrame        # phi coefficient of the 0/1 indicators
+    correlation_stderr: pd.DataFrame
+    all: pd.Series                   # P(all together): probability, stderr, ci95_low, ci95_high
+
+
+@dataclass
+class Results:
+    """One results file: the summary always, per-trial data when the run stored them."""
+    path: str
+    attrs: dict                      # root attributes (provenance), as Python values
+    scenario: dict | None            # attrs["scenario_text"] parsed (None if absent)
+    summary: xr.Dataset              # the /summary group, in memory
+    trials: xr.Dataset | None        # root group on dim `trial` (store outputs, paths)
+    paths: xr.Dataset | None         # /paths group (store paths)
+    statements: pd.DataFrame         # by id: text, group, probability, stderr, ci95_low, ...
+    outputs: pd.DataFrame            # by output: mean, sd, p01 ... p99, missing_fraction, n
+    incidence: pd.DataFrame          # month-end dates x event: P(event by the end of that day)
+    incidence_stderr: pd.DataFrame
+    joint: Joint
+    _open: list = field(default_factory=list, repr=False)
+
+    def close(self):
+        for ds in self._open:
+            ds.close()
+        self._open.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _py(v):
+    """An attribute value as plain Python (numpy scalars and arrays, bytes)."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if isinstance(v, np.ndarray):
+        return v.item() if v.size == 1 else v.tolist()
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _strings(values):
+    return [_py(v) for v in np.asarray(values).ravel()]
+
+
+def _statements(s: xr.Dataset) -> pd.DataFrame:
+    ids = pd.Index(_strings(s["statement"].values), name="id")
+    df = pd.DataFrame(index=ids)
+    df["text"] = _strings(s["statement_text"].values)
+    df["group"] = _strings(s["statement_group"].values)
+    for col in ("probability", "stderr", "ci95_low", "ci95_high", "count"):
+        if col in s:
+            df[col] = s[col].values
+    return df
+
+
+def _outputs(s: xr.Dataset) -> pd.DataFrame:
+    names = pd.Index(_strings(s["output"].values), name="output")
+    df = pd.DataFrame(index=names)
+    df["mean"] = s["mean"].values
+    df["sd"] = s["sd"].values
+    qs = s["quantiles"].transpose("output", "quantile").values
+    for j, q in enumerate(s["quantile"].values):
+        df[f"p{round(float(q) * 100):02d}"] = qs[:, j]
+    df["missing_fraction"] = s["missing_fraction"].values
+    if "n" in s:
+        df["n"] = s["n"].values
+    return df
+
+
+def _incidence(s: xr.Dataset, var: str) -> pd.DataFrame:
+    # `month` holds month boundaries (an instant: the end of the month's last day), decoded
+    # to the midnight after it; label each row by that last day, as the JSON summary does.
+    ends = (pd.DatetimeIndex(s["month"].values) - pd.Timedelta(1, "ns")).normalize()
+    return pd.DataFrame(s[var].transpose("month", "event").values,
+                        index=pd.DatetimeIndex(ends, name="date"),
+                        columns=pd.Index(_strings(s["event"].values), name="event"))
+
+
+def _joint(s: xr.Dataset) -> Joint:
+    ids = _strings(s["joint_a"].values)
+
+    def square(var):
+        return pd.DataFrame(s[var].transpose("joint_a", "joint_b").values,
+                            index=pd.Index(ids, name="a"), columns=pd.Index(ids, name="b"))
+
+    every = pd.Series({k: float(s[f"joint_all_{k}"]) if f"joint_all_{k}" in s else np.nan
+                       for k in ("probability", "stderr", "ci95_low", "ci95_high")})
+    return Joint(ids, square("joint_pair_probability"), square("joint_correlation"),
+                 square("joint_correlation_stderr"), every)
+
+
+def open_results(path) -> Results:
+    """Opens a tyche results file; raises OSError when it cannot be read as one."""
+    path = str(path)
+    with h5netcdf.File(path, "r") as f:
+        groups = set(f.groups)
+        attrs = {k: _py(v) for k, v in f.attrs.items()}
+    if "summary" not in groups:
+        raise OSError(f"{path}: no 'summary' group: not a tyche results file")
+    scenario = json.loads(attrs["scenario_text"]) if "scenario_text" in attrs else None
+
+    with xr.open_dataset(path, engine=ENGINE, group="summary") as ds:
+        summary = ds.load()
+
+    opened = []
+    root = xr.open_dataset(path, engine=ENGINE)
+    if "trial" in root.dims:
+        trials = root
+        opened.append(root)
+    else:
+        trials = None
+        root.close()
+    paths = None
+    if "paths" in groups:
+        paths = xr.open_dataset(path, engine=ENGINE, group="paths")
+        opened.append(paths)
+
+    return Results(path=path, attrs=attrs, scenario=scenario, summary=summary, trials=trials,
+                   paths=paths, statements=_statements(summary), outputs=_outputs(summary),
+                   incidence=_incidence(summary, "incidence"),
+                   incidence_stderr=_incidence(summary, "incidence_stderr"),
+                   joint=_joint(summary), _open=opened)

@@ -1,0 +1,489 @@
+/* Backtests of revenue_slowdown (see include/tyche/backtest.h).  Each origin
+ * is an ordinary run of a rewritten scenario: the named model alone, as of
+ * the origin's period end, targeting H quarters later, with paths stored;
+ * the forecast distribution of each quarter is then scored against the
+ * data file's value. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <cjson/cJSON.h>
+#include "fiscal.h"
+#include "internal.h"
+#include "json_util.h"
+
+const double tyche_backtest_levels[TYCHE_BT_NQ] = {0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975};
+
+struct tyche_backtest {
+    char *scenario, *model;
+    int horizon;
+    uint64_t trials, seed;
+    size_t n_origins;
+    char (*origin)[16];
+    char (*quarter)[16];           /* n_origins * horizon */
+    tyche_backtest_step *steps;    /* n_origins * horizon */
+};
+
+void tyche_backtest_free(tyche_backtest *b) {
+    if (b == NULL) return;
+    free(b->scenario);
+    free(b->model);
+    free(b->origin);
+    free(b->quarter);
+    free(b->steps);
+    free(b);
+}
+
+size_t tyche_backtest_n_origins(const tyche_backtest *b) { return b->n_origins; }
+const char *tyche_backtest_origin(const tyche_backtest *b, size_t i) { return b->origin[i]; }
+int tyche_backtest_horizon(const tyche_backtest *b) { return b->horizon; }
+const tyche_backtest_step *tyche_backtest_get(const tyche_backtest *b, size_t i, int h) {
+    return &b->steps[i * (size_t)b->horizon + (size_t)(h - 1)];
+}
+
+static int covered(const tyche_backtest_step *s, int level) {
+    /* central intervals from the stored quantiles */
+    const int lo = level == 95 ? 0 : level == 80 ? 1 : 2;
+    return s->actual >= s->q[lo] && s->actual <= s->q[TYCHE_BT_NQ - 1 - lo];
+}
+
+void tyche_backtest_coverage(const tyche_backtest *b, int level, int h, double *cov, double *se,
+                             size_t *n) {
+    size_t k = 0, m = 0;
+    for (size_t i = 0; i < b->n_origins; i++)
+        for (int j = 1; j <= b->horizon; j++) {
+            const tyche_backtest_step *s = tyche_backtest_get(b, i, j);
+            if (isnan(s->actual) || (h && j != h)) continue;
+            m++;
+            k += (size_t)covered(s, level);
+        }
+    *n = m;
+    *cov = m ? (double)k / (double)m : NAN;
+    *se = m ? sqrt(*cov * (1 - *cov) / (double)m) : NAN;
+}
+
+double tyche_backtest_crps(const tyche_backtest *b, int h) {
+    double sum = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < b->n_origins; i++)
+        for (int j = 1; j <= b->horizon; j++) {
+            const tyche_backtest_step *s = tyche_backtest_get(b, i, j);
+            if (isnan(s->actual) || (h && j != h)) continue;
+            sum += s->crps;
+            m++;
+        }
+    return m ? sum / (double)m : NAN;
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Scores the sorted sample x[0..n-1] against y. */
+static void score(const double *x, size_t n, double y, tyche_backtest_step *s) {
+    for (int k = 0; k < TYCHE_BT_NQ; k++) {
+        /* the order statistic nearest the level (type-1 inverse of the ECDF) */
+        size_t i = (size_t)ceil(tyche_backtest_levels[k] * (double)n);
+        s->q[k] = x[i ? i - 1 : 0];
+    }
+    if (isnan(y)) {
+        s->pit = s->crps = NAN;
+        return;
+    }
+    size_t below = 0, equal = 0;
+    double abs_dev = 0, spread = 0;
+    for (size_t i = 0; i < n; i++) {
+        below += x[i] < y;
+        equal += x[i] == y;
+        abs_dev += fabs(x[i] - y);
+        /* sum over pairs |x_i - x_j| = 2 sum_i (2i - n + 1) x_(i) for sorted x */
+        spread += (2.0 * (double)i - (double)n + 1.0) * x[i];
+    }
+    s->pit = ((double)below + 0.5 * (double)equal) / (double)n;
+    /* CRPS = E|X - y| - E|X - X'| / 2 */
+    s->crps = abs_dev / (double)n - spread / ((double)n * (double)n);
+}
+
+static char *read_text(const char *file, tyche_err *err) {
+    FILE *f = fopen(file, "rb");
+    if (f == NULL) {
+        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the scenario file", file);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *t = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (t && fread(t, 1, (size_t)n, f) != (size_t)n) {
+        free(t);
+        t = NULL;
+    }
+    fclose(f);
+    if (t == NULL) {
+        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read the scenario file", file);
+        return NULL;
+    }
+    t[n] = '\0';
+    return t;
+}
+
+static void set_string(cJSON *obj, const char *key, const char *value) {
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    cJSON_AddStringToObject(obj, key, value);
+}
+
+tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_options *opt,
+                                   const tyche_backtest_config *cfg, tyche_err *err) {
+    tyche_backtest *b = NULL;
+    cJSON *root = NULL, *model = NULL;
+    tyche_revenue_row *rows = NULL;
+    size_t n_rows = 0;
+    double *sample = NULL;
+    /* validate the scenario as the user wrote it first: its errors come first */
+    tyche_scenario *s0 = tyche_scenario_load_with(file, opt, err);
+    if (s0 == NULL) return NULL;
+    tyche_scenario_free(s0);
+    char *text = read_text(file, err);
+    if (text == NULL) return NULL;
+    root = cJSON_Parse(text);
+    free(text);
+    if (root == NULL) {
+        tyche_err_set(err, TYCHE_ENOMEM, "out of memory reading %s", file);
+        return NULL;
+    }
+    if (cfg->horizon < 1 || cfg->horizon > 40) {
+        tyche_err_set(err, TYCHE_EINPUT, "--horizon: expected 1 to 40 quarters");
+        goto fail;
+    }
+    cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+    for (cJSON *m = models ? models->child : NULL; m; m = m->next) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(m, "name");
+        const cJSON *kd = cJSON_GetObjectItemCaseSensitive(m, "kind");
+        if (cJSON_IsString(nm) && strcmp(nm->valuestring, cfg->model) == 0 && cJSON_IsString(kd) &&
+            strcmp(kd->valuestring, "revenue_slowdown") == 0)
+            model = m;
+    }
+    if (model == NULL) {
+        tyche_err_set(err, TYCHE_EINPUT, "--model: %s has no revenue_slowdown model named \"%s\"",
+                      file, cfg->model);
+        goto fail;
+    }
+    /* the data, to know the quarters and what happened */
+    cJSON *set = cJSON_GetObjectItemCaseSensitive(model, "settings");
+    const cJSON *jd = cJSON_GetObjectItemCaseSensitive(set, "data");
+    const cJSON *jcol = cJSON_GetObjectItemCaseSensitive(set, "column");
+    const char *slash = strrchr(file, '/');
+    char data[1400];
+    if (jd->valuestring[0] == '/' || slash == NULL)
+        snprintf(data, sizeof data, "%s", jd->valuestring);
+    else
+        snprintf(data, sizeof data, "%.*s/%s", (int)(slash - file), file, jd->valuestring);
+    if (tyche_revenue_read_history(data, cJSON_IsString(jcol) ? jcol->valuestring : "data_center_usd_b",
+                                   &rows, &n_rows, err))
+        goto fail;
+    const tyche_quarter first = rows[0].q, last = rows[n_rows - 1].q;
+    /* origins: by default every quarter with enough history before it (two
+     * quarters, or what the calibration window needs), to the one before
+     * the last in the data */
+    tyche_quarter from = first + 3, to = last - 1;
+    const cJSON *cal = cJSON_GetObjectItemCaseSensitive(set, "calibration");
+    const cJSON *cal_from = cal ? cJSON_GetObjectItemCaseSensitive(cal, "from") : NULL;
+    tyche_quarter cq;
+    if (cJSON_IsString(cal_from) && tyche_quarter_parse(cal_from->valuestring, &cq) && cq + 2 > from)
+        from = cq + 2;
+    if (cfg->origin_from && !tyche_quarter_parse(cfg->origin_from, &from)) {
+        tyche_err_set(err, TYCHE_EINPUT, "--origins: \"%s\" is not a quarter like FY2025Q1", cfg->origin_from);
+        goto fail;
+    }
+    if (cfg->origin_to && !tyche_quarter_parse(cfg->origin_to, &to)) {
+        tyche_err_set(err, TYCHE_EINPUT, "--origins: \"%s\" is not a quarter like FY2026Q4", cfg->origin_to);
+        goto fail;
+    }
+    if (from > to || from < first + 1 || to > last - 1) {
+        char a[16], c[16];
+        tyche_quarter_format(first + 1, a, sizeof a);
+        tyche_quarter_format(last - 1, c, sizeof c);
+        tyche_err_set(err, TYCHE_EINPUT, "--origins: must run forward within %s..%s (the data's quarters with history before and an actual after)",
+                      a, c);
+        goto fail;
+    }
+
+    b = calloc(1, sizeof *b);
+    if (b == NULL) goto nomem;
+    b->scenario = tyche_strdup(file);
+    b->model = tyche_strdup(cfg->model);
+    b->horizon = cfg->horizon;
+    b->trials = cfg->trials;
+    b->seed = cfg->seed;
+    b->n_origins = (size_t)(to - from + 1);
+    b->origin = calloc(b->n_origins, sizeof *b->origin);
+    b->quarter = calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->quarter);
+    b->steps = calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->steps);
+    sample = malloc((size_t)cfg->trials * sizeof *sample);
+    if (!b->scenario || !b->model || !b->origin || !b->quarter || !b->steps || !sample) goto nomem;
+
+    /* the rewritten scenario: this model alone, no statements */
+    cJSON *only = cJSON_CreateArray();
+    cJSON_DetachItemViaPointer(models, model);
+    cJSON_AddItemToArray(only, model);
+    cJSON_ReplaceItemInObjectCaseSensitive(root, "models", only);
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "statements");
+    cJSON_AddItemToObject(root, "statements", cJSON_CreateArray());
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "joint");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "observed");
+    cJSON_DeleteItemFromObjectCaseSensitive(set, "also_at");
+    char date[11], lab[16];
+    tyche_date_format(rows[0].end, date);
+    set_string(root, "start", date);
+    for (size_t i = 0; i < b->n_origins; i++) {
+        const tyche_quarter o = from + (tyche_quarter)i;
+        tyche_quarter_format(o, b->origin[i], sizeof b->origin[i]);
+        tyche_date_format(tyche_quarter_end(o), date);
+        set_string(root, "as_of", date);
+        tyche_date_format(tyche_quarter_end(o + cfg->horizon), date);
+        set_string(root, "horizon", date);
+        tyche_quarter_format(o + cfg->horizon, lab, sizeof lab);
+        set_string(set, "target", lab);
+        set_string(set, "reference", b->origin[i]);
+        char *t = cJSON_PrintUnformatted(root);
+        if (t == NULL) goto nomem;
+        /* --as-of would fight the origin's date: only --set carries over */
+        tyche_scenario_options o2 = {NULL, opt ? opt->n_set : 0, opt ? opt->set : NULL};
+        char where[1500];
+        snprintf(where, sizeof where, "%s", file);
+        tyche_scenario *s = tyche_scenario_parse_with(t, strlen(t), where, &o2, err);
+        free(t);
+        if (s == NULL) {
+            char msg[TYCHE_ERR_MAX];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            tyche_err_set(err, err->code, "backtest origin %s: %s", b->origin[i], msg);
+            goto fail_b;
+        }
+        tyche_run_config rc = {cfg->trials, cfg->seed, cfg->threads, cfg->rng, TYCHE_STORE_PATHS,
+                               NULL, NULL};
+        tyche_results *r = tyche_run(s, &rc, err);
+        if (r == NULL) {
+            tyche_scenario_free(s);
+            goto fail_b;
+        }
+        tyche_path_info pi;
+        tyche_scenario_path(s, 0, &pi); /* revenue */
+        const double *rev = tyche_results_path(r, 0);
+        for (int h = 1; h <= cfg->horizon; h++) {
+            const size_t col = pi.n_points - (size_t)cfg->horizon - 1 + (size_t)h;
+            for (uint64_t k = 0; k < cfg->trials; k++) sample[k] = rev[k * pi.n_points + col];
+            qsort(sample, (size_t)cfg->trials, sizeof *sample, cmp_dbl);
+            const tyche_quarter q = o + h;
+            tyche_backtest_step *st = &b->steps[i * (size_t)cfg->horizon + (size_t)(h - 1)];
+            char *qlab = b->quarter[i * (size_t)cfg->horizon + (size_t)(h - 1)];
+            tyche_quarter_format(q, qlab, 16);
+            st->quarter = qlab;
+            st->h = h;
+            st->actual = q <= last ? rows[q - first].value : NAN;
+            score(sample, (size_t)cfg->trials, st->actual, st);
+        }
+        tyche_results_free(r);
+        tyche_scenario_free(s);
+    }
+    free(sample);
+    free(rows);
+    cJSON_Delete(root);
+    return b;
+nomem:
+    tyche_err_set(err, TYCHE_ENOMEM, "out of memory running the backtest");
+fail_b:
+fail:
+    free(sample);
+    free(rows);
+    cJSON_Delete(root);
+    tyche_backtest_free(b);
+    return NULL;
+}
+
+/* ---- writers -------------------------------------------------------------- */
+
+static const int levels[3] = {50, 80, 95};
+
+tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path, tyche_err *err) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "scenario", b->scenario);
+    cJSON_AddStringToObject(root, "model", b->model);
+    cJSON_AddStringToObject(root, "variable", "revenue");
+    cJSON_AddNumberToObject(root, "horizon", b->horizon);
+    cJSON_AddNumberToObject(root, "trials", (double)b->trials);
+    cJSON_AddNumberToObject(root, "seed", (double)b->seed);
+    cJSON *cov = cJSON_AddObjectToObject(root, "coverage");
+    for (int l = 0; l < 3; l++) {
+        double c, se;
+        size_t n;
+        char key[8];
+        tyche_backtest_coverage(b, levels[l], 0, &c, &se, &n);
+        snprintf(key, sizeof key, "%d", levels[l]);
+        cJSON_AddNumberToObject(cov, key, isnan(c) ? 0 : c);
+    }
+    cJSON_AddNumberToObject(root, "crps", tyche_backtest_crps(b, 0));
+    cJSON *by_h = cJSON_AddArrayToObject(root, "by_horizon");
+    for (int h = 1; h <= b->horizon; h++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "h", h);
+        for (int l = 0; l < 3; l++) {
+            double c, se;
+            size_t n;
+            char key[16];
+            tyche_backtest_coverage(b, levels[l], h, &c, &se, &n);
+            snprintf(key, sizeof key, "coverage_%d", levels[l]);
+            cJSON_AddItemToObject(o, key, isnan(c) ? cJSON_CreateNull() : cJSON_CreateNumber(c));
+            cJSON_AddNumberToObject(o, "n", (double)n);
+        }
+        const double crps = tyche_backtest_crps(b, h);
+        cJSON_AddItemToObject(o, "crps", isnan(crps) ? cJSON_CreateNull() : cJSON_CreateNumber(crps));
+        cJSON_AddItemToArray(by_h, o);
+    }
+    cJSON *pit = cJSON_AddArrayToObject(root, "pit");
+    cJSON *origins = cJSON_AddArrayToObject(root, "origins");
+    for (size_t i = 0; i < b->n_origins; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "origin", b->origin[i]);
+        cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+        double crps = 0;
+        int n = 0;
+        for (int h = 1; h <= b->horizon; h++) {
+            const tyche_backtest_step *st = tyche_backtest_get(b, i, h);
+            if (isnan(st->actual)) continue;
+            cJSON *js = cJSON_CreateObject();
+            cJSON_AddStringToObject(js, "quarter", st->quarter);
+            cJSON_AddNumberToObject(js, "h", h);
+            cJSON_AddNumberToObject(js, "actual", st->actual);
+            cJSON *q = cJSON_AddObjectToObject(js, "quantiles");
+            for (int k = 0; k < TYCHE_BT_NQ; k++) {
+                char key[16];
+                snprintf(key, sizeof key, "p%g", 100 * tyche_backtest_levels[k]);
+                cJSON_AddNumberToObject(q, key, st->q[k]);
+            }
+            cJSON_AddNumberToObject(js, "pit", st->pit);
+            cJSON_AddNumberToObject(js, "crps", st->crps);
+            cJSON *cv = cJSON_AddObjectToObject(js, "covered");
+            for (int l = 0; l < 3; l++) {
+                char key[8];
+                snprintf(key, sizeof key, "%d", levels[l]);
+                cJSON_AddBoolToObject(cv, key, covered(st, levels[l]));
+            }
+            cJSON_AddItemToArray(steps, js);
+            cJSON_AddItemToArray(pit, cJSON_CreateNumber(st->pit));
+            crps += st->crps;
+            n++;
+        }
+        cJSON_AddItemToObject(o, "crps", n ? cJSON_CreateNumber(crps / n) : cJSON_CreateNull());
+        cJSON_AddItemToArray(origins, o);
+    }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) unlink(tmp);
+    free(text);
+    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "%s: cannot write the backtest (is the folder writable?)", path);
+}
+
+/* A 1- or 2-D double dataset with its dimension scales attached. */
+static int put2(hid_t file, const char *name, const double *v, hid_t d0, hid_t d1, hsize_t n0,
+                hsize_t n1, const char *units) {
+    const hsize_t dims[2] = {n0, n1};
+    hid_t space = H5Screate_simple(d1 >= 0 ? 2 : 1, dims, NULL);
+    hid_t ds = H5Dcreate2(file, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+    if (ok) ok = H5DSattach_scale(ds, d0, 0) >= 0 && (d1 < 0 || H5DSattach_scale(ds, d1, 1) >= 0);
+    if (ok && units) ok = H5LTset_attribute_string(file, name, "units", units) >= 0;
+    const double fill = NAN;
+    if (ok) ok = H5LTset_attribute_double(file, name, "_FillValue", &fill, 1) >= 0;
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(space);
+    return ok;
+}
+
+static hid_t string_scale(hid_t file, const char *name, const char *const *v, hsize_t n) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t space = H5Screate_simple(1, &n, NULL);
+    hid_t ds = H5Dcreate2(file, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (ds >= 0 && (H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0 || H5DSset_scale(ds, name) < 0)) {
+        H5Dclose(ds);
+        ds = -1;
+    }
+    H5Sclose(space);
+    H5Tclose(t);
+    return ds;
+}
+
+tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path, tyche_err *err) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    const size_t no = b->n_origins, nh = (size_t)b->horizon;
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot create the file (is the folder writable?)", path);
+    const char **olab = malloc(no * sizeof *olab);
+    double *steps = malloc(nh * sizeof *steps), *v = malloc(no * nh * sizeof *v);
+    int ok = olab && steps && v;
+    for (size_t i = 0; ok && i < no; i++) olab[i] = b->origin[i];
+    for (size_t h = 0; ok && h < nh; h++) steps[h] = (double)(h + 1);
+    hid_t d0 = ok ? string_scale(f, "origin", olab, no) : -1;
+    hid_t d1 = -1;
+    if (d0 >= 0) {
+        const hsize_t n = nh;
+        hid_t space = H5Screate_simple(1, &n, NULL);
+        d1 = H5Dcreate2(f, "step", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (d1 >= 0 && (H5Dwrite(d1, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, steps) < 0 ||
+                        H5DSset_scale(d1, "step") < 0))
+            ok = 0;
+        H5Sclose(space);
+        if (d1 >= 0) ok = ok && H5LTset_attribute_string(f, "step", "units", "quarters after the origin") >= 0;
+    }
+    ok = ok && d0 >= 0 && d1 >= 0;
+    static const char *names[] = {"actual", "q025", "q10", "q25", "q50", "q75", "q90", "q975", "pit", "crps"};
+    for (int k = 0; ok && k < 10; k++) {
+        for (size_t i = 0; i < no; i++)
+            for (size_t h = 0; h < nh; h++) {
+                const tyche_backtest_step *st = &b->steps[i * nh + h];
+                double x = k == 0 ? st->actual : k <= 7 ? st->q[k - 1] : k == 8 ? st->pit : st->crps;
+                if (isnan(st->actual)) x = NAN;
+                v[i * nh + h] = x;
+            }
+        ok = put2(f, names[k], v, d0, d1, no, nh, k == 8 ? "1" : "USD billions");
+    }
+    for (int l = 0; ok && l < 3; l++) {
+        double c, se;
+        size_t n;
+        char key[32];
+        tyche_backtest_coverage(b, levels[l], 0, &c, &se, &n);
+        snprintf(key, sizeof key, "coverage_%d", levels[l]);
+        ok = H5LTset_attribute_double(f, "/", key, &c, 1) >= 0;
+    }
+    const double crps = tyche_backtest_crps(b, 0);
+    if (ok) ok = H5LTset_attribute_double(f, "/", "crps", &crps, 1) >= 0;
+    if (ok) ok = H5LTset_attribute_string(f, "/", "scenario", b->scenario) >= 0 &&
+                 H5LTset_attribute_string(f, "/", "model", b->model) >= 0 &&
+                 H5LTset_attribute_string(f, "/", "tyche_version", tyche_version()) >= 0;
+    if (d0 >= 0) H5Dclose(d0);
+    if (d1 >= 0) H5Dclose(d1);
+    if (H5Fclose(f) < 0) ok = 0;
+    free(olab);
+    free(steps);
+    free(v);
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) {
+        unlink(tmp);
+        return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the backtest", path);
+    }
+    return TYCHE_OK;
+}
