@@ -41,7 +41,7 @@ def _tex(text):
 
 
 def _wrap(text, width=100):
-    return _tex(textwrap.fill(str(text), width))
+    return _tex("\n".join(textwrap.fill(line, width) for line in str(text).split("\n")))
 
 
 def _fmt_p(p):
@@ -142,7 +142,7 @@ def fig_statements(r):
     for tick, (_label, sid) in zip(ax.get_yticklabels(), rows):
         if sid is None:
             tick.set_fontweight("bold")
-    ax.set_xlim(0, xmax * 1.3 if xmax > 0 else 1)
+    ax.set_xlim(0, xmax * 1.45 if xmax > 0 else 1)  # room for the numbers
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel("probability")
     ax.grid(axis="x", alpha=0.3)
@@ -193,7 +193,7 @@ def fig_revenue_fan(r):
         if settings.get(key) in labels:
             i = labels.index(settings[key])
             ax.axvline(i, color="0.75", lw=0.8, zorder=0)
-            ax.text(i, 0.02, f" {key}", transform=ax.get_xaxis_transform(), rotation=90,
+            ax.text(i, 0.02, f" {key} quarter", transform=ax.get_xaxis_transform(), rotation=90,
                     va="bottom", ha="right", fontsize=8, color="0.4")
     ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
     ax.set_xlim(-0.5, len(labels) - 0.5)
@@ -252,7 +252,7 @@ def fig_incidence(r):
         ax.text(0.99, 0.5, "not drawn (never happens in this run):\n" + _tex("\n".join(never)),
                 transform=ax.transAxes, ha="right", va="center", fontsize=8, color="0.35")
     ax.set_ylim(0, min(1.0, float(inc[events].max().max()) * 1.25 + 0.02))
-    ax.set_xlabel("date")
+    ax.set_xlabel("date (points at month ends)")
     ax.set_ylabel("cumulative probability (share of trials)")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=9)
@@ -322,8 +322,8 @@ def fig_slowdown(r):
     notes = []
     for st, leaf in rules[:1]:
         a, b = (float(v) for v in leaf["between"])
-        ax.axvspan(a, b, color="tab:orange", alpha=0.25, lw=0,
-                   label=f"{_tex(st['id'])} band [{a:g}, {b:g}]")
+        ax.axvspan(a, b, color="tab:orange", alpha=0.3, lw=0, zorder=0,
+                   label=f"{_tex(st['id'])} band [{a:g}, {b:g}] pp")
         notes.append(f"P(in band) = {np.mean((s >= a) & (s <= b)):.3f}, "
                      f"counterfactual {np.mean((cf >= a) & (cf <= b)):.3f}")
     disp = f"{m}.displacement_pp"
@@ -381,7 +381,8 @@ def fig_joint(r):
             ax.errorbar([hi], [yi], xerr=[[hi - floor], [0]], fmt="<", color="tab:blue",
                         capsize=0)
             text = f"0 of {n:,} trials (< {_fmt_p(hi)})"
-        ax.annotate(text, (hi, yi), xytext=(6, 0), textcoords="offset points", va="center",
+        # The numbers in a column right of the axes, which may then end at probability 1.
+        ax.annotate(text, (1.02, yi), xycoords=("axes fraction", "data"), va="center",
                     fontsize=8.5)
         if indep is not None and indep > 0:
             ax.plot([indep], [yi], "x", color="0.4", ms=7,
@@ -390,17 +391,18 @@ def fig_joint(r):
     ax.set_yticks(y, [_tex(row[0]) for row in rows])
     ax.set_xscale("log")
     top = max(row[3] for row in rows)
-    ax.set_xlim(floor, min(1.0, top) * 20)
+    ax.set_xlim(floor, min(1.0, top * 3))
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xlabel("probability (log scale)")
     ax.set_title("Probability with 95% interval", fontsize=10)
-    ax.grid(axis="x", alpha=0.3, which="both")
+    ax.grid(axis="x", alpha=0.3)
     if indep_drawn:
         ax.legend(loc="lower right", fontsize=8.5)
 
     corr = j.correlation.values.astype(float)
     off = ~np.eye(len(ids), dtype=bool)
-    lim = max(float(np.nanmax(np.abs(corr[off]))), 1e-3)
+    # At least +-0.1, so correlations within their noise of zero stay pale.
+    lim = max(float(np.nanmax(np.abs(corr[off]))), 0.1)
     shown = np.where(off, corr, np.nan)  # the diagonal (1) would swamp the colour scale
     im = axc.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim)
     for a in range(len(ids)):
@@ -410,7 +412,7 @@ def fig_joint(r):
             else:
                 se = float(j.correlation_stderr.values[a, b])
                 axc.text(b, a, f"{corr[a, b]:+.3f}\n± {se:.3f}", ha="center", va="center",
-                         fontsize=9)
+                         fontsize=9, color="white" if abs(corr[a, b]) > 0.6 * lim else "black")
     axc.set_xticks(range(len(ids)), [_tex(s) for s in ids])
     axc.set_yticks(range(len(ids)), [_tex(s) for s in ids])
     axc.set_title("Correlation of the 0/1 indicators (phi ± se)", fontsize=10)

@@ -234,6 +234,9 @@ struct tyche_scenario {
 /* Finds an output by its full name; returns (size_t)-1 when absent. */
 size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name);
 
+/* SHA-256 of len bytes as 64 hex digits. */
+void tyche_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* Redraws are numbered in 16 bits of the counter (rng.h). */
 #define TYCHE_MAX_REDRAWS 65535
 #define TYCHE_REDRAW_FAILED UINT32_MAX

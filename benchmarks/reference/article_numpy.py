@@ -10,8 +10,9 @@ and a cross-check of tyche's probabilities (tests/cli/numpy_crosscheck.sh).
 
 Prints each statement's probability with its Monte Carlo standard error (and
 the joint P1 & P2 & P3 with its pairs); --json writes
-{"trials", "seconds", "statements": {id: {"probability", "stderr"}}, "joint"},
-where seconds is the simulation time only (no imports, no file reading).
+{"trials", "seconds", "cpu_seconds", "statements": {id: {"probability", "stderr"}},
+"joint"}, where seconds is the wall-clock simulation time only (no imports, no
+file reading; like tyche's runtime.seconds) and cpu_seconds its process CPU time.
 
 Conventions (models/README.md):
 - time in days since start (2026-04-20); hazards are annual (per 365.25 days)
@@ -155,7 +156,9 @@ def option_exercise(rng, sc, Z):
     x[:, 0] = 0.0
     np.cumsum(drift + shock, axis=1, out=x[:, 1:])
     # annual exercise hazard per month and its cumulative integral at month ends
-    h = (p["h0"] * np.exp(p["beta_z"] * Z))[:, None] * np.exp(p["beta_v"][:, None] * x)
+    x *= p["beta_v"][:, None]
+    x += (np.log(p["h0"]) + p["beta_z"] * Z)[:, None]
+    h = np.exp(x, out=x)
     H = np.cumsum(h * dtm[None, :], axis=1)
     E = rng.standard_exponential(n)
     j = (H < E[:, None]).sum(axis=1)                 # month in which H reaches E (M: never)
@@ -272,7 +275,7 @@ def run(sc, n, seed, chunk):
     J = sc.joint
     pairs = [(J[i], J[j]) for i in range(len(J)) for j in range(i + 1, len(J))]
     counts = {k: 0 for k in ids + ["&".join(J)] + ["&".join(p) for p in pairs]}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     left = n
     while left > 0:
         m = min(chunk, left)
@@ -287,12 +290,13 @@ def run(sc, n, seed, chunk):
                 counts[a + "&" + b] += int(np.count_nonzero(done[a] & done[b]))
         left -= m
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - c0
 
     def est(c):
         p = c / n
         return {"probability": p, "stderr": math.sqrt(p * (1 - p) / n)}
 
-    res = {"trials": n, "seconds": seconds, "seed": seed,
+    res = {"trials": n, "seconds": seconds, "cpu_seconds": cpu_seconds, "seed": seed,
            "generator": type(rng.bit_generator).__name__,
            "statements": {k: est(counts[k]) for k in ids}}
     if J:

@@ -108,6 +108,10 @@ TYCHE_API void tyche_scenario_model(const tyche_scenario *s, size_t i, const cha
 TYCHE_API size_t tyche_scenario_n_joint(const tyche_scenario *s);
 TYCHE_API size_t tyche_scenario_joint(const tyche_scenario *s, size_t k);
 
+/* SHA-256 of the scenario's text (64 hex digits): tells forecasts of the
+ * same scenario apart from forecasts of an edited one. */
+TYCHE_API void tyche_scenario_hash(const tyche_scenario *s, char out[65]);
+
 /* Lists the registered model kinds, comma-separated. */
 TYCHE_API void tyche_model_kinds_list(char *buf, size_t len);
 

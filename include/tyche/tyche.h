@@ -10,4 +10,5 @@
 #include "io.h"
 #include "rng.h"
 #include "scenario.h"
+#include "score.h"
 #endif

@@ -41,6 +41,8 @@ static const char *usage_run =
     "      --compress N     deflate level 0-9 for the HDF5 datasets (default 0)\n"
     "      --rng NAME       generator: philox (default) or any GSL generator name\n"
     "      --as-of DATE     forecast as of DATE (YYYY-MM-DD), replacing the scenario's as_of\n"
+    "      --log FILE       append this forecast (as-of date, scenario hash, seed,\n"
+    "                       probabilities) to FILE, one JSON object per line\n"
     "      --set NAME=VALUE override a parameter (model.param) with a number or a prior in\n"
     "                       JSON, e.g. --set option.h0=0.5 or\n"
     "                       --set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
@@ -78,6 +80,14 @@ static const char *usage_backtest =
     "      --json FILE      JSON (default: beside the HDF5 file, .json)\n"
     "      --set NAME=VALUE override a parameter (repeatable)\n"
     "  -q, --quiet          no table\n";
+
+static const char *usage_score =
+    "usage: tyche score SUMMARY.json OUTCOMES.json [--json FILE]\n"
+    "\n"
+    "Scores a run's statement probabilities against what happened: Brier score, log\n"
+    "score (ln p of the outcome) and the baseline-relative log score 100 log2(p / 0.5)\n"
+    "per resolved statement and overall; unresolved statements are listed as such.\n"
+    "OUTCOMES.json: {\"outcomes\": {\"P1\": {\"outcome\": false, \"resolved\": \"2027-06-30\"}}}\n";
 
 static int usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -318,8 +328,40 @@ static int report(const tyche_err *e) {
     return tyche_status_exit_code(e->code);
 }
 
+/* One JSON object per line, written with a single append so concurrent runs
+ * logging to the same file do not interleave within a line. */
+static tyche_status append_log(const char *file, const tyche_scenario *s, const tyche_results *r,
+                               const char *created, tyche_err *err) {
+    tyche_run_info info;
+    char hash[65], as_of[11], line[65536];
+    tyche_results_info(r, &info);
+    tyche_scenario_hash(s, hash);
+    tyche_date_format(tyche_scenario_as_of(s), as_of);
+    size_t n = (size_t)snprintf(line, sizeof line,
+                                "{\"created_utc\": \"%s\", \"as_of\": \"%s\", \"scenario\": \"%s\", "
+                                "\"scenario_sha256\": \"%s\", \"seed\": %llu, \"trials\": %llu, "
+                                "\"statements\": {",
+                                created, as_of, tyche_scenario_name(s), hash,
+                                (unsigned long long)info.seed, (unsigned long long)info.trials);
+    for (size_t i = 0; i < tyche_scenario_n_statements(s) && n < sizeof line - 200; i++) {
+        tyche_statement_info si;
+        tyche_prob p;
+        tyche_scenario_statement(s, i, &si);
+        tyche_results_statement(r, i, &p);
+        /* ids are plain identifiers, probabilities finite: no escaping needed */
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s\"%s\": [%.17g, %.6g]", i ? ", " : "",
+                              si.id, p.probability, p.stderr_);
+    }
+    n += (size_t)snprintf(line + n, sizeof line - n, "}}\n");
+    if (n >= sizeof line) return tyche_err_set(err, TYCHE_EIO, "--log %s: too many statements for one line", file);
+    FILE *f = fopen(file, "a");
+    int ok = f && fwrite(line, 1, n, f) == n;
+    if (f && fclose(f) != 0) ok = 0;
+    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "--log %s: cannot append to the log", file);
+}
+
 static int cmd_run(int argc, char **argv, char *cmdline) {
-    const char *scenario = NULL, *out = NULL, *summary = NULL, *rng = NULL;
+    const char *scenario = NULL, *out = NULL, *summary = NULL, *rng = NULL, *log_file = NULL;
     unsigned long long trials = DEFAULT_TRIALS, seed = DEFAULT_SEED, threads = 0, compress = 0;
     tyche_store store = TYCHE_STORE_OUTPUTS;
     int quiet = 0;
@@ -351,6 +393,9 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         } else if (strcmp(a, "--summary") == 0) {
             NEXT_VAL(a);
             summary = v;
+        } else if (strcmp(a, "--log") == 0) {
+            NEXT_VAL(a);
+            log_file = v;
         } else if (strcmp(a, "--store") == 0) {
             NEXT_VAL(a);
             if (strcmp(v, "none") == 0) store = TYCHE_STORE_NONE;
@@ -445,6 +490,7 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         /* name the user's path, not the temporary one */
         tyche_err_set(&err, err.code, "%s: cannot write the summary (is the folder writable?)", summary);
     }
+    if (st == TYCHE_OK && log_file) st = append_log(log_file, s, r, created, &err);
     if (st == TYCHE_OK && !quiet) {
         tyche_run_info info;
         tyche_results_info(r, &info);
@@ -619,6 +665,64 @@ static int cmd_replay(int argc, char **argv) {
     return st == TYCHE_OK ? 0 : report(&err);
 }
 
+/* ---- score ----------------------------------------------------------------- */
+
+static int cmd_score(int argc, char **argv) {
+    const char *files[2] = {NULL, NULL}, *json = NULL;
+    int nf = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            if (i + 1 >= argc) return usage_error(usage_score, "%s", "--json: needs a value");
+            json = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return usage_error(usage_score, "unknown option \"%s\"", argv[i]);
+        } else if (nf < 2) {
+            files[nf++] = argv[i];
+        } else {
+            return usage_error(usage_score, "unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    if (nf != 2) return usage_error(usage_score, "%s", "score: expected SUMMARY.json OUTCOMES.json");
+    tyche_err err = {0};
+    tyche_scores *sc = tyche_score_files(files[0], files[1], &err);
+    if (sc == NULL) return report(&err);
+    printf("%-20s %8s %-8s %-11s %8s %10s %10s\n", "statement", "P", "outcome", "resolved", "Brier",
+           "log score", "baseline");
+    for (size_t i = 0; i < tyche_scores_n(sc); i++) {
+        const tyche_score_row *r = tyche_scores_row(sc, i);
+        if (r->resolved)
+            printf("%-20s %8.4f %-8s %-11s %8.4f %10.4f %10.1f\n", r->id, r->p,
+                   r->outcome ? "true" : "false", r->resolved_on, r->brier, r->log_score, r->baseline);
+    }
+    double b, l, m;
+    size_t n;
+    tyche_scores_overall(sc, &b, &l, &m, &n);
+    printf("%-20s %8s %-8s %-11s %8.4f %10.4f %10.1f\n", "overall (mean)", "", "", "", b, l, m);
+    printf("\n%zu resolved", n);
+    int first = 1;
+    for (size_t i = 0; i < tyche_scores_n(sc); i++) {
+        const tyche_score_row *r = tyche_scores_row(sc, i);
+        if (r->resolved) continue;
+        printf("%s%s", first ? "; not yet resolved: " : ", ", r->id);
+        first = 0;
+    }
+    printf("\n");
+    int rc = 0;
+    if (json) {
+        char *text = tyche_scores_json(sc);
+        FILE *f = text ? fopen(json, "w") : NULL;
+        int ok = f && fputs(text, f) >= 0;
+        if (f && fclose(f) != 0) ok = 0;
+        if (!ok) {
+            fprintf(stderr, "tyche: --json %s: cannot write\n", json);
+            rc = 1;
+        }
+        free(text);
+    }
+    tyche_scores_free(sc);
+    return rc;
+}
+
 /* ---- backtest ------------------------------------------------------------- */
 
 static int cmd_backtest(int argc, char **argv) {
@@ -758,6 +862,10 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "replay") == 0) {
         if (wants_help(argc - 1, argv + 1)) return fputs(usage_replay, stdout), 0;
         return cmd_replay(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "score") == 0) {
+        if (wants_help(argc - 1, argv + 1)) return fputs(usage_score, stdout), 0;
+        return cmd_score(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "backtest") == 0) {
         if (wants_help(argc - 1, argv + 1)) return fputs(usage_backtest, stdout), 0;
