@@ -452,11 +452,19 @@ TEST(triangular_and_pert_parse_with_pert_lambda_defaulting_to_4) {
     ASSERT_INT_EQ(d.kind, TYCHE_DIST_TRIANGULAR);
     ASSERT(d.p[0] == 3.0 && d.p[1] == 4.0 && d.p[2] == 9.0);
     ASSERT_NEAR(tyche_dist_quantile(&d, 1.0 / 6.0), 4.0, 1e-12); /* F(mode) = 1/6 */
+    /* F = (x - 3)^2 / 6 below the mode, 1 - (9 - x)^2 / 30 above it */
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.05), 3.0 + sqrt(0.3), 1e-12);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.9), 9.0 - sqrt(3.0), 1e-12);
     ASSERT_INT_EQ(parse("{\"dist\":\"pert\",\"min\":3,\"mode\":4,\"max\":9}", &d, &e), TYCHE_OK);
     ASSERT_INT_EQ(d.kind, TYCHE_DIST_PERT);
     ASSERT(d.p[0] == 3.0 && d.p[1] == 4.0 && d.p[2] == 9.0 && d.p[3] == 4.0);
     /* the classic PERT mean (min + 4 mode + max) / 6 */
     ASSERT_NEAR(tyche_dist_mean(&d), (3.0 + 16.0 + 9.0) / 6.0, 1e-12);
+    /* a Beta(1 + 4/6, 1 + 20/6) stretched over [3, 9] */
+    for (int i = 1; i < 10; i++) {
+        const double u = i / 10.0, x = (tyche_dist_quantile(&d, u) - 3.0) / 6.0;
+        ASSERT_NEAR(gsl_cdf_beta_P(x, 1.0 + 4.0 / 6.0, 1.0 + 20.0 / 6.0), u, 1e-12);
+    }
     ASSERT_INT_EQ(parse("{\"dist\":\"pert\",\"min\":0,\"mode\":1,\"max\":2,\"lambda\":6}", &d,
                         &e),
                   TYCHE_OK);
