@@ -188,14 +188,14 @@ def fig_revenue_fan(r):
             ax.axvline(h - 0.5, color="0.5", lw=0.8, ls=":")
             ax.text(h - 0.4, 0.98, "forecast →", transform=ax.get_xaxis_transform(),
                     va="top", fontsize=9, color="0.3")
+    ticks = list(labels)
     settings = model.get("settings", {})
-    for key in ("reference", "target"):
+    for key in ("reference", "target"):  # the quarters the slowdown compares
         if settings.get(key) in labels:
             i = labels.index(settings[key])
             ax.axvline(i, color="0.75", lw=0.8, zorder=0)
-            ax.text(i, 0.02, f" {key} quarter", transform=ax.get_xaxis_transform(), rotation=90,
-                    va="bottom", ha="right", fontsize=8, color="0.4")
-    ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
+            ticks[i] = f"{labels[i]} ({key})"
+    ax.set_xticks(x, ticks, rotation=60, ha="right", fontsize=8)
     ax.set_xlim(-0.5, len(labels) - 0.5)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("fiscal quarter")
@@ -289,7 +289,7 @@ def fig_window(r):
                 f"{thr:g} | deal) = {share:.3f}", transform=ax.get_xaxis_transform(),
                 color="tab:red", va="top", fontsize=9.5)
     ax.set_xlim(0, top)
-    ax.set_xlabel(f"window length given a deal (months; the last bar holds everything ≥ {top})")
+    ax.set_xlabel(f"window length given a deal (months; the last bar holds all ≥ {top - 1})")
     ax.set_ylabel("share of deals (per 1-month bin)")
     ax.set_title(f"{len(w):,} of {n:,} trials made a deal by the horizon", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
@@ -349,7 +349,7 @@ def fig_joint(r):
     ids = j.statements
     if len(ids) < 2:
         raise Absent("the joint view has fewer than two statements")
-    n = int(r.attrs.get("trials", 0)) or None
+    n = int(r.attrs["trials"])
     marg = {sid: float(j.probability.at[sid, sid]) for sid in ids}
     rows = []  # (label, p, lo, hi, p if independent)
     for sid in ids:

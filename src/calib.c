@@ -48,8 +48,8 @@ static int inv2(const double A[2][2], double B[2][2]) {
 
 void tyche_nig_update(const tyche_nig *prior, const double *x, const double *y, size_t n,
                       tyche_nig *post) {
-    double L0[2][2], Ln[2][2], xty[2] = {0, 0}, yty = 0;
-    inv2(prior->V, L0);
+    double L0[2][2] = {{0, 0}, {0, 0}}, Ln[2][2], xty[2] = {0, 0}, yty = 0;
+    inv2(prior->V, L0); /* a singular V (a fixed prior) leaves zero precision */
     double xtx[2][2] = {{0, 0}, {0, 0}};
     for (size_t i = 0; i < n; i++) {
         xtx[0][0] += 1;

@@ -18,6 +18,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <gsl/gsl_errno.h>
 #include "internal.h"
 #include "stats.h"
 
@@ -325,6 +326,8 @@ static void finish_summary(const tyche_scenario *s, tyche_results *r) {
 }
 
 tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, tyche_err *err) {
+    /* GSL's default handler aborts the process: tyche checks values instead */
+    gsl_set_error_handler_off();
     if (cfg->trials == 0) {
         tyche_err_set(err, TYCHE_EINPUT, "-n: the number of trials must be at least 1");
         return NULL;

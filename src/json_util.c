@@ -101,7 +101,7 @@ tyche_status tyche_json_number(const cJSON *obj, const char *key, int required, 
 
 tyche_status tyche_json_date(const cJSON *obj, const char *key, int required, int32_t dflt,
                              const char *path, int32_t *out, tyche_err *err) {
-    const char *s;
+    const char *s = NULL;
     tyche_status st = tyche_json_string(obj, key, required, NULL, path, &s, err);
     if (st) return st;
     if (s == NULL) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_errno.h>
 #include "internal.h"
 #include "json_util.h"
 
@@ -677,6 +678,8 @@ tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *f
 
 tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const char *file,
                                           const tyche_scenario_options *opt, tyche_err *err) {
+    /* GSL's default handler aborts the process: errors are values here */
+    gsl_set_error_handler_off();
     tyche_scenario *s = calloc(1, sizeof *s);
     if (s == NULL) {
         oom(err);

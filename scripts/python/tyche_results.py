@@ -57,6 +57,13 @@ class Results:
     joint: Joint
     _open: list = field(default_factory=list, repr=False)
 
+    def __repr__(self):
+        a = self.attrs
+        stored = [k for k in ("trials", "paths") if getattr(self, k) is not None]
+        return (f"<tyche results {self.path}: scenario {a.get('scenario')}, seed {a.get('seed')}, "
+                f"{a.get('trials')} trials, {len(self.statements)} statements, "
+                f"{len(self.outputs)} outputs; stored: {', '.join(stored) or 'summary only'}>")
+
     def close(self):
         for ds in self._open:
             ds.close()

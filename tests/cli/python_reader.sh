@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The Python side of the results files, for each scenario at each store level:
+# scripts/python/tyche_results.py reads it (statements, outputs, incidence and
+# the joint view equal to the JSON summary's), scripts/plot.py draws every
+# figure the file has data for as a valid PNG and reports the others as
+# skipped, and tests/check_hdf5.py opens every group with xarray's h5netcdf
+# and netcdf4 engines and runs ncdump -h.  The Python checks run in one
+# interpreter each, as its start-up dominates the time of this test.
+source "$(dirname "$0")/common.bash"
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ left in the source tree
+export PYTHONPATH="$TYCHE_SRC/scripts:$TYCHE_SRC/scripts/python:$TYCHE_SRC/tests"
+
+for scen in option article; do
+  for store in none outputs paths; do
+    "$TYCHE" run "$TYCHE_SRC/models/$scen.json" -n 3000 -q --store $store -o ${scen}_$store.h5 \
+      && ok || bad "run $scen --store $store"
+  done
+done
+
+$PY - <<'PY' && ok || bad "reader or xarray/ncdump checks"
+import json, sys
+import numpy as np
+import check_hdf5
+from tyche_results import open_results
+
+failed = False
+for scen in ("option", "article"):
+    for store in ("none", "outputs", "paths"):
+        f = f"{scen}_{store}"
+        # xarray with both engines on every group, ncdump -h, probabilities vs the JSON
+        check_hdf5.failures.clear()
+        sys.argv = ["check_hdf5.py", f + ".h5", f + ".json", "--expect-store", store]
+        failed |= check_hdf5.main() != 0
+
+        js = json.load(open(f + ".json"))
+        with open_results(f + ".h5") as r:
+            assert (r.trials is None) == (store == "none"), f
+            assert (r.paths is None) == (store != "paths"), f
+            assert r.attrs["scenario"] == scen and r.attrs["trials"] == js["trials"], f
+            assert r.scenario["name"] == scen and r.scenario["statements"], f
+            st = js["statements"]
+            assert list(r.statements.index) == list(st), (f, list(r.statements.index))
+            for sid, row in r.statements.iterrows():
+                assert row["probability"] == st[sid]["probability"], (f, sid)
+                assert row["text"] == st[sid]["text"] and row["group"] == st[sid]["group"], (f, sid)
+                assert np.allclose([row["ci95_low"], row["ci95_high"]], st[sid]["ci95"],
+                                   rtol=1e-12), (f, sid)
+            for name, o in js["outputs"].items():
+                got = r.outputs.loc[name]
+                want = {k: o[k] for k in ("mean", "sd", "missing_fraction")} | o["quantiles"]
+                for k, v in want.items():
+                    assert np.isclose(got[k], np.nan if v is None else v, rtol=1e-12,
+                                      equal_nan=True), (f, name, k, got[k], v)
+            for ev, e in js["events"].items():
+                assert [d.strftime("%Y-%m-%d") for d in r.incidence.index] == e["dates"], (f, ev)
+                assert np.allclose(r.incidence[ev].values, e["cumulative_incidence"],
+                                   rtol=1e-12), (f, ev)
+            assert r.joint.statements == js["joint"]["statements"], f
+            for key, v in js["joint"]["pairs"].items():
+                a, b = key.split("&")
+                assert r.joint.probability.at[a, b] == v["probability"], (f, key)
+            assert np.allclose(r.joint.correlation.values, js["joint"]["correlation"]), f
+            assert r.joint.all["probability"] == js["joint"]["all"]["probability"], f
+            if r.trials is not None:
+                assert np.issubdtype(r.trials["option.exercise_time"].dtype, np.datetime64), f
+                assert r.trials["P1"].attrs["group"] == "predictions", f
+            if r.paths is not None and scen == "article":
+                assert r.paths["revenue.revenue"].sizes["trial"] == 3000, f
+sys.exit(1 if failed else 0)
+PY
+
+# scripts/plot.py as a command on the fullest file; the others through its
+# main() in one interpreter.
+$PY "$TYCHE_SRC/scripts/plot.py" article_paths.h5 -o png_article_paths >plot.out 2>plot.err \
+  && ok || bad "plot.py article_paths.h5: $(cat plot.err)"
+$PY - <<'PY' && ok || bad "plot.py figures"
+import contextlib, io, os, struct
+import plot
+
+all_figures = ["statements", "revenue_fan", "incidence", "window", "slowdown", "joint"]
+want = {
+    "article_paths": all_figures,
+    "article_outputs": ["statements", "incidence", "window", "slowdown", "joint"],
+    "article_none": ["statements", "incidence", "joint"],
+    "option_paths": ["statements", "incidence", "joint"],
+    "option_outputs": ["statements", "incidence", "joint"],
+    "option_none": ["statements", "incidence", "joint"],
+}
+for f, figures in want.items():
+    out_dir = f"png_{f}"
+    if f == "article_paths":  # drawn by the command above
+        out, err = open("plot.out").read(), open("plot.err").read()
+    else:
+        o, e = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+            assert plot.main([f + ".h5", "-o", out_dir]) == 0, (f, e.getvalue())
+        out, err = o.getvalue(), e.getvalue()
+    assert out.split() == [f"{out_dir}/{p}.png" for p in figures], (f, out)
+    for p in all_figures:
+        if p not in figures:
+            assert f"skipped {p}.png: " in err and not os.path.exists(f"{out_dir}/{p}.png"), (f, p, err)
+    assert sorted(os.listdir(out_dir)) == sorted(p + ".png" for p in figures), f
+    for p in figures:
+        data = open(f"{out_dir}/{p}.png", "rb").read()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", (f, p)
+        w, h = struct.unpack(">II", data[16:24])
+        assert len(data) > 10_000 and w >= 600 and h >= 300, (f, p, len(data), w, h)
+
+# not a results file: exit 2 and a message
+e = io.StringIO()
+with contextlib.redirect_stderr(e):
+    assert plot.main(["article_none.json", "-o", "png_bad"]) == 2
+assert "cannot read article_none.json" in e.getvalue(), e.getvalue()
+print("plots ok")
+PY
+finish
