@@ -27,7 +27,8 @@ typedef struct {
     int threads;          /* <= 0: all cores */
     const char *rng;      /* NULL: philox */
     tyche_store store;
-    tyche_progress_fn progress; /* may be NULL; called in block order from any thread */
+    tyche_progress_fn progress; /* may be NULL; called after each epoch of blocks, from one
+                                   thread at a time */
     void *progress_user;
 } tyche_run_config;
 

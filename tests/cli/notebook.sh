@@ -25,7 +25,8 @@ cat > jupyter/kernels/python3/kernel.json <<JSON
 {"argv": ["$PY", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
  "display_name": "Python 3 (/usr/bin/python3)", "language": "python"}
 JSON
-if JUPYTER_PATH="$work/jupyter" JUPYTER_RUNTIME_DIR="$work/runtime" TYCHE_RESULTS="$work/art.h5" \
+if JUPYTER_PATH="$work/jupyter" JUPYTER_RUNTIME_DIR="$work/runtime" IPYTHONDIR="$work/ipython" \
+   TYCHE_RESULTS="$work/art.h5" \
    PYDEVD_DISABLE_FILE_VALIDATION=1 $PY -m nbconvert --to notebook --execute \
      --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.kernel_name=python3 \
      "$nb" --output "$work/out.ipynb" >nbconvert.log 2>&1; then
