@@ -2,7 +2,8 @@
 # Installs the Debian packages tyche needs, only those missing (idempotent:
 # a no-op taking well under a second when everything is there).
 #   scripts/deps.sh build   compiler, CMake, GSL, OpenMP, HDF5, cJSON, Random123
-#   scripts/deps.sh test    the above plus the Python readers used by the tests
+#   scripts/deps.sh run     the above plus Python's readers and matplotlib (the plots)
+#   scripts/deps.sh test    all of it, plus what the tests use (clang, Jupyter, ...)
 set -euo pipefail
 
 build_pkgs=(gcc make cmake libc6-dev libgsl-dev libcjson-dev libhdf5-dev hdf5-tools
@@ -12,8 +13,16 @@ test_pkgs=(clang libomp-dev libclang-rt-dev locales python3 python3-numpy python
            python3-matplotlib python3-scipy python3-nbconvert python3-ipykernel jupyter-core
            jupyter-nbconvert)
 
+run_pkgs=(python3 python3-numpy python3-pandas python3-h5py python3-xarray python3-h5netcdf
+          python3-matplotlib)
+
 want=("${build_pkgs[@]}")
-if [[ "${1:-build}" == test ]]; then want+=("${test_pkgs[@]}"); fi
+case "${1:-build}" in
+  build) ;;
+  run) want+=("${run_pkgs[@]}") ;;
+  test) want+=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: scripts/deps.sh build|run|test" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -2,6 +2,8 @@
 """Plots a tyche results file as PNGs, from the file alone (no Jupyter needed).
 
     scripts/plot.py results/article.h5 -o plots/
+    scripts/plot.py article-backtest.json -o plots/   (tyche backtest: backtest.png)
+    scripts/plot.py forecasts.jsonl -o plots/         (tyche run --log: forecast_log.png)
 
 writes statements.png, revenue_fan.png, incidence.png, window.png, slowdown.png and joint.png,
 printing the path of each; a figure whose data the file lacks (no paths stored, no revenue
@@ -430,14 +432,119 @@ FIGURES = (
 )
 
 
+def _footer(fig, text, height):
+    fig.get_layout_engine().set(rect=(0, 0.35 / height, 1, 1 - 0.35 / height))
+    fig.text(0.01, 0.01, _tex(text), fontsize=8, color="0.35", ha="left", va="bottom")
+
+
+def fig_backtest(bt, path):
+    """Coverage of the central intervals against their nominal levels, and the PIT histogram,
+    from the JSON that `tyche backtest` writes."""
+    pit = np.asarray(bt.get("pit", []), dtype=float)
+    if pit.size == 0:
+        raise Absent("the backtest evaluated no forecast")
+    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    _footer(fig, f"backtest of {bt['model']} in {bt['scenario']}  ·  horizon {bt['horizon']} "
+                 f"quarter(s)  ·  {bt['trials']:,} trials per origin  ·  seed {bt['seed']}  ·  "
+                 f"{os.path.basename(path)}", 4.2)
+    fig.suptitle(f"Backtest of {bt['model']}: {bt['variable']} forecasts from "
+                 f"{len(bt['origins'])} origins, {pit.size} forecast quarters scored")
+    ax = fig.add_subplot(1, 2, 1)
+    levels = [50, 80, 95]
+    cov = [bt["coverage"][str(l)] for l in levels]
+    n = pit.size
+    se = [math.sqrt(max(c * (1 - c), 1e-12) / n) for c in cov]
+    x = np.arange(3)
+    ax.bar(x - 0.18, [l / 100 for l in levels], 0.36, color="0.8", label="nominal")
+    ax.bar(x + 0.18, cov, 0.36, yerr=[1.96 * e for e in se], capsize=4, color="tab:blue",
+           label="achieved (95% CI)")
+    ax.set_xticks(x, [f"{l}% interval" for l in levels])
+    ax.set_ylabel("share of actual values inside the interval")
+    ax.set_ylim(0, 1.05)
+    ax.legend(loc="upper left", fontsize=9)
+    ax.set_title(f"coverage (CRPS {bt['crps']:.3g} USD billions)")
+    ax = fig.add_subplot(1, 2, 2)
+    ax.hist(pit, bins=10, range=(0, 1), color="tab:blue", edgecolor="white")
+    ax.axhline(n / 10, color="k", ls="--", lw=1, label="uniform (calibrated)")
+    ax.set_xlabel("PIT = forecast CDF at the actual value")
+    ax.set_ylabel("forecast quarters")
+    ax.set_title(f"PIT histogram (mean {pit.mean():.2f}; 0.5 if unbiased)")
+    ax.legend(fontsize=9)
+    return fig
+
+
+def fig_log(entries, path):
+    """Each statement's probability (95% interval) over the forecasts' as-of dates, from the
+    file `tyche run --log` appends to."""
+    if not entries:
+        raise Absent("the log is empty")
+    ids = []
+    for e in entries:
+        for k in e["statements"]:
+            if k not in ids:
+                ids.append(k)
+    fig = Figure(figsize=(10, 5), layout="constrained")
+    scen = sorted({e["scenario"] for e in entries})
+    _footer(fig, f"scenario {', '.join(scen)}  ·  {len(entries)} forecasts  ·  "
+                 f"{os.path.basename(path)}", 5)
+    fig.suptitle("Forecasts over as-of dates")
+    ax = fig.add_subplot(1, 1, 1)
+    for k in ids[:12]:
+        pts = sorted((pd.Timestamp(e["as_of"]), *e["statements"][k]) for e in entries
+                     if k in e["statements"])
+        d = [p[0] for p in pts]
+        p = np.array([p[1] for p in pts])
+        s = np.array([p[2] for p in pts])
+        ax.errorbar(d, p, yerr=Z95 * s, marker="o", capsize=3, label=_tex(k))
+    ax.set_xlabel("as-of date of the forecast")
+    ax.set_ylabel("probability")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def _plot_other(path, out):
+    """A backtest JSON or a forecast log; returns an exit status, or None for a results file."""
+    import json
+    if path.endswith(".jsonl"):
+        entries = [json.loads(line) for line in open(path) if line.strip()]
+        made = [("forecast_log.png", lambda: fig_log(entries, path))]
+    elif path.endswith(".json"):
+        bt = json.load(open(path))
+        if "origins" not in bt or "coverage" not in bt:
+            print(f"plot.py: {path} is not a tyche backtest JSON", file=sys.stderr)
+            return 2
+        made = [("backtest.png", lambda: fig_backtest(bt, path))]
+    else:
+        return None
+    os.makedirs(out, exist_ok=True)
+    for name, make in made:
+        try:
+            fig = make()
+        except Absent as e:
+            print(f"plot.py: skipped {name}: {e}", file=sys.stderr)
+            continue
+        fig.savefig(os.path.join(out, name), dpi=DPI)
+        print(os.path.join(out, name))
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("results", metavar="FILE.h5", help="a results file written by tyche run")
+    ap.add_argument("results", metavar="FILE",
+                    help="a results file of tyche run (.h5), a backtest JSON, or a forecast log (.jsonl)")
     ap.add_argument("-o", "--output", metavar="DIR",
-                    help="folder for the PNGs (default: FILE without .h5, plus _plots)")
+                    help="folder for the PNGs (default: FILE without its extension, plus _plots)")
     a = ap.parse_args(argv)
     matplotlib.use("Agg")
     out = a.output or os.path.splitext(a.results)[0] + "_plots"
+    try:
+        rc = _plot_other(a.results, out)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"plot.py: cannot read {a.results}: {e}", file=sys.stderr)
+        return 2
+    if rc is not None:
+        return rc
     try:
         r = open_results(a.results)
     except (OSError, ValueError) as e:

@@ -65,4 +65,7 @@ assert [l["as_of"] for l in lines] == ["2026-04-20", "2026-09-01"] and [l["seed"
 s = json.load(open("a.json"))
 assert lines[0]["statements"]["P1"][0] == s["statements"]["P1"]["probability"]
 PY
+# the log drawn over as-of dates
+$PY "$TYCHE_SRC/scripts/plot.py" forecasts.jsonl -o plots > plots.txt && [[ $(stat -c %s plots/forecast_log.png) -gt 10000 ]] \
+  && ok || bad "forecast log plot"
 finish
