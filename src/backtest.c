@@ -108,29 +108,6 @@ static void score(const double *x, size_t n, double y, tyche_backtest_step *s) {
     s->crps = abs_dev / (double)n - spread / ((double)n * (double)n);
 }
 
-static char *read_text(const char *file, tyche_err *err) {
-    FILE *f = fopen(file, "rb");
-    if (f == NULL) {
-        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the scenario file", file);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    if (t && fread(t, 1, (size_t)n, f) != (size_t)n) {
-        free(t);
-        t = NULL;
-    }
-    fclose(f);
-    if (t == NULL) {
-        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read the scenario file", file);
-        return NULL;
-    }
-    t[n] = '\0';
-    return t;
-}
-
 static void set_string(cJSON *obj, const char *key, const char *value) {
     cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
     cJSON_AddStringToObject(obj, key, value);
@@ -147,7 +124,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     tyche_scenario *s0 = tyche_scenario_load_with(file, opt, err);
     if (s0 == NULL) return NULL;
     tyche_scenario_free(s0);
-    char *text = read_text(file, err);
+    char *text = tyche_read_file(file, NULL, "scenario file", err);
     if (text == NULL) return NULL;
     root = cJSON_Parse(text);
     free(text);

@@ -123,3 +123,37 @@ int tyche_parse_number(const char *text, double *out) {
     cJSON_Delete(j);
     return ok;
 }
+
+char *tyche_read_file(const char *file, size_t *len_out, const char *what, tyche_err *err) {
+    FILE *f = fopen(file, "rb");
+    if (f == NULL) {
+        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the %s", file, what);
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len - 1, f);
+        if (len + 1 < cap) break;
+        char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
+        if (nb == NULL) {
+            free(buf);
+            fclose(f);
+            tyche_err_set(err, cap < ((size_t)1 << 30) ? TYCHE_ENOMEM : TYCHE_EINPUT,
+                          "%s: cannot read the %s (larger than 1 GiB, or out of memory)", file, what);
+            return NULL;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    const int bad = ferror(f);
+    fclose(f);
+    if (buf == NULL || bad) {
+        free(buf);
+        tyche_err_set(err, buf ? TYCHE_EINPUT : TYCHE_ENOMEM, "%s: cannot read the %s", file, what);
+        return NULL;
+    }
+    buf[len] = '\0';
+    if (len_out) *len_out = len;
+    return buf;
+}

@@ -38,6 +38,11 @@ const char *tyche_json_type_name(const cJSON *item);
  * Returns 1 on success. */
 int tyche_parse_number(const char *text, double *out);
 
+/* The whole of `file` (at most 1 GiB), NUL-terminated; *len (if not NULL)
+ * gets its length.  `what` names it in messages ("scenario file").  The
+ * caller frees.  NULL with EINPUT (cannot open or read) or ENOMEM. */
+char *tyche_read_file(const char *file, size_t *len, const char *what, tyche_err *err);
+
 /* strdup that reports ENOMEM. */
 char *tyche_strdup(const char *s);
 

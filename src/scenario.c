@@ -740,43 +740,9 @@ tyche_scenario *tyche_scenario_load(const char *file, tyche_err *err) {
 
 tyche_scenario *tyche_scenario_load_with(const char *file, const tyche_scenario_options *opt,
                                          tyche_err *err) {
-    FILE *f = fopen(file, "rb");
-    if (f == NULL) {
-        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the scenario file", file);
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (len < cap) break;
-        if (cap >= ((size_t)1 << 30)) {
-            free(buf);
-            fclose(f);
-            tyche_err_set(err, TYCHE_EINPUT, "%s: larger than 1 GiB: not a scenario", file);
-            return NULL;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (nb == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (buf == NULL) {
-        oom(err);
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read the scenario file", file);
-        return NULL;
-    }
+    size_t len;
+    char *buf = tyche_read_file(file, &len, "scenario file", err);
+    if (buf == NULL) return NULL;
     tyche_scenario *s = tyche_scenario_parse_with(buf, len, file, opt, err);
     free(buf);
     return s;

@@ -43,33 +43,8 @@ void tyche_scores_overall(const tyche_scores *s, double *brier, double *log_scor
 }
 
 static cJSON *load_json(const char *file, tyche_err *err) {
-    FILE *f = fopen(file, "rb");
-    if (f == NULL) {
-        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the file", file);
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += got;
-        if (len + 1 == cap) {
-            char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
-            if (nb == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL) {
-        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read the file (too large?)", file);
-        return NULL;
-    }
-    buf[len] = '\0';
+    char *buf = tyche_read_file(file, NULL, "file", err);
+    if (buf == NULL) return NULL;
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(buf, &end, 1);
     if (j == NULL) {

@@ -22,6 +22,16 @@ static inline tyche_scenario *option_scenario(const char *params, const char *st
     return tyche_scenario_parse(text, strlen(text), "test.json", err);
 }
 
+/* Runs s for n trials; prints the error and returns NULL on failure. */
+static inline tyche_results *run_trials(const tyche_scenario *s, uint64_t n, uint64_t seed,
+                                        int threads, tyche_store store) {
+    tyche_err err;
+    tyche_run_config cfg = {n, seed, threads, NULL, store, NULL, NULL};
+    tyche_results *r = tyche_run(s, &cfg, &err);
+    if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
+    return r;
+}
+
 #define DEFAULT_OPTION_PARAMS                                                      \
     "\"V0\": {\"dist\": \"lognormal\", \"median\": 380, \"sdlog\": 0.05},"          \
     "\"mu\": {\"dist\": \"normal\", \"mean\": 0.6, \"sd\": 0.4},"                   \

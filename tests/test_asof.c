@@ -8,6 +8,7 @@
  * Fixed seeds; 4 standard errors. */
 #include <gsl/gsl_cdf.h>
 #include "internal.h"
+#include "scen.h"
 #include "test.h"
 
 #define Y TYCHE_DAYS_PER_YEAR
@@ -27,11 +28,7 @@ static tyche_scenario *option(const char *start, const char *extra, const char *
 }
 
 static tyche_results *run(const tyche_scenario *s, uint64_t n, uint64_t seed) {
-    tyche_err err;
-    tyche_run_config cfg = {n, seed, 2, NULL, TYCHE_STORE_OUTPUTS, NULL, NULL};
-    tyche_results *r = tyche_run(s, &cfg, &err);
-    if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
-    return r;
+    return run_trials(s, n, seed, 2, TYCHE_STORE_OUTPUTS);
 }
 
 TEST(conditioning_on_no_exercise_matches_a_model_started_at_as_of) {

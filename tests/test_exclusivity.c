@@ -3,6 +3,7 @@
  * risk, and the lognormal window tail.  Fixed seeds; 4 standard errors. */
 #include <gsl/gsl_cdf.h>
 #include "internal.h"
+#include "scen.h"
 #include "test.h"
 
 #define Y TYCHE_DAYS_PER_YEAR
@@ -26,11 +27,7 @@ static tyche_scenario *scenario(const char *option_params, const char *excl_para
 #define OPTION_NEVER "\"V0\": 380, \"mu\": 0, \"sigma\": 0.3, \"h0\": 0, \"beta_v\": 0, \"beta_z\": 0, \"q\": 0, \"k_D\": 2, \"m_D\": 4"
 
 static tyche_results *run(const tyche_scenario *s, uint64_t n, uint64_t seed) {
-    tyche_err err;
-    tyche_run_config cfg = {n, seed, 2, NULL, TYCHE_STORE_OUTPUTS, NULL, NULL};
-    tyche_results *r = tyche_run(s, &cfg, &err);
-    if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
-    return r;
+    return run_trials(s, n, seed, 2, TYCHE_STORE_OUTPUTS);
 }
 
 static void check(const tyche_results *r, size_t stmt, double want, uint64_t n) {

@@ -13,11 +13,7 @@
 #define DEADLINE 437.0
 
 static tyche_results *run(const tyche_scenario *s, uint64_t n, uint64_t seed) {
-    tyche_err err;
-    tyche_run_config cfg = {n, seed, 2, NULL, TYCHE_STORE_OUTPUTS, NULL, NULL};
-    tyche_results *r = tyche_run(s, &cfg, &err);
-    if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
-    return r;
+    return run_trials(s, n, seed, 2, TYCHE_STORE_OUTPUTS);
 }
 
 TEST(constant_hazard_exercise_probability_is_one_minus_exp) {

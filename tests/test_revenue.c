@@ -8,6 +8,7 @@
  * Fixed seeds; 4 standard errors. */
 #include "fiscal.h"
 #include "internal.h"
+#include "scen.h"
 #include "test.h"
 
 #define DATA TYCHE_SOURCE_DIR "/models/data/nvidia_data_center_revenue.csv"
@@ -69,11 +70,7 @@ static tyche_scenario *revenue_scenario(const char *params, const char *as_of, t
 }
 
 static tyche_results *run_paths(const tyche_scenario *s, uint64_t n, uint64_t seed) {
-    tyche_err err;
-    tyche_run_config cfg = {n, seed, 2, NULL, TYCHE_STORE_PATHS, NULL, NULL};
-    tyche_results *r = tyche_run(s, &cfg, &err);
-    if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
-    return r;
+    return run_trials(s, n, seed, 2, TYCHE_STORE_PATHS);
 }
 
 TEST(without_displacement_log_growth_follows_the_ar1_closed_forms) {
