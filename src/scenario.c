@@ -589,19 +589,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     s->params = calloc(np, sizeof *s->params);
     s->overridden = calloc(np, 1);
     if (!s->models || !s->params || !s->overridden) return oom(err);
-    overrides ov = {0};
-    st = parse_overrides(opt, &ov, err);
-    size_t mi = 0;
-    for (const cJSON *m = models->child; m && st == TYCHE_OK; m = m->next, mi++)
-        st = load_model(s, mi, m, root, &ov, err);
-    for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++)
-        if (!ov.used[o])
-            st = tyche_err_set(err, TYCHE_EINPUT, "--set %s: no parameter of that name (names are model.param, see tyche describe)",
-                               ov.name[o]);
-    overrides_free(&ov);
-    if (st) return st;
-
-    /* the common factor is the last parameter: N(0, 1) */
+    /* the common factor (created after the models: the last parameter, N(0, 1)) */
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(j, "common_factor");
     const char *cf_name = "Z", *cf_desc = "common factor";
     if (cf) {
@@ -620,6 +608,16 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
                                  "%s.name: \"%s\" must be 1-64 letters, digits, '_' or '-'", cpath,
                                  cf_name);
     }
+    overrides ov = {0};
+    st = parse_overrides(opt, &ov, err);
+    size_t mi = 0;
+    for (const cJSON *m = models->child; m && st == TYCHE_OK; m = m->next, mi++)
+        st = load_model(s, mi, m, root, &ov, err);
+    if (st) {
+        overrides_free(&ov);
+        return st;
+    }
+
     s->common = s->n_params++;
     tyche_param *cp = &s->params[s->common];
     cp->model = (size_t)-1;
@@ -629,6 +627,23 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     cp->name = tyche_strdup(cf_name);
     cp->units = tyche_strdup("1");
     cp->description = tyche_strdup(cf_desc);
+    /* --set may fix or reshape the common factor too (tornado fixes it at quantiles) */
+    for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++) {
+        if (strcmp(ov.name[o], cf_name) != 0) continue;
+        char where[128];
+        snprintf(where, sizeof where, "--set %s", cf_name);
+        st = tyche_dist_from_json(ov.value[o], where, &cp->prior, err);
+        ov.used[o] = 1;
+        s->overridden[s->common] = 1;
+    }
+    for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++)
+        if (!ov.used[o])
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "--set %s: no parameter of that name (names are model.param or the "
+                               "common factor's, see tyche describe)",
+                               ov.name[o]);
+    overrides_free(&ov);
+    if (st) return st;
     if (!cp->name || !cp->units || !cp->description) return oom(err);
 
     /* path variables, flattened */
