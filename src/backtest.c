@@ -12,6 +12,7 @@
 #include <hdf5_hl.h>
 #include <cjson/cJSON.h>
 #include "fiscal.h"
+#include "h5util.h"
 #include "internal.h"
 #include "json_util.h"
 
@@ -371,37 +372,6 @@ tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path
     return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "%s: cannot write the backtest (is the folder writable?)", path);
 }
 
-/* A 1- or 2-D double dataset with its dimension scales attached. */
-static int put2(hid_t file, const char *name, const double *v, hid_t d0, hid_t d1, hsize_t n0,
-                hsize_t n1, const char *units) {
-    const hsize_t dims[2] = {n0, n1};
-    hid_t space = H5Screate_simple(d1 >= 0 ? 2 : 1, dims, NULL);
-    hid_t ds = H5Dcreate2(file, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
-    if (ok) ok = H5DSattach_scale(ds, d0, 0) >= 0 && (d1 < 0 || H5DSattach_scale(ds, d1, 1) >= 0);
-    if (ok && units) ok = H5LTset_attribute_string(file, name, "units", units) >= 0;
-    const double fill = NAN;
-    if (ok) ok = H5LTset_attribute_double(file, name, "_FillValue", &fill, 1) >= 0;
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    return ok;
-}
-
-static hid_t string_scale(hid_t file, const char *name, const char *const *v, hsize_t n) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    hid_t space = H5Screate_simple(1, &n, NULL);
-    hid_t ds = H5Dcreate2(file, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (ds >= 0 && (H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0 || H5DSset_scale(ds, name) < 0)) {
-        H5Dclose(ds);
-        ds = -1;
-    }
-    H5Sclose(space);
-    H5Tclose(t);
-    return ds;
-}
-
 tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path, tyche_err *err) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     char tmp[1200];
@@ -414,19 +384,11 @@ tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path
     int ok = olab && steps && v;
     for (size_t i = 0; ok && i < no; i++) olab[i] = b->origin[i];
     for (size_t h = 0; ok && h < nh; h++) steps[h] = (double)(h + 1);
-    hid_t d0 = ok ? string_scale(f, "origin", olab, no) : -1;
-    hid_t d1 = -1;
-    if (d0 >= 0) {
-        const hsize_t n = nh;
-        hid_t space = H5Screate_simple(1, &n, NULL);
-        d1 = H5Dcreate2(f, "step", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (d1 >= 0 && (H5Dwrite(d1, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, steps) < 0 ||
-                        H5DSset_scale(d1, "step") < 0))
-            ok = 0;
-        H5Sclose(space);
-        if (d1 >= 0) ok = ok && H5LTset_attribute_string(f, "step", "units", "quarters after the origin") >= 0;
-    }
+    hid_t d0 = ok ? tyche_h5_string_scale(f, "origin", olab, no) : -1;
+    hid_t d1 = ok ? tyche_h5_double_scale(f, "step", steps, nh, "quarters after the origin") : -1;
     ok = ok && d0 >= 0 && d1 >= 0;
+    const hsize_t dims[2] = {no, nh};
+    const hid_t scales[2] = {d0, d1};
     static const char *names[] = {"actual", "q025", "q10", "q25", "q50", "q75", "q90", "q975", "pit", "crps"};
     for (int k = 0; ok && k < 10; k++) {
         for (size_t i = 0; i < no; i++)
@@ -436,7 +398,7 @@ tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path
                 if (isnan(st->actual)) x = NAN;
                 v[i * nh + h] = x;
             }
-        ok = put2(f, names[k], v, d0, d1, no, nh, k == 8 ? "1" : "USD billions");
+        ok = tyche_h5_put(f, names[k], v, 2, dims, scales, k == 8 ? "1" : "USD billions");
     }
     for (int l = 0; ok && l < 3; l++) {
         double c, se;

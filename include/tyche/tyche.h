@@ -11,4 +11,5 @@
 #include "rng.h"
 #include "scenario.h"
 #include "score.h"
+#include "sensitivity.h"
 #endif

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tyche tornado and sweep: common random numbers make a parameter that does
+# not enter a statement swing it by exactly zero; sweep points equal single
+# runs with the same --set; the HDF5 dimensions carry the parameters' names.
+source "$(dirname "$0")/common.bash"
+scen="$TYCHE_SRC/models/article.json"
+
+"$TYCHE" tornado "$scen" -n 3000 -o tor.h5 > tor.txt && ok || bad "tornado"
+grep -q "P1 (baseline" tor.txt && grep -q "swing" tor.txt && ok || bad "tornado table"
+$PY - <<'PY' && ok || bad "tornado: swings"
+import json, xarray as xr
+t = json.load(open("tor.json"))
+base = t["baseline"]
+rows = {r["parameter"]: r for r in t["tornado"]}
+assert "option.h0" in rows and "Z" in rows and "option.k_D" not in rows   # fixed ones are not varied
+for name, r in rows.items():
+    for sid in ("P1", "exercise_2027Q2"):
+        if name.startswith("revenue.") or name.startswith("exclusivity."):
+            s = r["statements"][sid]
+            # exactly: the option model's random numbers are untouched by these parameters
+            assert s["swing"] == 0 and s["p_low"] == base[sid] == s["p_high"], (name, sid, s)
+    for sid in ("P3", "P3_level", "P3_q3", "P3_caused"):
+        if name.startswith("option.") or name.startswith("exclusivity."):
+            assert r["statements"][sid]["swing"] == 0, (name, sid)
+# and the parameters that matter do move their statements
+assert rows["option.q"]["statements"]["P1"]["swing"] > 0.005
+assert rows["revenue.g_inf"]["statements"]["P3"]["swing"] > 0.01
+ds = xr.open_dataset("tor.h5", engine="h5netcdf")
+assert ds["swing"].dims == ("parameter", "statement")
+assert float(ds["swing"].sel(parameter="revenue.a", statement="P1")) == 0.0
+PY
+
+"$TYCHE" sweep "$scen" --grid option.q=0,0.1 --grid exclusivity.hx0=0.02,0.2,0.5 -n 3000 -o sw.h5 > sw.txt \
+  && ok || bad "sweep"
+"$TYCHE" run "$scen" -n 3000 -q -o one.h5 --set option.q=0.1 --set exclusivity.hx0=0.2 && ok || bad "single run"
+$PY - <<'PY' && ok || bad "sweep: grid"
+import json, xarray as xr
+ds = xr.open_dataset("sw.h5", engine="h5netcdf")
+assert ds["probability"].dims == ("option.q", "exclusivity.hx0", "statement"), ds["probability"].dims
+assert list(ds["exclusivity.hx0"].values) == [0.02, 0.2, 0.5]
+assert float(ds["probability"].sel({"option.q": 0.0}).sel(statement="P1").max()) == 0.0   # q = 0: no board change
+one = json.load(open("one.json"))["statements"]
+at = ds["probability"].sel({"option.q": 0.1, "exclusivity.hx0": 0.2})
+for sid, s in one.items():
+    assert float(at.sel(statement=sid)) == s["probability"], sid        # the same trials
+p2 = ds["probability"].sel({"option.q": 0.0}).sel(statement="P2").values
+assert p2[0] < p2[1] < p2[2], p2                                       # more deal hazard, likelier P2
+xr.open_dataset("sw.h5", engine="netcdf4")
+PY
+
+expect_exit 2 '--grid: expected NAME=V1,V2' "$TYCHE" sweep "$scen" --grid option.q
+expect_exit 2 '--grid option.q: expected up to' "$TYCHE" sweep "$scen" --grid option.q=0,x
+expect_exit 2 'no parameter of that name' "$TYCHE" sweep "$scen" --grid option.qq=0,1 -n 100
+expect_exit 2 '--set option.q' "$TYCHE" sweep "$scen" --grid option.q=0,2 -n 100
+expect_exit 2 '--low: expected a quantile level' "$TYCHE" tornado "$scen" --low 1.5
+expect_exit 2 'at least one --grid' "$TYCHE" sweep "$scen"
+finish
