@@ -24,11 +24,14 @@
 
 /* Blocks per thread between the merges of partial moments (see tyche_run). */
 #define EPOCH_BLOCKS_PER_THREAD 32
+/* Blocks between precision checks (65536 trials). */
+#define PRECISION_EPOCH_BLOCKS 32
 
 const double tyche_quantile_levels[9] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
 
 struct tyche_results {
     tyche_run_info info;
+    uint64_t stride;            /* trials each per-trial column has room for */
     char rng_name[64];
     size_t n_params, n_outputs, n_statements, n_paths, n_joint, n_months;
     /* summary */
@@ -249,6 +252,7 @@ static tyche_results *results_alloc(const tyche_scenario *s, const tyche_run_con
     r->month_time[k] = s->horizon_time;
     if (cfg->store != TYCHE_STORE_NONE) {
         const size_t n = (size_t)cfg->trials;
+        r->stride = cfg->trials;
         r->param_cols = malloc(s->n_params * n * sizeof *r->param_cols + 1);
         r->output_cols = malloc(s->n_outputs * n * sizeof *r->output_cols + 1);
         r->stmt_cols = malloc(s->n_statements * n + 1);
@@ -347,6 +351,24 @@ static void flush_block(const tyche_scenario *s, const tyche_results *r, const w
     }
 }
 
+/* True when every statement's 95% Wilson interval over the first n trials
+ * (all of them done: the counts are final) is at most its target
+ * half-width.  Integer counts only, so the answer does not depend on the
+ * thread count. */
+static int precise_enough(const tyche_scenario *s, const tyche_run_config *cfg, const worker *ws,
+                          int threads, uint64_t n) {
+    for (size_t k = 0; k < s->n_statements; k++) {
+        const double target = cfg->precision[k];
+        if (!(target > 0)) continue;
+        uint64_t c = 0;
+        for (int t = 0; t < threads; t++) c += ws[t].stmt_count[k];
+        double lo, hi;
+        tyche_wilson(c, n, &lo, &hi);
+        if (0.5 * (hi - lo) > target) return 0;
+    }
+    return 1;
+}
+
 static void finish_summary(const tyche_scenario *s, tyche_results *r) {
     for (size_t o = 0; o < s->n_outputs; o++) {
         for (size_t q = 0; q < 9; q++)
@@ -409,7 +431,12 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
          * order whatever the thread count, and no thread waits for a
          * particular other block (an `omp ordered` region stalled 16
          * threads at 56% efficiency); the cost is one barrier per epoch. */
-        const uint64_t epoch = (uint64_t)threads * EPOCH_BLOCKS_PER_THREAD;
+        /* With a precision target the epochs are a fixed number of blocks, not
+         * one per thread count: the stopping point is then checked on the same
+         * trials, and the same seed stops at the same count, for any threads. */
+        const uint64_t epoch = cfg->precision ? PRECISION_EPOCH_BLOCKS
+                                              : (uint64_t)threads * EPOCH_BLOCKS_PER_THREAD;
+        uint64_t stop_blocks = n_blocks; /* set where the precision is reached */
         const size_t slot = (s->n_outputs * sizeof(tyche_moments) + 63) / 64 * 64;
         char *slots = tyche_alloc_lines((size_t)(epoch < n_blocks ? epoch : n_blocks) * slot);
         if (slots == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
@@ -420,7 +447,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
 #else
             worker *w = &ws[0];
 #endif
-            for (uint64_t e0 = 0; slots && e0 < n_blocks; e0 += epoch) {
+            for (uint64_t e0 = 0; slots && e0 < stop_blocks; e0 += epoch) {
                 const uint64_t e1 = e0 + epoch < n_blocks ? e0 + epoch : n_blocks;
 #pragma omp for schedule(dynamic, 1)
                 for (uint64_t b = e0; b < e1; b++) {
@@ -454,6 +481,8 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                         const uint64_t done = e1 * TYCHE_BLOCK_TRIALS;
                         cfg->progress(cfg->progress_user, done < trials ? done : trials, trials);
                     }
+                    if (cfg->precision && precise_enough(s, cfg, ws, threads, e1 * TYCHE_BLOCK_TRIALS < trials ? e1 * TYCHE_BLOCK_TRIALS : trials))
+                        stop_blocks = e1;
                 }
             }
         }
@@ -475,7 +504,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         }
         finish_summary(s, r);
         r->info.seconds = now_seconds() - t0;
-        r->info.trials = trials;
+        r->info.trials = stop_blocks * TYCHE_BLOCK_TRIALS < trials ? stop_blocks * TYCHE_BLOCK_TRIALS : trials;
         r->info.attempts = attempts;
         if (failed != UINT64_MAX)
             st = tyche_err_set(err, TYCHE_EINPUT,
@@ -565,13 +594,13 @@ void tyche_results_joint_corr(const tyche_results *r, size_t k, size_t l, double
 }
 
 const double *tyche_results_param_column(const tyche_results *r, size_t i) {
-    return r->param_cols ? r->param_cols + i * r->info.trials : NULL;
+    return r->param_cols ? r->param_cols + i * r->stride : NULL;
 }
 const double *tyche_results_output_column(const tyche_results *r, size_t i) {
-    return r->output_cols ? r->output_cols + i * r->info.trials : NULL;
+    return r->output_cols ? r->output_cols + i * r->stride : NULL;
 }
 const uint8_t *tyche_results_statement_column(const tyche_results *r, size_t i) {
-    return r->stmt_cols ? r->stmt_cols + i * r->info.trials : NULL;
+    return r->stmt_cols ? r->stmt_cols + i * r->stride : NULL;
 }
 const double *tyche_results_path(const tyche_results *r, size_t i) {
     return r->path_cols ? r->path_cols[i] : NULL;
@@ -604,7 +633,7 @@ void tyche_trial_record_free(tyche_trial_record *t) {
 
 tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rng,
                           uint64_t trial, tyche_trial_record *out, tyche_err *err) {
-    tyche_run_config cfg = {1, seed, 1, rng, TYCHE_STORE_PATHS, NULL, NULL};
+    tyche_run_config cfg = {1, seed, 1, rng, TYCHE_STORE_PATHS, NULL, NULL, NULL};
     worker w;
     tyche_status st = worker_init(s, &cfg, 1, &w, err);
     if (st == TYCHE_OK) {

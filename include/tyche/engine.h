@@ -30,6 +30,11 @@ typedef struct {
     tyche_progress_fn progress; /* may be NULL; called after each epoch of blocks, from one
                                    thread at a time */
     void *progress_user;
+    /* Precision-based stopping: NULL, or per statement the target half-width
+     * of its 95% interval (0: none).  The run stops after the first epoch of
+     * 65536 trials at which every target is met, `trials` being the maximum;
+     * the same seed stops at the same count for any thread count. */
+    const double *precision;
 } tyche_run_config;
 
 typedef struct tyche_results tyche_results;

@@ -43,6 +43,9 @@ static const char *usage_run =
     "      --compress N     deflate level 0-9 for the HDF5 datasets (default 0)\n"
     "      --rng NAME       generator: philox (default) or any GSL generator name\n"
     "      --as-of DATE     forecast as of DATE (YYYY-MM-DD), replacing the scenario's as_of\n"
+    "      --precision H    stop once every statement's 95% interval is at most +-H wide\n"
+    "                       (checked every 65536 trials; ID=H for one statement; repeatable)\n"
+    "      --max-trials N   the most trials a --precision run may take (default 10000000)\n"
     "      --log FILE       append this forecast (as-of date, scenario hash, seed,\n"
     "                       probabilities) to FILE, one JSON object per line\n"
     "      --set NAME=VALUE override a parameter (model.param) with a number or a prior in\n"
@@ -386,6 +389,9 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     tyche_store store = TYCHE_STORE_OUTPUTS;
     int quiet = 0;
     scen_flags sf = {0};
+    const char *prec[MAX_SETS];
+    size_t n_prec = 0;
+    unsigned long long max_trials = 10000000ULL;
     for (int i = 1; i < argc; i++) {
         const int sfr = scenario_flag(argc, argv, &i, &sf, usage_run);
         if (sfr < 0) return 2;
@@ -416,6 +422,14 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         } else if (strcmp(a, "--log") == 0) {
             NEXT_VAL(a);
             log_file = v;
+        } else if (strcmp(a, "--precision") == 0) {
+            NEXT_VAL(a);
+            if (n_prec == MAX_SETS) return usage_error(usage_run, "--precision: at most %d", MAX_SETS);
+            prec[n_prec++] = v;
+        } else if (strcmp(a, "--max-trials") == 0) {
+            NEXT_VAL(a);
+            if (!parse_u64(v, &max_trials) || max_trials == 0)
+                return usage_error(usage_run, "--max-trials: expected a whole number >= 1, got \"%s\"", v);
         } else if (strcmp(a, "--store") == 0) {
             NEXT_VAL(a);
             if (strcmp(v, "none") == 0) store = TYCHE_STORE_NONE;
@@ -477,13 +491,52 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
                            same_file(scenario, summary) ? summary : out);
     }
 
+    /* --precision H (every statement) or ID=H (one), later ones winning */
+    double *precision = NULL;
+    if (n_prec) {
+        precision = calloc(tyche_scenario_n_statements(s) + 1, sizeof *precision);
+        if (precision == NULL) {
+            tyche_scenario_free(s);
+            fprintf(stderr, "tyche: out of memory\n");
+            return 1;
+        }
+        for (size_t k = 0; k < n_prec; k++) {
+            const char *eq = strchr(prec[k], '=');
+            const char *num = eq ? eq + 1 : prec[k];
+            char *end;
+            const double h = strtod(num, &end);
+            if (*num == '\0' || *end != '\0' || !(h > 0 && h < 0.5)) {
+                free(precision);
+                tyche_scenario_free(s);
+                return usage_error(usage_run, "--precision: expected a half-width in (0, 0.5), or ID=H, got \"%s\"", prec[k]);
+            }
+            int found = 0;
+            for (size_t j = 0; j < tyche_scenario_n_statements(s); j++) {
+                tyche_statement_info si;
+                tyche_scenario_statement(s, j, &si);
+                if (eq == NULL || (strlen(si.id) == (size_t)(eq - prec[k]) &&
+                                   strncmp(si.id, prec[k], (size_t)(eq - prec[k])) == 0)) {
+                    precision[j] = h;
+                    found = 1;
+                }
+            }
+            if (!found) {
+                free(precision);
+                tyche_scenario_free(s);
+                return usage_error(usage_run, "--precision %s: no statement of that id", prec[k]);
+            }
+        }
+        trials = max_trials;
+    }
+
     progress_state ps = {now(), 0};
-    tyche_run_config cfg = {trials, seed, (int)threads, rng, store, NULL, NULL};
+    tyche_run_config cfg = {trials, seed, (int)threads, rng, store, NULL, NULL, precision};
     if (!quiet && isatty(2)) {
         cfg.progress = progress;
         cfg.progress_user = &ps;
     }
     tyche_results *r = tyche_run(s, &cfg, &err);
+    free(precision);
     if (r == NULL) {
         tyche_scenario_free(s);
         return report(&err);
@@ -520,6 +573,9 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         printf("seed %llu, %llu trials, generator %s, %d threads, %.2f s (%.3g trials/s), as of %s\n",
                (unsigned long long)info.seed, (unsigned long long)info.trials, info.rng, info.threads,
                info.seconds, info.seconds > 0 ? (double)info.trials / info.seconds : 0.0, as_of);
+        if (n_prec)
+            printf("precision: stopped at %llu trials (checked every 65536; at most %llu)\n",
+                   (unsigned long long)info.trials, max_trials);
         if (tyche_scenario_n_observed(s))
             printf("conditioned on %zu observed event(s): acceptance rate %.4f (%llu draws for %llu trials)\n",
                    tyche_scenario_n_observed(s), (double)info.trials / (double)info.attempts,
