@@ -18,7 +18,9 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
 #include "internal.h"
 #include "stats.h"
 
@@ -75,8 +77,25 @@ static void attempt(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uin
             params[p] = d->p[0];
             continue;
         }
+        if (s->in_group[p]) continue;
         tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)p, redraw);
         params[p] = tyche_dist_sample(d, tyche_rng_gsl(rng));
+    }
+    /* correlated parameters: a normal score from each one's own stream,
+     * correlated by the group's Cholesky factor, through its quantile function */
+    for (size_t g = 0; g < s->n_groups; g++) {
+        const tyche_corr_group *gr = &s->groups[g];
+        double z[64];
+        for (size_t i = 0; i < gr->n; i++) {
+            tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)gr->param[i], redraw);
+            z[i] = gsl_ran_gaussian_ziggurat(tyche_rng_gsl(rng), 1.0);
+        }
+        for (size_t i = gr->n; i-- > 0;) {
+            double y = 0;
+            for (size_t k = 0; k <= i; k++) y += gr->L[i * gr->n + k] * z[k];
+            const double u = fmin(fmax(gsl_cdf_ugaussian_P(y), 1e-16), 1 - 1e-16);
+            params[gr->param[i]] = tyche_dist_quantile(&s->params[gr->param[i]].prior, u);
+        }
     }
     /* posterior draws replace prior draws where a model calibrates on data */
     for (size_t m = 0; m < s->n_models; m++) {

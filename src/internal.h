@@ -188,6 +188,12 @@ typedef struct {
 } tyche_model_inst;
 
 typedef struct {
+    size_t n;
+    size_t *param;            /* parameter indices */
+    double *L;                /* n x n, lower triangular, row-major */
+} tyche_corr_group;
+
+typedef struct {
     char *name, *units, *description;
     tyche_dist prior;
     size_t model;             /* (size_t)-1 for the common factor */
@@ -223,6 +229,11 @@ struct tyche_scenario {
     size_t *joint;
     size_t max_stack;
     uint8_t *overridden;      /* per parameter: set by --set */
+    /* rank-correlated parameters (Gaussian copula): groups of parameters with
+     * the Cholesky factor of their normal scores' correlation */
+    size_t n_groups;
+    tyche_corr_group *groups;
+    uint8_t *in_group;        /* per parameter: drawn through its group */
     /* as-of conditioning (per output): an observed time, or NaN; and
      * "had not happened before as_of", enforced by redrawing the trial */
     double *fixed_time;

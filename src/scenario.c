@@ -10,6 +10,7 @@
 #include "json_util.h"
 
 #define MAX_JOINT 64
+#define M_PI_VALUE 3.14159265358979323846
 #define DEFAULT_JOINT_MAX 32
 
 static const tyche_model_kind *const kinds[] = {
@@ -69,6 +70,12 @@ void tyche_scenario_free(tyche_scenario *s) {
     free(s->fixed_time);
     free(s->not_before);
     free(s->overridden);
+    for (size_t g = 0; g < s->n_groups; g++) {
+        free(s->groups[g].param);
+        free(s->groups[g].L);
+    }
+    free(s->groups);
+    free(s->in_group);
     free(s->file);
     free(s->dir);
     free(s->text);
@@ -486,6 +493,99 @@ static void line_col(const char *text, const char *at, int *line, int *col) {
     }
 }
 
+/* "correlations": [{"params": [A, B, ...], "rank": [[1, r], [r, 1]]}, ...]:
+ * rank (Spearman) correlations among parameters, through a Gaussian
+ * copula: normal scores with correlation 2 sin(pi r / 6) (which has rank
+ * correlation r), mapped through each prior's quantile function, so each
+ * parameter keeps its prior as its marginal. */
+static tyche_status load_correlations(tyche_scenario *s, const cJSON *jc, const char *root,
+                                      tyche_err *err) {
+    s->in_group = calloc(s->n_params + 1, 1);
+    if (s->in_group == NULL) return oom(err);
+    if (jc == NULL) return TYCHE_OK;
+    if (!cJSON_IsArray(jc))
+        return tyche_err_set(err, TYCHE_EINPUT, "%scorrelations: expected an array of {\"params\", \"rank\"} groups", root);
+    const size_t ng = (size_t)cJSON_GetArraySize(jc);
+    s->groups = calloc(ng + 1, sizeof *s->groups);
+    if (s->groups == NULL) return oom(err);
+    size_t g = 0;
+    for (const cJSON *jg = jc->child; jg; jg = jg->next, g++) {
+        static const char *const keys[] = {"params", "rank", "comment", NULL};
+        char path[800];
+        snprintf(path, sizeof path, "%scorrelations[%zu]", root, g);
+        if (!cJSON_IsObject(jg))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object", path);
+        tyche_status st = tyche_json_check_keys(jg, keys, path, err);
+        if (st) return st;
+        const cJSON *jp = cJSON_GetObjectItemCaseSensitive(jg, "params");
+        const cJSON *jr = cJSON_GetObjectItemCaseSensitive(jg, "rank");
+        const size_t n = cJSON_IsArray(jp) ? (size_t)cJSON_GetArraySize(jp) : 0;
+        if (n < 2 || n > 64)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.params: expected 2 to 64 parameter names", path);
+        tyche_corr_group *gr = &s->groups[g];
+        s->n_groups = g + 1;
+        gr->param = calloc(n, sizeof *gr->param);
+        gr->L = calloc(n * n, sizeof *gr->L);
+        if (!gr->param || !gr->L) return oom(err);
+        gr->n = n;
+        size_t i = 0;
+        for (const cJSON *it = jp->child; it; it = it->next, i++) {
+            size_t p = 0;
+            while (p < s->n_params && !(cJSON_IsString(it) && strcmp(s->params[p].name, it->valuestring) == 0)) p++;
+            if (p == s->n_params)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.params[%zu]: no parameter named %s%s%s", path, i,
+                                     cJSON_IsString(it) ? "\"" : "", cJSON_IsString(it) ? it->valuestring : "(not a string)",
+                                     cJSON_IsString(it) ? "\"" : "");
+            if (s->in_group[p])
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.params[%zu]: \"%s\" is already in a correlation group",
+                                     path, i, s->params[p].name);
+            s->in_group[p] = 1;
+            gr->param[i] = p;
+        }
+        /* the matrix: square, symmetric, unit diagonal, entries in [-1, 1] */
+        if (!cJSON_IsArray(jr) || (size_t)cJSON_GetArraySize(jr) != n)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.rank: expected a %zu x %zu matrix (one row per parameter)", path, n, n);
+        double *R = gr->L; /* filled, then factorised in place */
+        i = 0;
+        for (const cJSON *row = jr->child; row; row = row->next, i++) {
+            if (!cJSON_IsArray(row) || (size_t)cJSON_GetArraySize(row) != n)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.rank[%zu]: expected a row of %zu numbers", path, i, n);
+            size_t k = 0;
+            for (const cJSON *x = row->child; x; x = x->next, k++) {
+                if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble) || fabs(x->valuedouble) > 1)
+                    return tyche_err_set(err, TYCHE_EINPUT, "%s.rank[%zu][%zu]: expected a number in [-1, 1]", path, i, k);
+                R[i * n + k] = x->valuedouble;
+            }
+        }
+        for (i = 0; i < n; i++) {
+            if (R[i * n + i] != 1.0)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.rank[%zu][%zu]: the diagonal must be 1", path, i, i);
+            for (size_t k = 0; k < i; k++)
+                if (fabs(R[i * n + k] - R[k * n + i]) > 1e-12)
+                    return tyche_err_set(err, TYCHE_EINPUT, "%s.rank: not symmetric ([%zu][%zu] = %g, [%zu][%zu] = %g)",
+                                         path, i, k, R[i * n + k], k, i, R[k * n + i]);
+        }
+        /* rank correlation r -> normal-score correlation 2 sin(pi r / 6), then Cholesky */
+        for (i = 0; i < n * n; i++) R[i] = (i % (n + 1) == 0) ? 1.0 : 2 * sin(M_PI_VALUE * R[i] / 6);
+        for (size_t c = 0; c < n; c++) {
+            double d = R[c * n + c];
+            for (size_t k = 0; k < c; k++) d -= R[c * n + k] * R[c * n + k];
+            if (!(d > 1e-12))
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.rank: not positive definite (no joint distribution has these rank correlations)",
+                                     path);
+            R[c * n + c] = sqrt(d);
+            for (size_t r = c + 1; r < n; r++) {
+                double v = R[r * n + c];
+                for (size_t k = 0; k < c; k++) v -= R[r * n + k] * R[c * n + k];
+                R[r * n + c] = v / R[c * n + c];
+            }
+        }
+        for (size_t r = 0; r < n; r++)
+            for (size_t c = r + 1; c < n; c++) R[r * n + c] = 0.0;
+    }
+    return TYCHE_OK;
+}
+
 /* "observed": {"model.output": false | "YYYY-MM-DD", ...}: an event time
  * that had not happened by as_of (false), or happened on a date (fixed). */
 static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char *root,
@@ -534,7 +634,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     static const char *const keys[] = {"tyche",   "name",       "title",         "description",
                                        "comment", "start",      "horizon",       "as_of",
                                        "models",  "statements", "common_factor", "joint",
-                                       "observed", NULL};
+                                       "observed", "correlations", NULL};
     char root[512];
     snprintf(root, sizeof root, "%s: ", s->file);
     if (!cJSON_IsObject(j))
@@ -681,6 +781,8 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     size_t si = 0;
     for (const cJSON *it = stm->child; it; it = it->next, si++)
         if ((st = load_statement(s, si, it, root, err))) return st;
+    if ((st = load_correlations(s, cJSON_GetObjectItemCaseSensitive(j, "correlations"), root, err)))
+        return st;
     if ((st = load_observed(s, cJSON_GetObjectItemCaseSensitive(j, "observed"), root, err)))
         return st;
     return load_joint(s, cJSON_GetObjectItemCaseSensitive(j, "joint"), root, err);
