@@ -20,6 +20,7 @@
 #endif
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_qrng.h>
 #include <gsl/gsl_randist.h>
 #include "internal.h"
 #include "stats.h"
@@ -38,6 +39,7 @@ struct tyche_results {
     size_t n_params, n_outputs, n_statements, n_paths, n_joint, n_months;
     /* summary */
     uint64_t *stmt_count;
+    uint64_t *rep_count;        /* replicates x statements (LHS, QMC) */
     tyche_moments *moments;     /* per output, over values present */
     uint64_t *missing;          /* per output */
     tyche_sketch *sketch;       /* per output */
@@ -62,15 +64,118 @@ typedef struct {
     uint64_t failed_trial;  /* UINT64_MAX, or a trial that could not be conditioned */
     tyche_moments *block_moments; /* the current block's slot (owned by tyche_run) */
     double *row_params, *row_outputs; /* a block's per-trial rows, when stored */
+    uint64_t *rep_count;          /* replicates x statements, under LHS and QMC */
     uint8_t *row_stmts;
     tyche_sketch *sketch;
 } worker;
 
 /* ---- one trial ---------------------------------------------------------- */
 
+/* ---- LHS and QMC designs -------------------------------------------------- */
+
+struct tyche_design {
+    tyche_sampling kind;
+    uint64_t m;               /* trials per replicate */
+    uint64_t seed;
+    size_t dim;               /* QMC: columns of points (one per parameter) */
+    double *points;           /* QMC: m x dim Sobol points */
+};
+
+static uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A keyed permutation of [0, n) computed pointwise (no table, so any trial
+ * can be placed alone): a 4-round Feistel network on the smallest even
+ * power of two >= n, cycle-walked back into range. */
+static uint64_t permute(uint64_t j, uint64_t n, uint64_t key) {
+    int bits = 2;
+    while (((uint64_t)1 << bits) < n) bits += 2;
+    const int h = bits / 2;
+    const uint64_t mask = ((uint64_t)1 << h) - 1;
+    do {
+        uint64_t l = j >> h, r = j & mask;
+        for (int round = 0; round < 4; round++) {
+            const uint64_t f = mix64(r ^ (key + (uint64_t)round * 0x632be59bd9b4e019ULL)) & mask;
+            const uint64_t t = l ^ f;
+            l = r;
+            r = t;
+        }
+        j = (l << h) | r;
+    } while (j >= n);
+    return j;
+}
+
+/* The design's uniform for parameter p of trial `trial`; r is the
+ * parameter's own stream (LHS jitters within the stratum with it). */
+static double design_u(const tyche_design *d, uint64_t trial, size_t p, gsl_rng *r) {
+    const uint64_t rep = trial / d->m, j = trial % d->m;
+    const uint64_t key = mix64(d->seed ^ mix64(rep * 0x10001ULL + p + 1));
+    double u;
+    if (d->kind == TYCHE_SAMPLING_LHS) {
+        u = ((double)permute(j, d->m, key) + gsl_rng_uniform_pos(r)) / (double)d->m;
+    } else {
+        const double shift = (double)(mix64(key) >> 11) * 0x1.0p-53;
+        u = d->points[j * d->dim + p] + shift;
+        if (u >= 1.0) u -= 1.0;
+    }
+    return fmin(fmax(u, 1e-16), 1 - 1e-16);
+}
+
+void tyche_design_free(tyche_design *d) {
+    if (d == NULL) return;
+    free(d->points);
+    free(d);
+}
+
+tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
+                                tyche_design **out, tyche_err *err) {
+    *out = NULL;
+    if (cfg->sampling == TYCHE_SAMPLING_MC) return TYCHE_OK;
+    if (cfg->replicates < 2 || cfg->trials % (uint64_t)cfg->replicates != 0)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "--replicates: LHS and QMC need at least 2 replicates dividing the trials "
+                             "(%llu trials, %d replicates)",
+                             (unsigned long long)cfg->trials, cfg->replicates);
+    tyche_design *d = calloc(1, sizeof *d);
+    if (d == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    d->kind = cfg->sampling;
+    d->m = cfg->trials / (uint64_t)cfg->replicates;
+    d->seed = cfg->seed;
+    if (d->kind == TYCHE_SAMPLING_QMC) {
+        d->dim = s->n_params;
+        if (d->dim > 40) {
+            free(d);
+            return tyche_err_set(err, TYCHE_EINPUT, "--sampling qmc: GSL's Sobol sequence has at most 40 dimensions (this scenario has %zu parameters)",
+                                 s->n_params);
+        }
+        if (d->m > ((uint64_t)1 << 24)) {
+            free(d);
+            return tyche_err_set(err, TYCHE_EINPUT, "--sampling qmc: at most 2^24 trials per replicate (use more replicates)");
+        }
+        d->points = malloc(d->m * d->dim * sizeof *d->points);
+        gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)d->dim);
+        if (d->points == NULL || q == NULL) {
+            gsl_qrng_free(q);
+            tyche_design_free(d);
+            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory for the Sobol points");
+        }
+        for (uint64_t j = 0; j < d->m; j++) gsl_qrng_get(q, d->points + j * d->dim);
+        gsl_qrng_free(q);
+    }
+    *out = d;
+    return TYCHE_OK;
+}
+
 /* One attempt: every parameter, then every model in order. */
-static void attempt(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
-                    void *const *ws, double *params, double *outputs, double *paths) {
+static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
+                    uint64_t trial, uint32_t redraw, void *const *ws, double *params,
+                    double *outputs, double *paths) {
+    /* a design places first attempts; as-of redraws fall back to plain draws */
+    const tyche_design *dz = redraw == 0 ? design : NULL;
     for (size_t p = 0; p < s->n_params; p++) {
         const tyche_dist *d = &s->params[p].prior;
         if (d->kind == TYCHE_DIST_FIXED) {
@@ -79,7 +184,8 @@ static void attempt(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uin
         }
         if (s->in_group[p]) continue;
         tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)p, redraw);
-        params[p] = tyche_dist_sample(d, tyche_rng_gsl(rng));
+        params[p] = dz ? tyche_dist_quantile(d, design_u(dz, trial, p, tyche_rng_gsl(rng)))
+                       : tyche_dist_sample(d, tyche_rng_gsl(rng));
     }
     /* correlated parameters: a normal score from each one's own stream,
      * correlated by the group's Cholesky factor, through its quantile function */
@@ -88,7 +194,8 @@ static void attempt(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uin
         double z[64];
         for (size_t i = 0; i < gr->n; i++) {
             tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)gr->param[i], redraw);
-            z[i] = gsl_ran_gaussian_ziggurat(tyche_rng_gsl(rng), 1.0);
+            z[i] = dz ? gsl_cdf_ugaussian_Pinv(design_u(dz, trial, gr->param[i], tyche_rng_gsl(rng)))
+                      : gsl_ran_gaussian_ziggurat(tyche_rng_gsl(rng), 1.0);
         }
         for (size_t i = gr->n; i-- > 0;) {
             double y = 0;
@@ -124,13 +231,13 @@ static void attempt(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uin
  * This updates the parameters too: surviving months without an exercise
  * makes a low hazard more likely.  Returns the redraw count, or
  * TYCHE_REDRAW_FAILED when TYCHE_MAX_REDRAWS attempts all disagreed. */
-uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t trial,
-                              void *const *ws, double *params, double *outputs,
+uint32_t tyche_trial_simulate(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
+                              uint64_t trial, void *const *ws, double *params, double *outputs,
                               uint8_t *statements, double *paths, uint8_t *stack) {
     uint32_t redraw = 0;
     for (;; redraw++) {
         if (redraw > TYCHE_MAX_REDRAWS) return TYCHE_REDRAW_FAILED;
-        attempt(s, rng, trial, redraw, ws, params, outputs, paths);
+        attempt(s, design, rng, trial, redraw, ws, params, outputs, paths);
         int ok = 1;
         for (size_t o = 0; o < s->n_outputs && s->n_conditions; o++)
             if (s->not_before[o] && outputs[o] < s->as_of_time) ok = 0;
@@ -159,6 +266,7 @@ static void worker_free(const tyche_scenario *s, worker *w) {
     free(w->joint_pair);
     free(w->inc_bins);
     free(w->missing);
+    free(w->rep_count);
     free(w->row_params);
     free(w->row_outputs);
     free(w->row_stmts);
@@ -185,6 +293,11 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
     w->inc_bins = tyche_alloc_lines(s->n_outputs * n_months * sizeof *w->inc_bins);
     w->missing = tyche_alloc_lines(s->n_outputs * sizeof *w->missing);
     w->sketch = tyche_alloc_lines(s->n_outputs * sizeof *w->sketch);
+    if (cfg->sampling != TYCHE_SAMPLING_MC && cfg->replicates > 0) {
+        w->rep_count = tyche_alloc_lines((size_t)cfg->replicates * s->n_statements * sizeof(uint64_t));
+        if (w->rep_count == NULL)
+            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
+    }
     if (cfg->store != TYCHE_STORE_NONE) {
         w->row_params = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_params * sizeof(double));
         w->row_outputs = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_outputs * sizeof(double));
@@ -212,6 +325,7 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
 void tyche_results_free(tyche_results *r) {
     if (r == NULL) return;
     free(r->stmt_count);
+    free(r->rep_count);
     free(r->moments);
     free(r->missing);
     if (r->sketch)
@@ -436,7 +550,13 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
         return NULL;
     }
-    tyche_status st = TYCHE_OK;
+    tyche_design *design = NULL;
+    tyche_status st = tyche_design_alloc(s, cfg, &design, err);
+    if (st == TYCHE_OK && cfg->precision && design)
+        st = tyche_err_set(err, TYCHE_EINPUT, "--precision: works with --sampling mc only (a design fixes the trial count)");
+    if (st == TYCHE_OK && design &&
+        (r->rep_count = calloc((size_t)cfg->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
+        st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     for (int t = 0; t < threads && st == TYCHE_OK; t++)
         st = worker_init(s, cfg, r->n_months, &ws[t], err);
     if (st == TYCHE_OK) {
@@ -478,7 +598,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                     w->block_moments = m;
                     for (uint64_t i = first; i < last && w->failed_trial == UINT64_MAX; i++) {
                         const uint32_t k = tyche_trial_simulate(
-                            s, w->rng, i, w->model_ws, w->params, w->outputs, w->stmts,
+                            s, design, w->rng, i, w->model_ws, w->params, w->outputs, w->stmts,
                             r->path_cols ? w->paths : NULL, w->stack);
                         if (k == TYCHE_REDRAW_FAILED) {
                             w->failed_trial = i;
@@ -486,6 +606,9 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                         }
                         w->attempts += 1 + (uint64_t)k;
                         record_trial(s, r, w, i);
+                        if (design) /* per-replicate counts, for the replicate error */
+                            for (size_t q = 0; q < s->n_statements; q++)
+                                w->rep_count[(i / design->m) * s->n_statements + q] += w->stmts[q];
                     }
                     flush_block(s, r, w, first, last, trials);
                 }
@@ -515,6 +638,8 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
             for (size_t k = 0; k < s->n_statements; k++) r->stmt_count[k] += w->stmt_count[k];
             for (size_t k = 0; k < s->n_joint * s->n_joint; k++) r->joint_pair[k] += w->joint_pair[k];
             r->joint_all += w->joint_all;
+            for (size_t k = 0; design && k < (size_t)cfg->replicates * s->n_statements; k++)
+                r->rep_count[k] += w->rep_count[k];
             for (size_t o = 0; o < s->n_outputs; o++) {
                 r->missing[o] += w->missing[o];
                 tyche_sketch_merge(&r->sketch[o], &w->sketch[o]);
@@ -525,6 +650,8 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         r->info.seconds = now_seconds() - t0;
         r->info.trials = stop_blocks * TYCHE_BLOCK_TRIALS < trials ? stop_blocks * TYCHE_BLOCK_TRIALS : trials;
         r->info.attempts = attempts;
+        r->info.sampling = cfg->sampling;
+        r->info.replicates = design ? cfg->replicates : 0;
         if (failed != UINT64_MAX)
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "observed: trial %llu was redrawn %d times and never agreed with the "
@@ -538,6 +665,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     }
     for (int t = 0; t < threads; t++) worker_free(s, &ws[t]);
     free(ws);
+    tyche_design_free(design);
     if (st) {
         tyche_results_free(r);
         return NULL;
@@ -558,6 +686,20 @@ static void prob_of(uint64_t k, uint64_t n, tyche_prob *out) {
 
 void tyche_results_statement(const tyche_results *r, size_t i, tyche_prob *out) {
     prob_of(r->stmt_count[i], r->info.trials, out);
+}
+
+double tyche_results_statement_replicate_se(const tyche_results *r, size_t i) {
+    const int R = r->info.replicates;
+    if (R < 2 || r->rep_count == NULL) return NAN;
+    const double m = (double)r->info.trials / R;
+    double sum = 0, sum2 = 0;
+    for (int k = 0; k < R; k++) {
+        const double p = (double)r->rep_count[(size_t)k * r->n_statements + i] / m;
+        sum += p;
+        sum2 += p * p;
+    }
+    const double mean = sum / R, var = (sum2 - R * mean * mean) / (R - 1);
+    return sqrt(fmax(var, 0.0) / R);
 }
 
 void tyche_results_output(const tyche_results *r, size_t i, tyche_output_summary *out) {
@@ -652,17 +794,31 @@ void tyche_trial_record_free(tyche_trial_record *t) {
 
 tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rng,
                           uint64_t trial, tyche_trial_record *out, tyche_err *err) {
-    tyche_run_config cfg = {1, seed, 1, rng, TYCHE_STORE_PATHS, NULL, NULL, NULL};
+    tyche_run_config cfg = {trial + 1, seed, 1, rng, TYCHE_STORE_NONE, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0};
+    return tyche_replay_run(s, &cfg, trial, out, err);
+}
+
+tyche_status tyche_replay_run(const tyche_scenario *s, const tyche_run_config *run, uint64_t trial,
+                              tyche_trial_record *out, tyche_err *err) {
+    tyche_run_config cfg = *run;
+    cfg.store = TYCHE_STORE_NONE;
+    if (trial >= cfg.trials)
+        return tyche_err_set(err, TYCHE_EINPUT, "--trial: %llu is beyond the run's %llu trials",
+                             (unsigned long long)trial, (unsigned long long)cfg.trials);
+    tyche_design *design = NULL;
+    tyche_status st = tyche_design_alloc(s, &cfg, &design, err);
+    if (st) return st;
     worker w;
-    tyche_status st = worker_init(s, &cfg, 1, &w, err);
+    st = worker_init(s, &cfg, 1, &w, err);
     if (st == TYCHE_OK) {
-        out->redraws = tyche_trial_simulate(s, w.rng, trial, w.model_ws, out->params, out->outputs,
-                                            out->statements, out->paths, w.stack);
+        out->redraws = tyche_trial_simulate(s, design, w.rng, trial, w.model_ws, out->params,
+                                            out->outputs, out->statements, out->paths, w.stack);
         if (out->redraws == TYCHE_REDRAW_FAILED)
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "observed: trial %llu never agreed with the observed non-events",
                                (unsigned long long)trial);
     }
     worker_free(s, &w);
+    tyche_design_free(design);
     return st;
 }

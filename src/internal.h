@@ -256,8 +256,14 @@ void tyche_sha256_hex(const void *data, size_t len, char out[65]);
  * outputs (n_outputs), statements (n_statements), paths (path_doubles or
  * NULL), stack (max_stack), model workspaces.  Returns the redraw count
  * (as-of rejections), or TYCHE_REDRAW_FAILED. */
-uint32_t tyche_trial_simulate(const tyche_scenario *s, tyche_rng *rng, uint64_t trial,
-                              void *const *ws, double *params, double *outputs,
+/* An LHS or QMC design for a run (NULL under MC). */
+typedef struct tyche_design tyche_design;
+tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
+                                tyche_design **out, tyche_err *err);
+void tyche_design_free(tyche_design *d);
+
+uint32_t tyche_trial_simulate(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
+                              uint64_t trial, void *const *ws, double *params, double *outputs,
                               uint8_t *statements, double *paths, uint8_t *stack);
 
 #endif

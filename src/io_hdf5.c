@@ -381,6 +381,11 @@ static int write_provenance(wctx *w, hid_t root, const tyche_scenario *s,
         attr_u64(w, root, "/", "trials", info->trials) ||
         attr_i32(w, root, "/", "threads", (int32_t)info->threads) ||
         attr_str(w, root, "/", "store", store_name(info->store)) ||
+        attr_str(w, root, "/", "sampling",
+                 info->sampling == TYCHE_SAMPLING_LHS   ? "lhs"
+                 : info->sampling == TYCHE_SAMPLING_QMC ? "qmc"
+                                                        : "mc") ||
+        attr_i32(w, root, "/", "replicates", (int32_t)info->replicates) ||
         attr_i32(w, root, "/", "block_trials", TYCHE_BLOCK_TRIALS))
         return -1;
     tyche_date_format(tyche_scenario_start(s), date);

@@ -51,6 +51,10 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
     add_num(root, "trials", (double)info.trials);
     cJSON_AddStringToObject(root, "generator", info.rng);
     cJSON_AddStringToObject(root, "store", store_name(info.store));
+    cJSON_AddStringToObject(root, "sampling", info.sampling == TYCHE_SAMPLING_LHS   ? "lhs"
+                                              : info.sampling == TYCHE_SAMPLING_QMC ? "qmc"
+                                                                                    : "mc");
+    add_num(root, "replicates", info.replicates);
     cJSON_AddStringToObject(root, "tyche_version", tyche_version());
     if (p && p->command_line) cJSON_AddStringToObject(root, "command_line", p->command_line);
     if (p && p->created_utc) cJSON_AddStringToObject(root, "created_utc", p->created_utc);
@@ -62,6 +66,9 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
         tyche_scenario_statement(s, i, &si);
         tyche_results_statement(r, i, &pr);
         cJSON *o = prob_json(&pr);
+        /* with LHS or QMC: the error from the replicates' spread (the binomial
+         * stderr above assumes independent draws and overstates it) */
+        if (info.replicates > 1) add_num(o, "stderr_replicates", tyche_results_statement_replicate_se(r, i));
         cJSON_AddStringToObject(o, "text", si.text);
         cJSON_AddStringToObject(o, "group", si.group);
         cJSON_AddStringToObject(o, "rule", si.rule);

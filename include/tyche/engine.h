@@ -15,6 +15,16 @@ extern "C" {
 
 typedef enum { TYCHE_STORE_NONE = 0, TYCHE_STORE_OUTPUTS = 1, TYCHE_STORE_PATHS = 2 } tyche_store;
 
+/* How parameters are drawn (process noise is always pseudo-random):
+ * MC independent draws; LHS a Latin hypercube per replicate (each
+ * parameter's quantile range cut into as many strata as the replicate has
+ * trials, each stratum used once, the strata of different parameters paired
+ * by independent keyed permutations); QMC a Sobol sequence (GSL's) with an
+ * independent random shift per replicate (Cranley-Patterson rotation).
+ * Trials are split into `replicates` contiguous, independent designs, so
+ * the spread of their estimates gives the Monte Carlo error. */
+typedef enum { TYCHE_SAMPLING_MC = 0, TYCHE_SAMPLING_LHS = 1, TYCHE_SAMPLING_QMC = 2 } tyche_sampling;
+
 /* Trials per block.  Part of the reproducibility contract: the summary's
  * floating-point sums are merged per block, so it is fixed, not tunable. */
 #define TYCHE_BLOCK_TRIALS 2048
@@ -35,6 +45,8 @@ typedef struct {
      * 65536 trials at which every target is met, `trials` being the maximum;
      * the same seed stops at the same count for any thread count. */
     const double *precision;
+    tyche_sampling sampling;   /* LHS and QMC need trials divisible by replicates */
+    int replicates;            /* >= 2 for LHS and QMC */
 } tyche_run_config;
 
 typedef struct tyche_results tyche_results;
@@ -58,6 +70,8 @@ typedef struct {
     tyche_store store;
     double seconds;
     uint64_t attempts;    /* trials drawn including as-of rejections */
+    tyche_sampling sampling;
+    int replicates;
 } tyche_run_info;
 
 typedef struct {
@@ -76,6 +90,9 @@ TYCHE_API extern const double tyche_quantile_levels[9];
 
 TYCHE_API void tyche_results_info(const tyche_results *r, tyche_run_info *out);
 TYCHE_API void tyche_results_statement(const tyche_results *r, size_t i, tyche_prob *out);
+/* With LHS or QMC: the standard error of statement i's probability from the
+ * spread of its replicates' estimates (NaN under MC). */
+TYCHE_API double tyche_results_statement_replicate_se(const tyche_results *r, size_t i);
 TYCHE_API void tyche_results_output(const tyche_results *r, size_t i, tyche_output_summary *out);
 
 /* Cumulative incidence of time output i at the month boundaries: n points,
@@ -116,6 +133,10 @@ TYCHE_API tyche_trial_record *tyche_trial_record_alloc(const tyche_scenario *s);
 TYCHE_API void tyche_trial_record_free(tyche_trial_record *t);
 TYCHE_API tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rng,
                                     uint64_t trial, tyche_trial_record *out, tyche_err *err);
+/* The same for a run made with cfg (its seed, generator, sampling and
+ * trial count: an LHS or QMC design depends on them). */
+TYCHE_API tyche_status tyche_replay_run(const tyche_scenario *s, const tyche_run_config *cfg,
+                                        uint64_t trial, tyche_trial_record *out, tyche_err *err);
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,10 @@ static const char *usage_run =
     "      --precision H    stop once every statement's 95% interval is at most +-H wide\n"
     "                       (checked every 65536 trials; ID=H for one statement; repeatable)\n"
     "      --max-trials N   the most trials a --precision run may take (default 10000000)\n"
+    "      --sampling KIND  parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
+    "                       (randomized Sobol); process noise stays pseudo-random\n"
+    "      --replicates R   independent LHS/QMC designs the trials are split into, for\n"
+    "                       the error estimate (default 10; must divide the trials)\n"
     "      --log FILE       append this forecast (as-of date, scenario hash, seed,\n"
     "                       probabilities) to FILE, one JSON object per line\n"
     "      --set NAME=VALUE override a parameter (model.param) with a number or a prior in\n"
@@ -63,7 +67,7 @@ static const char *usage_describe =
 
 static const char *usage_replay =
     "usage: tyche replay SCENARIO --trial N [-s SEED] [--rng NAME] [--as-of DATE]\n"
-    "                    [--set NAME=VALUE ...]\n"
+    "                    [--set NAME=VALUE ...] [--sampling lhs|qmc -n TRIALS --replicates R]\n"
     "\n"
     "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
     "statement outcomes: exactly what `tyche run` computed for it with that seed.\n";
@@ -260,6 +264,8 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
             tyche_scenario_statement(s, i, &si);
             if (strcmp(si.group, gi.group) != 0) continue;
             tyche_results_statement(r, i, &p);
+            const double rse = tyche_results_statement_replicate_se(r, i);
+            if (!isnan(rse)) p.stderr_ = rse;
             char label[128];
             snprintf(label, sizeof label, "%-*s %.54s", w, si.id, si.text);
             if (strlen(si.text) > 54) strcpy(label + w + 1 + 51, "...");
@@ -391,7 +397,8 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     scen_flags sf = {0};
     const char *prec[MAX_SETS];
     size_t n_prec = 0;
-    unsigned long long max_trials = 10000000ULL;
+    unsigned long long max_trials = 10000000ULL, replicates = 10;
+    tyche_sampling sampling = TYCHE_SAMPLING_MC;
     for (int i = 1; i < argc; i++) {
         const int sfr = scenario_flag(argc, argv, &i, &sf, usage_run);
         if (sfr < 0) return 2;
@@ -426,6 +433,16 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
             NEXT_VAL(a);
             if (n_prec == MAX_SETS) return usage_error(usage_run, "--precision: at most %d", MAX_SETS);
             prec[n_prec++] = v;
+        } else if (strcmp(a, "--sampling") == 0) {
+            NEXT_VAL(a);
+            if (strcmp(v, "mc") == 0) sampling = TYCHE_SAMPLING_MC;
+            else if (strcmp(v, "lhs") == 0) sampling = TYCHE_SAMPLING_LHS;
+            else if (strcmp(v, "qmc") == 0) sampling = TYCHE_SAMPLING_QMC;
+            else return usage_error(usage_run, "--sampling: expected mc, lhs or qmc, got \"%s\"", v);
+        } else if (strcmp(a, "--replicates") == 0) {
+            NEXT_VAL(a);
+            if (!parse_u64(v, &replicates) || replicates < 2 || replicates > 1000)
+                return usage_error(usage_run, "--replicates: expected 2 to 1000, got \"%s\"", v);
         } else if (strcmp(a, "--max-trials") == 0) {
             NEXT_VAL(a);
             if (!parse_u64(v, &max_trials) || max_trials == 0)
@@ -530,7 +547,8 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     }
 
     progress_state ps = {now(), 0};
-    tyche_run_config cfg = {trials, seed, (int)threads, rng, store, NULL, NULL, precision};
+    tyche_run_config cfg = {trials, seed, (int)threads, rng, store, NULL, NULL, precision,
+                            sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates};
     if (!quiet && isatty(2)) {
         cfg.progress = progress;
         cfg.progress_user = &ps;
@@ -573,6 +591,10 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         printf("seed %llu, %llu trials, generator %s, %d threads, %.2f s (%.3g trials/s), as of %s\n",
                (unsigned long long)info.seed, (unsigned long long)info.trials, info.rng, info.threads,
                info.seconds, info.seconds > 0 ? (double)info.trials / info.seconds : 0.0, as_of);
+        if (info.replicates)
+            printf("sampling: %s, %d replicates of %llu trials; +-se from the replicates' spread\n",
+                   info.sampling == TYCHE_SAMPLING_LHS ? "Latin hypercube" : "randomized Sobol",
+                   info.replicates, (unsigned long long)(info.trials / (uint64_t)info.replicates));
         if (n_prec)
             printf("precision: stopped at %llu trials (checked every 65536; at most %llu)\n",
                    (unsigned long long)info.trials, max_trials);
@@ -668,7 +690,8 @@ static int cmd_describe(int argc, char **argv) {
 
 static int cmd_replay(int argc, char **argv) {
     const char *scenario = NULL, *rng = NULL;
-    unsigned long long trial = 0, seed = DEFAULT_SEED;
+    unsigned long long trial = 0, seed = DEFAULT_SEED, trials = 0, replicates = 10;
+    tyche_sampling sampling = TYCHE_SAMPLING_MC;
     int have_trial = 0;
     scen_flags sf = {0};
     for (int i = 1; i < argc; i++) {
@@ -677,9 +700,22 @@ static int cmd_replay(int argc, char **argv) {
         if (sfr > 0) continue;
         const char *a = argv[i];
         if ((strcmp(a, "--trial") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0 ||
-             strcmp(a, "--rng") == 0) && i + 1 >= argc)
+             strcmp(a, "--rng") == 0 || strcmp(a, "--sampling") == 0 || strcmp(a, "-n") == 0 ||
+             strcmp(a, "--replicates") == 0) && i + 1 >= argc)
             return usage_error(usage_replay, "%s: needs a value", a);
-        if (strcmp(a, "--trial") == 0) {
+        if (strcmp(a, "--sampling") == 0) {
+            const char *v = argv[++i];
+            if (strcmp(v, "mc") == 0) sampling = TYCHE_SAMPLING_MC;
+            else if (strcmp(v, "lhs") == 0) sampling = TYCHE_SAMPLING_LHS;
+            else if (strcmp(v, "qmc") == 0) sampling = TYCHE_SAMPLING_QMC;
+            else return usage_error(usage_replay, "--sampling: expected mc, lhs or qmc, got \"%s\"", v);
+        } else if (strcmp(a, "-n") == 0) {
+            if (!parse_u64(argv[++i], &trials) || trials == 0)
+                return usage_error(usage_replay, "-n: expected the run's trial count, got \"%s\"", argv[i]);
+        } else if (strcmp(a, "--replicates") == 0) {
+            if (!parse_u64(argv[++i], &replicates) || replicates < 2 || replicates > 1000)
+                return usage_error(usage_replay, "--replicates: expected 2 to 1000, got \"%s\"", argv[i]);
+        } else if (strcmp(a, "--trial") == 0) {
             if (!parse_u64(argv[++i], &trial))
                 return usage_error(usage_replay, "--trial: expected a trial index >= 0, got \"%s\"", argv[i]);
             have_trial = 1;
@@ -707,7 +743,14 @@ static int cmd_replay(int argc, char **argv) {
         fprintf(stderr, "tyche: out of memory\n");
         return 1;
     }
-    tyche_status st = tyche_replay(s, seed, rng, trial, t, &err);
+    if (sampling != TYCHE_SAMPLING_MC && trials == 0) {
+        tyche_trial_record_free(t);
+        tyche_scenario_free(s);
+        return usage_error(usage_replay, "%s", "--sampling lhs|qmc: -n TRIALS (the run's) is needed: the design depends on it");
+    }
+    tyche_run_config rc = {trials ? trials : trial + 1, seed, 1, rng, TYCHE_STORE_NONE, NULL, NULL,
+                           NULL, sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates};
+    tyche_status st = tyche_replay_run(s, &rc, trial, t, &err);
     if (st == TYCHE_OK) {
         printf("trial %llu, seed %llu (%s)", trial, seed, tyche_scenario_file(s));
         if (tyche_scenario_n_observed(s)) printf(", accepted after %u as-of redraws", t->redraws);
