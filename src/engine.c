@@ -170,6 +170,9 @@ tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config 
     return TYCHE_OK;
 }
 
+static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
+                       void *const *ws, const double *params, double *outputs, double *paths);
+
 /* One attempt: every parameter, then every model in order. */
 static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
                     uint64_t trial, uint32_t redraw, void *const *ws, double *params,
@@ -212,6 +215,12 @@ static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_r
                        redraw);
         mi->kind->posterior(mi->cfg, params + mi->param0, tyche_rng_gsl(rng));
     }
+    run_models(s, rng, trial, redraw, ws, params, outputs, paths);
+}
+
+/* Every model in order, on given parameters; process noise from the trial's streams. */
+static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
+                       void *const *ws, const double *params, double *outputs, double *paths) {
     double inputs[16];
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];
@@ -223,6 +232,14 @@ static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_r
             redraw, TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL, ws[m]};
         mi->kind->simulate(mi->cfg, &ctx);
     }
+}
+
+void tyche_trial_given(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, void *const *ws,
+                       const double *params, double *outputs, uint8_t *statements,
+                       uint8_t *stack) {
+    run_models(s, rng, trial, 0, ws, params, outputs, NULL);
+    for (size_t i = 0; i < s->n_statements; i++)
+        statements[i] = tyche_statement_eval(&s->statements[i], outputs, statements, stack);
 }
 
 /* As-of conditioning by rejection: a trial whose simulated history has an

@@ -127,6 +127,7 @@ const tyche_model_kind *tyche_model_kind_find(const char *name);
 extern const tyche_model_kind tyche_model_option_exercise;
 extern const tyche_model_kind tyche_model_exclusivity_window;
 extern const tyche_model_kind tyche_model_revenue_slowdown;
+extern const tyche_model_kind tyche_model_ishigami;
 
 /* A revenue history file (fiscal_quarter, period_end, COLUMN): rows in
  * order, each period end checked against the fiscal calendar.  The caller
@@ -256,6 +257,13 @@ void tyche_sha256_hex(const void *data, size_t len, char out[65]);
  * outputs (n_outputs), statements (n_statements), paths (path_doubles or
  * NULL), stack (max_stack), model workspaces.  Returns the redraw count
  * (as-of rejections), or TYCHE_REDRAW_FAILED. */
+/* One trial on given parameter values (no draws of parameters, no as-of
+ * conditioning): the models' process noise comes from trial `trial`'s
+ * streams.  Used by the Sobol analysis. */
+void tyche_trial_given(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, void *const *ws,
+                       const double *params, double *outputs, uint8_t *statements,
+                       uint8_t *stack);
+
 /* An LHS or QMC design for a run (NULL under MC). */
 typedef struct tyche_design tyche_design;
 tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config *cfg,

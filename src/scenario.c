@@ -14,7 +14,8 @@
 #define DEFAULT_JOINT_MAX 32
 
 static const tyche_model_kind *const kinds[] = {
-    &tyche_model_option_exercise, &tyche_model_exclusivity_window, &tyche_model_revenue_slowdown};
+    &tyche_model_option_exercise, &tyche_model_exclusivity_window, &tyche_model_revenue_slowdown,
+    &tyche_model_ishigami};
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
 const tyche_model_kind *tyche_model_kind_find(const char *name) {

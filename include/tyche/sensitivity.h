@@ -68,6 +68,46 @@ TYCHE_API tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, 
 TYCHE_API tyche_status tyche_sensitivity_write_hdf5(const tyche_sensitivity *t, const char *path,
                                                     tyche_err *err);
 
+/* Sobol indices (variance-based, Saltelli's sampling with Jansen's
+ * estimators): for base sample size N, matrices A and B of N independent
+ * parameter draws and, for each uncertain parameter i, A with column i from
+ * B; N (d + 2) trials for d parameters.  First-order S_i = (V - E[(f(B) -
+ * f(AB_i))^2] / 2) / V, total ST_i = E[(f(A) - f(AB_i))^2] / (2 V), V the
+ * variance of f over A and B.  A row of A and its AB_i share their process
+ * noise (B rows have their own), so the noise acts as one more input that is
+ * never varied: 1 - sum S_i is reported as the remainder (interactions and
+ * process noise).  Intervals: percentile bootstrap over the N rows.
+ * Parameters must be independent (no "correlations") and the scenario
+ * without as-of conditions. */
+typedef struct {
+    uint64_t base, seed;
+    int threads;
+    const char *rng;
+    int bootstrap;                 /* resamples for the intervals (e.g. 200) */
+    const char *const *outputs;    /* scalar outputs to analyse besides the statements */
+    size_t n_outputs;
+} tyche_sobol_config;
+
+typedef struct tyche_sobol tyche_sobol;
+
+TYCHE_API tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt,
+                                       const tyche_sobol_config *cfg, tyche_err *err);
+TYCHE_API void tyche_sobol_free(tyche_sobol *t);
+/* Targets: the statements, then the chosen outputs. */
+TYCHE_API size_t tyche_sobol_n_targets(const tyche_sobol *t);
+TYCHE_API const char *tyche_sobol_target(const tyche_sobol *t, size_t i);
+TYCHE_API size_t tyche_sobol_n_params(const tyche_sobol *t);
+TYCHE_API const char *tyche_sobol_param(const tyche_sobol *t, size_t k);
+/* first[0] the estimate, first[1..2] its 95% bootstrap interval; the same for total. */
+TYCHE_API void tyche_sobol_index(const tyche_sobol *t, size_t i, size_t k, double first[3],
+                                 double total[3]);
+TYCHE_API double tyche_sobol_variance(const tyche_sobol *t, size_t i);
+TYCHE_API double tyche_sobol_remainder(const tyche_sobol *t, size_t i);
+TYCHE_API tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path,
+                                              tyche_err *err);
+TYCHE_API tyche_status tyche_sobol_write_hdf5(const tyche_sobol *t, const char *path,
+                                              tyche_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sobol indices: the Ishigami function's analytic first-order and total
+# indices lie within the bootstrap intervals; a parameter without effect
+# has a total index of exactly zero; the article runs; bad requests exit 2.
+source "$(dirname "$0")/common.bash"
+"$TYCHE" sobol "$TYCHE_SRC/models/tests/ishigami.json" --base 20000 --output ish.y -o ish.h5 > ish.txt \
+  && ok || bad "sobol ishigami"
+$PY - <<'PY' && ok || bad "Ishigami indices"
+import json, math
+t = json.load(open("ish.json"))["targets"]["ish.y"]["parameters"]
+a, b, pi = 7.0, 0.1, math.pi
+V = a * a / 8 + b * pi ** 4 / 5 + b * b * pi ** 8 / 18 + 0.5
+V1 = 0.5 * (1 + b * pi ** 4 / 5) ** 2
+VT3 = 8 * b * b * pi ** 8 / 225
+want = {"ish.x1": (V1 / V, (V1 + VT3) / V), "ish.x2": (a * a / 8 / V, a * a / 8 / V),
+        "ish.x3": (0.0, VT3 / V)}
+for p, (s1, st) in want.items():
+    f, tt = t[p]["first"], t[p]["total"]
+    assert f[1] <= s1 <= f[2], (p, "first", s1, f)
+    assert tt[1] <= st <= tt[2], (p, "total", st, tt)
+# the common factor enters no model here: its total index is exactly 0
+assert t["Z"]["total"][0] == 0.0, t["Z"]
+PY
+"$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 400 --output revenue.slowdown_pp -o art.h5 -q && ok || bad "sobol article"
+$PY - <<'PY' && ok || bad "sobol HDF5"
+import xarray as xr, json
+ds = xr.open_dataset("art.h5", engine="h5netcdf")
+assert ds["total"].dims == ("target", "parameter")
+assert "revenue.slowdown_pp" in list(ds["target"].values) and "P1" in list(ds["target"].values)
+# revenue parameters do not touch P1: total index exactly zero (shared noise, same rows)
+assert float(ds["total"].sel(target="P1", parameter="revenue.g_inf")) == 0.0
+xr.open_dataset("art.h5", engine="netcdf4")
+PY
+expect_exit 2 '--output exclusivity.window_months: has missing values' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output exclusivity.window_months -q
+expect_exit 2 '--output: no output named' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output nope -q
+expect_exit 2 '--base: expected 100' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 5
+finish
