@@ -4,6 +4,9 @@
     scripts/plot.py results/article.h5 -o plots/
     scripts/plot.py article-backtest.json -o plots/   (tyche backtest: backtest.png)
     scripts/plot.py forecasts.jsonl -o plots/         (tyche run --log: forecast_log.png)
+    scripts/plot.py article-tornado.json -o plots/    (tyche tornado: tornado.png)
+    scripts/plot.py article-sobol.json -o plots/      (tyche sobol: sobol.png)
+    scripts/plot.py article-sweep.json -o plots/      (tyche sweep: sweep.png)
 
 writes statements.png, revenue_fan.png, incidence.png, window.png, slowdown.png and joint.png,
 printing the path of each; a figure whose data the file lacks (no paths stored, no revenue
@@ -503,6 +506,89 @@ def fig_log(entries, path):
     return fig
 
 
+def fig_tornado(t, path, top=8):
+    """Per statement (up to 4), the parameters' swings: bars from P(low) to P(high) around the
+    baseline, largest first."""
+    sids = list(t["baseline"])[:4]
+    fig = Figure(figsize=(11, 2.6 * len(sids) + 0.8), layout="constrained")
+    _footer(fig, f"tornado of {os.path.basename(t['scenario'])}  ·  {t['trials']:,} trials per run  ·  "
+                 f"seed {t['seed']}  ·  common random numbers  ·  {os.path.basename(path)}",
+            2.6 * len(sids) + 0.8)
+    fig.suptitle("Which assumption moves each statement: parameter at its low / high quantile")
+    for n, sid in enumerate(sids):
+        ax = fig.add_subplot(len(sids), 1, n + 1)
+        rows = sorted(t["tornado"], key=lambda r: -abs(r["statements"][sid]["swing"]))[:top][::-1]
+        base = t["baseline"][sid]
+        for y, r in enumerate(rows):
+            lo, hi = r["statements"][sid]["p_low"], r["statements"][sid]["p_high"]
+            ax.barh(y, lo - base, left=base, color="tab:blue", height=0.6)
+            ax.barh(y, hi - base, left=base, color="tab:orange", height=0.6)
+        ax.axvline(base, color="k", lw=1)
+        ax.set_yticks(range(len(rows)), [_tex(r["parameter"]) for r in rows], fontsize=8)
+        ax.set_xlabel(f"P({sid}) (probability)")
+        ax.set_title(_tex(f"{sid}: baseline {_fmt_p(base)}; blue = parameter at its low value, "
+                          "orange = at its high value"), fontsize=10)
+    return fig
+
+
+def fig_sobol(t, path, top=8):
+    """Per target (up to 4), first-order and total indices with their bootstrap intervals."""
+    names = list(t["targets"])[:4]
+    fig = Figure(figsize=(11, 2.6 * len(names) + 0.8), layout="constrained")
+    _footer(fig, f"Sobol indices of {os.path.basename(t['scenario'])}  ·  base {t['base']:,}  ·  "
+                 f"seed {t['seed']}  ·  95% bootstrap intervals  ·  {os.path.basename(path)}",
+            2.6 * len(names) + 0.8)
+    fig.suptitle("Share of each statement's variance due to each parameter (Sobol indices)")
+    for n, name in enumerate(names):
+        tg = t["targets"][name]
+        ax = fig.add_subplot(len(names), 1, n + 1)
+        ps = sorted(tg["parameters"].items(), key=lambda kv: -(kv[1]["total"][0] or 0))[:top]
+        x = np.arange(len(ps))
+        for off, key, color, lab in ((-0.2, "first", "tab:blue", "first order"),
+                                     (0.2, "total", "tab:orange", "total")):
+            v = np.array([p[1][key][0] for p in ps], dtype=float)
+            lo = np.array([p[1][key][1] for p in ps], dtype=float)
+            hi = np.array([p[1][key][2] for p in ps], dtype=float)
+            ax.bar(x + off, v, 0.4, color=color, label=lab,
+                   yerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], capsize=3)
+        ax.set_xticks(x, [_tex(p[0]) for p in ps], fontsize=8, rotation=20, ha="right")
+        ax.set_ylabel("share of variance")
+        rem = tg["remainder"]
+        ax.set_title(_tex(f"{name}: remainder (interactions, process noise) "
+                          f"{rem:.2f}" if rem is not None else name), fontsize=10)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def fig_sweep(t, path):
+    """Statement probabilities over the first grid axis (one line per value of a second axis)."""
+    axes = t["axes"]
+    sids = list(t["baseline"])[:4]
+    a0 = axes[0]
+    fig = Figure(figsize=(11, 3.2 * math.ceil(len(sids) / 2) + 0.8), layout="constrained")
+    _footer(fig, f"sweep of {os.path.basename(t['scenario'])}  ·  {t['trials']:,} trials per point  ·  "
+                 f"seed {t['seed']}  ·  {os.path.basename(path)}", 3.2 * math.ceil(len(sids) / 2) + 0.8)
+    fig.suptitle("Statements over a grid of parameter values")
+    for n, sid in enumerate(sids):
+        ax = fig.add_subplot(math.ceil(len(sids) / 2), 2, n + 1)
+        groups = {}
+        for pt in t["points"]:
+            key = tuple((k, v) for k, v in pt["at"].items() if k != a0["parameter"])
+            groups.setdefault(key, []).append((pt["at"][a0["parameter"]], pt["statements"][sid]))
+        for key, pts in groups.items():
+            pts.sort()
+            x = [p[0] for p in pts]
+            y = np.array([p[1]["probability"] for p in pts])
+            e = np.array([p[1]["stderr"] for p in pts])
+            ax.errorbar(x, y, yerr=Z95 * e, marker="o", capsize=3,
+                        label=_tex(", ".join(f"{k} = {v:g}" for k, v in key)) or None)
+        ax.set_xlabel(_tex(a0["parameter"]))
+        ax.set_ylabel(f"P({sid}) (probability)")
+        if len(groups) > 1:
+            ax.legend(fontsize=7)
+    return fig
+
+
 def _plot_other(path, out):
     """A backtest JSON or a forecast log; returns an exit status, or None for a results file."""
     import json
@@ -511,10 +597,18 @@ def _plot_other(path, out):
         made = [("forecast_log.png", lambda: fig_log(entries, path))]
     elif path.endswith(".json"):
         bt = json.load(open(path))
-        if "origins" not in bt or "coverage" not in bt:
-            print(f"plot.py: {path} is not a tyche backtest JSON", file=sys.stderr)
+        if "origins" in bt and "coverage" in bt:
+            made = [("backtest.png", lambda: fig_backtest(bt, path))]
+        elif "tornado" in bt:
+            made = [("tornado.png", lambda: fig_tornado(bt, path))]
+        elif "targets" in bt:
+            made = [("sobol.png", lambda: fig_sobol(bt, path))]
+        elif "axes" in bt:
+            made = [("sweep.png", lambda: fig_sweep(bt, path))]
+        else:
+            print(f"plot.py: {path} is not a backtest, tornado, sobol or sweep JSON of tyche",
+                  file=sys.stderr)
             return 2
-        made = [("backtest.png", lambda: fig_backtest(bt, path))]
     else:
         return None
     os.makedirs(out, exist_ok=True)

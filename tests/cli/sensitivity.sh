@@ -48,6 +48,10 @@ assert p2[0] < p2[1] < p2[2], p2                                       # more de
 xr.open_dataset("sw.h5", engine="netcdf4")
 PY
 
+for j in tor sw; do
+  $PY "$TYCHE_SRC/scripts/plot.py" $j.json -o plots > /dev/null && ok || bad "plot $j"
+done
+[[ $(stat -c %s plots/tornado.png) -gt 10000 && $(stat -c %s plots/sweep.png) -gt 10000 ]] && ok || bad "plots"
 expect_exit 2 '--grid: expected NAME=V1,V2' "$TYCHE" sweep "$scen" --grid option.q
 expect_exit 2 '--grid option.q: expected up to' "$TYCHE" sweep "$scen" --grid option.q=0,x
 expect_exit 2 'no parameter of that name' "$TYCHE" sweep "$scen" --grid option.qq=0,1 -n 100

@@ -31,6 +31,8 @@ assert "revenue.slowdown_pp" in list(ds["target"].values) and "P1" in list(ds["t
 assert float(ds["total"].sel(target="P1", parameter="revenue.g_inf")) == 0.0
 xr.open_dataset("art.h5", engine="netcdf4")
 PY
+$PY "$TYCHE_SRC/scripts/plot.py" ish.json -o plots > /dev/null && [[ $(stat -c %s plots/sobol.png) -gt 10000 ]] \
+  && ok || bad "sobol plot"
 expect_exit 2 '--output exclusivity.window_months: has missing values' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output exclusivity.window_months -q
 expect_exit 2 '--output: no output named' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output nope -q
 expect_exit 2 '--base: expected 100' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 5
