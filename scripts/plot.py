@@ -606,8 +606,8 @@ def _plot_other(path, out):
         elif "axes" in bt:
             made = [("sweep.png", lambda: fig_sweep(bt, path))]
         else:
-            print(f"plot.py: {path} is not a backtest, tornado, sobol or sweep JSON of tyche",
-                  file=sys.stderr)
+            print(f"plot.py: cannot read {path}: not a results file (.h5), a forecast log (.jsonl), "
+                  "nor a backtest, tornado, sobol or sweep JSON of tyche", file=sys.stderr)
             return 2
     else:
         return None
