@@ -17,6 +17,7 @@ if [[ "${TYCHE_QUICK:-0}" != 1 ]]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
   scripts/build.sh build-asan -DTYCHE_SANITIZE=ON
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
     ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
   echo "== ThreadSanitizer build (clang + LLVM libomp + Archer): the engine's tests"
