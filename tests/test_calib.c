@@ -70,6 +70,8 @@ TEST(posterior_draws_have_the_posterior_moments) {
     const double es2 = p.b / (p.a - 1), vs2 = es2 * es2 / (p.a - 2);
     const double vphi = p.V[1][1] * es2, vc = p.V[0][0] * es2, cov = p.V[0][1] * es2;
     ASSERT_NEAR(ss / n, es2, 4 * sqrt(vs2 / n));
+    /* the inverse gamma's variance, estimated: heavy-tailed, so 10% */
+    ASSERT_NEAR(ss2 / n - (ss / n) * (ss / n), vs2, 0.1 * vs2);
     ASSERT_NEAR(sp / n, p.m[1], 4 * sqrt(vphi / n));
     ASSERT_NEAR(sc / n, p.m[0], 4 * sqrt(vc / n));
     const double mp = sp / n, mc = sc / n;
