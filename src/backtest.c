@@ -121,6 +121,8 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     tyche_revenue_row *rows = NULL;
     size_t n_rows = 0;
     double *sample = NULL;
+    const char **sets = NULL;
+    size_t n_sets = 0;
     /* validate the scenario as the user wrote it first: its errors come first */
     tyche_scenario *s0 = tyche_scenario_load_with(file, opt, err);
     if (s0 == NULL) return NULL;
@@ -213,6 +215,30 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     cJSON_AddItemToObject(root, "statements", cJSON_CreateArray());
     cJSON_DeleteItemFromObjectCaseSensitive(root, "joint");
     cJSON_DeleteItemFromObjectCaseSensitive(root, "observed");
+    /* what names other models cannot apply to this one alone: --set of their
+     * parameters, correlation groups that reach into them */
+    const cJSON *cfj = cJSON_GetObjectItemCaseSensitive(root, "common_factor");
+    const cJSON *cfn = cfj ? cJSON_GetObjectItemCaseSensitive(cfj, "name") : NULL;
+    const char *cf = cJSON_IsString(cfn) ? cfn->valuestring : "Z";
+    const size_t ml = strlen(cfg->model);
+#define OWN(name) ((strncmp((name), cfg->model, ml) == 0 && (name)[ml] == '.') || \
+                   (strncmp((name), cf, strlen(cf)) == 0 && ((name)[strlen(cf)] == '=' || (name)[strlen(cf)] == '\0')))
+    cJSON *corr = cJSON_GetObjectItemCaseSensitive(root, "correlations");
+    for (cJSON *g = corr ? corr->child : NULL; g;) {
+        cJSON *next = g->next;
+        const cJSON *ps = cJSON_GetObjectItemCaseSensitive(g, "params");
+        int own = 1;
+        for (const cJSON *p = ps ? ps->child : NULL; p; p = p->next)
+            if (!cJSON_IsString(p) || !OWN(p->valuestring)) own = 0;
+        if (!own) cJSON_DetachItemViaPointer(corr, g), cJSON_Delete(g);
+        g = next;
+    }
+    const size_t n_user = opt ? opt->n_set : 0;
+    sets = calloc(n_user + 1, sizeof *sets);
+    if (sets == NULL) goto nomem;
+    for (size_t k = 0; k < n_user; k++)
+        if (OWN(opt->set[k])) sets[n_sets++] = opt->set[k];
+#undef OWN
     cJSON_DeleteItemFromObjectCaseSensitive(set, "also_at");
     char date[11], lab[16];
     tyche_date_format(rows[0].end, date);
@@ -229,8 +255,8 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
         set_string(set, "reference", b->origin[i]);
         char *t = cJSON_PrintUnformatted(root);
         if (t == NULL) goto nomem;
-        /* --as-of would fight the origin's date: only --set carries over */
-        tyche_scenario_options o2 = {NULL, opt ? opt->n_set : 0, opt ? opt->set : NULL};
+        /* --as-of would fight the origin's date: only this model's --set carries over */
+        tyche_scenario_options o2 = {NULL, n_sets, sets};
         char where[1500];
         snprintf(where, sizeof where, "%s", file);
         tyche_scenario *s = tyche_scenario_parse_with(t, strlen(t), where, &o2, err);
@@ -268,6 +294,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
         tyche_scenario_free(s);
     }
     free(sample);
+    free(sets);
     free(rows);
     cJSON_Delete(root);
     return b;
@@ -276,6 +303,7 @@ nomem:
 fail_b:
 fail:
     free(sample);
+    free(sets);
     free(rows);
     cJSON_Delete(root);
     tyche_backtest_free(b);

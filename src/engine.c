@@ -366,7 +366,8 @@ uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store
     if (store == TYCHE_STORE_NONE) return 0;
     uint64_t per = 8 * (uint64_t)(s->n_params + s->n_outputs) + s->n_statements;
     if (store == TYCHE_STORE_PATHS) per += 8 * (uint64_t)s->path_doubles;
-    return per * trials;
+    /* saturate rather than wrap: a wrapped size would pass the memory check */
+    return trials > UINT64_MAX / per ? UINT64_MAX : per * trials;
 }
 
 static tyche_results *results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,

@@ -67,6 +67,7 @@ typedef struct {
 typedef struct {
     const tyche_output_spec *outputs;
     size_t n_outputs;
+    uint32_t posterior;            /* bit k: parameter k is drawn from a posterior (calibration) */
     size_t n_vars;
     const char *const *var_names;  /* without the model prefix */
     const char *const *var_units;

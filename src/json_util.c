@@ -117,7 +117,7 @@ int tyche_parse_number(const char *text, double *out) {
     /* cJSON reads numbers the same under any locale (strtod alone would stop
      * at '.' under a comma-decimal LC_NUMERIC) */
     if (text == NULL || *text == '\0' || *text == ' ') return 0;
-    cJSON *j = cJSON_Parse(text);
+    cJSON *j = cJSON_ParseWithOpts(text, NULL, 1); /* the whole text: "62.3abc" is not a number */
     const int ok = j != NULL && cJSON_IsNumber(j) && isfinite(j->valuedouble);
     if (ok) *out = j->valuedouble;
     cJSON_Delete(j);

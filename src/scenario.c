@@ -96,6 +96,11 @@ static tyche_status oom(tyche_err *err) {
     return tyche_err_set(err, TYCHE_ENOMEM, "out of memory while reading the scenario");
 }
 
+/* Names the HDF5 layout uses for itself. */
+static int reserved(const char *name) {
+    return strcmp(name, "trial") == 0 || strcmp(name, "summary") == 0 || strcmp(name, "paths") == 0;
+}
+
 /* Identifiers: names of models, statements and the common factor become
  * HDF5 dataset names and JSON keys, so keep them plain. */
 static int valid_ident(const char *s) {
@@ -297,6 +302,15 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
     st = kind->prepare(&setup, jset, &m->cfg, &m->layout, err);
     free(priors); /* shallow copies: the scenario owns what they point to */
     if (st) return st;
+    /* a parameter drawn from a calibration posterior has its prior as the
+     * posterior's prior: fixing it would be silently ignored */
+    for (size_t k = 0; k < kind->n_params; k++)
+        if ((m->layout.posterior >> k & 1u) && tyche_dist_is_fixed(&s->params[m->param0 + k].prior))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.params.%s: calibrated on history (settings.calibration), so it "
+                                 "needs an uncertain prior, not a fixed value%s",
+                                 path, kind->params[k].name,
+                                 s->overridden[m->param0 + k] ? " (it was fixed by --set)" : "");
 
     /* outputs, named model.output */
     m->output0 = s->n_outputs;
@@ -376,8 +390,10 @@ static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js,
         if (strcmp(s->statements[j].id, id) == 0)
             return tyche_err_set(err, TYCHE_EINPUT, "%s.id: \"%s\" is already used by statements[%zu]",
                                  path, id, j);
-    if (strcmp(id, s->params[s->common].name) == 0 || strcmp(id, "trial") == 0)
-        return tyche_err_set(err, TYCHE_EINPUT, "%s.id: \"%s\" is a reserved name", path, id);
+    if (strcmp(id, s->params[s->common].name) == 0 || reserved(id))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.id: \"%s\" is a reserved name (trial, summary, paths, the common factor's)",
+                             path, id);
     const cJSON *rule = cJSON_GetObjectItemCaseSensitive(js, "rule");
     if (rule == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"rule\"", path);
     tyche_statement *t = &s->statements[i];
@@ -469,7 +485,8 @@ static tyche_status parse_overrides(const tyche_scenario_options *opt, overrides
         for (size_t k = 0; k < i; k++)
             if (strcmp(ov->name[k], ov->name[i]) == 0)
                 return tyche_err_set(err, TYCHE_EINPUT, "--set %s: given twice", ov->name[i]);
-        ov->value[i] = cJSON_Parse(eq + 1);
+        /* the whole value must be JSON: "0.2abc" or "0.5,0.9" is an error */
+        ov->value[i] = cJSON_ParseWithOpts(eq + 1, NULL, 1);
         if (ov->value[i] == NULL)
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "--set %s: \"%s\" is neither a number nor a prior in JSON "
@@ -707,6 +724,10 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
         if (!valid_ident(cf_name))
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "%s.name: \"%s\" must be 1-64 letters, digits, '_' or '-'", cpath,
+                                 cf_name);
+        if (reserved(cf_name))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.name: \"%s\" is a reserved name (trial, summary, paths)", cpath,
                                  cf_name);
     }
     overrides ov = {0};

@@ -138,6 +138,8 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
     if (t == NULL) return NULL;
     size_t nu = 0;
     for (size_t i = 0; i < s->n_params; i++) nu += !tyche_dist_is_fixed(&s->params[i].prior);
+    /* parameters drawn from a calibration posterior are not varied: fixing one
+     * would leave the posterior without its prior */
     t->param = calloc(nu + 1, sizeof *t->param);
     t->lo = calloc(nu + 1, sizeof *t->lo);
     t->hi = calloc(nu + 1, sizeof *t->hi);
@@ -150,6 +152,9 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
     for (size_t i = 0; i < s->n_params; i++) {
         const tyche_param *pa = &s->params[i];
         if (tyche_dist_is_fixed(&pa->prior)) continue;
+        if (pa->model != (size_t)-1 &&
+            (s->models[pa->model].layout.posterior >> (i - s->models[pa->model].param0) & 1u))
+            continue;
         const size_t k = t->n_rows++;
         if ((t->param[k] = tyche_strdup(pa->name)) == NULL) {
             tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
@@ -198,6 +203,16 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
     tyche_scenario *s = NULL;
     tyche_sensitivity *t = start(file, opt, cfg, &s, err);
     if (t == NULL) return NULL;
+    for (size_t k = 0; k < n_axes; k++) {
+        size_t p = 0;
+        while (p < s->n_params && strcmp(s->params[p].name, names[k]) != 0) p++;
+        if (p == s->n_params) {
+            tyche_err_set(err, TYCHE_EINPUT, "--grid %s: no parameter of that name (see tyche describe)", names[k]);
+            tyche_scenario_free(s);
+            tyche_sensitivity_free(t);
+            return NULL;
+        }
+    }
     tyche_scenario_free(s);
     t->is_sweep = 1;
     t->n_axes = n_axes;

@@ -93,6 +93,14 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         tyche_err_set(err, TYCHE_EINPUT, "sobol: the scenario's parameters are correlated; these indices need independent ones");
         goto fail;
     }
+    for (size_t m = 0; m < s->n_models; m++)
+        if (s->models[m].layout.posterior) {
+            tyche_err_set(err, TYCHE_EINPUT,
+                          "sobol: model %s is calibrated on history (settings.calibration): its "
+                          "parameters come from a posterior these indices cannot vary",
+                          s->models[m].name);
+            goto fail;
+        }
     if (s->n_conditions) {
         tyche_err_set(err, TYCHE_EINPUT, "sobol: the scenario conditions on observed non-events; run it without \"observed\"");
         goto fail;

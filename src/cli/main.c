@@ -86,7 +86,7 @@ static const char *usage_backtest =
     "  -n, --trials N       trials per origin (default 4000)\n"
     "  -s, --seed S         seed (default 1)\n"
     "  -t, --threads T      threads (default: all cores)\n"
-    "  -o, --output FILE    HDF5 (default: <scenario name>-backtest.h5)\n"
+    "  -o, --output FILE    HDF5 (default: the scenario file's name, -backtest.h5)\n"
     "      --json FILE      JSON (default: beside the HDF5 file, .json)\n"
     "      --set NAME=VALUE override a parameter (repeatable)\n"
     "  -q, --quiet          no table\n";
@@ -104,7 +104,7 @@ static const char *usage_tornado =
     "  -n, --trials N       trials per run (default 20000)\n"
     "  -s, --seed S         seed (default 1)\n"
     "  -t, --threads T      threads (default: all cores)\n"
-    "  -o, --output FILE    HDF5 (default: <scenario name>-tornado.h5 or -sweep.h5)\n"
+    "  -o, --output FILE    HDF5 (default: the scenario file's name, -tornado.h5 or -sweep.h5)\n"
     "      --json FILE      JSON (default: beside the HDF5 file, .json)\n"
     "      --as-of DATE, --set NAME=VALUE   as for tyche run\n"
     "  -q, --quiet          no table\n";
@@ -122,7 +122,7 @@ static const char *usage_sobol =
     "  --output NAME        also analyse this output (repeatable)\n"
     "  --bootstrap B        resamples for the intervals (default 200)\n"
     "  -s, --seed S; -t, --threads T; --set NAME=VALUE; --as-of DATE   as for tyche run\n"
-    "  -o, --output-file FILE   HDF5 (default: <scenario name>-sobol.h5); --json FILE\n"
+    "  -o, --output-file FILE   HDF5 (default: the scenario file's name, -sobol.h5); --json FILE\n"
     "  -q, --quiet          no table\n";
 
 static const char *usage_score =
@@ -517,6 +517,20 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         tyche_scenario_free(s);
         return usage_error(usage_run, "--summary: \"%s\" is also the HDF5 output", summary);
     }
+    /* the log must be appendable before the run, so a failure cannot come after the results */
+    if (log_file) {
+        if (same_file(scenario, log_file)) {
+            tyche_scenario_free(s);
+            return usage_error(usage_run, "--log: \"%s\" is the scenario file", log_file);
+        }
+        FILE *lf = fopen(log_file, "a");
+        if (lf == NULL) {
+            tyche_scenario_free(s);
+            fprintf(stderr, "tyche: --log %s: cannot append to the log\n", log_file);
+            return 1;
+        }
+        fclose(lf);
+    }
     /* never write a result over the scenario itself (e.g. -o x.h5 next to x.json) */
     if (same_file(scenario, summary) || same_file(scenario, out)) {
         tyche_scenario_free(s);
@@ -801,6 +815,46 @@ static int cmd_replay(int argc, char **argv) {
     return st == TYCHE_OK ? 0 : report(&err);
 }
 
+typedef tyche_status (*writer_fn)(const void *obj, const char *path, tyche_err *err);
+
+/* Refuses outputs that would overwrite the scenario file (e.g. -o x.h5 next
+ * to x.json puts the JSON on x.json). */
+static int refuse_clobber(const char *scenario, const char *out, const char *json,
+                          const char *usage) {
+    if (same_file(scenario, out) || same_file(scenario, json)) {
+        usage_error(usage, "\"%s\" is the scenario file: choose another -o or --json",
+                    same_file(scenario, out) ? out : json);
+        return 1;
+    }
+    if (strcmp(out, json) == 0) {
+        usage_error(usage, "--json: \"%s\" is also the HDF5 output", json);
+        return 1;
+    }
+    return 0;
+}
+
+/* The JSON under a temporary name, then the HDF5 file, then the JSON's
+ * rename: a failure leaves neither under its final name. */
+static tyche_status write_both(const void *obj, writer_fn h5, writer_fn js, const char *out,
+                               const char *json, tyche_err *err) {
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.part.%ld", json, (long)getpid());
+    tyche_status st = js(obj, tmp, err);
+    if (st) return tyche_err_set(err, st, "%s: cannot write (is the folder writable?)", json);
+    st = h5(obj, out, err);
+    if (st == TYCHE_OK && rename(tmp, json) != 0)
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write", json);
+    if (st) unlink(tmp);
+    return st;
+}
+
+static tyche_status w_sens_h5(const void *o, const char *p, tyche_err *e) { return tyche_sensitivity_write_hdf5(o, p, e); }
+static tyche_status w_sens_js(const void *o, const char *p, tyche_err *e) { return tyche_sensitivity_write_json(o, p, e); }
+static tyche_status w_sobol_h5(const void *o, const char *p, tyche_err *e) { return tyche_sobol_write_hdf5(o, p, e); }
+static tyche_status w_sobol_js(const void *o, const char *p, tyche_err *e) { return tyche_sobol_write_json(o, p, e); }
+static tyche_status w_bt_h5(const void *o, const char *p, tyche_err *e) { return tyche_backtest_write_hdf5(o, p, e); }
+static tyche_status w_bt_js(const void *o, const char *p, tyche_err *e) { return tyche_backtest_write_json(o, p, e); }
+
 /* ---- tornado and sweep ------------------------------------------------------ */
 
 #define MAX_AXES 8
@@ -912,8 +966,11 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
         snprintf(djson, sizeof djson, "%.*s.json", (int)n, out);
         json = djson;
     }
-    tyche_status st = tyche_sensitivity_write_hdf5(t, out, &err);
-    if (st == TYCHE_OK) st = tyche_sensitivity_write_json(t, json, &err);
+    if (refuse_clobber(scenario, out, json, usage_tornado)) {
+        tyche_sensitivity_free(t);
+        return 2;
+    }
+    tyche_status st = write_both(t, w_sens_h5, w_sens_js, out, json, &err);
     const size_t ns = tyche_sensitivity_n_statements(t);
     if (st == TYCHE_OK && !quiet && !sweep) {
         const size_t np = tyche_tornado_n(t);
@@ -1028,8 +1085,11 @@ static int cmd_sobol(int argc, char **argv) {
         snprintf(djson, sizeof djson, "%.*s.json", (int)n, out);
         json = djson;
     }
-    tyche_status st = tyche_sobol_write_hdf5(t, out, &err);
-    if (st == TYCHE_OK) st = tyche_sobol_write_json(t, json, &err);
+    if (refuse_clobber(scenario, out, json, usage_sobol)) {
+        tyche_sobol_free(t);
+        return 2;
+    }
+    tyche_status st = write_both(t, w_sobol_h5, w_sobol_js, out, json, &err);
     if (st == TYCHE_OK && !quiet) {
         const size_t d = tyche_sobol_n_params(t);
         printf("Sobol indices of %s: base %llu (%llu trials), seed %llu, 95%% bootstrap intervals (%llu resamples)\n",
@@ -1191,8 +1251,11 @@ static int cmd_backtest(int argc, char **argv) {
         snprintf(djson, sizeof djson, "%.*s.json", (int)n, out);
         json = djson;
     }
-    tyche_status st = tyche_backtest_write_hdf5(b, out, &err);
-    if (st == TYCHE_OK) st = tyche_backtest_write_json(b, json, &err);
+    if (refuse_clobber(scenario, out, json, usage_backtest)) {
+        tyche_backtest_free(b);
+        return 2;
+    }
+    tyche_status st = write_both(b, w_bt_h5, w_bt_js, out, json, &err);
     if (st == TYCHE_OK && !quiet) {
         const int H = tyche_backtest_horizon(b);
         printf("backtest of %s in %s: revenue, %d quarter(s) ahead, %llu trials per origin, seed %llu\n\n",

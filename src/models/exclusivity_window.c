@@ -82,7 +82,10 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
         blocked = x->fixed[O_BLOCKED];
         if (deal > blocked) deal = INFINITY;
     }
-    if (!isnan(x->fixed[O_DEAL])) deal = x->fixed[O_DEAL];
+    if (!isnan(x->fixed[O_DEAL])) {
+        deal = x->fixed[O_DEAL];
+        if (blocked < deal) blocked = INFINITY; /* a deal happened: nothing blocked it before */
+    }
     const double w = p[P_M_W] * exp(p[P_S_W] * gsl_ran_gaussian_ziggurat(tyche_model_stream(x, 1), 1.0));
     x->out[O_DEAL] = deal;
     x->out[O_WINDOW] = isfinite(deal) ? w : NAN;

@@ -426,6 +426,7 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
         cfg_free(c);
         return st;
     }
+    if (c->calibrated) layout->posterior = 1u << P_G_INF | 1u << P_PHI | 1u << P_SIGMA_G;
     layout->outputs = c->outputs;
     layout->n_outputs = n_targets * N_T;
     c->path_units[0] = c->units;

@@ -26,6 +26,9 @@ PY
 $PY "$TYCHE_SRC/scripts/plot.py" bt.json -o plots > /dev/null && [[ $(stat -c %s plots/backtest.png) -gt 10000 ]] \
   && ok || bad "backtest plot"
 
+# --set of another model's parameter does not stop a backtest of this one
+"$TYCHE" backtest "$scen" --model revenue --origins FY2025Q1..FY2025Q2 -n 300 -q -o bt2.h5 --set option.q=0.1 \
+  && ok || bad "backtest with --set of another model"
 expect_exit 2 '--model: ' "$TYCHE" backtest "$scen" --model option -q
 expect_exit 2 '--model NAME is required' "$TYCHE" backtest "$scen"
 expect_exit 2 '--origins: "FY2025Q9" is not a quarter' "$TYCHE" backtest "$scen" --model revenue --origins FY2025Q9..FY2026Q1

@@ -95,6 +95,24 @@ cp "$base" same.json
 expect_exit 2 '"same.json" is the scenario file' "$TYCHE" run same.json -n 10 -q -o same.h5
 cmp -s same.json "$base" && ok || bad "the scenario was overwritten"
 
+# reserved names would collide with the HDF5 layout's own groups
+mutate reserved_id 's["statements"][1]["id"] = "summary"'
+check reserved_id 'statements[1].id: "summary" is a reserved name'
+mutate reserved_cf 's["common_factor"]["name"] = "paths"'
+check reserved_cf 'common_factor.name: "paths" is a reserved name'
+# a --set value must be JSON as a whole
+expect_exit 2 '--set option.q: "0.2abc" is neither' "$TYCHE" run "$base" -n 10 -q -o x.h5 --set option.q=0.2abc
+expect_exit 2 '--set option.q: "0.5,0.9" is neither' "$TYCHE" run "$base" -n 10 -q -o x.h5 --set option.q=0.5,0.9
+# a trial count whose store size would overflow 64 bits is refused, not wrapped
+expect_exit 2 'GiB in memory' "$TYCHE" run "$base" -n 2305843009213693952 -q -o x.h5
+# other commands and --log do not overwrite the scenario either
+cp "$base" same2.json
+expect_exit 2 '"same2.json" is the scenario file' "$TYCHE" tornado same2.json -n 100 -q -o same2.h5
+expect_exit 2 '--log: "same2.json" is the scenario file' "$TYCHE" run same2.json -n 10 -q -o s3.h5 --log same2.json
+cmp -s same2.json "$base" && ok || bad "the scenario was overwritten by tornado or --log"
+expect_exit 1 '/nonexistent/x.json: cannot write' "$TYCHE" sobol "$base" --base 200 -q -o fresh.h5 --json /nonexistent/x.json
+[[ ! -e fresh.h5 ]] && ok || bad "a failed sobol left its HDF5 file"
+
 # an existing result survives a failed run untouched
 printf 'precious' > keep.h5
 printf 'precious' > keep.json

@@ -35,5 +35,6 @@ $PY "$TYCHE_SRC/scripts/plot.py" ish.json -o plots > /dev/null && [[ $(stat -c %
   && ok || bad "sobol plot"
 expect_exit 2 '--output exclusivity.window_months: has missing values' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output exclusivity.window_months -q
 expect_exit 2 '--output: no output named' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output nope -q
+expect_exit 2 'sobol: model revenue is calibrated' "$TYCHE" sobol "$TYCHE_SRC/models/revenue_calibrated.json" --base 200 -q
 expect_exit 2 '--base: expected 100' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 5
 finish
