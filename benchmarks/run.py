@@ -9,7 +9,7 @@ only, as tyche's summary reports it); the NumPy reference at the same trial coun
 tyche (1 thread) / NumPy; the draws-only floor (tyche_bench ... floor) and the ratio full trial /
 draws; the cost of writing (whole-command wall time with --store none, outputs, paths, and the
 share of it not spent simulating); peak memory (/usr/bin/time -v) with --store none at 10^k
-trials; thread scaling 1..N with parallel efficiency.  Build first (scripts/build.sh build).
+trials; thread scaling 2..N with parallel efficiency against 1 thread, runs paired.  Build first (scripts/build.sh build).
 """
 import argparse
 import json
@@ -100,14 +100,17 @@ def main():
             kb = int(out.split("Maximum resident set size (kbytes):")[1].split()[0])
             print(f"{'peak memory, --store none, 10^' + str(k) + ' trials':<52} {kb / 1024:>14.1f} "
                   f"{'':>14} {'':>14} MiB", flush=True)
-        # thread scaling
-        base = None
-        for t in range(1, cores + 1):
-            m = statistics.median(float(subprocess.check_output([BENCH, SCEN, str(a.n), str(t)]))
-                                  for _ in range(a.r))
-            base = base or m
-            print(f"{'scaling, ' + str(t) + ' thread(s)':<52} {m:>14,.0f} {'':>14} {'':>14} trials/s "
-                  f"efficiency {100 * m / (base * t):.0f}%", flush=True)
+        # thread scaling: 1 thread and t threads measured in alternation, the efficiency
+        # the median of the pairs' ratios (on a shared machine, load drifts between runs)
+        for t in range(2, cores + 1):
+            pairs = [(float(subprocess.check_output([BENCH, SCEN, str(a.n), "1"])),
+                      float(subprocess.check_output([BENCH, SCEN, str(a.n), str(t)])))
+                     for _ in range(a.r)]
+            eff = statistics.median(b / (t * x) for x, b in pairs)
+            m = statistics.median(b for _, b in pairs)
+            print(f"{'scaling, ' + str(t) + ' threads':<52} {m:>14,.0f} {'':>14} {'':>14} trials/s "
+                  f"efficiency {100 * eff:.0f}% (median of paired runs, min "
+                  f"{100 * min(b / (t * x) for x, b in pairs):.0f}%)", flush=True)
 
 
 if __name__ == "__main__":
