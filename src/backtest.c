@@ -388,16 +388,7 @@ tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) unlink(tmp);
-    free(text);
-    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "%s: cannot write the backtest (is the folder writable?)", path);
+    return tyche_write_text_file(path, text, err);
 }
 
 tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path, tyche_err *err) {

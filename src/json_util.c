@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "json_util.h"
 #include "tyche/date.h"
 
@@ -156,4 +157,18 @@ char *tyche_read_file(const char *file, size_t *len_out, const char *what, tyche
     buf[len] = '\0';
     if (len_out) *len_out = len;
     return buf;
+}
+
+tyche_status tyche_write_text_file(const char *path, char *text, tyche_err *err) {
+    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    char tmp[1200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    if (f && fclose(f) != 0) ok = 0;
+    if (ok) ok = rename(tmp, path) == 0;
+    if (!ok) unlink(tmp);
+    free(text);
+    return ok ? TYCHE_OK
+              : tyche_err_set(err, TYCHE_EIO, "%s: cannot write (is the folder writable?)", path);
 }

@@ -43,6 +43,10 @@ int tyche_parse_number(const char *text, double *out);
  * caller frees.  NULL with EINPUT (cannot open or read) or ENOMEM. */
 char *tyche_read_file(const char *file, size_t *len, const char *what, tyche_err *err);
 
+/* Writes text (and a final newline) to path through a temporary file and a
+ * rename; takes ownership of text (freed; NULL reports ENOMEM). */
+tyche_status tyche_write_text_file(const char *path, char *text, tyche_err *err);
+
 /* strdup that reports ENOMEM. */
 char *tyche_strdup(const char *s);
 

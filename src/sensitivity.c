@@ -277,19 +277,6 @@ double tyche_sweep_value(const tyche_sensitivity *t, size_t i, size_t k) {
 
 /* ---- writers ---------------------------------------------------------------- */
 
-static tyche_status write_text(const char *path, char *text, tyche_err *err) {
-    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) unlink(tmp);
-    free(text);
-    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "%s: cannot write (is the folder writable?)", path);
-}
-
 tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char *path,
                                           tyche_err *err) {
     cJSON *root = cJSON_CreateObject();
@@ -343,7 +330,7 @@ tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    return write_text(path, text, err);
+    return tyche_write_text_file(path, text, err);
 }
 
 tyche_status tyche_sensitivity_write_hdf5(const tyche_sensitivity *t, const char *path,

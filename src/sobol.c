@@ -309,16 +309,7 @@ tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path, tych
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fo = fopen(tmp, "wb");
-    int ok = fo && fputs(text, fo) >= 0;
-    if (fo && fclose(fo) != 0) ok = 0;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) unlink(tmp);
-    free(text);
-    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "%s: cannot write", path);
+    return tyche_write_text_file(path, text, err);
 }
 
 tyche_status tyche_sobol_write_hdf5(const tyche_sobol *t, const char *path, tyche_err *err) {

@@ -817,6 +817,25 @@ static int cmd_replay(int argc, char **argv) {
 
 typedef tyche_status (*writer_fn)(const void *obj, const char *path, tyche_err *err);
 
+/* Default output names: "<scenario file's name>-<what>.h5" and the JSON beside it. */
+static void default_outputs(const char *scenario, const char *what, const char **out,
+                            const char **json, char *dout, size_t lo, char *djson, size_t lj) {
+    if (*out == NULL) {
+        const char *b = strrchr(scenario, '/');
+        b = b ? b + 1 : scenario;
+        size_t n = strlen(b);
+        if (n > 5 && strcmp(b + n - 5, ".json") == 0) n -= 5;
+        snprintf(dout, lo, "%.*s-%s.h5", (int)n, b, what);
+        *out = dout;
+    }
+    if (*json == NULL) {
+        size_t n = strlen(*out);
+        if (n > 3 && strcmp(*out + n - 3, ".h5") == 0) n -= 3;
+        snprintf(djson, lj, "%.*s.json", (int)n, *out);
+        *json = djson;
+    }
+}
+
 /* Refuses outputs that would overwrite the scenario file (e.g. -o x.h5 next
  * to x.json puts the JSON on x.json). */
 static int refuse_clobber(const char *scenario, const char *out, const char *json,
@@ -952,20 +971,8 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
     }
     if (t == NULL) return report(&err);
     char dout[600], djson[700];
-    if (out == NULL) {
-        const char *base = strrchr(scenario, '/');
-        base = base ? base + 1 : scenario;
-        size_t n = strlen(base);
-        if (n > 5 && strcmp(base + n - 5, ".json") == 0) n -= 5;
-        snprintf(dout, sizeof dout, "%.*s-%s.h5", (int)n, base, sweep ? "sweep" : "tornado");
-        out = dout;
-    }
-    if (json == NULL) {
-        size_t n = strlen(out);
-        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
-        snprintf(djson, sizeof djson, "%.*s.json", (int)n, out);
-        json = djson;
-    }
+    default_outputs(scenario, sweep ? "sweep" : "tornado", &out, &json, dout, sizeof dout, djson,
+                    sizeof djson);
     if (refuse_clobber(scenario, out, json, usage_tornado)) {
         tyche_sensitivity_free(t);
         return 2;
@@ -1071,20 +1078,7 @@ static int cmd_sobol(int argc, char **argv) {
     tyche_sobol *t = tyche_sobol_run(scenario, &o, &cfg, &err);
     if (t == NULL) return report(&err);
     char dout[600], djson[700];
-    if (out == NULL) {
-        const char *b = strrchr(scenario, '/');
-        b = b ? b + 1 : scenario;
-        size_t n = strlen(b);
-        if (n > 5 && strcmp(b + n - 5, ".json") == 0) n -= 5;
-        snprintf(dout, sizeof dout, "%.*s-sobol.h5", (int)n, b);
-        out = dout;
-    }
-    if (json == NULL) {
-        size_t n = strlen(out);
-        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
-        snprintf(djson, sizeof djson, "%.*s.json", (int)n, out);
-        json = djson;
-    }
+    default_outputs(scenario, "sobol", &out, &json, dout, sizeof dout, djson, sizeof djson);
     if (refuse_clobber(scenario, out, json, usage_sobol)) {
         tyche_sobol_free(t);
         return 2;
@@ -1237,20 +1231,7 @@ static int cmd_backtest(int argc, char **argv) {
     tyche_backtest *b = tyche_backtest_run(scenario, &o, &cfg, &err);
     if (b == NULL) return report(&err);
     char dout[600], djson[700];
-    if (out == NULL) {
-        const char *base = strrchr(scenario, '/');
-        base = base ? base + 1 : scenario;
-        size_t n = strlen(base);
-        if (n > 5 && strcmp(base + n - 5, ".json") == 0) n -= 5;
-        snprintf(dout, sizeof dout, "%.*s-backtest.h5", (int)n, base);
-        out = dout;
-    }
-    if (json == NULL) {
-        size_t n = strlen(out);
-        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
-        snprintf(djson, sizeof djson, "%.*s.json", (int)n, out);
-        json = djson;
-    }
+    default_outputs(scenario, "backtest", &out, &json, dout, sizeof dout, djson, sizeof djson);
     if (refuse_clobber(scenario, out, json, usage_backtest)) {
         tyche_backtest_free(b);
         return 2;
