@@ -608,6 +608,13 @@ static int write_summary(wctx *w, hid_t root, const tyche_scenario *s, const tyc
         for (size_t i = 0; i < ns; i++) u[i] = ps[i].count;
         if (var_simple(w, g, "count", H5T_STD_U64LE, H5T_NATIVE_UINT64, 1, &dim, &c_st, u))
             goto done;
+        /* LHS and QMC: the error from the replicates' spread ("stderr" is binomial) */
+        if (info->replicates > 1) {
+            for (size_t i = 0; i < ns; i++) d[i] = tyche_results_statement_replicate_se(r, i);
+            if (var_simple(w, g, "stderr_replicates", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dim,
+                           &c_st, d))
+                goto done;
+        }
     }
 
     /* Per output. */

@@ -36,6 +36,7 @@ for smp in ("mc", "lhs", "qmc"):
         for r in range(20):
             assert sorted(np.floor(u[r] * 1000).astype(int)) == list(range(1000)), r
     assert f.attrs["sampling"] in (smp, smp.encode())
+    assert ("stderr_replicates" in f["summary"]) == (smp != "mc")
 print({k: f"{v:.3g}" for k, v in var.items()})
 # variance of the replicate means: with 20 replicates its estimate is within a factor ~2 at
 # 95%, so a factor 4 is a clear reduction, not noise
