@@ -122,6 +122,9 @@ typedef struct tyche_model_kind {
      * after the priors are drawn and before any model runs, so the stored
      * parameters are the ones used. */
     void (*posterior)(const void *cfg, double *params, gsl_rng *r);
+    /* Optional: given the observed times of this model's outputs (NaN where
+     * none), returns why they cannot be used together, or NULL. */
+    const char *(*check_observed)(const double *fixed);
 } tyche_model_kind;
 
 const tyche_model_kind *tyche_model_kind_find(const char *name);

@@ -644,6 +644,12 @@ static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char
                                  "%s: an observed event must fall between start and as_of", where);
         s->fixed_time[o] = (double)(day - s->start) + 0.5; /* midday of that day */
     }
+    for (size_t m = 0; m < s->n_models; m++) {
+        const tyche_model_inst *mi = &s->models[m];
+        const char *why = mi->kind->check_observed ? mi->kind->check_observed(s->fixed_time + mi->output0) : NULL;
+        if (why)
+            return tyche_err_set(err, TYCHE_EINPUT, "%sobserved: model %s: %s", root, mi->name, why);
+    }
     return TYCHE_OK;
 }
 

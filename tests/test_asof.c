@@ -104,6 +104,10 @@ TEST(observations_that_cannot_hold_are_refused) {
         "\"as_of\": \"2026-10-01\", \"observed\": {\"option.exercise_time\": \"2026-11-01\"},", "0.6", &err);
     ASSERT(s == NULL);
     ASSERT_STR_CONTAINS(err.msg, "observed.option.exercise_time: an observed event must fall between start and as_of");
+    s = option("2026-04-20",
+        "\"as_of\": \"2026-10-01\", \"observed\": {\"option.board_time\": \"2026-09-01\"},", "0.6", &err);
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "observed: model option: a board change follows an exercise");
     s = option("2026-04-20", "\"observed\": {\"option.valuation_at_deadline\": false},", "0.6", &err);
     ASSERT(s == NULL);
     ASSERT_STR_CONTAINS(err.msg, "observed.option.valuation_at_deadline: no event time named");

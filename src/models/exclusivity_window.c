@@ -95,5 +95,5 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
 const tyche_model_kind tyche_model_exclusivity_window = {
     "exclusivity_window",
     "an exclusivity deal whose hazard steps up at another model's event, with a blocking risk",
-    params, N_P, inputs, 1, outputs, N_O, prepare, free, NULL, NULL, simulate, NULL,
+    params, N_P, inputs, 1, outputs, N_O, prepare, free, NULL, NULL, simulate, NULL, NULL,
 };

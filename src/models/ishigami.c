@@ -40,5 +40,5 @@ static void simulate(const void *cfg, tyche_model_ctx *x) {
 
 const tyche_model_kind tyche_model_ishigami = {
     "ishigami", "the Ishigami-Homma test function of sensitivity analysis",
-    params, N_P, NULL, 0, outputs, 1, prepare, NULL, NULL, NULL, simulate, NULL,
+    params, N_P, NULL, 0, outputs, 1, prepare, NULL, NULL, NULL, simulate, NULL, NULL,
 };

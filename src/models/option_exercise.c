@@ -186,8 +186,18 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
     x->out[O_VALUATION] = v_dead;
 }
 
+/* A board change follows an exercise: observing one without the other would
+ * leave trials whose exercise comes after the observed board change. */
+static const char *check_observed(const double *fixed) {
+    if (!isnan(fixed[O_BOARD]) && isnan(fixed[O_EXERCISE]))
+        return "a board change follows an exercise: give the exercise's date too";
+    if (!isnan(fixed[O_BOARD]) && fixed[O_BOARD] < fixed[O_EXERCISE])
+        return "the board change is dated before the exercise";
+    return NULL;
+}
+
 const tyche_model_kind tyche_model_option_exercise = {
     "option_exercise",
     "an investor's follow-on option: exercise hazard driven by a GBM valuation, then a board change",
-    params, N_P, NULL, 0, outputs, N_O, prepare, cfg_free, NULL, NULL, simulate, NULL,
+    params, N_P, NULL, 0, outputs, N_O, prepare, cfg_free, NULL, NULL, simulate, NULL, check_observed,
 };

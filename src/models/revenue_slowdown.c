@@ -509,5 +509,5 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
 const tyche_model_kind tyche_model_revenue_slowdown = {
     "revenue_slowdown",
     "quarterly revenue: AR(1) log-growth from history, minus logistic displacement, with its counterfactual",
-    params, N_P, NULL, 0, NULL, 0, prepare, cfg_free, ws_alloc, ws_free, simulate, posterior,
+    params, N_P, NULL, 0, NULL, 0, prepare, cfg_free, ws_alloc, ws_free, simulate, posterior, NULL,
 };
