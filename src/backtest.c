@@ -268,7 +268,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
             goto fail_b;
         }
         tyche_run_config rc = {cfg->trials, cfg->seed, cfg->threads, cfg->rng, TYCHE_STORE_PATHS,
-                               NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0};
+                               NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
         tyche_results *r = tyche_run(s, &rc, err);
         if (r == NULL) {
             tyche_scenario_free(s);

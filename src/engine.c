@@ -35,6 +35,9 @@ const double tyche_quantile_levels[9] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.9
 struct tyche_results {
     tyche_run_info info;
     uint64_t stride;            /* trials each per-trial column has room for */
+    uint64_t first_trial;       /* trial index of the columns' first row */
+    uint64_t first_block, n_range_blocks;
+    tyche_moments *block_moments; /* shards: each block's moments, for an exact merge */
     char rng_name[64];
     size_t n_params, n_outputs, n_statements, n_paths, n_joint, n_months;
     /* summary */
@@ -342,6 +345,7 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
 void tyche_results_free(tyche_results *r) {
     if (r == NULL) return;
     free(r->stmt_count);
+    free(r->block_moments);
     free(r->rep_count);
     free(r->moments);
     free(r->missing);
@@ -370,8 +374,8 @@ uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store
     return trials > UINT64_MAX / per ? UINT64_MAX : per * trials;
 }
 
-static tyche_results *results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
-                                    tyche_err *err) {
+tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
+                                   uint64_t n_cols, tyche_err *err) {
     tyche_results *r = calloc(1, sizeof *r);
     if (r == NULL) goto nomem;
     r->n_params = s->n_params;
@@ -402,8 +406,8 @@ static tyche_results *results_alloc(const tyche_scenario *s, const tyche_run_con
         r->month_time[k++] = (double)(d - s->start);
     r->month_time[k] = s->horizon_time;
     if (cfg->store != TYCHE_STORE_NONE) {
-        const size_t n = (size_t)cfg->trials;
-        r->stride = cfg->trials;
+        const size_t n = (size_t)n_cols;
+        r->stride = n_cols;
         r->param_cols = malloc(s->n_params * n * sizeof *r->param_cols + 1);
         r->output_cols = malloc(s->n_outputs * n * sizeof *r->output_cols + 1);
         r->stmt_cols = malloc(s->n_statements * n + 1);
@@ -415,7 +419,7 @@ static tyche_results *results_alloc(const tyche_scenario *s, const tyche_run_con
         if (!r->path_cols || !r->path_points) goto nomem;
         for (size_t i = 0; i < s->n_paths; i++) {
             r->path_points[i] = s->models[s->paths[i].model].layout.n_points;
-            r->path_cols[i] = malloc((size_t)cfg->trials * r->path_points[i] * sizeof(double) + 1);
+            r->path_cols[i] = malloc((size_t)n_cols * r->path_points[i] * sizeof(double) + 1);
             if (!r->path_cols[i]) goto nomem;
         }
     }
@@ -476,8 +480,8 @@ static void record_trial(const tyche_scenario *s, const tyche_results *r, worker
         for (size_t p = 0; p < s->n_paths; p++) {
             const tyche_model_inst *m = &s->models[s->paths[p].model];
             const size_t np = r->path_points[p];
-            memcpy(r->path_cols[p] + i * np, w->paths + m->path_offset + s->paths[p].var * np,
-                   np * sizeof(double));
+            memcpy(r->path_cols[p] + (i - r->first_trial) * np,
+                   w->paths + m->path_offset + s->paths[p].var * np, np * sizeof(double));
         }
 }
 
@@ -485,9 +489,11 @@ static void record_trial(const tyche_scenario *s, const tyche_results *r, worker
  * time, so each column gets a contiguous run of writes (row by row, a trial
  * touched ~50 columns far apart in memory and cost a third of the run). */
 static void flush_block(const tyche_scenario *s, const tyche_results *r, const worker *w,
-                        uint64_t first, uint64_t last, uint64_t trials) {
+                        uint64_t first, uint64_t last) {
     if (!r->param_cols) return;
     const size_t n = (size_t)(last - first);
+    const uint64_t trials = r->stride;
+    first -= r->first_trial; /* the columns hold this run's range of trials */
     for (size_t p = 0; p < s->n_params; p++) {
         double *col = r->param_cols + p * trials + first;
         for (size_t j = 0; j < n; j++) col[j] = w->row_params[j * s->n_params + p];
@@ -520,7 +526,7 @@ static int precise_enough(const tyche_scenario *s, const tyche_run_config *cfg, 
     return 1;
 }
 
-static void finish_summary(const tyche_scenario *s, tyche_results *r) {
+void tyche_finish_summary(const tyche_scenario *s, tyche_results *r) {
     for (size_t o = 0; o < s->n_outputs; o++) {
         for (size_t q = 0; q < 9; q++)
             r->quantiles[o * 9 + q] = tyche_sketch_quantile(&r->sketch[o], tyche_quantile_levels[q]);
@@ -540,7 +546,26 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         tyche_err_set(err, TYCHE_EINPUT, "-n: the number of trials must be at least 1");
         return NULL;
     }
-    const uint64_t need = tyche_store_bytes(s, cfg->trials, cfg->store);
+    const uint64_t n_all = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
+    uint64_t b0 = 0, b1 = n_all;
+    if (cfg->shard_count) {
+        if (cfg->shard_index >= cfg->shard_count || cfg->shard_count > n_all) {
+            tyche_err_set(err, TYCHE_EINPUT,
+                          "--shard %u/%u: expected 0 <= I < N <= %llu (the run's blocks of %d trials)",
+                          cfg->shard_index, cfg->shard_count, (unsigned long long)n_all,
+                          TYCHE_BLOCK_TRIALS);
+            return NULL;
+        }
+        if (cfg->precision) {
+            tyche_err_set(err, TYCHE_EINPUT, "--shard: a precision target stops the run where it is met; shards need a fixed trial count");
+            return NULL;
+        }
+        b0 = n_all * cfg->shard_index / cfg->shard_count;
+        b1 = n_all * (cfg->shard_index + 1) / cfg->shard_count;
+    }
+    const uint64_t first_trial = b0 * TYCHE_BLOCK_TRIALS;
+    const uint64_t end_trial = b1 * TYCHE_BLOCK_TRIALS < cfg->trials ? b1 * TYCHE_BLOCK_TRIALS : cfg->trials;
+    const uint64_t need = tyche_store_bytes(s, end_trial - first_trial, cfg->store);
     const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (need > 0 && (double)need > 0.8 * phys) {
         tyche_err_set(err, TYCHE_EINPUT,
@@ -557,11 +582,20 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
 #else
     threads = 1;
 #endif
-    const uint64_t n_blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
-    if ((uint64_t)threads > n_blocks) threads = (int)n_blocks;
+    const uint64_t n_blocks = b1;
+    if ((uint64_t)threads > b1 - b0) threads = (int)(b1 - b0);
 
-    tyche_results *r = results_alloc(s, cfg, err);
+    tyche_results *r = tyche_results_alloc(s, cfg, end_trial - first_trial, err);
     if (r == NULL) return NULL;
+    r->first_trial = first_trial;
+    r->first_block = b0;
+    r->n_range_blocks = b1 - b0;
+    if (cfg->shard_count &&
+        (r->block_moments = calloc((b1 - b0) * s->n_outputs + 1, sizeof *r->block_moments)) == NULL) {
+        tyche_results_free(r);
+        tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        return NULL;
+    }
     worker *ws = tyche_alloc_lines((size_t)threads * sizeof *ws);
     if (ws == NULL) {
         tyche_results_free(r);
@@ -594,8 +628,9 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         const uint64_t epoch = cfg->precision ? PRECISION_EPOCH_BLOCKS
                                               : (uint64_t)threads * EPOCH_BLOCKS_PER_THREAD;
         uint64_t stop_blocks = n_blocks; /* set where the precision is reached */
+        const uint64_t start_block = b0;
         const size_t slot = (s->n_outputs * sizeof(tyche_moments) + 63) / 64 * 64;
-        char *slots = tyche_alloc_lines((size_t)(epoch < n_blocks ? epoch : n_blocks) * slot);
+        char *slots = tyche_alloc_lines((size_t)(epoch < b1 - b0 ? epoch : b1 - b0) * slot);
         if (slots == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
 #pragma omp parallel num_threads(threads) if (slots != NULL)
         {
@@ -604,7 +639,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
 #else
             worker *w = &ws[0];
 #endif
-            for (uint64_t e0 = 0; slots && e0 < stop_blocks; e0 += epoch) {
+            for (uint64_t e0 = start_block; slots && e0 < stop_blocks; e0 += epoch) {
                 const uint64_t e1 = e0 + epoch < n_blocks ? e0 + epoch : n_blocks;
 #pragma omp for schedule(dynamic, 1)
                 for (uint64_t b = e0; b < e1; b++) {
@@ -628,7 +663,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                             for (size_t q = 0; q < s->n_statements; q++)
                                 w->rep_count[(i / design->m) * s->n_statements + q] += w->stmts[q];
                     }
-                    flush_block(s, r, w, first, last, trials);
+                    flush_block(s, r, w, first, last);
                 }
 #pragma omp single
                 {
@@ -636,10 +671,13 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                         const tyche_moments *m = (const tyche_moments *)(slots + (size_t)(b - e0) * slot);
                         for (size_t o = 0; o < s->n_outputs; o++)
                             tyche_moments_merge(&r->moments[o], &m[o]);
+                        if (r->block_moments)
+                            memcpy(r->block_moments + (b - start_block) * s->n_outputs, m,
+                                   s->n_outputs * sizeof *m);
                     }
                     if (cfg->progress) {
-                        const uint64_t done = e1 * TYCHE_BLOCK_TRIALS;
-                        cfg->progress(cfg->progress_user, done < trials ? done : trials, trials);
+                        const uint64_t done = (e1 * TYCHE_BLOCK_TRIALS < end_trial ? e1 * TYCHE_BLOCK_TRIALS : end_trial) - first_trial;
+                        cfg->progress(cfg->progress_user, done, end_trial - first_trial);
                     }
                     if (cfg->precision && precise_enough(s, cfg, ws, threads, e1 * TYCHE_BLOCK_TRIALS < trials ? e1 * TYCHE_BLOCK_TRIALS : trials))
                         stop_blocks = e1;
@@ -664,9 +702,14 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
             }
             for (size_t k = 0; k < s->n_outputs * r->n_months; k++) r->incidence[k] += w->inc_bins[k];
         }
-        finish_summary(s, r);
+        tyche_finish_summary(s, r);
         r->info.seconds = now_seconds() - t0;
-        r->info.trials = stop_blocks * TYCHE_BLOCK_TRIALS < trials ? stop_blocks * TYCHE_BLOCK_TRIALS : trials;
+        r->info.trials = (stop_blocks * TYCHE_BLOCK_TRIALS < trials ? stop_blocks * TYCHE_BLOCK_TRIALS : trials) -
+                         first_trial;
+        r->info.first_trial = first_trial;
+        r->info.total_trials = trials;
+        r->info.shard_index = cfg->shard_index;
+        r->info.shard_count = cfg->shard_count;
         r->info.attempts = attempts;
         r->info.sampling = cfg->sampling;
         r->info.replicates = design ? cfg->replicates : 0;
@@ -689,6 +732,47 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         return NULL;
     }
     return r;
+}
+
+/* ---- shards ---------------------------------------------------------------- */
+
+void tyche_results_parts(const tyche_results *r, tyche_shard_parts *out) {
+    out->info = r->info;
+    out->n_blocks = r->n_range_blocks;
+    out->block_moments = r->block_moments;
+    out->stmt_count = r->stmt_count;
+    out->joint_pair = r->joint_pair;
+    out->missing = r->missing;
+    out->rep_count = r->rep_count;
+    out->incidence = r->incidence;
+    out->joint_all = r->joint_all;
+    out->sketch = r->sketch;
+    out->n_months = r->n_months;
+}
+
+tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *r,
+                                        void *const *shards, unsigned n,
+                                        const tyche_run_info *info, tyche_err *err) {
+    if (info->replicates > 1 &&
+        (r->rep_count = calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    uint64_t attempts = 0;
+    double seconds = 0;
+    tyche_shard_sink sink = {r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
+                             r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
+                             &attempts, &seconds, r->param_cols, r->output_cols, r->stmt_cols,
+                             r->stride};
+    for (unsigned k = 0; k < n; k++) {
+        tyche_status st = tyche_shard_read_into(shards[k], s, &sink, err);
+        if (st) return st;
+    }
+    tyche_finish_summary(s, r);
+    r->info = *info;
+    snprintf(r->rng_name, sizeof r->rng_name, "%s", info->rng ? info->rng : "");
+    r->info.rng = r->rng_name;
+    r->info.attempts = attempts;
+    r->info.seconds = seconds;
+    return TYCHE_OK;
 }
 
 /* ---- accessors ------------------------------------------------------------ */
@@ -812,7 +896,7 @@ void tyche_trial_record_free(tyche_trial_record *t) {
 
 tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rng,
                           uint64_t trial, tyche_trial_record *out, tyche_err *err) {
-    tyche_run_config cfg = {trial + 1, seed, 1, rng, TYCHE_STORE_NONE, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0};
+    tyche_run_config cfg = {trial + 1, seed, 1, rng, TYCHE_STORE_NONE, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
     return tyche_replay_run(s, &cfg, trial, out, err);
 }
 

@@ -245,6 +245,7 @@ struct tyche_scenario {
     uint8_t *not_before;
     size_t n_conditions;
     double as_of_time;        /* days since start */
+    char *overrides;          /* the --set values, one per line: part of a shard's identity */
 };
 
 /* Finds an output by its full name; returns (size_t)-1 when absent. */
@@ -267,6 +268,53 @@ void tyche_sha256_hex(const void *data, size_t len, char out[65]);
 void tyche_trial_given(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, void *const *ws,
                        const double *params, double *outputs, uint8_t *statements,
                        uint8_t *stack);
+
+/* Results with room for n_cols per-trial rows (when cfg->store asks). */
+tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
+                                   uint64_t n_cols, tyche_err *err);
+/* Quantiles from the sketches, incidence made cumulative: once, at the end. */
+void tyche_finish_summary(const tyche_scenario *s, tyche_results *r);
+
+#include "stats.h"
+
+/* What a shard's file must carry, read from its results (engine.c). */
+typedef struct {
+    tyche_run_info info;
+    uint64_t n_blocks;
+    const tyche_moments *block_moments; /* n_blocks x n_outputs */
+    const uint64_t *stmt_count, *joint_pair, *missing, *rep_count, *incidence; /* incidence cumulative */
+    uint64_t joint_all;
+    const tyche_sketch *sketch;
+    size_t n_months;
+} tyche_shard_parts;
+void tyche_results_parts(const tyche_results *r, tyche_shard_parts *out);
+
+/* Where a merge adds each shard's parts (engine.c points it into the results). */
+typedef struct {
+    tyche_moments *moments;
+    uint64_t *stmt_count, *joint_pair, *joint_all, *missing, *incidence, *rep_count;
+    int replicates;
+    tyche_sketch *sketch;
+    size_t n_months;
+    uint64_t *attempts;
+    double *seconds;
+    double *param_cols, *output_cols;
+    uint8_t *stmt_cols;
+    uint64_t stride;
+} tyche_shard_sink;
+/* Adds shard `sh` (shard.c's handle) to the sink. */
+tyche_status tyche_shard_read_into(void *sh, const tyche_scenario *s, tyche_shard_sink *sink,
+                                   tyche_err *err);
+/* Adds the shards, in order, into r (fresh from tyche_results_alloc for the
+ * whole run), then finishes the summary; info gives the run's identity. */
+tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *r,
+                                        void *const *shards, unsigned n,
+                                        const tyche_run_info *info, tyche_err *err);
+
+/* The /partial group of a shard's HDF5 file (shard.c), written by
+ * tyche_write_hdf5 into the open file before it is closed and renamed. */
+tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, const tyche_results *r,
+                                       tyche_err *err);
 
 /* An LHS or QMC design for a run (NULL under MC). */
 typedef struct tyche_design tyche_design;

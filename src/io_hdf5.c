@@ -27,6 +27,7 @@
 #include <hdf5_hl.h>
 
 #include "tyche/tyche.h"
+#include "internal.h"
 
 /* Per-trial 1-D datasets are chunked at most this long (512 KiB of doubles):
  * big enough for deflate to work well, small enough that reading one
@@ -318,10 +319,11 @@ done:
     return w->failed ? -1 : rc;
 }
 
+/* ctx: the first trial's index (a shard's columns start there), or NULL for 0 */
 static void fill_index(void *buf, uint64_t off, size_t cnt, const void *ctx) {
-    (void)ctx;
+    const uint64_t first = ctx ? *(const uint64_t *)ctx : 0;
     int64_t *b = buf;
-    for (size_t i = 0; i < cnt; i++) b[i] = (int64_t)(off + i);
+    for (size_t i = 0; i < cnt; i++) b[i] = (int64_t)(first + off + i);
 }
 
 /* An infinite time means the event did not happen within the horizon; in
@@ -416,8 +418,10 @@ static int write_trials(wctx *w, hid_t root, const tyche_scenario *s, const tych
      * for a store-outputs run of a single output. */
     trial = ds_create(w, root, "", "trial", H5T_STD_I64LE, 1, &n, &chunk, 1, NULL);
     if (trial < 0) goto done;
+    tyche_run_info ri;
+    tyche_results_info(r, &ri);
     if (write_pieces(w, trial, "", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials,
-                     fill_index, NULL) ||
+                     fill_index, &ri.first_trial) ||
         attr_str(w, trial, "trial", "long_name", "trial index"))
         goto done;
     if (H5DSset_scale(trial, "trial") < 0) {
@@ -733,6 +737,9 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
     const size_t np = tyche_scenario_n_paths(s);
     hsize_t n = trials, chunk = trials < TRIAL_CHUNK ? trials : TRIAL_CHUNK;
     hid_t g = H5I_INVALID_HID, trial = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    tyche_run_info ri;
+    tyche_results_info(r, &ri);
+    const uint64_t first_trial = ri.first_trial;
     path_dim *pd = calloc(np + 1, sizeof *pd);
     size_t npd = 0;
     char units[64], date[11], *aux = NULL;
@@ -750,7 +757,7 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
     trial = ds_create(w, g, "paths/", "trial", H5T_STD_I64LE, 1, &n, &chunk, 1, NULL);
     if (trial < 0 ||
         write_pieces(w, trial, "paths/", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials,
-                     fill_index, NULL) ||
+                     fill_index, &first_trial) ||
         attr_str(w, trial, "paths/trial", "long_name", "trial index"))
         goto done;
     if (H5DSset_scale(trial, "trial") < 0) {
@@ -910,6 +917,11 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
     if (columns && write_trials(&w, file, s, r, info.trials)) goto cleanup;
     if (write_summary(&w, file, s, r, &info)) goto cleanup;
     if (info.store == TYCHE_STORE_PATHS && write_paths(&w, file, s, r, info.trials)) goto cleanup;
+    /* a shard carries what an exact merge needs (shard.c) */
+    if (info.shard_count && tyche_shard_write_partial(file, s, r, w.err) != TYCHE_OK) {
+        w.failed = 1;
+        goto cleanup;
+    }
 
 cleanup:
     close_id(&w, &w.str_t, H5Tclose, "the string type");

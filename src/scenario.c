@@ -71,6 +71,7 @@ void tyche_scenario_free(tyche_scenario *s) {
     free(s->fixed_time);
     free(s->not_before);
     free(s->overridden);
+    free(s->overrides);
     for (size_t g = 0; g < s->n_groups; g++) {
         free(s->groups[g].param);
         free(s->groups[g].L);
@@ -738,6 +739,15 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     }
     overrides ov = {0};
     st = parse_overrides(opt, &ov, err);
+    {
+        size_t len = 1;
+        for (size_t k = 0; opt && k < opt->n_set; k++) len += strlen(opt->set[k]) + 1;
+        if ((s->overrides = calloc(len, 1)) == NULL) st = oom(err);
+        for (size_t k = 0; s->overrides && opt && k < opt->n_set; k++) {
+            strcat(s->overrides, opt->set[k]);
+            strcat(s->overrides, "\n");
+        }
+    }
     size_t mi = 0;
     for (const cJSON *m = models->child; m && st == TYCHE_OK; m = m->next, mi++)
         st = load_model(s, mi, m, root, &ov, err);

@@ -47,6 +47,9 @@ typedef struct {
     const double *precision;
     tyche_sampling sampling;   /* LHS and QMC need trials divisible by replicates */
     int replicates;            /* >= 2 for LHS and QMC */
+    /* Job arrays: run only shard `shard_index` of `shard_count` (0: the whole
+     * run), a contiguous range of blocks; tyche_merge_shards joins them. */
+    uint32_t shard_index, shard_count;
 } tyche_run_config;
 
 typedef struct tyche_results tyche_results;
@@ -72,6 +75,9 @@ typedef struct {
     uint64_t attempts;    /* trials drawn including as-of rejections */
     tyche_sampling sampling;
     int replicates;
+    uint64_t first_trial;      /* of the trials simulated (0 unless a shard) */
+    uint64_t total_trials;     /* of the whole run (= trials unless a shard) */
+    uint32_t shard_index, shard_count;
 } tyche_run_info;
 
 typedef struct {
@@ -110,6 +116,15 @@ TYCHE_API void tyche_results_joint_pair(const tyche_results *r, size_t k, size_t
                                         tyche_prob *out);
 TYCHE_API void tyche_results_joint_corr(const tyche_results *r, size_t k, size_t l,
                                         double *corr, double *se);
+
+/* Joins the shard files of one run (each written by tyche_write_hdf5 for a
+ * shard) into the results of the whole run: the same per-trial columns and
+ * the same summary, bit for bit, as one run.  Checks they come from the same
+ * scenario (text, --set, as-of), seed, generator, sampling, trial count and
+ * build, and that they are complete and disjoint; EINPUT naming the file
+ * and the problem otherwise.  *s_out gets the scenario (free both). */
+TYCHE_API tyche_results *tyche_merge_shards(const char *const *files, size_t n,
+                                            tyche_scenario **s_out, tyche_err *err);
 
 /* Per-trial columns when stored (NULL otherwise); length = trials.
  * Paths: trials * n_points, row-major by trial. */

@@ -25,6 +25,7 @@ static const char *usage_main =
     "  replay SCENARIO    re-simulate one trial alone and print it\n"
     "  backtest SCENARIO  forecast a revenue model from past origins, score against the data\n"
     "  score SUMMARY.json OUTCOMES.json   Brier and log scores of resolved statements\n"
+    "  merge SHARD.h5... -o FILE.h5   join the files of a --shard I/N job array\n"
     "  tornado SCENARIO   each uncertain parameter at its 10% and 90% values: the swings\n"
     "  sweep SCENARIO --grid NAME=V1,V2,...   the statements over a grid of values\n"
     "  sobol SCENARIO --base N   first-order and total Sobol indices of every statement\n"
@@ -47,6 +48,8 @@ static const char *usage_run =
     "      --precision H    stop once every statement's 95% interval is at most +-H wide\n"
     "                       (checked every 65536 trials; ID=H for one statement; repeatable)\n"
     "      --max-trials N   the most trials a --precision run may take (default 10000000)\n"
+    "      --shard I/N      run only the I-th (0-based) of N equal parts of the trials (a job\n"
+    "                       array's task); tyche merge joins the parts' files\n"
     "      --sampling KIND  parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
     "                       (randomized Sobol); process noise stays pseudo-random\n"
     "      --replicates R   independent LHS/QMC designs the trials are split into, for\n"
@@ -124,6 +127,14 @@ static const char *usage_sobol =
     "  -s, --seed S; -t, --threads T; --set NAME=VALUE; --as-of DATE   as for tyche run\n"
     "  -o, --output-file FILE   HDF5 (default: the scenario file's name, -sobol.h5); --json FILE\n"
     "  -q, --quiet          no table\n";
+
+static const char *usage_merge =
+    "usage: tyche merge SHARD.h5 ... -o FILE.h5 [--summary FILE.json] [-q]\n"
+    "\n"
+    "Joins the results files of `tyche run --shard I/N` (a job array) into the file and\n"
+    "summary one run would have written: the same per-trial data and the same summary.\n"
+    "The shards must come from the same scenario, --set values, as-of date, seed,\n"
+    "generator, sampling, trial count and tyche version, and cover every part once.\n";
 
 static const char *usage_score =
     "usage: tyche score SUMMARY.json OUTCOMES.json [--json FILE]\n"
@@ -416,6 +427,7 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     size_t n_prec = 0;
     unsigned long long max_trials = 10000000ULL, replicates = 10;
     tyche_sampling sampling = TYCHE_SAMPLING_MC;
+    uint32_t shard_index = 0, shard_count = 0;
     for (int i = 1; i < argc; i++) {
         const int sfr = scenario_flag(argc, argv, &i, &sf, usage_run);
         if (sfr < 0) return 2;
@@ -450,6 +462,19 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
             NEXT_VAL(a);
             if (n_prec == MAX_SETS) return usage_error(usage_run, "--precision: at most %d", MAX_SETS);
             prec[n_prec++] = v;
+        } else if (strcmp(a, "--shard") == 0) {
+            NEXT_VAL(a);
+            unsigned long long si, sn;
+            char ib[32], nb[32];
+            const char *slash = strchr(v, '/');
+            if (slash == NULL || slash - v >= 31 || strlen(slash + 1) >= 31)
+                return usage_error(usage_run, "--shard: expected I/N (0 <= I < N), got \"%s\"", v);
+            snprintf(ib, sizeof ib, "%.*s", (int)(slash - v), v);
+            snprintf(nb, sizeof nb, "%s", slash + 1);
+            if (!parse_u64(ib, &si) || !parse_u64(nb, &sn) || sn == 0 || si >= sn || sn > 100000)
+                return usage_error(usage_run, "--shard: expected I/N (0 <= I < N), got \"%s\"", v);
+            shard_index = (uint32_t)si;
+            shard_count = (uint32_t)sn;
         } else if (strcmp(a, "--sampling") == 0) {
             NEXT_VAL(a);
             if (strcmp(v, "mc") == 0) sampling = TYCHE_SAMPLING_MC;
@@ -579,7 +604,7 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
 
     progress_state ps = {now(), 0};
     tyche_run_config cfg = {trials, seed, (int)threads, rng, store, NULL, NULL, precision,
-                            sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates};
+                            sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates, shard_index, shard_count};
     if (!quiet && isatty(2)) {
         cfg.progress = progress;
         cfg.progress_user = &ps;
@@ -780,7 +805,7 @@ static int cmd_replay(int argc, char **argv) {
         return usage_error(usage_replay, "%s", "--sampling lhs|qmc: -n TRIALS (the run's) is needed: the design depends on it");
     }
     tyche_run_config rc = {trials ? trials : trial + 1, seed, 1, rng, TYCHE_STORE_NONE, NULL, NULL,
-                           NULL, sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates};
+                           NULL, sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates, 0, 0};
     tyche_status st = tyche_replay_run(s, &rc, trial, t, &err);
     if (st == TYCHE_OK) {
         printf("trial %llu, seed %llu (%s)", trial, seed, tyche_scenario_file(s));
@@ -1114,6 +1139,83 @@ static int cmd_sobol(int argc, char **argv) {
     return st == TYCHE_OK ? 0 : report(&err);
 }
 
+/* ---- merge ------------------------------------------------------------------ */
+
+static int cmd_merge(int argc, char **argv, char *cmdline) {
+    const char *out = NULL, *summary = NULL;
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    size_t nf = 0;
+    int quiet = 0;
+    if (files == NULL) return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--summary") == 0)) {
+            if (i + 1 >= argc) {
+                free(files);
+                return usage_error(usage_merge, "%s: needs a value", a);
+            }
+            if (a[1] == 'o' || a[2] == 'o') out = argv[++i];
+            else summary = argv[++i];
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (a[0] == '-') {
+            free(files);
+            return usage_error(usage_merge, "unknown option \"%s\"", a);
+        } else {
+            files[nf++] = a;
+        }
+    }
+    if (nf == 0 || out == NULL) {
+        free(files);
+        return usage_error(usage_merge, "%s", "merge: give the shard files and -o FILE.h5");
+    }
+    char dsum[1024];
+    if (summary == NULL) {
+        size_t n = strlen(out);
+        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
+        snprintf(dsum, sizeof dsum, "%.*s.json", (int)n, out);
+        summary = dsum;
+    }
+    for (size_t k = 0; k < nf; k++)
+        if (same_file(files[k], out) || same_file(files[k], summary)) {
+            free(files);
+            return usage_error(usage_merge, "\"%s\" is one of the shards: choose another -o or --summary", files[k]);
+        }
+    tyche_err err = {0};
+    tyche_scenario *s = NULL;
+    tyche_results *r = tyche_merge_shards(files, nf, &s, &err);
+    free(files);
+    if (r == NULL) return report(&err);
+    char created[32];
+    time_t tnow = time(NULL);
+    struct tm tm;
+    gmtime_r(&tnow, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    tyche_provenance prov = {cmdline, created, 0};
+    char tmp_summary[1100];
+    snprintf(tmp_summary, sizeof tmp_summary, "%s.part.%ld", summary, (long)getpid());
+    tyche_status st = tyche_write_summary_json(s, r, &prov, tmp_summary, &err);
+    if (st == TYCHE_OK) {
+        st = tyche_write_hdf5(s, r, &prov, out, &err);
+        if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
+            st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary", summary);
+        if (st != TYCHE_OK) unlink(tmp_summary);
+    }
+    if (st == TYCHE_OK && !quiet) {
+        tyche_run_info info;
+        tyche_results_info(r, &info);
+        printf("tyche %s  merged %zu shards: %s (%s)\nseed %llu, %llu trials, generator %s\n", tyche_version(),
+               nf, tyche_scenario_title(s), tyche_scenario_file(s), (unsigned long long)info.seed,
+               (unsigned long long)info.trials, info.rng);
+        print_statements(s, r);
+        print_outputs(s, r);
+        printf("\nresults: %s\nsummary: %s\n", out, summary);
+    }
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+    return st == TYCHE_OK ? 0 : report(&err);
+}
+
 /* ---- score ----------------------------------------------------------------- */
 
 static int cmd_score(int argc, char **argv) {
@@ -1305,6 +1407,13 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "tornado") == 0 || strcmp(cmd, "sweep") == 0) {
         if (wants_help(argc - 1, argv + 1)) return fputs(usage_tornado, stdout), 0;
         return cmd_sensitivity(argc - 1, argv + 1, cmd[1] == 'w');
+    }
+    if (strcmp(cmd, "merge") == 0) {
+        if (wants_help(argc - 1, argv + 1)) return fputs(usage_merge, stdout), 0;
+        char *line = join_args(argc, argv);
+        int rc = cmd_merge(argc - 1, argv + 1, line);
+        free(line);
+        return rc;
     }
     if (strcmp(cmd, "sobol") == 0) {
         if (wants_help(argc - 1, argv + 1)) return fputs(usage_sobol, stdout), 0;

@@ -1,0 +1,375 @@
+/* Shards of a run (job arrays) and their exact merge.
+ *
+ * How it works: a shard runs a contiguous range of blocks and writes the
+ * usual results file for its trials, plus a /partial group holding what a
+ * merge needs to rebuild the whole run's summary bit for bit: each block's
+ * floating-point moments (merged again in block order, as one run does),
+ * the integer counts (statements, joint, missing, incidence per month,
+ * replicates) and the quantile sketches' bins, and the run's identity
+ * (scenario text hash, --set values, as-of, seed, generator, sampling,
+ * trials, build).  The merge checks the identities agree and the shards
+ * cover every block once, reads the per-trial columns back at their
+ * offsets, and finishes the summary as a run would. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include "internal.h"
+#include "stats.h"
+
+static int put_u64(hid_t g, const char *name, const uint64_t *v, hsize_t n) {
+    hsize_t d = n ? n : 1;
+    uint64_t zero = 0;
+    return H5LTmake_dataset(g, name, 1, &d, H5T_NATIVE_UINT64, n ? v : &zero) >= 0;
+}
+
+static int put_f64(hid_t g, const char *name, const double *v, int rank, const hsize_t *dims) {
+    return H5LTmake_dataset(g, name, rank, dims, H5T_NATIVE_DOUBLE, v) >= 0;
+}
+
+/* The incidence per month, not cumulative: what adds up across shards. */
+static int put_incidence(hid_t g, const tyche_shard_parts *pp, size_t no) {
+    const size_t nm = pp->n_months;
+    uint64_t *raw = malloc((no * nm + 1) * sizeof *raw);
+    if (raw == NULL) return 0;
+    for (size_t o = 0; o < no; o++)
+        for (size_t m = 0; m < nm; m++)
+            raw[o * nm + m] = pp->incidence[o * nm + m] - (m ? pp->incidence[o * nm + m - 1] : 0);
+    const int ok = put_u64(g, "incidence", raw, no * nm);
+    free(raw);
+    return ok;
+}
+
+tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, const tyche_results *r,
+                                       tyche_err *err) {
+    tyche_shard_parts pp;
+    tyche_results_parts(r, &pp);
+    hid_t g = H5Gcreate2((hid_t)file, "partial", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) return tyche_err_set(err, TYCHE_EIO, "cannot create the /partial group");
+    char hash[65], date[11];
+    tyche_scenario_hash(s, hash);
+    tyche_date_format(s->as_of, date);
+    const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint;
+    const unsigned idx = pp.info.shard_index, cnt = pp.info.shard_count;
+    const int rep = pp.info.replicates, smp = (int)pp.info.sampling, store = (int)pp.info.store;
+    int ok = H5LTset_attribute_string(g, ".", "scenario_sha256", hash) >= 0 &&
+             H5LTset_attribute_string(g, ".", "overrides", s->overrides ? s->overrides : "") >= 0 &&
+             H5LTset_attribute_string(g, ".", "as_of", date) >= 0 &&
+             H5LTset_attribute_string(g, ".", "generator", pp.info.rng) >= 0 &&
+             H5LTset_attribute_string(g, ".", "tyche_version", tyche_version()) >= 0 &&
+             H5LTset_attribute_uint(g, ".", "shard_index", &idx, 1) >= 0 &&
+             H5LTset_attribute_uint(g, ".", "shard_count", &cnt, 1) >= 0 &&
+             H5LTset_attribute_int(g, ".", "replicates", &rep, 1) >= 0 &&
+             H5LTset_attribute_int(g, ".", "sampling", &smp, 1) >= 0 &&
+             H5LTset_attribute_int(g, ".", "store", &store, 1) >= 0 &&
+             H5LTset_attribute_double(g, ".", "seconds", &pp.info.seconds, 1) >= 0;
+    const uint64_t u[5] = {pp.info.seed, pp.info.total_trials, pp.info.first_trial, pp.n_blocks,
+                           pp.info.attempts};
+    ok = ok && put_u64(g, "run", u, 5); /* seed, total trials, first trial, blocks, attempts */
+    const hsize_t bm[3] = {pp.n_blocks, no ? no : 1, 3};
+    double *m = malloc((pp.n_blocks * no + 1) * 3 * sizeof *m);
+    ok = ok && m;
+    for (size_t k = 0; ok && k < pp.n_blocks * no; k++) {
+        m[3 * k] = (double)pp.block_moments[k].n;
+        m[3 * k + 1] = pp.block_moments[k].mean;
+        m[3 * k + 2] = pp.block_moments[k].m2;
+    }
+    if (ok && no) ok = put_f64(g, "block_moments", m, 3, bm);
+    free(m);
+    ok = ok && put_u64(g, "statement_count", pp.stmt_count, ns) &&
+         put_u64(g, "joint_pair", pp.joint_pair, nj * nj) && put_u64(g, "joint_all", &pp.joint_all, 1) &&
+         put_u64(g, "missing", pp.missing, no) && put_incidence(g, &pp, no) &&
+         put_u64(g, "replicate_count", pp.rep_count, pp.rep_count ? (size_t)rep * ns : 0);
+    /* the sketches: bins per output, then n, min and max */
+    uint64_t *bins = malloc((no * TYCHE_SKETCH_BINS + 1) * sizeof *bins);
+    double *mm = malloc((2 * no + 1) * sizeof *mm);
+    uint64_t *nn = malloc((no + 1) * sizeof *nn);
+    ok = ok && bins && mm && nn;
+    for (size_t o = 0; ok && o < no; o++) {
+        memcpy(bins + o * TYCHE_SKETCH_BINS, pp.sketch[o].bins, TYCHE_SKETCH_BINS * sizeof *bins);
+        nn[o] = pp.sketch[o].n;
+        mm[2 * o] = pp.sketch[o].min;
+        mm[2 * o + 1] = pp.sketch[o].max;
+    }
+    if (ok && no) {
+        const hsize_t d2[2] = {no, TYCHE_SKETCH_BINS}, d1[2] = {no, 2};
+        ok = H5LTmake_dataset(g, "sketch_bins", 2, d2, H5T_NATIVE_UINT64, bins) >= 0 &&
+             put_u64(g, "sketch_n", nn, no) && put_f64(g, "sketch_min_max", mm, 2, d1);
+    }
+    free(bins);
+    free(mm);
+    free(nn);
+    H5Gclose(g);
+    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "cannot write the /partial group");
+}
+
+/* ---- merge -------------------------------------------------------------------- */
+
+typedef struct {
+    const char *file;
+    hid_t f;
+    unsigned idx, cnt;
+    uint64_t run[5];
+    char hash[80], over[8192], as_of[16], gen[64], version[32];
+    int rep, smp, store;
+    double seconds;
+} shard;
+
+/* A string attribute, fixed-length or variable-length (the results
+ * writer uses variable-length UTF-8), as a malloc'd copy; NULL if absent. */
+static char *attr_string(hid_t f, const char *obj, const char *name) {
+    hid_t a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return NULL;
+    hid_t t = H5Aget_type(a);
+    char *out = NULL;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        if (H5Tis_variable_str(t) > 0) {
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(t));
+            char *v = NULL;
+            if (H5Aread(a, mt, &v) >= 0 && v) {
+                size_t n = strlen(v) + 1;
+                if ((out = malloc(n)) != NULL) memcpy(out, v, n);
+                H5free_memory(v);
+            }
+            H5Tclose(mt);
+        } else {
+            const size_t n = H5Tget_size(t);
+            out = calloc(1, n + 1);
+            if (out && H5Aread(a, t, out) < 0) {
+                free(out);
+                out = NULL;
+            }
+        }
+    }
+    if (t >= 0) H5Tclose(t);
+    H5Aclose(a);
+    return out;
+}
+
+static int get_str(hid_t f, const char *obj, const char *name, char *buf, size_t len) {
+    hsize_t dims;
+    H5T_class_t cls;
+    size_t sz;
+    if (H5LTget_attribute_info(f, obj, name, &dims, &cls, &sz) < 0 || sz > len) return 0;
+    /* H5LT reads fixed or variable strings into a buffer of the right size */
+    return H5LTget_attribute_string(f, obj, name, buf) >= 0;
+}
+
+static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
+    memset(sh, 0, sizeof *sh);
+    sh->file = file;
+    sh->f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (sh->f < 0) return tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open it as an HDF5 file", file);
+    if (H5Lexists(sh->f, "partial", H5P_DEFAULT) <= 0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: not a shard (no /partial group: was it run with --shard I/N?)", file);
+    int ok = get_str(sh->f, "partial", "scenario_sha256", sh->hash, sizeof sh->hash) &&
+             get_str(sh->f, "partial", "overrides", sh->over, sizeof sh->over) &&
+             get_str(sh->f, "partial", "as_of", sh->as_of, sizeof sh->as_of) &&
+             get_str(sh->f, "partial", "generator", sh->gen, sizeof sh->gen) &&
+             get_str(sh->f, "partial", "tyche_version", sh->version, sizeof sh->version) &&
+             H5LTget_attribute_uint(sh->f, "partial", "shard_index", &sh->idx) >= 0 &&
+             H5LTget_attribute_uint(sh->f, "partial", "shard_count", &sh->cnt) >= 0 &&
+             H5LTget_attribute_int(sh->f, "partial", "replicates", &sh->rep) >= 0 &&
+             H5LTget_attribute_int(sh->f, "partial", "sampling", &sh->smp) >= 0 &&
+             H5LTget_attribute_int(sh->f, "partial", "store", &sh->store) >= 0 &&
+             H5LTget_attribute_double(sh->f, "partial", "seconds", &sh->seconds) >= 0 &&
+             H5LTread_dataset(sh->f, "partial/run", H5T_NATIVE_UINT64, sh->run) >= 0;
+    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is incomplete or damaged", file);
+}
+
+static int read_u64(hid_t f, const char *name, uint64_t *v, size_t n) {
+    if (n == 0) return 1;
+    return H5LTread_dataset(f, name, H5T_NATIVE_UINT64, v) >= 0;
+}
+
+tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scenario **s_out,
+                                  tyche_err *err) {
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    *s_out = NULL;
+    if (n == 0) {
+        tyche_err_set(err, TYCHE_EINPUT, "merge: no shard files given");
+        return NULL;
+    }
+    shard *sh = calloc(n, sizeof *sh);
+    shard **by = NULL;
+    tyche_scenario *s = NULL;
+    tyche_results *r = NULL;
+    char *text = NULL, *sfile = NULL, **sets = NULL;
+    double *col = NULL;
+    if (sh == NULL) goto nomem;
+    for (size_t i = 0; i < n; i++)
+        if (open_shard(&sh[i], files[i], err)) goto fail;
+    /* the same run: every identity field agrees with the first shard's */
+    for (size_t i = 1; i < n; i++) {
+        const shard *a = &sh[0], *b = &sh[i];
+        const char *what = strcmp(a->hash, b->hash) ? "scenario (its text differs)"
+                           : strcmp(a->over, b->over) ? "--set values"
+                           : strcmp(a->as_of, b->as_of) ? "as-of date"
+                           : a->run[0] != b->run[0] ? "seed"
+                           : a->run[1] != b->run[1] ? "trial count"
+                           : strcmp(a->gen, b->gen) ? "generator"
+                           : a->smp != b->smp || a->rep != b->rep ? "sampling"
+                           : a->store != b->store ? "--store level"
+                           : strcmp(a->version, b->version) ? "tyche version"
+                           : a->cnt != b->cnt ? "number of shards" : NULL;
+        if (what) {
+            tyche_err_set(err, TYCHE_EINPUT, "%s: not a shard of the same run as %s (different %s)",
+                          b->file, a->file, what);
+            goto fail;
+        }
+    }
+    const unsigned cnt = sh[0].cnt;
+    by = calloc(cnt, sizeof *by);
+    if (by == NULL) goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        if (by[sh[i].idx]) {
+            tyche_err_set(err, TYCHE_EINPUT, "%s and %s are both shard %u/%u", by[sh[i].idx]->file,
+                          sh[i].file, sh[i].idx, cnt);
+            goto fail;
+        }
+        by[sh[i].idx] = &sh[i];
+    }
+    for (unsigned k = 0; k < cnt; k++)
+        if (by[k] == NULL) {
+            tyche_err_set(err, TYCHE_EINPUT, "merge: shard %u/%u is missing (%zu of %u given)", k, cnt, n, cnt);
+            goto fail;
+        }
+    /* the scenario, from the first shard's own record of it */
+    text = attr_string(sh[0].f, "/", "scenario_text");
+    sfile = attr_string(sh[0].f, "/", "scenario_file");
+    if (!text || !sfile) goto damaged;
+    size_t n_sets = 0;
+    for (const char *p = sh[0].over; *p; p++) n_sets += *p == '\n';
+    sets = calloc(n_sets + 1, sizeof *sets);
+    if (sets == NULL) goto nomem;
+    {
+        char *p = sh[0].over;
+        for (size_t k = 0; k < n_sets; k++) {
+            char *nl = strchr(p, '\n');
+            *nl = '\0';
+            sets[k] = p;
+            p = nl + 1;
+        }
+    }
+    tyche_scenario_options o = {sh[0].as_of, n_sets, (const char *const *)sets};
+    s = tyche_scenario_parse_with(text, strlen(text), sfile, &o, err);
+    if (s == NULL) goto fail;
+    char hash[65];
+    tyche_scenario_hash(s, hash);
+    if (strcmp(hash, sh[0].hash) != 0) goto damaged;
+
+    const uint64_t total = sh[0].run[1];
+    tyche_run_config cfg = {total, sh[0].run[0], 1, NULL, (tyche_store)sh[0].store, NULL, NULL,
+                            NULL, (tyche_sampling)sh[0].smp, sh[0].rep, 0, 0};
+    if (sh[0].store == TYCHE_STORE_PATHS) {
+        tyche_err_set(err, TYCHE_EINPUT, "merge: shards stored with --store paths cannot be merged yet (use outputs)");
+        goto fail;
+    }
+    r = tyche_results_alloc(s, &cfg, total, err);
+    if (r == NULL) goto fail;
+    tyche_run_info info = {total, sh[0].run[0], 0, sh[0].gen, (tyche_store)sh[0].store, 0, 0,
+                           (tyche_sampling)sh[0].smp, sh[0].rep > 1 ? sh[0].rep : 0, 0, total, 0, 0};
+    if (tyche_results_merge_shards(s, r, (void *const *)by, cnt, &info, err)) goto fail;
+    for (size_t i = 0; i < n; i++) H5Fclose(sh[i].f);
+    free(sh);
+    free(by);
+    free(text);
+    free(sfile);
+    free(sets);
+    free(col);
+    *s_out = s;
+    return r;
+damaged:
+    tyche_err_set(err, TYCHE_EINPUT, "%s: its scenario record is missing or damaged", sh[0].file);
+    goto fail;
+nomem:
+    tyche_err_set(err, TYCHE_ENOMEM, "out of memory merging the shards");
+fail:
+    for (size_t i = 0; sh && i < n; i++)
+        if (sh[i].f > 0) H5Fclose(sh[i].f);
+    free(sh);
+    free(by);
+    free(text);
+    free(sfile);
+    free(sets);
+    free(col);
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+    return NULL;
+}
+
+/* Reads one shard's /partial group and per-trial columns into r (engine.c
+ * calls back through these with its own layout). */
+tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_shard_sink *sink,
+                                   tyche_err *err) {
+    shard *sh = shp;
+    const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint;
+    const uint64_t nb = sh->run[3], first = sh->run[2];
+    double *m = malloc((nb * no + 1) * 3 * sizeof *m);
+    uint64_t *tmp = malloc((no * TYCHE_SKETCH_BINS + ns * 64 + nj * nj + no * sink->n_months + 16) * sizeof *tmp);
+    int ok = m && tmp;
+    if (ok && no) ok = H5LTread_dataset(sh->f, "partial/block_moments", H5T_NATIVE_DOUBLE, m) >= 0;
+    for (uint64_t b = 0; ok && b < nb; b++)
+        for (size_t o = 0; o < no; o++) {
+            const double *x = m + 3 * (b * no + o);
+            tyche_moments bm = {(uint64_t)x[0], x[1], x[2]};
+            tyche_moments_merge(&sink->moments[o], &bm);
+        }
+#define ADD(name, dst, count)                                        \
+    do {                                                             \
+        if (ok && (count) > 0) {                                     \
+            ok = read_u64(sh->f, name, tmp, (count));                \
+            for (size_t k_ = 0; ok && k_ < (size_t)(count); k_++) (dst)[k_] += tmp[k_]; \
+        }                                                            \
+    } while (0)
+    ADD("partial/statement_count", sink->stmt_count, ns);
+    ADD("partial/joint_pair", sink->joint_pair, nj * nj);
+    ADD("partial/joint_all", sink->joint_all, 1);
+    ADD("partial/missing", sink->missing, no);
+    ADD("partial/incidence", sink->incidence, no * sink->n_months);
+    if (sink->rep_count) ADD("partial/replicate_count", sink->rep_count, (size_t)sink->replicates * ns);
+#undef ADD
+    if (ok && no) {
+        uint64_t *nn = malloc((no + 1) * sizeof *nn);
+        double *mm = malloc((2 * no + 1) * sizeof *mm);
+        ok = nn && mm && read_u64(sh->f, "partial/sketch_bins", tmp, no * TYCHE_SKETCH_BINS) &&
+             read_u64(sh->f, "partial/sketch_n", nn, no) &&
+             H5LTread_dataset(sh->f, "partial/sketch_min_max", H5T_NATIVE_DOUBLE, mm) >= 0;
+        for (size_t o = 0; ok && o < no; o++) {
+            tyche_sketch part = {tmp + o * TYCHE_SKETCH_BINS, nn[o], mm[2 * o], mm[2 * o + 1]};
+            tyche_sketch_merge(&sink->sketch[o], &part);
+        }
+        free(nn);
+        free(mm);
+    }
+    *sink->attempts += sh->run[4];
+    *sink->seconds += sh->seconds;
+    /* per-trial columns, at the shard's offset */
+    hsize_t rows = 0;
+    if (ok && sink->param_cols) {
+        H5T_class_t cls;
+        size_t sz;
+        ok = H5LTget_dataset_info(sh->f, "trial", &rows, &cls, &sz) >= 0;
+        for (size_t p = 0; ok && p < s->n_params; p++)
+            ok = H5LTread_dataset(sh->f, s->params[p].name, H5T_NATIVE_DOUBLE,
+                                  sink->param_cols + p * sink->stride + first) >= 0;
+        for (size_t o = 0; ok && o < no; o++) {
+            double *c = sink->output_cols + o * sink->stride + first;
+            ok = H5LTread_dataset(sh->f, s->outputs[o].name, H5T_NATIVE_DOUBLE, c) >= 0;
+            /* the file keeps "never" as NaN; in memory an event time that did not happen is +inf */
+            if (s->outputs[o].type == TYCHE_OUTPUT_TIME)
+                for (hsize_t k = 0; k < rows; k++)
+                    if (isnan(c[k])) c[k] = INFINITY;
+        }
+        for (size_t k = 0; ok && k < ns; k++)
+            ok = H5LTread_dataset(sh->f, s->statements[k].id, H5T_NATIVE_UINT8,
+                                  sink->stmt_cols + k * sink->stride + first) >= 0;
+    }
+    free(m);
+    free(tmp);
+    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read its data back (damaged or truncated?)", sh->file);
+}
