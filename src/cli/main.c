@@ -1178,8 +1178,9 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
     }
     for (size_t k = 0; k < nf; k++)
         if (same_file(files[k], out) || same_file(files[k], summary)) {
+            const char *clash = files[k]; /* an argv string: outlives files */
             free(files);
-            return usage_error(usage_merge, "\"%s\" is one of the shards: choose another -o or --summary", files[k]);
+            return usage_error(usage_merge, "\"%s\" is one of the shards: choose another -o or --summary", clash);
         }
     tyche_err err = {0};
     tyche_scenario *s = NULL;
