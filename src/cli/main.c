@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tyche/tyche.h"
@@ -48,6 +50,11 @@ static const char *usage_run =
     "      --precision H    stop once every statement's 95% interval is at most +-H wide\n"
     "                       (checked every 65536 trials; ID=H for one statement; repeatable)\n"
     "      --max-trials N   the most trials a --precision run may take (default 10000000)\n"
+    "      --checkpoint DIR record the run in DIR part by part (every --checkpoint-every\n"
+    "                       blocks of 2048 trials, default 64); SIGTERM or SIGINT stop it\n"
+    "                       after the current part with exit status 3, SIGKILL loses at most\n"
+    "                       that part; --resume DIR finishes it, bit for bit the same run\n"
+    "      --resume DIR     finish a checkpointed run (its settings come from DIR)\n"
     "      --shard I/N      run only the I-th (0-based) of N equal parts of the trials (a job\n"
     "                       array's task); tyche merge joins the parts' files\n"
     "      --sampling KIND  parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
@@ -417,7 +424,140 @@ static tyche_status append_log(const char *file, const tyche_scenario *s, const 
     return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "--log %s: cannot append to the log", file);
 }
 
+/* ---- checkpoints ------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* A checkpointed run is a sequence of shards of the run, each written to
+ * DIR as it completes (atomically: a part file exists only whole), then
+ * merged exactly as `tyche merge` does.  A signal is noted and honoured
+ * between parts; parts already in DIR are not run again, so after SIGKILL
+ * or power loss `--resume` redoes at most one part.  DIR/args keeps the
+ * run's arguments for --resume. */
+static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_config *cfg,
+                                       const char *dir, unsigned long long every, int argc,
+                                       char **argv, int *stopped, tyche_err *err) {
+    char path[1200];
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        tyche_err_set(err, TYCHE_EIO, "--checkpoint %s: cannot create the folder", dir);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/args", dir);
+    if (!file_exists(path)) {
+        FILE *f = fopen(path, "w");
+        int ok = f != NULL;
+        for (int i = 1; ok && i < argc; i++) ok = fprintf(f, "%s\n", argv[i]) > 0;
+        if (f && fclose(f) != 0) ok = 0;
+        if (!ok) {
+            tyche_err_set(err, TYCHE_EIO, "--checkpoint %s: cannot write its args file", dir);
+            return NULL;
+        }
+    }
+    const uint64_t blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
+    const uint32_t parts = (uint32_t)((blocks + every - 1) / every);
+    struct sigaction sa, old_term, old_int;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGINT, &sa, &old_int);
+    char **files = calloc(parts, sizeof *files);
+    tyche_results *merged = NULL;
+    tyche_status st = files ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    for (uint32_t i = 0; st == TYCHE_OK && i < parts; i++) {
+        snprintf(path, sizeof path, "%s/part-%06u-of-%06u.h5", dir, i, parts);
+        if ((files[i] = strdup(path)) == NULL) {
+            st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+            break;
+        }
+        if (file_exists(path)) continue;
+        if (stop_requested) {
+            *stopped = 1;
+            break;
+        }
+        tyche_run_config part = *cfg;
+        part.shard_index = i;
+        part.shard_count = parts;
+        part.progress = NULL; /* one bar per part would flicker */
+        tyche_results *r = tyche_run(s, &part, err);
+        if (r == NULL) {
+            st = err->code;
+            break;
+        }
+        tyche_provenance prov = {"(checkpoint part)", "", 0};
+        st = tyche_write_hdf5(s, r, &prov, path, err);
+        tyche_results_free(r);
+    }
+    if (st == TYCHE_OK && !*stopped) {
+        tyche_scenario *ms = NULL;
+        merged = tyche_merge_shards((const char *const *)files, parts, &ms, err);
+        tyche_scenario_free(ms);
+        if (merged) { /* done: the parts (and any a SIGKILL cut short) have served */
+            DIR *d = opendir(dir);
+            for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+                if (strncmp(e->d_name, "part-", 5) == 0) {
+                    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                    unlink(path);
+                }
+            if (d) closedir(d);
+            snprintf(path, sizeof path, "%s/args", dir);
+            unlink(path);
+            rmdir(dir);
+        }
+    }
+    for (uint32_t i = 0; files && i < parts; i++) free(files[i]);
+    free(files);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    return merged;
+}
+
+/* --resume DIR: the run's own arguments, from DIR/args. */
+static int resume_args(const char *dir, int *argc_out, char ***argv_out) {
+    char path[1200], line[8192];
+    snprintf(path, sizeof path, "%s/args", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    int n = 1, cap = 16;
+    char **v = calloc((size_t)cap, sizeof *v);
+    v[0] = "run";
+    while (v && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (n + 1 >= cap) {
+            char **nv = realloc(v, (size_t)(cap *= 2) * sizeof *v);
+            if (!nv) break;
+            v = nv;
+        }
+        v[n++] = strdup(line);
+    }
+    fclose(f);
+    if (v == NULL) return 0;
+    v[n] = NULL;
+    *argc_out = n;
+    *argv_out = v;
+    return 1;
+}
+
 static int cmd_run(int argc, char **argv, char *cmdline) {
+    if (argc == 3 && strcmp(argv[1], "--resume") == 0) {
+        int ra;
+        char **rv;
+        if (!resume_args(argv[2], &ra, &rv))
+            return usage_error(usage_run, "--resume %s: no checkpointed run there (no %s/args)", argv[2], argv[2]);
+        const int rc = cmd_run(ra, rv, cmdline);
+        for (int i = 1; i < ra; i++) free(rv[i]);
+        free(rv);
+        return rc;
+    }
     const char *scenario = NULL, *out = NULL, *summary = NULL, *rng = NULL, *log_file = NULL;
     unsigned long long trials = DEFAULT_TRIALS, seed = DEFAULT_SEED, threads = 0, compress = 0;
     tyche_store store = TYCHE_STORE_OUTPUTS;
@@ -428,6 +568,8 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     unsigned long long max_trials = 10000000ULL, replicates = 10;
     tyche_sampling sampling = TYCHE_SAMPLING_MC;
     uint32_t shard_index = 0, shard_count = 0;
+    const char *checkpoint = NULL;
+    unsigned long long every = 64;
     for (int i = 1; i < argc; i++) {
         const int sfr = scenario_flag(argc, argv, &i, &sf, usage_run);
         if (sfr < 0) return 2;
@@ -462,6 +604,13 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
             NEXT_VAL(a);
             if (n_prec == MAX_SETS) return usage_error(usage_run, "--precision: at most %d", MAX_SETS);
             prec[n_prec++] = v;
+        } else if (strcmp(a, "--checkpoint") == 0) {
+            NEXT_VAL(a);
+            checkpoint = v;
+        } else if (strcmp(a, "--checkpoint-every") == 0) {
+            NEXT_VAL(a);
+            if (!parse_u64(v, &every) || every == 0 || every > 1000000)
+                return usage_error(usage_run, "--checkpoint-every: expected a number of blocks >= 1, got \"%s\"", v);
         } else if (strcmp(a, "--shard") == 0) {
             NEXT_VAL(a);
             unsigned long long si, sn;
@@ -609,7 +758,25 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         cfg.progress = progress;
         cfg.progress_user = &ps;
     }
-    tyche_results *r = tyche_run(s, &cfg, &err);
+    tyche_results *r = NULL;
+    if (checkpoint) {
+        if (shard_count || precision) {
+            free(precision);
+            tyche_scenario_free(s);
+            return usage_error(usage_run, "%s", "--checkpoint: not with --shard or --precision");
+        }
+        int stopped = 0;
+        r = run_checkpointed(s, &cfg, checkpoint, every, argc, argv, &stopped, &err);
+        if (stopped) {
+            free(precision);
+            tyche_scenario_free(s);
+            fprintf(stderr, "tyche: stopped by a signal; the run so far is in %s: finish it with "
+                            "`tyche run --resume %s`\n", checkpoint, checkpoint);
+            return 3;
+        }
+    } else {
+        r = tyche_run(s, &cfg, &err);
+    }
     free(precision);
     if (r == NULL) {
         tyche_scenario_free(s);
