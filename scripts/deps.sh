@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make cmake libc6-dev libgsl-dev libcjson-dev libhdf5-dev hdf5-tools
             librandom123-dev)
-test_pkgs=(clang libomp-dev libclang-rt-dev locales python3 python3-numpy python3-h5py
+test_pkgs=(clang libomp-dev libclang-rt-dev locales slurm-wlm slurm-wlm-basic-plugins python3 python3-numpy python3-h5py
            python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin python3-pandas
            python3-matplotlib python3-scipy python3-nbconvert python3-ipykernel jupyter-core
            jupyter-nbconvert)
