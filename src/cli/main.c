@@ -1543,6 +1543,28 @@ static int cmd_backtest(int argc, char **argv) {
     return st == TYCHE_OK ? 0 : report(&err);
 }
 
+/* The subcommands: each gets its arguments (from its own name on) and the
+ * whole command line as typed. */
+static int run_describe(int argc, char **argv, char *line) { (void)line; return cmd_describe(argc, argv); }
+static int run_replay(int argc, char **argv, char *line) { (void)line; return cmd_replay(argc, argv); }
+static int run_tornado(int argc, char **argv, char *line) { (void)line; return cmd_sensitivity(argc, argv, 0); }
+static int run_sweep(int argc, char **argv, char *line) { (void)line; return cmd_sensitivity(argc, argv, 1); }
+static int run_sobol(int argc, char **argv, char *line) { (void)line; return cmd_sobol(argc, argv); }
+static int run_score(int argc, char **argv, char *line) { (void)line; return cmd_score(argc, argv); }
+static int run_backtest(int argc, char **argv, char *line) { (void)line; return cmd_backtest(argc, argv); }
+
+static const struct {
+    const char *name;
+    const char *const *usage;
+    int (*fn)(int argc, char **argv, char *line);
+} commands[] = {
+    {"run", &usage_run, cmd_run},           {"describe", &usage_describe, run_describe},
+    {"replay", &usage_replay, run_replay},  {"tornado", &usage_tornado, run_tornado},
+    {"sweep", &usage_tornado, run_sweep},   {"sobol", &usage_sobol, run_sobol},
+    {"merge", &usage_merge, cmd_merge},     {"score", &usage_score, run_score},
+    {"backtest", &usage_backtest, run_backtest},
+};
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_main, stderr);
@@ -1557,43 +1579,13 @@ int main(int argc, char **argv) {
         fputs(usage_main, stdout);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_run, stdout), 0;
-        char *line = join_args(argc, argv);
-        int rc = cmd_run(argc - 1, argv + 1, line);
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+        if (strcmp(cmd, commands[k].name) != 0) continue;
+        if (wants_help(argc - 1, argv + 1)) return fputs(*commands[k].usage, stdout), 0;
+        char *line = join_args(argc, argv); /* the command line, for provenance */
+        const int rc = commands[k].fn(argc - 1, argv + 1, line);
         free(line);
         return rc;
-    }
-    if (strcmp(cmd, "describe") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_describe, stdout), 0;
-        return cmd_describe(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "replay") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_replay, stdout), 0;
-        return cmd_replay(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "tornado") == 0 || strcmp(cmd, "sweep") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_tornado, stdout), 0;
-        return cmd_sensitivity(argc - 1, argv + 1, cmd[1] == 'w');
-    }
-    if (strcmp(cmd, "merge") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_merge, stdout), 0;
-        char *line = join_args(argc, argv);
-        int rc = cmd_merge(argc - 1, argv + 1, line);
-        free(line);
-        return rc;
-    }
-    if (strcmp(cmd, "sobol") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_sobol, stdout), 0;
-        return cmd_sobol(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "score") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_score, stdout), 0;
-        return cmd_score(argc - 1, argv + 1);
-    }
-    if (strcmp(cmd, "backtest") == 0) {
-        if (wants_help(argc - 1, argv + 1)) return fputs(usage_backtest, stdout), 0;
-        return cmd_backtest(argc - 1, argv + 1);
     }
     fprintf(stderr, "tyche: unknown command \"%s\"\n\n%s", cmd, usage_main);
     return 2;
