@@ -3,12 +3,15 @@
 # a no-op taking well under a second when everything is there).
 #   scripts/deps.sh build   compiler, CMake, GSL, OpenMP, HDF5, cJSON, Random123
 #   scripts/deps.sh run     the above plus Python's readers and matplotlib (the plots)
-#   scripts/deps.sh test    all of it, plus what the tests use (clang, Jupyter, ...)
+#   scripts/deps.sh test    all of it, plus what the tests use (clang, Jupyter, OpenMPI and
+#                           parallel HDF5, Slurm, ...)
+#   scripts/deps.sh mpi     build, plus OpenMPI and parallel HDF5 (cmake -DTYCHE_MPI=ON)
 set -euo pipefail
 
 build_pkgs=(gcc make cmake libc6-dev libgsl-dev libcjson-dev libhdf5-dev hdf5-tools
             librandom123-dev)
-test_pkgs=(clang libomp-dev libclang-rt-dev locales slurm-wlm slurm-wlm-basic-plugins python3 python3-numpy python3-h5py
+test_pkgs=(clang libomp-dev libclang-rt-dev locales slurm-wlm slurm-wlm-basic-plugins openmpi-bin
+           libopenmpi-dev libhdf5-openmpi-dev python3 python3-numpy python3-h5py
            python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin python3-pandas
            python3-matplotlib python3-scipy python3-nbconvert python3-ipykernel jupyter-core
            jupyter-nbconvert)
@@ -21,7 +24,8 @@ case "${1:-build}" in
   build) ;;
   run) want+=("${run_pkgs[@]}") ;;
   test) want+=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: scripts/deps.sh build|run|test" >&2; exit 2 ;;
+  mpi) want+=(openmpi-bin libopenmpi-dev libhdf5-openmpi-dev) ;;
+  *) echo "usage: scripts/deps.sh build|run|test|mpi" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -10,7 +10,11 @@ jobs=$(nproc)
 
 echo "== build (RelWithDebInfo, -Werror)"
 scripts/build.sh build
-echo "== tests"
+echo "== MPI build (-DTYCHE_MPI=ON, OpenMPI + parallel HDF5) and mpirun -np 1, 2, 3"
+scripts/build.sh build-mpi -DTYCHE_MPI=ON
+TYCHE=$PWD/build-mpi/tyche TYCHE_SRC=$PWD bash tests/mpi/mpirun.sh
+
+echo "== tests (the Slurm test also runs the MPI build's hybrid job)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [[ "${TYCHE_QUICK:-0}" != 1 ]]; then

@@ -775,6 +775,55 @@ tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *
     return TYCHE_OK;
 }
 
+void tyche_results_merge_ranks(const tyche_scenario *s, tyche_results *r, tyche_results *mine,
+                               const tyche_run_info *info, const double *d, const uint64_t *u,
+                               const int *doff, const int *uoff, int ranks,
+                               tyche_unpack_fn unpack, int rank0) {
+    uint64_t attempts = 0;
+    double seconds = 0;
+    if (info->replicates > 1)
+        r->rep_count = calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count);
+    tyche_shard_sink sink = {r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
+                             r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
+                             &attempts, &seconds, NULL, NULL, NULL, 0};
+    for (int q = 0; q < ranks; q++) unpack(s, &sink, d + doff[q], u + uoff[q]);
+    tyche_finish_summary(s, r);
+    r->info = *info;
+    snprintf(r->rng_name, sizeof r->rng_name, "%s", info->rng ? info->rng : "");
+    r->info.rng = r->rng_name;
+    r->info.attempts = attempts;
+    r->info.seconds = seconds;
+    /* per-trial rows: this rank's; rank 0 lays out the whole file, so it
+     * gets columns of the whole run's length with its own rows in place */
+    if (mine->param_cols) {
+        const uint64_t n = rank0 ? info->total_trials : mine->stride;
+        r->stride = n;
+        r->first_trial = rank0 ? 0 : mine->first_trial;
+        if (rank0) {
+            r->param_cols = calloc(s->n_params * n + 1, sizeof(double));
+            r->output_cols = calloc(s->n_outputs * n + 1, sizeof(double));
+            r->stmt_cols = calloc(s->n_statements * n + 1, 1);
+            for (size_t p = 0; r->param_cols && p < s->n_params; p++)
+                memcpy(r->param_cols + p * n, mine->param_cols + p * mine->stride, mine->stride * sizeof(double));
+            for (size_t o = 0; r->output_cols && o < s->n_outputs; o++)
+                memcpy(r->output_cols + o * n, mine->output_cols + o * mine->stride, mine->stride * sizeof(double));
+            for (size_t k = 0; r->stmt_cols && k < s->n_statements; k++)
+                memcpy(r->stmt_cols + k * n, mine->stmt_cols + k * mine->stride, mine->stride);
+        } else {
+            r->param_cols = mine->param_cols;
+            r->output_cols = mine->output_cols;
+            r->stmt_cols = mine->stmt_cols;
+            mine->param_cols = mine->output_cols = NULL;
+            mine->stmt_cols = NULL;
+        }
+    }
+    r->info.first_trial = mine->first_trial; /* the rows this rank writes */
+    r->n_range_blocks = mine->info.trials; /* here: how many rows this rank owns */
+    tyche_results_free(mine);
+}
+
+uint64_t tyche_results_rows(const tyche_results *r) { return r->n_range_blocks; }
+
 /* ---- accessors ------------------------------------------------------------ */
 
 void tyche_results_info(const tyche_results *r, tyche_run_info *out) { *out = r->info; }

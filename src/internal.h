@@ -311,6 +311,18 @@ tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *
                                         void *const *shards, unsigned n,
                                         const tyche_run_info *info, tyche_err *err);
 
+/* MPI (mpi.c): the whole run's summary from every rank's packed partials,
+ * in rank order, and this rank's per-trial rows (rank 0: in columns of the
+ * whole run's length).  Frees `mine`. */
+typedef void (*tyche_unpack_fn)(const tyche_scenario *s, tyche_shard_sink *k, const double *d,
+                                const uint64_t *u);
+void tyche_results_merge_ranks(const tyche_scenario *s, tyche_results *r, tyche_results *mine,
+                               const tyche_run_info *info, const double *d, const uint64_t *u,
+                               const int *doff, const int *uoff, int ranks,
+                               tyche_unpack_fn unpack, int rank0);
+/* After tyche_results_merge_ranks: how many rows this rank owns. */
+uint64_t tyche_results_rows(const tyche_results *r);
+
 /* The /partial group of a shard's HDF5 file (shard.c), written by
  * tyche_write_hdf5 into the open file before it is closed and renamed. */
 tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, const tyche_results *r,

@@ -12,4 +12,7 @@
 #include "scenario.h"
 #include "score.h"
 #include "sensitivity.h"
+#ifdef TYCHE_MPI
+#include "mpi.h"
+#endif
 #endif

@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tyche/tyche.h"
+#ifdef TYCHE_MPI
+#include <mpi.h>
+#endif
 
 #define DEFAULT_TRIALS 100000ULL
 #define DEFAULT_SEED 1ULL
@@ -153,8 +156,12 @@ static const char *usage_score =
 
 static int usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Under MPI every rank runs this program; only rank 0 speaks. */
+static int mpi_rank, mpi_size = 1;
+
 static int usage_error(const char *usage, const char *fmt, ...) {
     va_list ap;
+    if (mpi_rank != 0) return 2;
     fprintf(stderr, "tyche: ");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -388,7 +395,7 @@ static char *join_args(int argc, char **argv) {
 }
 
 static int report(const tyche_err *e) {
-    fprintf(stderr, "tyche: %s\n", e->msg);
+    if (mpi_rank == 0 || e->code != TYCHE_EINPUT) fprintf(stderr, "tyche: %s\n", e->msg);
     return tyche_status_exit_code(e->code);
 }
 
@@ -774,6 +781,15 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
                             "`tyche run --resume %s`\n", checkpoint, checkpoint);
             return 3;
         }
+    } else if (mpi_size > 1) {
+#ifdef TYCHE_MPI
+        if (shard_count || precision || store == TYCHE_STORE_PATHS) {
+            free(precision);
+            tyche_scenario_free(s);
+            return usage_error(usage_run, "%s", "under mpirun: not with --shard, --precision or --store paths");
+        }
+        r = tyche_run_mpi(s, &cfg, &err);
+#endif
     } else {
         r = tyche_run(s, &cfg, &err);
     }
@@ -794,18 +810,27 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
      * the HDF5 file is in place, so a failed run leaves neither. */
     char tmp_summary[1100];
     snprintf(tmp_summary, sizeof tmp_summary, "%s.part.%ld", summary, (long)getpid());
-    tyche_status st = tyche_write_summary_json(s, r, &prov, tmp_summary, &err);
-    if (st == TYCHE_OK) {
-        st = tyche_write_hdf5(s, r, &prov, out, &err);
-        if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
-            st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary", summary);
-        if (st != TYCHE_OK) unlink(tmp_summary);
+    tyche_status st = TYCHE_OK;
+    if (mpi_size > 1) {
+#ifdef TYCHE_MPI
+        /* every rank writes its rows into one file; rank 0 the summary */
+        st = tyche_write_hdf5_mpi(s, r, &prov, out, &err);
+        if (st == TYCHE_OK && mpi_rank == 0) st = tyche_write_summary_json(s, r, &prov, summary, &err);
+#endif
     } else {
-        /* name the user's path, not the temporary one */
-        tyche_err_set(&err, err.code, "%s: cannot write the summary (is the folder writable?)", summary);
+        st = tyche_write_summary_json(s, r, &prov, tmp_summary, &err);
+        if (st == TYCHE_OK) {
+            st = tyche_write_hdf5(s, r, &prov, out, &err);
+            if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
+                st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary", summary);
+            if (st != TYCHE_OK) unlink(tmp_summary);
+        } else {
+            /* name the user's path, not the temporary one */
+            tyche_err_set(&err, err.code, "%s: cannot write the summary (is the folder writable?)", summary);
+        }
     }
-    if (st == TYCHE_OK && log_file) st = append_log(log_file, s, r, created, &err);
-    if (st == TYCHE_OK && !quiet) {
+    if (st == TYCHE_OK && log_file && mpi_rank == 0) st = append_log(log_file, s, r, created, &err);
+    if (st == TYCHE_OK && !quiet && mpi_rank == 0) {
         tyche_run_info info;
         tyche_results_info(r, &info);
         printf("tyche %s  %s (%s)\n", tyche_version(), tyche_scenario_title(s), tyche_scenario_file(s));
@@ -1565,7 +1590,23 @@ static const struct {
     {"backtest", &usage_backtest, run_backtest},
 };
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv) {
+#ifdef TYCHE_MPI
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &mpi_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &mpi_size);
+    const int rc = dispatch(argc, argv);
+    MPI_Finalize();
+    return rc;
+#else
+    return dispatch(argc, argv);
+#endif
+}
+
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_main, stderr);
         return 2;
