@@ -387,10 +387,7 @@ static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js,
     if (!valid_ident(id))
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.id: \"%s\" must be 1-64 letters, digits, '_' or '-'", path, id);
-    for (size_t j = 0; j < i; j++)
-        if (strcmp(s->statements[j].id, id) == 0)
-            return tyche_err_set(err, TYCHE_EINPUT, "%s.id: \"%s\" is already used by statements[%zu]",
-                                 path, id, j);
+    /* (duplicate ids are found once all are read: check_unique_ids) */
     if (strcmp(id, s->params[s->common].name) == 0 || reserved(id))
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.id: \"%s\" is a reserved name (trial, summary, paths, the common factor's)",
@@ -408,6 +405,36 @@ static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js,
     if ((st = tyche_statement_compile(s, i, rule, rpath, err))) return st;
     if (t->max_stack > s->max_stack) s->max_stack = t->max_stack;
     return TYCHE_OK;
+}
+
+/* Sorting (id, index) pairs finds duplicate ids in n log n: a scenario
+ * may have 10^5 statements, and comparing each with all before it took
+ * half a minute. */
+typedef struct {
+    const char *id;
+    size_t i;
+} id_at;
+
+static int by_id(const void *a, const void *b) {
+    const id_at *x = a, *y = b;
+    const int c = strcmp(x->id, y->id);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static tyche_status check_unique_ids(const tyche_scenario *s, const char *root, tyche_err *err) {
+    if (s->n_statements < 2) return TYCHE_OK;
+    id_at *v = malloc(s->n_statements * sizeof *v);
+    if (v == NULL) return oom(err);
+    for (size_t i = 0; i < s->n_statements; i++) v[i] = (id_at){s->statements[i].id, i};
+    qsort(v, s->n_statements, sizeof *v, by_id);
+    tyche_status st = TYCHE_OK;
+    for (size_t k = 1; k < s->n_statements && st == TYCHE_OK; k++)
+        if (strcmp(v[k].id, v[k - 1].id) == 0)
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "%sstatements[%zu].id: \"%s\" is already used by statements[%zu]",
+                               root, v[k].i, v[k].id, v[k - 1].i);
+    free(v);
+    return st;
 }
 
 static tyche_status load_joint(tyche_scenario *s, const cJSON *jj, const char *root,
@@ -819,6 +846,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     size_t si = 0;
     for (const cJSON *it = stm->child; it; it = it->next, si++)
         if ((st = load_statement(s, si, it, root, err))) return st;
+    if ((st = check_unique_ids(s, root, err))) return st;
     if ((st = load_correlations(s, cJSON_GetObjectItemCaseSensitive(j, "correlations"), root, err)))
         return st;
     if ((st = load_observed(s, cJSON_GetObjectItemCaseSensitive(j, "observed"), root, err)))
