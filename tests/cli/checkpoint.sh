@@ -6,23 +6,6 @@ source "$(dirname "$0")/common.bash"
 scen="$TYCHE_SRC/models/article.json"
 args=(-n 120000 -s 4 -q --store outputs)
 
-same() { # A.h5 B.h5
-  $PY - "$1" "$2" <<'PY'
-import h5py, json, sys
-def raw(v):
-    return v.tolist() if getattr(v, "dtype", None) is not None and v.dtype.kind == "O" else (
-        v.tobytes() if hasattr(v, "tobytes") else v)
-def ds(path):
-    out = {}
-    with h5py.File(path) as f:
-        f.visititems(lambda name, o: out.__setitem__(name, raw(o[()])) if isinstance(o, h5py.Dataset) else None)
-    return out
-a, b = ds(sys.argv[1]), ds(sys.argv[2])
-assert a.keys() == b.keys() and not [k for k in a if a[k] != b[k]]
-ja, jb = json.load(open(sys.argv[1][:-3] + ".json")), json.load(open(sys.argv[2][:-3] + ".json"))
-assert all(ja[k] == jb[k] for k in ("statements", "outputs", "events", "joint", "trials", "seed"))
-PY
-}
 
 # wait_parts DIR N: until N part files exist (at most 30 s)
 wait_parts() {
@@ -49,7 +32,7 @@ for sig in TERM KILL; do
   fi
   [[ ! -e r$sig.h5 ]] && ok || bad "$sig: a stopped run left its result"
   "$TYCHE" run --resume ck$sig && ok || bad "resume after $sig"
-  same whole.h5 r$sig.h5 && ok || bad "resumed after $sig != uninterrupted"
+  same_results whole.h5 r$sig.h5 && ok || bad "resumed after $sig != uninterrupted"
   [[ ! -e ck$sig ]] && ok || bad "the checkpoint folder was not cleaned up: $(ls ck$sig)"
 done
 

@@ -28,6 +28,9 @@ expect_exit() {
   fi
 }
 
+# same_results A.h5 B.h5: the same run, dataset by dataset and summary by summary
+same_results() { $PY "$TYCHE_SRC/tests/same_results.py" "$1" "$2"; }
+
 finish() {
   echo "$passes passed, $fails failed"
   [[ $fails -eq 0 ]]

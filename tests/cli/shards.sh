@@ -6,38 +6,16 @@ source "$(dirname "$0")/common.bash"
 scen="$TYCHE_SRC/models/article.json"
 n=13000   # 7 blocks of 2048: uneven shards
 
-compare() { # ONE.h5 MERGED.h5
-  $PY - "$1" "$2" <<'PY'
-import h5py, json, sys
-def raw(v):
-    return v.tolist() if getattr(v, "dtype", None) is not None and v.dtype.kind == "O" else (
-        v.tobytes() if hasattr(v, "tobytes") else v)
-def ds(path):
-    out = {}
-    with h5py.File(path) as f:
-        f.visititems(lambda name, o: out.__setitem__(name, raw(o[()]))
-                     if isinstance(o, h5py.Dataset) and not name.startswith("partial") else None)
-    return out
-a, b = ds(sys.argv[1]), ds(sys.argv[2])
-assert a.keys() == b.keys(), set(a) ^ set(b)
-diff = [k for k in a if a[k] != b[k]]
-assert not diff, diff
-ja = json.load(open(sys.argv[1][:-3] + ".json"))
-jb = json.load(open(sys.argv[2][:-3] + ".json"))
-for k in ("statements", "outputs", "events", "joint", "trials", "seed"):
-    assert ja[k] == jb[k], k
-PY
-}
 
 "$TYCHE" run "$scen" -n $n -s 9 -q -o one.h5 && ok || bad "one run"
 for i in 0 1 2; do "$TYCHE" run "$scen" -n $n -s 9 -t 2 -q --shard $i/3 -o part$i.h5 && ok || bad "shard $i"; done
 "$TYCHE" merge part2.h5 part0.h5 part1.h5 -o merged.h5 -q && ok || bad "merge"
-compare one.h5 merged.h5 && ok || bad "merged != one run (store outputs)"
+same_results one.h5 merged.h5 && ok || bad "merged != one run (store outputs)"
 
 # --store none, and a Latin hypercube design (placed by global trial index)
 "$TYCHE" run "$scen" -n 14000 -s 9 -q --store none --sampling lhs --replicates 7 -o lone.h5 && ok || bad "lhs run"
 for i in 0 1; do "$TYCHE" run "$scen" -n 14000 -s 9 -q --store none --sampling lhs --replicates 7 --shard $i/2 -o lpart$i.h5 || bad "lhs shard"; done
-"$TYCHE" merge lpart0.h5 lpart1.h5 -o lmerged.h5 -q && compare lone.h5 lmerged.h5 && ok || bad "lhs merge"
+"$TYCHE" merge lpart0.h5 lpart1.h5 -o lmerged.h5 -q && same_results lone.h5 lmerged.h5 && ok || bad "lhs merge"
 
 # what merge refuses
 expect_exit 2 'merge: shard 1/3 is missing' "$TYCHE" merge part0.h5 part2.h5 -o x.h5 -q

@@ -65,30 +65,7 @@ for _ in $(seq 1 150); do
 done
 if [[ $up -ne 1 ]]; then
   bad "the test cluster did not come up: $(tail -5 $D/slurmctld.log 2>/dev/null) $(tail -5 $D/slurmd.log 2>/dev/null)"
-  
-# the hybrid MPI + OpenMP job (srun --mpi=pmix), where the MPI build exists
-mpi_bin="$TYCHE_SRC/build-mpi/tyche"
-if [[ -x "$mpi_bin" ]]; then
-  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-  id=$(TYCHE_MPI_BIN="$mpi_bin" sbatch --parsable --ntasks=2 --cpus-per-task=1 \
-       "$TYCHE_SRC/scripts/slurm/hybrid.sbatch" "$scen" 20000 "$work/hyb.h5" -s 6) && ok || bad "sbatch hybrid"
-  for _ in $(seq 1 600); do
-    [[ -z "$(squeue -h -j "$id" 2>/dev/null)" ]] && break
-    sleep 0.2
-  done
-  $PY - <<'PY' && ok || bad "the hybrid job's result differs from the local run: $(cat tyche-hybrid-*.out 2>/dev/null | tail -5)"
-import h5py, json
-a, b = json.load(open("local.json")), json.load(open("hyb.json"))
-for k in ("statements", "outputs", "events", "joint", "trials", "seed"):
-    assert a[k] == b[k], k
-with h5py.File("local.h5") as f, h5py.File("hyb.h5") as g:
-    for k in ("P1", "P3", "option.h0", "revenue.slowdown_pp"):
-        assert f[k][()].tobytes() == g[k][()].tobytes(), k
-PY
-else
-  echo "skipped the hybrid MPI job: no MPI build at $mpi_bin (scripts/build.sh build-mpi -DTYCHE_MPI=ON)"
-fi
-finish
+  finish
 fi
 ok
 
