@@ -736,6 +736,30 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
 
 /* ---- shards ---------------------------------------------------------------- */
 
+/* Merges of partials (shards, MPI ranks) add into r through a sink; these
+ * set it up and finish the results as one run would have. */
+static int merge_begin(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info,
+                       tyche_shard_sink *sink, uint64_t *attempts, double *seconds) {
+    if (info->replicates > 1 &&
+        (r->rep_count = calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
+        return 0;
+    *sink = (tyche_shard_sink){r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
+                               r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
+                               attempts, seconds, r->param_cols, r->output_cols, r->stmt_cols,
+                               r->stride};
+    return 1;
+}
+
+static void merge_end(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info,
+                      uint64_t attempts, double seconds) {
+    tyche_finish_summary(s, r);
+    r->info = *info;
+    snprintf(r->rng_name, sizeof r->rng_name, "%s", info->rng ? info->rng : "");
+    r->info.rng = r->rng_name;
+    r->info.attempts = attempts;
+    r->info.seconds = seconds;
+}
+
 void tyche_results_parts(const tyche_results *r, tyche_shard_parts *out) {
     out->info = r->info;
     out->n_blocks = r->n_range_blocks;
@@ -753,25 +777,16 @@ void tyche_results_parts(const tyche_results *r, tyche_shard_parts *out) {
 tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *r,
                                         void *const *shards, unsigned n,
                                         const tyche_run_info *info, tyche_err *err) {
-    if (info->replicates > 1 &&
-        (r->rep_count = calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
-        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     uint64_t attempts = 0;
     double seconds = 0;
-    tyche_shard_sink sink = {r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
-                             r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
-                             &attempts, &seconds, r->param_cols, r->output_cols, r->stmt_cols,
-                             r->stride};
+    tyche_shard_sink sink;
+    if (!merge_begin(s, r, info, &sink, &attempts, &seconds))
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     for (unsigned k = 0; k < n; k++) {
         tyche_status st = tyche_shard_read_into(shards[k], s, &sink, err);
         if (st) return st;
     }
-    tyche_finish_summary(s, r);
-    r->info = *info;
-    snprintf(r->rng_name, sizeof r->rng_name, "%s", info->rng ? info->rng : "");
-    r->info.rng = r->rng_name;
-    r->info.attempts = attempts;
-    r->info.seconds = seconds;
+    merge_end(s, r, info, attempts, seconds);
     return TYCHE_OK;
 }
 
@@ -781,18 +796,10 @@ void tyche_results_merge_ranks(const tyche_scenario *s, tyche_results *r, tyche_
                                tyche_unpack_fn unpack, int rank0) {
     uint64_t attempts = 0;
     double seconds = 0;
-    if (info->replicates > 1)
-        r->rep_count = calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count);
-    tyche_shard_sink sink = {r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
-                             r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
-                             &attempts, &seconds, NULL, NULL, NULL, 0};
+    tyche_shard_sink sink;
+    merge_begin(s, r, info, &sink, &attempts, &seconds); /* a failed calloc: no replicate errors */
     for (int q = 0; q < ranks; q++) unpack(s, &sink, d + doff[q], u + uoff[q]);
-    tyche_finish_summary(s, r);
-    r->info = *info;
-    snprintf(r->rng_name, sizeof r->rng_name, "%s", info->rng ? info->rng : "");
-    r->info.rng = r->rng_name;
-    r->info.attempts = attempts;
-    r->info.seconds = seconds;
+    merge_end(s, r, info, attempts, seconds);
     /* per-trial rows: this rank's; rank 0 lays out the whole file, so it
      * gets columns of the whole run's length with its own rows in place */
     if (mine->param_cols) {
