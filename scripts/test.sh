@@ -18,8 +18,8 @@ echo "== tests (the Slurm test also runs the MPI build's hybrid job)"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 if [[ "${TYCHE_QUICK:-0}" != 1 ]]; then
-  echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-  scripts/build.sh build-asan -DTYCHE_SANITIZE=ON
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (with allocation fault injection) and tests"
+  scripts/build.sh build-asan -DTYCHE_SANITIZE=ON -DTYCHE_FAULT_INJECTION=ON
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
     ctest --test-dir build-asan --output-on-failure -j "$jobs"

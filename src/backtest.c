@@ -129,9 +129,11 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     tyche_scenario_free(s0);
     char *text = tyche_read_file(file, NULL, "scenario file", err);
     if (text == NULL) return NULL;
-    root = cJSON_Parse(text);
+    int oom;
+    root = tyche_json_parse(text, 0, NULL, &oom);
     free(text);
-    if (root == NULL) {
+    const unsigned long long failures = tyche_alloc_failures();
+    if (root == NULL) { /* it parsed a moment ago: only memory can fail it now */
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory reading %s", file);
         return NULL;
     }
@@ -192,7 +194,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
         goto fail;
     }
 
-    b = calloc(1, sizeof *b);
+    b = tyche_calloc(1, sizeof *b);
     if (b == NULL) goto nomem;
     b->scenario = tyche_strdup(file);
     b->model = tyche_strdup(cfg->model);
@@ -200,19 +202,19 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     b->trials = cfg->trials;
     b->seed = cfg->seed;
     b->n_origins = (size_t)(to - from + 1);
-    b->origin = calloc(b->n_origins, sizeof *b->origin);
-    b->quarter = calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->quarter);
-    b->steps = calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->steps);
-    sample = malloc((size_t)cfg->trials * sizeof *sample);
+    b->origin = tyche_calloc(b->n_origins, sizeof *b->origin);
+    b->quarter = tyche_calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->quarter);
+    b->steps = tyche_calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->steps);
+    sample = tyche_malloc((size_t)cfg->trials * sizeof *sample);
     if (!b->scenario || !b->model || !b->origin || !b->quarter || !b->steps || !sample) goto nomem;
 
     /* the rewritten scenario: this model alone, no statements */
     cJSON *only = cJSON_CreateArray();
     cJSON_DetachItemViaPointer(models, model);
-    cJSON_AddItemToArray(only, model);
+    tyche_json_push(only, model);
     cJSON_ReplaceItemInObjectCaseSensitive(root, "models", only);
     cJSON_DeleteItemFromObjectCaseSensitive(root, "statements");
-    cJSON_AddItemToObject(root, "statements", cJSON_CreateArray());
+    tyche_json_add(root, "statements", cJSON_CreateArray());
     cJSON_DeleteItemFromObjectCaseSensitive(root, "joint");
     cJSON_DeleteItemFromObjectCaseSensitive(root, "observed");
     /* what names other models cannot apply to this one alone: --set of their
@@ -234,7 +236,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
         g = next;
     }
     const size_t n_user = opt ? opt->n_set : 0;
-    sets = calloc(n_user + 1, sizeof *sets);
+    sets = tyche_calloc(n_user + 1, sizeof *sets);
     if (sets == NULL) goto nomem;
     for (size_t k = 0; k < n_user; k++)
         if (OWN(opt->set[k])) sets[n_sets++] = opt->set[k];
@@ -254,7 +256,10 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
         set_string(set, "target", lab);
         set_string(set, "reference", b->origin[i]);
         char *t = cJSON_PrintUnformatted(root);
-        if (t == NULL) goto nomem;
+        if (t == NULL || tyche_alloc_failures() != failures) { /* a member left out */
+            free(t);
+            goto nomem;
+        }
         /* --as-of would fight the origin's date: only this model's --set carries over */
         tyche_scenario_options o2 = {NULL, n_sets, sets};
         char where[1500];
@@ -315,6 +320,7 @@ fail:
 static const int levels[3] = {50, 80, 95};
 
 tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path, tyche_err *err) {
+    const unsigned long long failures = tyche_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "scenario", b->scenario);
     cJSON_AddStringToObject(root, "model", b->model);
@@ -342,12 +348,12 @@ tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path
             char key[16];
             tyche_backtest_coverage(b, levels[l], h, &c, &se, &n);
             snprintf(key, sizeof key, "coverage_%d", levels[l]);
-            cJSON_AddItemToObject(o, key, isnan(c) ? cJSON_CreateNull() : cJSON_CreateNumber(c));
+            tyche_json_add(o, key, isnan(c) ? cJSON_CreateNull() : cJSON_CreateNumber(c));
             cJSON_AddNumberToObject(o, "n", (double)n);
         }
         const double crps = tyche_backtest_crps(b, h);
-        cJSON_AddItemToObject(o, "crps", isnan(crps) ? cJSON_CreateNull() : cJSON_CreateNumber(crps));
-        cJSON_AddItemToArray(by_h, o);
+        tyche_json_add(o, "crps", isnan(crps) ? cJSON_CreateNull() : cJSON_CreateNumber(crps));
+        tyche_json_push(by_h, o);
     }
     cJSON *pit = cJSON_AddArrayToObject(root, "pit");
     cJSON *origins = cJSON_AddArrayToObject(root, "origins");
@@ -378,16 +384,15 @@ tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path
                 snprintf(key, sizeof key, "%d", levels[l]);
                 cJSON_AddBoolToObject(cv, key, covered(st, levels[l]));
             }
-            cJSON_AddItemToArray(steps, js);
-            cJSON_AddItemToArray(pit, cJSON_CreateNumber(st->pit));
+            tyche_json_push(steps, js);
+            tyche_json_push(pit, cJSON_CreateNumber(st->pit));
             crps += st->crps;
             n++;
         }
-        cJSON_AddItemToObject(o, "crps", n ? cJSON_CreateNumber(crps / n) : cJSON_CreateNull());
-        cJSON_AddItemToArray(origins, o);
+        tyche_json_add(o, "crps", n ? cJSON_CreateNumber(crps / n) : cJSON_CreateNull());
+        tyche_json_push(origins, o);
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
+    char *text = tyche_json_print(root, failures, 0);
     return tyche_write_text_file(path, text, err);
 }
 
@@ -398,8 +403,8 @@ tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path
     const size_t no = b->n_origins, nh = (size_t)b->horizon;
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot create the file (is the folder writable?)", path);
-    const char **olab = malloc(no * sizeof *olab);
-    double *steps = malloc(nh * sizeof *steps), *v = malloc(no * nh * sizeof *v);
+    const char **olab = tyche_malloc(no * sizeof *olab);
+    double *steps = tyche_malloc(nh * sizeof *steps), *v = tyche_malloc(no * nh * sizeof *v);
     int ok = olab && steps && v;
     for (size_t i = 0; ok && i < no; i++) olab[i] = b->origin[i];
     for (size_t h = 0; ok && h < nh; h++) steps[h] = (double)(h + 1);

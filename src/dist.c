@@ -95,8 +95,8 @@ tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *
             blank(dst);
             return tyche_err_set(err, TYCHE_ENOMEM, "out of memory copying a distribution");
         }
-        tmp.values = malloc(src->n * sizeof(double));
-        tmp.cumw = malloc(src->n * sizeof(double));
+        tmp.values = tyche_malloc(src->n * sizeof(double));
+        tmp.cumw = tyche_malloc(src->n * sizeof(double));
         if (tmp.values == NULL || tmp.cumw == NULL) {
             free(tmp.values);
             free(tmp.cumw);
@@ -957,7 +957,7 @@ static tyche_status get_array(const cJSON *obj, const char *key, const char *pat
         return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be an array of numbers", path, key);
     const int len = cJSON_GetArraySize(arr);
     if (len <= 0) return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must not be empty", path, key);
-    double *v = malloc((size_t)len * sizeof *v);
+    double *v = tyche_malloc((size_t)len * sizeof *v);
     if (v == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "%s.%s: out of memory", path, key);
     size_t i = 0;
     for (const cJSON *it = arr->child; it != NULL; it = it->next, i++) {
@@ -1013,7 +1013,7 @@ static tyche_status parse_discrete(const cJSON *obj, const char *path, tyche_dis
                            sum);
         goto done;
     }
-    pairs = malloc(n * sizeof *pairs);
+    pairs = tyche_malloc(n * sizeof *pairs);
     if (pairs == NULL) {
         st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
         goto done;

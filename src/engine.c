@@ -143,7 +143,7 @@ tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config 
                              "--replicates: LHS and QMC need at least 2 replicates dividing the trials "
                              "(%llu trials, %d replicates)",
                              (unsigned long long)cfg->trials, cfg->replicates);
-    tyche_design *d = calloc(1, sizeof *d);
+    tyche_design *d = tyche_calloc(1, sizeof *d);
     if (d == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     d->kind = cfg->sampling;
     d->m = cfg->trials / (uint64_t)cfg->replicates;
@@ -159,7 +159,7 @@ tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config 
             free(d);
             return tyche_err_set(err, TYCHE_EINPUT, "--sampling qmc: at most 2^24 trials per replicate (use more replicates)");
         }
-        d->points = malloc(d->m * d->dim * sizeof *d->points);
+        d->points = tyche_malloc(d->m * d->dim * sizeof *d->points);
         gsl_qrng *q = gsl_qrng_alloc(gsl_qrng_sobol, (unsigned)d->dim);
         if (d->points == NULL || q == NULL) {
             gsl_qrng_free(q);
@@ -376,7 +376,7 @@ uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store
 
 tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
                                    uint64_t n_cols, tyche_err *err) {
-    tyche_results *r = calloc(1, sizeof *r);
+    tyche_results *r = tyche_calloc(1, sizeof *r);
     if (r == NULL) goto nomem;
     r->n_params = s->n_params;
     r->n_outputs = s->n_outputs;
@@ -388,14 +388,14 @@ tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_conf
     for (int32_t d = tyche_date_next_month(s->start); d <= s->horizon; d = tyche_date_next_month(d))
         nm++;
     r->n_months = nm;
-    r->month_time = malloc(nm * sizeof *r->month_time);
-    r->stmt_count = calloc(s->n_statements + 1, sizeof *r->stmt_count);
-    r->moments = calloc(s->n_outputs + 1, sizeof *r->moments);
-    r->missing = calloc(s->n_outputs + 1, sizeof *r->missing);
-    r->sketch = calloc(s->n_outputs + 1, sizeof *r->sketch);
-    r->quantiles = calloc(9 * s->n_outputs + 1, sizeof *r->quantiles);
-    r->incidence = calloc(s->n_outputs * nm + 1, sizeof *r->incidence);
-    r->joint_pair = calloc(s->n_joint * s->n_joint + 1, sizeof *r->joint_pair);
+    r->month_time = tyche_malloc(nm * sizeof *r->month_time);
+    r->stmt_count = tyche_calloc(s->n_statements + 1, sizeof *r->stmt_count);
+    r->moments = tyche_calloc(s->n_outputs + 1, sizeof *r->moments);
+    r->missing = tyche_calloc(s->n_outputs + 1, sizeof *r->missing);
+    r->sketch = tyche_calloc(s->n_outputs + 1, sizeof *r->sketch);
+    r->quantiles = tyche_calloc(9 * s->n_outputs + 1, sizeof *r->quantiles);
+    r->incidence = tyche_calloc(s->n_outputs * nm + 1, sizeof *r->incidence);
+    r->joint_pair = tyche_calloc(s->n_joint * s->n_joint + 1, sizeof *r->joint_pair);
     if (!r->month_time || !r->stmt_count || !r->moments || !r->missing || !r->sketch ||
         !r->quantiles || !r->incidence || !r->joint_pair)
         goto nomem;
@@ -408,18 +408,18 @@ tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_conf
     if (cfg->store != TYCHE_STORE_NONE) {
         const size_t n = (size_t)n_cols;
         r->stride = n_cols;
-        r->param_cols = malloc(s->n_params * n * sizeof *r->param_cols + 1);
-        r->output_cols = malloc(s->n_outputs * n * sizeof *r->output_cols + 1);
-        r->stmt_cols = malloc(s->n_statements * n + 1);
+        r->param_cols = tyche_malloc(s->n_params * n * sizeof *r->param_cols + 1);
+        r->output_cols = tyche_malloc(s->n_outputs * n * sizeof *r->output_cols + 1);
+        r->stmt_cols = tyche_malloc(s->n_statements * n + 1);
         if (!r->param_cols || !r->output_cols || !r->stmt_cols) goto nomem;
     }
     if (cfg->store == TYCHE_STORE_PATHS && s->n_paths) {
-        r->path_cols = calloc(s->n_paths, sizeof *r->path_cols);
-        r->path_points = calloc(s->n_paths, sizeof *r->path_points);
+        r->path_cols = tyche_calloc(s->n_paths, sizeof *r->path_cols);
+        r->path_points = tyche_calloc(s->n_paths, sizeof *r->path_points);
         if (!r->path_cols || !r->path_points) goto nomem;
         for (size_t i = 0; i < s->n_paths; i++) {
             r->path_points[i] = s->models[s->paths[i].model].layout.n_points;
-            r->path_cols[i] = malloc((size_t)n_cols * r->path_points[i] * sizeof(double) + 1);
+            r->path_cols[i] = tyche_malloc((size_t)n_cols * r->path_points[i] * sizeof(double) + 1);
             if (!r->path_cols[i]) goto nomem;
         }
     }
@@ -591,7 +591,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     r->first_block = b0;
     r->n_range_blocks = b1 - b0;
     if (cfg->shard_count &&
-        (r->block_moments = calloc((b1 - b0) * s->n_outputs + 1, sizeof *r->block_moments)) == NULL) {
+        (r->block_moments = tyche_calloc((b1 - b0) * s->n_outputs + 1, sizeof *r->block_moments)) == NULL) {
         tyche_results_free(r);
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
         return NULL;
@@ -607,7 +607,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     if (st == TYCHE_OK && cfg->precision && design)
         st = tyche_err_set(err, TYCHE_EINPUT, "--precision: works with --sampling mc only (a design fixes the trial count)");
     if (st == TYCHE_OK && design &&
-        (r->rep_count = calloc((size_t)cfg->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
+        (r->rep_count = tyche_calloc((size_t)cfg->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
         st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     for (int t = 0; t < threads && st == TYCHE_OK; t++)
         st = worker_init(s, cfg, r->n_months, &ws[t], err);
@@ -741,7 +741,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
 static int merge_begin(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info,
                        tyche_shard_sink *sink, uint64_t *attempts, double *seconds) {
     if (info->replicates > 1 &&
-        (r->rep_count = calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
+        (r->rep_count = tyche_calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
         return 0;
     *sink = (tyche_shard_sink){r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
                                r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
@@ -807,9 +807,9 @@ void tyche_results_merge_ranks(const tyche_scenario *s, tyche_results *r, tyche_
         r->stride = n;
         r->first_trial = rank0 ? 0 : mine->first_trial;
         if (rank0) {
-            r->param_cols = calloc(s->n_params * n + 1, sizeof(double));
-            r->output_cols = calloc(s->n_outputs * n + 1, sizeof(double));
-            r->stmt_cols = calloc(s->n_statements * n + 1, 1);
+            r->param_cols = tyche_calloc(s->n_params * n + 1, sizeof(double));
+            r->output_cols = tyche_calloc(s->n_outputs * n + 1, sizeof(double));
+            r->stmt_cols = tyche_calloc(s->n_statements * n + 1, 1);
             for (size_t p = 0; r->param_cols && p < s->n_params; p++)
                 memcpy(r->param_cols + p * n, mine->param_cols + p * mine->stride, mine->stride * sizeof(double));
             for (size_t o = 0; r->output_cols && o < s->n_outputs; o++)
@@ -928,12 +928,12 @@ const double *tyche_results_path(const tyche_results *r, size_t i) {
 /* ---- replay --------------------------------------------------------------- */
 
 tyche_trial_record *tyche_trial_record_alloc(const tyche_scenario *s) {
-    tyche_trial_record *t = calloc(1, sizeof *t);
+    tyche_trial_record *t = tyche_calloc(1, sizeof *t);
     if (t == NULL) return NULL;
-    t->params = calloc(s->n_params + 1, sizeof *t->params);
-    t->outputs = calloc(s->n_outputs + 1, sizeof *t->outputs);
-    t->statements = calloc(s->n_statements + 1, 1);
-    t->paths = calloc(s->path_doubles + 1, sizeof *t->paths);
+    t->params = tyche_calloc(s->n_params + 1, sizeof *t->params);
+    t->outputs = tyche_calloc(s->n_outputs + 1, sizeof *t->outputs);
+    t->statements = tyche_calloc(s->n_statements + 1, 1);
+    t->paths = tyche_calloc(s->path_doubles + 1, sizeof *t->paths);
     if (!t->params || !t->outputs || !t->statements || !t->paths) {
         tyche_trial_record_free(t);
         return NULL;

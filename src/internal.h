@@ -12,16 +12,6 @@
 #include <string.h>
 #include "tyche/tyche.h"
 
-/* Zeroed memory on whole cache lines of its own (free with free()): what a
- * thread writes per trial must not share a line with another thread's
- * data, or the two cores fight over it (false sharing). */
-static inline void *tyche_alloc_lines(size_t n) {
-    const size_t r = n ? (n + 63) & ~(size_t)63 : 64;
-    void *p = aligned_alloc(64, r);
-    if (p) memset(p, 0, r);
-    return p;
-}
-
 /* ---- the model-kind interface ------------------------------------------ */
 
 /* A parameter and its domain: every value its prior can take must satisfy

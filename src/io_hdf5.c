@@ -287,7 +287,7 @@ static int write_pieces(wctx *w, hid_t ds, const char *grp, const char *name, hi
     hsize_t cnt = n < PIECE ? (hsize_t)n : PIECE;
     void *buf = NULL;
     if (n == 0) return 0;
-    if ((buf = malloc((size_t)cnt * elsize)) == NULL) {
+    if ((buf = tyche_malloc((size_t)cnt * elsize)) == NULL) {
         fail(w, "out of memory writing %s%s", grp, name);
         goto done;
     }
@@ -368,7 +368,7 @@ static int write_provenance(wctx *w, hid_t root, const tyche_scenario *s,
     char date[11];
     const char *title = nz(tyche_scenario_title(s));
     size_t tlen = strlen("tyche results: ") + strlen(title) + 1;
-    char *t = malloc(tlen);
+    char *t = tyche_malloc(tlen);
     if (t == NULL) return fail(w, "out of memory writing the title");
     snprintf(t, tlen, "tyche results: %s", title);
     int bad = attr_str(w, root, "/", "title", t);
@@ -540,16 +540,16 @@ static int write_summary(wctx *w, hid_t root, const tyche_scenario *s, const tyc
     /* One scratch array of doubles serves every variable in turn. */
     size_t nd = max_sz(max_sz(ns, no * 9), max_sz(ne * nm, nj * nj));
     nd = max_sz(max_sz(nd, nm), 9);
-    sid = calloc(ns + 1, sizeof *sid);
-    stext = calloc(ns + 1, sizeof *stext);
-    sgroup = calloc(ns + 1, sizeof *sgroup);
-    oname = calloc(no + 1, sizeof *oname);
-    ename = calloc(ne + 1, sizeof *ename);
-    eidx = calloc(ne + 1, sizeof *eidx);
-    jid = calloc(nj + 1, sizeof *jid);
-    d = calloc(nd, sizeof *d);
-    u = calloc(max_sz(ns, no) + 1, sizeof *u);
-    ps = calloc(ns + 1, sizeof *ps);
+    sid = tyche_calloc(ns + 1, sizeof *sid);
+    stext = tyche_calloc(ns + 1, sizeof *stext);
+    sgroup = tyche_calloc(ns + 1, sizeof *sgroup);
+    oname = tyche_calloc(no + 1, sizeof *oname);
+    ename = tyche_calloc(ne + 1, sizeof *ename);
+    eidx = tyche_calloc(ne + 1, sizeof *eidx);
+    jid = tyche_calloc(nj + 1, sizeof *jid);
+    d = tyche_calloc(nd, sizeof *d);
+    u = tyche_calloc(max_sz(ns, no) + 1, sizeof *u);
+    ps = tyche_calloc(ns + 1, sizeof *ps);
     if (!sid || !stext || !sgroup || !oname || !ename || !eidx || !jid || !d || !u || !ps) {
         fail(w, "out of memory writing the summary");
         goto done;
@@ -740,7 +740,7 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
     tyche_run_info ri;
     tyche_results_info(r, &ri);
     const uint64_t first_trial = ri.first_trial;
-    path_dim *pd = calloc(np + 1, sizeof *pd);
+    path_dim *pd = tyche_calloc(np + 1, sizeof *pd);
     size_t npd = 0;
     char units[64], date[11], *aux = NULL;
 
@@ -771,7 +771,7 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
         const char *vname = nz(pi.name), *dot = strchr(vname, '.');
         size_t mlen = dot != NULL ? (size_t)(dot - vname) : strlen(vname);
         size_t dlen = mlen + 1 + strlen(nz(pi.dim)) + 1;
-        char *dname = malloc(dlen);
+        char *dname = tyche_malloc(dlen);
         if (dname == NULL) {
             fail(w, "out of memory writing the paths");
             goto done;
@@ -789,7 +789,7 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
         } else {
             /* First path on this axis: its labels become the coordinate,
              * its times an auxiliary coordinate "<dim>_time". */
-            const char **labels = calloc(pi.n_points + 1, sizeof *labels);
+            const char **labels = tyche_calloc(pi.n_points + 1, sizeof *labels);
             pd[npd].name = dname;
             pd[npd].n = pi.n_points;
             pd[npd].coord = H5I_INVALID_HID;
@@ -804,7 +804,7 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
             if (pd[k].coord < 0) goto done;
             size_t alen = strlen(dname) + sizeof "_time";
             free(aux);
-            if ((aux = malloc(alen)) == NULL) {
+            if ((aux = tyche_malloc(alen)) == NULL) {
                 fail(w, "out of memory writing the paths");
                 goto done;
             }
@@ -824,7 +824,7 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
         hid_t sc[2] = {trial, pd[k].coord};
         size_t alen = strlen(pd[k].name) + sizeof "_time";
         free(aux);
-        if ((aux = malloc(alen)) == NULL) {
+        if ((aux = tyche_malloc(alen)) == NULL) {
             fail(w, "out of memory writing the paths");
             goto done;
         }
@@ -883,7 +883,7 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
         return tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
 
     size_t tlen = strlen(path) + 32;
-    if ((tmp = malloc(tlen)) == NULL)
+    if ((tmp = tyche_malloc(tlen)) == NULL)
         return tyche_err_set(err, TYCHE_EIO, "%s: out of memory", path);
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
 

@@ -6,20 +6,21 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "json_util.h"
 #include "tyche/tyche.h"
 
 /* JSON has no NaN: a missing number is null. */
 static cJSON *num(double x) { return isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull(); }
 
-static void add_num(cJSON *o, const char *k, double x) { cJSON_AddItemToObject(o, k, num(x)); }
+static void add_num(cJSON *o, const char *k, double x) { tyche_json_add(o, k, num(x)); }
 
 static cJSON *prob_json(const tyche_prob *p) {
     cJSON *o = cJSON_CreateObject();
     add_num(o, "probability", p->probability);
     add_num(o, "stderr", p->stderr_);
     cJSON *ci = cJSON_AddArrayToObject(o, "ci95");
-    cJSON_AddItemToArray(ci, num(p->ci95_lo));
-    cJSON_AddItemToArray(ci, num(p->ci95_hi));
+    tyche_json_push(ci, num(p->ci95_lo));
+    tyche_json_push(ci, num(p->ci95_hi));
     add_num(o, "count", (double)p->count);
     return o;
 }
@@ -72,7 +73,7 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
         cJSON_AddStringToObject(o, "text", si.text);
         cJSON_AddStringToObject(o, "group", si.group);
         cJSON_AddStringToObject(o, "rule", si.rule);
-        cJSON_AddItemToObject(sts, si.id, o);
+        tyche_json_add(sts, si.id, o);
     }
 
     cJSON *outs = cJSON_AddObjectToObject(root, "outputs");
@@ -93,7 +94,7 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
             add_num(q, key, os.q[k]);
         }
         add_num(o, "missing_fraction", os.missing_fraction);
-        cJSON_AddItemToObject(outs, oi.name, o);
+        tyche_json_add(outs, oi.name, o);
     }
 
     cJSON *ev = cJSON_AddObjectToObject(root, "events");
@@ -111,9 +112,9 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
             /* the boundary is the start of a day: the incidence is "by the day before" */
             tyche_date_format(tyche_scenario_start(s) +
                                   (int32_t)tyche_results_month_time(r, m) - 1, date);
-            cJSON_AddItemToArray(dates, cJSON_CreateString(date));
-            cJSON_AddItemToArray(cum, num(pr.probability));
-            cJSON_AddItemToArray(se, num(pr.stderr_));
+            tyche_json_push(dates, cJSON_CreateString(date));
+            tyche_json_push(cum, num(pr.probability));
+            tyche_json_push(se, num(pr.stderr_));
         }
     }
 
@@ -123,12 +124,12 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
     for (size_t k = 0; k < nj; k++) {
         tyche_statement_info si;
         tyche_scenario_statement(s, tyche_scenario_joint(s, k), &si);
-        cJSON_AddItemToArray(ids, cJSON_CreateString(si.id));
+        tyche_json_push(ids, cJSON_CreateString(si.id));
     }
     if (nj) {
         tyche_prob pr;
         tyche_results_joint_all(r, &pr);
-        cJSON_AddItemToObject(joint, "all", prob_json(&pr));
+        tyche_json_add(joint, "all", prob_json(&pr));
         cJSON *pairs = cJSON_AddObjectToObject(joint, "pairs");
         cJSON *corr = cJSON_AddArrayToObject(joint, "correlation");
         cJSON *corr_se = cJSON_AddArrayToObject(joint, "correlation_stderr");
@@ -139,18 +140,18 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
             for (size_t l = 0; l < nj; l++) {
                 double c, e;
                 tyche_results_joint_corr(r, k, l, &c, &e);
-                cJSON_AddItemToArray(row, num(c));
-                cJSON_AddItemToArray(row_se, num(e));
+                tyche_json_push(row, num(c));
+                tyche_json_push(row_se, num(e));
                 if (l <= k) continue;
                 tyche_statement_info b;
                 tyche_scenario_statement(s, tyche_scenario_joint(s, l), &b);
                 char key[160];
                 snprintf(key, sizeof key, "%s&%s", a.id, b.id);
                 tyche_results_joint_pair(r, k, l, &pr);
-                cJSON_AddItemToObject(pairs, key, prob_json(&pr));
+                tyche_json_add(pairs, key, prob_json(&pr));
             }
-            cJSON_AddItemToArray(corr, row);
-            cJSON_AddItemToArray(corr_se, row_se);
+            tyche_json_push(corr, row);
+            tyche_json_push(corr_se, row_se);
         }
     }
 
@@ -164,11 +165,8 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
 
 char *tyche_summary_json_string(const tyche_scenario *s, const tyche_results *r,
                                 const tyche_provenance *p) {
-    cJSON *root = build(s, r, p);
-    if (root == NULL) return NULL;
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    return text;
+    const unsigned long long failures = tyche_alloc_failures();
+    return tyche_json_print(build(s, r, p), failures, 0);
 }
 
 tyche_status tyche_write_summary_json(const tyche_scenario *s, const tyche_results *r,
@@ -177,7 +175,7 @@ tyche_status tyche_write_summary_json(const tyche_scenario *s, const tyche_resul
     char *text = tyche_summary_json_string(s, r, p);
     if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the summary");
     size_t tn = strlen(path) + 32;
-    char *tmp = malloc(tn);
+    char *tmp = tyche_malloc(tn);
     if (tmp == NULL) {
         free(text);
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the summary");

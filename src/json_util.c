@@ -8,14 +8,6 @@
 #include "json_util.h"
 #include "tyche/date.h"
 
-char *tyche_strdup(const char *s) {
-    if (s == NULL) s = "";
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 void tyche_json_path(char *buf, size_t len, const char *path, const char *key) {
     size_t n = strlen(path);
     /* the root path is "<file>: ", after which keys need no dot */
@@ -114,11 +106,41 @@ tyche_status tyche_json_date(const cJSON *obj, const char *key, int required, in
     return tyche_date_parse(s, out, where, err);
 }
 
+cJSON *tyche_json_parse(const char *text, size_t len, const char **end, int *oom) {
+    const unsigned long long failed = tyche_alloc_failures();
+    const char *e = NULL;
+    /* len + 1: cJSON wants the terminating NUL inside the length it is given */
+    cJSON *j = len ? cJSON_ParseWithLengthOpts(text, len + 1, &e, 1) : cJSON_ParseWithOpts(text, &e, 1);
+    *oom = j == NULL && tyche_alloc_failures() != failed;
+    if (end) *end = e;
+    return j;
+}
+
+void tyche_json_add(cJSON *o, const char *key, cJSON *item) {
+    if (item && (o == NULL || !cJSON_AddItemToObject(o, key, item))) cJSON_Delete(item);
+}
+
+void tyche_json_push(cJSON *a, cJSON *item) {
+    if (item && (a == NULL || !cJSON_AddItemToArray(a, item))) cJSON_Delete(item);
+}
+
+char *tyche_json_print(cJSON *root, unsigned long long failures, int compact) {
+    char *text = root == NULL ? NULL : compact ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
+    cJSON_Delete(root);
+    if (text && tyche_alloc_failures() != failures) {
+        free(text);
+        text = NULL;
+    }
+    return text;
+}
+
 int tyche_parse_number(const char *text, double *out) {
     /* cJSON reads numbers the same under any locale (strtod alone would stop
      * at '.' under a comma-decimal LC_NUMERIC) */
     if (text == NULL || *text == '\0' || *text == ' ') return 0;
-    cJSON *j = cJSON_ParseWithOpts(text, NULL, 1); /* the whole text: "62.3abc" is not a number */
+    int oom;
+    cJSON *j = tyche_json_parse(text, 0, NULL, &oom); /* the whole text: "62.3abc" is not a number */
+    if (oom) return -1;
     const int ok = j != NULL && cJSON_IsNumber(j) && isfinite(j->valuedouble);
     if (ok) *out = j->valuedouble;
     cJSON_Delete(j);
@@ -132,16 +154,18 @@ char *tyche_read_file(const char *file, size_t *len_out, const char *what, tyche
         return NULL;
     }
     size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
+    char *buf = tyche_malloc(cap);
     while (buf) {
         len += fread(buf + len, 1, cap - len - 1, f);
         if (len + 1 < cap) break;
-        char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
+        char *nb = cap < ((size_t)1 << 30) ? tyche_realloc(buf, cap * 2) : NULL;
         if (nb == NULL) {
             free(buf);
             fclose(f);
-            tyche_err_set(err, cap < ((size_t)1 << 30) ? TYCHE_ENOMEM : TYCHE_EINPUT,
-                          "%s: cannot read the %s (larger than 1 GiB, or out of memory)", file, what);
+            if (cap < ((size_t)1 << 30))
+                tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading the %s", file, what);
+            else
+                tyche_err_set(err, TYCHE_EINPUT, "%s: the %s is larger than 1 GiB", file, what);
             return NULL;
         }
         buf = nb;
@@ -149,9 +173,13 @@ char *tyche_read_file(const char *file, size_t *len_out, const char *what, tyche
     }
     const int bad = ferror(f);
     fclose(f);
-    if (buf == NULL || bad) {
+    if (buf == NULL) {
+        tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading the %s", file, what);
+        return NULL;
+    }
+    if (bad) {
         free(buf);
-        tyche_err_set(err, buf ? TYCHE_EINPUT : TYCHE_ENOMEM, "%s: cannot read the %s", file, what);
+        tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read the %s", file, what);
         return NULL;
     }
     buf[len] = '\0';

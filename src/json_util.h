@@ -34,8 +34,27 @@ const char *tyche_json_sep(const char *path);
 /* The name of a JSON type for messages ("a string", "an object", ...). */
 const char *tyche_json_type_name(const cJSON *item);
 
+/* Failed allocations so far in this process (src/alloc.c). */
+unsigned long long tyche_alloc_failures(void);
+
+/* cJSON's parser (the whole text, nothing after it), telling bad JSON
+ * (NULL, *oom = 0) from a failed allocation (NULL, *oom = 1).  len 0: up to
+ * the NUL; *end (when end is not NULL) gets where parsing stopped. */
+cJSON *tyche_json_parse(const char *text, size_t len, const char **end, int *oom);
+
+/* Building JSON to write: cJSON's Add functions leave a member out when an
+ * allocation fails.  tyche_json_add/push add `item` to object `o` under
+ * `key` / to array `a`, and delete it when that fails (o or item NULL, or
+ * no memory), so nothing leaks; tyche_json_print prints `root` (compact or
+ * indented), deletes it, and returns NULL when any allocation failed since
+ * `failures` (tyche_alloc_failures() read before building), so that a
+ * document with a member silently missing is never written. */
+void tyche_json_add(cJSON *o, const char *key, cJSON *item);
+void tyche_json_push(cJSON *a, cJSON *item);
+char *tyche_json_print(cJSON *root, unsigned long long failures, int compact);
+
 /* Parses a whole string as a finite number, the same under any locale.
- * Returns 1 on success. */
+ * Returns 1 on success, 0 if it is not one, -1 if memory ran out. */
 int tyche_parse_number(const char *text, double *out);
 
 /* The whole of `file` (at most 1 GiB), NUL-terminated; *len (if not NULL)
@@ -46,8 +65,5 @@ char *tyche_read_file(const char *file, size_t *len, const char *what, tyche_err
 /* Writes text (and a final newline) to path through a temporary file and a
  * rename; takes ownership of text (freed; NULL reports ENOMEM). */
 tyche_status tyche_write_text_file(const char *path, char *text, tyche_err *err);
-
-/* strdup that reports ENOMEM. */
-char *tyche_strdup(const char *s);
 
 #endif

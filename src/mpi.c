@@ -18,8 +18,8 @@ static void pack(const tyche_scenario *s, const tyche_shard_parts *pp, double **
     const size_t R = pp->rep_count ? (size_t)pp->info.replicates : 0;
     *dn = (int)(pp->n_blocks * no * 3 + 2 * no + 2);
     *un = (int)(2 + ns + nj * nj + 1 + no + no * nm + R * ns + no * TYCHE_SKETCH_BINS + no + 1);
-    double *d = malloc((size_t)*dn * sizeof *d);
-    uint64_t *u = malloc((size_t)*un * sizeof *u);
+    double *d = tyche_malloc((size_t)*dn * sizeof *d);
+    uint64_t *u = tyche_malloc((size_t)*un * sizeof *u);
     if (!d || !u) {
         free(d);
         free(u);
@@ -115,8 +115,8 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
     uint64_t *uv;
     int dn, un;
     pack(s, &pp, &dv, &dn, &uv, &un);
-    int *dns = malloc((size_t)size * sizeof *dns), *uns = malloc((size_t)size * sizeof *uns);
-    int *doff = malloc((size_t)size * sizeof *doff), *uoff = malloc((size_t)size * sizeof *uoff);
+    int *dns = tyche_malloc((size_t)size * sizeof *dns), *uns = tyche_malloc((size_t)size * sizeof *uns);
+    int *doff = tyche_malloc((size_t)size * sizeof *doff), *uoff = tyche_malloc((size_t)size * sizeof *uoff);
     int ok = dv && uv && dns && uns && doff && uoff;
     if (!all_ok(!ok)) goto nomem_all;
     MPI_Allgather(&dn, 1, MPI_INT, dns, 1, MPI_INT, MPI_COMM_WORLD);
@@ -128,8 +128,8 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
         dt += dns[q];
         ut += uns[q];
     }
-    double *dall = malloc((size_t)dt * sizeof *dall);
-    uint64_t *uall = malloc((size_t)ut * sizeof *uall);
+    double *dall = tyche_malloc((size_t)dt * sizeof *dall);
+    uint64_t *uall = tyche_malloc((size_t)ut * sizeof *uall);
     if (!all_ok(!(dall && uall))) {
         free(dall);
         free(uall);
@@ -194,7 +194,7 @@ static int write_rows(const tyche_scenario *s, const tyche_results *r, const cha
     tyche_results_info(r, &info);
     /* rank 0's rows are in the file already: it joins the collective with none */
     const hsize_t first = info.first_trial, n = rank == 0 ? 0 : tyche_results_rows(r);
-    double *buf = malloc((n + 1) * sizeof *buf);
+    double *buf = tyche_malloc((n + 1) * sizeof *buf);
     int ok = buf != NULL;
     const size_t total = tyche_scenario_n_params(s) + tyche_scenario_n_outputs(s) +
                          tyche_scenario_n_statements(s);

@@ -77,7 +77,7 @@ tyche_rng *tyche_rng_alloc(const char *name, uint64_t seed, tyche_err *err) {
                       known);
         return NULL;
     }
-    tyche_rng *r = calloc(1, sizeof *r);
+    tyche_rng *r = tyche_calloc(1, sizeof *r);
     if (r == NULL) {
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a random stream");
         return NULL;

@@ -88,7 +88,7 @@ void tyche_scenario_free(tyche_scenario *s) {
 
 static char *join2(const char *a, const char *sep, const char *b) {
     size_t n = strlen(a) + strlen(sep) + strlen(b) + 1;
-    char *d = malloc(n);
+    char *d = tyche_malloc(n);
     if (d) snprintf(d, n, "%s%s%s", a, sep, b);
     return d;
 }
@@ -290,7 +290,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
 
     /* kind-specific settings and immutable configuration */
     /* the priors of this model's parameters, in spec order */
-    tyche_dist *priors = malloc((kind->n_params + 1) * sizeof *priors);
+    tyche_dist *priors = tyche_malloc((kind->n_params + 1) * sizeof *priors);
     if (priors == NULL) return oom(err);
     for (size_t k = 0; k < kind->n_params; k++) priors[k] = s->params[m->param0 + k].prior;
     tyche_model_setup setup = {s->file, s->dir, path, s->start, s->horizon, s->as_of, priors};
@@ -319,7 +319,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
     char date[11];
     tyche_date_format(s->start, date);
     snprintf(start_units, sizeof start_units, "days since %s", date);
-    tyche_output *grown = realloc(s->outputs, (s->n_outputs + m->layout.n_outputs + 1) * sizeof *grown);
+    tyche_output *grown = tyche_realloc(s->outputs, (s->n_outputs + m->layout.n_outputs + 1) * sizeof *grown);
     if (grown == NULL) return oom(err);
     s->outputs = grown;
     for (size_t k = 0; k < m->layout.n_outputs; k++) {
@@ -341,7 +341,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
         return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", where,
                              tyche_json_type_name(ji));
     if (kind->n_inputs) {
-        m->input_src = malloc(kind->n_inputs * sizeof *m->input_src);
+        m->input_src = tyche_malloc(kind->n_inputs * sizeof *m->input_src);
         if (m->input_src == NULL) return oom(err);
     }
     for (size_t k = 0; k < kind->n_inputs; k++) m->input_src[k] = (size_t)-1;
@@ -423,7 +423,7 @@ static int by_id(const void *a, const void *b) {
 
 static tyche_status check_unique_ids(const tyche_scenario *s, const char *root, tyche_err *err) {
     if (s->n_statements < 2) return TYCHE_OK;
-    id_at *v = malloc(s->n_statements * sizeof *v);
+    id_at *v = tyche_malloc(s->n_statements * sizeof *v);
     if (v == NULL) return oom(err);
     for (size_t i = 0; i < s->n_statements; i++) v[i] = (id_at){s->statements[i].id, i};
     qsort(v, s->n_statements, sizeof *v, by_id);
@@ -443,7 +443,7 @@ static tyche_status load_joint(tyche_scenario *s, const cJSON *jj, const char *r
         /* default: every statement, when few enough for pairwise tables */
         s->n_joint = s->n_statements <= DEFAULT_JOINT_MAX ? s->n_statements : 0;
         if (s->n_joint) {
-            s->joint = malloc(s->n_joint * sizeof *s->joint);
+            s->joint = tyche_malloc(s->n_joint * sizeof *s->joint);
             if (!s->joint) return oom(err);
         }
         for (size_t k = 0; k < s->n_joint; k++) s->joint[k] = k;
@@ -457,7 +457,7 @@ static tyche_status load_joint(tyche_scenario *s, const cJSON *jj, const char *r
         return tyche_err_set(err, TYCHE_EINPUT, "%sjoint: at most %d statements (got %zu)", root,
                              MAX_JOINT, n);
     if (n) {
-        s->joint = malloc(n * sizeof *s->joint);
+        s->joint = tyche_malloc(n * sizeof *s->joint);
         if (!s->joint) return oom(err);
     }
     size_t k = 0;
@@ -497,16 +497,16 @@ static void overrides_free(overrides *ov) {
 static tyche_status parse_overrides(const tyche_scenario_options *opt, overrides *ov,
                                     tyche_err *err) {
     if (opt == NULL || opt->n_set == 0) return TYCHE_OK;
-    ov->name = calloc(opt->n_set, sizeof *ov->name);
-    ov->value = calloc(opt->n_set, sizeof *ov->value);
-    ov->used = calloc(opt->n_set, 1);
+    ov->name = tyche_calloc(opt->n_set, sizeof *ov->name);
+    ov->value = tyche_calloc(opt->n_set, sizeof *ov->value);
+    ov->used = tyche_calloc(opt->n_set, 1);
     if (!ov->name || !ov->value || !ov->used) return oom(err);
     for (size_t i = 0; i < opt->n_set; i++) {
         const char *a = opt->set[i], *eq = strchr(a, '=');
         if (eq == NULL || eq == a)
             return tyche_err_set(err, TYCHE_EINPUT, "--set %s: expected NAME=VALUE, e.g. option.h0=0.5", a);
         ov->n = i + 1;
-        ov->name[i] = malloc((size_t)(eq - a) + 1);
+        ov->name[i] = tyche_malloc((size_t)(eq - a) + 1);
         if (!ov->name[i]) return oom(err);
         memcpy(ov->name[i], a, (size_t)(eq - a));
         ov->name[i][eq - a] = '\0';
@@ -514,7 +514,9 @@ static tyche_status parse_overrides(const tyche_scenario_options *opt, overrides
             if (strcmp(ov->name[k], ov->name[i]) == 0)
                 return tyche_err_set(err, TYCHE_EINPUT, "--set %s: given twice", ov->name[i]);
         /* the whole value must be JSON: "0.2abc" or "0.5,0.9" is an error */
-        ov->value[i] = cJSON_ParseWithOpts(eq + 1, NULL, 1);
+        int oom_json;
+        ov->value[i] = tyche_json_parse(eq + 1, 0, NULL, &oom_json);
+        if (oom_json) return oom(err);
         if (ov->value[i] == NULL)
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "--set %s: \"%s\" is neither a number nor a prior in JSON "
@@ -546,13 +548,13 @@ static void line_col(const char *text, const char *at, int *line, int *col) {
  * parameter keeps its prior as its marginal. */
 static tyche_status load_correlations(tyche_scenario *s, const cJSON *jc, const char *root,
                                       tyche_err *err) {
-    s->in_group = calloc(s->n_params + 1, 1);
+    s->in_group = tyche_calloc(s->n_params + 1, 1);
     if (s->in_group == NULL) return oom(err);
     if (jc == NULL) return TYCHE_OK;
     if (!cJSON_IsArray(jc))
         return tyche_err_set(err, TYCHE_EINPUT, "%scorrelations: expected an array of {\"params\", \"rank\"} groups", root);
     const size_t ng = (size_t)cJSON_GetArraySize(jc);
-    s->groups = calloc(ng + 1, sizeof *s->groups);
+    s->groups = tyche_calloc(ng + 1, sizeof *s->groups);
     if (s->groups == NULL) return oom(err);
     size_t g = 0;
     for (const cJSON *jg = jc->child; jg; jg = jg->next, g++) {
@@ -570,8 +572,8 @@ static tyche_status load_correlations(tyche_scenario *s, const cJSON *jc, const 
             return tyche_err_set(err, TYCHE_EINPUT, "%s.params: expected 2 to 64 parameter names", path);
         tyche_corr_group *gr = &s->groups[g];
         s->n_groups = g + 1;
-        gr->param = calloc(n, sizeof *gr->param);
-        gr->L = calloc(n * n, sizeof *gr->L);
+        gr->param = tyche_calloc(n, sizeof *gr->param);
+        gr->L = tyche_calloc(n * n, sizeof *gr->L);
         if (!gr->param || !gr->L) return oom(err);
         gr->n = n;
         size_t i = 0;
@@ -636,8 +638,8 @@ static tyche_status load_correlations(tyche_scenario *s, const cJSON *jc, const 
  * that had not happened by as_of (false), or happened on a date (fixed). */
 static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char *root,
                                   tyche_err *err) {
-    s->fixed_time = malloc((s->n_outputs + 1) * sizeof *s->fixed_time);
-    s->not_before = calloc(s->n_outputs + 1, 1);
+    s->fixed_time = tyche_malloc((s->n_outputs + 1) * sizeof *s->fixed_time);
+    s->not_before = tyche_calloc(s->n_outputs + 1, 1);
     if (!s->fixed_time || !s->not_before) return oom(err);
     for (size_t o = 0; o < s->n_outputs; o++) s->fixed_time[o] = NAN;
     s->as_of_time = (double)(s->as_of - s->start);
@@ -737,9 +739,9 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
         const tyche_model_kind *kind = cJSON_IsString(k) ? tyche_model_kind_find(k->valuestring) : NULL;
         if (kind) np += kind->n_params;
     }
-    s->models = calloc(nm, sizeof *s->models);
-    s->params = calloc(np, sizeof *s->params);
-    s->overridden = calloc(np, 1);
+    s->models = tyche_calloc(nm, sizeof *s->models);
+    s->params = tyche_calloc(np, sizeof *s->params);
+    s->overridden = tyche_calloc(np, 1);
     if (!s->models || !s->params || !s->overridden) return oom(err);
     /* the common factor (created after the models: the last parameter, N(0, 1)) */
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(j, "common_factor");
@@ -769,7 +771,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     {
         size_t len = 1;
         for (size_t k = 0; opt && k < opt->n_set; k++) len += strlen(opt->set[k]) + 1;
-        if ((s->overrides = calloc(len, 1)) == NULL) st = oom(err);
+        if ((s->overrides = tyche_calloc(len, 1)) == NULL) st = oom(err);
         for (size_t k = 0; s->overrides && opt && k < opt->n_set; k++) {
             strcat(s->overrides, opt->set[k]);
             strcat(s->overrides, "\n");
@@ -812,10 +814,12 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     if (!cp->name || !cp->units || !cp->description) return oom(err);
 
     /* path variables, flattened */
-    for (size_t i = 0; i < s->n_models; i++) s->n_paths += s->models[i].layout.n_vars;
-    if (s->n_paths) {
-        s->paths = calloc(s->n_paths, sizeof *s->paths);
+    size_t n_paths = 0;
+    for (size_t i = 0; i < s->n_models; i++) n_paths += s->models[i].layout.n_vars;
+    if (n_paths) { /* n_paths is set only with the array, which the free walks */
+        s->paths = tyche_calloc(n_paths, sizeof *s->paths);
         if (!s->paths) return oom(err);
+        s->n_paths = n_paths;
     }
     size_t pi = 0;
     for (size_t i = 0; i < s->n_models; i++) {
@@ -840,7 +844,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
                              tyche_json_type_name(stm));
     size_t ns = (size_t)cJSON_GetArraySize(stm);
     if (ns) {
-        s->statements = calloc(ns, sizeof *s->statements);
+        s->statements = tyche_calloc(ns, sizeof *s->statements);
         if (!s->statements) return oom(err);
     }
     size_t si = 0;
@@ -863,13 +867,13 @@ tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const ch
                                           const tyche_scenario_options *opt, tyche_err *err) {
     /* GSL's default handler aborts the process: errors are values here */
     gsl_set_error_handler_off();
-    tyche_scenario *s = calloc(1, sizeof *s);
+    tyche_scenario *s = tyche_calloc(1, sizeof *s);
     if (s == NULL) {
         oom(err);
         return NULL;
     }
     s->file = tyche_strdup(file ? file : "<scenario>");
-    s->text = malloc(len + 1);
+    s->text = tyche_malloc(len + 1);
     if (!s->file || !s->text) {
         oom(err);
         tyche_scenario_free(s);
@@ -878,7 +882,7 @@ tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const ch
     memcpy(s->text, text, len);
     s->text[len] = '\0';
     const char *slash = strrchr(s->file, '/');
-    s->dir = slash ? malloc((size_t)(slash - s->file) + 1) : tyche_strdup(".");
+    s->dir = slash ? tyche_malloc((size_t)(slash - s->file) + 1) : tyche_strdup(".");
     if (s->dir == NULL) {
         oom(err);
         tyche_scenario_free(s);
@@ -897,8 +901,13 @@ tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const ch
     /* cJSON reads numbers through strtod after swapping '.' for the
      * locale's decimal point, so parsing is the same under any locale. */
     const char *end = NULL;
-    /* len + 1: cJSON wants the terminating NUL inside the length it is given */
-    cJSON *j = cJSON_ParseWithLengthOpts(s->text, len + 1, &end, 1);
+    int oom_json;
+    cJSON *j = tyche_json_parse(s->text, len, &end, &oom_json);
+    if (j == NULL && oom_json) {
+        tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading the scenario", s->file);
+        tyche_scenario_free(s);
+        return NULL;
+    }
     if (j == NULL) {
         int line, col;
         const char *at = end ? end : s->text;

@@ -46,8 +46,11 @@ static cJSON *load_json(const char *file, tyche_err *err) {
     char *buf = tyche_read_file(file, NULL, "file", err);
     if (buf == NULL) return NULL;
     const char *end = NULL;
-    cJSON *j = cJSON_ParseWithOpts(buf, &end, 1);
-    if (j == NULL) {
+    int oom;
+    cJSON *j = tyche_json_parse(buf, 0, &end, &oom);
+    if (j == NULL && oom) {
+        tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading it", file);
+    } else if (j == NULL) {
         int line = 1;
         for (const char *p = buf; end && p < end; p++) line += *p == '\n';
         tyche_err_set(err, TYCHE_EINPUT, "%s: line %d: malformed JSON", file, line);
@@ -127,10 +130,10 @@ tyche_scores *tyche_score_files(const char *summary, const char *outcomes, tyche
         if (tyche_json_date(o, "resolved", 1, 0, where, &day, err)) goto fail;
     }
     /* one row per statement of the summary, in its order */
-    s = calloc(1, sizeof *s);
+    s = tyche_calloc(1, sizeof *s);
     const size_t n = (size_t)cJSON_GetArraySize(sts);
-    if (s == NULL || (s->rows = calloc(n + 1, sizeof *s->rows)) == NULL ||
-        (s->strings = calloc(2 * n + 1, sizeof *s->strings)) == NULL) {
+    if (s == NULL || (s->rows = tyche_calloc(n + 1, sizeof *s->rows)) == NULL ||
+        (s->strings = tyche_calloc(2 * n + 1, sizeof *s->strings)) == NULL) {
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
         goto fail;
     }
@@ -174,13 +177,14 @@ fail:
 }
 
 char *tyche_scores_json(const tyche_scores *s) {
+    const unsigned long long failures = tyche_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     cJSON *sts = cJSON_AddObjectToObject(root, "statements");
     cJSON *open = cJSON_AddArrayToObject(root, "unresolved");
     for (size_t i = 0; i < s->n; i++) {
         const tyche_score_row *r = &s->rows[i];
         if (!r->resolved) {
-            cJSON_AddItemToArray(open, cJSON_CreateString(r->id));
+            tyche_json_push(open, cJSON_CreateString(r->id));
             continue;
         }
         cJSON *o = cJSON_AddObjectToObject(sts, r->id);
@@ -196,10 +200,9 @@ char *tyche_scores_json(const tyche_scores *s) {
     tyche_scores_overall(s, &b, &l, &m, &n);
     cJSON *ov = cJSON_AddObjectToObject(root, "overall");
     cJSON_AddNumberToObject(ov, "resolved", (double)n);
-    cJSON_AddItemToObject(ov, "brier", n ? cJSON_CreateNumber(b) : cJSON_CreateNull());
-    cJSON_AddItemToObject(ov, "log_score", n ? cJSON_CreateNumber(l) : cJSON_CreateNull());
-    cJSON_AddItemToObject(ov, "baseline_score", n ? cJSON_CreateNumber(m) : cJSON_CreateNull());
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
+    tyche_json_add(ov, "brier", n ? cJSON_CreateNumber(b) : cJSON_CreateNull());
+    tyche_json_add(ov, "log_score", n ? cJSON_CreateNumber(l) : cJSON_CreateNull());
+    tyche_json_add(ov, "baseline_score", n ? cJSON_CreateNumber(m) : cJSON_CreateNull());
+    char *text = tyche_json_print(root, failures, 0);
     return text;
 }

@@ -61,7 +61,7 @@ static tyche_status run_one(const char *file, const tyche_scenario_options *opt,
                             const tyche_tornado_config *cfg, double *p, double *se,
                             tyche_err *err) {
     const size_t n_user = opt ? opt->n_set : 0;
-    const char **sets = malloc((n_user + n_extra + 1) * sizeof *sets);
+    const char **sets = tyche_malloc((n_user + n_extra + 1) * sizeof *sets);
     if (sets == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < n_user; i++) {
@@ -102,11 +102,11 @@ static tyche_sensitivity *start(const char *file, const tyche_scenario_options *
                                 tyche_err *err) {
     tyche_scenario *s = tyche_scenario_load_with(file, opt, err);
     if (s == NULL) return NULL;
-    tyche_sensitivity *t = calloc(1, sizeof *t);
+    tyche_sensitivity *t = tyche_calloc(1, sizeof *t);
     if (t == NULL) goto nomem;
     t->n_stmt = s->n_statements;
-    t->stmt = calloc(t->n_stmt + 1, sizeof *t->stmt);
-    t->base = calloc(t->n_stmt + 1, sizeof *t->base);
+    t->stmt = tyche_calloc(t->n_stmt + 1, sizeof *t->stmt);
+    t->base = tyche_calloc(t->n_stmt + 1, sizeof *t->base);
     t->file = tyche_strdup(file);
     t->trials = cfg->trials;
     t->seed = cfg->seed;
@@ -140,11 +140,11 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
     for (size_t i = 0; i < s->n_params; i++) nu += !tyche_dist_is_fixed(&s->params[i].prior);
     /* parameters drawn from a calibration posterior are not varied: fixing one
      * would leave the posterior without its prior */
-    t->param = calloc(nu + 1, sizeof *t->param);
-    t->lo = calloc(nu + 1, sizeof *t->lo);
-    t->hi = calloc(nu + 1, sizeof *t->hi);
-    t->p = calloc(2 * nu * t->n_stmt + 1, sizeof *t->p);
-    t->se = calloc(2 * nu * t->n_stmt + 1, sizeof *t->se);
+    t->param = tyche_calloc(nu + 1, sizeof *t->param);
+    t->lo = tyche_calloc(nu + 1, sizeof *t->lo);
+    t->hi = tyche_calloc(nu + 1, sizeof *t->hi);
+    t->p = tyche_calloc(2 * nu * t->n_stmt + 1, sizeof *t->p);
+    t->se = tyche_calloc(2 * nu * t->n_stmt + 1, sizeof *t->se);
     if (!t->param || !t->lo || !t->hi || !t->p || !t->se) {
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
         goto fail;
@@ -217,15 +217,15 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
     t->is_sweep = 1;
     t->n_axes = n_axes;
     t->n_rows = n;
-    t->param = calloc(n_axes, sizeof *t->param);
-    t->axis = calloc(n_axes, sizeof *t->axis);
-    t->counts = calloc(n_axes, sizeof *t->counts);
-    t->p = calloc(n * t->n_stmt + 1, sizeof *t->p);
-    t->se = calloc(n * t->n_stmt + 1, sizeof *t->se);
+    t->param = tyche_calloc(n_axes, sizeof *t->param);
+    t->axis = tyche_calloc(n_axes, sizeof *t->axis);
+    t->counts = tyche_calloc(n_axes, sizeof *t->counts);
+    t->p = tyche_calloc(n * t->n_stmt + 1, sizeof *t->p);
+    t->se = tyche_calloc(n * t->n_stmt + 1, sizeof *t->se);
     if (!t->param || !t->axis || !t->counts || !t->p || !t->se) goto nomem;
     for (size_t k = 0; k < n_axes; k++) {
         t->param[k] = tyche_strdup(names[k]);
-        t->axis[k] = malloc(counts[k] * sizeof(double));
+        t->axis[k] = tyche_malloc(counts[k] * sizeof(double));
         if (!t->param[k] || !t->axis[k]) goto nomem;
         memcpy(t->axis[k], values[k], counts[k] * sizeof(double));
         t->counts[k] = counts[k];
@@ -279,6 +279,7 @@ double tyche_sweep_value(const tyche_sensitivity *t, size_t i, size_t k) {
 
 tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char *path,
                                           tyche_err *err) {
+    const unsigned long long failures = tyche_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "scenario", t->file);
     cJSON_AddNumberToObject(root, "trials", (double)t->trials);
@@ -301,15 +302,15 @@ tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char
                 cJSON_AddNumberToObject(x, "p_high", b);
                 cJSON_AddNumberToObject(x, "swing", b - a);
             }
-            cJSON_AddItemToArray(rows, o);
+            tyche_json_push(rows, o);
         }
     } else {
         cJSON *axes = cJSON_AddArrayToObject(root, "axes");
         for (size_t k = 0; k < t->n_axes; k++) {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "parameter", t->param[k]);
-            cJSON_AddItemToObject(o, "values", cJSON_CreateDoubleArray(t->axis[k], (int)t->counts[k]));
-            cJSON_AddItemToArray(axes, o);
+            tyche_json_add(o, "values", cJSON_CreateDoubleArray(t->axis[k], (int)t->counts[k]));
+            tyche_json_push(axes, o);
         }
         cJSON *pts = cJSON_AddArrayToObject(root, "points");
         for (size_t i = 0; i < t->n_rows; i++) {
@@ -325,11 +326,10 @@ tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char
                 cJSON_AddNumberToObject(x, "probability", p);
                 cJSON_AddNumberToObject(x, "stderr", se);
             }
-            cJSON_AddItemToArray(pts, o);
+            tyche_json_push(pts, o);
         }
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
+    char *text = tyche_json_print(root, failures, 0);
     return tyche_write_text_file(path, text, err);
 }
 
@@ -344,7 +344,7 @@ tyche_status tyche_sensitivity_write_hdf5(const tyche_sensitivity *t, const char
     int n_sc = 0, ok = 1;
     hsize_t dims[9];
     const size_t rows = t->n_rows;
-    double *buf = malloc((2 * rows * t->n_stmt + t->n_stmt + rows + 1) * sizeof *buf);
+    double *buf = tyche_malloc((2 * rows * t->n_stmt + t->n_stmt + rows + 1) * sizeof *buf);
     if (buf == NULL) ok = 0;
     if (ok && !t->is_sweep) {
         dims[0] = rows;

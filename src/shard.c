@@ -32,7 +32,7 @@ static int put_f64(hid_t g, const char *name, const double *v, int rank, const h
 /* The incidence per month, not cumulative: what adds up across shards. */
 static int put_incidence(hid_t g, const tyche_shard_parts *pp, size_t no) {
     const size_t nm = pp->n_months;
-    uint64_t *raw = malloc((no * nm + 1) * sizeof *raw);
+    uint64_t *raw = tyche_malloc((no * nm + 1) * sizeof *raw);
     if (raw == NULL) return 0;
     for (size_t o = 0; o < no; o++)
         for (size_t m = 0; m < nm; m++)
@@ -69,7 +69,7 @@ tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, co
                            pp.info.attempts};
     ok = ok && put_u64(g, "run", u, 5); /* seed, total trials, first trial, blocks, attempts */
     const hsize_t bm[3] = {pp.n_blocks, no ? no : 1, 3};
-    double *m = malloc((pp.n_blocks * no + 1) * 3 * sizeof *m);
+    double *m = tyche_malloc((pp.n_blocks * no + 1) * 3 * sizeof *m);
     ok = ok && m;
     for (size_t k = 0; ok && k < pp.n_blocks * no; k++) {
         m[3 * k] = (double)pp.block_moments[k].n;
@@ -83,9 +83,9 @@ tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, co
          put_u64(g, "missing", pp.missing, no) && put_incidence(g, &pp, no) &&
          put_u64(g, "replicate_count", pp.rep_count, pp.rep_count ? (size_t)rep * ns : 0);
     /* the sketches: bins per output, then n, min and max */
-    uint64_t *bins = malloc((no * TYCHE_SKETCH_BINS + 1) * sizeof *bins);
-    double *mm = malloc((2 * no + 1) * sizeof *mm);
-    uint64_t *nn = malloc((no + 1) * sizeof *nn);
+    uint64_t *bins = tyche_malloc((no * TYCHE_SKETCH_BINS + 1) * sizeof *bins);
+    double *mm = tyche_malloc((2 * no + 1) * sizeof *mm);
+    uint64_t *nn = tyche_malloc((no + 1) * sizeof *nn);
     ok = ok && bins && mm && nn;
     for (size_t o = 0; ok && o < no; o++) {
         memcpy(bins + o * TYCHE_SKETCH_BINS, pp.sketch[o].bins, TYCHE_SKETCH_BINS * sizeof *bins);
@@ -132,13 +132,13 @@ static char *attr_string(hid_t f, const char *obj, const char *name) {
             char *v = NULL;
             if (H5Aread(a, mt, &v) >= 0 && v) {
                 size_t n = strlen(v) + 1;
-                if ((out = malloc(n)) != NULL) memcpy(out, v, n);
+                if ((out = tyche_malloc(n)) != NULL) memcpy(out, v, n);
                 H5free_memory(v);
             }
             H5Tclose(mt);
         } else {
             const size_t n = H5Tget_size(t);
-            out = calloc(1, n + 1);
+            out = tyche_calloc(1, n + 1);
             if (out && H5Aread(a, t, out) < 0) {
                 free(out);
                 out = NULL;
@@ -194,7 +194,7 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
         tyche_err_set(err, TYCHE_EINPUT, "merge: no shard files given");
         return NULL;
     }
-    shard *sh = calloc(n, sizeof *sh);
+    shard *sh = tyche_calloc(n, sizeof *sh);
     shard **by = NULL;
     tyche_scenario *s = NULL;
     tyche_results *r = NULL;
@@ -223,7 +223,7 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
         }
     }
     const unsigned cnt = sh[0].cnt;
-    by = calloc(cnt, sizeof *by);
+    by = tyche_calloc(cnt, sizeof *by);
     if (by == NULL) goto nomem;
     for (size_t i = 0; i < n; i++) {
         if (by[sh[i].idx]) {
@@ -244,7 +244,7 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
     if (!text || !sfile) goto damaged;
     size_t n_sets = 0;
     for (const char *p = sh[0].over; *p; p++) n_sets += *p == '\n';
-    sets = calloc(n_sets + 1, sizeof *sets);
+    sets = tyche_calloc(n_sets + 1, sizeof *sets);
     if (sets == NULL) goto nomem;
     {
         char *p = sh[0].over;
@@ -309,8 +309,8 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
     shard *sh = shp;
     const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint;
     const uint64_t nb = sh->run[3], first = sh->run[2];
-    double *m = malloc((nb * no + 1) * 3 * sizeof *m);
-    uint64_t *tmp = malloc((no * TYCHE_SKETCH_BINS + ns * 64 + nj * nj + no * sink->n_months + 16) * sizeof *tmp);
+    double *m = tyche_malloc((nb * no + 1) * 3 * sizeof *m);
+    uint64_t *tmp = tyche_malloc((no * TYCHE_SKETCH_BINS + ns * 64 + nj * nj + no * sink->n_months + 16) * sizeof *tmp);
     int ok = m && tmp;
     if (ok && no) ok = H5LTread_dataset(sh->f, "partial/block_moments", H5T_NATIVE_DOUBLE, m) >= 0;
     for (uint64_t b = 0; ok && b < nb; b++)
@@ -334,8 +334,8 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
     if (sink->rep_count) ADD("partial/replicate_count", sink->rep_count, (size_t)sink->replicates * ns);
 #undef ADD
     if (ok && no) {
-        uint64_t *nn = malloc((no + 1) * sizeof *nn);
-        double *mm = malloc((2 * no + 1) * sizeof *mm);
+        uint64_t *nn = tyche_malloc((no + 1) * sizeof *nn);
+        double *mm = tyche_malloc((2 * no + 1) * sizeof *mm);
         ok = nn && mm && read_u64(sh->f, "partial/sketch_bins", tmp, no * TYCHE_SKETCH_BINS) &&
              read_u64(sh->f, "partial/sketch_n", nn, no) &&
              H5LTread_dataset(sh->f, "partial/sketch_min_max", H5T_NATIVE_DOUBLE, mm) >= 0;

@@ -109,13 +109,13 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         tyche_err_set(err, TYCHE_EINPUT, "--base: expected 100 to 10000000");
         goto fail;
     }
-    t = calloc(1, sizeof *t);
+    t = tyche_calloc(1, sizeof *t);
     if (t == NULL) goto nomem;
     /* targets: the statements, then the chosen outputs */
     const size_t ns = s->n_statements, no = cfg->n_outputs;
     t->n_t = ns + no;
-    tgt_out = calloc(no + 1, sizeof *tgt_out);
-    t->target = calloc(t->n_t + 1, sizeof *t->target);
+    tgt_out = tyche_calloc(no + 1, sizeof *tgt_out);
+    t->target = tyche_calloc(t->n_t + 1, sizeof *t->target);
     if (!tgt_out || !t->target) goto nomem;
     for (size_t i = 0; i < ns; i++)
         if ((t->target[i] = tyche_strdup(s->statements[i].id)) == NULL) goto nomem;
@@ -128,8 +128,8 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         if ((t->target[ns + i] = tyche_strdup(cfg->outputs[i])) == NULL) goto nomem;
     }
     /* the uncertain parameters */
-    upar = calloc(s->n_params + 1, sizeof *upar);
-    t->param = calloc(s->n_params + 1, sizeof *t->param);
+    upar = tyche_calloc(s->n_params + 1, sizeof *upar);
+    t->param = tyche_calloc(s->n_params + 1, sizeof *t->param);
     if (!upar || !t->param) goto nomem;
     for (size_t p = 0; p < s->n_params; p++)
         if (!tyche_dist_is_fixed(&s->params[p].prior)) {
@@ -142,7 +142,7 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
     }
     const size_t N = (size_t)cfg->base, d = t->d, nt = t->n_t, cols = d + 2;
     /* f[target][col][row]: col 0 = A, 1 = B, 2 + k = AB_k */
-    f = malloc(nt * cols * N * sizeof *f);
+    f = tyche_malloc(nt * cols * N * sizeof *f);
     if (f == NULL) {
         tyche_err_set(err, TYCHE_EINPUT, "--base %zu: the %zu x %zu evaluations do not fit in memory", N, nt, cols);
         goto fail;
@@ -158,10 +158,10 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
     {
         tyche_err e2;
         tyche_rng *rng = tyche_rng_alloc(cfg->rng, cfg->seed, &e2);
-        void **ws = calloc(s->n_models + 1, sizeof *ws);
-        double *pa = malloc((s->n_params + 1) * sizeof *pa), *pb = malloc((s->n_params + 1) * sizeof *pb);
-        double *pab = malloc((s->n_params + 1) * sizeof *pab), *out = malloc((s->n_outputs + 1) * sizeof *out);
-        uint8_t *st = malloc(ns + 1), *stack = malloc(s->max_stack + 1);
+        void **ws = tyche_calloc(s->n_models + 1, sizeof *ws);
+        double *pa = tyche_malloc((s->n_params + 1) * sizeof *pa), *pb = tyche_malloc((s->n_params + 1) * sizeof *pb);
+        double *pab = tyche_malloc((s->n_params + 1) * sizeof *pab), *out = tyche_malloc((s->n_outputs + 1) * sizeof *out);
+        uint8_t *st = tyche_malloc(ns + 1), *stack = tyche_malloc(s->max_stack + 1);
         int ok = rng && ws && pa && pb && pab && out && st && stack;
         for (size_t m = 0; ok && m < s->n_models; m++)
             if (s->models[m].kind->ws_alloc && (ws[m] = s->models[m].kind->ws_alloc(s->models[m].cfg)) == NULL) ok = 0;
@@ -213,13 +213,13 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
                               cfg->outputs[i]);
                 goto fail;
             }
-    t->first = malloc(nt * d * 3 * sizeof *t->first);
-    t->total = malloc(nt * d * 3 * sizeof *t->total);
-    t->var = malloc(nt * sizeof *t->var);
-    t->rem = malloc(nt * sizeof *t->rem);
+    t->first = tyche_malloc(nt * d * 3 * sizeof *t->first);
+    t->total = tyche_malloc(nt * d * 3 * sizeof *t->total);
+    t->var = tyche_malloc(nt * sizeof *t->var);
+    t->rem = tyche_malloc(nt * sizeof *t->rem);
     const int B = cfg->bootstrap > 0 ? cfg->bootstrap : 200;
-    boot = malloc(((size_t)B * 2 * d + 2 * d + N) * sizeof *boot);
-    size_t *idx = malloc(N * sizeof *idx);
+    boot = tyche_malloc(((size_t)B * 2 * d + 2 * d + N) * sizeof *boot);
+    size_t *idx = tyche_malloc(N * sizeof *idx);
     gsl_rng *br = gsl_rng_alloc(gsl_rng_mt19937);
     if (!t->first || !t->total || !t->var || !t->rem || !boot || !idx || !br) {
         free(idx);
@@ -247,7 +247,7 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
                 boot[(size_t)b * 2 * d + d + k] = ST[k];
             }
         }
-        double *col = malloc((size_t)B * sizeof *col);
+        double *col = tyche_malloc((size_t)B * sizeof *col);
         for (size_t k = 0; col && k < 2 * d; k++) {
             int n = 0;
             for (int b = 0; b < B; b++) {
@@ -289,6 +289,7 @@ fail:
 }
 
 tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path, tyche_err *err) {
+    const unsigned long long failures = tyche_alloc_failures();
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "scenario", t->file);
     cJSON_AddNumberToObject(root, "base", (double)t->base);
@@ -296,19 +297,18 @@ tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path, tych
     cJSON *ts = cJSON_AddObjectToObject(root, "targets");
     for (size_t i = 0; i < t->n_t; i++) {
         cJSON *o = cJSON_AddObjectToObject(ts, t->target[i]);
-        cJSON_AddItemToObject(o, "variance", isfinite(t->var[i]) ? cJSON_CreateNumber(t->var[i]) : cJSON_CreateNull());
-        cJSON_AddItemToObject(o, "remainder", isfinite(t->rem[i]) ? cJSON_CreateNumber(t->rem[i]) : cJSON_CreateNull());
+        tyche_json_add(o, "variance", isfinite(t->var[i]) ? cJSON_CreateNumber(t->var[i]) : cJSON_CreateNull());
+        tyche_json_add(o, "remainder", isfinite(t->rem[i]) ? cJSON_CreateNumber(t->rem[i]) : cJSON_CreateNull());
         cJSON *ps = cJSON_AddObjectToObject(o, "parameters");
         for (size_t k = 0; k < t->d; k++) {
             double a[3], b[3];
             tyche_sobol_index(t, i, k, a, b);
             cJSON *x = cJSON_AddObjectToObject(ps, t->param[k]);
-            cJSON_AddItemToObject(x, "first", cJSON_CreateDoubleArray(a, 3));
-            cJSON_AddItemToObject(x, "total", cJSON_CreateDoubleArray(b, 3));
+            tyche_json_add(x, "first", cJSON_CreateDoubleArray(a, 3));
+            tyche_json_add(x, "total", cJSON_CreateDoubleArray(b, 3));
         }
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
+    char *text = tyche_json_print(root, failures, 0);
     return tyche_write_text_file(path, text, err);
 }
 
@@ -321,7 +321,7 @@ tyche_status tyche_sobol_write_hdf5(const tyche_sobol *t, const char *path, tych
     const hsize_t dims[2] = {t->n_t, t->d};
     hid_t sc[2] = {tyche_h5_string_scale(fh, "target", (const char *const *)t->target, t->n_t),
                    tyche_h5_string_scale(fh, "parameter", (const char *const *)t->param, t->d)};
-    double *v = malloc(t->n_t * t->d * sizeof *v);
+    double *v = tyche_malloc(t->n_t * t->d * sizeof *v);
     int ok = sc[0] >= 0 && sc[1] >= 0 && v;
     static const char *names[6] = {"first_order", "first_order_low", "first_order_high",
                                    "total", "total_low", "total_high"};

@@ -24,7 +24,7 @@ typedef struct {
 static int emit(builder *b, tyche_stmt_op op, uint32_t a, double x, double y) {
     if (b->n == b->cap) {
         size_t cap = b->cap ? 2 * b->cap : 8;
-        tyche_stmt_instr *nv = realloc(b->v, cap * sizeof *nv);
+        tyche_stmt_instr *nv = tyche_realloc(b->v, cap * sizeof *nv);
         if (!nv) return 0;
         b->v = nv;
         b->cap = cap;
@@ -48,7 +48,7 @@ static int put(builder *b, const char *fmt, ...) {
             return 1;
         }
         size_t cap = (b->tcap ? b->tcap * 2 : 128) + (size_t)n;
-        char *nt = realloc(b->text, cap);
+        char *nt = tyche_realloc(b->text, cap);
         if (!nt) return 0;
         b->text = nt;
         b->tcap = cap;

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tyche/common.h"
 #include "stats.h"
 
 void tyche_moments_merge(tyche_moments *a, const tyche_moments *b) {
@@ -18,7 +19,7 @@ void tyche_moments_merge(tyche_moments *a, const tyche_moments *b) {
 }
 
 int tyche_sketch_init(tyche_sketch *k) {
-    k->bins = calloc(TYCHE_SKETCH_BINS, sizeof *k->bins);
+    k->bins = tyche_calloc(TYCHE_SKETCH_BINS, sizeof *k->bins);
     k->n = 0;
     k->min = INFINITY;
     k->max = -INFINITY;

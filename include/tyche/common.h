@@ -43,6 +43,19 @@ TYCHE_API tyche_status tyche_err_set(tyche_err *err, tyche_status code, const ch
 /* Process exit status for a status: 0 ok, 2 bad input, 1 anything else. */
 TYCHE_API int tyche_status_exit_code(tyche_status s);
 
+/* The allocator every part of tyche uses, the command included: malloc,
+ * calloc, realloc, a 64-byte-aligned zeroed allocation (on cache lines of
+ * its own) and strdup (NULL gives "").  Release them with free().  They
+ * exist so that a build configured with -DTYCHE_FAULT_INJECTION=ON can fail
+ * any one of them on purpose: with TYCHE_FAIL_ALLOC=k in the environment,
+ * the k-th call (counting from 1, across threads) returns NULL and says so
+ * on stderr; scripts/test.sh drives k over every allocation of a run. */
+TYCHE_API void *tyche_malloc(size_t n);
+TYCHE_API void *tyche_calloc(size_t n, size_t size);
+TYCHE_API void *tyche_realloc(void *p, size_t n);
+TYCHE_API void *tyche_alloc_lines(size_t n);
+TYCHE_API char *tyche_strdup(const char *s);
+
 /* Version string of the library, e.g. "0.1.0". */
 TYCHE_API const char *tyche_version(void);
 

@@ -381,7 +381,7 @@ static int same_file(const char *a, const char *b) {
 static char *join_args(int argc, char **argv) {
     size_t n = 1;
     for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 3;
-    char *s = malloc(n);
+    char *s = tyche_malloc(n);
     if (!s) return NULL;
     s[0] = '\0';
     for (int i = 0; i < argc; i++) {
@@ -477,12 +477,12 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
     sa.sa_handler = on_stop_signal;
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGINT, &sa, &old_int);
-    char **files = calloc(parts, sizeof *files);
+    char **files = tyche_calloc(parts, sizeof *files);
     tyche_results *merged = NULL;
     tyche_status st = files ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     for (uint32_t i = 0; st == TYCHE_OK && i < parts; i++) {
         snprintf(path, sizeof path, "%s/part-%06u-of-%06u.h5", dir, i, parts);
-        if ((files[i] = strdup(path)) == NULL) {
+        if ((files[i] = tyche_strdup(path)) == NULL) {
             st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
             break;
         }
@@ -535,16 +535,16 @@ static int resume_args(const char *dir, int *argc_out, char ***argv_out) {
     FILE *f = fopen(path, "r");
     if (f == NULL) return 0;
     int n = 1, cap = 16;
-    char **v = calloc((size_t)cap, sizeof *v);
+    char **v = tyche_calloc((size_t)cap, sizeof *v);
     v[0] = "run";
     while (v && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         if (n + 1 >= cap) {
-            char **nv = realloc(v, (size_t)(cap *= 2) * sizeof *v);
+            char **nv = tyche_realloc(v, (size_t)(cap *= 2) * sizeof *v);
             if (!nv) break;
             v = nv;
         }
-        v[n++] = strdup(line);
+        v[n++] = tyche_strdup(line);
     }
     fclose(f);
     if (v == NULL) return 0;
@@ -723,7 +723,7 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     /* --precision H (every statement) or ID=H (one), later ones winning */
     double *precision = NULL;
     if (n_prec) {
-        precision = calloc(tyche_scenario_n_statements(s) + 1, sizeof *precision);
+        precision = tyche_calloc(tyche_scenario_n_statements(s) + 1, sizeof *precision);
         if (precision == NULL) {
             tyche_scenario_free(s);
             fprintf(stderr, "tyche: out of memory\n");
@@ -826,7 +826,8 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
             if (st != TYCHE_OK) unlink(tmp_summary);
         } else {
             /* name the user's path, not the temporary one */
-            tyche_err_set(&err, err.code, "%s: cannot write the summary (is the folder writable?)", summary);
+            if (err.code == TYCHE_EIO)
+                tyche_err_set(&err, err.code, "%s: cannot write the summary (is the folder writable?)", summary);
         }
     }
     if (st == TYCHE_OK && log_file && mpi_rank == 0) st = append_log(log_file, s, r, created, &err);
@@ -1198,7 +1199,7 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
     const size_t ns = tyche_sensitivity_n_statements(t);
     if (st == TYCHE_OK && !quiet && !sweep) {
         const size_t np = tyche_tornado_n(t);
-        swing_row *rows = malloc((np + 1) * sizeof *rows);
+        swing_row *rows = tyche_malloc((np + 1) * sizeof *rows);
         printf("tornado of %s: %llu trials per run, seed %llu, parameters at their %g and %g quantiles\n",
                scenario, trials, seed, low, high);
         for (size_t j = 0; rows && j < ns; j++) {
@@ -1305,7 +1306,7 @@ static int cmd_sobol(int argc, char **argv) {
         const size_t d = tyche_sobol_n_params(t);
         printf("Sobol indices of %s: base %llu (%llu trials), seed %llu, 95%% bootstrap intervals (%llu resamples)\n",
                scenario, base, base * (d + 2), seed, boot);
-        swing_row *rows = malloc((d + 1) * sizeof *rows);
+        swing_row *rows = tyche_malloc((d + 1) * sizeof *rows);
         for (size_t i = 0; rows && i < tyche_sobol_n_targets(t); i++) {
             printf("\n%s (variance %.4g; remainder, interactions and process noise: %.3f)\n", tyche_sobol_target(t, i),
                    tyche_sobol_variance(t, i), tyche_sobol_remainder(t, i));
@@ -1335,7 +1336,7 @@ static int cmd_sobol(int argc, char **argv) {
 
 static int cmd_merge(int argc, char **argv, char *cmdline) {
     const char *out = NULL, *summary = NULL;
-    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    const char **files = tyche_calloc((size_t)argc + 1, sizeof *files);
     size_t nf = 0;
     int quiet = 0;
     if (files == NULL) return 1;
@@ -1624,6 +1625,10 @@ static int dispatch(int argc, char **argv) {
         if (strcmp(cmd, commands[k].name) != 0) continue;
         if (wants_help(argc - 1, argv + 1)) return fputs(*commands[k].usage, stdout), 0;
         char *line = join_args(argc, argv); /* the command line, for provenance */
+        if (line == NULL) {
+            fputs("tyche: out of memory\n", stderr);
+            return 1;
+        }
         const int rc = commands[k].fn(argc - 1, argv + 1, line);
         free(line);
         return rc;

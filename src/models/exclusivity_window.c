@@ -49,7 +49,7 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     snprintf(path, sizeof path, "%s.settings", su->path);
     tyche_status st;
     if (settings && (st = tyche_json_check_keys(settings, keys, path, err))) return st;
-    cfg_t *c = calloc(1, sizeof *c);
+    cfg_t *c = tyche_calloc(1, sizeof *c);
     if (c == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     c->t_end = (double)(su->horizon + 1 - su->start);
     (void)layout; /* the default outputs, no paths */

@@ -91,13 +91,13 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     size_t cap = 4;
     for (int32_t d = tyche_date_next_month(su->start); d <= su->horizon; d = tyche_date_next_month(d))
         cap++;
-    cfg_t *c = calloc(1, sizeof *c);
+    cfg_t *c = tyche_calloc(1, sizeof *c);
     if (c == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    c->t = malloc(cap * sizeof *c->t);
-    c->month_start = calloc(cap, 1);
-    c->labels = calloc(cap, sizeof *c->labels);
-    c->dt_years = malloc(cap * sizeof *c->dt_years);
-    c->sqrt_dt = malloc(cap * sizeof *c->sqrt_dt);
+    c->t = tyche_malloc(cap * sizeof *c->t);
+    c->month_start = tyche_calloc(cap, 1);
+    c->labels = tyche_calloc(cap, sizeof *c->labels);
+    c->dt_years = tyche_malloc(cap * sizeof *c->dt_years);
+    c->sqrt_dt = tyche_malloc(cap * sizeof *c->sqrt_dt);
     if (!c->t || !c->month_start || !c->labels || !c->dt_years || !c->sqrt_dt) {
         cfg_free(c);
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");

@@ -186,7 +186,12 @@ tyche_status tyche_revenue_read_history(const char *file, const char *column, ro
                                lineno, fields[col_q], want, fields[col_end]);
             goto done;
         }
-        if (!tyche_parse_number(fields[col_v], &r.value) || r.value <= 0) {
+        const int num = tyche_parse_number(fields[col_v], &r.value);
+        if (num < 0) {
+            st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory reading %s", file);
+            goto done;
+        }
+        if (num == 0 || r.value <= 0) {
             st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: %s must be a positive number, got \"%s\"",
                                file, lineno, column, fields[col_v]);
             goto done;
@@ -198,7 +203,7 @@ tyche_status tyche_revenue_read_history(const char *file, const char *column, ro
         }
         if (n == cap) {
             cap = cap ? 2 * cap : 32;
-            row_t *nr = realloc(rows, cap * sizeof *nr);
+            row_t *nr = tyche_realloc(rows, cap * sizeof *nr);
             if (nr == NULL) {
                 st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
                 goto done;
@@ -373,7 +378,7 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
         return tyche_err_set(err, TYCHE_EINPUT, "%s: %s ends after the scenario's horizon", path, lab);
     }
 
-    cfg_t *c = calloc(1, sizeof *c);
+    cfg_t *c = tyche_calloc(1, sizeof *c);
     if (c == NULL) {
         free(rows);
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
@@ -382,13 +387,13 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     c->n_sim = (size_t)(last - last_hist);
     c->n_points = n_hist + c->n_sim;
     c->first = first;
-    c->hist = malloc(n_hist * sizeof *c->hist);
-    c->t_sim = malloc((c->n_sim + 1) * sizeof *c->t_sim);
-    c->target = malloc(n_targets * sizeof *c->target);
-    c->outputs = calloc(n_targets * N_T, sizeof *c->outputs);
-    c->strings = calloc(n_targets * N_T * 2, sizeof *c->strings);
-    c->labels = calloc(c->n_points, sizeof *c->labels);
-    c->times = malloc(c->n_points * sizeof *c->times);
+    c->hist = tyche_malloc(n_hist * sizeof *c->hist);
+    c->t_sim = tyche_malloc((c->n_sim + 1) * sizeof *c->t_sim);
+    c->target = tyche_malloc(n_targets * sizeof *c->target);
+    c->outputs = tyche_calloc(n_targets * N_T, sizeof *c->outputs);
+    c->strings = tyche_calloc(n_targets * N_T * 2, sizeof *c->strings);
+    c->labels = tyche_calloc(c->n_points, sizeof *c->labels);
+    c->times = tyche_malloc(c->n_points * sizeof *c->times);
     if (!c->hist || !c->t_sim || !c->target || !c->outputs || !c->strings || !c->labels || !c->times)
         goto nomem;
     for (size_t i = 0; i < n_hist; i++) c->hist[i] = rows[i].value;
