@@ -1594,6 +1594,13 @@ static const struct {
 static int dispatch(int argc, char **argv);
 
 int main(int argc, char **argv) {
+    /* A file-size limit (ulimit -f, a batch system's quota) must end in an
+     * error that removes the temporary file, not in SIGXFSZ killing the
+     * process and leaving it behind: ignored, the write fails with EFBIG. */
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &ign, NULL);
 #ifdef TYCHE_MPI
     int provided;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
