@@ -16,6 +16,7 @@
 #include <string.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include "h5util.h"
 #include "internal.h"
 #include "stats.h"
 
@@ -107,11 +108,17 @@ tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, co
 
 /* ---- merge -------------------------------------------------------------------- */
 
+/* A shard file is read as untrusted input: it may be damaged, cut short or
+ * not tyche's at all.  Every count it states is checked against what the
+ * run it claims to belong to implies before anything is allocated or read
+ * by it, and every dataset must hold exactly the elements expected, so no
+ * file can make the merge read or write out of bounds. */
 typedef struct {
     const char *file;
     hid_t f;
     unsigned idx, cnt;
-    uint64_t run[5];
+    uint64_t run[5];   /* seed, total trials, first trial, blocks, attempts */
+    uint64_t rows;     /* trials in this shard */
     char hash[80], over[8192], as_of[16], gen[64], version[32];
     int rep, smp, store;
     double seconds;
@@ -150,13 +157,43 @@ static char *attr_string(hid_t f, const char *obj, const char *name) {
     return out;
 }
 
+/* A string attribute into buf, only if it fits (NUL included). */
 static int get_str(hid_t f, const char *obj, const char *name, char *buf, size_t len) {
-    hsize_t dims;
-    H5T_class_t cls;
-    size_t sz;
-    if (H5LTget_attribute_info(f, obj, name, &dims, &cls, &sz) < 0 || sz > len) return 0;
-    /* H5LT reads fixed or variable strings into a buffer of the right size */
-    return H5LTget_attribute_string(f, obj, name, buf) >= 0;
+    char *v = attr_string(f, obj, name);
+    const int ok = v != NULL && strlen(v) < len;
+    if (ok) memcpy(buf, v, strlen(v) + 1);
+    free(v);
+    return ok;
+}
+
+/* Reads dataset `name` into buf only if it holds exactly n elements. */
+static int read_exact(hid_t f, const char *name, hid_t mem_type, void *buf, hsize_t n) {
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) return 0;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return 0;
+    hid_t sp = H5Dget_space(d);
+    const hssize_t have = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    const int ok = have >= 0 && (hsize_t)have == n &&
+                   H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return ok;
+}
+
+/* The shard's own numbers against those of the run it claims: the blocks of
+ * shard idx of cnt are those engine.c gives it (tyche_run's b0, b1). */
+static int shard_consistent(shard *sh) {
+    const uint64_t total = sh->run[1];
+    if (total == 0 || total > ((uint64_t)1 << 50) || sh->cnt == 0 || sh->idx >= sh->cnt) return 0;
+    const uint64_t n_all = (total + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
+    if (sh->cnt > n_all) return 0;
+    const uint64_t b0 = n_all * sh->idx / sh->cnt, b1 = n_all * (sh->idx + 1) / sh->cnt;
+    const uint64_t end = b1 * TYCHE_BLOCK_TRIALS < total ? b1 * TYCHE_BLOCK_TRIALS : total;
+    sh->rows = end - b0 * TYCHE_BLOCK_TRIALS;
+    return sh->run[2] == b0 * TYCHE_BLOCK_TRIALS && sh->run[3] == b1 - b0 &&
+           sh->store >= TYCHE_STORE_NONE && sh->store <= TYCHE_STORE_PATHS &&
+           sh->smp >= TYCHE_SAMPLING_MC && sh->smp <= TYCHE_SAMPLING_QMC && sh->rep >= 0 &&
+           sh->rep <= 1 << 20 && isfinite(sh->seconds) && sh->seconds >= 0;
 }
 
 static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
@@ -177,18 +214,25 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
              H5LTget_attribute_int(sh->f, "partial", "sampling", &sh->smp) >= 0 &&
              H5LTget_attribute_int(sh->f, "partial", "store", &sh->store) >= 0 &&
              H5LTget_attribute_double(sh->f, "partial", "seconds", &sh->seconds) >= 0 &&
-             H5LTread_dataset(sh->f, "partial/run", H5T_NATIVE_UINT64, sh->run) >= 0;
-    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is incomplete or damaged", file);
+             read_exact(sh->f, "partial/run", H5T_NATIVE_UINT64, sh->run, 5);
+    if (!ok) return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is incomplete or damaged", file);
+    if (!shard_consistent(sh))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is inconsistent (shard %u/%u "
+                             "of %llu trials: its range, level or settings cannot be a shard's)",
+                             file, sh->idx, sh->cnt, (unsigned long long)sh->run[1]);
+    return TYCHE_OK;
 }
 
 static int read_u64(hid_t f, const char *name, uint64_t *v, size_t n) {
     if (n == 0) return 1;
-    return H5LTread_dataset(f, name, H5T_NATIVE_UINT64, v) >= 0;
+    return read_exact(f, name, H5T_NATIVE_UINT64, v, n);
 }
 
 tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scenario **s_out,
                                   tyche_err *err) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* the first HDF5 call of `tyche merge` and `--resume`: made so that a
+     * failed write of the merged file ends in an error, not a crash at exit */
+    (void)tyche_h5_begin();
     *s_out = NULL;
     if (n == 0) {
         tyche_err_set(err, TYCHE_EINPUT, "merge: no shard files given");
@@ -312,10 +356,14 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
     double *m = tyche_malloc((nb * no + 1) * 3 * sizeof *m);
     uint64_t *tmp = tyche_malloc((no * TYCHE_SKETCH_BINS + ns * 64 + nj * nj + no * sink->n_months + 16) * sizeof *tmp);
     int ok = m && tmp;
-    if (ok && no) ok = H5LTread_dataset(sh->f, "partial/block_moments", H5T_NATIVE_DOUBLE, m) >= 0;
+    if (ok && no) ok = read_exact(sh->f, "partial/block_moments", H5T_NATIVE_DOUBLE, m, nb * no * 3);
     for (uint64_t b = 0; ok && b < nb; b++)
         for (size_t o = 0; o < no; o++) {
             const double *x = m + 3 * (b * no + o);
+            if (!(x[0] >= 0 && x[0] <= TYCHE_BLOCK_TRIALS && x[0] == floor(x[0]))) {
+                ok = 0; /* a block's count: not a count of one block's trials */
+                break;
+            }
             tyche_moments bm = {(uint64_t)x[0], x[1], x[2]};
             tyche_moments_merge(&sink->moments[o], &bm);
         }
@@ -323,6 +371,8 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
     do {                                                             \
         if (ok && (count) > 0) {                                     \
             ok = read_u64(sh->f, name, tmp, (count));                \
+            for (size_t k_ = 0; ok && k_ < (size_t)(count); k_++)    \
+                ok = tmp[k_] <= sh->rows; /* counts of this shard's trials */ \
             for (size_t k_ = 0; ok && k_ < (size_t)(count); k_++) (dst)[k_] += tmp[k_]; \
         }                                                            \
     } while (0)
@@ -338,7 +388,14 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
         double *mm = tyche_malloc((2 * no + 1) * sizeof *mm);
         ok = nn && mm && read_u64(sh->f, "partial/sketch_bins", tmp, no * TYCHE_SKETCH_BINS) &&
              read_u64(sh->f, "partial/sketch_n", nn, no) &&
-             H5LTread_dataset(sh->f, "partial/sketch_min_max", H5T_NATIVE_DOUBLE, mm) >= 0;
+             read_exact(sh->f, "partial/sketch_min_max", H5T_NATIVE_DOUBLE, mm, 2 * no);
+        for (size_t o = 0; ok && o < no; o++) { /* the quantile walk relies on these */
+            uint64_t sum = 0;
+            for (size_t b = 0; ok && b < TYCHE_SKETCH_BINS; b++)
+                ok = tmp[o * TYCHE_SKETCH_BINS + b] <= sh->rows &&
+                     (sum += tmp[o * TYCHE_SKETCH_BINS + b]) <= sh->rows;
+            ok = ok && sum == nn[o] && (nn[o] == 0 || mm[2 * o] <= mm[2 * o + 1]);
+        }
         for (size_t o = 0; ok && o < no; o++) {
             tyche_sketch part = {tmp + o * TYCHE_SKETCH_BINS, nn[o], mm[2 * o], mm[2 * o + 1]};
             tyche_sketch_merge(&sink->sketch[o], &part);
@@ -349,25 +406,22 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
     *sink->attempts += sh->run[4];
     *sink->seconds += sh->seconds;
     /* per-trial columns, at the shard's offset */
-    hsize_t rows = 0;
+    const hsize_t rows = sh->rows;
     if (ok && sink->param_cols) {
-        H5T_class_t cls;
-        size_t sz;
-        ok = H5LTget_dataset_info(sh->f, "trial", &rows, &cls, &sz) >= 0;
         for (size_t p = 0; ok && p < s->n_params; p++)
-            ok = H5LTread_dataset(sh->f, s->params[p].name, H5T_NATIVE_DOUBLE,
-                                  sink->param_cols + p * sink->stride + first) >= 0;
+            ok = read_exact(sh->f, s->params[p].name, H5T_NATIVE_DOUBLE,
+                            sink->param_cols + p * sink->stride + first, rows);
         for (size_t o = 0; ok && o < no; o++) {
             double *c = sink->output_cols + o * sink->stride + first;
-            ok = H5LTread_dataset(sh->f, s->outputs[o].name, H5T_NATIVE_DOUBLE, c) >= 0;
+            ok = read_exact(sh->f, s->outputs[o].name, H5T_NATIVE_DOUBLE, c, rows);
             /* the file keeps "never" as NaN; in memory an event time that did not happen is +inf */
             if (s->outputs[o].type == TYCHE_OUTPUT_TIME)
                 for (hsize_t k = 0; k < rows; k++)
                     if (isnan(c[k])) c[k] = INFINITY;
         }
         for (size_t k = 0; ok && k < ns; k++)
-            ok = H5LTread_dataset(sh->f, s->statements[k].id, H5T_NATIVE_UINT8,
-                                  sink->stmt_cols + k * sink->stride + first) >= 0;
+            ok = read_exact(sh->f, s->statements[k].id, H5T_NATIVE_UINT8,
+                            sink->stmt_cols + k * sink->stride + first, rows);
     }
     free(m);
     free(tmp);

@@ -84,6 +84,7 @@ double tyche_sketch_quantile(const tyche_sketch *k, double q) {
         acc += k->bins[i];
         if (acc > rank) break;
     }
+    if (i == TYCHE_SKETCH_BINS) return k->max; /* bins that do not add up to n */
     /* spread the bucket's values evenly over it, in increasing order: closer
      * than its midpoint for smooth distributions, and no visible steps */
     const double frac = ((double)(rank - (acc - k->bins[i])) + 0.5) / (double)k->bins[i];

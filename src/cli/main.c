@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tyche/tyche.h"
+#include "args_file.h"
 #ifdef TYCHE_MPI
 #include <mpi.h>
 #endif
@@ -460,16 +461,7 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
         return NULL;
     }
     snprintf(path, sizeof path, "%s/args", dir);
-    if (!file_exists(path)) {
-        FILE *f = fopen(path, "w");
-        int ok = f != NULL;
-        for (int i = 1; ok && i < argc; i++) ok = fprintf(f, "%s\n", argv[i]) > 0;
-        if (f && fclose(f) != 0) ok = 0;
-        if (!ok) {
-            tyche_err_set(err, TYCHE_EIO, "--checkpoint %s: cannot write its args file", dir);
-            return NULL;
-        }
-    }
+    if (!file_exists(path) && cli_args_write(path, argc, argv, err) != TYCHE_OK) return NULL;
     const uint64_t blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
     const uint32_t parts = (uint32_t)((blocks + every - 1) / every);
     struct sigaction sa, old_term, old_int;
@@ -528,41 +520,33 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
     return merged;
 }
 
-/* --resume DIR: the run's own arguments, from DIR/args. */
-static int resume_args(const char *dir, int *argc_out, char ***argv_out) {
-    char path[1200], line[8192];
-    snprintf(path, sizeof path, "%s/args", dir);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) return 0;
-    int n = 1, cap = 16;
-    char **v = tyche_calloc((size_t)cap, sizeof *v);
-    v[0] = "run";
-    while (v && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (n + 1 >= cap) {
-            char **nv = tyche_realloc(v, (size_t)(cap *= 2) * sizeof *v);
-            if (!nv) break;
-            v = nv;
-        }
-        v[n++] = tyche_strdup(line);
-    }
-    fclose(f);
-    if (v == NULL) return 0;
-    v[n] = NULL;
-    *argc_out = n;
-    *argv_out = v;
-    return 1;
-}
-
 static int cmd_run(int argc, char **argv, char *cmdline) {
     if (argc == 3 && strcmp(argv[1], "--resume") == 0) {
-        int ra;
-        char **rv;
-        if (!resume_args(argv[2], &ra, &rv))
-            return usage_error(usage_run, "--resume %s: no checkpointed run there (no %s/args)", argv[2], argv[2]);
+        char path[1200];
+        snprintf(path, sizeof path, "%s/args", argv[2]);
+        if (!file_exists(path))
+            return usage_error(usage_run, "--resume %s: no checkpointed run there (no %s)", argv[2], path);
+        int ra = 0;
+        char **rv = NULL;
+        tyche_err err;
+        if (cli_args_read(path, &ra, &rv, &err) != TYCHE_OK) {
+            fprintf(stderr, "tyche: %s\n", err.msg);
+            return tyche_status_exit_code(err.code);
+        }
+        /* the parts are where --resume says, wherever the run was started from */
+        for (int i = 1; i + 1 < ra; i++)
+            if (strcmp(rv[i], "--checkpoint") == 0) {
+                char *d = tyche_strdup(argv[2]);
+                if (d == NULL) {
+                    cli_args_free(ra, rv);
+                    fputs("tyche: out of memory\n", stderr);
+                    return 1;
+                }
+                free(rv[i + 1]);
+                rv[i + 1] = d;
+            }
         const int rc = cmd_run(ra, rv, cmdline);
-        for (int i = 1; i < ra; i++) free(rv[i]);
-        free(rv);
+        cli_args_free(ra, rv);
         return rc;
     }
     const char *scenario = NULL, *out = NULL, *summary = NULL, *rng = NULL, *log_file = NULL;

@@ -37,5 +37,27 @@ for sig in TERM KILL; do
 done
 
 expect_exit 2 '--resume nowhere: no checkpointed run there' "$TYCHE" run --resume nowhere
+
+# A damaged or hand-made args file is refused, naming the file and line;
+# one that names --resume would otherwise resume itself without end.
+mkdir -p bad
+printf -- '--resume\nbad\n' >bad/args
+expect_exit 2 'bad/args: line 1: --resume' "$TYCHE" run --resume bad
+printf -- '%s\n-n\n100\n--checkpoint\nbad' "$scen" >bad/args
+expect_exit 2 'bad/args: line 5: no newline at its end' "$TYCHE" run --resume bad
+printf -- '%s\n-n\n1\0000\n--checkpoint\nbad\n' "$scen" >bad/args
+expect_exit 2 'bad/args: line 3: a NUL byte' "$TYCHE" run --resume bad
+printf -- '%s\n-n\n100\n' "$scen" >bad/args
+expect_exit 2 'bad/args: expected one --checkpoint among the arguments, found 0' "$TYCHE" run --resume bad
+head -c 5000 /dev/zero | tr '\0' x >bad/args; echo >>bad/args
+expect_exit 2 'bad/args: line 1: longer than 4096 bytes' "$TYCHE" run --resume bad
+# a checkpoint folder moved elsewhere resumes where it now is
+"$TYCHE" run "$scen" -n 81920 -q -o moved.h5 --checkpoint ckm --checkpoint-every 1 >/dev/null 2>&1 &
+pid=$!
+wait_parts ckm 1 || bad "no checkpoint part written"
+kill -KILL $pid; wait $pid 2>/dev/null || true
+mv ckm ckm2
+"$TYCHE" run --resume ckm2 >/dev/null && [[ -e moved.h5 && ! -e ckm && ! -e ckm2 ]] && ok ||
+  bad "a moved checkpoint folder did not resume in place: $(ls)"
 expect_exit 2 '--checkpoint: not with --shard' "$TYCHE" run "$scen" -q -o x.h5 --checkpoint c2 --shard 0/2
 finish
