@@ -18,6 +18,7 @@
 #include <hdf5_hl.h>
 #include "h5util.h"
 #include "internal.h"
+#include "json_util.h"
 #include "stats.h"
 
 static int put_u64(hid_t g, const char *name, const uint64_t *v, hsize_t n) {
@@ -197,6 +198,7 @@ static int shard_consistent(shard *sh) {
 }
 
 static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
+    const unsigned long long failures = tyche_alloc_failures(); /* ENOMEM, not damage */
     memset(sh, 0, sizeof *sh);
     sh->file = file;
     sh->f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -215,6 +217,8 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
              H5LTget_attribute_int(sh->f, "partial", "store", &sh->store) >= 0 &&
              H5LTget_attribute_double(sh->f, "partial", "seconds", &sh->seconds) >= 0 &&
              read_exact(sh->f, "partial/run", H5T_NATIVE_UINT64, sh->run, 5);
+    if (!ok && tyche_alloc_failures() != failures)
+        return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading it", file);
     if (!ok) return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is incomplete or damaged", file);
     if (!shard_consistent(sh))
         return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is inconsistent (shard %u/%u "
@@ -238,6 +242,7 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
         tyche_err_set(err, TYCHE_EINPUT, "merge: no shard files given");
         return NULL;
     }
+    const unsigned long long failures = tyche_alloc_failures(); /* ENOMEM, not damage */
     shard *sh = tyche_calloc(n, sizeof *sh);
     shard **by = NULL;
     tyche_scenario *s = NULL;
@@ -285,6 +290,7 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
     /* the scenario, from the first shard's own record of it */
     text = attr_string(sh[0].f, "/", "scenario_text");
     sfile = attr_string(sh[0].f, "/", "scenario_file");
+    if ((!text || !sfile) && tyche_alloc_failures() != failures) goto nomem;
     if (!text || !sfile) goto damaged;
     size_t n_sets = 0;
     for (const char *p = sh[0].over; *p; p++) n_sets += *p == '\n';
@@ -350,6 +356,7 @@ fail:
  * calls back through these with its own layout). */
 tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_shard_sink *sink,
                                    tyche_err *err) {
+    const unsigned long long failures = tyche_alloc_failures(); /* ENOMEM, not damage */
     shard *sh = shp;
     const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint;
     const uint64_t nb = sh->run[3], first = sh->run[2];
@@ -425,5 +432,7 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
     }
     free(m);
     free(tmp);
+    if (!ok && tyche_alloc_failures() != failures)
+        return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading it", sh->file);
     return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read its data back (damaged or truncated?)", sh->file);
 }

@@ -1061,7 +1061,8 @@ static tyche_status write_both(const void *obj, writer_fn h5, writer_fn js, cons
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.part.%ld", json, (long)getpid());
     tyche_status st = js(obj, tmp, err);
-    if (st) return tyche_err_set(err, st, "%s: cannot write (is the folder writable?)", json);
+    if (st == TYCHE_EIO) return tyche_err_set(err, st, "%s: cannot write (is the folder writable?)", json);
+    if (st) return st;
     st = h5(obj, out, err);
     if (st == TYCHE_OK && rename(tmp, json) != 0)
         st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write", json);
@@ -1323,7 +1324,10 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
     const char **files = tyche_calloc((size_t)argc + 1, sizeof *files);
     size_t nf = 0;
     int quiet = 0;
-    if (files == NULL) return 1;
+    if (files == NULL) {
+        fputs("tyche: out of memory\n", stderr);
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--summary") == 0)) {
@@ -1438,12 +1442,18 @@ static int cmd_score(int argc, char **argv) {
     printf("\n");
     int rc = 0;
     if (json) {
+        /* under a temporary name first: a failed write leaves the old file */
         char *text = tyche_scores_json(sc);
-        FILE *f = text ? fopen(json, "w") : NULL;
-        int ok = f && fputs(text, f) >= 0;
+        char tmp[1100];
+        snprintf(tmp, sizeof tmp, "%s.part.%ld", json, (long)getpid());
+        FILE *f = text ? fopen(tmp, "w") : NULL;
+        int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
         if (f && fclose(f) != 0) ok = 0;
+        if (ok && rename(tmp, json) != 0) ok = 0;
         if (!ok) {
-            fprintf(stderr, "tyche: --json %s: cannot write\n", json);
+            if (f) unlink(tmp);
+            if (text == NULL) fputs("tyche: out of memory writing the scores\n", stderr);
+            else fprintf(stderr, "tyche: --json %s: cannot write (is the folder writable?)\n", json);
             rc = 1;
         }
         free(text);

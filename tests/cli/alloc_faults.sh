@@ -69,6 +69,7 @@ fault_one() {
     for o in $outputs; do
       case $o in
         *.h5) $PY "$TYCHE_SRC/tests/same_results.py" "ref.$o" "$d/$o" >/dev/null 2>&1 || diff="$diff $o" ;;
+        *.json) [[ " $outputs " == *" ${o%.json}.h5 "* ]] || cmp -s "ref.$o" "$d/$o" || diff="$diff $o" ;;
       esac
     done
     if [[ -n "$diff" ]]; then echo "FAIL k=$k: exit 0 but results differ:$diff"; else echo "same k=$k"; fi
@@ -79,6 +80,19 @@ fault_one() {
   return 0
 }
 
-drive run_article "r.h5 r.json" -- "$TYCHE" run "$TYCHE_SRC/models/article.json" -n 3000 -t 2 -q \
+# ONLY=run, merge or score drives one command alone
+[[ -z "${ONLY:-}" || "$ONLY" == run ]] && drive run_article "r.h5 r.json" -- "$TYCHE" run "$TYCHE_SRC/models/article.json" -n 3000 -t 2 -q \
   --store paths -o r.h5
+
+# merge reads shard files; score reads a summary and an outcomes file
+"$TYCHE" run "$TYCHE_SRC/models/option.json" -n 2049 --shard 0/2 -q -o "$PWD/s0.h5"
+"$TYCHE" run "$TYCHE_SRC/models/option.json" -n 2049 --shard 1/2 -q -o "$PWD/s1.h5"
+[[ -z "${ONLY:-}" || "$ONLY" == merge ]] && drive merge "m.h5 m.json" -- "$TYCHE" merge "$PWD/s0.h5" "$PWD/s1.h5" -o m.h5 -q
+"$TYCHE" run "$TYCHE_SRC/models/article.json" -n 2048 -q --store none -o "$PWD/art.h5"
+cat >"$PWD/outcomes.json" <<'JSON'
+{"scenario": "article",
+ "outcomes": {"P1": {"outcome": false, "resolved": "2027-06-30"},
+              "P2": {"outcome": true, "resolved": "2027-10-20"}}}
+JSON
+[[ -z "${ONLY:-}" || "$ONLY" == score ]] && drive score "sc.json" -- "$TYCHE" score "$PWD/art.json" "$PWD/outcomes.json" --json sc.json
 finish
