@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <cjson/cJSON.h>
@@ -393,16 +392,15 @@ tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path
         tyche_json_push(origins, o);
     }
     char *text = tyche_json_print(root, failures, 0);
-    return tyche_write_text_file(path, text, err);
+    return tyche_write_text_file(path, text, "backtest JSON", err);
 }
 
 tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path, tyche_err *err) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     const size_t no = b->n_origins, nh = (size_t)b->horizon;
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot create the file (is the folder writable?)", path);
+    hid_t f;
+    char *tmp;
+    tyche_status status = tyche_h5_create(path, "backtest", &f, &tmp, err);
+    if (status) return status;
     const char **olab = tyche_malloc(no * sizeof *olab);
     double *steps = tyche_malloc(nh * sizeof *steps), *v = tyche_malloc(no * nh * sizeof *v);
     int ok = olab && steps && v;
@@ -439,14 +437,10 @@ tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path
                  H5LTset_attribute_string(f, "/", "tyche_version", tyche_version()) >= 0;
     if (d0 >= 0) H5Dclose(d0);
     if (d1 >= 0) H5Dclose(d1);
-    if (H5Fclose(f) < 0) ok = 0;
+    const int oom = !olab || !steps || !v;
     free(olab);
     free(steps);
     free(v);
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) {
-        unlink(tmp);
-        return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the backtest", path);
-    }
-    return TYCHE_OK;
+    status = tyche_h5_finish(f, tmp, path, ok, "backtest", err);
+    return oom ? tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the backtest") : status;
 }

@@ -1,7 +1,89 @@
 /* HDF5 helpers for the secondary result files (see h5util.h). */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <hdf5_hl.h>
 #include "h5util.h"
+#include "json_util.h"
+
+/* HDF5 is used from one thread at a time (the serial library is not
+ * thread-safe anyway), so the kept reason needs no lock. */
+static char reason[128];
+
+/* H5Ewalk2 callback: the file driver puts the system's reason for a failed
+ * read/write in its error text as "error message = '...'". */
+static herr_t find_os_reason(unsigned n, const H5E_error2_t *e, void *data) {
+    (void)n;
+    (void)data;
+    const char *key = "error message = '", *at;
+    if (reason[0] == '\0' && e->desc != NULL && (at = strstr(e->desc, key)) != NULL) {
+        at += strlen(key);
+        const char *end = strchr(at, '\'');
+        size_t len = end != NULL ? (size_t)(end - at) : strlen(at);
+        if (len > sizeof reason - 1) len = sizeof reason - 1;
+        memcpy(reason, at, len);
+        reason[len] = '\0';
+    }
+    return 0;
+}
+
+/* Called by HDF5 when an API call fails, with its error stack intact (the
+ * next call clears it, so a reason read later is usually gone). */
+static herr_t keep_reason(hid_t stack, void *data) {
+    (void)data;
+    if (reason[0] == '\0') (void)H5Ewalk2(stack, H5E_WALK_UPWARD, find_os_reason, NULL);
+    return 0;
+}
+
+int tyche_h5_begin(void) {
+    /* fails harmlessly when already requested, and is too late (but
+     * harmless) after initialisation: hence no check */
+    (void)H5dont_atexit();
+    reason[0] = '\0';
+    return H5Eset_auto2(H5E_DEFAULT, keep_reason, NULL) < 0 ? -1 : 0;
+}
+
+const char *tyche_h5_reason(void) { return reason; }
+
+void tyche_h5_forget_reason(void) { reason[0] = '\0'; }
+
+tyche_status tyche_h5_create(const char *path, const char *what, hid_t *f, char **tmp,
+                             tyche_err *err) {
+    *f = H5I_INVALID_HID;
+    *tmp = NULL;
+    if (tyche_h5_begin() < 0)
+        return tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
+    /* before any work: rename() would refuse a folder only at the end */
+    if (tyche_is_folder(path)) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", path);
+    if ((*tmp = tyche_tmp_name(path)) == NULL)
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the %s", what);
+    if ((*f = H5Fcreate(*tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        const tyche_status st = tyche_err_set(err, TYCHE_EIO, "%s: cannot create the %s%s%s", path, what,
+                                              reason[0] ? ": " : " (is the folder writable?)", reason);
+        (void)unlink(*tmp); /* created, then its first write failed (disk full) */
+        free(*tmp);
+        *tmp = NULL;
+        return st;
+    }
+    return TYCHE_OK;
+}
+
+tyche_status tyche_h5_finish(hid_t f, char *tmp, const char *path, int ok, const char *what,
+                             tyche_err *err) {
+    if (H5Fclose(f) < 0) ok = 0;
+    tyche_status st;
+    if (ok) {
+        st = tyche_commit_file(tmp, path, what, err);
+    } else {
+        (void)unlink(tmp); /* best effort: the error below is what matters */
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write the %s%s%s", path, what,
+                           reason[0] ? ": " : "", reason);
+    }
+    free(tmp);
+    return st;
+}
 
 hid_t tyche_h5_string_scale(hid_t file, const char *name, const char *const *v, hsize_t n) {
     hid_t t = H5Tcopy(H5T_C_S1);

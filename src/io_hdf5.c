@@ -10,12 +10,12 @@
  * variable-length UTF-8, `_FillValue` has the variable's own type, and
  * creation order is tracked so listings follow the order written.  The file
  * is written under "<path>.tmp.<pid>" and renamed onto `path` only once
- * H5Fclose has succeeded, so a failure never leaves a partial file under the
- * final name nor touches one already there.  Only the public accessors of
+ * H5Fclose has succeeded and the file is on the disk, so a failure (or a
+ * crash) never leaves a partial file under the final name nor touches one
+ * already there.  Only the public accessors of
  * scenario.h and engine.h are used: the writer knows nothing of models. */
-#define _POSIX_C_SOURCE 200809L /* getpid() under -std=c11 */
+#define _POSIX_C_SOURCE 200809L /* unlink() under -std=c11 */
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,7 +27,9 @@
 #include <hdf5_hl.h>
 
 #include "tyche/tyche.h"
+#include "h5util.h"
 #include "internal.h"
+#include "json_util.h"
 
 /* Per-trial 1-D datasets are chunked at most this long (512 KiB of doubles):
  * big enough for deflate to work well, small enough that reading one
@@ -51,31 +53,8 @@ typedef struct {
 
 static int fail(wctx *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* H5Ewalk2 callback: keeps the operating system's reason for a failed
- * read/write ("No space left on device"), which the file driver puts in
- * its error text as "error message = '...'". */
-static herr_t find_os_reason(unsigned n, const H5E_error2_t *e, void *data) {
-    (void)n;
-    char *out = data;
-    const char *key = "error message = '", *at;
-    if (out[0] == '\0' && e->desc != NULL && (at = strstr(e->desc, key)) != NULL) {
-        at += strlen(key);
-        const char *end = strchr(at, '\'');
-        size_t len = end != NULL ? (size_t)(end - at) : strlen(at);
-        if (len > 127) len = 127;
-        memcpy(out, at, len);
-        out[len] = '\0';
-    }
-    return 0;
-}
-
-/* The OS reason for the HDF5 call that just failed, or "" (128 bytes). */
-static void os_reason(char *out) {
-    out[0] = '\0';
-    /* Best effort: the stack still holds the failed call's errors.  A
-     * failure to walk it only loses the detail, so it is not checked. */
-    (void)H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, find_os_reason, out);
-}
+/* The OS reason for the first HDF5 call that failed, or "" (128 bytes). */
+static void os_reason(char *out) { snprintf(out, 128, "%s", tyche_h5_reason()); }
 
 static int fail(wctx *w, const char *fmt, ...) {
     if (!w->failed) {
@@ -869,23 +848,13 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
     w.compress = p->compress < 0 ? 0 : p->compress > 9 ? 9 : p->compress;
     tyche_results_info(r, &info);
 
-    /* HDF5 1.10 (HDFFV-11052): when a close fails to flush (disk full, file
-     * size limit), the object's ID is left pointing at freed memory and the
-     * library's atexit cleanup then crashes the process after we have
-     * reported the error.  Skipping that cleanup (the process is exiting
-     * anyway) turns a segfault into the clean EIO below.  It only takes
-     * effect before HDF5's first use in the process, and fails harmlessly
-     * when already requested: hence no check. */
-    (void)H5dont_atexit();
-    /* The library reports through err; HDF5's own stack dump on stderr
-     * would only confuse a command-line user. */
-    if (H5Eset_auto2(H5E_DEFAULT, NULL, NULL) < 0)
+    /* no crash at exit after a failed flush, no HDF5 dump on stderr (h5util.h) */
+    if (tyche_h5_begin() < 0)
         return tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
-
-    size_t tlen = strlen(path) + 32;
-    if ((tmp = tyche_malloc(tlen)) == NULL)
-        return tyche_err_set(err, TYCHE_EIO, "%s: out of memory", path);
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+    /* before any work: rename() would refuse a folder only at the end */
+    if (tyche_is_folder(path)) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", path);
+    if ((tmp = tyche_tmp_name(path)) == NULL)
+        return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
 
     if ((w.str_t = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(w.str_t, H5T_VARIABLE) < 0 ||
         H5Tset_cset(w.str_t, H5T_CSET_UTF8) < 0) {
@@ -904,10 +873,8 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
         goto cleanup;
     }
     if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
-        char reason[128];
-        os_reason(reason);
-        fail(&w, "cannot create file %s%s%s (is the folder writable?)", tmp,
-             reason[0] ? ": " : "", reason);
+        /* fail() adds the system's reason ("Permission denied") when known */
+        fail(&w, "cannot create the file%s", tyche_h5_reason()[0] ? "" : " (is the folder writable?)");
         goto cleanup;
     }
 
@@ -918,9 +885,12 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
     if (write_summary(&w, file, s, r, &info)) goto cleanup;
     if (info.store == TYCHE_STORE_PATHS && write_paths(&w, file, s, r, info.trials)) goto cleanup;
     /* a shard carries what an exact merge needs (shard.c) */
-    if (info.shard_count && tyche_shard_write_partial(file, s, r, w.err) != TYCHE_OK) {
-        w.failed = 1;
-        goto cleanup;
+    if (info.shard_count) {
+        tyche_err perr;
+        if (tyche_shard_write_partial(file, s, r, &perr) != TYCHE_OK) {
+            fail(&w, "%s", perr.msg); /* with the file's name and the reason */
+            goto cleanup;
+        }
     }
 
 cleanup:
@@ -929,9 +899,8 @@ cleanup:
     close_id(&w, &fcpl, H5Pclose, "the file creation properties");
     /* H5Fclose flushes: only its success means the file is complete. */
     close_id(&w, &file, H5Fclose, "(flush) the file");
-    if (!w.failed && rename(tmp, path) != 0)
-        fail(&w, "cannot rename %s onto %s: %s", tmp, path, strerror(errno));
-    if (w.failed) (void)unlink(tmp); /* may not exist: nothing to report */
+    if (!w.failed && tyche_commit_file(tmp, path, "results", err) != TYCHE_OK) w.failed = 1;
+    else if (w.failed) (void)unlink(tmp); /* may not exist: nothing to report */
     free(tmp);
     return w.failed ? TYCHE_EIO : TYCHE_OK;
 }

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "json_util.h"
 #include "tyche/tyche.h"
@@ -172,24 +171,5 @@ char *tyche_summary_json_string(const tyche_scenario *s, const tyche_results *r,
 tyche_status tyche_write_summary_json(const tyche_scenario *s, const tyche_results *r,
                                       const tyche_provenance *p, const char *path,
                                       tyche_err *err) {
-    char *text = tyche_summary_json_string(s, r, p);
-    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the summary");
-    size_t tn = strlen(path) + 32;
-    char *tmp = tyche_malloc(tn);
-    if (tmp == NULL) {
-        free(text);
-        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the summary");
-    }
-    snprintf(tmp, tn, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f != NULL;
-    if (ok) ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f) ok = (fflush(f) == 0) && ok && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) unlink(tmp);
-    free(tmp);
-    free(text);
-    if (!ok) return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the summary (is the folder writable?)", path);
-    return TYCHE_OK;
+    return tyche_write_text_file(path, tyche_summary_json_string(s, r, p), "summary", err);
 }

@@ -1,10 +1,13 @@
 /* JSON reading helpers: every accessor names the JSON path in its message,
  * so a user can find the problem without reading the code. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "json_util.h"
 #include "tyche/date.h"
 
@@ -187,16 +190,63 @@ char *tyche_read_file(const char *file, size_t *len_out, const char *what, tyche
     return buf;
 }
 
-tyche_status tyche_write_text_file(const char *path, char *text, tyche_err *err) {
-    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+char *tyche_tmp_name(const char *path) {
+    const size_t n = strlen(path) + 32;
+    char *tmp = tyche_malloc(n);
+    if (tmp) snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    return tmp;
+}
+
+int tyche_is_folder(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+tyche_status tyche_commit_file(const char *tmp, const char *path, const char *what, tyche_err *err) {
+    int e = 0;
+    if (tyche_is_folder(path)) {
+        e = EISDIR; /* rename() would say so too, but only after the fsync */
+    } else {
+        /* On the disk before it has its name: after a crash or power loss
+         * the final name holds the previous file or the whole new one,
+         * never a file the kernel had not yet written out. */
+        const int fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0) e = errno;
+        if (fd >= 0) close(fd);
+        if (!e && rename(tmp, path) != 0) e = errno;
+    }
+    if (!e) return TYCHE_OK;
+    (void)unlink(tmp); /* best effort: the error below is what matters */
+    if (e == EISDIR) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", path);
+    return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the %s: %s", path, what, strerror(e));
+}
+
+tyche_status tyche_write_text_file(const char *path, char *text, const char *what,
+                                   tyche_err *err) {
+    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the %s", what);
+    char *tmp = tyche_tmp_name(path);
+    if (tmp == NULL) {
+        free(text);
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the %s", what);
+    }
+    /* errno of the first failure: "File too large", "No space left on
+     * device" and "Permission denied" each call for a different remedy */
+    int e = 0;
     FILE *f = fopen(tmp, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) unlink(tmp);
+    if (f == NULL) {
+        e = errno;
+    } else {
+        if (fputs(text, f) < 0 || fputc('\n', f) == EOF || fflush(f) != 0) e = errno;
+        if (fclose(f) != 0 && !e) e = errno;
+    }
     free(text);
-    return ok ? TYCHE_OK
-              : tyche_err_set(err, TYCHE_EIO, "%s: cannot write (is the folder writable?)", path);
+    tyche_status st;
+    if (e) {
+        (void)unlink(tmp);
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write the %s: %s", path, what, strerror(e));
+    } else {
+        st = tyche_commit_file(tmp, path, what, err);
+    }
+    free(tmp);
+    return st;
 }

@@ -63,7 +63,22 @@ int tyche_parse_number(const char *text, double *out);
 char *tyche_read_file(const char *file, size_t *len, const char *what, tyche_err *err);
 
 /* Writes text (and a final newline) to path through a temporary file and a
- * rename; takes ownership of text (freed; NULL reports ENOMEM). */
-tyche_status tyche_write_text_file(const char *path, char *text, tyche_err *err);
+ * rename; takes ownership of text (freed; NULL reports ENOMEM).  `what`
+ * names the file in messages: EIO "<path>: cannot write the <what>:
+ * <reason>" ("File too large").  A failure leaves neither the temporary
+ * file nor a change under path. */
+tyche_status tyche_write_text_file(const char *path, char *text, const char *what,
+                                   tyche_err *err);
+
+/* Every result file is written whole under a temporary name, then renamed:
+ * tyche_tmp_name gives "<path>.tmp.<pid>" (the caller frees; NULL when out
+ * of memory) in the same folder, so the rename cannot cross file systems.
+ * tyche_commit_file flushes the complete tmp to the disk and renames it
+ * onto path; on failure it removes tmp and sets EIO "<path>: cannot write
+ * the <what>: <reason>" (or "<path>: is a folder, not a file"). */
+char *tyche_tmp_name(const char *path);
+tyche_status tyche_commit_file(const char *tmp, const char *path, const char *what, tyche_err *err);
+/* 1 when path exists and is a folder (a result cannot be written there). */
+int tyche_is_folder(const char *path);
 
 #endif

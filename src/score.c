@@ -206,3 +206,7 @@ char *tyche_scores_json(const tyche_scores *s) {
     char *text = tyche_json_print(root, failures, 0);
     return text;
 }
+
+tyche_status tyche_scores_write_json(const tyche_scores *s, const char *path, tyche_err *err) {
+    return tyche_write_text_file(path, tyche_scores_json(s), "scores", err);
+}

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <cjson/cJSON.h>
@@ -330,16 +329,16 @@ tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char
         }
     }
     char *text = tyche_json_print(root, failures, 0);
-    return tyche_write_text_file(path, text, err);
+    return tyche_write_text_file(path, text, t->is_sweep ? "sweep JSON" : "tornado JSON", err);
 }
 
 tyche_status tyche_sensitivity_write_hdf5(const tyche_sensitivity *t, const char *path,
                                           tyche_err *err) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot create the file (is the folder writable?)", path);
+    const char *what = t->is_sweep ? "sweep" : "tornado";
+    hid_t f;
+    char *tmp;
+    tyche_status st = tyche_h5_create(path, what, &f, &tmp, err);
+    if (st) return st;
     hid_t scales[9];
     int n_sc = 0, ok = 1;
     hsize_t dims[9];
@@ -381,12 +380,8 @@ tyche_status tyche_sensitivity_write_hdf5(const tyche_sensitivity *t, const char
                  H5LTset_attribute_string(f, "/", "tyche_version", tyche_version()) >= 0;
     for (int k = 0; k <= n_sc && buf; k++)
         if (scales[k] >= 0) H5Dclose(scales[k]);
-    if (H5Fclose(f) < 0) ok = 0;
+    const int oom = buf == NULL;
     free(buf);
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) {
-        unlink(tmp);
-        return tyche_err_set(err, TYCHE_EIO, "%s: cannot write", path);
-    }
-    return TYCHE_OK;
+    st = tyche_h5_finish(f, tmp, path, ok, what, err);
+    return oom ? tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the %s", what) : st;
 }

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <gsl/gsl_rng.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -309,15 +308,14 @@ tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path, tych
         }
     }
     char *text = tyche_json_print(root, failures, 0);
-    return tyche_write_text_file(path, text, err);
+    return tyche_write_text_file(path, text, "Sobol JSON", err);
 }
 
 tyche_status tyche_sobol_write_hdf5(const tyche_sobol *t, const char *path, tyche_err *err) {
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    hid_t fh = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (fh < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot create the file (is the folder writable?)", path);
+    hid_t fh;
+    char *tmp;
+    tyche_status st = tyche_h5_create(path, "Sobol indices", &fh, &tmp, err);
+    if (st) return st;
     const hsize_t dims[2] = {t->n_t, t->d};
     hid_t sc[2] = {tyche_h5_string_scale(fh, "target", (const char *const *)t->target, t->n_t),
                    tyche_h5_string_scale(fh, "parameter", (const char *const *)t->param, t->d)};
@@ -336,12 +334,8 @@ tyche_status tyche_sobol_write_hdf5(const tyche_sobol *t, const char *path, tych
                  H5LTset_attribute_string(fh, "/", "kind", "sobol") >= 0;
     for (int k = 0; k < 2; k++)
         if (sc[k] >= 0) H5Dclose(sc[k]);
-    if (H5Fclose(fh) < 0) ok = 0;
+    const int oom = v == NULL;
     free(v);
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) {
-        unlink(tmp);
-        return tyche_err_set(err, TYCHE_EIO, "%s: cannot write", path);
-    }
-    return TYCHE_OK;
+    st = tyche_h5_finish(fh, tmp, path, ok, "Sobol indices", err);
+    return oom ? tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the Sobol indices") : st;
 }

@@ -44,6 +44,11 @@ TYCHE_API void tyche_scores_overall(const tyche_scores *s, double *brier, double
                                     double *baseline, size_t *n);
 /* The scores as JSON text (caller frees). */
 TYCHE_API char *tyche_scores_json(const tyche_scores *s);
+/* The same, written to path through a temporary file and a rename: a
+ * failure leaves any file already there as it was.  EIO naming the file
+ * and the reason, or ENOMEM. */
+TYCHE_API tyche_status tyche_scores_write_json(const tyche_scores *s, const char *path,
+                                               tyche_err *err);
 
 #ifdef __cplusplus
 }
