@@ -35,6 +35,7 @@
 #define TAIL_CF_FROM 3.0    /* see tail_moments */
 #define GAMMA_WH_FROM 1e5   /* see gamma_quantile */
 #define BETA_CF_FROM 1e5    /* see beta_quantile */
+#define BETA_MIN_SHAPE 1e-300 /* see need_shape */
 /* Below this log-probability exp() leaves the normal doubles, so GSL's
  * inverse can no longer be fed the probability itself. */
 #define LOG_TAIL_FLOOR (-700.0)
@@ -687,6 +688,16 @@ static tyche_status need_positive(double v, const char *path, const char *key, t
     return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be > 0", path, key);
 }
 
+/* GSL's beta sampler, for shapes below 1, raises uniforms to the power
+ * 1 / shape and falls back on log(u) / shape: both overflow once a shape
+ * is below ~1e-307, and a draw from two such shapes is NaN.  1e-300 is also
+ * where the quantile scans above start. */
+static tyche_status need_shape(double v, const char *path, const char *key, tyche_err *err) {
+    if (v >= BETA_MIN_SHAPE) return TYCHE_OK;
+    return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: must be at least %g (is %.17g)", path, key,
+                         BETA_MIN_SHAPE, v);
+}
+
 static tyche_status need_ordered(double lo, double hi, const char *path, tyche_err *err) {
     if (lo < hi) return TYCHE_OK;
     return tyche_err_set(err, TYCHE_EINPUT, "%s.min: must be < max (%g >= %g)", path, lo, hi);
@@ -753,7 +764,9 @@ tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_er
         return need_positive(p[1], path, "sdlog", err);
     case TYCHE_DIST_BETA:
         CHECK(need_positive(p[0], path, "a", err));
-        return need_positive(p[1], path, "b", err);
+        CHECK(need_positive(p[1], path, "b", err));
+        CHECK(need_shape(p[0], path, "a", err));
+        return need_shape(p[1], path, "b", err);
     case TYCHE_DIST_GAMMA:
         CHECK(need_positive(p[0], path, "shape", err));
         return need_positive(p[1], path, "scale", err);

@@ -546,7 +546,8 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         tyche_err_set(err, TYCHE_EINPUT, "-n: the number of trials must be at least 1");
         return NULL;
     }
-    const uint64_t n_all = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
+    /* whole blocks, rounded up without (trials + 2047) wrapping near 2^64 */
+    const uint64_t n_all = cfg->trials / TYCHE_BLOCK_TRIALS + (cfg->trials % TYCHE_BLOCK_TRIALS != 0);
     uint64_t b0 = 0, b1 = n_all;
     if (cfg->shard_count) {
         if (cfg->shard_index >= cfg->shard_count || cfg->shard_count > n_all) {
@@ -564,7 +565,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         b1 = n_all * (cfg->shard_index + 1) / cfg->shard_count;
     }
     const uint64_t first_trial = b0 * TYCHE_BLOCK_TRIALS;
-    const uint64_t end_trial = b1 * TYCHE_BLOCK_TRIALS < cfg->trials ? b1 * TYCHE_BLOCK_TRIALS : cfg->trials;
+    const uint64_t end_trial = b1 == n_all ? cfg->trials : b1 * TYCHE_BLOCK_TRIALS;
     const uint64_t need = tyche_store_bytes(s, end_trial - first_trial, cfg->store);
     const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     if (need > 0 && (double)need > 0.8 * phys) {
@@ -574,6 +575,13 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                       cfg->store == TYCHE_STORE_PATHS ? "paths" : "outputs",
                       (unsigned long long)cfg->trials, (double)need / 1073741824.0,
                       phys / 1073741824.0);
+        return NULL;
+    }
+    /* after the store's check: for --store outputs its message, with the
+     * size, says more */
+    if (cfg->trials > TYCHE_MAX_TRIALS) {
+        tyche_err_set(err, TYCHE_EINPUT, "-n: %llu trials is more than a run may have, 2^53 (%llu)",
+                      (unsigned long long)cfg->trials, (unsigned long long)TYCHE_MAX_TRIALS);
         return NULL;
     }
     int threads = cfg->threads;

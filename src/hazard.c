@@ -41,6 +41,14 @@ double tyche_hazard_sample(const double *t, const double *h, size_t n, gsl_rng *
     return INFINITY;
 }
 
+/* A cause's rate as a fraction of the largest rate `top` (> 0): 0 for a
+ * zero or NaN rate, and with an infinite top 1 for infinite rates, 0 else. */
+static double rel_rate(double hc, double top) {
+    if (!(hc > 0.0)) return 0.0;
+    if (isinf(top)) return isinf(hc) ? 1.0 : 0.0;
+    return hc / top;
+}
+
 double tyche_hazard_sample_competing(const double *t, const double *h, size_t n, size_t k,
                                      gsl_rng *r, int *cause) {
     tyche_hazard_walk w;
@@ -48,25 +56,25 @@ double tyche_hazard_sample_competing(const double *t, const double *h, size_t n,
     tyche_hazard_walk_init(&w, r);
     *cause = -1;
     for (size_t i = 0; i < n; i++) {
-        double total = 0.0;
-        int any_inf = 0;
+        double total = 0.0, top = 0.0;
         for (size_t c = 0; c < k; c++) {
             const double hc = h[c * n + i];
             if (hc > 0.0) total += hc; /* skips NaN and zero */
-            if (isinf(hc)) any_inf = 1;
+            if (hc > top) top = hc;
         }
         if (!tyche_hazard_walk_step(&w, t[i], t[i + 1], total, &te)) continue;
-        /* choose the cause in proportion to its share of the total rate */
+        /* choose the cause in proportion to its share of the total rate,
+         * reckoned relative to the largest rate: finite rates whose sum
+         * overflows (two of 1e308) still split by their ratio, and infinite
+         * ones split evenly among themselves, ahead of every finite one */
+        double rel_total = 0.0;
+        for (size_t c = 0; c < k; c++) rel_total += rel_rate(h[c * n + i], top);
         const double u = gsl_rng_uniform(r);
         double acc = 0.0;
         for (size_t c = 0; c < k; c++) {
-            const double hc = h[c * n + i];
-            if (!(hc > 0.0)) continue;
-            if (any_inf) {
-                if (isinf(hc)) { *cause = (int)c; break; }
-                continue;
-            }
-            acc += hc / total;
+            const double rel = rel_rate(h[c * n + i], top);
+            if (!(rel > 0.0)) continue;
+            acc += rel / rel_total;
             *cause = (int)c;
             if (u < acc) break;
         }

@@ -541,6 +541,27 @@ static void line_col(const char *text, const char *at, int *line, int *col) {
     }
 }
 
+/* How many arrays and objects are open just before `at`.  cJSON gives up
+ * at CJSON_NESTING_LIMIT levels (a guard against deep recursion) and reports
+ * it like any syntax error, at the bracket that went one level too deep:
+ * that deserves its own message, since the text there is well formed. */
+static int json_depth_at(const char *text, const char *at) {
+    int depth = 0, in_string = 0;
+    for (const char *p = text; p < at && *p; p++) {
+        if (in_string) {
+            if (*p == '\\' && p[1]) p++;
+            else if (*p == '"') in_string = 0;
+        } else if (*p == '"') {
+            in_string = 1;
+        } else if (*p == '[' || *p == '{') {
+            depth++;
+        } else if (*p == ']' || *p == '}') {
+            depth--;
+        }
+    }
+    return depth;
+}
+
 /* "correlations": [{"params": [A, B, ...], "rank": [[1, r], [r, 1]]}, ...]:
  * rank (Spearman) correlations among parameters, through a Gaussian
  * copula: normal scores with correlation 2 sin(pi r / 6) (which has rank
@@ -912,8 +933,14 @@ tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const ch
         int line, col;
         const char *at = end ? end : s->text;
         line_col(s->text, at, &line, &col);
-        tyche_err_set(err, TYCHE_EINPUT, "%s: line %d, column %d: malformed JSON", s->file, line,
-                      col);
+        if (json_depth_at(s->text, at) >= CJSON_NESTING_LIMIT)
+            tyche_err_set(err, TYCHE_EINPUT,
+                          "%s: line %d, column %d: nested more than %d levels deep (arrays and "
+                          "objects; the JSON reader's limit)",
+                          s->file, line, col, CJSON_NESTING_LIMIT);
+        else
+            tyche_err_set(err, TYCHE_EINPUT, "%s: line %d, column %d: malformed JSON", s->file,
+                          line, col);
         tyche_scenario_free(s);
         return NULL;
     }

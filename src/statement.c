@@ -161,9 +161,22 @@ static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, cons
             return tyche_err_set(err, TYCHE_EINPUT, "%s: an event rule needs exactly one of \"by\" or \"after\"",
                                  path);
         if ((st = tyche_json_date(r, by ? "by" : "after", 1, 0, path, &day, err))) return st;
+        /* Outside [start, horizon] the answer would be silently wrong: no
+         * event is simulated before start (yet one at time 0 would count as
+         * "by" the day before), and one after the horizon is recorded as
+         * never, so "by" a later date undercounts and "after" it overcounts. */
+        char date[11], lo[11], hi[11];
+        if (day < s->start || day > s->horizon) {
+            tyche_date_format(day, date);
+            tyche_date_format(s->start, lo);
+            tyche_date_format(s->horizon, hi);
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.%s: %s is %s the simulated period (start %s to horizon %s)",
+                                 path, by ? "by" : "after", date,
+                                 day < s->start ? "before" : "after", lo, hi);
+        }
         /* "by D" means before the end of day D */
         const double t = (double)(day + 1 - s->start);
-        char date[11];
         tyche_date_format(day, date);
         if (!emit(b, by ? ST_EVENT_BY : ST_EVENT_AFTER, (uint32_t)o, t, 0) ||
             !put(b, "%s %s %s", s->outputs[o].name, by ? "by" : "not by", date))

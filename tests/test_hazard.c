@@ -94,3 +94,28 @@ TEST(extreme_rates_neither_loop_nor_leak_nan) {
     }
     gsl_rng_free(r);
 }
+
+/* Two finite rates whose sum overflows to infinity (1e308 + 1e308) still
+ * split by their ratio; before, every share was rate / inf = 0 and the last
+ * cause always won (an exclusivity deal never beat a blocking event).
+ * Infinite rates split evenly among themselves and beat finite ones. */
+TEST(competing_causes_split_by_ratio_when_the_sum_overflows) {
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 15);
+    const double t[2] = {0, Y};
+    const double huge[2] = {1.5e308, 5e307}, infs[3] = {INFINITY, 1e308, INFINITY};
+    int first = 0, inf0 = 0, inf2 = 0;
+    for (int i = 0; i < N; i++) {
+        int cause;
+        ASSERT_NEAR(tyche_hazard_sample_competing(t, huge, 1, 2, r, &cause), 0, 1e-300);
+        first += cause == 0;
+        ASSERT_NEAR(tyche_hazard_sample_competing(t, infs, 1, 3, r, &cause), 0, 0);
+        ASSERT(cause != 1);
+        inf0 += cause == 0;
+        inf2 += cause == 2;
+    }
+    check_prob(first, 0.75); /* 1.5e308 / 2e308 */
+    check_prob(inf0, 0.5);
+    ASSERT_INT_EQ(inf0 + inf2, N);
+    gsl_rng_free(r);
+}

@@ -29,6 +29,12 @@ typedef enum { TYCHE_SAMPLING_MC = 0, TYCHE_SAMPLING_LHS = 1, TYCHE_SAMPLING_QMC
  * floating-point sums are merged per block, so it is fixed, not tunable. */
 #define TYCHE_BLOCK_TRIALS 2048
 
+/* The most trials a run may have: 2^53.  Beyond it the block arithmetic
+ * (rounding up to whole blocks) nears 2^64 and wraps, and the counts and
+ * trial numbers that the summaries hold as doubles lose exactness; at a
+ * million trials a second it is also centuries of computing. */
+#define TYCHE_MAX_TRIALS ((uint64_t)1 << 53)
+
 typedef void (*tyche_progress_fn)(void *user, uint64_t done, uint64_t total);
 
 typedef struct {
