@@ -339,7 +339,10 @@ static void print_statements(const tyche_scenario *s, const tyche_results *r) {
                     tyche_results_joint_pair(r, k, l, &p);
                     tyche_results_joint_corr(r, k, l, &c, &e);
                     char lab[160];
-                    snprintf(lab, sizeof lab, "%s & %s (corr %+.3f +- %.3f)", a.id, b.id, c, e);
+                    if (isfinite(c) && isfinite(e))
+                        snprintf(lab, sizeof lab, "%s & %s (corr %+.3f +- %.3f)", a.id, b.id, c, e);
+                    else /* one trial, or a statement that never varies */
+                        snprintf(lab, sizeof lab, "%s & %s (corr n/a)", a.id, b.id);
                     print_prob(lab, w + 55, &p);
                 }
     }
@@ -572,8 +575,8 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     const char *v = argv[++i]
         if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
             NEXT_VAL(a);
-            if (!parse_u64(v, &trials) || trials == 0)
-                return usage_error(usage_run, "-n: expected a whole number of trials >= 1, got \"%s\"", v);
+            if (!parse_u64(v, &trials) || trials == 0 || trials > TYCHE_MAX_TRIALS)
+                return usage_error(usage_run, "-n: expected a whole number of trials from 1 to 2^53, got \"%s\"", v);
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
             NEXT_VAL(a);
             if (!parse_u64(v, &seed))
@@ -627,8 +630,8 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
                 return usage_error(usage_run, "--replicates: expected 2 to 1000, got \"%s\"", v);
         } else if (strcmp(a, "--max-trials") == 0) {
             NEXT_VAL(a);
-            if (!parse_u64(v, &max_trials) || max_trials == 0)
-                return usage_error(usage_run, "--max-trials: expected a whole number >= 1, got \"%s\"", v);
+            if (!parse_u64(v, &max_trials) || max_trials == 0 || max_trials > TYCHE_MAX_TRIALS)
+                return usage_error(usage_run, "--max-trials: expected a whole number from 1 to 2^53, got \"%s\"", v);
         } else if (strcmp(a, "--store") == 0) {
             NEXT_VAL(a);
             if (strcmp(v, "none") == 0) store = TYCHE_STORE_NONE;
@@ -943,7 +946,7 @@ static int cmd_replay(int argc, char **argv) {
             else if (strcmp(v, "qmc") == 0) sampling = TYCHE_SAMPLING_QMC;
             else return usage_error(usage_replay, "--sampling: expected mc, lhs or qmc, got \"%s\"", v);
         } else if (strcmp(a, "-n") == 0) {
-            if (!parse_u64(argv[++i], &trials) || trials == 0)
+            if (!parse_u64(argv[++i], &trials) || trials == 0 || trials > TYCHE_MAX_TRIALS)
                 return usage_error(usage_replay, "-n: expected the run's trial count, got \"%s\"", argv[i]);
         } else if (strcmp(a, "--replicates") == 0) {
             if (!parse_u64(argv[++i], &replicates) || replicates < 2 || replicates > 1000)
@@ -1115,8 +1118,8 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
         const char *v = val ? argv[++i] : NULL;
         char *end;
         if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
-            if (!parse_u64(v, &trials) || trials == 0)
-                return usage_error(usage_tornado, "-n: expected a whole number of trials >= 1, got \"%s\"", v);
+            if (!parse_u64(v, &trials) || trials == 0 || trials > TYCHE_MAX_TRIALS)
+                return usage_error(usage_tornado, "-n: expected a whole number of trials from 1 to 2^53, got \"%s\"", v);
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
             if (!parse_u64(v, &seed))
                 return usage_error(usage_tornado, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);
@@ -1488,8 +1491,8 @@ static int cmd_backtest(int argc, char **argv) {
             if (!parse_u64(v, &horizon) || horizon < 1 || horizon > 40)
                 return usage_error(usage_backtest, "--horizon: expected 1 to 40 quarters, got \"%s\"", v);
         } else if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
-            if (!parse_u64(v, &trials) || trials < 100)
-                return usage_error(usage_backtest, "-n: expected a whole number of trials >= 100, got \"%s\"", v);
+            if (!parse_u64(v, &trials) || trials < 100 || trials > TYCHE_MAX_TRIALS)
+                return usage_error(usage_backtest, "-n: expected a whole number of trials from 100 to 2^53, got \"%s\"", v);
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
             if (!parse_u64(v, &seed))
                 return usage_error(usage_backtest, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);

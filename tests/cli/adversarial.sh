@@ -318,7 +318,7 @@ done
 # trials than memory holds are refused before any work, with the size; more
 # than 2^53 are refused whatever the store (before: --store none with
 # -n 2^64-1 wrapped the block count and crashed).
-expect_exit 2 '-n: expected a whole number of trials >= 1' "$TYCHE" run "$opt" -n 0 -q -o n0.h5
+expect_exit 2 '-n: expected a whole number of trials from 1 to 2^53' "$TYCHE" run "$opt" -n 0 -q -o n0.h5
 [[ ! -e n0.h5 ]] && ok || bad "-n 0 left output"
 cp "$art" n1.json
 sed -i "s#\"data/nvidia#\"$TYCHE_SRC/models/data/nvidia#" n1.json
@@ -328,7 +328,9 @@ assert d['joint']['correlation'][0][1] is None and d['joint']['all']['stderr'] =
 check_h5 n1.out.h5 'assert f["trial"].shape == (1,) and f["P1"].shape == (1,)' && ok || bad "n1: HDF5"
 expect_exit 2 'trials need' "$TYCHE" run "$opt" -n 4000000000000 -q -o big.h5
 grep -qE 'need [0-9.]+ GiB in memory' err.txt && ok || bad "the refusal lacks the size: $(cat err.txt)"
-expect_exit 2 '-n: 18446744073709551615 trials is more than a run may have, 2^53' timeout 60 "$TYCHE" run "$opt" -n 18446744073709551615 -q -o huge.h5 --store none
-expect_exit 2 '-n: 9007199254740993 trials is more than a run may have' timeout 60 "$TYCHE" run "$opt" -n 9007199254740993 -q -o huge.h5 --store none
+expect_exit 2 '-n: expected a whole number of trials from 1 to 2^53, got "18446744073709551615"' timeout 60 "$TYCHE" run "$opt" -n 18446744073709551615 -q -o huge.h5 --store none
+expect_exit 2 '-n: expected a whole number of trials from 1 to 2^53, got "9007199254740993"' timeout 60 "$TYCHE" run "$opt" -n 9007199254740993 -q -o huge.h5 --store none
+expect_exit 2 '-n: expected a whole number of trials from 1 to 2^53' timeout 60 "$TYCHE" run "$opt" -n 18446744073709551615 -q -o huge.h5 --checkpoint ckhuge
+[[ ! -e ckhuge ]] && ok || bad "a refused checkpointed run left its folder"
 [[ -z "$(ls | grep -E '^(big|huge|n0)\.' || true)" ]] && ok || bad "a refused run left output: $(ls)"
 finish
