@@ -59,7 +59,14 @@ tyche_status tyche_h5_create(const char *path, const char *what, hid_t *f, char 
     if (tyche_is_folder(path)) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", path);
     if ((*tmp = tyche_tmp_name(path)) == NULL)
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory writing the %s", what);
-    if ((*f = H5Fcreate(*tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+    /* the 1.8 format: checksummed object headers (see io_hdf5.c) */
+    const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) >= 0)
+        *f = H5Fcreate(*tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    else
+        *f = -1;
+    if (fapl >= 0) H5Pclose(fapl);
+    if (*f < 0) {
         const tyche_status st = tyche_err_set(err, TYCHE_EIO, "%s: cannot create the %s%s%s", path, what,
                                               reason[0] ? ": " : " (is the folder writable?)", reason);
         (void)unlink(*tmp); /* created, then its first write failed (disk full) */

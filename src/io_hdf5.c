@@ -948,14 +948,19 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
         fail(&w, "cannot make the string type");
         goto cleanup;
     }
-    /* Creation order on the root group (netCDF lists in that order); the
+    /* The 1.8 file format (HDF5 >= 1.8 and netCDF-4 read it): every object
+     * header then carries a checksum, so a damaged file's metadata is refused
+     * by HDF5 before it is parsed - libhdf5 can itself overrun on damaged
+     * version-1 headers, as fuzzing tyche merge showed.  Creation order on the
+     * root group (netCDF lists in that order); the
      * SEMI close degree makes H5Fclose fail, rather than silently keep the
      * file open, if any object were left open - a leak shows as an error. */
     if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 ||
         H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
         H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
         (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI) < 0) {
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI) < 0 ||
+        H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) {
         fail(&w, "cannot set up file properties");
         goto cleanup;
     }

@@ -197,10 +197,29 @@ static int shard_consistent(shard *sh) {
            sh->rep <= 1 << 20 && isfinite(sh->seconds) && sh->seconds >= 0;
 }
 
+/* The HDF5 superblock's version, from the file's first bytes (-1: not an
+ * HDF5 file at offset 0, where tyche writes it). */
+static int superblock_version(const char *file) {
+    unsigned char b[9];
+    FILE *f = fopen(file, "rb");
+    const size_t n = f ? fread(b, 1, sizeof b, f) : 0;
+    if (f) fclose(f);
+    return n == sizeof b && memcmp(b, "\211HDF\r\n\032\n", 8) == 0 ? b[8] : -1;
+}
+
 static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
     const unsigned long long failures = tyche_alloc_failures(); /* ENOMEM, not damage */
     memset(sh, 0, sizeof *sh);
     sh->file = file;
+    /* tyche writes the 1.8 format (superblock 2 or later), whose metadata
+     * HDF5 checks against checksums before it parses them; libhdf5 1.10 can
+     * overrun on damaged metadata of the older format, so that is refused
+     * before HDF5 reads it. */
+    const int sb = superblock_version(file);
+    if (sb < 0) return tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open it as an HDF5 file", file);
+    if (sb < 2)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: not a shard of this tyche (HDF5 superblock "
+                             "version %d: its metadata carry no checksums)", file, sb);
     sh->f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (sh->f < 0) return tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open it as an HDF5 file", file);
     if (H5Lexists(sh->f, "partial", H5P_DEFAULT) <= 0)

@@ -104,7 +104,7 @@ check reserved_cf 'common_factor.name: "paths" is a reserved name'
 expect_exit 2 '--set option.q: "0.2abc" is neither' "$TYCHE" run "$base" -n 10 -q -o x.h5 --set option.q=0.2abc
 expect_exit 2 '--set option.q: "0.5,0.9" is neither' "$TYCHE" run "$base" -n 10 -q -o x.h5 --set option.q=0.5,0.9
 # a trial count whose store size would overflow 64 bits is refused, not wrapped
-expect_exit 2 'GiB in memory' "$TYCHE" run "$base" -n 2305843009213693952 -q -o x.h5
+expect_exit 2 'GiB in memory' "$TYCHE" run "$base" -n 4503599627370496 -q -o x.h5
 # other commands and --log do not overwrite the scenario either
 cp "$base" same2.json
 expect_exit 2 '"same2.json" is the scenario file' "$TYCHE" tornado same2.json -n 100 -q -o same2.h5
