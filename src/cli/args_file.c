@@ -2,6 +2,7 @@
  * possibly after a crash or by a later version, so the reader trusts
  * nothing: every line is checked, and a file it could not have written is
  * an error naming the line, never a guess. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +18,14 @@ tyche_status cli_args_write(const char *path, int argc, char **argv, tyche_err *
     char tmp[1300];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
-    int ok = f != NULL;
-    for (int i = 1; ok && i < argc; i++) ok = fprintf(f, "%s\n", argv[i]) > 0;
-    if (f && fclose(f) != 0) ok = 0;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) {
+    int e = f ? 0 : errno;
+    for (int i = 1; !e && i < argc; i++)
+        if (fprintf(f, "%s\n", argv[i]) < 0) e = errno;
+    if (f && fclose(f) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno;
+    if (e) {
         unlink(tmp);
-        return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the run's arguments", path);
+        return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the run's arguments: %s", path, strerror(e));
     }
     return TYCHE_OK;
 }

@@ -430,9 +430,49 @@ static tyche_status append_log(const char *file, const tyche_scenario *s, const 
     n += (size_t)snprintf(line + n, sizeof line - n, "}}\n");
     if (n >= sizeof line) return tyche_err_set(err, TYCHE_EIO, "--log %s: too many statements for one line", file);
     FILE *f = fopen(file, "a");
-    int ok = f && fwrite(line, 1, n, f) == n;
-    if (f && fclose(f) != 0) ok = 0;
-    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "--log %s: cannot append to the log", file);
+    int e = f ? 0 : errno;
+    struct stat st0;
+    if (f && fstat(fileno(f), &st0) != 0) e = errno;
+    if (!e && (fwrite(line, 1, n, f) != n || fflush(f) != 0)) {
+        e = errno;
+        /* a line cut short (disk full, a size limit) would spoil the log:
+         * the log goes back to its last whole line */
+        if (ftruncate(fileno(f), st0.st_size) != 0) e = errno;
+    }
+    if (f && fclose(f) != 0 && !e) e = errno;
+    return e == 0 ? TYCHE_OK
+                  : tyche_err_set(err, TYCHE_EIO, "--log %s: cannot append to the log: %s", file, strerror(e));
+}
+
+/* ---- output paths ------------------------------------------------------------- */
+
+/* A message about a temporary file names the user's file instead: the
+ * temporary name means nothing to them (and is gone by then). */
+static void name_user_file(tyche_err *err, const char *tmp, const char *path) {
+    char *at = strstr(err->msg, tmp);
+    if (at == NULL) return;
+    char rest[TYCHE_ERR_MAX];
+    snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
+    *at = '\0';
+    char head[TYCHE_ERR_MAX];
+    snprintf(head, sizeof head, "%s", err->msg);
+    tyche_err_set(err, err->code, "%s%s%s", head, path, rest);
+}
+
+static int is_folder(const char *p) {
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Refuses, before any work, an output path that is a folder: rename()
+ * would refuse it only after the whole run.  Returns 1 if one is. */
+static int output_is_folder(const char *const *paths, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (is_folder(paths[i])) {
+            fprintf(stderr, "tyche: %s: is a folder, not a file\n", paths[i]);
+            return 1;
+        }
+    return 0;
 }
 
 /* ---- checkpoints ------------------------------------------------------------ */
@@ -455,6 +495,22 @@ static int file_exists(const char *p) {
  * between parts; parts already in DIR are not run again, so after SIGKILL
  * or power loss `--resume` redoes at most one part.  DIR/args keeps the
  * run's arguments for --resume. */
+/* Once the results are written: the parts (and any a SIGKILL cut short)
+ * have served.  Not before: a failed write must leave a resumable run. */
+static void checkpoint_remove(const char *dir) {
+    char path[1200];
+    DIR *d = opendir(dir);
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        if (strncmp(e->d_name, "part-", 5) == 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    if (d) closedir(d);
+    snprintf(path, sizeof path, "%s/args", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_config *cfg,
                                        const char *dir, unsigned long long every, int argc,
                                        char **argv, int *stopped, tyche_err *err) {
@@ -503,18 +559,6 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
         tyche_scenario *ms = NULL;
         merged = tyche_merge_shards((const char *const *)files, parts, &ms, err);
         tyche_scenario_free(ms);
-        if (merged) { /* done: the parts (and any a SIGKILL cut short) have served */
-            DIR *d = opendir(dir);
-            for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-                if (strncmp(e->d_name, "part-", 5) == 0) {
-                    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-                    unlink(path);
-                }
-            if (d) closedir(d);
-            snprintf(path, sizeof path, "%s/args", dir);
-            unlink(path);
-            rmdir(dir);
-        }
     }
     for (uint32_t i = 0; files && i < parts; i++) free(files[i]);
     free(files);
@@ -685,6 +729,11 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         tyche_scenario_free(s);
         return usage_error(usage_run, "--summary: \"%s\" is also the HDF5 output", summary);
     }
+    const char *outputs[2] = {out, summary};
+    if (output_is_folder(outputs, 2)) {
+        tyche_scenario_free(s);
+        return 1;
+    }
     /* the log must be appendable before the run, so a failure cannot come after the results */
     if (log_file) {
         if (same_file(scenario, log_file)) {
@@ -809,14 +858,12 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         if (st == TYCHE_OK) {
             st = tyche_write_hdf5(s, r, &prov, out, &err);
             if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
-                st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary", summary);
+                st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary: %s", summary, strerror(errno));
             if (st != TYCHE_OK) unlink(tmp_summary);
-        } else {
-            /* name the user's path, not the temporary one */
-            if (err.code == TYCHE_EIO)
-                tyche_err_set(&err, err.code, "%s: cannot write the summary (is the folder writable?)", summary);
         }
+        name_user_file(&err, tmp_summary, summary);
     }
+    if (st == TYCHE_OK && checkpoint) checkpoint_remove(checkpoint);
     if (st == TYCHE_OK && log_file && mpi_rank == 0) st = append_log(log_file, s, r, created, &err);
     if (st == TYCHE_OK && !quiet && mpi_rank == 0) {
         tyche_run_info info;
@@ -1061,15 +1108,19 @@ static int refuse_clobber(const char *scenario, const char *out, const char *jso
  * rename: a failure leaves neither under its final name. */
 static tyche_status write_both(const void *obj, writer_fn h5, writer_fn js, const char *out,
                                const char *json, tyche_err *err) {
+    const char *outputs[2] = {out, json};
+    for (int i = 0; i < 2; i++)
+        if (is_folder(outputs[i])) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", outputs[i]);
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.part.%ld", json, (long)getpid());
     tyche_status st = js(obj, tmp, err);
-    if (st == TYCHE_EIO) return tyche_err_set(err, st, "%s: cannot write (is the folder writable?)", json);
-    if (st) return st;
-    st = h5(obj, out, err);
-    if (st == TYCHE_OK && rename(tmp, json) != 0)
-        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write", json);
-    if (st) unlink(tmp);
+    if (st == TYCHE_OK) {
+        st = h5(obj, out, err);
+        if (st == TYCHE_OK && rename(tmp, json) != 0)
+            st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", json, strerror(errno));
+        if (st) unlink(tmp);
+    }
+    name_user_file(err, tmp, json);
     return st;
 }
 
@@ -1360,6 +1411,11 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
         snprintf(dsum, sizeof dsum, "%.*s.json", (int)n, out);
         summary = dsum;
     }
+    const char *outputs[2] = {out, summary};
+    if (output_is_folder(outputs, 2)) {
+        free(files);
+        return 1;
+    }
     for (size_t k = 0; k < nf; k++)
         if (same_file(files[k], out) || same_file(files[k], summary)) {
             const char *clash = files[k]; /* an argv string: outlives files */
@@ -1383,9 +1439,10 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
     if (st == TYCHE_OK) {
         st = tyche_write_hdf5(s, r, &prov, out, &err);
         if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
-            st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary", summary);
+            st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary: %s", summary, strerror(errno));
         if (st != TYCHE_OK) unlink(tmp_summary);
     }
+    name_user_file(&err, tmp_summary, summary);
     if (st == TYCHE_OK && !quiet) {
         tyche_run_info info;
         tyche_results_info(r, &info);
@@ -1446,17 +1503,23 @@ static int cmd_score(int argc, char **argv) {
     int rc = 0;
     if (json) {
         /* under a temporary name first: a failed write leaves the old file */
+        if (is_folder(json)) {
+            fprintf(stderr, "tyche: %s: is a folder, not a file\n", json);
+            tyche_scores_free(sc);
+            return 1;
+        }
         char *text = tyche_scores_json(sc);
         char tmp[1100];
         snprintf(tmp, sizeof tmp, "%s.part.%ld", json, (long)getpid());
         FILE *f = text ? fopen(tmp, "w") : NULL;
-        int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-        if (f && fclose(f) != 0) ok = 0;
-        if (ok && rename(tmp, json) != 0) ok = 0;
-        if (!ok) {
+        int e = f || !text ? 0 : errno;
+        if (f && (fputs(text, f) < 0 || fputc('\n', f) == EOF)) e = errno;
+        if (f && fclose(f) != 0 && !e) e = errno;
+        if (text && !e && rename(tmp, json) != 0) e = errno;
+        if (text == NULL || e) {
             if (f) unlink(tmp);
             if (text == NULL) fputs("tyche: out of memory writing the scores\n", stderr);
-            else fprintf(stderr, "tyche: --json %s: cannot write (is the folder writable?)\n", json);
+            else fprintf(stderr, "tyche: --json %s: cannot write: %s\n", json, strerror(e));
             rc = 1;
         }
         free(text);
