@@ -14,7 +14,7 @@ test_pkgs=(clang libomp-dev libclang-rt-dev locales slurm-wlm slurm-wlm-basic-pl
            libopenmpi-dev libhdf5-openmpi-dev python3 python3-numpy python3-h5py
            python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin python3-pandas
            python3-matplotlib python3-scipy python3-nbconvert python3-ipykernel jupyter-core
-           jupyter-nbconvert)
+           jupyter-nbconvert valgrind util-linux)
 
 run_pkgs=(python3 python3-numpy python3-pandas python3-h5py python3-xarray python3-h5netcdf
           python3-matplotlib)
