@@ -132,8 +132,12 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     root = tyche_json_parse(text, 0, NULL, &oom);
     free(text);
     const unsigned long long failures = tyche_alloc_failures();
-    if (root == NULL) { /* it parsed a moment ago: only memory can fail it now */
+    if (root == NULL && oom) {
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory reading %s", file);
+        return NULL;
+    }
+    if (root == NULL) { /* it parsed a moment ago: changed since */
+        tyche_err_set(err, TYCHE_EINPUT, "%s: changed while being read", file);
         return NULL;
     }
     if (cfg->horizon < 1 || cfg->horizon > 40) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include "h5util.h"
@@ -127,12 +128,36 @@ typedef struct {
 
 /* A string attribute, fixed-length or variable-length (the results
  * writer uses variable-length UTF-8), as a malloc'd copy; NULL if absent. */
+/* One element, or the attribute is not what tyche wrote: H5Aread reads
+ * every element of it into a buffer sized for one. */
+static int attr_is_scalar(hid_t a) {
+    const hid_t sp = H5Aget_space(a);
+    const hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (sp >= 0) H5Sclose(sp);
+    return n == 1;
+}
+
+/* A numeric attribute of one element, converted to mem_type. */
+static int attr_number(hid_t f, const char *obj, const char *name, hid_t mem_type, void *buf) {
+    if (H5Aexists_by_name(f, obj, name, H5P_DEFAULT) <= 0) return 0;
+    const hid_t a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) return 0;
+    const hid_t t = H5Aget_type(a);
+    const H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    const int ok = (c == H5T_INTEGER || c == H5T_FLOAT) && attr_is_scalar(a) &&
+                   H5Aread(a, mem_type, buf) >= 0;
+    if (t >= 0) H5Tclose(t);
+    H5Aclose(a);
+    return ok;
+}
+
 static char *attr_string(hid_t f, const char *obj, const char *name) {
+    if (H5Aexists_by_name(f, obj, name, H5P_DEFAULT) <= 0) return NULL;
     hid_t a = H5Aopen_by_name(f, obj, name, H5P_DEFAULT, H5P_DEFAULT);
     if (a < 0) return NULL;
     hid_t t = H5Aget_type(a);
     char *out = NULL;
-    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING && attr_is_scalar(a)) {
         if (H5Tis_variable_str(t) > 0) {
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
@@ -185,7 +210,7 @@ static int read_exact(hid_t f, const char *name, hid_t mem_type, void *buf, hsiz
  * shard idx of cnt are those engine.c gives it (tyche_run's b0, b1). */
 static int shard_consistent(shard *sh) {
     const uint64_t total = sh->run[1];
-    if (total == 0 || total > ((uint64_t)1 << 50) || sh->cnt == 0 || sh->idx >= sh->cnt) return 0;
+    if (total == 0 || total > TYCHE_MAX_TRIALS || sh->cnt == 0 || sh->idx >= sh->cnt) return 0;
     const uint64_t n_all = (total + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
     if (sh->cnt > n_all) return 0;
     const uint64_t b0 = n_all * sh->idx / sh->cnt, b1 = n_all * (sh->idx + 1) / sh->cnt;
@@ -194,7 +219,7 @@ static int shard_consistent(shard *sh) {
     return sh->run[2] == b0 * TYCHE_BLOCK_TRIALS && sh->run[3] == b1 - b0 &&
            sh->store >= TYCHE_STORE_NONE && sh->store <= TYCHE_STORE_PATHS &&
            sh->smp >= TYCHE_SAMPLING_MC && sh->smp <= TYCHE_SAMPLING_QMC && sh->rep >= 0 &&
-           sh->rep <= 1 << 20 && isfinite(sh->seconds) && sh->seconds >= 0;
+           sh->rep <= 1000 /* --replicates' limit */ && isfinite(sh->seconds) && sh->seconds >= 0;
 }
 
 /* The HDF5 superblock's version, from the file's first bytes (-1: not an
@@ -229,12 +254,12 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
              get_str(sh->f, "partial", "as_of", sh->as_of, sizeof sh->as_of) &&
              get_str(sh->f, "partial", "generator", sh->gen, sizeof sh->gen) &&
              get_str(sh->f, "partial", "tyche_version", sh->version, sizeof sh->version) &&
-             H5LTget_attribute_uint(sh->f, "partial", "shard_index", &sh->idx) >= 0 &&
-             H5LTget_attribute_uint(sh->f, "partial", "shard_count", &sh->cnt) >= 0 &&
-             H5LTget_attribute_int(sh->f, "partial", "replicates", &sh->rep) >= 0 &&
-             H5LTget_attribute_int(sh->f, "partial", "sampling", &sh->smp) >= 0 &&
-             H5LTget_attribute_int(sh->f, "partial", "store", &sh->store) >= 0 &&
-             H5LTget_attribute_double(sh->f, "partial", "seconds", &sh->seconds) >= 0 &&
+             attr_number(sh->f, "partial", "shard_index", H5T_NATIVE_UINT, &sh->idx) &&
+             attr_number(sh->f, "partial", "shard_count", H5T_NATIVE_UINT, &sh->cnt) &&
+             attr_number(sh->f, "partial", "replicates", H5T_NATIVE_INT, &sh->rep) &&
+             attr_number(sh->f, "partial", "sampling", H5T_NATIVE_INT, &sh->smp) &&
+             attr_number(sh->f, "partial", "store", H5T_NATIVE_INT, &sh->store) &&
+             attr_number(sh->f, "partial", "seconds", H5T_NATIVE_DOUBLE, &sh->seconds) &&
              read_exact(sh->f, "partial/run", H5T_NATIVE_UINT64, sh->run, 5);
     if (!ok && tyche_alloc_failures() != failures)
         return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading it", file);
@@ -338,6 +363,15 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
         tyche_err_set(err, TYCHE_EINPUT, "merge: shards stored with --store paths cannot be merged yet (use outputs)");
         goto fail;
     }
+    /* the trial count is the file's word: held to the memory check a run has */
+    const uint64_t need = tyche_store_bytes(s, total, (tyche_store)sh[0].store);
+    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (need > 0 && (double)need > 0.8 * phys) {
+        tyche_err_set(err, TYCHE_EINPUT, "merge: the shards' %llu trials need %.1f GiB in memory, "
+                      "more than this machine's %.1f GiB allows", (unsigned long long)total,
+                      (double)need / 1073741824.0, phys / 1073741824.0);
+        goto fail;
+    }
     r = tyche_results_alloc(s, &cfg, total, err);
     if (r == NULL) goto fail;
     tyche_run_info info = {total, sh[0].run[0], 0, sh[0].gen, (tyche_store)sh[0].store, 0, 0,
@@ -380,7 +414,10 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
     const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint;
     const uint64_t nb = sh->run[3], first = sh->run[2];
     double *m = tyche_malloc((nb * no + 1) * 3 * sizeof *m);
-    uint64_t *tmp = tyche_malloc((no * TYCHE_SKETCH_BINS + ns * 64 + nj * nj + no * sink->n_months + 16) * sizeof *tmp);
+    /* scratch for the largest of the count arrays read below */
+    size_t nt = no * TYCHE_SKETCH_BINS + ns * 64 + nj * nj + no * sink->n_months + 16;
+    if (sink->rep_count && (size_t)sink->replicates * ns > nt) nt = (size_t)sink->replicates * ns;
+    uint64_t *tmp = tyche_malloc(nt * sizeof *tmp);
     int ok = m && tmp;
     if (ok && no) ok = read_exact(sh->f, "partial/block_moments", H5T_NATIVE_DOUBLE, m, nb * no * 3);
     for (uint64_t b = 0; ok && b < nb; b++)

@@ -10,6 +10,9 @@
 #include "args_file.h"
 
 tyche_status cli_args_write(const char *path, int argc, char **argv, tyche_err *err) {
+    if (argc - 1 > CLI_ARGS_MAX)
+        return tyche_err_set(err, TYCHE_EINPUT, "--checkpoint: more than %d arguments cannot be "
+                             "kept for --resume", CLI_ARGS_MAX);
     for (int i = 1; i < argc; i++)
         if (strchr(argv[i], '\n') || strlen(argv[i]) > CLI_ARG_MAX_LEN)
             return tyche_err_set(err, TYCHE_EINPUT,

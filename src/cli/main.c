@@ -1,6 +1,7 @@
 /* The `tyche` command: argument parsing, subcommands, the progress bar and
  * the terminal tables.  It uses the public API in include/tyche/ only. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -429,17 +430,29 @@ static tyche_status append_log(const char *file, const tyche_scenario *s, const 
     }
     n += (size_t)snprintf(line + n, sizeof line - n, "}}\n");
     if (n >= sizeof line) return tyche_err_set(err, TYCHE_EIO, "--log %s: too many statements for one line", file);
-    FILE *f = fopen(file, "a");
-    int e = f ? 0 : errno;
+    const int fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0666);
+    int e = fd < 0 ? errno : 0;
+    /* Runs may share a log: the lock keeps each line whole and stops the
+     * rollback below from taking another run's line (a file system without
+     * locks still gets the append, unlocked). */
+    struct flock lk;
+    memset(&lk, 0, sizeof lk);
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    if (!e) (void)fcntl(fd, F_SETLKW, &lk);
     struct stat st0;
-    if (f && fstat(fileno(f), &st0) != 0) e = errno;
-    if (!e && (fwrite(line, 1, n, f) != n || fflush(f) != 0)) {
-        e = errno;
-        /* a line cut short (disk full, a size limit) would spoil the log:
-         * the log goes back to its last whole line */
-        if (ftruncate(fileno(f), st0.st_size) != 0) e = errno;
+    if (!e && fstat(fd, &st0) != 0) e = errno;
+    size_t done = 0;
+    while (!e && done < n) {
+        const ssize_t w = write(fd, line + done, n - done);
+        if (w > 0) done += (size_t)w;
+        else if (w < 0 && errno != EINTR) e = errno;
+        else if (w == 0) e = EIO;
     }
-    if (f && fclose(f) != 0 && !e) e = errno;
+    /* a line cut short (disk full, a size limit) would spoil the log: it
+     * goes back to its last whole line */
+    if (e && done > 0 && ftruncate(fd, st0.st_size) != 0) e = errno;
+    if (fd >= 0 && close(fd) != 0 && !e) e = errno;
     return e == 0 ? TYCHE_OK
                   : tyche_err_set(err, TYCHE_EIO, "--log %s: cannot append to the log: %s", file, strerror(e));
 }
@@ -644,6 +657,7 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
             prec[n_prec++] = v;
         } else if (strcmp(a, "--checkpoint") == 0) {
             NEXT_VAL(a);
+            if (checkpoint) return usage_error(usage_run, "%s", "--checkpoint: given twice");
             checkpoint = v;
         } else if (strcmp(a, "--checkpoint-every") == 0) {
             NEXT_VAL(a);

@@ -51,6 +51,8 @@ printf -- '%s\n-n\n100\n' "$scen" >bad/args
 expect_exit 2 'bad/args: expected one --checkpoint among the arguments, found 0' "$TYCHE" run --resume bad
 head -c 5000 /dev/zero | tr '\0' x >bad/args; echo >>bad/args
 expect_exit 2 'bad/args: line 1: longer than 4096 bytes' "$TYCHE" run --resume bad
+expect_exit 2 '--checkpoint: given twice' "$TYCHE" run "$scen" -n 100 -q -o x.h5 --checkpoint c3 --checkpoint c4
+[[ ! -e c3 && ! -e c4 ]] && ok || bad "a refused run made a checkpoint folder"
 # a checkpoint folder moved elsewhere resumes where it now is
 "$TYCHE" run "$scen" -n 81920 -q -o moved.h5 --checkpoint ckm --checkpoint-every 1 >/dev/null 2>&1 &
 pid=$!
