@@ -748,14 +748,15 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
  * set it up and finish the results as one run would have. */
 static int merge_begin(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info,
                        tyche_shard_sink *sink, uint64_t *attempts, double *seconds) {
-    if (info->replicates > 1 &&
-        (r->rep_count = tyche_calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
-        return 0;
+    /* the sink is set first: a caller that goes on after a failure (the MPI
+     * merge) then counts without replicate errors, not into garbage */
+    if (info->replicates > 1)
+        r->rep_count = tyche_calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count);
     *sink = (tyche_shard_sink){r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
                                r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
                                attempts, seconds, r->param_cols, r->output_cols, r->stmt_cols,
                                r->stride};
-    return 1;
+    return info->replicates <= 1 || r->rep_count != NULL;
 }
 
 static void merge_end(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info,
