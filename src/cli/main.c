@@ -514,7 +514,7 @@ static void checkpoint_remove(const char *dir) {
     char path[1200];
     DIR *d = opendir(dir);
     for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        if (strncmp(e->d_name, "part-", 5) == 0) {
+        if (strncmp(e->d_name, "part-", 5) == 0 || strncmp(e->d_name, "args.tmp.", 9) == 0) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }
@@ -1522,21 +1522,8 @@ static int cmd_score(int argc, char **argv) {
             tyche_scores_free(sc);
             return 1;
         }
-        char *text = tyche_scores_json(sc);
-        char tmp[1100];
-        snprintf(tmp, sizeof tmp, "%s.part.%ld", json, (long)getpid());
-        FILE *f = text ? fopen(tmp, "w") : NULL;
-        int e = f || !text ? 0 : errno;
-        if (f && (fputs(text, f) < 0 || fputc('\n', f) == EOF)) e = errno;
-        if (f && fclose(f) != 0 && !e) e = errno;
-        if (text && !e && rename(tmp, json) != 0) e = errno;
-        if (text == NULL || e) {
-            if (f) unlink(tmp);
-            if (text == NULL) fputs("tyche: out of memory writing the scores\n", stderr);
-            else fprintf(stderr, "tyche: --json %s: cannot write: %s\n", json, strerror(e));
-            rc = 1;
-        }
-        free(text);
+
+        if (tyche_scores_write_json(sc, json, &err) != TYCHE_OK) rc = report(&err);
     }
     tyche_scores_free(sc);
     return rc;
