@@ -1522,7 +1522,6 @@ static int cmd_score(int argc, char **argv) {
             tyche_scores_free(sc);
             return 1;
         }
-
         if (tyche_scores_write_json(sc, json, &err) != TYCHE_OK) rc = report(&err);
     }
     tyche_scores_free(sc);
