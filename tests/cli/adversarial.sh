@@ -11,16 +11,7 @@ source "$(dirname "$0")/common.bash"
 opt="$TYCHE_SRC/models/option.json"
 art="$TYCHE_SRC/models/article.json"
 
-# mutate BASE NAME PYTHON: writes NAME.json, BASE changed by the statement
-# (on the parsed object `s`; json is imported).
-mutate() {
-  $PY - "$1" "$2.json" "$3" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-exec(sys.argv[3])
-open(sys.argv[2], "w").write(json.dumps(s, indent=1))
-PY
-}
+mutate() { mutate_json "$@"; }
 
 # check_json SUMMARY [PYTHON]: the summary parses strictly (a NaN or
 # Infinity token is an error), every number in it is finite (missing ones

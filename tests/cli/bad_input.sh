@@ -4,16 +4,8 @@
 source "$(dirname "$0")/common.bash"
 base="$TYCHE_SRC/models/option.json"
 
-# mutate NAME PYTHON-STATEMENT: writes NAME.json, option.json changed by the
-# statement (on the parsed object `s`).
-mutate() {
-  $PY - "$base" "$1.json" "$2" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-exec(sys.argv[3])
-open(sys.argv[2], "w").write(json.dumps(s, indent=1))
-PY
-}
+# mutate NAME PYTHON-STATEMENT: NAME.json, option.json changed by the statement
+mutate() { mutate_json "$base" "$@"; }
 
 check() { # check NAME FRAGMENT
   expect_exit 2 "$1.json: $2" "$TYCHE" run "$1.json" -n 100 -q -o "$1.h5"

@@ -28,6 +28,17 @@ expect_exit() {
   fi
 }
 
+# mutate_json BASE NAME PYTHON: writes NAME.json, the scenario BASE changed by
+# the Python statement (on the parsed object `s`; json is imported).
+mutate_json() {
+  $PY - "$1" "$2.json" "$3" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+open(sys.argv[2], "w").write(json.dumps(s, indent=1))
+PY
+}
+
 # same_results A.h5 B.h5: the same run, dataset by dataset and summary by summary
 same_results() { $PY "$TYCHE_SRC/tests/same_results.py" "$1" "$2"; }
 
