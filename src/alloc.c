@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include "tyche/common.h"
 
 /* Every allocation that returned NULL, injected or real: cJSON's parser
@@ -77,8 +78,9 @@ char *tyche_strdup(const char *s) {
 }
 
 /* cJSON allocates every node and string of the JSON it reads and writes;
- * route those through tyche_malloc too, once, as the library loads. */
-#include <cjson/cJSON.h>
+ * route those through tyche_malloc too, once, as the library loads.  (cJSON's
+ * hooks are process-wide: a program that also uses cJSON and sets its own
+ * hooks after loading tyche takes them back, and loses only the injection.) */
 
 __attribute__((constructor)) static void alloc_hook_cjson(void) {
     cJSON_Hooks h = {tyche_malloc, free};
