@@ -366,6 +366,15 @@ void tyche_results_free(tyche_results *r) {
     free(r);
 }
 
+int tyche_store_too_big(const tyche_scenario *s, uint64_t trials, tyche_store store,
+                        double *need_gib, double *phys_gib) {
+    const uint64_t need = tyche_store_bytes(s, trials, store);
+    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    *need_gib = (double)need / 1073741824.0;
+    *phys_gib = phys / 1073741824.0;
+    return need > 0 && (double)need > 0.8 * phys;
+}
+
 uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store store) {
     if (store == TYCHE_STORE_NONE) return 0;
     uint64_t per = 8 * (uint64_t)(s->n_params + s->n_outputs) + s->n_statements;
@@ -566,15 +575,13 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     }
     const uint64_t first_trial = b0 * TYCHE_BLOCK_TRIALS;
     const uint64_t end_trial = b1 == n_all ? cfg->trials : b1 * TYCHE_BLOCK_TRIALS;
-    const uint64_t need = tyche_store_bytes(s, end_trial - first_trial, cfg->store);
-    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (need > 0 && (double)need > 0.8 * phys) {
+    double need_gib, phys_gib;
+    if (tyche_store_too_big(s, end_trial - first_trial, cfg->store, &need_gib, &phys_gib)) {
         tyche_err_set(err, TYCHE_EINPUT,
                       "--store %s: %llu trials need %.1f GiB in memory, more than this machine's "
                       "%.1f GiB allows; use --store none or fewer trials",
                       cfg->store == TYCHE_STORE_PATHS ? "paths" : "outputs",
-                      (unsigned long long)cfg->trials, (double)need / 1073741824.0,
-                      phys / 1073741824.0);
+                      (unsigned long long)cfg->trials, need_gib, phys_gib);
         return NULL;
     }
     /* after the store's check: for --store outputs its message, with the

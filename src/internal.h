@@ -259,6 +259,11 @@ void tyche_trial_given(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, 
                        const double *params, double *outputs, uint8_t *statements,
                        uint8_t *stack);
 
+/* Whether storing `trials` trials at `store` would take more than 80% of
+ * physical memory (run and merge refuse it up front); the sizes in GiB. */
+int tyche_store_too_big(const tyche_scenario *s, uint64_t trials, tyche_store store,
+                        double *need_gib, double *phys_gib);
+
 /* Results with room for n_cols per-trial rows (when cfg->store asks). */
 tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
                                    uint64_t n_cols, tyche_err *err);

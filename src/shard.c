@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include "h5util.h"
@@ -292,7 +291,6 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
     tyche_scenario *s = NULL;
     tyche_results *r = NULL;
     char *text = NULL, *sfile = NULL, **sets = NULL;
-    double *col = NULL;
     if (sh == NULL) goto nomem;
     for (size_t i = 0; i < n; i++)
         if (open_shard(&sh[i], files[i], err)) goto fail;
@@ -364,12 +362,11 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
         goto fail;
     }
     /* the trial count is the file's word: held to the memory check a run has */
-    const uint64_t need = tyche_store_bytes(s, total, (tyche_store)sh[0].store);
-    const double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    if (need > 0 && (double)need > 0.8 * phys) {
+    double need_gib, phys_gib;
+    if (tyche_store_too_big(s, total, (tyche_store)sh[0].store, &need_gib, &phys_gib)) {
         tyche_err_set(err, TYCHE_EINPUT, "merge: the shards' %llu trials need %.1f GiB in memory, "
                       "more than this machine's %.1f GiB allows", (unsigned long long)total,
-                      (double)need / 1073741824.0, phys / 1073741824.0);
+                      need_gib, phys_gib);
         goto fail;
     }
     r = tyche_results_alloc(s, &cfg, total, err);
@@ -377,21 +374,18 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
     tyche_run_info info = {total, sh[0].run[0], 0, sh[0].gen, (tyche_store)sh[0].store, 0, 0,
                            (tyche_sampling)sh[0].smp, sh[0].rep > 1 ? sh[0].rep : 0, 0, total, 0, 0};
     if (tyche_results_merge_shards(s, r, (void *const *)by, cnt, &info, err)) goto fail;
-    for (size_t i = 0; i < n; i++) H5Fclose(sh[i].f);
-    free(sh);
-    free(by);
-    free(text);
-    free(sfile);
-    free(sets);
-    free(col);
     *s_out = s;
-    return r;
+    goto done;
 damaged:
     tyche_err_set(err, TYCHE_EINPUT, "%s: its scenario record is missing or damaged", sh[0].file);
     goto fail;
 nomem:
     tyche_err_set(err, TYCHE_ENOMEM, "out of memory merging the shards");
 fail:
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+    r = NULL;
+done:
     for (size_t i = 0; sh && i < n; i++)
         if (sh[i].f > 0) H5Fclose(sh[i].f);
     free(sh);
@@ -399,10 +393,7 @@ fail:
     free(text);
     free(sfile);
     free(sets);
-    free(col);
-    tyche_results_free(r);
-    tyche_scenario_free(s);
-    return NULL;
+    return r;
 }
 
 /* Reads one shard's /partial group and per-trial columns into r (engine.c
