@@ -55,6 +55,7 @@ struct tyche_results {
     double *param_cols, *output_cols, **path_cols;
     uint8_t *stmt_cols;
     size_t *path_points;
+    double *precision;          /* per statement: the --precision target (0: none), or NULL */
 };
 
 /* What one thread owns for the whole run. */
@@ -363,6 +364,7 @@ void tyche_results_free(tyche_results *r) {
         for (size_t i = 0; i < r->n_paths; i++) free(r->path_cols[i]);
     free(r->path_cols);
     free(r->path_points);
+    free(r->precision);
     free(r);
 }
 
@@ -605,6 +607,15 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     r->first_trial = first_trial;
     r->first_block = b0;
     r->n_range_blocks = b1 - b0;
+    if (cfg->precision) {
+        /* kept, so the outputs can say whether each target was reached */
+        if ((r->precision = tyche_calloc(s->n_statements + 1, sizeof *r->precision)) == NULL) {
+            tyche_results_free(r);
+            tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+            return NULL;
+        }
+        memcpy(r->precision, cfg->precision, s->n_statements * sizeof *r->precision);
+    }
     if (cfg->shard_count &&
         (r->block_moments = tyche_calloc((b1 - b0) * s->n_outputs + 1, sizeof *r->block_moments)) == NULL) {
         tyche_results_free(r);
@@ -736,6 +747,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                                (unsigned long long)failed, TYCHE_MAX_REDRAWS);
         r->info.seed = cfg->seed;
         r->info.threads = threads;
+        r->info.ranks = 1;
         r->info.rng = r->rng_name;
         r->info.store = cfg->store;
     }
@@ -850,6 +862,23 @@ uint64_t tyche_results_rows(const tyche_results *r) { return r->n_range_blocks; 
 /* ---- accessors ------------------------------------------------------------ */
 
 void tyche_results_info(const tyche_results *r, tyche_run_info *out) { *out = r->info; }
+
+void tyche_results_set_runtime(tyche_results *r, int threads, int ranks, double seconds) {
+    r->info.threads = threads;
+    r->info.ranks = ranks;
+    r->info.seconds = seconds;
+}
+
+int tyche_results_precision(const tyche_results *r, size_t i, double *target, double *half_width) {
+    *target = 0;
+    *half_width = NAN;
+    if (r->precision == NULL || i >= r->n_statements || !(r->precision[i] > 0)) return 0;
+    double lo, hi;
+    tyche_wilson(r->stmt_count[i], r->info.trials, &lo, &hi);
+    *target = r->precision[i];
+    *half_width = 0.5 * (hi - lo);
+    return 1;
+}
 
 static void prob_of(uint64_t k, uint64_t n, tyche_prob *out) {
     out->count = k;

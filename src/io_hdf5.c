@@ -922,7 +922,7 @@ done:
 
 tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
                               const tyche_provenance *p, const char *path, tyche_err *err) {
-    static const tyche_provenance none = {NULL, NULL, 0};
+    static const tyche_provenance none = {NULL, NULL, 0, NULL, NULL};
     wctx w = {path != NULL ? path : "(no path)", err, 0, 0, H5I_INVALID_HID};
     hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     char *tmp = NULL;

@@ -149,6 +149,7 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
         info.first_trial = 0;
         info.shard_index = info.shard_count = 0;
         info.store = cfg->store;
+        info.ranks = size;
         tyche_results_merge_ranks(s, r, mine, &info, dall, uall, doff, uoff, size, unpack_into,
                                   rank == 0);
         mine = NULL;

@@ -372,7 +372,7 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
     r = tyche_results_alloc(s, &cfg, total, err);
     if (r == NULL) goto fail;
     tyche_run_info info = {total, sh[0].run[0], 0, sh[0].gen, (tyche_store)sh[0].store, 0, 0,
-                           (tyche_sampling)sh[0].smp, sh[0].rep > 1 ? sh[0].rep : 0, 0, total, 0, 0};
+                           (tyche_sampling)sh[0].smp, sh[0].rep > 1 ? sh[0].rep : 0, 0, total, 0, 0, 1};
     if (tyche_results_merge_shards(s, r, (void *const *)by, cnt, &info, err)) goto fail;
     *s_out = s;
     goto done;

@@ -84,6 +84,7 @@ typedef struct {
     uint64_t first_trial;      /* of the trials simulated (0 unless a shard) */
     uint64_t total_trials;     /* of the whole run (= trials unless a shard) */
     uint32_t shard_index, shard_count;
+    int ranks;                 /* MPI ranks that ran it (1 without MPI); threads is per rank */
 } tyche_run_info;
 
 typedef struct {
@@ -101,6 +102,14 @@ typedef struct {
 TYCHE_API extern const double tyche_quantile_levels[9];
 
 TYCHE_API void tyche_results_info(const tyche_results *r, tyche_run_info *out);
+/* What ran it, for results the caller assembled (a checkpointed run's
+ * merged parts, a merge): threads per rank, ranks, seconds. */
+TYCHE_API void tyche_results_set_runtime(tyche_results *r, int threads, int ranks, double seconds);
+/* Statement i's --precision target and the half-width of its 95% Wilson
+ * interval now; returns 0 (target 0, half-width NaN) when it had none.
+ * The target was reached when half_width <= target. */
+TYCHE_API int tyche_results_precision(const tyche_results *r, size_t i, double *target,
+                                      double *half_width);
 TYCHE_API void tyche_results_statement(const tyche_results *r, size_t i, tyche_prob *out);
 /* With LHS or QMC: the standard error of statement i's probability from the
  * spread of its replicates' estimates (NaN under MC). */

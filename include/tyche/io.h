@@ -16,6 +16,10 @@ typedef struct {
     const char *command_line;  /* as typed */
     const char *created_utc;   /* ISO 8601 */
     int compress;              /* deflate level 0..9 for the HDF5 file */
+    /* May be NULL: called while the HDF5 file is written, with the bytes of
+     * per-trial data written so far and in all (done == total at the end). */
+    tyche_progress_fn progress;
+    void *progress_user;
 } tyche_provenance;
 
 /* HDF5 results, readable by h5py, xarray (h5netcdf, netcdf4) and ncdump.

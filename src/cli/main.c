@@ -564,7 +564,7 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
             st = err->code;
             break;
         }
-        tyche_provenance prov = {"(checkpoint part)", "", 0};
+        tyche_provenance prov = {"(checkpoint part)", "", 0, NULL, NULL};
         st = tyche_write_hdf5(s, r, &prov, path, err);
         tyche_results_free(r);
     }
@@ -854,7 +854,7 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     struct tm tm;
     gmtime_r(&tnow, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    tyche_provenance prov = {cmdline, created, (int)compress};
+    tyche_provenance prov = {cmdline, created, (int)compress, NULL, NULL};
 
     /* The summary goes to a temporary name first and is renamed only after
      * the HDF5 file is in place, so a failed run leaves neither. */
@@ -1446,7 +1446,7 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
     struct tm tm;
     gmtime_r(&tnow, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    tyche_provenance prov = {cmdline, created, 0};
+    tyche_provenance prov = {cmdline, created, 0, NULL, NULL};
     char tmp_summary[1100];
     snprintf(tmp_summary, sizeof tmp_summary, "%s.part.%ld", summary, (long)getpid());
     tyche_status st = tyche_write_summary_json(s, r, &prov, tmp_summary, &err);

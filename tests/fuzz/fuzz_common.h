@@ -80,7 +80,7 @@ static inline void fuzz_run_briefly(const tyche_scenario *s, uint64_t trials) {
     tyche_run_config cfg = fuzz_config(trials, TYCHE_STORE_OUTPUTS);
     tyche_results *r = tyche_run(s, &cfg, &err);
     if (r == NULL) return;
-    tyche_provenance prov = {"fuzz", "2026-01-01T00:00:00Z", 0};
+    tyche_provenance prov = {"fuzz", "2026-01-01T00:00:00Z", 0, NULL, NULL};
     free(tyche_summary_json_string(s, r, &prov));
     tyche_results_free(r);
 }

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cfg.shard_count = 2;
         tyche_results *r = tyche_run(s, &cfg, &err);
         snprintf(first, sizeof first, "%s/shard0.h5", fuzz_scratch());
-        tyche_provenance prov = {"fuzz", "2026-01-01T00:00:00Z", 0};
+        tyche_provenance prov = {"fuzz", "2026-01-01T00:00:00Z", 0, NULL, NULL};
         if (r == NULL || tyche_write_hdf5(s, r, &prov, first, &err) != TYCHE_OK) abort();
         tyche_results_free(r);
         tyche_scenario_free(s);

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tyche_run_config cfg = fuzz_config(2048, TYCHE_STORE_NONE);
         tyche_results *r = tyche_run(s, &cfg, &err);
         snprintf(summary, sizeof summary, "%s/summary.json", fuzz_scratch());
-        tyche_provenance prov = {"fuzz", "2026-01-01T00:00:00Z", 0};
+        tyche_provenance prov = {"fuzz", "2026-01-01T00:00:00Z", 0, NULL, NULL};
         if (r == NULL || tyche_write_summary_json(s, r, &prov, summary, &err) != TYCHE_OK) abort();
         tyche_results_free(r);
         tyche_scenario_free(s);
