@@ -10,7 +10,9 @@
 
 writes statements.png, revenue_fan.png, incidence.png, window.png, slowdown.png and joint.png,
 printing the path of each; a figure whose data the file lacks (no paths stored, no revenue
-model, ...) is skipped with a note on stderr. Deadlines, thresholds and bands come from the
+model, ...) is skipped with a note on stderr. One shard of a job array (tyche run --shard I/N,
+its .h5 or its summary JSON) is refused with exit status 2: merge the shards first (tyche
+merge), then plot the merged file. Deadlines, thresholds and bands come from the
 statements' rules in the scenario JSON stored in the file. Each fig_* function takes an
 open_results() object and returns a matplotlib Figure, so a notebook can import them.
 """
@@ -27,7 +29,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "python"))
-from tyche_results import open_results  # noqa: E402  (found through the line above)
+from tyche_results import (  # noqa: E402  (found through the line above)
+    ShardError, open_results, shard_message, shard_of)
 
 DPI = 150
 # Quantile bands need no more trials than this (their Monte Carlo error is then far below a
@@ -605,6 +608,9 @@ def _plot_other(path, out):
             made = [("sobol.png", lambda: fig_sobol(bt, path))]
         elif "axes" in bt:
             made = [("sweep.png", lambda: fig_sweep(bt, path))]
+        elif isinstance(bt, dict) and shard_of(bt) is not None:  # a shard's summary JSON
+            print(f"plot.py: {shard_message(path, shard_of(bt), 'plot')}", file=sys.stderr)
+            return 2
         else:
             print(f"plot.py: cannot read {path}: not a results file (.h5), a forecast log (.jsonl), "
                   "nor a backtest, tornado, sobol or sweep JSON of tyche", file=sys.stderr)
@@ -641,6 +647,9 @@ def main(argv=None):
         return rc
     try:
         r = open_results(a.results)
+    except ShardError as e:  # part of a run: drawn as a whole run it would mislead
+        print(f"plot.py: {shard_message(e.path, e.shard, 'plot')}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as e:
         print(f"plot.py: cannot read {a.results}: {e}", file=sys.stderr)
         return 2

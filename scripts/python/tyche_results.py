@@ -7,12 +7,16 @@
 Works at every store level (`trials` and `paths` are None when not stored) and relies on the
 documented layout only, so files merged from several runs read the same. Per-trial data stay
 lazy (read when used); `r.close()` or `with open_results(...) as r:` releases the file.
+A shard of a job array (`tyche run --shard I/N`) holds only part of a run: open_results refuses
+it with ShardError (a ValueError) saying to join the shards with `tyche merge` first.
 Use /usr/bin/python3: it is the Python that sees Debian's xarray, h5netcdf and pandas.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -21,7 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["Results", "Joint", "open_results"]
+__all__ = ["Results", "Joint", "ShardError", "open_results", "shard_of", "shard_message"]
 
 # Event times that never happened are NaN; xarray decodes them to NaT correctly but numpy
 # warns about the NaN-to-integer cast on the way.
@@ -138,12 +142,89 @@ def _joint(s: xr.Dataset) -> Joint:
                  square("joint_correlation_stderr"), every)
 
 
+IDX, CNT = "shard_index", "shard_count"  # root attributes of a shard (and of its /partial)
+
+
+class ShardError(ValueError):
+    """The file is one shard of a job array (tyche run --shard I/N), not a whole run; path and
+    shard ((index, count), either None when unknown) say which."""
+
+    def __init__(self, path, shard):
+        super().__init__(shard_message(path, shard))
+        self.path, self.shard = path, shard
+
+
+def _shard_number(v):
+    try:
+        v = _py(v)
+        return int(v) if float(v) == int(v) and int(v) >= 0 else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _shard_pair(d):
+    """(index, count) from a mapping with them (index < count), else None."""
+    index, count = _shard_number(d.get(IDX)), _shard_number(d.get(CNT))
+    return (index, count) if index is not None and count and index < count else None
+
+
+def shard_of(attrs, partial_attrs=None, has_partial=False):
+    """Whether a results file, or a summary JSON, is one shard of a job array: its (index,
+    count), or (None, None) for a shard whose numbers cannot be read; None for a whole run
+    (an ordinary or a merged one: `tyche merge` writes neither /partial nor shard numbers).
+
+    attrs: the file's root attributes (shard_index, shard_count) or the parsed summary JSON
+    (its "shard": {"index": I, "count": N}); partial_attrs, has_partial: its /partial group."""
+    if "shard" in attrs:  # a summary JSON
+        sh = attrs["shard"]
+        if sh is None:
+            return None
+        pair = isinstance(sh, dict) and _shard_pair({IDX: sh.get("index"), CNT: sh.get("count")})
+        return pair or (None, None)
+    marked = (CNT in attrs and _shard_number(attrs[CNT]) != 0) or (IDX in attrs and CNT not in attrs)
+    if not (has_partial or marked):
+        return None
+    return _shard_pair(attrs) or _shard_pair(partial_attrs or {}) or (None, None)
+
+
+def _shard_glob(path, index):
+    """part-1.h5 -> part-*.h5: the shards' names, when the index is the name's only run of
+    digits equal to it; else None."""
+    if index is None:
+        return None
+    stem = os.path.splitext(os.path.basename(path))[0]
+    runs = [m for m in re.finditer(r"\d+", stem) if int(m.group()) == index]
+    if len(runs) != 1:
+        return None
+    m = runs[0]
+    return os.path.join(os.path.dirname(path), stem[:m.start()] + "*" + stem[m.end():] + ".h5")
+
+
+def shard_message(path, shard, then="open"):
+    """What to say about a shard: which one it is, and to merge the shards first."""
+    index, count = shard
+    what = f"shard {index}/{count}" if index is not None else "a shard"
+    parts = _shard_glob(path, index) or "PART*.h5"
+    return (f"{path}: this is {what} of a job array (tyche run --shard), not a whole run: "
+            f"join the shards with tyche merge {parts} -o FILE.h5, then {then} FILE.h5")
+
+
 def open_results(path) -> Results:
-    """Opens a tyche results file; raises OSError when it cannot be read as one."""
+    """Opens a tyche results file; raises OSError when it cannot be read as one, and
+    ShardError (a ValueError) for one shard of a job array (merge the shards first)."""
     path = str(path)
     with h5netcdf.File(path, "r") as f:
         groups = set(f.groups)
         attrs = {k: _py(v) for k, v in f.attrs.items()}
+        partial = {}
+        if "partial" in groups:
+            try:
+                partial = {k: _py(v) for k, v in f.groups["partial"].attrs.items()}
+            except Exception:  # a damaged /partial: still a shard, its numbers unknown
+                partial = {}
+    shard = shard_of(attrs, partial, "partial" in groups)
+    if shard is not None:
+        raise ShardError(path, shard)
     if "summary" not in groups:
         raise OSError(f"{path}: no 'summary' group: not a tyche results file")
     scenario = json.loads(attrs["scenario_text"]) if "scenario_text" in attrs else None
