@@ -771,10 +771,16 @@ static int merge_begin(const tyche_scenario *s, tyche_results *r, const tyche_ru
      * merge) then counts without replicate errors, not into garbage */
     if (info->replicates > 1)
         r->rep_count = tyche_calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count);
-    *sink = (tyche_shard_sink){r->moments, r->stmt_count, r->joint_pair, &r->joint_all, r->missing,
-                               r->incidence, r->rep_count, info->replicates, r->sketch, r->n_months,
-                               attempts, seconds, r->param_cols, r->output_cols, r->stmt_cols,
-                               r->stride};
+    *sink = (tyche_shard_sink){.moments = r->moments, .stmt_count = r->stmt_count,
+                               .joint_pair = r->joint_pair, .joint_all = &r->joint_all,
+                               .missing = r->missing, .incidence = r->incidence,
+                               .rep_count = r->rep_count, .replicates = info->replicates,
+                               .sketch = r->sketch, .n_months = r->n_months,
+                               .attempts = attempts, .seconds = seconds,
+                               .param_cols = r->param_cols, .output_cols = r->output_cols,
+                               .stmt_cols = r->stmt_cols, .stride = r->stride,
+                               .path_cols = r->path_cols, .path_points = r->path_points,
+                               .trials_read = 0};
     return info->replicates <= 1 || r->rep_count != NULL;
 }
 
@@ -804,7 +810,8 @@ void tyche_results_parts(const tyche_results *r, tyche_shard_parts *out) {
 
 tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *r,
                                         void *const *shards, unsigned n,
-                                        const tyche_run_info *info, tyche_err *err) {
+                                        const tyche_run_info *info, tyche_progress_fn progress,
+                                        void *user, tyche_err *err) {
     uint64_t attempts = 0;
     double seconds = 0;
     tyche_shard_sink sink;
@@ -813,6 +820,9 @@ tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *
     for (unsigned k = 0; k < n; k++) {
         tyche_status st = tyche_shard_read_into(shards[k], s, &sink, err);
         if (st) return st;
+        /* the shards cover the run once (checked by the caller): the last
+         * call reports done == total */
+        if (progress) progress(user, sink.trials_read, info->total_trials);
     }
     merge_end(s, r, info, attempts, seconds);
     return TYCHE_OK;

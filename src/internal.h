@@ -296,15 +296,23 @@ typedef struct {
     double *param_cols, *output_cols;
     uint8_t *stmt_cols;
     uint64_t stride;
+    /* --store paths: per path variable (s->n_paths of them) a column of
+     * stride x path_points[i] doubles, row-major by trial; NULL otherwise */
+    double *const *path_cols;
+    const size_t *path_points;
+    uint64_t trials_read;   /* rows added so far, for a merge's progress */
 } tyche_shard_sink;
 /* Adds shard `sh` (shard.c's handle) to the sink. */
 tyche_status tyche_shard_read_into(void *sh, const tyche_scenario *s, tyche_shard_sink *sink,
                                    tyche_err *err);
 /* Adds the shards, in order, into r (fresh from tyche_results_alloc for the
- * whole run), then finishes the summary; info gives the run's identity. */
+ * whole run), then finishes the summary; info gives the run's identity.
+ * progress (may be NULL) is called after each shard with the trials merged
+ * so far and info->total_trials. */
 tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *r,
                                         void *const *shards, unsigned n,
-                                        const tyche_run_info *info, tyche_err *err);
+                                        const tyche_run_info *info, tyche_progress_fn progress,
+                                        void *user, tyche_err *err);
 
 /* MPI (mpi.c): the whole run's summary from every rank's packed partials,
  * in rank order, and this rank's per-trial rows (rank 0: in columns of the

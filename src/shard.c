@@ -8,8 +8,9 @@
  * replicates) and the quantile sketches' bins, and the run's identity
  * (scenario text hash, --set values, as-of, seed, generator, sampling,
  * trials, build).  The merge checks the identities agree and the shards
- * cover every block once, reads the per-trial columns back at their
- * offsets, and finishes the summary as a run would. */
+ * cover every block once, reads the per-trial columns (and under --store
+ * paths the /paths variables) back at their offsets, and finishes the
+ * summary as a run would. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,7 @@ typedef struct {
     uint64_t rows;     /* trials in this shard */
     char hash[80], over[8192], as_of[16], gen[64], version[32];
     int rep, smp, store;
+    int threads;       /* the root attribute "threads": what ran this shard */
     double seconds;
 } shard;
 
@@ -205,6 +207,25 @@ static int read_exact(hid_t f, const char *name, hid_t mem_type, void *buf, hsiz
     return ok;
 }
 
+/* Reads dataset `name` into buf only if its shape is exactly dims (rank
+ * dimensions): a row-major 2-D dataset holding the right number of
+ * elements in the wrong shape would put its values in the wrong cells. */
+static int read_shape(hid_t f, const char *name, hid_t mem_type, void *buf, int rank,
+                      const hsize_t *dims) {
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) return 0;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return 0;
+    hid_t sp = H5Dget_space(d);
+    hsize_t have[H5S_MAX_RANK];
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, have, NULL) == rank;
+    for (int k = 0; ok && k < rank; k++) ok = have[k] == dims[k];
+    ok = ok && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return ok;
+}
+
 /* The shard's own numbers against those of the run it claims: the blocks of
  * shard idx of cnt are those engine.c gives it (tyche_run's b0, b1). */
 static int shard_consistent(shard *sh) {
@@ -267,6 +288,13 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
         return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is inconsistent (shard %u/%u "
                              "of %llu trials: its range, level or settings cannot be a shard's)",
                              file, sh->idx, sh->cnt, (unsigned long long)sh->run[1]);
+    /* only reported (the merged run's threads), but still the file's word:
+     * absent in files of tyches before it was written, which ran on one */
+    sh->threads = 1;
+    if (H5Aexists_by_name(sh->f, "/", "threads", H5P_DEFAULT) != 0 &&
+        !(attr_number(sh->f, "/", "threads", H5T_NATIVE_INT, &sh->threads) && sh->threads >= 1))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: its root attribute \"threads\" is damaged "
+                             "(not a thread count)", file);
     return TYCHE_OK;
 }
 
@@ -277,6 +305,12 @@ static int read_u64(hid_t f, const char *name, uint64_t *v, size_t n) {
 
 tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scenario **s_out,
                                   tyche_err *err) {
+    return tyche_merge_shards_progress(files, n, s_out, NULL, NULL, err);
+}
+
+tyche_results *tyche_merge_shards_progress(const char *const *files, size_t n,
+                                           tyche_scenario **s_out, tyche_progress_fn progress,
+                                           void *user, tyche_err *err) {
     /* the first HDF5 call of `tyche merge` and `--resume`: made so that a
      * failed write of the merged file ends in an error, not a crash at exit */
     (void)tyche_h5_begin();
@@ -357,10 +391,6 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
     const uint64_t total = sh[0].run[1];
     tyche_run_config cfg = {total, sh[0].run[0], 1, NULL, (tyche_store)sh[0].store, NULL, NULL,
                             NULL, (tyche_sampling)sh[0].smp, sh[0].rep, 0, 0};
-    if (sh[0].store == TYCHE_STORE_PATHS) {
-        tyche_err_set(err, TYCHE_EINPUT, "merge: shards stored with --store paths cannot be merged yet (use outputs)");
-        goto fail;
-    }
     /* the trial count is the file's word: held to the memory check a run has */
     double need_gib, phys_gib;
     if (tyche_store_too_big(s, total, (tyche_store)sh[0].store, &need_gib, &phys_gib)) {
@@ -371,9 +401,15 @@ tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scen
     }
     r = tyche_results_alloc(s, &cfg, total, err);
     if (r == NULL) goto fail;
-    tyche_run_info info = {total, sh[0].run[0], 0, sh[0].gen, (tyche_store)sh[0].store, 0, 0,
+    /* the shards ran one after another or side by side, each on its own
+     * machine: the widest of them is what the merged run reports, on one rank */
+    int threads = 1;
+    for (size_t i = 0; i < n; i++)
+        if (sh[i].threads > threads) threads = sh[i].threads;
+    tyche_run_info info = {total, sh[0].run[0], threads, sh[0].gen, (tyche_store)sh[0].store, 0, 0,
                            (tyche_sampling)sh[0].smp, sh[0].rep > 1 ? sh[0].rep : 0, 0, total, 0, 0, 1};
-    if (tyche_results_merge_shards(s, r, (void *const *)by, cnt, &info, err)) goto fail;
+    if (tyche_results_merge_shards(s, r, (void *const *)by, cnt, &info, progress, user, err))
+        goto fail;
     *s_out = s;
     goto done;
 damaged:
@@ -477,6 +513,22 @@ tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_sha
             ok = read_exact(sh->f, s->statements[k].id, H5T_NATIVE_UINT8,
                             sink->stmt_cols + k * sink->stride + first, rows);
     }
+    /* --store paths: /paths/<variable>, trial x point, the shard's rows
+     * from its first trial on (io_hdf5.c's write_paths); the point axis is
+     * the scenario's, so only the values are read back */
+    for (size_t p = 0; ok && sink->path_cols && p < s->n_paths; p++) {
+        const size_t np = sink->path_points[p];
+        const hsize_t dims[2] = {rows, np};
+        const size_t len = strlen(s->paths[p].name) + sizeof "paths/";
+        char *name = tyche_malloc(len);
+        ok = name != NULL;
+        if (ok) {
+            snprintf(name, len, "paths/%s", s->paths[p].name);
+            ok = read_shape(sh->f, name, H5T_NATIVE_DOUBLE, sink->path_cols[p] + first * np, 2, dims);
+        }
+        free(name);
+    }
+    if (ok) sink->trials_read += rows;
     free(m);
     free(tmp);
     if (!ok && tyche_alloc_failures() != failures)

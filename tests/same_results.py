@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Exits 0 when two tyche results files hold the same run: every dataset byte for byte (a
-shard's /partial bookkeeping aside) and the same summary JSON beside each (statements,
+"""Exits 0 when two tyche results files hold the same run: every dataset (the per-trial
+table, /summary and /paths) byte for byte, in the same shape and type (a shard's /partial
+bookkeeping aside) and the same summary JSON beside each (statements,
 outputs, events, joint, trials, seed; timings and provenance may differ).
 
     same_results.py A.h5 B.h5
@@ -12,10 +13,12 @@ import h5py
 
 
 def raw(v):
-    # variable-length strings come back as objects: compare their values
+    # variable-length strings come back as objects: compare their values;
+    # shape and type too, or a trial x point path laid out point x trial
+    # (the same bytes) would pass
     if getattr(v, "dtype", None) is not None and v.dtype.kind == "O":
-        return v.tolist()
-    return v.tobytes() if hasattr(v, "tobytes") else v
+        return v.shape, v.tolist()
+    return (v.shape, v.dtype.str, v.tobytes()) if hasattr(v, "tobytes") else v
 
 
 def datasets(path):

@@ -140,6 +140,14 @@ TYCHE_API void tyche_results_joint_corr(const tyche_results *r, size_t k, size_t
  * and the problem otherwise.  *s_out gets the scenario (free both). */
 TYCHE_API tyche_results *tyche_merge_shards(const char *const *files, size_t n,
                                             tyche_scenario **s_out, tyche_err *err);
+/* The same, calling progress(user, trials merged so far, total trials)
+ * after each shard is read, in shard order (the last call has done ==
+ * total); progress may be NULL.  The run info of the results has threads =
+ * the most any shard ran on (1 for files that do not say) and ranks = 1. */
+TYCHE_API tyche_results *tyche_merge_shards_progress(const char *const *files, size_t n,
+                                                     tyche_scenario **s_out,
+                                                     tyche_progress_fn progress, void *user,
+                                                     tyche_err *err);
 
 /* Per-trial columns when stored (NULL otherwise); length = trials.
  * Paths: trials * n_points, row-major by trial. */
