@@ -190,13 +190,6 @@ char *tyche_read_file(const char *file, size_t *len_out, const char *what, tyche
     return buf;
 }
 
-char *tyche_tmp_name(const char *path) {
-    const size_t n = strlen(path) + 32;
-    char *tmp = tyche_malloc(n);
-    if (tmp) snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    return tmp;
-}
-
 int tyche_is_folder(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
@@ -215,8 +208,12 @@ tyche_status tyche_commit_file(const char *tmp, const char *path, const char *wh
         if (fd >= 0) close(fd);
         if (!e && rename(tmp, path) != 0) e = errno;
     }
-    if (!e) return TYCHE_OK;
+    if (!e) {
+        tyche_tmp_forget(tmp);
+        return TYCHE_OK;
+    }
     (void)unlink(tmp); /* best effort: the error below is what matters */
+    tyche_tmp_forget(tmp);
     if (e == EISDIR) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", path);
     return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the %s: %s", path, what, strerror(e));
 }

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include "tyche/common.h"
+#include "tyche/io.h" /* tyche_tmp_name */
 
 /* Fails with "<path>: unknown key \"k\" (expected one of a, b, c)" for any key
  * not in the NULL-terminated `allowed`, and for duplicate keys. */
@@ -71,12 +72,12 @@ tyche_status tyche_write_text_file(const char *path, char *text, const char *wha
                                    tyche_err *err);
 
 /* Every result file is written whole under a temporary name, then renamed:
- * tyche_tmp_name gives "<path>.tmp.<pid>" (the caller frees; NULL when out
- * of memory) in the same folder, so the rename cannot cross file systems.
+ * tyche_tmp_name (tmpfile.c, declared in tyche/io.h) gives
+ * "<path>.tmp.<host>.<pid>" in the same folder, so the rename cannot cross
+ * file systems.
  * tyche_commit_file flushes the complete tmp to the disk and renames it
  * onto path; on failure it removes tmp and sets EIO "<path>: cannot write
  * the <what>: <reason>" (or "<path>: is a folder, not a file"). */
-char *tyche_tmp_name(const char *path);
 tyche_status tyche_commit_file(const char *tmp, const char *path, const char *what, tyche_err *err);
 /* 1 when path exists and is a folder (a result cannot be written there). */
 int tyche_is_folder(const char *path);

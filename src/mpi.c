@@ -250,10 +250,15 @@ tyche_status tyche_write_hdf5_mpi(const tyche_scenario *s, const tyche_results *
                                   const tyche_provenance *p, const char *path, tyche_err *err) {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    char tmp[1200];
-    long pid = (long)getpid();
-    MPI_Bcast(&pid, 1, MPI_LONG, 0, MPI_COMM_WORLD);
-    snprintf(tmp, sizeof tmp, "%s.ranks.%ld", path, pid);
+    /* rank 0's temporary name (remembered there, so a signal removes it) */
+    char tmp[4200] = "";
+    if (rank == 0) {
+        char *t = tyche_tmp_name(path);
+        if (t) snprintf(tmp, sizeof tmp, "%s", t);
+        free(t);
+    }
+    MPI_Bcast(tmp, (int)sizeof tmp, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (tmp[0] == '\0') return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     /* phase one: rank 0 lays out the whole file, with its own rows */
     tyche_status st = rank == 0 ? tyche_write_hdf5(s, r, p, tmp, err) : TYCHE_OK;
     if (!all_ok(st != TYCHE_OK)) {
@@ -264,9 +269,13 @@ tyche_status tyche_write_hdf5_mpi(const tyche_scenario *s, const tyche_results *
     tyche_results_info(r, &info);
     const int rows = info.store == TYCHE_STORE_NONE ? 1 : write_rows(s, r, tmp, rank);
     if (!all_ok(!rows)) {
-        if (rank == 0) unlink(tmp);
+        if (rank == 0) {
+            unlink(tmp);
+            tyche_tmp_forget(tmp);
+        }
         return tyche_err_set(err, TYCHE_EIO, "%s: the ranks could not write their rows", path);
     }
     if (rank == 0 && rename(tmp, path) != 0) st = tyche_err_set(err, TYCHE_EIO, "%s: cannot rename it into place", path);
+    if (rank == 0) tyche_tmp_forget(tmp);
     return all_ok(st != TYCHE_OK) ? TYCHE_OK : TYCHE_EIO;
 }

@@ -37,6 +37,23 @@ TYCHE_API tyche_status tyche_write_summary_json(const tyche_scenario *s, const t
 TYCHE_API char *tyche_summary_json_string(const tyche_scenario *s, const tyche_results *r,
                                           const tyche_provenance *p);
 
+/* Temporary files.  Every writer works under "<path>.tmp.<host>.<pid>" and
+ * renames onto path when the file is whole (the name says who wrote it).
+ * tyche_tmp_name gives that name for this process and remembers it (the
+ * caller frees the string; NULL when out of memory); tyche_tmp_forget drops
+ * it once renamed or removed.  tyche_tmp_remove_all unlinks every
+ * remembered name: it is async-signal-safe, for a SIGINT/SIGTERM handler. */
+TYCHE_API char *tyche_tmp_name(const char *path);
+TYCHE_API void tyche_tmp_forget(const char *tmp);
+TYCHE_API void tyche_tmp_remove_all(void);
+/* Removes the temporary files of `path` (or, with whole_folder, of every
+ * file in the folder `path`) left by a process of this host that no
+ * longer exists (kill -9, a crash), calling said(user, file, pid) for each;
+ * returns how many.  Files of live processes and of other hosts are left. */
+typedef void (*tyche_tmp_swept_fn)(void *user, const char *file, long pid);
+TYCHE_API int tyche_tmp_sweep(const char *path, int whole_folder, tyche_tmp_swept_fn said,
+                              void *user);
+
 #ifdef __cplusplus
 }
 #endif
