@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "args_file.h"
+#include "tyche/io.h"
 
 tyche_status cli_args_write(const char *path, int argc, char **argv, tyche_err *err) {
     if (argc - 1 > CLI_ARGS_MAX)
@@ -18,18 +19,33 @@ tyche_status cli_args_write(const char *path, int argc, char **argv, tyche_err *
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "--checkpoint: argument %d cannot be kept for --resume "
                                  "(a newline in it, or longer than %d bytes)", i, CLI_ARG_MAX_LEN);
-    char tmp[1300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    size_t n = 1;
+    for (int i = 1; i < argc; i++) n += strlen(argv[i]) + 1;
+    char *text = tyche_malloc(n);
+    if (text == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    size_t used = 0;
+    for (int i = 1; i < argc; i++) used += (size_t)sprintf(text + used, "%s\n", argv[i]);
+    text[used] = '\0';
+    tyche_status st = cli_file_write(path, text, "run's arguments", err);
+    free(text);
+    return st;
+}
+
+tyche_status cli_file_write(const char *path, const char *text, const char *what, tyche_err *err) {
+    char *tmp = tyche_tmp_name(path);
+    if (tmp == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     FILE *f = fopen(tmp, "w");
     int e = f ? 0 : errno;
-    for (int i = 1; !e && i < argc; i++)
-        if (fprintf(f, "%s\n", argv[i]) < 0) e = errno;
+    if (!e && fputs(text, f) == EOF) e = errno;
+    if (f && fflush(f) != 0 && !e) e = errno;
+    /* on the disk before it has its name, as every result file */
+    if (f && !e && fsync(fileno(f)) != 0) e = errno;
     if (f && fclose(f) != 0 && !e) e = errno;
     if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        unlink(tmp);
-        return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the run's arguments: %s", path, strerror(e));
-    }
+    if (e) unlink(tmp);
+    tyche_tmp_forget(tmp);
+    free(tmp);
+    if (e) return tyche_err_set(err, TYCHE_EIO, "%s: cannot write the %s: %s", path, what, strerror(e));
     return TYCHE_OK;
 }
 

@@ -24,4 +24,8 @@ tyche_status cli_args_read(const char *path, int *argc, char ***argv, tyche_err 
 
 void cli_args_free(int argc, char **argv);
 
+/* Writes text to path whole: a temporary name, fsync, rename (EIO
+ * "<path>: cannot write the <what>: <reason>"). */
+tyche_status cli_file_write(const char *path, const char *text, const char *what, tyche_err *err);
+
 #endif

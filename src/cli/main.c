@@ -59,7 +59,8 @@ static const char *usage_run =
     "                       blocks of 2048 trials, default 64); SIGTERM or SIGINT stop it\n"
     "                       after the current part with exit status 3, SIGKILL loses at most\n"
     "                       that part; --resume DIR finishes it, bit for bit the same run\n"
-    "      --resume DIR     finish a checkpointed run (its settings come from DIR)\n"
+    "      --resume DIR     finish a checkpointed run: its settings come from DIR/args;\n"
+    "                       only -t, --quiet and --log may be given with it\n"
     "      --shard I/N      run only the I-th (0-based) of N equal parts of the trials (a job\n"
     "                       array's task); tyche merge joins the parts' files\n"
     "      --sampling KIND  parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
@@ -241,8 +242,17 @@ static tyche_scenario *load(const char *file, const scen_flags *f, tyche_err *er
 
 /* ---- progress bar ------------------------------------------------------- */
 
+/* A bar per phase (simulating, merging, writing).  A callback's (done,
+ * total) may stand for a span of a larger whole: a checkpointed run's part
+ * (base = trials before it) or, under MPI, rank 0's share of the job. */
 typedef struct {
     double t0, last;
+    const char *phase;
+    int bytes;          /* done and total count bytes, not trials */
+    double base, span;  /* shown: base + done / total * span (span 0: total) */
+    double whole;       /* the bar's 100% (0: total) */
+    int drawn;
+    double first;       /* shown when the bar was first drawn: the rate counts from there */
 } progress_state;
 
 static double now(void) {
@@ -256,15 +266,31 @@ static void progress(void *user, uint64_t done, uint64_t total) {
     const double t = now();
     if (done < total && t - p->last < 0.1) return;
     p->last = t;
-    const double frac = (double)done / (double)total, el = t - p->t0;
-    const double rate = el > 0 ? (double)done / el : 0;
-    const double left = rate > 0 ? (double)(total - done) / rate : 0;
+    const double span = p->span > 0 ? p->span : (double)total;
+    const double whole = p->whole > 0 ? p->whole : (double)total;
+    const double shown = p->base + (total ? (double)done / (double)total : 1.0) * span;
+    if (!p->drawn) {
+        p->t0 = t;
+        p->first = shown;
+        p->drawn = 1;
+    }
+    const double frac = whole > 0 ? fmin(shown / whole, 1.0) : 1.0, el = t - p->t0;
+    const double rate = el > 1e-6 ? (shown - p->first) / el : 0;
+    const double left = rate > 0 ? (whole - shown) / rate : 0;
     char bar[31];
     const int fill = (int)(frac * 30);
     for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %5.1f%%  %.3g trials/s  %.0f s left   ", bar, 100 * frac, rate, left);
-    if (done == total) fputc('\n', stderr);
+    if (p->bytes)
+        fprintf(stderr, "\r[%s] %5.1f%%  %-10s %6.1f MB/s  %.0f s left   ", bar, 100 * frac, p->phase,
+                rate / 1e6, left);
+    else
+        fprintf(stderr, "\r[%s] %5.1f%%  %-10s %.3g trials/s  %.0f s left   ", bar, 100 * frac, p->phase,
+                rate, left);
+    if (shown >= whole) {
+        fputc('\n', stderr);
+        p->drawn = 0;
+    }
     fflush(stderr);
 }
 
@@ -477,24 +503,43 @@ static int is_folder(const char *p) {
     return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Refuses, before any work, an output path that is a folder: rename()
- * would refuse it only after the whole run.  Returns 1 if one is. */
-static int output_is_folder(const char *const *paths, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (is_folder(paths[i])) {
-            fprintf(stderr, "tyche: %s: is a folder, not a file\n", paths[i]);
-            return 1;
-        }
-    return 0;
-}
+/* ---- signals ------------------------------------------------------------------ */
 
-/* ---- checkpoints ------------------------------------------------------------ */
-
+/* SIGINT and SIGTERM (Ctrl-C, a batch system's time limit) end a command
+ * with nothing half-written: the handler removes this process's temporary
+ * files (the library remembers their names) and dies of the signal, so the
+ * shell sees 130 or 143.  While a checkpointed run simulates, the signal is
+ * only noted instead (the run stops after its current part, exit 3), and
+ * once it writes, a signal still leaves the parts for --resume and exits 3. */
+enum { SIG_DIE = 0, SIG_NOTE = 1, SIG_EXIT3 = 2 };
+static volatile sig_atomic_t sig_mode = SIG_DIE;
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop_signal(int sig) {
-    (void)sig;
-    stop_requested = 1;
+    if (sig_mode == SIG_NOTE) {
+        stop_requested = sig;
+        return;
+    }
+    tyche_tmp_remove_all();
+    if (sig_mode == SIG_EXIT3) _exit(3);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static void said_swept(void *user, const char *file, long pid) {
+    (void)user;
+    if (mpi_rank == 0)
+        fprintf(stderr, "tyche: removed %s, left by an earlier run (process %ld is gone)\n", file, pid);
 }
 
 static int file_exists(const char *p) {
@@ -502,169 +547,100 @@ static int file_exists(const char *p) {
     return stat(p, &st) == 0;
 }
 
-/* A checkpointed run is a sequence of shards of the run, each written to
- * DIR as it completes (atomically: a part file exists only whole), then
- * merged exactly as `tyche merge` does.  A signal is noted and honoured
- * between parts; parts already in DIR are not run again, so after SIGKILL
- * or power loss `--resume` redoes at most one part.  DIR/args keeps the
- * run's arguments for --resume. */
-/* Once the results are written: the parts (and any a SIGKILL cut short)
- * have served.  Not before: a failed write must leave a resumable run. */
-static void checkpoint_remove(const char *dir) {
-    char path[1200];
-    DIR *d = opendir(dir);
-    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        if (strncmp(e->d_name, "part-", 5) == 0 || strncmp(e->d_name, "args.tmp.", 9) == 0) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    if (d) closedir(d);
-    snprintf(path, sizeof path, "%s/args", dir);
-    unlink(path);
-    rmdir(dir);
-}
+/* ---- the options of run -------------------------------------------------------- */
 
-static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_config *cfg,
-                                       const char *dir, unsigned long long every, int argc,
-                                       char **argv, int *stopped, tyche_err *err) {
-    char path[1200];
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        tyche_err_set(err, TYCHE_EIO, "--checkpoint %s: cannot create the folder", dir);
-        return NULL;
-    }
-    snprintf(path, sizeof path, "%s/args", dir);
-    if (!file_exists(path) && cli_args_write(path, argc, argv, err) != TYCHE_OK) return NULL;
-    const uint64_t blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS;
-    const uint32_t parts = (uint32_t)((blocks + every - 1) / every);
-    struct sigaction sa, old_term, old_int;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop_signal;
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGINT, &sa, &old_int);
-    char **files = tyche_calloc(parts, sizeof *files);
-    tyche_results *merged = NULL;
-    tyche_status st = files ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    for (uint32_t i = 0; st == TYCHE_OK && i < parts; i++) {
-        snprintf(path, sizeof path, "%s/part-%06u-of-%06u.h5", dir, i, parts);
-        if ((files[i] = tyche_strdup(path)) == NULL) {
-            st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-            break;
-        }
-        if (file_exists(path)) continue;
-        if (stop_requested) {
-            *stopped = 1;
-            break;
-        }
-        tyche_run_config part = *cfg;
-        part.shard_index = i;
-        part.shard_count = parts;
-        part.progress = NULL; /* one bar per part would flicker */
-        tyche_results *r = tyche_run(s, &part, err);
-        if (r == NULL) {
-            st = err->code;
-            break;
-        }
-        tyche_provenance prov = {"(checkpoint part)", "", 0, NULL, NULL};
-        st = tyche_write_hdf5(s, r, &prov, path, err);
-        tyche_results_free(r);
-    }
-    if (st == TYCHE_OK && !*stopped) {
-        tyche_scenario *ms = NULL;
-        merged = tyche_merge_shards((const char *const *)files, parts, &ms, err);
-        tyche_scenario_free(ms);
-    }
-    for (uint32_t i = 0; files && i < parts; i++) free(files[i]);
-    free(files);
-    sigaction(SIGTERM, &old_term, NULL);
-    sigaction(SIGINT, &old_int, NULL);
-    return merged;
-}
+/* Every option of `tyche run`, as given: the parser records which were
+ * given (and how they were spelled), so combinations that mean nothing and
+ * options that --resume cannot take are refused by name. */
+enum {
+    RO_TRIALS, RO_SEED, RO_THREADS, RO_OUTPUT, RO_SUMMARY, RO_STORE, RO_COMPRESS, RO_RNG,
+    RO_AS_OF, RO_SET, RO_PRECISION, RO_MAX_TRIALS, RO_CHECKPOINT, RO_EVERY, RO_RESUME, RO_SHARD,
+    RO_SAMPLING, RO_REPLICATES, RO_LOG, RO_QUIET, RO_N
+};
 
-static int cmd_run(int argc, char **argv, char *cmdline) {
-    if (argc == 3 && strcmp(argv[1], "--resume") == 0) {
-        char path[1200];
-        snprintf(path, sizeof path, "%s/args", argv[2]);
-        if (!file_exists(path))
-            return usage_error(usage_run, "--resume %s: no checkpointed run there (no %s)", argv[2], path);
-        int ra = 0;
-        char **rv = NULL;
-        tyche_err err;
-        if (cli_args_read(path, &ra, &rv, &err) != TYCHE_OK) {
-            fprintf(stderr, "tyche: %s\n", err.msg);
-            return tyche_status_exit_code(err.code);
-        }
-        /* the parts are where --resume says, wherever the run was started from */
-        for (int i = 1; i + 1 < ra; i++)
-            if (strcmp(rv[i], "--checkpoint") == 0) {
-                char *d = tyche_strdup(argv[2]);
-                if (d == NULL) {
-                    cli_args_free(ra, rv);
-                    fputs("tyche: out of memory\n", stderr);
-                    return 1;
-                }
-                free(rv[i + 1]);
-                rv[i + 1] = d;
-            }
-        const int rc = cmd_run(ra, rv, cmdline);
-        cli_args_free(ra, rv);
-        return rc;
-    }
-    const char *scenario = NULL, *out = NULL, *summary = NULL, *rng = NULL, *log_file = NULL;
-    unsigned long long trials = DEFAULT_TRIALS, seed = DEFAULT_SEED, threads = 0, compress = 0;
-    tyche_store store = TYCHE_STORE_OUTPUTS;
-    int quiet = 0;
-    scen_flags sf = {0};
+typedef struct {
+    const char *scenario, *out, *summary, *rng, *log_file, *checkpoint, *resume;
+    unsigned long long trials, seed, threads, compress, max_trials, replicates, every;
+    tyche_store store;
+    int quiet;
+    scen_flags sf;
     const char *prec[MAX_SETS];
-    size_t n_prec = 0;
-    unsigned long long max_trials = 10000000ULL, replicates = 10;
-    tyche_sampling sampling = TYCHE_SAMPLING_MC;
-    uint32_t shard_index = 0, shard_count = 0;
-    const char *checkpoint = NULL;
-    unsigned long long every = 64;
+    size_t n_prec;
+    tyche_sampling sampling;
+    uint32_t shard_index, shard_count;
+    const char *given[RO_N]; /* the flag as typed (NULL: not given) */
+    const char *value[RO_N]; /* its value as typed (the last one) */
+} run_opts;
+
+static void run_opts_init(run_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->trials = DEFAULT_TRIALS;
+    o->seed = DEFAULT_SEED;
+    o->store = TYCHE_STORE_OUTPUTS;
+    o->max_trials = 10000000ULL;
+    o->replicates = 10;
+    o->sampling = TYCHE_SAMPLING_MC;
+    o->every = 64;
+}
+
+/* Parses run's arguments (argv[0] is "run").  Returns 0, or 2 after the
+ * message (which names `where` when the arguments came from a file). */
+static int parse_run(int argc, char **argv, run_opts *o, const char *where) {
     for (int i = 1; i < argc; i++) {
-        const int sfr = scenario_flag(argc, argv, &i, &sf, usage_run);
-        if (sfr < 0) return 2;
-        if (sfr > 0) continue;
         const char *a = argv[i];
+        if (strcmp(a, "--as-of") == 0 || strcmp(a, "--set") == 0) {
+            const int k = a[2] == 'a' ? RO_AS_OF : RO_SET;
+            o->given[k] = a;
+            if (i + 1 < argc) o->value[k] = argv[i + 1];
+            const int sfr = scenario_flag(argc, argv, &i, &o->sf, usage_run);
+            if (sfr < 0) return 2;
+            continue;
+        }
         const int has_val = i + 1 < argc;
-#define NEXT_VAL(flag) \
-    if (!has_val) return usage_error(usage_run, "%s: needs a value", flag); \
-    const char *v = argv[++i]
+#define NEXT_VAL(k)                                                                            \
+    if (!has_val) return usage_error(usage_run, "%s%s%s: needs a value", where, where[0] ? ": " : "", a); \
+    const char *v = argv[++i];                                                                 \
+    o->given[k] = a;                                                                           \
+    o->value[k] = v
         if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
-            NEXT_VAL(a);
-            if (!parse_u64(v, &trials) || trials == 0 || trials > TYCHE_MAX_TRIALS)
-                return usage_error(usage_run, "-n: expected a whole number of trials from 1 to 2^53, got \"%s\"", v);
+            NEXT_VAL(RO_TRIALS);
+            if (!parse_u64(v, &o->trials) || o->trials == 0 || o->trials > TYCHE_MAX_TRIALS)
+                return usage_error(usage_run, "%s: expected a whole number of trials from 1 to 2^53, got \"%s\"", a, v);
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
-            NEXT_VAL(a);
-            if (!parse_u64(v, &seed))
-                return usage_error(usage_run, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);
+            NEXT_VAL(RO_SEED);
+            if (!parse_u64(v, &o->seed))
+                return usage_error(usage_run, "%s: expected a whole number 0..2^64-1, got \"%s\"", a, v);
         } else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
-            NEXT_VAL(a);
-            if (!parse_u64(v, &threads) || threads == 0 || threads > 4096)
-                return usage_error(usage_run, "-t: expected a thread count 1..4096, got \"%s\"", v);
+            NEXT_VAL(RO_THREADS);
+            if (!parse_u64(v, &o->threads) || o->threads == 0 || o->threads > 4096)
+                return usage_error(usage_run, "%s: expected a thread count 1..4096, got \"%s\"", a, v);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            NEXT_VAL(a);
-            out = v;
+            NEXT_VAL(RO_OUTPUT);
+            o->out = v;
         } else if (strcmp(a, "--summary") == 0) {
-            NEXT_VAL(a);
-            summary = v;
+            NEXT_VAL(RO_SUMMARY);
+            o->summary = v;
         } else if (strcmp(a, "--log") == 0) {
-            NEXT_VAL(a);
-            log_file = v;
+            NEXT_VAL(RO_LOG);
+            o->log_file = v;
         } else if (strcmp(a, "--precision") == 0) {
-            NEXT_VAL(a);
-            if (n_prec == MAX_SETS) return usage_error(usage_run, "--precision: at most %d", MAX_SETS);
-            prec[n_prec++] = v;
+            NEXT_VAL(RO_PRECISION);
+            if (o->n_prec == MAX_SETS) return usage_error(usage_run, "--precision: at most %d", MAX_SETS);
+            o->prec[o->n_prec++] = v;
         } else if (strcmp(a, "--checkpoint") == 0) {
-            NEXT_VAL(a);
-            if (checkpoint) return usage_error(usage_run, "%s", "--checkpoint: given twice");
-            checkpoint = v;
+            if (o->given[RO_CHECKPOINT]) return usage_error(usage_run, "%s", "--checkpoint: given twice");
+            NEXT_VAL(RO_CHECKPOINT);
+            o->checkpoint = v;
+        } else if (strcmp(a, "--resume") == 0) {
+            if (o->given[RO_RESUME]) return usage_error(usage_run, "%s", "--resume: given twice");
+            NEXT_VAL(RO_RESUME);
+            o->resume = v;
         } else if (strcmp(a, "--checkpoint-every") == 0) {
-            NEXT_VAL(a);
-            if (!parse_u64(v, &every) || every == 0 || every > 1000000)
+            NEXT_VAL(RO_EVERY);
+            if (!parse_u64(v, &o->every) || o->every == 0 || o->every > 1000000)
                 return usage_error(usage_run, "--checkpoint-every: expected a number of blocks >= 1, got \"%s\"", v);
         } else if (strcmp(a, "--shard") == 0) {
-            NEXT_VAL(a);
+            NEXT_VAL(RO_SHARD);
             unsigned long long si, sn;
             char ib[32], nb[32];
             const char *slash = strchr(v, '/');
@@ -674,179 +650,654 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
             snprintf(nb, sizeof nb, "%s", slash + 1);
             if (!parse_u64(ib, &si) || !parse_u64(nb, &sn) || sn == 0 || si >= sn || sn > 100000)
                 return usage_error(usage_run, "--shard: expected I/N (0 <= I < N), got \"%s\"", v);
-            shard_index = (uint32_t)si;
-            shard_count = (uint32_t)sn;
+            o->shard_index = (uint32_t)si;
+            o->shard_count = (uint32_t)sn;
         } else if (strcmp(a, "--sampling") == 0) {
-            NEXT_VAL(a);
-            if (strcmp(v, "mc") == 0) sampling = TYCHE_SAMPLING_MC;
-            else if (strcmp(v, "lhs") == 0) sampling = TYCHE_SAMPLING_LHS;
-            else if (strcmp(v, "qmc") == 0) sampling = TYCHE_SAMPLING_QMC;
+            NEXT_VAL(RO_SAMPLING);
+            if (strcmp(v, "mc") == 0) o->sampling = TYCHE_SAMPLING_MC;
+            else if (strcmp(v, "lhs") == 0) o->sampling = TYCHE_SAMPLING_LHS;
+            else if (strcmp(v, "qmc") == 0) o->sampling = TYCHE_SAMPLING_QMC;
             else return usage_error(usage_run, "--sampling: expected mc, lhs or qmc, got \"%s\"", v);
         } else if (strcmp(a, "--replicates") == 0) {
-            NEXT_VAL(a);
-            if (!parse_u64(v, &replicates) || replicates < 2 || replicates > 1000)
+            NEXT_VAL(RO_REPLICATES);
+            if (!parse_u64(v, &o->replicates) || o->replicates < 2 || o->replicates > 1000)
                 return usage_error(usage_run, "--replicates: expected 2 to 1000, got \"%s\"", v);
         } else if (strcmp(a, "--max-trials") == 0) {
-            NEXT_VAL(a);
-            if (!parse_u64(v, &max_trials) || max_trials == 0 || max_trials > TYCHE_MAX_TRIALS)
+            NEXT_VAL(RO_MAX_TRIALS);
+            if (!parse_u64(v, &o->max_trials) || o->max_trials == 0 || o->max_trials > TYCHE_MAX_TRIALS)
                 return usage_error(usage_run, "--max-trials: expected a whole number from 1 to 2^53, got \"%s\"", v);
         } else if (strcmp(a, "--store") == 0) {
-            NEXT_VAL(a);
-            if (strcmp(v, "none") == 0) store = TYCHE_STORE_NONE;
-            else if (strcmp(v, "outputs") == 0) store = TYCHE_STORE_OUTPUTS;
-            else if (strcmp(v, "paths") == 0) store = TYCHE_STORE_PATHS;
+            NEXT_VAL(RO_STORE);
+            if (strcmp(v, "none") == 0) o->store = TYCHE_STORE_NONE;
+            else if (strcmp(v, "outputs") == 0) o->store = TYCHE_STORE_OUTPUTS;
+            else if (strcmp(v, "paths") == 0) o->store = TYCHE_STORE_PATHS;
             else return usage_error(usage_run, "--store: expected none, outputs or paths, got \"%s\"", v);
         } else if (strcmp(a, "--compress") == 0) {
-            NEXT_VAL(a);
-            if (!parse_u64(v, &compress) || compress > 9)
+            NEXT_VAL(RO_COMPRESS);
+            if (!parse_u64(v, &o->compress) || o->compress > 9)
                 return usage_error(usage_run, "--compress: expected a level 0-9, got \"%s\"", v);
         } else if (strcmp(a, "--rng") == 0) {
-            NEXT_VAL(a);
-            rng = v;
+            NEXT_VAL(RO_RNG);
+            o->rng = v;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            quiet = 1;
+            o->given[RO_QUIET] = a;
+            o->quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error(usage_run, "unknown option \"%s\"", a);
-        } else if (scenario == NULL) {
-            scenario = a;
+            return usage_error(usage_run, "%s%sunknown option \"%s\"", where, where[0] ? ": " : "", a);
+        } else if (o->scenario == NULL) {
+            o->scenario = a;
         } else {
-            return usage_error(usage_run, "unexpected argument \"%s\"", a);
+            return usage_error(usage_run, "%s%sunexpected argument \"%s\"", where, where[0] ? ": " : "", a);
         }
 #undef NEXT_VAL
     }
-    if (scenario == NULL) return usage_error(usage_run, "%s", "run: which scenario? (a JSON file)");
+    return 0;
+}
+
+/* Combinations in which an option would do nothing, refused rather than
+ * silently ignored.  Returns 0 or 2 after the message. */
+static int check_combinations(const run_opts *o) {
+    const char *const *g = o->given;
+    if (g[RO_EVERY] && !o->checkpoint)
+        return usage_error(usage_run, "%s: only with --checkpoint DIR (it sets the size of the checkpoint's parts)", g[RO_EVERY]);
+    if (g[RO_MAX_TRIALS] && !o->n_prec)
+        return usage_error(usage_run, "%s: only with --precision (it caps a run that stops when its targets are met; otherwise -n sets the trials)", g[RO_MAX_TRIALS]);
+    if (g[RO_TRIALS] && o->n_prec)
+        return usage_error(usage_run, "%s: not with --precision, which runs until the targets are met; give --max-trials for its cap", g[RO_TRIALS]);
+    if (g[RO_REPLICATES] && o->sampling == TYCHE_SAMPLING_MC)
+        return usage_error(usage_run, "%s: only with --sampling lhs or qmc (plain Monte Carlo's errors need no replicates)", g[RO_REPLICATES]);
+    if (o->checkpoint && (o->shard_count || o->n_prec))
+        return usage_error(usage_run, "--checkpoint: not with %s (a checkpoint's parts are a fixed split of a fixed trial count)",
+                           o->shard_count ? "--shard" : "--precision");
+    if (o->shard_count && o->n_prec)
+        return usage_error(usage_run, "%s", "--shard: not with --precision (a precision target stops the run where it is met; shards need a fixed trial count)");
+    if (mpi_size > 1 && (o->shard_count || o->n_prec))
+        return usage_error(usage_run, "under mpirun: not with %s (the ranks already split the run)",
+                           o->shard_count ? "--shard" : "--precision");
+    if (mpi_size > 1 && o->store == TYCHE_STORE_PATHS && !o->checkpoint)
+        return usage_error(usage_run, "%s", "under mpirun: --store paths only with --checkpoint DIR (its merged parts are written by rank 0)");
+    return 0;
+}
+
+/* tyche run --resume DIR [-t T] [-q] [--log FILE]: the run's own arguments
+ * from DIR/args, with the options that cannot change its results.  Returns
+ * 0 with *stored filled (free with cli_args_free), or the exit status. */
+static int resume_opts(const run_opts *u, run_opts *o, int *ra, char ***rv) {
+    char path[1200];
+    const char *dir = u->resume;
+    snprintf(path, sizeof path, "%s/args", dir);
+    static const int allowed[] = {RO_RESUME, RO_THREADS, RO_QUIET, RO_LOG};
+    if (u->scenario)
+        return usage_error(usage_run, "--resume %s: the scenario comes from %s; give no scenario (\"%s\")",
+                           dir, path, u->scenario);
+    if (!file_exists(path))
+        return usage_error(usage_run, "--resume %s: no checkpointed run there (no %s)", dir, path);
+    tyche_err err;
+    if (cli_args_read(path, ra, rv, &err) != TYCHE_OK) {
+        if (mpi_rank == 0) fprintf(stderr, "tyche: %s\n", err.msg);
+        return tyche_status_exit_code(err.code);
+    }
+    run_opts_init(o);
+    int rc = parse_run(*ra, *rv, o, path);
+    if (rc == 0 && o->resume) rc = usage_error(usage_run, "%s: --resume (a checkpointed run cannot resume another)", path);
+    for (int k = 0; rc == 0 && k < RO_N; k++) {
+        int ok = 0;
+        for (size_t j = 0; j < sizeof allowed / sizeof allowed[0]; j++) ok |= allowed[j] == k;
+        if (ok || !u->given[k]) continue;
+        if (o->given[k])
+            rc = usage_error(usage_run, "--resume %s: %s cannot be changed: the run's own is %s %s (%s); "
+                             "only -t, --quiet and --log may be given", dir, u->given[k], o->given[k],
+                             o->value[k] ? o->value[k] : "", path);
+        else
+            rc = usage_error(usage_run, "--resume %s: %s cannot be changed: the run did not give it (its "
+                             "default holds; %s); only -t, --quiet and --log may be given",
+                             dir, u->given[k], path);
+    }
+    if (rc) {
+        cli_args_free(*ra, *rv);
+        *rv = NULL;
+        return rc;
+    }
+    if (u->given[RO_THREADS]) o->threads = u->threads;
+    if (u->given[RO_QUIET]) o->quiet = 1;
+    if (u->given[RO_LOG]) o->log_file = u->log_file;
+    o->checkpoint = dir; /* the parts are where --resume says, wherever the run was started */
+    return 0;
+}
+
+/* ---- output paths, checked before the first trial ------------------------------- */
+
+/* Whether `path` can be written: its folder exists and a file can be made
+ * in it (tried with the temporary name the writer will use, at once
+ * removed: access() says yes to root on a read-only file system).
+ * Returns 0, or the exit status after a message naming `flag` and path. */
+static int check_writable(const char *flag, const char *path) {
+    if (is_folder(path)) {
+        if (mpi_rank == 0) fprintf(stderr, "tyche: %s %s: is a folder, not a file\n", flag, path);
+        return 1;
+    }
+    char dir[1200];
+    const char *slash = strrchr(path, '/');
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    if (!is_folder(dir)) {
+        if (mpi_rank == 0) fprintf(stderr, "tyche: %s %s: the folder %s does not exist\n", flag, path, dir);
+        return 2;
+    }
+    if (mpi_rank != 0) return 0; /* rank 0 tries; the others would race it */
+    char probe[1300];
+    snprintf(probe, sizeof probe, "%s.probe", path); /* not the writer's own name: that means "writing" */
+    char *tmp = tyche_tmp_name(probe);
+    if (tmp == NULL) {
+        fputs("tyche: out of memory\n", stderr);
+        return 1;
+    }
+    const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    const int e = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    tyche_tmp_forget(tmp);
+    free(tmp);
+    if (e && e != EEXIST) {
+        fprintf(stderr, "tyche: %s %s: cannot write in %s: %s\n", flag, path, dir, strerror(e));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/* A checkpointed run is a sequence of shards of the run ("parts"), each
+ * written to DIR as it completes (atomically: a part file exists only
+ * whole), then merged exactly as `tyche merge` does.  A signal is noted
+ * and honoured between parts; parts already in DIR are not run again, so
+ * after SIGKILL or power loss --resume redoes at most one part.
+ *
+ * DIR belongs to one run: DIR/args keeps its arguments (for --resume),
+ * DIR/identity what makes its results (the scenario's hash, seed, trials,
+ * ...), compared line by line when a run starts on a folder that has one;
+ * DIR/lock, locked (fcntl) while a run or resume uses the folder, holds the
+ * user's pid and host. */
+
+/* Once the results are written: the parts (and any a SIGKILL cut short)
+ * have served.  Not before: a failed write must leave a resumable run. */
+static void checkpoint_remove(const char *dir) {
+    char path[1200];
+    DIR *d = opendir(dir);
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        if (strncmp(e->d_name, "part-", 5) == 0 || strncmp(e->d_name, "args.tmp.", 9) == 0 ||
+            strncmp(e->d_name, "identity.tmp.", 13) == 0) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    if (d) closedir(d);
+    static const char *const own[] = {"args", "identity", "lock"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, own[k]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* The identity of a run: one "key value" line per thing its results depend
+ * on, including the part layout. */
+static char *run_identity(const tyche_scenario *s, const run_opts *o) {
+    char hash[65], as_of[11];
+    tyche_scenario_hash(s, hash);
+    tyche_date_format(tyche_scenario_as_of(s), as_of);
+    size_t n = 1024;
+    for (size_t k = 0; k < o->sf.n_set; k++) n += strlen(o->sf.set[k]) + 8;
+    char *t = tyche_malloc(n);
+    if (t == NULL) return NULL;
+    static const char *const store[] = {"none", "outputs", "paths"}, *const smp[] = {"mc", "lhs", "qmc"};
+    size_t u = (size_t)snprintf(t, n,
+                                "scenario_sha256 %s\nas_of %s\nseed %llu\ntrials %llu\nrng %s\nstore %s\n"
+                                "sampling %s\nreplicates %llu\ncheckpoint_every %llu\n",
+                                hash, as_of, o->seed, o->trials, o->rng ? o->rng : "philox", store[o->store],
+                                smp[o->sampling], o->sampling == TYCHE_SAMPLING_MC ? 0 : o->replicates, o->every);
+    for (size_t k = 0; k < o->sf.n_set; k++) u += (size_t)snprintf(t + u, n - u, "set %s\n", o->sf.set[k]);
+    return t;
+}
+
+/* The value of `key` in an identity (every line of it, joined by "; ").  */
+static void identity_value(const char *id, const char *key, char *buf, size_t len) {
+    buf[0] = '\0';
+    size_t used = 0;
+    const size_t kl = strlen(key);
+    for (const char *p = id; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        const size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        if (ll > kl && strncmp(p, key, kl) == 0 && p[kl] == ' ' && used + 4 < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%.*s", used ? "; " : "", (int)(ll - kl - 1), p + kl + 1);
+        p = nl ? nl + 1 : NULL;
+    }
+    if (used == 0) snprintf(buf, len, "(none)");
+}
+
+/* Takes DIR for this run: creates it, locks it, and checks (or records)
+ * whose it is.  Returns 0, or the exit status after the message; *lock_fd
+ * stays open (the lock) for the life of the process. */
+static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_opts *o, int resuming,
+                            int argc, char **argv, int *lock_fd) {
+    char path[1200], holder[128] = "";
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "tyche: --checkpoint %s: cannot create the folder: %s\n", dir, strerror(errno));
+        return errno == ENOENT ? 2 : 1;
+    }
+    if (!is_folder(dir)) {
+        fprintf(stderr, "tyche: --checkpoint %s: is a file, not a folder\n", dir);
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/lock", dir);
+    const int fd = open(path, O_RDWR | O_CREAT, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "tyche: --checkpoint %s: cannot write in it: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    struct flock lk;
+    memset(&lk, 0, sizeof lk);
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &lk) != 0) {
+        const ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
+        holder[got > 0 ? got : 0] = '\0';
+        char *nl = strchr(holder, '\n');
+        if (nl) *nl = '\0';
+        struct flock who = lk;
+        const int known = fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK;
+        close(fd);
+        if (known && holder[0] == '\0') snprintf(holder, sizeof holder, "pid %ld", (long)who.l_pid);
+        fprintf(stderr, "tyche: --checkpoint %s: in use by another run (%s); wait for it to end or stop it\n",
+                dir, holder[0] ? holder : "its pid unknown");
+        return 2;
+    }
+    *lock_fd = fd;
+    char *mine = run_identity(s, o);
+    if (mine == NULL) {
+        fputs("tyche: out of memory\n", stderr);
+        return 1;
+    }
+    char args[1200], idp[1200];
+    snprintf(args, sizeof args, "%s/args", dir);
+    snprintf(idp, sizeof idp, "%s/identity", dir);
+    int rc = 0;
+    if (file_exists(args)) {
+        char *theirs = file_exists(idp) ? NULL : tyche_strdup("");
+        if (theirs == NULL) {
+            FILE *f = fopen(idp, "rb");
+            char *buf = tyche_malloc(65536);
+            const size_t got = f && buf ? fread(buf, 1, 65535, f) : 0;
+            if (buf) buf[got] = '\0';
+            if (f) fclose(f);
+            theirs = buf;
+        }
+        if (theirs == NULL) {
+            free(mine);
+            fputs("tyche: out of memory\n", stderr);
+            return 1;
+        }
+        static const char *const keys[] = {"scenario_sha256", "as_of", "set", "seed", "trials", "rng",
+                                           "store", "sampling", "replicates", "checkpoint_every"};
+        static const char *const what[] = {"scenario (its text, by SHA-256)", "as-of date", "--set values",
+                                           "seed", "trial count", "generator", "--store level",
+                                           "sampling", "replicates", "--checkpoint-every"};
+        for (size_t k = 0; rc == 0 && theirs[0] && k < sizeof keys / sizeof keys[0]; k++) {
+            char a[512], b[512];
+            identity_value(theirs, keys[k], a, sizeof a);
+            identity_value(mine, keys[k], b, sizeof b);
+            if (strcmp(a, b) == 0) continue;
+            if (resuming)
+                fprintf(stderr, "tyche: --resume %s: the %s is not what the run started with (%s then, %s now)%s\n",
+                        dir, what[k], a, b, k == 0 ? ": the scenario file changed since" : "");
+            else
+                fprintf(stderr, "tyche: --checkpoint %s: holds the parts of another run (its %s is %s, this run's "
+                        "is %s); finish that one with `tyche run --resume %s`, or choose another folder\n",
+                        dir, what[k], a, b, dir);
+            rc = 2;
+        }
+        free(theirs);
+    } else {
+        /* a folder without args holds no run of tyche's: parts in it are not ours to mix in or delete */
+        DIR *d = opendir(dir);
+        for (struct dirent *e = d ? readdir(d) : NULL; rc == 0 && e; e = readdir(d))
+            if (strncmp(e->d_name, "part-", 5) == 0) {
+                fprintf(stderr, "tyche: --checkpoint %s: holds checkpoint parts (%s) but no args file: "
+                        "not a run tyche can resume; choose another folder\n", dir, e->d_name);
+                rc = 2;
+            }
+        if (d) closedir(d);
+        tyche_err err;
+        /* identity before args: a folder with args always has its identity */
+        if (rc == 0 && cli_file_write(idp, mine, "run's identity", &err) != TYCHE_OK) {
+            fprintf(stderr, "tyche: %s\n", err.msg);
+            rc = tyche_status_exit_code(err.code);
+        }
+        if (rc == 0 && cli_args_write(args, argc, argv, &err) != TYCHE_OK) {
+            fprintf(stderr, "tyche: %s\n", err.msg);
+            rc = tyche_status_exit_code(err.code);
+        }
+    }
+    free(mine);
+    if (rc == 0) {
+        /* ours now (a refused run changes nothing in the folder) */
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        const int hn = snprintf(holder, sizeof holder, "pid %ld on %s\n", (long)getpid(), host);
+        if (ftruncate(fd, 0) != 0 || pwrite(fd, holder, (size_t)hn, 0) != hn) { /* the lock is what counts */ }
+        tyche_tmp_sweep(dir, 1, said_swept, NULL); /* parts a kill -9 cut short */
+    }
+    return rc;
+}
+
+/* Trials in part i of `parts` (the engine's split of whole blocks). */
+static uint64_t part_trials(uint64_t trials, uint32_t i, uint32_t parts) {
+    const uint64_t n_all = trials / TYCHE_BLOCK_TRIALS + (trials % TYCHE_BLOCK_TRIALS != 0);
+    const uint64_t b0 = n_all * i / parts, b1 = n_all * (i + 1) / parts;
+    return (b1 == n_all ? trials : b1 * TYCHE_BLOCK_TRIALS) - b0 * TYCHE_BLOCK_TRIALS;
+}
+
+/* Under MPI: every rank's flags ORed (stop requested, failed). */
+static int all_flags(int mine) {
+#ifdef TYCHE_MPI
+    int all = 0;
+    if (mpi_size > 1) {
+        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_BOR, MPI_COMM_WORLD);
+        return all;
+    }
+#endif
+    return mine;
+}
+
+/* Rank 0's verdict, on every rank (a check only rank 0 made). */
+static int agree(int rc) {
+#ifdef TYCHE_MPI
+    if (mpi_size > 1) MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+#endif
+    return rc;
+}
+
+enum { FLAG_STOP = 1, FLAG_FAILED = 2 };
+
+/* Runs the parts DIR lacks and merges them.  Under MPI the missing parts
+ * are split into contiguous runs, one per rank; the ranks go part by part
+ * in rounds and agree before each round whether to go on, so a signal to
+ * any rank stops them all at a part boundary.  Rank 0 then merges; on
+ * other ranks a NULL return with *stopped == 0 and err->code == TYCHE_OK
+ * means "done, rank 0 writes". */
+static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_config *cfg,
+                                       const char *dir, uint32_t parts, progress_state *ps,
+                                       int *stopped, int *threads_used, tyche_err *err) {
+    err->code = TYCHE_OK;
+    char path[1200];
+    char **files = tyche_calloc(parts, sizeof *files);
+    uint32_t *todo = tyche_calloc((size_t)parts + 1, sizeof *todo);
+    tyche_results *merged = NULL;
+    tyche_status st = files && todo ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    uint32_t n_todo = 0;
+    uint64_t done_trials = 0;
+    for (uint32_t i = 0; st == TYCHE_OK && i < parts; i++) {
+        snprintf(path, sizeof path, "%s/part-%06u-of-%06u.h5", dir, i, parts);
+        if ((files[i] = tyche_strdup(path)) == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        else if (!file_exists(path)) todo[n_todo++] = i;
+        else done_trials += part_trials(cfg->trials, i, parts);
+    }
+#ifdef TYCHE_MPI
+    /* rank 0's list: the others must not see a part that a fast rank has just written */
+    if (mpi_size > 1) {
+        int bad = all_flags(st != TYCHE_OK ? FLAG_FAILED : 0);
+        if (bad) {
+            if (st == TYCHE_OK) st = tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
+        } else {
+            MPI_Bcast(&n_todo, 1, MPI_UINT32_T, 0, MPI_COMM_WORLD);
+            MPI_Bcast(todo, (int)n_todo, MPI_UINT32_T, 0, MPI_COMM_WORLD);
+            MPI_Bcast(&done_trials, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+        }
+    }
+#endif
+    const uint32_t R = (uint32_t)mpi_size, me = (uint32_t)mpi_rank;
+    const uint32_t rounds = (n_todo + R - 1) / R;
+    ps->whole = cfg->trials;
+    sig_mode = SIG_NOTE;
+    for (uint32_t round = 0; st == TYCHE_OK && round < rounds; round++) {
+        const int flags = all_flags((stop_requested ? FLAG_STOP : 0));
+        if (flags & FLAG_STOP) {
+            *stopped = 1;
+            break;
+        }
+        uint64_t round_trials = 0;
+        int mine = -1;
+        for (uint32_t q = 0; q < R; q++) {
+            const uint32_t lo = (uint32_t)((uint64_t)n_todo * q / R), hi = (uint32_t)((uint64_t)n_todo * (q + 1) / R);
+            if (lo + round >= hi) continue;
+            round_trials += part_trials(cfg->trials, todo[lo + round], parts);
+            if (q == me) mine = (int)todo[lo + round];
+        }
+        if (mine >= 0) {
+            tyche_run_config part = *cfg;
+            part.shard_index = (uint32_t)mine;
+            part.shard_count = parts;
+            ps->base = (double)done_trials;
+            ps->span = (double)round_trials; /* rank 0's part stands for the round's */
+            tyche_results *r = tyche_run(s, &part, err);
+            if (r == NULL) {
+                st = err->code;
+            } else {
+                tyche_run_info info;
+                tyche_results_info(r, &info);
+                if (info.threads > *threads_used) *threads_used = info.threads;
+                tyche_provenance prov = {"(checkpoint part)", "", 0, NULL, NULL};
+                st = tyche_write_hdf5(s, r, &prov, files[mine], err);
+                tyche_results_free(r);
+            }
+        }
+        done_trials += round_trials;
+        if (all_flags(st != TYCHE_OK ? FLAG_FAILED : 0) && st == TYCHE_OK)
+            st = tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
+    }
+    if (ps->drawn && (*stopped || st != TYCHE_OK)) fputc('\n', stderr);
+    /* from here a signal leaves the parts for --resume: exit 3 */
+    sig_mode = SIG_EXIT3;
+    if (st == TYCHE_OK && !*stopped && stop_requested && mpi_rank == 0)
+        fprintf(stderr, "tyche: every part was done when the signal came: merging them\n");
+    if (st == TYCHE_OK && !*stopped && mpi_rank == 0) {
+        tyche_scenario *ms = NULL;
+        progress_state mp = {.phase = "merging"};
+        merged = tyche_merge_shards_progress((const char *const *)files, parts, &ms,
+                                             cfg->progress ? progress : NULL, &mp, err);
+        tyche_scenario_free(ms);
+    }
+    for (uint32_t i = 0; files && i < parts; i++) free(files[i]);
+    free(files);
+    free(todo);
+    return merged;
+}
+
+/* The summary to a temporary name, the HDF5 file, the summary's rename: a
+ * failure leaves neither under its final name.  The renames (and the
+ * removal of a checkpoint folder whose run is now written) happen with the
+ * signals held, so an interrupt cannot fall between them and pair a new
+ * file with an old summary. */
+static tyche_status write_results(const tyche_scenario *s, const tyche_results *r,
+                                  const tyche_provenance *prov, const char *out, const char *summary,
+                                  const char *checkpoint, tyche_err *err) {
+    char *tmp_summary = tyche_tmp_name(summary);
+    if (tmp_summary == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    tyche_status st = tyche_write_summary_json(s, r, prov, tmp_summary, err);
+    if (st == TYCHE_OK) {
+        sigset_t hold, old;
+        sigemptyset(&hold);
+        sigaddset(&hold, SIGINT);
+        sigaddset(&hold, SIGTERM);
+        sigaddset(&hold, SIGHUP);
+        st = tyche_write_hdf5(s, r, prov, out, err);
+        sigprocmask(SIG_BLOCK, &hold, &old);
+        if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
+            st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write the summary: %s", summary, strerror(errno));
+        if (st != TYCHE_OK) unlink(tmp_summary);
+        tyche_tmp_forget(tmp_summary);
+        if (st == TYCHE_OK && checkpoint) checkpoint_remove(checkpoint);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
+    name_user_file(err, tmp_summary, summary);
+    free(tmp_summary);
+    return st;
+}
+
+/* What a statement's precision target came to (printed with the table, and
+ * on stderr even with --quiet when one was missed). */
+static size_t precision_missed(const tyche_scenario *s, const tyche_results *r, char *list, size_t len) {
+    size_t missed = 0, used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < tyche_scenario_n_statements(s); i++) {
+        double target, hw;
+        if (!tyche_results_precision(r, i, &target, &hw) || hw <= target) continue;
+        tyche_statement_info si;
+        tyche_scenario_statement(s, i, &si);
+        if (used + 64 < len)
+            used += (size_t)snprintf(list + used, len - used, "%s%s +-%.2g (target %.2g)", missed ? ", " : "",
+                                     si.id, hw, target);
+        missed++;
+    }
+    return missed;
+}
+
+static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdline) {
+    if (o->scenario == NULL) return usage_error(usage_run, "%s", "run: which scenario? (a JSON file)");
+    int rc = check_combinations(o);
+    if (rc) return rc;
 
     tyche_err err = {0};
-    tyche_scenario *s = load(scenario, &sf, &err);
+    tyche_scenario *s = load(o->scenario, &o->sf, &err);
     if (s == NULL) return report(&err);
+    double *precision = NULL;
+    int lock_fd = -1;
+    tyche_results *r = NULL;
+#define FAIL(code) do { rc = (code); goto done; } while (0)
 
     /* check the generator name before any trial (and before any output) */
-    tyche_rng *probe = tyche_rng_alloc(rng, seed, &err);
-    if (probe == NULL) {
-        tyche_scenario_free(s);
-        return report(&err);
-    }
+    tyche_rng *probe = tyche_rng_alloc(o->rng, o->seed, &err);
+    if (probe == NULL) FAIL(report(&err));
     tyche_rng_free(probe);
 
     char default_out[512], default_summary[1024];
-    if (out == NULL) {
+    if (o->out == NULL) {
         snprintf(default_out, sizeof default_out, "%s.h5", tyche_scenario_name(s));
-        out = default_out;
+        o->out = default_out;
     }
-    if (summary == NULL) {
-        size_t n = strlen(out);
-        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
-        snprintf(default_summary, sizeof default_summary, "%.*s.json", (int)n, out);
-        summary = default_summary;
+    if (o->summary == NULL) {
+        size_t n = strlen(o->out);
+        if (n > 3 && strcmp(o->out + n - 3, ".h5") == 0) n -= 3;
+        snprintf(default_summary, sizeof default_summary, "%.*s.json", (int)n, o->out);
+        o->summary = default_summary;
     }
-    if (strcmp(out, summary) == 0) {
-        tyche_scenario_free(s);
-        return usage_error(usage_run, "--summary: \"%s\" is also the HDF5 output", summary);
-    }
-    const char *outputs[2] = {out, summary};
-    if (output_is_folder(outputs, 2)) {
-        tyche_scenario_free(s);
-        return 1;
-    }
-    /* the log must be appendable before the run, so a failure cannot come after the results */
-    if (log_file) {
-        if (same_file(scenario, log_file)) {
-            tyche_scenario_free(s);
-            return usage_error(usage_run, "--log: \"%s\" is the scenario file", log_file);
-        }
-        FILE *lf = fopen(log_file, "a");
-        if (lf == NULL) {
-            tyche_scenario_free(s);
-            fprintf(stderr, "tyche: --log %s: cannot append to the log\n", log_file);
-            return 1;
-        }
-        fclose(lf);
-    }
+    const char *out = o->out, *summary = o->summary;
+    if (strcmp(out, summary) == 0) FAIL(usage_error(usage_run, "--summary: \"%s\" is also the HDF5 output", summary));
     /* never write a result over the scenario itself (e.g. -o x.h5 next to x.json) */
-    if (same_file(scenario, summary) || same_file(scenario, out)) {
-        tyche_scenario_free(s);
-        return usage_error(usage_run,
-                           "\"%s\" is the scenario file: choose another -o or --summary",
-                           same_file(scenario, summary) ? summary : out);
-    }
+    if (same_file(o->scenario, summary) || same_file(o->scenario, out))
+        FAIL(usage_error(usage_run, "\"%s\" is the scenario file: choose another -o or --summary",
+                         same_file(o->scenario, summary) ? summary : out));
+    if (o->log_file && same_file(o->scenario, o->log_file))
+        FAIL(usage_error(usage_run, "--log: \"%s\" is the scenario file", o->log_file));
 
     /* --precision H (every statement) or ID=H (one), later ones winning */
-    double *precision = NULL;
-    if (n_prec) {
+    unsigned long long trials = o->trials;
+    if (o->n_prec) {
         precision = tyche_calloc(tyche_scenario_n_statements(s) + 1, sizeof *precision);
-        if (precision == NULL) {
-            tyche_scenario_free(s);
-            fprintf(stderr, "tyche: out of memory\n");
-            return 1;
-        }
-        for (size_t k = 0; k < n_prec; k++) {
-            const char *eq = strchr(prec[k], '=');
-            const char *num = eq ? eq + 1 : prec[k];
+        if (precision == NULL) FAIL((fputs("tyche: out of memory\n", stderr), 1));
+        for (size_t k = 0; k < o->n_prec; k++) {
+            const char *eq = strchr(o->prec[k], '=');
+            const char *num = eq ? eq + 1 : o->prec[k];
             char *end;
             const double h = strtod(num, &end);
-            if (*num == '\0' || *end != '\0' || !(h > 0 && h < 0.5)) {
-                free(precision);
-                tyche_scenario_free(s);
-                return usage_error(usage_run, "--precision: expected a half-width in (0, 0.5), or ID=H, got \"%s\"", prec[k]);
-            }
+            if (*num == '\0' || *end != '\0' || !(h > 0 && h < 0.5))
+                FAIL(usage_error(usage_run, "--precision: expected a half-width in (0, 0.5), or ID=H, got \"%s\"", o->prec[k]));
             int found = 0;
             for (size_t j = 0; j < tyche_scenario_n_statements(s); j++) {
                 tyche_statement_info si;
                 tyche_scenario_statement(s, j, &si);
-                if (eq == NULL || (strlen(si.id) == (size_t)(eq - prec[k]) &&
-                                   strncmp(si.id, prec[k], (size_t)(eq - prec[k])) == 0)) {
+                if (eq == NULL || (strlen(si.id) == (size_t)(eq - o->prec[k]) &&
+                                   strncmp(si.id, o->prec[k], (size_t)(eq - o->prec[k])) == 0)) {
                     precision[j] = h;
                     found = 1;
                 }
             }
-            if (!found) {
-                free(precision);
-                tyche_scenario_free(s);
-                return usage_error(usage_run, "--precision %s: no statement of that id", prec[k]);
-            }
+            if (!found) FAIL(usage_error(usage_run, "--precision %s: no statement of that id", o->prec[k]));
         }
-        trials = max_trials;
+        trials = o->max_trials;
+    }
+    uint32_t parts = 0;
+    if (o->checkpoint) {
+        const uint64_t blocks = trials / TYCHE_BLOCK_TRIALS + (trials % TYCHE_BLOCK_TRIALS != 0);
+        const uint64_t p = (blocks + o->every - 1) / o->every;
+        if (p > 100000)
+            FAIL(usage_error(usage_run, "--checkpoint-every %llu: %llu trials would make %llu parts, more than "
+                             "100000; give a larger --checkpoint-every", o->every, trials, (unsigned long long)p));
+        parts = (uint32_t)p;
     }
 
-    progress_state ps = {now(), 0};
-    tyche_run_config cfg = {trials, seed, (int)threads, rng, store, NULL, NULL, precision,
-                            sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates, shard_index, shard_count};
-    if (!quiet && isatty(2)) {
+    /* Every output's folder, before the first trial: a typo in a path must
+     * not cost the run.  Rank 0 looks; every rank goes by what it found. */
+    rc = 0;
+    if (mpi_rank == 0) {
+        tyche_tmp_sweep(out, 0, said_swept, NULL);
+        tyche_tmp_sweep(summary, 0, said_swept, NULL);
+    }
+    if (!rc) rc = check_writable("-o", out);
+    if (!rc) rc = check_writable("--summary", summary);
+    if (!rc && o->log_file && mpi_rank == 0) {
+        FILE *lf = fopen(o->log_file, "a");
+        if (lf == NULL) {
+            fprintf(stderr, "tyche: --log %s: cannot append to the log: %s\n", o->log_file, strerror(errno));
+            rc = errno == ENOENT ? 2 : 1;
+        } else {
+            fclose(lf);
+        }
+    }
+    if (!rc && o->checkpoint && mpi_rank == 0)
+        rc = checkpoint_claim(o->checkpoint, s, o, resuming, argc, argv, &lock_fd);
+    if ((rc = agree(rc)) != 0) goto done;
+
+    progress_state ps = {.phase = "simulating"};
+    tyche_run_config cfg = {trials, o->seed, (int)o->threads, o->rng, o->store, NULL, NULL, precision,
+                            o->sampling, o->sampling == TYCHE_SAMPLING_MC ? 0 : (int)o->replicates,
+                            o->shard_index, o->shard_count};
+    const int bars = !o->quiet && isatty(2) && mpi_rank == 0;
+    if (bars) {
         cfg.progress = progress;
         cfg.progress_user = &ps;
     }
-    tyche_results *r = NULL;
-    if (checkpoint) {
-        if (shard_count || precision) {
-            free(precision);
-            tyche_scenario_free(s);
-            return usage_error(usage_run, "%s", "--checkpoint: not with --shard or --precision");
-        }
-        int stopped = 0;
-        r = run_checkpointed(s, &cfg, checkpoint, every, argc, argv, &stopped, &err);
+    if (mpi_size > 1 && !o->checkpoint) ps.whole = trials; /* rank 0's share stands for the job's */
+    if (o->checkpoint) {
+        int stopped = 0, threads_used = 0;
+        r = run_checkpointed(s, &cfg, o->checkpoint, parts, &ps, &stopped, &threads_used, &err);
         if (stopped) {
-            free(precision);
-            tyche_scenario_free(s);
-            fprintf(stderr, "tyche: stopped by a signal; the run so far is in %s: finish it with "
-                            "`tyche run --resume %s`\n", checkpoint, checkpoint);
-            return 3;
+            if (mpi_rank == 0)
+                fprintf(stderr, "tyche: stopped by a signal; the run so far is in %s: finish it with "
+                                "`tyche run --resume %s`\n", o->checkpoint, o->checkpoint);
+            FAIL(3);
+        }
+        if (r == NULL && err.code == TYCHE_OK) { /* another rank than 0: rank 0 writes */
+            FAIL(agree(0));
+        }
+        if (r != NULL) {
+            tyche_run_info info;
+            tyche_results_info(r, &info);
+            tyche_results_set_runtime(r, threads_used ? threads_used : (info.threads ? info.threads : 1),
+                                      mpi_size, info.seconds / mpi_size);
         }
     } else if (mpi_size > 1) {
 #ifdef TYCHE_MPI
-        if (shard_count || precision || store == TYCHE_STORE_PATHS) {
-            free(precision);
-            tyche_scenario_free(s);
-            return usage_error(usage_run, "%s", "under mpirun: not with --shard, --precision or --store paths");
-        }
         r = tyche_run_mpi(s, &cfg, &err);
 #endif
     } else {
         r = tyche_run(s, &cfg, &err);
     }
-    free(precision);
     if (r == NULL) {
-        tyche_scenario_free(s);
-        return report(&err);
+        rc = report(&err);
+        if (o->checkpoint && mpi_size > 1) (void)agree(rc); /* the other ranks wait for rank 0's word */
+        goto done;
     }
 
     char created[32];
@@ -854,47 +1305,58 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
     struct tm tm;
     gmtime_r(&tnow, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    tyche_provenance prov = {cmdline, created, (int)compress, NULL, NULL};
+    progress_state wp = {.phase = "writing", .bytes = 1};
+    tyche_provenance prov = {cmdline, created, (int)o->compress, bars ? progress : NULL, &wp};
 
     /* The summary goes to a temporary name first and is renamed only after
-     * the HDF5 file is in place, so a failed run leaves neither. */
-    char tmp_summary[1100];
-    snprintf(tmp_summary, sizeof tmp_summary, "%s.part.%ld", summary, (long)getpid());
+     * the HDF5 file is in place, so a failed run leaves neither.  The two
+     * renames happen with the signals held, so an interrupt cannot fall
+     * between them and pair a new file with an old summary. */
     tyche_status st = TYCHE_OK;
-    if (mpi_size > 1) {
+    if (mpi_size > 1 && !o->checkpoint) {
 #ifdef TYCHE_MPI
         /* every rank writes its rows into one file; rank 0 the summary */
         st = tyche_write_hdf5_mpi(s, r, &prov, out, &err);
         if (st == TYCHE_OK && mpi_rank == 0) st = tyche_write_summary_json(s, r, &prov, summary, &err);
 #endif
     } else {
-        st = tyche_write_summary_json(s, r, &prov, tmp_summary, &err);
-        if (st == TYCHE_OK) {
-            st = tyche_write_hdf5(s, r, &prov, out, &err);
-            if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
-                st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary: %s", summary, strerror(errno));
-            if (st != TYCHE_OK) unlink(tmp_summary);
-        }
-        name_user_file(&err, tmp_summary, summary);
+        st = write_results(s, r, &prov, out, summary, o->checkpoint, &err);
     }
-    if (st == TYCHE_OK && checkpoint) checkpoint_remove(checkpoint);
-    if (st == TYCHE_OK && log_file && mpi_rank == 0) st = append_log(log_file, s, r, created, &err);
-    if (st == TYCHE_OK && !quiet && mpi_rank == 0) {
+    if (o->checkpoint && mpi_size > 1) st = (tyche_status)agree((int)st); /* rank 0 wrote */
+    if (st == TYCHE_OK && o->log_file && mpi_rank == 0) st = append_log(o->log_file, s, r, created, &err);
+    char missed_list[2048];
+    const size_t missed = precision ? precision_missed(s, r, missed_list, sizeof missed_list) : 0;
+    if (st == TYCHE_OK && missed && mpi_rank == 0)
+        fprintf(stderr, "tyche: warning: --precision not reached for %zu statement(s) at the cap of %llu "
+                        "trials (--max-trials): %s\n", missed, trials, missed_list);
+    if (st == TYCHE_OK && !o->quiet && mpi_rank == 0) {
         tyche_run_info info;
         tyche_results_info(r, &info);
         printf("tyche %s  %s (%s)\n", tyche_version(), tyche_scenario_title(s), tyche_scenario_file(s));
-        char as_of[11];
+        char as_of[11], who[64];
         tyche_date_format(tyche_scenario_as_of(s), as_of);
-        printf("seed %llu, %llu trials, generator %s, %d threads, %.2f s (%.3g trials/s), as of %s\n",
-               (unsigned long long)info.seed, (unsigned long long)info.trials, info.rng, info.threads,
+        if (info.ranks > 1) snprintf(who, sizeof who, "%d ranks x %d threads", info.ranks, info.threads);
+        else snprintf(who, sizeof who, "%d thread%s", info.threads, info.threads == 1 ? "" : "s");
+        printf("seed %llu, %llu trials, generator %s, %s, %.2f s (%.3g trials/s), as of %s\n",
+               (unsigned long long)info.seed, (unsigned long long)info.trials, info.rng, who,
                info.seconds, info.seconds > 0 ? (double)info.trials / info.seconds : 0.0, as_of);
+        if (info.shard_count)
+            printf("shard %u/%u: trials %llu to %llu of %llu, part of a job array; its numbers are this "
+                   "part's alone: join the parts with `tyche merge`\n", info.shard_index, info.shard_count,
+                   (unsigned long long)info.first_trial,
+                   (unsigned long long)(info.first_trial + info.trials - 1),
+                   (unsigned long long)info.total_trials);
+        if (o->checkpoint) printf("checkpointed in %u parts (%s)%s\n", parts, o->checkpoint, resuming ? ", resumed" : "");
         if (info.replicates)
             printf("sampling: %s, %d replicates of %llu trials; +-se from the replicates' spread\n",
                    info.sampling == TYCHE_SAMPLING_LHS ? "Latin hypercube" : "randomized Sobol",
                    info.replicates, (unsigned long long)(info.trials / (uint64_t)info.replicates));
-        if (n_prec)
-            printf("precision: stopped at %llu trials (checked every 65536; at most %llu)\n",
-                   (unsigned long long)info.trials, max_trials);
+        if (o->n_prec) {
+            printf("precision: stopped at %llu trials (checked every 65536; at most %llu)", 
+                   (unsigned long long)info.trials, trials);
+            if (missed) printf("; NOT reached for %zu statement(s): %s\n", missed, missed_list);
+            else printf("; every target reached\n");
+        }
         if (tyche_scenario_n_observed(s))
             printf("conditioned on %zu observed event(s): acceptance rate %.4f (%llu draws for %llu trials)\n",
                    tyche_scenario_n_observed(s), (double)info.trials / (double)info.attempts,
@@ -911,10 +1373,30 @@ static int cmd_run(int argc, char **argv, char *cmdline) {
         print_outputs(s, r);
         printf("\nresults: %s\nsummary: %s\n", out, summary);
     }
+    rc = st == TYCHE_OK ? 0 : report(&err);
+done:
+#undef FAIL
     tyche_results_free(r);
+    free(precision);
     tyche_scenario_free(s);
-    return st == TYCHE_OK ? 0 : report(&err);
+    if (lock_fd >= 0) close(lock_fd);
+    return rc;
 }
+
+static int cmd_run(int argc, char **argv, char *cmdline) {
+    run_opts u, stored;
+    run_opts_init(&u);
+    int rc = parse_run(argc, argv, &u, "");
+    if (rc) return rc;
+    if (u.resume == NULL) return run_main(&u, 0, argc, argv, cmdline);
+    int ra = 0;
+    char **rv = NULL;
+    if ((rc = resume_opts(&u, &stored, &ra, &rv)) != 0) return rc;
+    rc = run_main(&stored, 1, ra, rv, cmdline);
+    cli_args_free(ra, rv);
+    return rc;
+}
+
 
 /* ---- describe ------------------------------------------------------------- */
 
@@ -1425,20 +1907,26 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
         snprintf(dsum, sizeof dsum, "%.*s.json", (int)n, out);
         summary = dsum;
     }
-    const char *outputs[2] = {out, summary};
-    if (output_is_folder(outputs, 2)) {
-        free(files);
-        return 1;
-    }
     for (size_t k = 0; k < nf; k++)
         if (same_file(files[k], out) || same_file(files[k], summary)) {
             const char *clash = files[k]; /* an argv string: outlives files */
             free(files);
             return usage_error(usage_merge, "\"%s\" is one of the shards: choose another -o or --summary", clash);
         }
+    /* the outputs' folders before the shards are read */
+    tyche_tmp_sweep(out, 0, said_swept, NULL);
+    tyche_tmp_sweep(summary, 0, said_swept, NULL);
+    int rc = check_writable("-o", out);
+    if (!rc) rc = check_writable("--summary", summary);
+    if (rc) {
+        free(files);
+        return rc;
+    }
+    const int bars = !quiet && isatty(2);
+    progress_state mp = {.phase = "merging"}, wp = {.phase = "writing", .bytes = 1};
     tyche_err err = {0};
     tyche_scenario *s = NULL;
-    tyche_results *r = tyche_merge_shards(files, nf, &s, &err);
+    tyche_results *r = tyche_merge_shards_progress(files, nf, &s, bars ? progress : NULL, &mp, &err);
     free(files);
     if (r == NULL) return report(&err);
     char created[32];
@@ -1446,17 +1934,8 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
     struct tm tm;
     gmtime_r(&tnow, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    tyche_provenance prov = {cmdline, created, 0, NULL, NULL};
-    char tmp_summary[1100];
-    snprintf(tmp_summary, sizeof tmp_summary, "%s.part.%ld", summary, (long)getpid());
-    tyche_status st = tyche_write_summary_json(s, r, &prov, tmp_summary, &err);
-    if (st == TYCHE_OK) {
-        st = tyche_write_hdf5(s, r, &prov, out, &err);
-        if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
-            st = tyche_err_set(&err, TYCHE_EIO, "%s: cannot write the summary: %s", summary, strerror(errno));
-        if (st != TYCHE_OK) unlink(tmp_summary);
-    }
-    name_user_file(&err, tmp_summary, summary);
+    tyche_provenance prov = {cmdline, created, 0, bars ? progress : NULL, &wp};
+    tyche_status st = write_results(s, r, &prov, out, summary, NULL, &err);
     if (st == TYCHE_OK && !quiet) {
         tyche_run_info info;
         tyche_results_info(r, &info);
@@ -1661,6 +2140,7 @@ int main(int argc, char **argv) {
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigaction(SIGXFSZ, &ign, NULL);
+    install_stop_handlers();
 #ifdef TYCHE_MPI
     int provided;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);

@@ -19,4 +19,37 @@ timeout 300 mpirun --oversubscribe -np 2 "$TYCHE" run "$scen" "${args[@]}" --sto
 rc=0
 timeout 60 mpirun --oversubscribe -np 2 "$TYCHE" run "$scen" -n 0 -q -o x.h5 2> err.txt || rc=$?
 [[ $rc -ne 0 && $(grep -c "expected a whole number of trials" err.txt) -eq 1 ]] && ok || bad "bad input under mpirun: rc $rc, $(cat err.txt)"
+# the header and runtime say ranks and threads per rank
+$PY -c "import json,sys; t=json.load(open('np2-t1.json'))['runtime']; sys.exit(not (t['ranks'] == 2 and t['threads'] == 1))" &&
+  ok || bad "mpirun -np 2 -t 1: runtime says $(grep -A6 '"runtime"' np2-t1.json)"
+# --checkpoint under mpirun: each rank checkpoints its own parts into the one
+# folder; SIGTERM to the ranks (as Slurm sends it at a time limit) stops them
+# all at a part boundary (exit 3), and the run resumes under -np 1, 2 or 3 to
+# the uninterrupted run's results
+ck=(-n 300000 -s 8 -q --checkpoint-every 4)
+"$TYCHE" run "$scen" -n 300000 -s 8 -q -t 1 -o ckone.h5 && ok || bad "1-thread run"
+timeout 300 mpirun --oversubscribe -np 2 "$TYCHE" run "$scen" "${ck[@]}" -t 1 --checkpoint ckmpi -o ckm.h5 2>ckerr.txt &
+mp=$!
+for _ in $(seq 1 1500); do
+  [[ $(ls ckmpi 2>/dev/null | grep -c '^part-.*h5$') -ge 2 ]] && break
+  sleep 0.02
+done
+for p in $(pgrep -f -- "--checkpoint ckmpi" || true); do
+  [[ $(cat /proc/$p/comm 2>/dev/null) == tyche ]] && kill -TERM "$p"
+done
+rc=0; wait $mp || rc=$?
+[[ $rc -ne 0 && ! -e ckm.h5 ]] && grep -q "stopped by a signal" ckerr.txt && ok ||
+  bad "mpirun --checkpoint, SIGTERM: exit $rc, $(cat ckerr.txt)"
+n=$(ls ckmpi | grep -c '^part-.*h5$' || true)
+[[ $n -lt 19 ]] && ok || bad "the stopped MPI run finished all its parts ($n): the test stopped nothing"
+cp -r ckmpi ck1; cp -r ckmpi ck3
+for np in 1 2 3; do
+  d=ckmpi; [[ $np == 1 ]] && d=ck1; [[ $np == 3 ]] && d=ck3
+  rm -f ckm.h5 ckm.json
+  timeout 300 mpirun --oversubscribe -np $np "$TYCHE" run --resume $d -t 1 && ok || bad "resume under -np $np"
+  same_results ckone.h5 ckm.h5 && ok || bad "resumed under -np $np differs from the 1-thread run"
+  [[ ! -e $d ]] && ok || bad "resume under -np $np left $d"
+done
+$PY -c "import json,sys; t=json.load(open('ckm.json'))['runtime']; sys.exit(not (t['ranks'] == 3 and t['threads'] == 1))" &&
+  ok || bad "a checkpointed MPI run's runtime: $(grep -A6 '"runtime"' ckm.json)"
 finish
