@@ -49,7 +49,21 @@ typedef struct {
     int failed;
     int compress; /* deflate level, 0 = none */
     hid_t str_t;  /* variable-length UTF-8 string */
+    /* Write progress (tyche_provenance.progress): bytes of per-trial data
+     * handed to HDF5 so far and in all (in memory, before compression). */
+    tyche_progress_fn progress;
+    void *progress_user;
+    uint64_t done, total;
 } wctx;
+
+/* Counts `bytes` more as written.  done == total is held back for the one
+ * call made once the file is in place, so a caller that ends its bar there
+ * does not end it while the file is still being flushed. */
+static void progress_add(wctx *w, uint64_t bytes) {
+    w->done += bytes;
+    if (w->progress != NULL && w->done < w->total)
+        w->progress(w->progress_user, w->done, w->total);
+}
 
 static int fail(wctx *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -123,6 +137,15 @@ static int attr_u64(wctx *w, hid_t obj, const char *objname, const char *name, u
 
 static int attr_i32(wctx *w, hid_t obj, const char *objname, const char *name, int32_t v) {
     return attr_put(w, obj, objname, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
+}
+
+static int attr_u32(wctx *w, hid_t obj, const char *objname, const char *name, uint32_t v) {
+    return attr_put(w, obj, objname, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &v);
+}
+
+/* Ranks that ran it; 0 from a caller that predates the field means one. */
+static int32_t ranks_of(const tyche_run_info *info) {
+    return info->ranks > 0 ? (int32_t)info->ranks : 1;
 }
 
 /* ---- datasets ------------------------------------------------------------ */
@@ -336,40 +359,53 @@ static hid_t coord_put(wctx *w, hid_t loc, const char *grp, const char *name, hi
     return ds;
 }
 
-/* Writes a 1-D column of n elements through a bounded buffer, `fill`
- * producing elements [off, off + cnt) of it. */
+/* Writes the n rows of a per-trial dataset (1-D: row_len 1; a path: 2-D,
+ * row_len points a row) `slice` rows at a time, reporting progress after
+ * each slice, so that one long column does not leave a caller's bar still
+ * for the whole of a big write.  `fill` produces rows [off, off + cnt) into
+ * a bounded buffer (for columns that must be converted); when it is NULL,
+ * `ctx` is the rows themselves and each slice is written straight from
+ * them.  Slices are whole chunks (a multiple of the chunk's rows), so each
+ * chunk is written, and compressed, once. */
 typedef void (*piece_fn)(void *buf, uint64_t off, size_t cnt, const void *ctx);
 
 static int write_pieces(wctx *w, hid_t ds, const char *grp, const char *name, hid_t mtype,
-                        size_t elsize, uint64_t n, piece_fn fill, const void *ctx) {
+                        size_t elsize, uint64_t n, hsize_t row_len, hsize_t slice, piece_fn fill,
+                        const void *ctx) {
     int rc = -1;
     hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
-    hsize_t cnt = n < PIECE ? (hsize_t)n : PIECE;
+    hsize_t cnt[2] = {n < slice ? (hsize_t)n : slice, row_len}, start[2] = {0, 0};
+    int rank = 0; /* the dataset's: 1, or 2 for a path (even of one point) */
+    const size_t row_bytes = (size_t)row_len * elsize;
     void *buf = NULL;
-    if (n == 0) return 0;
-    if ((buf = tyche_malloc((size_t)cnt * elsize)) == NULL) {
+    if (n == 0 || row_len == 0) return 0;
+    if (fill != NULL && (buf = tyche_malloc((size_t)cnt[0] * row_bytes)) == NULL) {
         fail(w, "out of memory writing %s%s", grp, name);
         goto done;
     }
-    if ((fsp = H5Dget_space(ds)) < 0 || (msp = H5Screate_simple(1, &cnt, NULL)) < 0) {
+    if ((fsp = H5Dget_space(ds)) < 0 || (rank = H5Sget_simple_extent_ndims(fsp)) < 1 ||
+        rank > 2 || (msp = H5Screate_simple(rank, cnt, NULL)) < 0) {
         fail(w, "cannot make dataspaces to write %s%s", grp, name);
         goto done;
     }
-    for (uint64_t off = 0; off < n; off += cnt) {
-        hsize_t start = off;
-        if (n - off < cnt) {
-            cnt = n - off;
-            if (H5Sset_extent_simple(msp, 1, &cnt, NULL) < 0) {
+    for (uint64_t off = 0; off < n; off += cnt[0]) {
+        start[0] = off;
+        if (n - off < cnt[0]) {
+            cnt[0] = n - off;
+            if (H5Sset_extent_simple(msp, rank, cnt, NULL) < 0) {
                 fail(w, "cannot resize a dataspace to write %s%s", grp, name);
                 goto done;
             }
         }
-        fill(buf, off, (size_t)cnt, ctx);
-        if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
-            H5Dwrite(ds, mtype, msp, fsp, H5P_DEFAULT, buf) < 0) {
+        const void *src = buf;
+        if (fill != NULL) fill(buf, off, (size_t)cnt[0], ctx);
+        else src = (const char *)ctx + (size_t)off * row_bytes;
+        if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
+            H5Dwrite(ds, mtype, msp, fsp, H5P_DEFAULT, src) < 0) {
             fail(w, "cannot write %s%s (rows from %llu)", grp, name, (unsigned long long)off);
             goto done;
         }
+        progress_add(w, (uint64_t)cnt[0] * row_bytes);
     }
     rc = 0;
 done:
@@ -377,6 +413,13 @@ done:
     close_id(w, &fsp, H5Sclose, "a dataspace");
     free(buf);
     return w->failed ? -1 : rc;
+}
+
+/* Rows of a path a slice: whole chunks of PATH_TRIAL_CHUNK trials, about
+ * PIECE values. */
+static hsize_t path_slice(size_t n_points) {
+    const size_t per_chunk = (size_t)PATH_TRIAL_CHUNK * (n_points ? n_points : 1);
+    return (hsize_t)PATH_TRIAL_CHUNK * (per_chunk < PIECE ? PIECE / per_chunk : 1);
 }
 
 /* ctx: the first trial's index (a shard's columns start there), or NULL for 0 */
@@ -441,7 +484,8 @@ static int write_provenance(wctx *w, hid_t root, const tyche_scenario *s,
         attr_u64(w, root, "/", "seed", info->seed) ||
         attr_str(w, root, "/", "generator", info->rng) ||
         attr_u64(w, root, "/", "trials", info->trials) ||
-        attr_i32(w, root, "/", "threads", (int32_t)info->threads) ||
+        attr_i32(w, root, "/", "threads", (int32_t)info->threads) || /* per rank */
+        attr_i32(w, root, "/", "ranks", ranks_of(info)) ||
         attr_str(w, root, "/", "store", store_name(info->store)) ||
         attr_str(w, root, "/", "sampling",
                  info->sampling == TYCHE_SAMPLING_LHS   ? "lhs"
@@ -460,6 +504,13 @@ static int write_provenance(wctx *w, hid_t root, const tyche_scenario *s,
         attr_str(w, root, "/", "created_utc", p->created_utc) ||
         attr_f64(w, root, "/", "seconds", info->seconds) ||
         attr_u64(w, root, "/", "attempts", info->attempts))
+        return -1;
+    /* A shard labels itself where a reader looks first (the same names and
+     * type as in /partial, which tyche merge reads); its rows' trial numbers
+     * are the `trial` coordinate. */
+    if (info->shard_count != 0 &&
+        (attr_u32(w, root, "/", "shard_index", info->shard_index) ||
+         attr_u32(w, root, "/", "shard_count", info->shard_count)))
         return -1;
     return 0;
 }
@@ -481,7 +532,7 @@ static int write_trials(wctx *w, hid_t root, const tyche_scenario *s, const tych
     if (trial < 0) goto done;
     tyche_run_info ri;
     tyche_results_info(r, &ri);
-    if (write_pieces(w, trial, "", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials,
+    if (write_pieces(w, trial, "", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials, 1, PIECE,
                      fill_index, &ri.first_trial) ||
         attr_str(w, trial, "trial", "long_name", "trial index"))
         goto done;
@@ -497,8 +548,10 @@ static int write_trials(wctx *w, hid_t root, const tyche_scenario *s, const tych
         if (col == NULL) continue;
         tyche_scenario_param(s, i, &pi);
         ds = var_put(w, root, "", pi.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, NULL,
-                     &chunk, 1, NULL, col);
+                     &chunk, 1, NULL, NULL);
         if (ds < 0 || refs_attach(w, &refs, ds, "", pi.name) ||
+            write_pieces(w, ds, "", pi.name, H5T_NATIVE_DOUBLE, sizeof(double), trials, 1, PIECE,
+                         NULL, col) ||
             attr_str(w, ds, pi.name, "units", pi.units))
             goto done;
         if (pi.description != NULL && pi.description[0] != '\0' &&
@@ -520,8 +573,8 @@ static int write_trials(wctx *w, hid_t root, const tyche_scenario *s, const tych
         ds = var_put(w, root, "", oi.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, NULL,
                      &chunk, 1, &nan, NULL);
         if (ds < 0 || refs_attach(w, &refs, ds, "", oi.name) ||
-            write_pieces(w, ds, "", oi.name, H5T_NATIVE_DOUBLE, sizeof(double), trials,
-                         fill_finite, col) ||
+            write_pieces(w, ds, "", oi.name, H5T_NATIVE_DOUBLE, sizeof(double), trials, 1,
+                         PIECE, fill_finite, col) ||
             attr_str(w, ds, oi.name, "units", oi.units))
             goto done;
         if (oi.description != NULL && oi.description[0] != '\0' &&
@@ -538,8 +591,9 @@ static int write_trials(wctx *w, hid_t root, const tyche_scenario *s, const tych
         if (col == NULL) continue;
         tyche_scenario_statement(s, i, &si);
         ds = var_put(w, root, "", si.id, H5T_STD_U8LE, H5T_NATIVE_UINT8, 1, &n, NULL, &chunk,
-                     1, NULL, col);
+                     1, NULL, NULL);
         if (ds < 0 || refs_attach(w, &refs, ds, "", si.id) ||
+            write_pieces(w, ds, "", si.id, H5T_NATIVE_UINT8, 1, trials, 1, PIECE, NULL, col) ||
             attr_str(w, ds, si.id, "long_name", si.text) ||
             attr_str(w, ds, si.id, "rule", si.rule) || attr_str(w, ds, si.id, "group", si.group))
             goto done;
@@ -578,6 +632,39 @@ static double prob_field(const tyche_prob *p, int f) {
 }
 
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+
+/* --precision: per statement its target half-width (NaN where it had none),
+ * the half-width reached and whether that met the target (1 also where
+ * there was no target, so that all() of it is the run's answer), and the
+ * run's answer as the attribute precision_reached; nothing at all when the
+ * run had no target, so a plain run's file is as before.  d and u are
+ * scratch of ns elements. */
+static int write_precision(wctx *w, hid_t g, const tyche_results *r, size_t ns, const hid_t *c_st,
+                           double *d, uint64_t *u, const tyche_run_info *info) {
+    int any = 0, all = 1;
+    hsize_t dim = ns;
+    uint8_t *reached = (uint8_t *)u; /* ns bytes fit in ns uint64s */
+    double target, half;
+    for (size_t i = 0; i < ns; i++) any |= tyche_results_precision(r, i, &target, &half);
+    if (!any) return 0;
+    for (size_t i = 0; i < ns; i++) d[i] = tyche_results_precision(r, i, &target, &half) ? target : NAN;
+    if (var_simple(w, g, "precision_target", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dim, c_st, d))
+        return -1;
+    for (size_t i = 0; i < ns; i++) {
+        const int had = tyche_results_precision(r, i, &target, &half);
+        d[i] = half; /* NaN where none */
+        reached[i] = !had || half <= target;
+        all = all && reached[i];
+    }
+    if (var_simple(w, g, "precision_half_width", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &dim, c_st,
+                   d) ||
+        var_simple(w, g, "precision_reached", H5T_STD_U8LE, H5T_NATIVE_UINT8, 1, &dim, c_st,
+                   reached) ||
+        attr_i32(w, g, "summary", "precision_reached", all) ||
+        attr_u64(w, g, "summary", "precision_max_trials", info->total_trials))
+        return -1;
+    return 0;
+}
 
 static int write_summary(wctx *w, hid_t root, const tyche_scenario *s, const tyche_results *r,
                          const tyche_run_info *info) {
@@ -685,6 +772,7 @@ static int write_summary(wctx *w, hid_t root, const tyche_scenario *s, const tyc
                            &c_st, d))
                 goto done;
         }
+        if (write_precision(w, g, r, ns, &c_st, d, u, info)) goto done;
     }
 
     /* Per output. */
@@ -766,7 +854,8 @@ static int write_summary(wctx *w, hid_t root, const tyche_scenario *s, const tyc
     if (attr_f64(w, g, "summary", "seconds", info->seconds) ||
         attr_f64(w, g, "summary", "trials_per_second",
                  info->seconds > 0 ? (double)info->trials / info->seconds : NAN) ||
-        attr_i32(w, g, "summary", "threads", (int32_t)info->threads))
+        attr_i32(w, g, "summary", "threads", (int32_t)info->threads) ||
+        attr_i32(w, g, "summary", "ranks", ranks_of(info)))
         goto done;
 done:
     close_id(w, &c_jb, H5Dclose, "summary/joint_b");
@@ -822,8 +911,8 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
      * (xarray's group= reads one group's dimensions). */
     trial = ds_create(w, g, "paths/", "trial", H5T_STD_I64LE, 1, &n, &chunk, 1, NULL);
     if (trial < 0 ||
-        write_pieces(w, trial, "paths/", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials,
-                     fill_index, &first_trial) ||
+        write_pieces(w, trial, "paths/", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials, 1,
+                     PIECE, fill_index, &first_trial) ||
         attr_str(w, trial, "paths/trial", "long_name", "trial index"))
         goto done;
     if (H5DSset_scale(trial, "trial") < 0) {
@@ -896,9 +985,12 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
         }
         snprintf(aux, alen, "%s_time", pd[k].name);
         ds = var_put(w, g, "paths/", vname, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, sc, ch,
-                     1, NULL, data);
+                     1, NULL, NULL);
         /* `coordinates` (CF) makes xarray show the times beside the labels. */
-        if (ds < 0 || attr_str(w, ds, vname, "units", pi.units) ||
+        if (ds < 0 ||
+            write_pieces(w, ds, "paths/", vname, H5T_NATIVE_DOUBLE, sizeof(double), trials,
+                         pi.n_points, path_slice(pi.n_points), NULL, data) ||
+            attr_str(w, ds, vname, "units", pi.units) ||
             attr_str(w, ds, vname, "coordinates", aux))
             goto done;
         close_id(w, &ds, H5Dclose, vname);
@@ -920,10 +1012,37 @@ done:
 
 /* ---- entry point --------------------------------------------------------- */
 
+/* The bytes of per-trial data the writers above will hand to HDF5 (the
+ * progress total): the `trial` coordinates and the columns at the root when
+ * `columns`, and /paths' own `trial` and its paths under --store paths.  It
+ * must count exactly what they write, column for column. */
+static uint64_t trial_bytes(const tyche_scenario *s, const tyche_results *r, uint64_t trials,
+                            int columns, int paths) {
+    uint64_t b = 0;
+    if (columns) {
+        b += trials * sizeof(int64_t);
+        for (size_t i = 0; i < tyche_scenario_n_params(s); i++)
+            if (tyche_results_param_column(r, i) != NULL) b += trials * sizeof(double);
+        for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++)
+            if (tyche_results_output_column(r, i) != NULL) b += trials * sizeof(double);
+        for (size_t i = 0; i < tyche_scenario_n_statements(s); i++)
+            if (tyche_results_statement_column(r, i) != NULL) b += trials;
+    }
+    if (paths) {
+        b += trials * sizeof(int64_t);
+        for (size_t i = 0; i < tyche_scenario_n_paths(s); i++) {
+            tyche_path_info pi;
+            tyche_scenario_path(s, i, &pi);
+            if (tyche_results_path(r, i) != NULL) b += trials * pi.n_points * sizeof(double);
+        }
+    }
+    return b;
+}
+
 tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
                               const tyche_provenance *p, const char *path, tyche_err *err) {
     static const tyche_provenance none = {NULL, NULL, 0, NULL, NULL};
-    wctx w = {path != NULL ? path : "(no path)", err, 0, 0, H5I_INVALID_HID};
+    wctx w = {path != NULL ? path : "(no path)", err, 0, 0, H5I_INVALID_HID, NULL, NULL, 0, 0};
     hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
     char *tmp = NULL;
     tyche_run_info info;
@@ -933,6 +1052,8 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
                              w.path);
     if (p == NULL) p = &none;
     w.compress = p->compress < 0 ? 0 : p->compress > 9 ? 9 : p->compress;
+    w.progress = p->progress;
+    w.progress_user = p->progress_user;
     tyche_results_info(r, &info);
 
     /* no crash at exit after a failed flush, no HDF5 dump on stderr (h5util.h) */
@@ -973,9 +1094,11 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
     if (write_provenance(&w, file, s, &info, p)) goto cleanup;
     int columns = info.store != TYCHE_STORE_NONE ||
                   (tyche_scenario_n_params(s) > 0 && tyche_results_param_column(r, 0) != NULL);
+    const int paths = info.store == TYCHE_STORE_PATHS;
+    w.total = trial_bytes(s, r, info.trials, columns, paths);
     if (columns && write_trials(&w, file, s, r, info.trials)) goto cleanup;
     if (write_summary(&w, file, s, r, &info)) goto cleanup;
-    if (info.store == TYCHE_STORE_PATHS && write_paths(&w, file, s, r, info.trials)) goto cleanup;
+    if (paths && write_paths(&w, file, s, r, info.trials)) goto cleanup;
     /* a shard carries what an exact merge needs (shard.c) */
     if (info.shard_count) {
         tyche_err perr;
@@ -994,5 +1117,12 @@ cleanup:
     if (!w.failed && tyche_commit_file(tmp, path, "results", err) != TYCHE_OK) w.failed = 1;
     else if (w.failed) (void)unlink(tmp); /* may not exist: nothing to report */
     free(tmp);
+    /* The one call with done == total, once the file is in place; with no
+     * per-trial data (--store none) it is the only call, as 1 of 1, so a
+     * caller's bar still ends.  Not after a failure: the error ends it. */
+    if (!w.failed && w.progress != NULL) {
+        const uint64_t total = w.total ? w.total : 1;
+        w.progress(w.progress_user, total, total);
+    }
     return w.failed ? TYCHE_EIO : TYCHE_OK;
 }

@@ -59,6 +59,18 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
     if (p && p->command_line) cJSON_AddStringToObject(root, "command_line", p->command_line);
     if (p && p->created_utc) cJSON_AddStringToObject(root, "created_utc", p->created_utc);
 
+    /* A shard says which part of which run it is, so a stray file is not
+     * mistaken for the whole run (tyche merge joins the parts). */
+    if (info.shard_count != 0) {
+        cJSON *sh = cJSON_AddObjectToObject(root, "shard");
+        add_num(sh, "index", info.shard_index);
+        add_num(sh, "count", info.shard_count);
+        add_num(sh, "first_trial", (double)info.first_trial);
+        add_num(sh, "trials", (double)info.trials);
+        add_num(sh, "total_trials", (double)info.total_trials);
+    }
+
+    int any_target = 0, all_reached = 1;
     cJSON *sts = cJSON_AddObjectToObject(root, "statements");
     for (size_t i = 0; i < tyche_scenario_n_statements(s); i++) {
         tyche_statement_info si;
@@ -69,10 +81,31 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
         /* with LHS or QMC: the error from the replicates' spread (the binomial
          * stderr above assumes independent draws and overstates it) */
         if (info.replicates > 1) add_num(o, "stderr_replicates", tyche_results_statement_replicate_se(r, i));
+        /* --precision: the target, what was achieved, and whether it was met
+         * (the run may have hit --max-trials first) */
+        double target, half;
+        if (tyche_results_precision(r, i, &target, &half)) {
+            cJSON *pj = cJSON_CreateObject();
+            add_num(pj, "target", target);
+            add_num(pj, "half_width", half);
+            tyche_json_add(pj, "reached", cJSON_CreateBool(half <= target));
+            tyche_json_add(o, "precision", pj);
+            any_target = 1;
+            all_reached = all_reached && half <= target;
+        }
         cJSON_AddStringToObject(o, "text", si.text);
         cJSON_AddStringToObject(o, "group", si.group);
         cJSON_AddStringToObject(o, "rule", si.rule);
         tyche_json_add(sts, si.id, o);
+    }
+
+    /* Whether the run stopped because every target was met, or ran out of
+     * trials (--max-trials) with some still missed. */
+    if (any_target) {
+        cJSON *pj = cJSON_AddObjectToObject(root, "precision");
+        tyche_json_add(pj, "reached", cJSON_CreateBool(all_reached));
+        add_num(pj, "trials", (double)info.trials);
+        add_num(pj, "max_trials", (double)info.total_trials);
     }
 
     cJSON *outs = cJSON_AddObjectToObject(root, "outputs");
@@ -157,7 +190,8 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
     cJSON *rt = cJSON_AddObjectToObject(root, "runtime");
     add_num(rt, "seconds", info.seconds);
     add_num(rt, "trials_per_second", info.seconds > 0 ? (double)info.trials / info.seconds : NAN);
-    add_num(rt, "threads", info.threads);
+    add_num(rt, "threads", info.threads); /* per rank */
+    add_num(rt, "ranks", info.ranks > 0 ? info.ranks : 1); /* 0: a caller from before ranks */
     add_num(rt, "attempts", (double)info.attempts);
     return root;
 }

@@ -13,7 +13,11 @@ What it checks, each failure printed with what was expected and found:
      (exactly: both are written from the same double with round-trip precision);
   4. `ncdump -h` reads the file;
   5. when outputs are stored, each statement's uint8 column has mean exactly
-     count/trials, equal to summary/probability and summary/count.
+     count/trials, equal to summary/probability and summary/count;
+  6. the file and the JSON tell the same story about how it ran: `ranks` and
+     `threads` (root, /summary, runtime), a shard's label (root shard_index
+     and shard_count, JSON `shard`, both or neither), and --precision
+     (summary/precision_* and the statements' `precision`, both or neither).
 Prints "ok: <file>" and exits 0 when all hold; exits 1 otherwise.
 
 Use /usr/bin/python3: it is the Python that sees Debian's h5py, xarray,
@@ -180,6 +184,50 @@ def check_json(info, summary_path):
                   f"statement {sid!r}: summary ci95 [{lo!r}, {hi!r}] != json [{jlo!r}, {jhi!r}]")
 
 
+def check_labels(path, summary_path):
+    """Ranks, threads, the shard label and the precision outcome agree."""
+    with open(summary_path, encoding="utf-8") as fh:
+        js = json.load(fh)
+    rt = js.get("runtime", {})
+    with h5py.File(path, "r") as f:
+        a, g = f.attrs, f["summary"]
+        for where, attrs in (("/", a), ("/summary", g.attrs)):
+            for key in ("ranks", "threads"):
+                if check(key in attrs, f"h5py: {where} attribute {key!r} is missing"):
+                    check(int(attrs[key]) == rt.get(key),
+                          f"{where} {key} {int(attrs[key])} != json runtime.{key} {rt.get(key)!r}")
+        check(rt.get("ranks", 0) >= 1, f"json: runtime.ranks is {rt.get('ranks')!r}, expected >= 1")
+        sh = js.get("shard")
+        if check(("shard_index" in a) == (sh is not None) == ("shard_count" in a),
+                 f"shard label: root attributes {[k for k in a if k.startswith('shard_')]}, "
+                 f"json shard {sh!r} (both or neither)") and sh is not None:
+            check(int(a["shard_index"]) == sh.get("index") and int(a["shard_count"]) == sh.get("count"),
+                  f"shard label: root {int(a['shard_index'])}/{int(a['shard_count'])} != json {sh!r}")
+        prec = js.get("precision")
+        names = ("precision_target", "precision_half_width", "precision_reached")
+        have = [k for k in names if k in g]
+        if not check(len(have) in (0, 3) and (prec is not None) == bool(have)
+                     and (prec is not None) == ("precision_reached" in g.attrs),
+                     f"precision: summary has {have}, json precision {prec!r} (all or none)"):
+            return
+        if prec is None:
+            return
+        ids = list(g["statement"].asstr()[()])
+        reached = g["precision_reached"][()]
+        check(bool(g.attrs["precision_reached"]) == prec.get("reached") == bool(reached.all()),
+              f"precision: summary attribute {g.attrs['precision_reached']!r}, column "
+              f"{reached.tolist()}, json {prec!r}")
+        for sid, t, h, r in zip(ids, g["precision_target"][()], g["precision_half_width"][()], reached):
+            jp = js.get("statements", {}).get(sid, {}).get("precision")
+            if math.isnan(t):
+                check(jp is None and math.isnan(h) and r == 1,
+                      f"statement {sid!r}: no target in the file but json precision {jp!r}")
+            elif check(jp is not None, f"statement {sid!r}: target {t!r} in the file, none in json"):
+                check(jp.get("target") == t and jp.get("reached") is bool(r) and bool(r) == (h <= t)
+                      and math.isclose(jp.get("half_width", math.nan), h, rel_tol=1e-14),
+                      f"statement {sid!r}: file target {t!r} half-width {h!r} reached {r}, json {jp!r}")
+
+
 def check_ncdump(path):
     for args in (["ncdump", "-h", path], ["ncdump", "-g", "summary", path]):
         try:
@@ -221,6 +269,7 @@ def main():
     if info["trials"] is not None:
         check_xarray(a.results, info)
         check_json(info, a.summary)
+        check_labels(a.results, a.summary)
         if info["store"] != "none":
             check_columns(info)
     check_ncdump(a.results)

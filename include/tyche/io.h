@@ -16,8 +16,13 @@ typedef struct {
     const char *command_line;  /* as typed */
     const char *created_utc;   /* ISO 8601 */
     int compress;              /* deflate level 0..9 for the HDF5 file */
-    /* May be NULL: called while the HDF5 file is written, with the bytes of
-     * per-trial data written so far and in all (done == total at the end). */
+    /* May be NULL: called from tyche_write_hdf5 as it writes the per-trial
+     * datasets (root columns and /paths), after each slice of whole chunks
+     * (about 512 KiB), with the bytes of per-trial data handed to HDF5 so
+     * far and in all (in memory, before compression); done < total until
+     * one last call with done == total once the file is in place under its
+     * name.  With no per-trial data (--store none) that is the only call,
+     * as (1, 1).  Not called after a failure. */
     tyche_progress_fn progress;
     void *progress_user;
 } tyche_provenance;
