@@ -9,7 +9,12 @@ scripts/deps.sh run
 scripts/build.sh build
 scenario=${TYCHE_SCENARIO:-models/article.json}
 name=$(basename "$scenario" .json)
-mkdir -p results
+# the figures' folder too is checked before the run: a run must not be lost to it
+mkdir -p results "results/${name}_plots"
+if [[ ! -w "results/${name}_plots" ]]; then
+  echo "run.sh: results/${name}_plots: cannot write the figures there" >&2
+  exit 1
+fi
 build/tyche run "$scenario" -o "results/$name.h5" --store paths "$@"
 echo
 echo "figures:"

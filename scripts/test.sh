@@ -37,12 +37,14 @@ if [[ "${TYCHE_QUICK:-0}" != 1 ]]; then
   # gcc's libgomp synchronises through futexes TSan cannot see, so every
   # OpenMP hand-over would be reported; LLVM's libomp with its Archer tool
   # tells TSan about OpenMP's barriers instead.  Left out: the tests of other
-  # programs (Slurm, the notebook, the NumPy reference), and io_faults, whose
-  # file-size limits stop TSan's own runtime before main().
+  # programs (Slurm, the notebook, the NumPy reference), io_faults, whose
+  # file-size limits stop TSan's own runtime before main(), and long_runs
+  # (signals and files between processes, not threads; at TSan's speed its
+  # runs of 10^5 trials would take most of the time).
   CC=clang scripts/build.sh build-tsan -DTYCHE_TSAN=ON
   archer=$(ls /usr/lib/llvm-*/lib/libarcher.so | sort -V | tail -n 1)
   OMP_TOOL_LIBRARIES="$archer" TSAN_OPTIONS="halt_on_error=1 ignore_noninstrumented_modules=1" \
     OMP_NUM_THREADS=3 ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
-    -E 'cli_(slurm|notebook|numpy_crosscheck|io_faults|alloc_faults)'
+    -E 'cli_(slurm|notebook|numpy_crosscheck|io_faults|alloc_faults|long_runs)'
 fi
 echo "== all tests passed"

@@ -60,7 +60,7 @@ static const char *usage_run =
     "                       after the current part with exit status 3, SIGKILL loses at most\n"
     "                       that part; --resume DIR finishes it, bit for bit the same run\n"
     "      --resume DIR     finish a checkpointed run: its settings come from DIR/args;\n"
-    "                       only -t, --quiet and --log may be given with it\n"
+    "                       only -t, --quiet, --progress and --log may be given with it\n"
     "      --shard I/N      run only the I-th (0-based) of N equal parts of the trials (a job\n"
     "                       array's task); tyche merge joins the parts' files\n"
     "      --sampling KIND  parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
@@ -73,6 +73,8 @@ static const char *usage_run =
     "                       JSON, e.g. --set option.h0=0.5 or\n"
     "                       --set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
     "                       (repeatable)\n"
+    "      --progress       draw the progress bar even when stderr is not a terminal\n"
+    "                       (under mpirun, whose pipe it is)\n"
     "  -q, --quiet          no table, no progress bar\n";
 
 static const char *usage_describe =
@@ -555,14 +557,14 @@ static int file_exists(const char *p) {
 enum {
     RO_TRIALS, RO_SEED, RO_THREADS, RO_OUTPUT, RO_SUMMARY, RO_STORE, RO_COMPRESS, RO_RNG,
     RO_AS_OF, RO_SET, RO_PRECISION, RO_MAX_TRIALS, RO_CHECKPOINT, RO_EVERY, RO_RESUME, RO_SHARD,
-    RO_SAMPLING, RO_REPLICATES, RO_LOG, RO_QUIET, RO_N
+    RO_SAMPLING, RO_REPLICATES, RO_LOG, RO_QUIET, RO_PROGRESS, RO_N
 };
 
 typedef struct {
     const char *scenario, *out, *summary, *rng, *log_file, *checkpoint, *resume;
     unsigned long long trials, seed, threads, compress, max_trials, replicates, every;
     tyche_store store;
-    int quiet;
+    int quiet, progress;
     scen_flags sf;
     const char *prec[MAX_SETS];
     size_t n_prec;
@@ -682,6 +684,9 @@ static int parse_run(int argc, char **argv, run_opts *o, const char *where) {
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o->given[RO_QUIET] = a;
             o->quiet = 1;
+        } else if (strcmp(a, "--progress") == 0) {
+            o->given[RO_PROGRESS] = a;
+            o->progress = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error(usage_run, "%s%sunknown option \"%s\"", where, where[0] ? ": " : "", a);
         } else if (o->scenario == NULL) {
@@ -726,7 +731,7 @@ static int resume_opts(const run_opts *u, run_opts *o, int *ra, char ***rv) {
     char path[1200];
     const char *dir = u->resume;
     snprintf(path, sizeof path, "%s/args", dir);
-    static const int allowed[] = {RO_RESUME, RO_THREADS, RO_QUIET, RO_LOG};
+    static const int allowed[] = {RO_RESUME, RO_THREADS, RO_QUIET, RO_LOG, RO_PROGRESS};
     if (u->scenario)
         return usage_error(usage_run, "--resume %s: the scenario comes from %s; give no scenario (\"%s\")",
                            dir, path, u->scenario);
@@ -746,11 +751,11 @@ static int resume_opts(const run_opts *u, run_opts *o, int *ra, char ***rv) {
         if (ok || !u->given[k]) continue;
         if (o->given[k])
             rc = usage_error(usage_run, "--resume %s: %s cannot be changed: the run's own is %s %s (%s); "
-                             "only -t, --quiet and --log may be given", dir, u->given[k], o->given[k],
+                             "only -t, --quiet, --progress and --log may be given", dir, u->given[k], o->given[k],
                              o->value[k] ? o->value[k] : "", path);
         else
             rc = usage_error(usage_run, "--resume %s: %s cannot be changed: the run did not give it (its "
-                             "default holds; %s); only -t, --quiet and --log may be given",
+                             "default holds; %s); only -t, --quiet, --progress and --log may be given",
                              dir, u->given[k], path);
     }
     if (rc) {
@@ -761,6 +766,7 @@ static int resume_opts(const run_opts *u, run_opts *o, int *ra, char ***rv) {
     if (u->given[RO_THREADS]) o->threads = u->threads;
     if (u->given[RO_QUIET]) o->quiet = 1;
     if (u->given[RO_LOG]) o->log_file = u->log_file;
+    if (u->given[RO_PROGRESS]) o->progress = 1;
     o->checkpoint = dir; /* the parts are where --resume says, wherever the run was started */
     return 0;
 }
@@ -1263,12 +1269,13 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     tyche_run_config cfg = {trials, o->seed, (int)o->threads, o->rng, o->store, NULL, NULL, precision,
                             o->sampling, o->sampling == TYCHE_SAMPLING_MC ? 0 : (int)o->replicates,
                             o->shard_index, o->shard_count};
-    const int bars = !o->quiet && isatty(2) && mpi_rank == 0;
+    /* under mpirun stderr is mpirun's pipe, never a terminal: --progress asks for the bar */
+    const int bars = !o->quiet && (isatty(2) || o->progress) && mpi_rank == 0;
     if (bars) {
         cfg.progress = progress;
         cfg.progress_user = &ps;
     }
-    if (mpi_size > 1 && !o->checkpoint) ps.whole = trials; /* rank 0's share stands for the job's */
+    if (mpi_size > 1 && !o->checkpoint) ps.whole = ps.span = (double)trials; /* rank 0's share stands for the job's */
     if (o->checkpoint) {
         int stopped = 0, threads_used = 0;
         r = run_checkpointed(s, &cfg, o->checkpoint, parts, &ps, &stopped, &threads_used, &err);
@@ -1335,7 +1342,8 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         printf("tyche %s  %s (%s)\n", tyche_version(), tyche_scenario_title(s), tyche_scenario_file(s));
         char as_of[11], who[64];
         tyche_date_format(tyche_scenario_as_of(s), as_of);
-        if (info.ranks > 1) snprintf(who, sizeof who, "%d ranks x %d threads", info.ranks, info.threads);
+        if (info.ranks > 1)
+            snprintf(who, sizeof who, "%d ranks x %d thread%s", info.ranks, info.threads, info.threads == 1 ? "" : "s");
         else snprintf(who, sizeof who, "%d thread%s", info.threads, info.threads == 1 ? "" : "s");
         printf("seed %llu, %llu trials, generator %s, %s, %.2f s (%.3g trials/s), as of %s\n",
                (unsigned long long)info.seed, (unsigned long long)info.trials, info.rng, who,

@@ -24,7 +24,7 @@ args=(-n 300000 -s 4 -q --checkpoint-every 8)
 "$TYCHE" run "$scen" "${args[@]}" -o a.h5 --checkpoint ck &
 pid=$!
 wait_for 'ck/part-*.h5' || bad "no checkpoint part appeared"
-kill -TERM $pid
+kill -TERM $pid 2>/dev/null || true
 rc=0; wait $pid || rc=$?
 [[ $rc -eq 3 ]] && ok || bad "1: SIGTERM: exit $rc, wanted 3"
 before=$(listing ck)
@@ -39,7 +39,7 @@ awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { exit !(b - a < 5) }' && ok || b
 # a changed scenario file is another run too
 cp -r "$TYCHE_SRC/models" mine
 "$TYCHE" run mine/article.json -n 300000 -q --checkpoint-every 8 -o m.h5 --checkpoint ckm &
-pid=$!; wait_for 'ckm/part-*.h5' || bad "no part"; kill -TERM $pid; wait $pid || true
+pid=$!; wait_for 'ckm/part-*.h5' || bad "no part"; kill -TERM $pid 2>/dev/null || true; wait $pid || true
 sed -i 's/"title": "/"title": "changed: /' mine/article.json
 expect_exit 2 "the scenario (its text, by SHA-256) is not what the run started with" "$TYCHE" run --resume ckm
 # two resumes of one folder: the second is refused, naming the first's pid
@@ -55,7 +55,7 @@ same_results whole.h5 a.h5 && ok || bad "1: the first run, resumed, differs from
 # 2. --resume anywhere; only flags that cannot change the results.
 for form in "--resume ck2 -t 1" "-t 1 --resume ck2 -q" "-q --log log.jsonl --resume ck2"; do
   "$TYCHE" run "$scen" "${args[@]}" -o r2.h5 --checkpoint ck2 &
-  pid=$!; wait_for 'ck2/part-*.h5' || bad 'no ck2/part-*.h5'; kill -TERM $pid; wait $pid || true
+  pid=$!; wait_for 'ck2/part-*.h5' || bad 'no ck2/part-*.h5'; kill -TERM $pid 2>/dev/null || true; wait $pid || true
   # shellcheck disable=SC2086
   "$TYCHE" run $form >/dev/null && ok || bad "2: tyche run $form failed"
   same_results whole.h5 r2.h5 && ok || bad "2: tyche run $form: results differ"
@@ -64,7 +64,7 @@ done
 [[ $(wc -l <log.jsonl) -eq 1 ]] && ok || bad "2: --log with --resume did not log once"
 expect_exit 2 "--resume: needs a value" "$TYCHE" run --resume
 "$TYCHE" run "$scen" "${args[@]}" -o r2.h5 --checkpoint ck2 &
-pid=$!; wait_for 'ck2/part-*.h5' || bad 'no ck2/part-*.h5'; kill -TERM $pid; wait $pid || true
+pid=$!; wait_for 'ck2/part-*.h5' || bad 'no ck2/part-*.h5'; kill -TERM $pid 2>/dev/null || true; wait $pid || true
 expect_exit 2 "--resume ck2: -n cannot be changed: the run's own is -n 300000" "$TYCHE" run --resume ck2 -n 5
 expect_exit 2 "--resume ck2: --seed cannot be changed: the run's own is -s 4" "$TYCHE" run --resume ck2 --seed 9
 expect_exit 2 "--resume ck2: --set cannot be changed: the run did not give it" "$TYCHE" run --resume ck2 --set option.q=0.1
@@ -79,7 +79,7 @@ for sig in INT TERM; do
   "$TYCHE" run "$scen" -n 400000 -q --store paths --compress 9 -o big.h5 &
   pid=$!
   wait_for 'big.h5.tmp.*' || bad "6: no temporary file appeared"
-  kill -$sig $pid
+  kill -$sig $pid 2>/dev/null || true
   rc=0; wait $pid || rc=$?
   want=$((128 + $([[ $sig == INT ]] && echo 2 || echo 15)))
   [[ $rc -eq $want ]] && ok || bad "6: SIG$sig while writing: exit $rc, wanted $want"
@@ -89,7 +89,7 @@ done
 "$TYCHE" run "$scen" -n 400000 -q --store paths --compress 9 -o big.h5 &
 pid=$!
 wait_for 'big.h5.tmp.*' || bad 'no temporary file'
-kill -KILL $pid; wait $pid 2>/dev/null || true
+kill -KILL $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
 left=$(ls | grep -E '^big\.(h5|json)\.tmp\.' || true)
 [[ -n "$left" ]] && ok || bad "6: kill -9 left no temporary file to find (the test needs one)"
 "$TYCHE" run "$scen" -n 2048 -q -o big.h5 2>err.txt && ok || bad "6: the run after kill -9"
@@ -108,7 +108,7 @@ wait $pid && ok || bad "6: the live run failed"
 "$TYCHE" run "$scen" -n 300000 -q --store paths --compress 9 --checkpoint ck6 -o c6.h5 &
 pid=$!
 wait_for 'c6.h5.tmp.*' || bad "6: the checkpointed run never wrote"
-kill -TERM $pid
+kill -TERM $pid 2>/dev/null || true
 rc=0; wait $pid || rc=$?
 [[ $rc -eq 3 ]] && ok || bad "6: SIGTERM while a checkpointed run writes: exit $rc, wanted 3"
 [[ -z "$(ls | grep -E '^c6\.' || true)" && -e ck6/args ]] && ok || bad "6: $(ls) / $(ls ck6)"

@@ -22,6 +22,11 @@ timeout 60 mpirun --oversubscribe -np 2 "$TYCHE" run "$scen" -n 0 -q -o x.h5 2> 
 # the header and runtime say ranks and threads per rank
 $PY -c "import json,sys; t=json.load(open('np2-t1.json'))['runtime']; sys.exit(not (t['ranks'] == 2 and t['threads'] == 1))" &&
   ok || bad "mpirun -np 2 -t 1: runtime says $(grep -A6 '"runtime"' np2-t1.json)"
+# progress under mpirun (stderr is mpirun's pipe: --progress asks for it): rank 0 draws
+# the whole job's, simulating to 100% and writing
+timeout 300 mpirun --oversubscribe -np 2 "$TYCHE" run "$scen" -n 300000 -t 1 --progress -o prog.h5 >/dev/null 2>prog.txt &&
+  tr '\r' '\n' <prog.txt | grep -q '100.0%  simulating' && grep -q writing prog.txt && ok ||
+  bad "mpirun --progress: $(tr '\r' '\n' <prog.txt | tail -3)"
 # --checkpoint under mpirun: each rank checkpoints its own parts into the one
 # folder; SIGTERM to the ranks (as Slurm sends it at a time limit) stops them
 # all at a part boundary (exit 3), and the run resumes under -np 1, 2 or 3 to
