@@ -70,6 +70,7 @@ tyche_status tyche_h5_create(const char *path, const char *what, hid_t *f, char 
         const tyche_status st = tyche_err_set(err, TYCHE_EIO, "%s: cannot create the %s%s%s", path, what,
                                               reason[0] ? ": " : " (is the folder writable?)", reason);
         (void)unlink(*tmp); /* created, then its first write failed (disk full) */
+        tyche_tmp_forget(*tmp);
         free(*tmp);
         *tmp = NULL;
         return st;
@@ -88,6 +89,7 @@ tyche_status tyche_h5_finish(hid_t f, char *tmp, const char *path, int ok, const
         st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write the %s%s%s", path, what,
                            reason[0] ? ": " : "", reason);
     }
+    tyche_tmp_forget(tmp); /* renamed or removed: the name no longer ours */
     free(tmp);
     return st;
 }

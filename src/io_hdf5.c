@@ -1116,6 +1116,7 @@ cleanup:
     close_id(&w, &file, H5Fclose, "(flush) the file");
     if (!w.failed && tyche_commit_file(tmp, path, "results", err) != TYCHE_OK) w.failed = 1;
     else if (w.failed) (void)unlink(tmp); /* may not exist: nothing to report */
+    tyche_tmp_forget(tmp); /* renamed or removed: the name no longer ours */
     free(tmp);
     /* The one call with done == total, once the file is in place; with no
      * per-trial data (--store none) it is the only call, as 1 of 1, so a

@@ -244,6 +244,7 @@ tyche_status tyche_write_text_file(const char *path, char *text, const char *wha
     } else {
         st = tyche_commit_file(tmp, path, what, err);
     }
+    tyche_tmp_forget(tmp); /* renamed or removed: the name no longer ours */
     free(tmp);
     return st;
 }

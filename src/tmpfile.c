@@ -9,8 +9,11 @@
  *    now, and remove only the former.
  * The host is in the name because folders are shared between the nodes of a
  * cluster, where a pid means nothing off its own host: only files of this
- * host are ever judged. */
+ * host are ever judged.  (A container that shares the host's name but not
+ * its pid namespace sees the host's writers as gone: run tyche in one
+ * namespace per output folder.) */
 #include <errno.h>
+#include <limits.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -90,7 +93,9 @@ static int left_by_dead_process(const char *rest, const char *host, long *pid) {
     if (strcmp(own, host) != 0) return 0;
     errno = 0;
     *pid = strtol(dot + 1, NULL, 10);
-    if (errno || *pid <= 0 || *pid == (long)getpid()) return 0;
+    /* no pid of this machine's is above INT_MAX; a larger one cast to
+     * pid_t could even name a process group */
+    if (errno || *pid <= 0 || *pid > INT_MAX || *pid == (long)getpid()) return 0;
     /* EPERM: alive, another user's; only ESRCH says it is gone */
     return kill((pid_t)*pid, 0) != 0 && errno == ESRCH;
 }

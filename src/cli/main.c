@@ -516,8 +516,16 @@ static int is_folder(const char *p) {
 enum { SIG_DIE = 0, SIG_NOTE = 1, SIG_EXIT3 = 2 };
 static volatile sig_atomic_t sig_mode = SIG_DIE;
 static volatile sig_atomic_t stop_requested;
+/* While finished files are renamed into place, a signal waits (any thread
+ * may take it: OpenMP's threads do not share a thread's signal mask), so it
+ * cannot fall between the results file and its summary. */
+static volatile sig_atomic_t committing, signal_while_committing;
 
 static void on_stop_signal(int sig) {
+    if (committing) {
+        signal_while_committing = sig;
+        return;
+    }
     if (sig_mode == SIG_NOTE) {
         stop_requested = sig;
         return;
@@ -827,14 +835,29 @@ static int check_writable(const char *flag, const char *path) {
  * DIR/lock, locked (fcntl) while a run or resume uses the folder, holds the
  * user's pid and host. */
 
+/* Whether a checkpoint folder's entry is tyche's own: args, identity,
+ * lock, "part-NNNNNN-of-NNNNNN.h5" and the temporaries of any of them. */
+static int checkpoint_own(const char *name) {
+    unsigned a, b;
+    int n = 0;
+    if (sscanf(name, "part-%6u-of-%6u.h5%n", &a, &b, &n) == 2 && n == 24 && strlen(name) >= 24 &&
+        (name[24] == '\0' || strncmp(name + 24, ".tmp.", 5) == 0))
+        return 1;
+    static const char *const own[] = {"args", "identity", "lock"};
+    for (size_t k = 0; k < 3; k++) {
+        const size_t l = strlen(own[k]);
+        if (strncmp(name, own[k], l) == 0 && (name[l] == '\0' || strncmp(name + l, ".tmp.", 5) == 0)) return 1;
+    }
+    return 0;
+}
+
 /* Once the results are written: the parts (and any a SIGKILL cut short)
  * have served.  Not before: a failed write must leave a resumable run. */
 static void checkpoint_remove(const char *dir) {
     char path[1200];
     DIR *d = opendir(dir);
     for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        if (strncmp(e->d_name, "part-", 5) == 0 || strncmp(e->d_name, "args.tmp.", 9) == 0 ||
-            strncmp(e->d_name, "identity.tmp.", 13) == 0) {
+        if (checkpoint_own(e->d_name)) {
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             unlink(path);
         }
@@ -845,6 +868,60 @@ static void checkpoint_remove(const char *dir) {
         unlink(path);
     }
     rmdir(dir);
+}
+
+typedef tyche_status (*writer_fn)(const void *obj, const char *path, tyche_err *err);
+
+/* Renames the two whole temporaries into place, HDF5 first, with signals
+ * waiting (see on_stop_signal). */
+static tyche_status commit_pair(const char *tmp_h5, const char *out, const char *tmp_json,
+                                const char *json, const char *checkpoint, tyche_err *err) {
+    tyche_status st = TYCHE_OK;
+    committing = 1;
+    if (rename(tmp_h5, out) != 0)
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", out, strerror(errno));
+    else if (rename(tmp_json, json) != 0)
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", json, strerror(errno));
+    if (st == TYCHE_OK && checkpoint) checkpoint_remove(checkpoint);
+    committing = 0;
+    if (signal_while_committing)
+        fprintf(stderr, "tyche: %s came as the results were put in place; they are whole\n",
+                strsignal(signal_while_committing));
+    return st;
+}
+
+/* After a pair: temporaries of a failure removed, messages about them
+ * naming the user's files instead, the names forgotten and freed. */
+static void release_pair(tyche_status st, char *tmp_h5, const char *out, char *tmp_json,
+                         const char *json, tyche_err *err) {
+    for (int i = 0; i < 2; i++) {
+        char *t = i ? tmp_h5 : tmp_json;
+        if (t == NULL) continue;
+        if (st != TYCHE_OK) unlink(t);
+        tyche_tmp_forget(t);
+        name_user_file(err, t, i ? out : json);
+        free(t);
+    }
+}
+
+/* Every command's two results: the JSON and the HDF5 file, each written
+ * whole under a temporary name, then both renamed into place (HDF5 first)
+ * with signals waiting, and a checkpoint folder whose run is now written
+ * removed with them.  A failure leaves neither under its final name; a
+ * signal during the renames is honoured as the results are whole: the
+ * command goes on and says so. */
+static tyche_status write_pair(const void *obj, writer_fn h5, writer_fn js, const char *out,
+                               const char *json, const char *checkpoint, tyche_err *err) {
+    const char *outputs[2] = {out, json};
+    for (int i = 0; i < 2; i++)
+        if (is_folder(outputs[i])) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", outputs[i]);
+    char *tmp_json = tyche_tmp_name(json), *tmp_h5 = tyche_tmp_name(out);
+    tyche_status st = tmp_json && tmp_h5 ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    if (st == TYCHE_OK) st = js(obj, tmp_json, err);
+    if (st == TYCHE_OK) st = h5(obj, tmp_h5, err);
+    if (st == TYCHE_OK) st = commit_pair(tmp_h5, out, tmp_json, json, checkpoint, err);
+    release_pair(st, tmp_h5, out, tmp_json, json, err);
+    return st;
 }
 
 /* The identity of a run: one "key value" line per thing its results depend
@@ -859,9 +936,9 @@ static char *run_identity(const tyche_scenario *s, const run_opts *o) {
     if (t == NULL) return NULL;
     static const char *const store[] = {"none", "outputs", "paths"}, *const smp[] = {"mc", "lhs", "qmc"};
     size_t u = (size_t)snprintf(t, n,
-                                "scenario_sha256 %s\nas_of %s\nseed %llu\ntrials %llu\nrng %s\nstore %s\n"
-                                "sampling %s\nreplicates %llu\ncheckpoint_every %llu\n",
-                                hash, as_of, o->seed, o->trials, o->rng ? o->rng : "philox", store[o->store],
+                                "tyche_version %s\nscenario_sha256 %s\nas_of %s\nseed %llu\ntrials %llu\nrng %s\n"
+                                "store %s\nsampling %s\nreplicates %llu\ncheckpoint_every %llu\n",
+                                tyche_version(), hash, as_of, o->seed, o->trials, o->rng ? o->rng : "philox", store[o->store],
                                 smp[o->sampling], o->sampling == TYCHE_SAMPLING_MC ? 0 : o->replicates, o->every);
     for (size_t k = 0; k < o->sf.n_set; k++) u += (size_t)snprintf(t + u, n - u, "set %s\n", o->sf.set[k]);
     return t;
@@ -882,6 +959,52 @@ static void identity_value(const char *id, const char *key, char *buf, size_t le
     if (used == 0) snprintf(buf, len, "(none)");
 }
 
+/* An absolute form of path (the caller frees): DIR/args must mean the same
+ * files when --resume runs from another folder. */
+static char *absolute(const char *path) {
+    if (path[0] == '/') return tyche_strdup(path);
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == NULL) return tyche_strdup(path);
+    const size_t n = strlen(cwd) + strlen(path) + 2;
+    char *a = tyche_malloc(n);
+    if (a) snprintf(a, n, "%s/%s", cwd, path);
+    return a;
+}
+
+/* The arguments kept in DIR/args: as given, but with the scenario and the
+ * outputs (also the default ones) as absolute paths. */
+static tyche_status write_args(const char *file, const run_opts *o, int argc, char **argv, tyche_err *err) {
+    char **v = tyche_calloc((size_t)argc + 5, sizeof *v);
+    int n = 0, have_out = 0, have_summary = 0;
+    tyche_status st = v ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    for (int i = 0; st == TYCHE_OK && i < argc; i++) {
+        const char *a = argv[i];
+        const int is_out = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0;
+        const int is_sum = strcmp(a, "--summary") == 0, is_log = strcmp(a, "--log") == 0;
+        int path_next = is_out || is_sum || is_log;
+        have_out |= is_out;
+        have_summary |= is_sum;
+        v[n] = i > 0 && argv[i] == o->scenario ? absolute(a) : tyche_strdup(a);
+        if (v[n++] == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        if (path_next && i + 1 < argc && st == TYCHE_OK) {
+            if ((v[n++] = absolute(argv[++i])) == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        } else if (!path_next && i + 1 < argc && a[0] == '-' && a[1] != '\0' && strcmp(a, "-q") && strcmp(a, "--quiet") &&
+                   strcmp(a, "--progress") && st == TYCHE_OK) {
+            if ((v[n++] = tyche_strdup(argv[++i])) == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        }
+    }
+    const char *extra[2][2] = {{have_out ? NULL : "-o", o->out}, {have_summary ? NULL : "--summary", o->summary}};
+    for (int k = 0; k < 2 && st == TYCHE_OK; k++) {
+        if (extra[k][0] == NULL) continue;
+        if ((v[n++] = tyche_strdup(extra[k][0])) == NULL || (v[n++] = absolute(extra[k][1])) == NULL)
+            st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    }
+    if (st == TYCHE_OK) st = cli_args_write(file, n, v, err);
+    for (int k = 0; v && k < n; k++) free(v[k]);
+    free(v);
+    return st;
+}
+
 /* Takes DIR for this run: creates it, locks it, and checks (or records)
  * whose it is.  Returns 0, or the exit status after the message; *lock_fd
  * stays open (the lock) for the life of the process. */
@@ -897,27 +1020,52 @@ static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_
         return 2;
     }
     snprintf(path, sizeof path, "%s/lock", dir);
-    const int fd = open(path, O_RDWR | O_CREAT, 0666);
-    if (fd < 0) {
-        fprintf(stderr, "tyche: --checkpoint %s: cannot write in it: %s\n", dir, strerror(errno));
-        return 1;
+    int fd = -1;
+    for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
+        fd = open(path, O_RDWR | O_CREAT, 0666);
+        if (fd < 0) {
+            fprintf(stderr, "tyche: --checkpoint %s: cannot write in it: %s\n", dir, strerror(errno));
+            return 1;
+        }
+        struct flock lk;
+        memset(&lk, 0, sizeof lk);
+        lk.l_type = F_WRLCK;
+        lk.l_whence = SEEK_SET;
+        if (fcntl(fd, F_SETLK, &lk) != 0) {
+            if (errno != EACCES && errno != EAGAIN) {
+                /* a file system without locks (NFS without lockd, some Lustre mounts) */
+                if (mpi_rank == 0)
+                    fprintf(stderr, "tyche: warning: --checkpoint %s: cannot lock it here (%s): going on "
+                            "without the lock; make sure no other run uses the folder\n", dir, strerror(errno));
+                break;
+            }
+            const ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
+            holder[got > 0 ? got : 0] = '\0';
+            char *nl = strchr(holder, '\n');
+            if (nl) *nl = '\0';
+            struct flock who = lk;
+            const int known = fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK;
+            close(fd);
+            if (known && holder[0] == '\0') snprintf(holder, sizeof holder, "pid %ld", (long)who.l_pid);
+            fprintf(stderr, "tyche: --checkpoint %s: in use by another run (%s); wait for it to end or stop it\n",
+                    dir, holder[0] ? holder : "its pid unknown");
+            return 2;
+        }
+        /* locked, but is it still the folder's lock file?  A run that has just
+         * finished unlinks it (and its folder): then take the new one */
+        struct stat a, b;
+        if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+            close(fd);
+            fd = -1;
+            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+                fprintf(stderr, "tyche: --checkpoint %s: cannot create the folder: %s\n", dir, strerror(errno));
+                return 1;
+            }
+        }
     }
-    struct flock lk;
-    memset(&lk, 0, sizeof lk);
-    lk.l_type = F_WRLCK;
-    lk.l_whence = SEEK_SET;
-    if (fcntl(fd, F_SETLK, &lk) != 0) {
-        const ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
-        holder[got > 0 ? got : 0] = '\0';
-        char *nl = strchr(holder, '\n');
-        if (nl) *nl = '\0';
-        struct flock who = lk;
-        const int known = fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK;
-        close(fd);
-        if (known && holder[0] == '\0') snprintf(holder, sizeof holder, "pid %ld", (long)who.l_pid);
-        fprintf(stderr, "tyche: --checkpoint %s: in use by another run (%s); wait for it to end or stop it\n",
-                dir, holder[0] ? holder : "its pid unknown");
-        return 2;
+    if (fd < 0) {
+        fprintf(stderr, "tyche: --checkpoint %s: its lock file keeps being replaced\n", dir);
+        return 1;
     }
     *lock_fd = fd;
     char *mine = run_identity(s, o);
@@ -929,48 +1077,62 @@ static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_
     snprintf(args, sizeof args, "%s/args", dir);
     snprintf(idp, sizeof idp, "%s/identity", dir);
     int rc = 0;
-    if (file_exists(args)) {
-        char *theirs = file_exists(idp) ? NULL : tyche_strdup("");
-        if (theirs == NULL) {
-            FILE *f = fopen(idp, "rb");
-            char *buf = tyche_malloc(65536);
-            const size_t got = f && buf ? fread(buf, 1, 65535, f) : 0;
-            if (buf) buf[got] = '\0';
-            if (f) fclose(f);
-            theirs = buf;
-        }
-        if (theirs == NULL) {
-            free(mine);
+    if (resuming && !file_exists(args)) {
+        fprintf(stderr, "tyche: --resume %s: the run is no longer there (it finished, or its folder was "
+                "emptied)\n", dir);
+        rc = 2;
+    } else if (file_exists(args)) {
+        /* DIR/identity: written before args, so a folder with args and no
+         * identity was not made by this tyche, or was damaged */
+        FILE *f = fopen(idp, "rb");
+        char *theirs = f ? tyche_malloc(65536) : NULL;
+        const size_t got = theirs ? fread(theirs, 1, 65535, f) : 0;
+        const int unreadable = f == NULL || ferror(f) || (theirs && !feof(f));
+        if (theirs) theirs[got] = '\0';
+        if (f) fclose(f);
+        if (f && theirs == NULL) {
             fputs("tyche: out of memory\n", stderr);
-            return 1;
-        }
-        static const char *const keys[] = {"scenario_sha256", "as_of", "set", "seed", "trials", "rng",
-                                           "store", "sampling", "replicates", "checkpoint_every"};
-        static const char *const what[] = {"scenario (its text, by SHA-256)", "as-of date", "--set values",
-                                           "seed", "trial count", "generator", "--store level",
-                                           "sampling", "replicates", "--checkpoint-every"};
-        for (size_t k = 0; rc == 0 && theirs[0] && k < sizeof keys / sizeof keys[0]; k++) {
-            char a[512], b[512];
-            identity_value(theirs, keys[k], a, sizeof a);
-            identity_value(mine, keys[k], b, sizeof b);
-            if (strcmp(a, b) == 0) continue;
+            rc = 1;
+        } else if (unreadable) {
+            fprintf(stderr, "tyche: --checkpoint %s: has the args of a run but no readable identity (%s): "
+                    "made by an older tyche, or damaged; finish it with the tyche that started it, or "
+                    "choose another folder\n", dir, idp);
+            rc = 2;
+        } else if (strcmp(theirs, mine) != 0) {
+            static const char *const keys[] = {"tyche_version", "scenario_sha256", "as_of", "set", "seed",
+                                               "trials", "rng", "store", "sampling", "replicates",
+                                               "checkpoint_every"};
+            static const char *const what[] = {"tyche version", "scenario (its text, by SHA-256)", "as-of date",
+                                               "--set values", "seed", "trial count", "generator",
+                                               "--store level", "sampling", "replicates", "--checkpoint-every"};
+            char a[512] = "", b[512] = "";
+            size_t k = 0;
+            for (; k < sizeof keys / sizeof keys[0]; k++) {
+                identity_value(theirs, keys[k], a, sizeof a);
+                identity_value(mine, keys[k], b, sizeof b);
+                if (strcmp(a, b) != 0) break;
+            }
+            char diff[1400];
+            if (k < sizeof keys / sizeof keys[0])
+                snprintf(diff, sizeof diff, "its %s is %s, this run's is %s", what[k], a, b);
+            else /* beyond what the message can show (a long --set list) */
+                snprintf(diff, sizeof diff, "%s differs", idp);
             if (resuming)
-                fprintf(stderr, "tyche: --resume %s: the %s is not what the run started with (%s then, %s now)%s\n",
-                        dir, what[k], a, b, k == 0 ? ": the scenario file changed since" : "");
+                fprintf(stderr, "tyche: --resume %s: not the run that started there (%s)%s\n", dir, diff,
+                        k == 1 ? ": the scenario file changed since" : "");
             else
-                fprintf(stderr, "tyche: --checkpoint %s: holds the parts of another run (its %s is %s, this run's "
-                        "is %s); finish that one with `tyche run --resume %s`, or choose another folder\n",
-                        dir, what[k], a, b, dir);
+                fprintf(stderr, "tyche: --checkpoint %s: holds the parts of another run (%s); finish that one "
+                        "with `tyche run --resume %s`, or choose another folder\n", dir, diff, dir);
             rc = 2;
         }
         free(theirs);
     } else {
-        /* a folder without args holds no run of tyche's: parts in it are not ours to mix in or delete */
+        /* a folder without args holds no run of tyche's: its files are not ours to mix in or delete */
         DIR *d = opendir(dir);
         for (struct dirent *e = d ? readdir(d) : NULL; rc == 0 && e; e = readdir(d))
-            if (strncmp(e->d_name, "part-", 5) == 0) {
-                fprintf(stderr, "tyche: --checkpoint %s: holds checkpoint parts (%s) but no args file: "
-                        "not a run tyche can resume; choose another folder\n", dir, e->d_name);
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !checkpoint_own(e->d_name)) {
+                fprintf(stderr, "tyche: --checkpoint %s: holds other files (%s) and no run of tyche's: "
+                        "give a new or empty folder\n", dir, e->d_name);
                 rc = 2;
             }
         if (d) closedir(d);
@@ -980,7 +1142,7 @@ static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_
             fprintf(stderr, "tyche: %s\n", err.msg);
             rc = tyche_status_exit_code(err.code);
         }
-        if (rc == 0 && cli_args_write(args, argc, argv, &err) != TYCHE_OK) {
+        if (rc == 0 && write_args(args, o, argc, argv, &err) != TYCHE_OK) {
             fprintf(stderr, "tyche: %s\n", err.msg);
             rc = tyche_status_exit_code(err.code);
         }
@@ -1102,7 +1264,7 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
         if (all_flags(st != TYCHE_OK ? FLAG_FAILED : 0) && st == TYCHE_OK)
             st = tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
     }
-    if (ps->drawn && (*stopped || st != TYCHE_OK)) fputc('\n', stderr);
+    if (ps->drawn) fputc('\n', stderr); /* a bar short of its end (stopped, or rank 0 idle at the last) */
     /* from here a signal leaves the parts for --resume: exit 3 */
     sig_mode = SIG_EXIT3;
     if (st == TYCHE_OK && !*stopped && stop_requested && mpi_rank == 0)
@@ -1120,35 +1282,19 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
     return merged;
 }
 
-/* The summary to a temporary name, the HDF5 file, the summary's rename: a
- * failure leaves neither under its final name.  The renames (and the
- * removal of a checkpoint folder whose run is now written) happen with the
- * signals held, so an interrupt cannot fall between them and pair a new
- * file with an old summary. */
-static tyche_status write_results(const tyche_scenario *s, const tyche_results *r,
-                                  const tyche_provenance *prov, const char *out, const char *summary,
-                                  const char *checkpoint, tyche_err *err) {
-    char *tmp_summary = tyche_tmp_name(summary);
-    if (tmp_summary == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    tyche_status st = tyche_write_summary_json(s, r, prov, tmp_summary, err);
-    if (st == TYCHE_OK) {
-        sigset_t hold, old;
-        sigemptyset(&hold);
-        sigaddset(&hold, SIGINT);
-        sigaddset(&hold, SIGTERM);
-        sigaddset(&hold, SIGHUP);
-        st = tyche_write_hdf5(s, r, prov, out, err);
-        sigprocmask(SIG_BLOCK, &hold, &old);
-        if (st == TYCHE_OK && rename(tmp_summary, summary) != 0)
-            st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write the summary: %s", summary, strerror(errno));
-        if (st != TYCHE_OK) unlink(tmp_summary);
-        tyche_tmp_forget(tmp_summary);
-        if (st == TYCHE_OK && checkpoint) checkpoint_remove(checkpoint);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-    }
-    name_user_file(err, tmp_summary, summary);
-    free(tmp_summary);
-    return st;
+/* A run's results as write_pair's object. */
+typedef struct {
+    const tyche_scenario *s;
+    const tyche_results *r;
+    const tyche_provenance *prov;
+} run_output;
+static tyche_status w_run_h5(const void *o, const char *p, tyche_err *e) {
+    const run_output *x = o;
+    return tyche_write_hdf5(x->s, x->r, x->prov, p, e);
+}
+static tyche_status w_run_js(const void *o, const char *p, tyche_err *e) {
+    const run_output *x = o;
+    return tyche_write_summary_json(x->s, x->r, x->prov, p, e);
 }
 
 /* What a statement's precision target came to (printed with the table, and
@@ -1176,7 +1322,12 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
 
     tyche_err err = {0};
     tyche_scenario *s = load(o->scenario, &o->sf, &err);
-    if (s == NULL) return report(&err);
+    /* every rank must know: one that goes on alone waits for the others forever */
+    if (all_flags(s == NULL ? FLAG_FAILED : 0)) {
+        if (s == NULL) return report(&err);
+        tyche_scenario_free(s);
+        return 2; /* another rank said why */
+    }
     double *precision = NULL;
     int lock_fd = -1;
     tyche_results *r = NULL;
@@ -1253,17 +1404,23 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     if (!rc) rc = check_writable("-o", out);
     if (!rc) rc = check_writable("--summary", summary);
     if (!rc && o->log_file && mpi_rank == 0) {
-        FILE *lf = fopen(o->log_file, "a");
-        if (lf == NULL) {
-            fprintf(stderr, "tyche: --log %s: cannot append to the log: %s\n", o->log_file, strerror(errno));
-            rc = errno == ENOENT ? 2 : 1;
+        /* an existing log must take an append; a new one, its folder a file (made only at the end) */
+        if (file_exists(o->log_file)) {
+            const int lf = open(o->log_file, O_WRONLY | O_APPEND);
+            if (lf < 0) {
+                fprintf(stderr, "tyche: --log %s: cannot append to the log: %s\n", o->log_file, strerror(errno));
+                rc = 1;
+            } else {
+                close(lf);
+            }
         } else {
-            fclose(lf);
+            rc = check_writable("--log", o->log_file);
         }
     }
     if (!rc && o->checkpoint && mpi_rank == 0)
         rc = checkpoint_claim(o->checkpoint, s, o, resuming, argc, argv, &lock_fd);
     if ((rc = agree(rc)) != 0) goto done;
+    if (o->checkpoint) sig_mode = SIG_EXIT3; /* DIR holds a resumable run from here on */
 
     progress_state ps = {.phase = "simulating"};
     tyche_run_config cfg = {trials, o->seed, (int)o->threads, o->rng, o->store, NULL, NULL, precision,
@@ -1315,21 +1472,36 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     progress_state wp = {.phase = "writing", .bytes = 1};
     tyche_provenance prov = {cmdline, created, (int)o->compress, bars ? progress : NULL, &wp};
 
-    /* The summary goes to a temporary name first and is renamed only after
-     * the HDF5 file is in place, so a failed run leaves neither.  The two
-     * renames happen with the signals held, so an interrupt cannot fall
-     * between them and pair a new file with an old summary. */
     tyche_status st = TYCHE_OK;
     if (mpi_size > 1 && !o->checkpoint) {
 #ifdef TYCHE_MPI
-        /* every rank writes its rows into one file; rank 0 the summary */
-        st = tyche_write_hdf5_mpi(s, r, &prov, out, &err);
-        if (st == TYCHE_OK && mpi_rank == 0) st = tyche_write_summary_json(s, r, &prov, summary, &err);
+        /* every rank writes its rows into one file (rank 0's temporary),
+         * rank 0 the summary first; then rank 0 puts the pair in place */
+        char *tmp_json = NULL, *tmp_h5 = NULL;
+        if (mpi_rank == 0) {
+            tmp_json = tyche_tmp_name(summary);
+            tmp_h5 = tyche_tmp_name(out);
+            st = tmp_json && tmp_h5 ? tyche_write_summary_json(s, r, &prov, tmp_json, &err)
+                                    : tyche_err_set(&err, TYCHE_ENOMEM, "out of memory");
+        }
+        if (agree(st == TYCHE_OK ? 0 : 1) != 0) {
+            if (mpi_rank != 0) st = tyche_err_set(&err, TYCHE_EIO, "%s: rank 0 could not write the summary", summary);
+        } else {
+            st = tyche_write_hdf5_mpi(s, r, &prov, mpi_rank == 0 ? tmp_h5 : out, &err);
+            if (st == TYCHE_OK && mpi_rank == 0) st = commit_pair(tmp_h5, out, tmp_json, summary, NULL, &err);
+            const int code = agree(st == TYCHE_OK ? 0 : 1);
+            if (code && st == TYCHE_OK) st = tyche_err_set(&err, TYCHE_EIO, "%s: rank 0 could not put it in place", out);
+        }
+        if (mpi_rank == 0) release_pair(st, tmp_h5, out, tmp_json, summary, &err);
 #endif
     } else {
-        st = write_results(s, r, &prov, out, summary, o->checkpoint, &err);
+        const run_output ro = {s, r, &prov};
+        st = write_pair(&ro, w_run_h5, w_run_js, out, summary, o->checkpoint, &err);
     }
-    if (o->checkpoint && mpi_size > 1) st = (tyche_status)agree((int)st); /* rank 0 wrote */
+    if (o->checkpoint && mpi_size > 1) { /* rank 0 wrote: the others exit as it does */
+        const int code = agree(st == TYCHE_OK ? 0 : tyche_status_exit_code(st));
+        if (mpi_rank != 0) FAIL(code);
+    }
     if (st == TYCHE_OK && o->log_file && mpi_rank == 0) st = append_log(o->log_file, s, r, created, &err);
     char missed_list[2048];
     const size_t missed = precision ? precision_missed(s, r, missed_list, sizeof missed_list) : 0;
@@ -1571,7 +1743,6 @@ static int cmd_replay(int argc, char **argv) {
     return st == TYCHE_OK ? 0 : report(&err);
 }
 
-typedef tyche_status (*writer_fn)(const void *obj, const char *path, tyche_err *err);
 
 /* Default output names: "<scenario file's name>-<what>.h5" and the JSON beside it. */
 static void default_outputs(const char *scenario, const char *what, const char **out,
@@ -1606,26 +1777,6 @@ static int refuse_clobber(const char *scenario, const char *out, const char *jso
         return 1;
     }
     return 0;
-}
-
-/* The JSON under a temporary name, then the HDF5 file, then the JSON's
- * rename: a failure leaves neither under its final name. */
-static tyche_status write_both(const void *obj, writer_fn h5, writer_fn js, const char *out,
-                               const char *json, tyche_err *err) {
-    const char *outputs[2] = {out, json};
-    for (int i = 0; i < 2; i++)
-        if (is_folder(outputs[i])) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", outputs[i]);
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.part.%ld", json, (long)getpid());
-    tyche_status st = js(obj, tmp, err);
-    if (st == TYCHE_OK) {
-        st = h5(obj, out, err);
-        if (st == TYCHE_OK && rename(tmp, json) != 0)
-            st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", json, strerror(errno));
-        if (st) unlink(tmp);
-    }
-    name_user_file(err, tmp, json);
-    return st;
 }
 
 static tyche_status w_sens_h5(const void *o, const char *p, tyche_err *e) { return tyche_sensitivity_write_hdf5(o, p, e); }
@@ -1738,7 +1889,7 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
         tyche_sensitivity_free(t);
         return 2;
     }
-    tyche_status st = write_both(t, w_sens_h5, w_sens_js, out, json, &err);
+    tyche_status st = write_pair(t, w_sens_h5, w_sens_js, out, json, NULL, &err);
     const size_t ns = tyche_sensitivity_n_statements(t);
     if (st == TYCHE_OK && !quiet && !sweep) {
         const size_t np = tyche_tornado_n(t);
@@ -1844,7 +1995,7 @@ static int cmd_sobol(int argc, char **argv) {
         tyche_sobol_free(t);
         return 2;
     }
-    tyche_status st = write_both(t, w_sobol_h5, w_sobol_js, out, json, &err);
+    tyche_status st = write_pair(t, w_sobol_h5, w_sobol_js, out, json, NULL, &err);
     if (st == TYCHE_OK && !quiet) {
         const size_t d = tyche_sobol_n_params(t);
         printf("Sobol indices of %s: base %llu (%llu trials), seed %llu, 95%% bootstrap intervals (%llu resamples)\n",
@@ -1943,7 +2094,8 @@ static int cmd_merge(int argc, char **argv, char *cmdline) {
     gmtime_r(&tnow, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     tyche_provenance prov = {cmdline, created, 0, bars ? progress : NULL, &wp};
-    tyche_status st = write_results(s, r, &prov, out, summary, NULL, &err);
+    const run_output ro = {s, r, &prov};
+    tyche_status st = write_pair(&ro, w_run_h5, w_run_js, out, summary, NULL, &err);
     if (st == TYCHE_OK && !quiet) {
         tyche_run_info info;
         tyche_results_info(r, &info);
@@ -2079,7 +2231,7 @@ static int cmd_backtest(int argc, char **argv) {
         tyche_backtest_free(b);
         return 2;
     }
-    tyche_status st = write_both(b, w_bt_h5, w_bt_js, out, json, &err);
+    tyche_status st = write_pair(b, w_bt_h5, w_bt_js, out, json, NULL, &err);
     if (st == TYCHE_OK && !quiet) {
         const int H = tyche_backtest_horizon(b);
         printf("backtest of %s in %s: revenue, %d quarter(s) ahead, %llu trials per origin, seed %llu\n\n",

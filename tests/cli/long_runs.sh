@@ -41,7 +41,22 @@ cp -r "$TYCHE_SRC/models" mine
 "$TYCHE" run mine/article.json -n 300000 -q --checkpoint-every 8 -o m.h5 --checkpoint ckm &
 pid=$!; wait_for 'ckm/part-*.h5' || bad "no part"; kill -TERM $pid 2>/dev/null || true; wait $pid || true
 sed -i 's/"title": "/"title": "changed: /' mine/article.json
-expect_exit 2 "the scenario (its text, by SHA-256) is not what the run started with" "$TYCHE" run --resume ckm
+expect_exit 2 "--resume ckm: not the run that started there (its scenario (its text, by SHA-256) is" "$TYCHE" run --resume ckm
+# a folder with a run's args but no identity (an older tyche's, or damaged) is not guessed at
+mkdir old; printf -- 'run\n%s\n-n\n4096\n--checkpoint\nold\n' "$scen" >old/args
+expect_exit 2 "--checkpoint old: has the args of a run but no readable identity" \
+  "$TYCHE" run "$scen" -n 4096 -s 2 -q -o o.h5 --checkpoint old
+[[ -e old/args && ! -e o.h5 ]] && ok || bad "1: a folder without identity was used"
+# nor is a folder of other files (its part-*.h5 would be removed at the end)
+mkdir mixed; touch mixed/part-1.h5 mixed/notes.txt
+expect_exit 2 "--checkpoint mixed: holds other files" "$TYCHE" run "$scen" -n 4096 -q -o x.h5 --checkpoint mixed
+[[ -e mixed/part-1.h5 && -e mixed/notes.txt ]] && ok || bad "1: a folder of other files was touched"
+# the run's files are absolute in DIR/args: a resume from elsewhere finishes the same run
+"$TYCHE" run "$scen" "${args[@]}" -o away.h5 --checkpoint ckaway &
+pid=$!; wait_for 'ckaway/part-*.h5' || bad "no part"; kill -TERM $pid 2>/dev/null || true; wait $pid || true
+mkdir elsewhere
+(cd elsewhere && "$TYCHE" run --resume ../ckaway -q) && [[ -e away.h5 && ! -e elsewhere/away.h5 ]] &&
+  same_results whole.h5 away.h5 && ok || bad "1: a resume from another folder: $(ls . elsewhere)"
 # two resumes of one folder: the second is refused, naming the first's pid
 "$TYCHE" run --resume ck -t 1 &
 pid=$!
