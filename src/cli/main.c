@@ -541,9 +541,14 @@ static void install_stop_handlers(void) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t k = 0; k < 3; k++) {
+        /* a signal ignored by whoever started us stays ignored: nohup's
+         * SIGHUP, a shell's SIGINT for a job in the background */
+        struct sigaction old;
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[k], &sa, NULL);
+    }
 }
 
 static void said_swept(void *user, const char *file, long pid) {

@@ -88,10 +88,19 @@ expect_exit 2 "--resume ck2: --as-of cannot be changed" "$TYCHE" run --resume ck
 expect_exit 2 "the scenario comes from ck2/args" "$TYCHE" run "$scen" --resume ck2
 "$TYCHE" run --resume ck2 >/dev/null && same_results whole.h5 r2.h5 && ok || bad "2: resume after the refusals"
 
-# 6. Interrupts while writing remove the temporary files; kill -9's are
+# 6. Interrupts while simulating end the run at once, with nothing left behind
+# (env --default-signal: a shell starts background jobs with SIGINT ignored, and tyche keeps
+# an ignored signal ignored, as nohup expects)
+env --default-signal=INT "$TYCHE" run "$scen" -n 50000000 -q --store none -o sim.h5 &
+pid=$!
+sleep 1
+kill -INT $pid 2>/dev/null || true
+rc=0; wait $pid || rc=$?
+[[ $rc -eq 130 && -z "$(ls | grep -E '^sim\.' || true)" ]] && ok || bad "6: SIGINT while simulating: exit $rc, $(ls)"
+#    Interrupts while writing remove the temporary files; kill -9's are
 #    recognised by the next run and removed.
 for sig in INT TERM; do
-  "$TYCHE" run "$scen" -n 400000 -q --store paths --compress 9 -o big.h5 &
+  env --default-signal=INT "$TYCHE" run "$scen" -n 400000 -q --store paths --compress 9 -o big.h5 &
   pid=$!
   wait_for 'big.h5.tmp.*' || bad "6: no temporary file appeared"
   kill -$sig $pid 2>/dev/null || true
@@ -155,7 +164,8 @@ expect_exit 2 "--checkpoint: not with --precision" "$TYCHE" run "$scen" -q --che
 
 # 10. Progress in every phase (under a terminal), threads never 0, shards label themselves.
 tty_run() { script -qefc "$*" /dev/null </dev/null; }
-tty_run "$TYCHE" run "$scen" -n 300000 --store paths --checkpoint ck10 --checkpoint-every 16 -o t10.h5 >tty.txt
+tty_run "$TYCHE" run "$scen" -n 300000 --store paths --checkpoint ck10 --checkpoint-every 16 -o t10.h5 >tty.txt ||
+  bad "10: the checkpointed run under a terminal"
 for phase in simulating merging writing; do
   grep -q "$phase" tty.txt && ok || bad "10: no '$phase' progress in a checkpointed run"
 done
@@ -165,7 +175,7 @@ $PY -c "import json,sys; t=json.load(open('t10.json'))['runtime']; sys.exit(not 
 "$TYCHE" run "$scen" -n 30000 -q --shard 0/2 -o s0.h5 && "$TYCHE" run "$scen" -n 30000 --shard 1/2 -o s1.h5 >out.txt &&
   ok || bad "10: shards"
 grep -q "shard 1/2: trials" out.txt && ok || bad "10: a shard's header does not say it is one: $(head -3 out.txt)"
-tty_run "$TYCHE" merge s0.h5 s1.h5 -o m10.h5 >tty.txt
+tty_run "$TYCHE" merge s0.h5 s1.h5 -o m10.h5 >tty.txt || bad "10: merge under a terminal"
 grep -q merging tty.txt && grep -q writing tty.txt && ok || bad "10: no progress while merging: $(cat tty.txt | head -5)"
 $PY -c "import json,sys; t=json.load(open('m10.json'))['runtime']; sys.exit(not (t['threads'] >= 1))" && ok ||
   bad "10: a merged run's JSON has runtime.threads 0"
