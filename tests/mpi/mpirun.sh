@@ -47,11 +47,15 @@ rc=0; wait $mp || rc=$?
   bad "mpirun --checkpoint, SIGTERM: exit $rc, $(cat ckerr.txt)"
 n=$(ls ckmpi | grep -c '^part-.*h5$' || true)
 [[ $n -lt 19 ]] && ok || bad "the stopped MPI run finished all its parts ($n): the test stopped nothing"
-cp -r ckmpi ck1; cp -r ckmpi ck3
-for np in 1 2 3; do
-  d=ckmpi; [[ $np == 1 ]] && d=ck1; [[ $np == 3 ]] && d=ck3
+cp -r ckmpi ck0; cp -r ckmpi ck1; cp -r ckmpi ck3
+for np in 0 1 2 3; do   # 0: the command alone, without mpirun
+  d=ckmpi; [[ $np == 0 ]] && d=ck0; [[ $np == 1 ]] && d=ck1; [[ $np == 3 ]] && d=ck3
   rm -f ckm.h5 ckm.json
-  timeout 300 mpirun --oversubscribe -np $np "$TYCHE" run --resume $d -t 1 && ok || bad "resume under -np $np"
+  if [[ $np == 0 ]]; then
+    timeout 300 "$TYCHE" run --resume $d -t 1 && ok || bad "resume without mpirun"
+  else
+    timeout 300 mpirun --oversubscribe -np $np "$TYCHE" run --resume $d -t 1 && ok || bad "resume under -np $np"
+  fi
   same_results ckone.h5 ckm.h5 && ok || bad "resumed under -np $np differs from the 1-thread run"
   [[ ! -e $d ]] && ok || bad "resume under -np $np left $d"
 done
