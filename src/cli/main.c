@@ -1476,6 +1476,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     progress_state wp = {.phase = "writing", .bytes = 1};
     tyche_provenance prov = {cmdline, created, (int)o->compress, bars ? progress : NULL, &wp};
+    const double write_t0 = now(); /* the header's seconds are the simulation's: say the write's too */
 
     tyche_status st = TYCHE_OK;
     if (mpi_size > 1 && !o->checkpoint) {
@@ -1503,6 +1504,8 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         const run_output ro = {s, r, &prov};
         st = write_pair(&ro, w_run_h5, w_run_js, out, summary, o->checkpoint, &err);
     }
+    const double write_seconds = now() - write_t0;
+    if (st == TYCHE_OK) sig_mode = SIG_DIE; /* DIR is gone: nothing is left to resume */
     if (o->checkpoint && mpi_size > 1) { /* rank 0 wrote: the others exit as it does */
         const int code = agree(st == TYCHE_OK ? 0 : tyche_status_exit_code(st));
         if (mpi_rank != 0) FAIL(code);
@@ -1556,7 +1559,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         }
         print_statements(s, r);
         print_outputs(s, r);
-        printf("\nresults: %s\nsummary: %s\n", out, summary);
+        printf("\nresults: %s (written in %.2f s)\nsummary: %s\n", out, write_seconds, summary);
     }
     rc = st == TYCHE_OK ? 0 : report(&err);
 done:
