@@ -9,7 +9,7 @@
  * HDF5 dimension scale (the coordinate variable of that name), strings are
  * variable-length UTF-8, `_FillValue` has the variable's own type, and
  * creation order is tracked so listings follow the order written.  The file
- * is written under "<path>.tmp.<pid>" and renamed onto `path` only once
+ * is written under "<path>.tmp.<host>.<pid>" (tmpfile.c) and renamed onto `path` only once
  * H5Fclose has succeeded and the file is on the disk, so a failure (or a
  * crash) never leaves a partial file under the final name nor touches one
  * already there.  Only the public accessors of

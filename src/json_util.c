@@ -195,6 +195,17 @@ int tyche_is_folder(const char *path) {
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+void tyche_fsync_folder_of(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash == NULL) snprintf(dir, sizeof dir, ".");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    const int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return;
+    (void)fsync(fd); /* best effort: some file systems refuse it on a folder */
+    close(fd);
+}
+
 tyche_status tyche_commit_file(const char *tmp, const char *path, const char *what, tyche_err *err) {
     int e = 0;
     if (tyche_is_folder(path)) {
@@ -207,6 +218,9 @@ tyche_status tyche_commit_file(const char *tmp, const char *path, const char *wh
         if (fd < 0 || fsync(fd) != 0) e = errno;
         if (fd >= 0) close(fd);
         if (!e && rename(tmp, path) != 0) e = errno;
+        /* and the rename itself: until the folder is on the disk, a power
+         * loss can take back any number of recent renames */
+        if (!e) tyche_fsync_folder_of(path);
     }
     if (!e) {
         tyche_tmp_forget(tmp);

@@ -79,6 +79,9 @@ tyche_status tyche_write_text_file(const char *path, char *text, const char *wha
  * onto path; on failure it removes tmp and sets EIO "<path>: cannot write
  * the <what>: <reason>" (or "<path>: is a folder, not a file"). */
 tyche_status tyche_commit_file(const char *tmp, const char *path, const char *what, tyche_err *err);
+/* fsync()s the folder that holds path (best effort): a rename is on the
+ * disk only once its folder is. */
+void tyche_fsync_folder_of(const char *path);
 /* 1 when path exists and is a folder (a result cannot be written there). */
 int tyche_is_folder(const char *path);
 

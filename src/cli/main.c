@@ -74,8 +74,8 @@ static const char *usage_run =
     "                       --set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
     "                       (repeatable)\n"
     "      --progress       draw the progress bar even when stderr is not a terminal\n"
-    "                       (under mpirun, whose pipe it is)\n"
-    "  -q, --quiet          no table, no progress bar\n";
+    "                       (under mpirun, whose pipe it is), and even with --quiet\n"
+    "  -q, --quiet          no table, no progress bar (but for --progress)\n";
 
 static const char *usage_describe =
     "usage: tyche describe SCENARIO [--as-of DATE] [--set NAME=VALUE ...]\n"
@@ -520,6 +520,8 @@ static volatile sig_atomic_t stop_requested;
  * may take it: OpenMP's threads do not share a thread's signal mask), so it
  * cannot fall between the results file and its summary. */
 static volatile sig_atomic_t committing, signal_while_committing;
+static char resume_hint[1400];
+static size_t resume_hint_len;
 
 static void on_stop_signal(int sig) {
     if (committing) {
@@ -531,7 +533,11 @@ static void on_stop_signal(int sig) {
         return;
     }
     tyche_tmp_remove_all();
-    if (sig_mode == SIG_EXIT3) _exit(3);
+    if (sig_mode == SIG_EXIT3) {
+        /* write() is async-signal-safe; the message was made beforehand */
+        if (resume_hint_len) (void)!write(2, resume_hint, resume_hint_len);
+        _exit(3);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -1024,6 +1030,22 @@ static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_
         fprintf(stderr, "tyche: --checkpoint %s: is a file, not a folder\n", dir);
         return 2;
     }
+    /* a folder without args holds no run of tyche's: its files are not ours
+     * to mix in or delete (looked at before the lock file is made, so a
+     * refusal leaves the folder as it was) */
+    snprintf(path, sizeof path, "%s/args", dir);
+    if (!file_exists(path)) {
+        DIR *d = opendir(dir);
+        int foreign = 0;
+        for (struct dirent *e = d ? readdir(d) : NULL; !foreign && e; e = readdir(d))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !checkpoint_own(e->d_name)) {
+                fprintf(stderr, "tyche: --checkpoint %s: holds other files (%s) and no run of tyche's: "
+                        "give a new or empty folder\n", dir, e->d_name);
+                foreign = 1;
+            }
+        if (d) closedir(d);
+        if (foreign) return 2;
+    }
     snprintf(path, sizeof path, "%s/lock", dir);
     int fd = -1;
     for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
@@ -1132,15 +1154,6 @@ static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_
         }
         free(theirs);
     } else {
-        /* a folder without args holds no run of tyche's: its files are not ours to mix in or delete */
-        DIR *d = opendir(dir);
-        for (struct dirent *e = d ? readdir(d) : NULL; rc == 0 && e; e = readdir(d))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !checkpoint_own(e->d_name)) {
-                fprintf(stderr, "tyche: --checkpoint %s: holds other files (%s) and no run of tyche's: "
-                        "give a new or empty folder\n", dir, e->d_name);
-                rc = 2;
-            }
-        if (d) closedir(d);
         tyche_err err;
         /* identity before args: a folder with args always has its identity */
         if (rc == 0 && cli_file_write(idp, mine, "run's identity", &err) != TYCHE_OK) {
@@ -1425,14 +1438,19 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     if (!rc && o->checkpoint && mpi_rank == 0)
         rc = checkpoint_claim(o->checkpoint, s, o, resuming, argc, argv, &lock_fd);
     if ((rc = agree(rc)) != 0) goto done;
-    if (o->checkpoint) sig_mode = SIG_EXIT3; /* DIR holds a resumable run from here on */
+    if (o->checkpoint) {
+        sig_mode = SIG_EXIT3; /* DIR holds a resumable run from here on */
+        const int n = snprintf(resume_hint, sizeof resume_hint, "tyche: stopped by a signal; the run so far is in %s: "
+                               "finish it with `tyche run --resume %s`\n", o->checkpoint, o->checkpoint);
+        resume_hint_len = mpi_rank == 0 && n > 0 && (size_t)n < sizeof resume_hint ? (size_t)n : 0;
+    }
 
     progress_state ps = {.phase = "simulating"};
     tyche_run_config cfg = {trials, o->seed, (int)o->threads, o->rng, o->store, NULL, NULL, precision,
                             o->sampling, o->sampling == TYCHE_SAMPLING_MC ? 0 : (int)o->replicates,
                             o->shard_index, o->shard_count};
     /* under mpirun stderr is mpirun's pipe, never a terminal: --progress asks for the bar */
-    const int bars = !o->quiet && (isatty(2) || o->progress) && mpi_rank == 0;
+    const int bars = (o->progress || (!o->quiet && isatty(2))) && mpi_rank == 0;
     if (bars) {
         cfg.progress = progress;
         cfg.progress_user = &ps;
