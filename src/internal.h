@@ -238,6 +238,9 @@ struct tyche_scenario {
     char *overrides;          /* the --set values, one per line: part of a shard's identity */
 };
 
+/* The folder of path ("." when it names none), as a string (tmpfile.c). */
+void tyche_path_folder(const char *path, char *buf, size_t len);
+
 /* Finds an output by its full name; returns (size_t)-1 when absent. */
 size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "json_util.h"
+#include "internal.h"
 #include "tyche/date.h"
 
 void tyche_json_path(char *buf, size_t len, const char *path, const char *key) {
@@ -196,10 +197,8 @@ int tyche_is_folder(const char *path) {
 }
 
 void tyche_fsync_folder_of(const char *path) {
-    const char *slash = strrchr(path, '/');
     char dir[4096];
-    if (slash == NULL) snprintf(dir, sizeof dir, ".");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    tyche_path_folder(path, dir, sizeof dir);
     const int fd = open(dir, O_RDONLY | O_DIRECTORY);
     if (fd < 0) return;
     (void)fsync(fd); /* best effort: some file systems refuse it on a folder */

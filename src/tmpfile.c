@@ -30,6 +30,12 @@ static struct {
     char name[TMP_NAME_MAX];
 } slots[TMP_SLOTS];
 
+void tyche_path_folder(const char *path, char *buf, size_t len) {
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) snprintf(buf, len, ".");
+    else snprintf(buf, len, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+}
+
 static void host_name(char *buf, size_t len) {
     if (gethostname(buf, len) != 0) snprintf(buf, len, "localhost");
     buf[len - 1] = '\0';
@@ -108,8 +114,7 @@ int tyche_tmp_sweep(const char *path, int whole_folder, tyche_tmp_swept_fn said,
         base[0] = '\0';
     } else {
         const char *slash = strrchr(path, '/');
-        if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path == 0 ? 1 : slash - path), path);
-        else snprintf(dir, sizeof dir, ".");
+        tyche_path_folder(path, dir, sizeof dir);
         snprintf(base, sizeof base, "%s", slash ? slash + 1 : path);
     }
     DIR *d = opendir(dir);

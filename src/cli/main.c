@@ -983,28 +983,21 @@ static char *absolute(const char *path) {
 }
 
 /* The arguments kept in DIR/args: as given, but with the scenario and the
- * outputs (also the default ones) as absolute paths. */
+ * outputs (also the default ones) as absolute paths.  run_opts points into
+ * argv, so the paths are found by identity, not by knowing the flags. */
 static tyche_status write_args(const char *file, const run_opts *o, int argc, char **argv, tyche_err *err) {
     char **v = tyche_calloc((size_t)argc + 5, sizeof *v);
-    int n = 0, have_out = 0, have_summary = 0;
+    int n = 0;
     tyche_status st = v ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     for (int i = 0; st == TYCHE_OK && i < argc; i++) {
         const char *a = argv[i];
-        const int is_out = strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0;
-        const int is_sum = strcmp(a, "--summary") == 0, is_log = strcmp(a, "--log") == 0;
-        int path_next = is_out || is_sum || is_log;
-        have_out |= is_out;
-        have_summary |= is_sum;
-        v[n] = i > 0 && argv[i] == o->scenario ? absolute(a) : tyche_strdup(a);
-        if (v[n++] == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-        if (path_next && i + 1 < argc && st == TYCHE_OK) {
-            if ((v[n++] = absolute(argv[++i])) == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-        } else if (!path_next && i + 1 < argc && a[0] == '-' && a[1] != '\0' && strcmp(a, "-q") && strcmp(a, "--quiet") &&
-                   strcmp(a, "--progress") && st == TYCHE_OK) {
-            if ((v[n++] = tyche_strdup(argv[++i])) == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-        }
+        const int path = i > 0 && (a == o->scenario || a == o->out || a == o->summary || a == o->log_file);
+        if ((v[n++] = path ? absolute(a) : tyche_strdup(a)) == NULL)
+            st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     }
-    const char *extra[2][2] = {{have_out ? NULL : "-o", o->out}, {have_summary ? NULL : "--summary", o->summary}};
+    /* the default outputs, named where the run started */
+    const char *const extra[2][2] = {{o->given[RO_OUTPUT] ? NULL : "-o", o->out},
+                                     {o->given[RO_SUMMARY] ? NULL : "--summary", o->summary}};
     for (int k = 0; k < 2 && st == TYCHE_OK; k++) {
         if (extra[k][0] == NULL) continue;
         if ((v[n++] = tyche_strdup(extra[k][0])) == NULL || (v[n++] = absolute(extra[k][1])) == NULL)
