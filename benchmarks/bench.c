@@ -78,7 +78,13 @@ int main(int argc, char **argv) {
     if (argc > 4 && strcmp(argv[4], "floor") == 0) {
         rate = floor_loop(s, n, threads);
     } else {
-        tyche_run_config cfg = {n, 1, threads, NULL, TYCHE_STORE_NONE, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+        tyche_run_config cfg;
+        tyche_run_config_init(&cfg);
+        cfg.trials = n;
+        cfg.seed = 1;
+        cfg.threads = threads;
+        cfg.rng = NULL;
+        cfg.store = TYCHE_STORE_NONE;
         tyche_results *r = tyche_run(s, &cfg, &err);
         if (r == NULL) {
             fprintf(stderr, "tyche_bench: %s\n", err.msg);

@@ -275,8 +275,13 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
             tyche_err_set(err, err->code, "backtest origin %s: %s", b->origin[i], msg);
             goto fail_b;
         }
-        tyche_run_config rc = {cfg->trials, cfg->seed, cfg->threads, cfg->rng, TYCHE_STORE_PATHS,
-                               NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+        tyche_run_config rc;
+        tyche_run_config_init(&rc);
+        rc.trials = cfg->trials;
+        rc.seed = cfg->seed;
+        rc.threads = cfg->threads;
+        rc.rng = cfg->rng;
+        rc.store = TYCHE_STORE_PATHS;
         tyche_results *r = tyche_run(s, &rc, err);
         if (r == NULL) {
             tyche_scenario_free(s);

@@ -550,6 +550,14 @@ void tyche_finish_summary(const tyche_scenario *s, tyche_results *r) {
     }
 }
 
+void tyche_run_config_init(tyche_run_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->trials = 100000;
+    cfg->seed = 1;
+    cfg->store = TYCHE_STORE_OUTPUTS;
+    cfg->sampling = TYCHE_SAMPLING_MC;
+}
+
 tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, tyche_err *err) {
     /* GSL's default handler aborts the process: tyche checks values instead */
     gsl_set_error_handler_off();
@@ -1007,7 +1015,13 @@ void tyche_trial_record_free(tyche_trial_record *t) {
 
 tyche_status tyche_replay(const tyche_scenario *s, uint64_t seed, const char *rng,
                           uint64_t trial, tyche_trial_record *out, tyche_err *err) {
-    tyche_run_config cfg = {trial + 1, seed, 1, rng, TYCHE_STORE_NONE, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.trials = trial + 1;
+    cfg.seed = seed;
+    cfg.threads = 1;
+    cfg.rng = rng;
+    cfg.store = TYCHE_STORE_NONE;
     return tyche_replay_run(s, &cfg, trial, out, err);
 }
 

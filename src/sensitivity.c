@@ -78,7 +78,13 @@ static tyche_status run_one(const char *file, const tyche_scenario_options *opt,
     tyche_scenario *s = tyche_scenario_load_with(file, &o, err);
     free(sets);
     if (s == NULL) return err->code;
-    tyche_run_config rc = {cfg->trials, cfg->seed, cfg->threads, cfg->rng, TYCHE_STORE_NONE, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+    tyche_run_config rc;
+    tyche_run_config_init(&rc);
+    rc.trials = cfg->trials;
+    rc.seed = cfg->seed;
+    rc.threads = cfg->threads;
+    rc.rng = cfg->rng;
+    rc.store = TYCHE_STORE_NONE;
     tyche_results *r = tyche_run(s, &rc, err);
     if (r == NULL) {
         tyche_scenario_free(s);

@@ -389,8 +389,14 @@ tyche_results *tyche_merge_shards_progress(const char *const *files, size_t n,
     if (strcmp(hash, sh[0].hash) != 0) goto damaged;
 
     const uint64_t total = sh[0].run[1];
-    tyche_run_config cfg = {total, sh[0].run[0], 1, NULL, (tyche_store)sh[0].store, NULL, NULL,
-                            NULL, (tyche_sampling)sh[0].smp, sh[0].rep, 0, 0};
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.trials = total;
+    cfg.seed = sh[0].run[0];
+    cfg.threads = 1;
+    cfg.store = (tyche_store)sh[0].store;
+    cfg.sampling = (tyche_sampling)sh[0].smp;
+    cfg.replicates = sh[0].rep;
     /* the trial count is the file's word: held to the memory check a run has */
     double need_gib, phys_gib;
     if (tyche_store_too_big(s, total, (tyche_store)sh[0].store, &need_gib, &phys_gib)) {

@@ -26,7 +26,13 @@ static inline tyche_scenario *option_scenario(const char *params, const char *st
 static inline tyche_results *run_trials(const tyche_scenario *s, uint64_t n, uint64_t seed,
                                         int threads, tyche_store store) {
     tyche_err err;
-    tyche_run_config cfg = {n, seed, threads, NULL, store, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.trials = n;
+    cfg.seed = seed;
+    cfg.threads = threads;
+    cfg.rng = NULL;
+    cfg.store = store;
     tyche_results *r = tyche_run(s, &cfg, &err);
     if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
     return r;

@@ -115,7 +115,13 @@ TEST(observations_that_cannot_hold_are_refused) {
     s = option("2026-04-20",
         "\"as_of\": \"2027-06-01\", \"observed\": {\"option.exercise_time\": false},", "1e6", &err);
     ASSERT(s != NULL);
-    tyche_run_config cfg = {10, 1, 1, NULL, TYCHE_STORE_NONE, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.trials = 10;
+    cfg.seed = 1;
+    cfg.threads = 1;
+    cfg.rng = NULL;
+    cfg.store = TYCHE_STORE_NONE;
     ASSERT(tyche_run(s, &cfg, &err) == NULL);
     ASSERT_INT_EQ(err.code, TYCHE_EINPUT);
     ASSERT_STR_CONTAINS(err.msg, "observed: trial 0 was redrawn");

@@ -8,7 +8,13 @@
 static tyche_results *run(const tyche_scenario *s, uint64_t n, int threads, tyche_store store,
                           const char *rng) {
     tyche_err err;
-    tyche_run_config cfg = {n, 20260420, threads, rng, store, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.trials = n;
+    cfg.seed = 20260420;
+    cfg.threads = threads;
+    cfg.rng = rng;
+    cfg.store = store;
     tyche_results *r = tyche_run(s, &cfg, &err);
     if (r == NULL) fprintf(stderr, "run failed: %s\n", err.msg);
     return r;

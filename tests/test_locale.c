@@ -10,7 +10,13 @@
 static tyche_results *run_article(tyche_scenario **s, tyche_err *err) {
     *s = tyche_scenario_load(TYCHE_SOURCE_DIR "/models/article.json", err);
     if (*s == NULL) return NULL;
-    tyche_run_config cfg = {3000, 5, 2, NULL, TYCHE_STORE_OUTPUTS, NULL, NULL, NULL, TYCHE_SAMPLING_MC, 0, 0, 0};
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.trials = 3000;
+    cfg.seed = 5;
+    cfg.threads = 2;
+    cfg.rng = NULL;
+    cfg.store = TYCHE_STORE_OUTPUTS;
     return tyche_run(*s, &cfg, err);
 }
 

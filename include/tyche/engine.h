@@ -58,6 +58,11 @@ typedef struct {
     uint32_t shard_index, shard_count;
 } tyche_run_config;
 
+/* The defaults every caller starts from, then sets what it needs by name:
+ * 100000 trials, seed 1, all cores, Philox, --store outputs, MC sampling, no
+ * progress callback, no precision targets, the whole run (no shard). */
+TYCHE_API void tyche_run_config_init(tyche_run_config *cfg);
+
 typedef struct tyche_results tyche_results;
 
 /* Runs the scenario.  Returns NULL with err set (EINPUT for a bad config,

@@ -1439,9 +1439,18 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     }
 
     progress_state ps = {.phase = "simulating"};
-    tyche_run_config cfg = {trials, o->seed, (int)o->threads, o->rng, o->store, NULL, NULL, precision,
-                            o->sampling, o->sampling == TYCHE_SAMPLING_MC ? 0 : (int)o->replicates,
-                            o->shard_index, o->shard_count};
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.trials = trials;
+    cfg.seed = o->seed;
+    cfg.threads = (int)o->threads;
+    cfg.rng = o->rng;
+    cfg.store = o->store;
+    cfg.precision = precision;
+    cfg.sampling = o->sampling;
+    cfg.replicates = o->sampling == TYCHE_SAMPLING_MC ? 0 : (int)o->replicates;
+    cfg.shard_index = o->shard_index;
+    cfg.shard_count = o->shard_count;
     /* under mpirun stderr is mpirun's pipe, never a terminal: --progress asks for the bar */
     const int bars = (o->progress || (!o->quiet && isatty(2))) && mpi_rank == 0;
     if (bars) {
@@ -1726,8 +1735,15 @@ static int cmd_replay(int argc, char **argv) {
         tyche_scenario_free(s);
         return usage_error(usage_replay, "%s", "--sampling lhs|qmc: -n TRIALS (the run's) is needed: the design depends on it");
     }
-    tyche_run_config rc = {trials ? trials : trial + 1, seed, 1, rng, TYCHE_STORE_NONE, NULL, NULL,
-                           NULL, sampling, sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates, 0, 0};
+    tyche_run_config rc;
+    tyche_run_config_init(&rc);
+    rc.trials = trials ? trials : trial + 1;
+    rc.seed = seed;
+    rc.threads = 1;
+    rc.rng = rng;
+    rc.store = TYCHE_STORE_NONE;
+    rc.sampling = sampling;
+    rc.replicates = sampling == TYCHE_SAMPLING_MC ? 0 : (int)replicates;
     tyche_status st = tyche_replay_run(s, &rc, trial, t, &err);
     if (st == TYCHE_OK) {
         printf("trial %llu, seed %llu (%s)", trial, seed, tyche_scenario_file(s));

@@ -51,7 +51,7 @@ static inline const char *fuzz_file(const char *name, const uint8_t *data, size_
 /* A whole-run setting that keeps every input quick: few trials, one thread. */
 static inline tyche_run_config fuzz_config(uint64_t trials, tyche_store store) {
     tyche_run_config c;
-    memset(&c, 0, sizeof c);
+    tyche_run_config_init(&c);
     c.trials = trials;
     c.seed = 1;
     c.threads = 1;
