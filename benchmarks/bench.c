@@ -15,7 +15,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#include "internal.h"
+#include "scenario_impl.h"
 
 static double now(void) {
     struct timespec ts;

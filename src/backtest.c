@@ -12,7 +12,7 @@
 #include <cjson/cJSON.h>
 #include "fiscal.h"
 #include "h5util.h"
-#include "internal.h"
+#include "kind.h"
 #include "json_util.h"
 
 const double tyche_backtest_levels[TYCHE_BT_NQ] = {0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975};

@@ -22,7 +22,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_qrng.h>
 #include <gsl/gsl_randist.h>
-#include "internal.h"
+#include "merge.h"
 #include "stats.h"
 
 /* Blocks per thread between the merges of partial moments (see tyche_run). */

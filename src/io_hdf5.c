@@ -28,7 +28,7 @@
 
 #include "tyche/tyche.h"
 #include "h5util.h"
-#include "internal.h"
+#include "merge.h"
 #include "json_util.h"
 
 /* Per-trial 1-D datasets are chunked at most this long (512 KiB of doubles):

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "json_util.h"
-#include "internal.h"
+#include "util.h"
 #include "tyche/date.h"
 
 void tyche_json_path(char *buf, size_t len, const char *path, const char *key) {

@@ -7,7 +7,8 @@
 #include <mpi.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
-#include "internal.h"
+#include "merge.h"
+#include "util.h"
 #include "tyche/mpi.h"
 
 /* The partial statistics of one rank, flattened: doubles (block moments,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
-#include "internal.h"
+#include "scenario_impl.h"
 #include "json_util.h"
 
 #define MAX_JOINT 64

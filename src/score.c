@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "internal.h"
+#include "tyche/tyche.h"
 #include "json_util.h"
 
 struct tyche_scores {

@@ -9,7 +9,7 @@
 #include <hdf5_hl.h>
 #include <cjson/cJSON.h>
 #include "h5util.h"
-#include "internal.h"
+#include "scenario_impl.h"
 #include "json_util.h"
 
 struct tyche_sensitivity {

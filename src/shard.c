@@ -18,7 +18,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include "h5util.h"
-#include "internal.h"
+#include "merge.h"
 #include "json_util.h"
 #include "stats.h"
 

@@ -14,7 +14,7 @@
 #include <omp.h>
 #endif
 #include "h5util.h"
-#include "internal.h"
+#include "run_impl.h"
 #include "json_util.h"
 
 struct tyche_sobol {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "scenario_impl.h"
 #include "json_util.h"
 
 typedef struct {

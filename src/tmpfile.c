@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "internal.h"
+#include "tyche/io.h"
+#include "util.h"
 
 #define TMP_SLOTS 32
 #define TMP_NAME_MAX 4096

@@ -7,7 +7,7 @@
  *    quadrature, independently of the sampler.
  * Fixed seeds; 4 standard errors. */
 #include <gsl/gsl_cdf.h>
-#include "internal.h"
+#include "util.h"
 #include "scen.h"
 #include "test.h"
 

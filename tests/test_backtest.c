@@ -8,7 +8,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "fiscal.h"
-#include "internal.h"
+#include "kind.h"
 #include "test.h"
 
 #define NQ 160

@@ -5,7 +5,7 @@
  * the posterior's moments.  Fixed seeds; 4 standard errors. */
 #include <gsl/gsl_rng.h>
 #include "calib.h"
-#include "internal.h"
+#include "util.h"
 #include "test.h"
 
 TEST(the_nig_update_matches_an_independent_computation) {

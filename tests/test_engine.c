@@ -1,7 +1,7 @@
 /* The engine's contracts: per-trial results and summaries identical for
  * any thread count; replay equals the stored trial; the summary agrees
  * with an independent computation from the stored columns. */
-#include "internal.h"
+#include "scenario_impl.h"
 #include "scen.h"
 #include "test.h"
 

@@ -2,7 +2,7 @@
  * two-piece hazard around a fixed exercise time, the competing blocking
  * risk, and the lognormal window tail.  Fixed seeds; 4 standard errors. */
 #include <gsl/gsl_cdf.h>
-#include "internal.h"
+#include "scenario_impl.h"
 #include "scen.h"
 #include "test.h"
 

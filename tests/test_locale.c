@@ -4,7 +4,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <cjson/cJSON.h>
-#include "internal.h"
+#include "scenario_impl.h"
 #include "test.h"
 
 static tyche_results *run_article(tyche_scenario **s, tyche_err *err) {

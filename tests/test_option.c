@@ -4,7 +4,7 @@
  *  - fixed V0, mu, sigma: the GBM valuation at the deadline is lognormal
  *    with mean V0 exp(mu T) and variance mean^2 (exp(sigma^2 T) - 1).
  * Fixed seeds, tolerances of 4 Monte Carlo standard errors. */
-#include "internal.h"
+#include "scenario_impl.h"
 #include "scen.h"
 #include "test.h"
 

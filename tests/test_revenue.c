@@ -7,7 +7,7 @@
  *  - with no noise, the displacement equals the logistic formula.
  * Fixed seeds; 4 standard errors. */
 #include "fiscal.h"
-#include "internal.h"
+#include "scenario_impl.h"
 #include "scen.h"
 #include "test.h"
 

@@ -1,6 +1,6 @@
 /* Statements on hand-made outputs: dates at the day's end, missing values,
  * bands, all/any/not and references; and the errors for bad rules. */
-#include "internal.h"
+#include "scenario_impl.h"
 #include "scen.h"
 #include "test.h"
 

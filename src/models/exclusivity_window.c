@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <gsl/gsl_randist.h>
-#include "../internal.h"
+#include "../kind.h"
 #include "../json_util.h"
 
 enum { P_HX0, P_BETA_XE, P_BETA_XZ, P_M_W, P_S_W, P_HB, N_P };

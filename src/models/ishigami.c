@@ -4,7 +4,7 @@
  * standard check of a sensitivity analysis (tests/cli/sobol.sh). */
 #include <math.h>
 #include <stdlib.h>
-#include "../internal.h"
+#include "../kind.h"
 #include "../json_util.h"
 
 enum { P_X1, P_X2, P_X3, P_A, P_B, N_P };

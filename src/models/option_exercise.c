@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
-#include "../internal.h"
+#include "../kind.h"
 #include "../json_util.h"
 
 enum { P_V0, P_MU, P_SIGMA, P_H0, P_BETA_V, P_BETA_Z, P_Q, P_K_D, P_M_D, N_P };

@@ -25,7 +25,7 @@
 #include <gsl/gsl_randist.h>
 #include "../calib.h"
 #include "../fiscal.h"
-#include "../internal.h"
+#include "../kind.h"
 #include "../json_util.h"
 
 enum { P_G_INF, P_PHI, P_SIGMA_G, P_S_MAX, P_K, P_T_MID, P_BETA_TZ, P_A, N_P };

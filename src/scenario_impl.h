@@ -1,0 +1,80 @@
+/* The validated scenario: what every module after scenario.c reads.
+ * Immutable once loaded (tyche_scenario_load) and shared by every thread. */
+#ifndef TYCHE_SCENARIO_IMPL_H
+#define TYCHE_SCENARIO_IMPL_H
+
+#include "kind.h"
+#include "statement.h"
+
+typedef struct {
+    char *name;
+    const tyche_model_kind *kind;
+    void *cfg;
+    tyche_model_layout layout;
+    size_t param0;            /* index of its first parameter in the scenario's list */
+    size_t output0;           /* index of its first output */
+    size_t path0;             /* index of its first path variable */
+    size_t *input_src;        /* n_inputs output indices feeding its inputs */
+    size_t path_offset;       /* doubles before its block in a trial's path buffer */
+} tyche_model_inst;
+
+typedef struct {
+    size_t n;
+    size_t *param;            /* parameter indices */
+    double *L;                /* n x n, lower triangular, row-major */
+} tyche_corr_group;
+
+typedef struct {
+    char *name, *units, *description;
+    tyche_dist prior;
+    size_t model;             /* (size_t)-1 for the common factor */
+} tyche_param;
+
+typedef struct {
+    char *name, *units, *description;
+    tyche_output_type type;
+} tyche_output;
+
+typedef struct {
+    char *name, *units;
+    size_t model, var;
+} tyche_path_var;
+
+struct tyche_scenario {
+    char *file, *dir, *text, *name, *title;
+    int32_t start, horizon, as_of;
+    double horizon_time;      /* end of the horizon day, days since start */
+    size_t n_models;
+    tyche_model_inst *models;
+    size_t n_params;          /* model parameters, then the common factor last */
+    tyche_param *params;
+    size_t common;            /* index of the common factor in params */
+    size_t n_outputs;
+    tyche_output *outputs;
+    size_t n_statements;
+    tyche_statement *statements;
+    size_t n_paths;
+    tyche_path_var *paths;
+    size_t path_doubles;      /* doubles per trial for all path variables */
+    size_t n_joint;
+    size_t *joint;
+    size_t max_stack;
+    uint8_t *overridden;      /* per parameter: set by --set */
+    /* rank-correlated parameters (Gaussian copula): groups of parameters with
+     * the Cholesky factor of their normal scores' correlation */
+    size_t n_groups;
+    tyche_corr_group *groups;
+    uint8_t *in_group;        /* per parameter: drawn through its group */
+    /* as-of conditioning (per output): an observed time, or NaN; and
+     * "had not happened before as_of", enforced by redrawing the trial */
+    double *fixed_time;
+    uint8_t *not_before;
+    size_t n_conditions;
+    double as_of_time;        /* days since start */
+    char *overrides;          /* the --set values, one per line: part of a shard's identity */
+};
+
+/* Finds an output by its full name; returns (size_t)-1 when absent. */
+size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name);
+
+#endif
