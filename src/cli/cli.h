@@ -1,0 +1,134 @@
+/* What the `tyche` command's files share (common.c): each command lives in a
+ * file of its own (run.c, describe.c, ...), main.c dispatches to them.  The
+ * command uses the public API in include/tyche/ only. */
+#ifndef TYCHE_CLI_H
+#define TYCHE_CLI_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "tyche/tyche.h"
+
+#define DEFAULT_TRIALS 100000ULL
+#define DEFAULT_SEED 1ULL
+
+/* Under MPI every rank runs this program; only rank 0 speaks. */
+extern int cli_mpi_rank, cli_mpi_size;
+
+/* "tyche: <message>" and the usage text on stderr (rank 0 only); returns 2. */
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The message of a failed call on stderr; returns its exit status. */
+int cli_report(const tyche_err *e);
+
+/* Whole numbers only: "1e6" and "12abc" are refused rather than guessed. */
+int cli_parse_u64(const char *s, unsigned long long *out);
+void cli_fmt_time(const tyche_scenario *s, double t, char *buf, size_t len);
+void cli_fmt_value(double x, char *buf, size_t len);
+
+/* --as-of and --set, shared by the commands that load a scenario. */
+#define MAX_SETS 256
+typedef struct {
+    const char *as_of;
+    const char *set[MAX_SETS];
+    size_t n_set;
+} cli_scen_flags;
+/* Returns 1 when argv[*i] was --as-of or --set (consuming its value), 0 when
+ * not, -1 (after a message) on a missing value or too many --set. */
+int cli_scenario_flag(int argc, char **argv, int *i, cli_scen_flags *f, const char *usage);
+tyche_scenario *cli_load(const char *file, const cli_scen_flags *f, tyche_err *err);
+
+/* A bar per phase (simulating, merging, writing).  A callback's (done,
+ * total) may stand for a span of a larger whole: a checkpointed run's part
+ * (base = trials before it) or, under MPI, rank 0's share of the job. */
+typedef struct {
+    double t0, last;
+    const char *phase;
+    int bytes;          /* done and total count bytes, not trials */
+    double base, span;  /* shown: base + done / total * span (span 0: total) */
+    double whole;       /* the bar's 100% (0: total) */
+    int drawn;
+    double first;       /* shown when the bar was first drawn: the rate counts from there */
+} cli_progress_state;
+double cli_now(void);
+/* A tyche_progress_fn drawing the bar of the cli_progress_state `user`. */
+void cli_progress(void *user, uint64_t done, uint64_t total);
+
+/* The terminal tables of a run's results. */
+void cli_print_prob(const char *label, int width, const tyche_prob *p);
+void cli_print_statements(const tyche_scenario *s, const tyche_results *r);
+void cli_print_outputs(const tyche_scenario *s, const tyche_results *r);
+
+int cli_same_file(const char *a, const char *b);
+int cli_is_folder(const char *p);
+int cli_file_exists(const char *p);
+/* The command line as typed, quoted where an argument has a space (freed by
+ * the caller), for provenance. */
+char *cli_join_args(int argc, char **argv);
+
+/* --log: appends the run's forecast to FILE as one JSON line, locked. */
+tyche_status cli_append_log(const char *file, const tyche_scenario *s, const tyche_results *r,
+                            const char *created, tyche_err *err);
+
+/* Signals (common.c explains the modes). */
+enum { SIG_DIE = 0, SIG_NOTE = 1, SIG_EXIT3 = 2 };
+extern volatile sig_atomic_t cli_sig_mode, cli_stop_requested;
+extern volatile sig_atomic_t cli_committing, cli_signal_while_committing;
+extern char cli_resume_hint[1400];
+extern size_t cli_resume_hint_len;
+void cli_install_stop_handlers(void);
+/* tyche_tmp_sweep's callback: says which stale temporary was removed. */
+void cli_said_swept(void *user, const char *file, long pid);
+
+/* Whether `path` can be written; 0, or the exit status after a message. */
+int cli_check_writable(const char *flag, const char *path);
+
+/* Checkpoint folders' own files, and their removal once the run is written. */
+int cli_checkpoint_own(const char *name);
+void cli_checkpoint_remove(const char *dir);
+
+/* A command's result files, written whole under temporary names and renamed
+ * into place (common.c). */
+typedef tyche_status (*cli_writer_fn)(const void *obj, const char *path, tyche_err *err);
+void cli_name_user_file(tyche_err *err, const char *tmp, const char *path);
+tyche_status cli_commit_pair(const char *tmp_h5, const char *out, const char *tmp_json,
+                             const char *json, const char *checkpoint, tyche_err *err);
+void cli_release_pair(tyche_status st, char *tmp_h5, const char *out, char *tmp_json,
+                      const char *json, tyche_err *err);
+tyche_status cli_write_pair(const void *obj, cli_writer_fn h5, cli_writer_fn js, const char *out,
+                            const char *json, const char *checkpoint, tyche_err *err);
+/* A run's results (run and merge) as cli_write_pair's object, and its writers. */
+typedef struct {
+    const tyche_scenario *s;
+    const tyche_results *r;
+    const tyche_provenance *prov;
+} cli_run_output;
+tyche_status cli_write_run_h5(const void *o, const char *p, tyche_err *e);
+tyche_status cli_write_run_json(const void *o, const char *p, tyche_err *e);
+/* Default output names: "<scenario file's name>-<what>.h5" and the JSON beside it. */
+void cli_default_outputs(const char *scenario, const char *what, const char **out,
+                         const char **json, char *dout, size_t lo, char *djson, size_t lj);
+/* Refuses outputs that would overwrite the scenario file; 1 after a message. */
+int cli_refuse_clobber(const char *scenario, const char *out, const char *json, const char *usage);
+
+/* A statement's swing in a tornado or Sobol table, sorted by cli_by_swing. */
+typedef struct {
+    double swing;
+    size_t k;
+} cli_swing_row;
+int cli_by_swing(const void *a, const void *b);
+
+/* The commands: each gets its arguments from its own name on and the whole
+ * command line as typed. */
+int cli_cmd_run(int argc, char **argv, char *line);
+int cli_cmd_describe(int argc, char **argv, char *line);
+int cli_cmd_replay(int argc, char **argv, char *line);
+int cli_cmd_tornado(int argc, char **argv, char *line);
+int cli_cmd_sweep(int argc, char **argv, char *line);
+int cli_cmd_sobol(int argc, char **argv, char *line);
+int cli_cmd_merge(int argc, char **argv, char *line);
+int cli_cmd_score(int argc, char **argv, char *line);
+int cli_cmd_backtest(int argc, char **argv, char *line);
+extern const char *const cli_usage_run, *const cli_usage_describe, *const cli_usage_replay,
+    *const cli_usage_tornado, *const cli_usage_sobol, *const cli_usage_merge, *const cli_usage_score,
+    *const cli_usage_backtest;
+
+#endif

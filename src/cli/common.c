@@ -1,0 +1,582 @@
+/* What every command shares: usage errors, number parsing, the scenario
+ * flags, the progress bar, the terminal tables, signals, and the atomic
+ * write of a command's result files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tyche/tyche.h"
+#ifdef TYCHE_MPI
+#include <mpi.h>
+#endif
+
+#include "cli.h"
+
+/* Under MPI every rank runs this program; only rank 0 speaks. */
+int cli_mpi_rank, cli_mpi_size = 1;
+
+int cli_usage_error(const char *usage, const char *fmt, ...) {
+    va_list ap;
+    if (cli_mpi_rank != 0) return 2;
+    fprintf(stderr, "tyche: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n\n%s", usage);
+    return 2;
+}
+
+/* Whole numbers only: "1e6" and "12abc" are refused rather than guessed. */
+int cli_parse_u64(const char *s, unsigned long long *out) {
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+') return 0;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    errno = 0;
+    char *end;
+    *out = strtoull(s, &end, 10);
+    return errno == 0 && *end == '\0';
+}
+
+void cli_fmt_time(const tyche_scenario *s, double t, char *buf, size_t len) {
+    if (!isfinite(t)) {
+        snprintf(buf, len, "never");
+        return;
+    }
+    char d[11];
+    tyche_date_format(tyche_scenario_start(s) + (int32_t)floor(t), d);
+    snprintf(buf, len, "%s", d);
+}
+
+void cli_fmt_value(double x, char *buf, size_t len) {
+    if (!isfinite(x)) snprintf(buf, len, "-");
+    else snprintf(buf, len, "%.5g", x);
+}
+
+
+int cli_scenario_flag(int argc, char **argv, int *i, cli_scen_flags *f, const char *usage) {
+    const char *a = argv[*i];
+    if (strcmp(a, "--as-of") != 0 && strcmp(a, "--set") != 0) return 0;
+    if (*i + 1 >= argc) {
+        cli_usage_error(usage, "%s: needs a value", a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    if (strcmp(a, "--as-of") == 0) {
+        f->as_of = v;
+    } else {
+        if (f->n_set == MAX_SETS) {
+            cli_usage_error(usage, "--set: at most %d", MAX_SETS);
+            return -1;
+        }
+        f->set[f->n_set++] = v;
+    }
+    return 1;
+}
+
+tyche_scenario *cli_load(const char *file, const cli_scen_flags *f, tyche_err *err) {
+    tyche_scenario_options o = {f->as_of, f->n_set, f->set};
+    return tyche_scenario_load_with(file, &o, err);
+}
+
+/* ---- progress bar ------------------------------------------------------- */
+
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void cli_progress(void *user, uint64_t done, uint64_t total) {
+    cli_progress_state *p = user;
+    const double t = cli_now();
+    if (done < total && t - p->last < 0.1) return;
+    p->last = t;
+    const double span = p->span > 0 ? p->span : (double)total;
+    const double whole = p->whole > 0 ? p->whole : (double)total;
+    const double shown = p->base + (total ? (double)done / (double)total : 1.0) * span;
+    if (!p->drawn) {
+        p->t0 = t;
+        p->first = shown;
+        p->drawn = 1;
+    }
+    const double frac = whole > 0 ? fmin(shown / whole, 1.0) : 1.0, el = t - p->t0;
+    const double rate = el > 1e-6 ? (shown - p->first) / el : 0;
+    const double left = rate > 0 ? (whole - shown) / rate : 0;
+    char bar[31];
+    const int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    if (p->bytes)
+        fprintf(stderr, "\r[%s] %5.1f%%  %-10s %6.1f MB/s  %.0f s left   ", bar, 100 * frac, p->phase,
+                rate / 1e6, left);
+    else
+        fprintf(stderr, "\r[%s] %5.1f%%  %-10s %.3g trials/s  %.0f s left   ", bar, 100 * frac, p->phase,
+                rate, left);
+    if (shown >= whole) {
+        fputc('\n', stderr);
+        p->drawn = 0;
+    }
+    fflush(stderr);
+}
+
+/* ---- tables ------------------------------------------------------------- */
+
+/* A probability and its error, readable whether it is 0.4 or 3e-5. */
+void cli_print_prob(const char *label, int width, const tyche_prob *p) {
+    if (p->probability > 0 && p->probability < 0.001)
+        printf("  %-*s %8.2e %8.1e  [%.1e, %.1e]\n", width, label, p->probability, p->stderr_,
+               p->ci95_lo, p->ci95_hi);
+    else
+        printf("  %-*s %8.4f %8.4f  [%.4f, %.4f]\n", width, label, p->probability, p->stderr_,
+               p->ci95_lo, p->ci95_hi);
+}
+
+void cli_print_statements(const tyche_scenario *s, const tyche_results *r) {
+    const size_t n = tyche_scenario_n_statements(s);
+    int w = 9; /* width of the id column: the longest id, within reason */
+    for (size_t i = 0; i < n; i++) {
+        tyche_statement_info si;
+        tyche_scenario_statement(s, i, &si);
+        if ((int)strlen(si.id) > w) w = (int)strlen(si.id);
+    }
+    if (w > 24) w = 24;
+    printf("\n  %-*s %-54s %8s %8s  %-17s\n", w, "statement", "text", "P", "+-se", "95% CI (Wilson)");
+    /* groups in order of first appearance */
+    for (size_t g = 0; g < n; g++) {
+        tyche_statement_info gi;
+        tyche_scenario_statement(s, g, &gi);
+        int seen = 0;
+        for (size_t h = 0; h < g; h++) {
+            tyche_statement_info hi;
+            tyche_scenario_statement(s, h, &hi);
+            if (strcmp(hi.group, gi.group) == 0) seen = 1;
+        }
+        if (seen) continue;
+        printf("  [%s]\n", gi.group[0] ? gi.group : "statements");
+        for (size_t i = g; i < n; i++) {
+            tyche_statement_info si;
+            tyche_prob p;
+            tyche_scenario_statement(s, i, &si);
+            if (strcmp(si.group, gi.group) != 0) continue;
+            tyche_results_statement(r, i, &p);
+            const double rse = tyche_results_statement_replicate_se(r, i);
+            if (!isnan(rse)) p.stderr_ = rse;
+            char label[128];
+            snprintf(label, sizeof label, "%-*s %.54s", w, si.id, si.text);
+            if (strlen(si.text) > 54) strcpy(label + w + 1 + 51, "...");
+            cli_print_prob(label, w + 55, &p);
+        }
+    }
+    const size_t nj = tyche_scenario_n_joint(s);
+    if (nj > 1) {
+        tyche_prob p;
+        tyche_results_joint_all(r, &p);
+        printf("  [joint]\n");
+        char ids[256] = "";
+        size_t used = 0;
+        for (size_t k = 0; k < nj && used < sizeof ids; k++) {
+            tyche_statement_info si;
+            tyche_scenario_statement(s, tyche_scenario_joint(s, k), &si);
+            used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s", k ? " & " : "", si.id);
+        }
+        if (nj > 2) /* with two, the pair line below says the same */
+            cli_print_prob(ids, w + 55, &p);
+        if (nj <= 6)
+            for (size_t k = 0; k < nj; k++)
+                for (size_t l = k + 1; l < nj; l++) {
+                    tyche_statement_info a, b;
+                    double c, e;
+                    tyche_scenario_statement(s, tyche_scenario_joint(s, k), &a);
+                    tyche_scenario_statement(s, tyche_scenario_joint(s, l), &b);
+                    tyche_results_joint_pair(r, k, l, &p);
+                    tyche_results_joint_corr(r, k, l, &c, &e);
+                    char lab[160];
+                    if (isfinite(c) && isfinite(e))
+                        snprintf(lab, sizeof lab, "%s & %s (corr %+.3f +- %.3f)", a.id, b.id, c, e);
+                    else /* one trial, or a statement that never varies */
+                        snprintf(lab, sizeof lab, "%s & %s (corr n/a)", a.id, b.id);
+                    cli_print_prob(lab, w + 55, &p);
+                }
+    }
+}
+
+void cli_print_outputs(const tyche_scenario *s, const tyche_results *r) {
+    printf("\n%-36s %-18s %10s %10s %10s %10s %8s\n", "output", "units", "mean", "p05", "p50",
+           "p95", "missing");
+    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
+        tyche_output_info oi;
+        tyche_output_summary os;
+        char a[16], b[16], c[16], d[16];
+        tyche_scenario_output(s, i, &oi);
+        tyche_results_output(r, i, &os);
+        if (oi.type == TYCHE_OUTPUT_TIME) {
+            cli_fmt_time(s, os.mean, a, sizeof a);
+            cli_fmt_time(s, os.q[1], b, sizeof b);
+            cli_fmt_time(s, os.q[4], c, sizeof c);
+            cli_fmt_time(s, os.q[7], d, sizeof d);
+            if (os.n == 0) strcpy(a, "never"), strcpy(b, "-"), strcpy(c, "-"), strcpy(d, "-");
+        } else {
+            cli_fmt_value(os.mean, a, sizeof a);
+            cli_fmt_value(os.q[1], b, sizeof b);
+            cli_fmt_value(os.q[4], c, sizeof c);
+            cli_fmt_value(os.q[7], d, sizeof d);
+        }
+        printf("%-36s %-18s %10s %10s %10s %10s %7.1f%%\n", oi.name,
+               oi.type == TYCHE_OUTPUT_TIME ? "date (if any)" : oi.units, a, b, c, d,
+               100 * os.missing_fraction);
+    }
+}
+
+/* ---- run ---------------------------------------------------------------- */
+
+int cli_same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+char *cli_join_args(int argc, char **argv) {
+    size_t n = 1;
+    for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 3;
+    char *s = tyche_malloc(n);
+    if (!s) return NULL;
+    s[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        if (i) strcat(s, " ");
+        const int q = strchr(argv[i], ' ') != NULL;
+        if (q) strcat(s, "'");
+        strcat(s, argv[i]);
+        if (q) strcat(s, "'");
+    }
+    return s;
+}
+
+int cli_report(const tyche_err *e) {
+    if (cli_mpi_rank == 0 || e->code != TYCHE_EINPUT) fprintf(stderr, "tyche: %s\n", e->msg);
+    return tyche_status_exit_code(e->code);
+}
+
+/* One JSON object per line, written with a single append so concurrent runs
+ * logging to the same file do not interleave within a line. */
+tyche_status cli_append_log(const char *file, const tyche_scenario *s, const tyche_results *r,
+                               const char *created, tyche_err *err) {
+    tyche_run_info info;
+    char hash[65], as_of[11], line[65536];
+    tyche_results_info(r, &info);
+    tyche_scenario_hash(s, hash);
+    tyche_date_format(tyche_scenario_as_of(s), as_of);
+    size_t n = (size_t)snprintf(line, sizeof line,
+                                "{\"created_utc\": \"%s\", \"as_of\": \"%s\", \"scenario\": \"%s\", "
+                                "\"scenario_sha256\": \"%s\", \"seed\": %llu, \"trials\": %llu, "
+                                "\"statements\": {",
+                                created, as_of, tyche_scenario_name(s), hash,
+                                (unsigned long long)info.seed, (unsigned long long)info.trials);
+    for (size_t i = 0; i < tyche_scenario_n_statements(s) && n < sizeof line - 200; i++) {
+        tyche_statement_info si;
+        tyche_prob p;
+        tyche_scenario_statement(s, i, &si);
+        tyche_results_statement(r, i, &p);
+        /* ids are plain identifiers, probabilities finite: no escaping needed */
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s\"%s\": [%.17g, %.6g]", i ? ", " : "",
+                              si.id, p.probability, p.stderr_);
+    }
+    n += (size_t)snprintf(line + n, sizeof line - n, "}}\n");
+    if (n >= sizeof line) return tyche_err_set(err, TYCHE_EIO, "--log %s: too many statements for one line", file);
+    const int fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0666);
+    int e = fd < 0 ? errno : 0;
+    /* Runs may share a log: the lock keeps each line whole and stops the
+     * rollback below from taking another run's line (a file system without
+     * locks still gets the append, unlocked). */
+    struct flock lk;
+    memset(&lk, 0, sizeof lk);
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    if (!e) (void)fcntl(fd, F_SETLKW, &lk);
+    struct stat st0;
+    if (!e && fstat(fd, &st0) != 0) e = errno;
+    size_t done = 0;
+    while (!e && done < n) {
+        const ssize_t w = write(fd, line + done, n - done);
+        if (w > 0) done += (size_t)w;
+        else if (w < 0 && errno != EINTR) e = errno;
+        else if (w == 0) e = EIO;
+    }
+    /* a line cut short (disk full, a size limit) would spoil the log: it
+     * goes back to its last whole line */
+    if (e && done > 0 && ftruncate(fd, st0.st_size) != 0) e = errno;
+    if (fd >= 0 && close(fd) != 0 && !e) e = errno;
+    return e == 0 ? TYCHE_OK
+                  : tyche_err_set(err, TYCHE_EIO, "--log %s: cannot append to the log: %s", file, strerror(e));
+}
+
+/* ---- output paths ------------------------------------------------------------- */
+
+/* A message about a temporary file names the user's file instead: the
+ * temporary name means nothing to them (and is gone by then). */
+void cli_name_user_file(tyche_err *err, const char *tmp, const char *path) {
+    char *at = strstr(err->msg, tmp);
+    if (at == NULL) return;
+    char rest[TYCHE_ERR_MAX];
+    snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
+    *at = '\0';
+    char head[TYCHE_ERR_MAX];
+    snprintf(head, sizeof head, "%s", err->msg);
+    tyche_err_set(err, err->code, "%s%s%s", head, path, rest);
+}
+
+int cli_is_folder(const char *p) {
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- signals ------------------------------------------------------------------ */
+
+/* SIGINT and SIGTERM (Ctrl-C, a batch system's time limit) end a command
+ * with nothing half-written: the handler removes this process's temporary
+ * files (the library remembers their names) and dies of the signal, so the
+ * shell sees 130 or 143.  While a checkpointed run simulates, the signal is
+ * only noted instead (the run stops after its current part, exit 3), and
+ * once it writes, a signal still leaves the parts for --resume and exits 3. */
+volatile sig_atomic_t cli_sig_mode = SIG_DIE;
+volatile sig_atomic_t cli_stop_requested;
+/* While finished files are renamed into place, a signal waits (any thread
+ * may take it: OpenMP's threads do not share a thread's signal mask), so it
+ * cannot fall between the results file and its summary. */
+volatile sig_atomic_t cli_committing, cli_signal_while_committing;
+char cli_resume_hint[1400];
+size_t cli_resume_hint_len;
+
+static void on_stop_signal(int sig) {
+    if (cli_committing) {
+        cli_signal_while_committing = sig;
+        return;
+    }
+    if (cli_sig_mode == SIG_NOTE) {
+        cli_stop_requested = sig;
+        return;
+    }
+    tyche_tmp_remove_all();
+    if (cli_sig_mode == SIG_EXIT3) {
+        /* write() is async-signal-safe; the message was made beforehand */
+        if (cli_resume_hint_len) (void)!write(2, cli_resume_hint, cli_resume_hint_len);
+        _exit(3);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void cli_install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t k = 0; k < 3; k++) {
+        /* a signal ignored by whoever started us stays ignored: nohup's
+         * SIGHUP, a shell's SIGINT for a job in the background */
+        struct sigaction old;
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[k], &sa, NULL);
+    }
+}
+
+void cli_said_swept(void *user, const char *file, long pid) {
+    (void)user;
+    if (cli_mpi_rank == 0)
+        fprintf(stderr, "tyche: removed %s, left by an earlier run (process %ld is gone)\n", file, pid);
+}
+
+int cli_file_exists(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Whether `path` can be written: its folder exists and a file can be made
+ * in it (tried with the temporary name the writer will use, at once
+ * removed: access() says yes to root on a read-only file system).
+ * Returns 0, or the exit status after a message naming `flag` and path. */
+int cli_check_writable(const char *flag, const char *path) {
+    if (cli_is_folder(path)) {
+        if (cli_mpi_rank == 0) fprintf(stderr, "tyche: %s %s: is a folder, not a file\n", flag, path);
+        return 1;
+    }
+    char dir[1200];
+    const char *slash = strrchr(path, '/');
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    if (!cli_is_folder(dir)) {
+        if (cli_mpi_rank == 0) fprintf(stderr, "tyche: %s %s: the folder %s does not exist\n", flag, path, dir);
+        return 2;
+    }
+    if (cli_mpi_rank != 0) return 0; /* rank 0 tries; the others would race it */
+    char probe[1300];
+    snprintf(probe, sizeof probe, "%s.probe", path); /* not the writer's own name: that means "writing" */
+    char *tmp = tyche_tmp_name(probe);
+    if (tmp == NULL) {
+        fputs("tyche: out of memory\n", stderr);
+        return 1;
+    }
+    const int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    const int e = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    tyche_tmp_forget(tmp);
+    free(tmp);
+    if (e && e != EEXIST) {
+        fprintf(stderr, "tyche: %s %s: cannot write in %s: %s\n", flag, path, dir, strerror(e));
+        return 1;
+    }
+    return 0;
+}
+
+
+/* Whether a checkpoint folder's entry is tyche's own: args, identity,
+ * lock, "part-NNNNNN-of-NNNNNN.h5" and the temporaries of any of them. */
+int cli_checkpoint_own(const char *name) {
+    unsigned a, b;
+    int n = 0;
+    if (sscanf(name, "part-%6u-of-%6u.h5%n", &a, &b, &n) == 2 && n == 24 && strlen(name) >= 24 &&
+        (name[24] == '\0' || strncmp(name + 24, ".tmp.", 5) == 0))
+        return 1;
+    static const char *const own[] = {"args", "identity", "lock"};
+    for (size_t k = 0; k < 3; k++) {
+        const size_t l = strlen(own[k]);
+        if (strncmp(name, own[k], l) == 0 && (name[l] == '\0' || strncmp(name + l, ".tmp.", 5) == 0)) return 1;
+    }
+    return 0;
+}
+
+/* Once the results are written: the parts (and any a SIGKILL cut short)
+ * have served.  Not before: a failed write must leave a resumable run. */
+void cli_checkpoint_remove(const char *dir) {
+    char path[1200];
+    DIR *d = opendir(dir);
+    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
+        if (cli_checkpoint_own(e->d_name)) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    if (d) closedir(d);
+    static const char *const own[] = {"args", "identity", "lock"};
+    for (size_t k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, own[k]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+
+/* Renames the two whole temporaries into place, HDF5 first, with signals
+ * waiting (see on_stop_signal). */
+tyche_status cli_commit_pair(const char *tmp_h5, const char *out, const char *tmp_json,
+                                const char *json, const char *checkpoint, tyche_err *err) {
+    tyche_status st = TYCHE_OK;
+    cli_committing = 1;
+    if (rename(tmp_h5, out) != 0)
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", out, strerror(errno));
+    else if (rename(tmp_json, json) != 0)
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", json, strerror(errno));
+    if (st == TYCHE_OK && checkpoint) cli_checkpoint_remove(checkpoint);
+    cli_committing = 0;
+    if (cli_signal_while_committing)
+        fprintf(stderr, "tyche: %s came as the results were put in place; they are whole\n",
+                strsignal(cli_signal_while_committing));
+    return st;
+}
+
+/* After a pair: temporaries of a failure removed, messages about them
+ * naming the user's files instead, the names forgotten and freed. */
+void cli_release_pair(tyche_status st, char *tmp_h5, const char *out, char *tmp_json,
+                         const char *json, tyche_err *err) {
+    for (int i = 0; i < 2; i++) {
+        char *t = i ? tmp_h5 : tmp_json;
+        if (t == NULL) continue;
+        if (st != TYCHE_OK) unlink(t);
+        tyche_tmp_forget(t);
+        cli_name_user_file(err, t, i ? out : json);
+        free(t);
+    }
+}
+
+/* Every command's two results: the JSON and the HDF5 file, each written
+ * whole under a temporary name, then both renamed into place (HDF5 first)
+ * with signals waiting, and a checkpoint folder whose run is now written
+ * removed with them.  A failure leaves neither under its final name; a
+ * signal during the renames is honoured as the results are whole: the
+ * command goes on and says so. */
+tyche_status cli_write_pair(const void *obj, cli_writer_fn h5, cli_writer_fn js, const char *out,
+                               const char *json, const char *checkpoint, tyche_err *err) {
+    const char *outputs[2] = {out, json};
+    for (int i = 0; i < 2; i++)
+        if (cli_is_folder(outputs[i])) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", outputs[i]);
+    char *tmp_json = tyche_tmp_name(json), *tmp_h5 = tyche_tmp_name(out);
+    tyche_status st = tmp_json && tmp_h5 ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    if (st == TYCHE_OK) st = js(obj, tmp_json, err);
+    if (st == TYCHE_OK) st = h5(obj, tmp_h5, err);
+    if (st == TYCHE_OK) st = cli_commit_pair(tmp_h5, out, tmp_json, json, checkpoint, err);
+    cli_release_pair(st, tmp_h5, out, tmp_json, json, err);
+    return st;
+}
+
+/* Default output names: "<scenario file's name>-<what>.h5" and the JSON beside it. */
+void cli_default_outputs(const char *scenario, const char *what, const char **out,
+                            const char **json, char *dout, size_t lo, char *djson, size_t lj) {
+    if (*out == NULL) {
+        const char *b = strrchr(scenario, '/');
+        b = b ? b + 1 : scenario;
+        size_t n = strlen(b);
+        if (n > 5 && strcmp(b + n - 5, ".json") == 0) n -= 5;
+        snprintf(dout, lo, "%.*s-%s.h5", (int)n, b, what);
+        *out = dout;
+    }
+    if (*json == NULL) {
+        size_t n = strlen(*out);
+        if (n > 3 && strcmp(*out + n - 3, ".h5") == 0) n -= 3;
+        snprintf(djson, lj, "%.*s.json", (int)n, *out);
+        *json = djson;
+    }
+}
+
+/* Refuses outputs that would overwrite the scenario file (e.g. -o x.h5 next
+ * to x.json puts the JSON on x.json). */
+int cli_refuse_clobber(const char *scenario, const char *out, const char *json,
+                          const char *usage) {
+    if (cli_same_file(scenario, out) || cli_same_file(scenario, json)) {
+        cli_usage_error(usage, "\"%s\" is the scenario file: choose another -o or --json",
+                    cli_same_file(scenario, out) ? out : json);
+        return 1;
+    }
+    if (strcmp(out, json) == 0) {
+        cli_usage_error(usage, "--json: \"%s\" is also the HDF5 output", json);
+        return 1;
+    }
+    return 0;
+}
+
+
+/* Largest |swing| first; ties in parameter order (a stable, total order). */
+int cli_by_swing(const void *a, const void *b) {
+    const double x = fabs(((const cli_swing_row *)a)->swing), y = fabs(((const cli_swing_row *)b)->swing);
+    if (x != y) return x < y ? 1 : -1;
+    return ((const cli_swing_row *)a)->k < ((const cli_swing_row *)b)->k ? -1 : 1;
+}
+
+tyche_status cli_write_run_h5(const void *o, const char *p, tyche_err *e) {
+    const cli_run_output *x = o;
+    return tyche_write_hdf5(x->s, x->r, x->prov, p, e);
+}
+
+tyche_status cli_write_run_json(const void *o, const char *p, tyche_err *e) {
+    const cli_run_output *x = o;
+    return tyche_write_summary_json(x->s, x->r, x->prov, p, e);
+}

@@ -1,0 +1,95 @@
+/* tyche describe. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tyche/tyche.h"
+#ifdef TYCHE_MPI
+#include <mpi.h>
+#endif
+
+#include "cli.h"
+
+const char *const cli_usage_describe =
+    "usage: tyche describe SCENARIO [--as-of DATE] [--set NAME=VALUE ...]\n"
+    "\n"
+    "Prints the scenario's dates, models, every parameter with its prior and its\n"
+    "5%, 50% and 95% values (marked * where --set replaced it), every output and\n"
+    "every statement with its rule.\n";
+
+int cli_cmd_describe(int argc, char **argv, char *line) {
+    (void)line;
+    cli_scen_flags sf = {0};
+    const char *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        const int r = cli_scenario_flag(argc, argv, &i, &sf, cli_usage_describe);
+        if (r < 0) return 2;
+        if (r > 0) continue;
+        if (argv[i][0] == '-') return cli_usage_error(cli_usage_describe, "unknown option \"%s\"", argv[i]);
+        if (file) return cli_usage_error(cli_usage_describe, "unexpected argument \"%s\"", argv[i]);
+        file = argv[i];
+    }
+    if (file == NULL)
+        return cli_usage_error(cli_usage_describe, "%s", "describe: expected a scenario file");
+    tyche_err err = {0};
+    tyche_scenario *s = cli_load(file, &sf, &err);
+    if (s == NULL) return cli_report(&err);
+    char d0[11], d1[11], d2[11];
+    tyche_date_format(tyche_scenario_start(s), d0);
+    tyche_date_format(tyche_scenario_horizon(s), d1);
+    tyche_date_format(tyche_scenario_as_of(s), d2);
+    printf("%s (%s)\nscenario %s: start %s, horizon %s, as of %s\n\nmodels:\n",
+           tyche_scenario_title(s), tyche_scenario_file(s), tyche_scenario_name(s), d0, d1, d2);
+    for (size_t i = 0; i < tyche_scenario_n_models(s); i++) {
+        const char *name, *kind;
+        tyche_scenario_model(s, i, &name, &kind);
+        printf("  %-16s %s\n", name, kind);
+    }
+    printf("\n%-24s %-14s %-44s %10s %10s %10s\n", "parameter", "units", "prior", "p05", "p50", "p95");
+    for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+        tyche_param_info pi;
+        char prior[128], a[16], b[16], c[16];
+        tyche_scenario_param(s, i, &pi);
+        tyche_dist_format(pi.prior, prior, sizeof prior);
+        cli_fmt_value(tyche_dist_quantile(pi.prior, 0.05), a, sizeof a);
+        cli_fmt_value(tyche_dist_quantile(pi.prior, 0.50), b, sizeof b);
+        cli_fmt_value(tyche_dist_quantile(pi.prior, 0.95), c, sizeof c);
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", pi.name, pi.overridden ? " *" : "");
+        printf("%-24s %-14s %-44s %10s %10s %10s\n", name, pi.units, prior, a, b, c);
+    }
+    for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+        tyche_param_info pi;
+        tyche_scenario_param(s, i, &pi);
+        if (pi.overridden) {
+            printf("(* replaced by --set)\n");
+            break;
+        }
+    }
+    printf("\noutputs:\n");
+    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
+        tyche_output_info oi;
+        tyche_scenario_output(s, i, &oi);
+        printf("  %-34s %-24s %s\n", oi.name, oi.units, oi.description);
+    }
+    printf("\nstatements:\n");
+    for (size_t i = 0; i < tyche_scenario_n_statements(s); i++) {
+        tyche_statement_info si;
+        tyche_scenario_statement(s, i, &si);
+        printf("  %s%s%s%s: %s\n      rule: %s\n", si.id, si.group[0] ? " [" : "", si.group,
+               si.group[0] ? "]" : "", si.text, si.rule);
+    }
+    tyche_scenario_free(s);
+    return 0;
+}
+
+/* ---- replay ---------------------------------------------------------------- */
+

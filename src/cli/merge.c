@@ -1,0 +1,113 @@
+/* tyche merge. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tyche/tyche.h"
+#ifdef TYCHE_MPI
+#include <mpi.h>
+#endif
+
+#include "cli.h"
+
+const char *const cli_usage_merge =
+    "usage: tyche merge SHARD.h5 ... -o FILE.h5 [--summary FILE.json] [-q]\n"
+    "\n"
+    "Joins the results files of `tyche run --shard I/N` (a job array) into the file and\n"
+    "summary one run would have written: the same per-trial data and the same summary.\n"
+    "The shards must come from the same scenario, --set values, as-of date, seed,\n"
+    "generator, sampling, trial count and tyche version, and cover every part once.\n";
+
+int cli_cmd_merge(int argc, char **argv, char *cmdline) {
+    const char *out = NULL, *summary = NULL;
+    const char **files = tyche_calloc((size_t)argc + 1, sizeof *files);
+    size_t nf = 0;
+    int quiet = 0;
+    if (files == NULL) {
+        fputs("tyche: out of memory\n", stderr);
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--summary") == 0)) {
+            if (i + 1 >= argc) {
+                free(files);
+                return cli_usage_error(cli_usage_merge, "%s: needs a value", a);
+            }
+            if (a[1] == 'o' || a[2] == 'o') out = argv[++i];
+            else summary = argv[++i];
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (a[0] == '-') {
+            free(files);
+            return cli_usage_error(cli_usage_merge, "unknown option \"%s\"", a);
+        } else {
+            files[nf++] = a;
+        }
+    }
+    if (nf == 0 || out == NULL) {
+        free(files);
+        return cli_usage_error(cli_usage_merge, "%s", "merge: give the shard files and -o FILE.h5");
+    }
+    char dsum[1024];
+    if (summary == NULL) {
+        size_t n = strlen(out);
+        if (n > 3 && strcmp(out + n - 3, ".h5") == 0) n -= 3;
+        snprintf(dsum, sizeof dsum, "%.*s.json", (int)n, out);
+        summary = dsum;
+    }
+    for (size_t k = 0; k < nf; k++)
+        if (cli_same_file(files[k], out) || cli_same_file(files[k], summary)) {
+            const char *clash = files[k]; /* an argv string: outlives files */
+            free(files);
+            return cli_usage_error(cli_usage_merge, "\"%s\" is one of the shards: choose another -o or --summary", clash);
+        }
+    /* the outputs' folders before the shards are read */
+    tyche_tmp_sweep(out, 0, cli_said_swept, NULL);
+    tyche_tmp_sweep(summary, 0, cli_said_swept, NULL);
+    int rc = cli_check_writable("-o", out);
+    if (!rc) rc = cli_check_writable("--summary", summary);
+    if (rc) {
+        free(files);
+        return rc;
+    }
+    const int bars = !quiet && isatty(2);
+    cli_progress_state mp = {.phase = "merging"}, wp = {.phase = "writing", .bytes = 1};
+    tyche_err err = {0};
+    tyche_scenario *s = NULL;
+    tyche_results *r = tyche_merge_shards_progress(files, nf, &s, bars ? cli_progress : NULL, &mp, &err);
+    free(files);
+    if (r == NULL) return cli_report(&err);
+    char created[32];
+    time_t tnow = time(NULL);
+    struct tm tm;
+    gmtime_r(&tnow, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    tyche_provenance prov = {cmdline, created, 0, bars ? cli_progress : NULL, &wp};
+    const cli_run_output ro = {s, r, &prov};
+    tyche_status st = cli_write_pair(&ro, cli_write_run_h5, cli_write_run_json, out, summary, NULL, &err);
+    if (st == TYCHE_OK && !quiet) {
+        tyche_run_info info;
+        tyche_results_info(r, &info);
+        printf("tyche %s  merged %zu shards: %s (%s)\nseed %llu, %llu trials, generator %s\n", tyche_version(),
+               nf, tyche_scenario_title(s), tyche_scenario_file(s), (unsigned long long)info.seed,
+               (unsigned long long)info.trials, info.rng);
+        cli_print_statements(s, r);
+        cli_print_outputs(s, r);
+        printf("\nresults: %s\nsummary: %s\n", out, summary);
+    }
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+    return st == TYCHE_OK ? 0 : cli_report(&err);
+}
+
+/* ---- score ----------------------------------------------------------------- */
+

@@ -1,0 +1,85 @@
+/* tyche score. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "tyche/tyche.h"
+#ifdef TYCHE_MPI
+#include <mpi.h>
+#endif
+
+#include "cli.h"
+
+const char *const cli_usage_score =
+    "usage: tyche score SUMMARY.json OUTCOMES.json [--json FILE]\n"
+    "\n"
+    "Scores a run's statement probabilities against what happened: Brier score, log\n"
+    "score (ln p of the outcome) and the baseline-relative log score 100 log2(p / 0.5)\n"
+    "per resolved statement and overall; unresolved statements are listed as such.\n"
+    "OUTCOMES.json: {\"outcomes\": {\"P1\": {\"outcome\": false, \"resolved\": \"2027-06-30\"}}}\n";
+
+int cli_cmd_score(int argc, char **argv, char *line) {
+    (void)line;
+    const char *files[2] = {NULL, NULL}, *json = NULL;
+    int nf = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            if (i + 1 >= argc) return cli_usage_error(cli_usage_score, "%s", "--json: needs a value");
+            json = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error(cli_usage_score, "unknown option \"%s\"", argv[i]);
+        } else if (nf < 2) {
+            files[nf++] = argv[i];
+        } else {
+            return cli_usage_error(cli_usage_score, "unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    if (nf != 2) return cli_usage_error(cli_usage_score, "%s", "score: expected SUMMARY.json OUTCOMES.json");
+    tyche_err err = {0};
+    tyche_scores *sc = tyche_score_files(files[0], files[1], &err);
+    if (sc == NULL) return cli_report(&err);
+    printf("%-20s %8s %-8s %-11s %8s %10s %10s\n", "statement", "P", "outcome", "resolved", "Brier",
+           "log score", "baseline");
+    for (size_t i = 0; i < tyche_scores_n(sc); i++) {
+        const tyche_score_row *r = tyche_scores_row(sc, i);
+        if (r->resolved)
+            printf("%-20s %8.4f %-8s %-11s %8.4f %10.4f %10.1f\n", r->id, r->p,
+                   r->outcome ? "true" : "false", r->resolved_on, r->brier, r->log_score, r->baseline);
+    }
+    double b, l, m;
+    size_t n;
+    tyche_scores_overall(sc, &b, &l, &m, &n);
+    printf("%-20s %8s %-8s %-11s %8.4f %10.4f %10.1f\n", "overall (mean)", "", "", "", b, l, m);
+    printf("\n%zu resolved", n);
+    int first = 1;
+    for (size_t i = 0; i < tyche_scores_n(sc); i++) {
+        const tyche_score_row *r = tyche_scores_row(sc, i);
+        if (r->resolved) continue;
+        printf("%s%s", first ? "; not yet resolved: " : ", ", r->id);
+        first = 0;
+    }
+    printf("\n");
+    int rc = 0;
+    if (json) {
+        /* under a temporary name first: a failed write leaves the old file */
+        if (cli_is_folder(json)) {
+            fprintf(stderr, "tyche: %s: is a folder, not a file\n", json);
+            tyche_scores_free(sc);
+            return 1;
+        }
+        if (tyche_scores_write_json(sc, json, &err) != TYCHE_OK) rc = cli_report(&err);
+    }
+    tyche_scores_free(sc);
+    return rc;
+}
+
+/* ---- backtest ------------------------------------------------------------- */
+
