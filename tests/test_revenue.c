@@ -1,5 +1,5 @@
 /* revenue_slowdown and the fiscal calendar against closed forms:
- *  - period ends from MODELS.md and every row of the data file;
+ *  - period ends as listed in models/README.md and every row of the data file;
  *  - with no displacement (a = 0) and fixed parameters, log-growth at
  *    horizon h has mean g_inf + phi^h (g_0 - g_inf) and variance
  *    sigma^2 (1 - phi^(2h)) / (1 - phi^2), and the counterfactual equals
