@@ -15,7 +15,7 @@
 
 static int32_t day(int y, int m, int d) { return tyche_date_from_ymd(y, m, d); }
 
-TEST(fiscal_quarters_end_where_models_md_says) {
+TEST(fiscal_quarters_end_where_the_models_readme_says) {
     static const struct { const char *q; int y, m, d; } ends[] = {
         {"FY2026Q4", 2026, 1, 25}, {"FY2027Q1", 2026, 4, 26}, {"FY2027Q2", 2026, 7, 26},
         {"FY2027Q3", 2026, 10, 25}, {"FY2027Q4", 2027, 1, 31}, {"FY2028Q1", 2027, 5, 2},
