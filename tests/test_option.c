@@ -1,4 +1,4 @@
-/* option_exercise against closed forms (MODELS.md):
+/* option_exercise against closed forms (models/README.md):
  *  - beta_v = beta_z = 0, fixed h0: P(exercise by T) = 1 - exp(-h0 T);
  *  - q = 1 and a (practically) fixed delay: board = exercise + delay;
  *  - fixed V0, mu, sigma: the GBM valuation at the deadline is lognormal

@@ -1,5 +1,5 @@
 /* revenue_slowdown and the fiscal calendar against closed forms:
- *  - period ends from MODELS.md and every row of the data file;
+ *  - period ends as listed in models/README.md and every row of the data file;
  *  - with no displacement (a = 0) and fixed parameters, log-growth at
  *    horizon h has mean g_inf + phi^h (g_0 - g_inf) and variance
  *    sigma^2 (1 - phi^(2h)) / (1 - phi^2), and the counterfactual equals
@@ -15,7 +15,7 @@
 
 static int32_t day(int y, int m, int d) { return tyche_date_from_ymd(y, m, d); }
 
-TEST(fiscal_quarters_end_where_models_md_says) {
+TEST(fiscal_quarters_end_where_the_models_readme_says) {
     static const struct { const char *q; int y, m, d; } ends[] = {
         {"FY2026Q4", 2026, 1, 25}, {"FY2027Q1", 2026, 4, 26}, {"FY2027Q2", 2026, 7, 26},
         {"FY2027Q3", 2026, 10, 25}, {"FY2027Q4", 2027, 1, 31}, {"FY2028Q1", 2027, 5, 2},

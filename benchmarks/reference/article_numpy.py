@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """An independent NumPy implementation of the article scenario.
 
-Written from the modelling brief (shared/design/MODELS.md), the scenario file
-(models/article.json) and the conventions in models/README.md, not from tyche's
-C sources: it is a speed baseline ("what a good notebook author would write")
-and a cross-check of tyche's probabilities (tests/cli/numpy_crosscheck.sh).
+Written from the models' specification (models/README.md: the math, the
+conventions, the fiscal calendar) and the scenario file (models/article.json),
+not from tyche's C sources: it is a speed baseline ("what a good notebook
+author would write") and a cross-check of tyche's probabilities
+(tests/cli/numpy_crosscheck.sh).
 
     article_numpy.py [-n TRIALS] [--seed S] [--json OUT] [--chunk C]
 
@@ -120,7 +121,7 @@ class Scenario:
         ref = self.hist_q.index(st["reference"])
         self.G_ref = hist[ref] / hist[ref - 1] - 1.0
         self.t0 = decimal_year(parse_date(rows[-1]["period_end"]))
-        # forecast quarters and their period ends (MODELS.md, Nvidia's fiscal calendar)
+        # forecast quarters and their period ends (models/README.md, Nvidia's fiscal calendar)
         ends = {"FY2026Q4": "2026-01-25",
                 "FY2027Q1": "2026-04-26", "FY2027Q2": "2026-07-26",
                 "FY2027Q3": "2026-10-25", "FY2027Q4": "2027-01-31",

@@ -1,4 +1,4 @@
-/* Model kind `option_exercise`: an investor's follow-on option (MODELS.md).
+/* Model kind `option_exercise`: an investor's follow-on option (models/README.md).
  *
  * The target's valuation follows a geometric Brownian motion stepped at
  * calendar-month boundaries; the exercise hazard over each month is set by

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-check of the article scenario against the independent NumPy reference
-# (benchmarks/reference/article_numpy.py, written from MODELS.md, not from the
+# (benchmarks/reference/article_numpy.py, written from models/README.md, not from the
 # C sources): every statement, the joint P1 & P2 & P3 and its pairs must agree
 # within 4 combined standard errors sqrt(se_tyche^2 + se_numpy^2), with a
 # floor of 1e-4 for tiny probabilities.  Both sides use fixed seeds, so the
