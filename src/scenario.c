@@ -13,22 +13,25 @@
 #define M_PI_VALUE 3.14159265358979323846
 #define DEFAULT_JOINT_MAX 32
 
-static const tyche_model_kind *const kinds[] = {
-    &tyche_model_option_exercise, &tyche_model_exclusivity_window, &tyche_model_revenue_slowdown,
-    &tyche_model_ishigami};
-#define N_KINDS (sizeof kinds / sizeof kinds[0])
-
-const tyche_model_kind *tyche_model_kind_find(const char *name) {
-    for (size_t i = 0; i < N_KINDS; i++)
-        if (strcmp(kinds[i]->name, name) == 0) return kinds[i];
-    return NULL;
-}
-
-void tyche_model_kinds_list(char *buf, size_t len) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < N_KINDS && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", kinds[i]->name);
+/* Limits (1)-(3) of kind.h, which the engine relies on without checking. */
+tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path, tyche_err *err) {
+    const uint32_t max_streams =
+        k->posterior ? TYCHE_POSTERIOR_SUBSTREAM : TYCHE_STREAMS_PER_MODEL;
+    if (k->n_streams > max_streams)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.kind: kind %s uses %u substreams, more than the %u a model has%s",
+                             path, k->name, (unsigned)k->n_streams, (unsigned)max_streams,
+                             k->posterior ? " besides its posterior's (substream 7)" : "");
+    if (k->n_inputs > TYCHE_KIND_MAX_INPUTS)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.kind: kind %s declares %zu inputs, more than the %d a model may have",
+                             path, k->name, k->n_inputs, TYCHE_KIND_MAX_INPUTS);
+    if (k->posterior && k->n_params > TYCHE_KIND_MAX_POSTERIOR_PARAMS)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.kind: kind %s has %zu parameters and a posterior, whose mask "
+                             "holds %d",
+                             path, k->name, k->n_params, TYCHE_KIND_MAX_POSTERIOR_PARAMS);
+    return TYCHE_OK;
 }
 
 void tyche_scenario_free(tyche_scenario *s) {
@@ -217,6 +220,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
         return tyche_err_set(err, TYCHE_EINPUT, "%s.kind: unknown model kind \"%s\" (known: %s)",
                              path, kind_name, list);
     }
+    if ((st = tyche_model_kind_check(kind, path, err))) return st;
     tyche_model_inst *m = &s->models[mi];
     m->kind = kind;
     if ((m->name = tyche_strdup(name)) == NULL) return oom(err);

@@ -512,7 +512,16 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
 }
 
 const tyche_model_kind tyche_model_revenue_slowdown = {
-    "revenue_slowdown",
-    "quarterly revenue: AR(1) log-growth from history, minus logistic displacement, with its counterfactual",
-    params, N_P, NULL, 0, NULL, 0, prepare, cfg_free, ws_alloc, ws_free, simulate, posterior, NULL,
+    .name = "revenue_slowdown",
+    .description = "quarterly revenue: AR(1) log-growth from history, minus logistic "
+                   "displacement, with its counterfactual",
+    .params = params,
+    .n_params = N_P,
+    .n_streams = 1, /* the growth shocks; the posterior draws from its own substream */
+    .prepare = prepare,
+    .cfg_free = cfg_free,
+    .ws_alloc = ws_alloc,
+    .ws_free = ws_free,
+    .simulate = simulate,
+    .posterior = posterior,
 };
