@@ -122,46 +122,13 @@ size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name) {
     return (size_t)-1;
 }
 
-/* The smallest and largest values a prior can take. */
-static void support(const tyche_dist *d, double *lo, double *hi) {
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED: *lo = *hi = d->p[0]; return;
-    case TYCHE_DIST_UNIFORM:
-    case TYCHE_DIST_TRIANGULAR:
-    case TYCHE_DIST_PERT: *lo = d->p[0]; *hi = d->kind == TYCHE_DIST_UNIFORM ? d->p[1] : d->p[2]; return;
-    case TYCHE_DIST_TRUNCNORMAL: *lo = d->p[2]; *hi = d->p[3]; return;
-    case TYCHE_DIST_LOGNORMAL:
-    case TYCHE_DIST_GAMMA: *lo = 0.0; *hi = INFINITY; return;
-    case TYCHE_DIST_BETA: *lo = 0.0; *hi = 1.0; return;
-    case TYCHE_DIST_BERNOULLI:
-        *lo = d->p[0] < 1.0 ? 0.0 : 1.0;
-        *hi = d->p[0] > 0.0 ? 1.0 : 0.0;
-        return;
-    case TYCHE_DIST_DISCRETE:
-        *lo = INFINITY;
-        *hi = -INFINITY;
-        for (size_t i = 0; i < d->n; i++) {
-            if (d->values[i] < *lo) *lo = d->values[i];
-            if (d->values[i] > *hi) *hi = d->values[i];
-        }
-        return;
-    default: *lo = -INFINITY; *hi = INFINITY; return;
-    }
-}
-
-/* Open supports (lognormal, gamma, beta) never reach their bound. */
-static int support_open_below(const tyche_dist *d) {
-    return d->kind == TYCHE_DIST_LOGNORMAL || d->kind == TYCHE_DIST_GAMMA ||
-           d->kind == TYCHE_DIST_BETA;
-}
-
 static tyche_status check_domain(const tyche_dist *d, const tyche_param_spec *ps,
                                  const char *path, tyche_err *err) {
     double lo, hi;
+    int open_below;
     char buf[160];
-    support(d, &lo, &hi);
-    const int below = ps->lo_open ? (lo < ps->lo || (lo == ps->lo && !support_open_below(d)))
-                                  : lo < ps->lo;
+    tyche_dist_support(d, &lo, &hi, &open_below);
+    const int below = ps->lo_open ? (lo < ps->lo || (lo == ps->lo && !open_below)) : lo < ps->lo;
     if (below || hi > ps->hi) {
         tyche_dist_format(d, buf, sizeof buf);
         return tyche_err_set(err, TYCHE_EINPUT,
