@@ -341,6 +341,23 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
 
 /* ---- statements ------------------------------------------------------------ */
 
+/* The statement compiler's view of the scenario (statement.h). */
+static size_t scope_find_output(const void *ctx, const char *name) {
+    return tyche_scenario_find_output(ctx, name);
+}
+static const char *scope_output_name(const void *ctx, size_t i) {
+    return ((const tyche_scenario *)ctx)->outputs[i].name;
+}
+static tyche_output_type scope_output_type(const void *ctx, size_t i) {
+    return ((const tyche_scenario *)ctx)->outputs[i].type;
+}
+static size_t scope_find_statement(const void *ctx, const char *id, size_t before) {
+    const tyche_scenario *s = ctx;
+    for (size_t j = 0; j < before && j < s->n_statements; j++)
+        if (strcmp(s->statements[j].id, id) == 0) return j;
+    return (size_t)-1;
+}
+
 static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js, const char *root,
                                    tyche_err *err) {
     static const char *const keys[] = {"id", "text", "group", "rule", "comment", NULL};
@@ -373,7 +390,17 @@ static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js,
     if (!t->id || !t->text || !t->group) return oom(err);
     char rpath[800];
     snprintf(rpath, sizeof rpath, "%s.rule", path);
-    if ((st = tyche_statement_compile(s, i, rule, rpath, err))) return st;
+    const tyche_stmt_scope scope = {
+        .ctx = s,
+        .n_outputs = s->n_outputs,
+        .find_output = scope_find_output,
+        .output_name = scope_output_name,
+        .output_type = scope_output_type,
+        .find_statement = scope_find_statement,
+        .start = s->start,
+        .horizon = s->horizon,
+    };
+    if ((st = tyche_statement_compile(&scope, i, rule, rpath, t, err))) return st;
     if (t->max_stack > s->max_stack) s->max_stack = t->max_stack;
     return TYCHE_OK;
 }
