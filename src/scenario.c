@@ -75,6 +75,9 @@ void tyche_scenario_free(tyche_scenario *s) {
     free(s->not_before);
     free(s->overridden);
     free(s->overrides);
+    free(s->as_of_opt);
+    for (size_t i = 0; i < s->n_sets; i++) free(s->sets[i]);
+    free(s->sets);
     for (size_t g = 0; g < s->n_groups; g++) {
         free(s->groups[g].param);
         free(s->groups[g].L);
@@ -877,6 +880,47 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     return load_joint(s, cJSON_GetObjectItemCaseSensitive(j, "joint"), root, err);
 }
 
+/* Copies the options into s (for tyche_scenario_with_overrides). */
+static tyche_status keep_options(tyche_scenario *s, const tyche_scenario_options *opt) {
+    if (opt == NULL) return TYCHE_OK;
+    if (opt->as_of && (s->as_of_opt = tyche_strdup(opt->as_of)) == NULL) return TYCHE_ENOMEM;
+    if (opt->n_set == 0) return TYCHE_OK;
+    if ((s->sets = tyche_calloc(opt->n_set, sizeof *s->sets)) == NULL) return TYCHE_ENOMEM;
+    for (; s->n_sets < opt->n_set; s->n_sets++)
+        if ((s->sets[s->n_sets] = tyche_strdup(opt->set[s->n_sets])) == NULL) return TYCHE_ENOMEM;
+    return TYCHE_OK;
+}
+
+/* The length of the name part of "name=value" (all of it without '='). */
+static size_t set_name_len(const char *set) {
+    const char *eq = strchr(set, '=');
+    return eq ? (size_t)(eq - set) : strlen(set);
+}
+
+tyche_scenario *tyche_scenario_with_overrides(const tyche_scenario *base, const char *const *sets,
+                                              size_t n, tyche_err *err) {
+    const char **all = tyche_malloc((base->n_sets + n + 1) * sizeof *all);
+    if (all == NULL) {
+        oom(err);
+        return NULL;
+    }
+    /* the base's --set values that no new one replaces, then the new ones */
+    size_t k = 0;
+    for (size_t i = 0; i < base->n_sets; i++) {
+        const size_t len = set_name_len(base->sets[i]);
+        int replaced = 0;
+        for (size_t j = 0; j < n && !replaced; j++)
+            replaced = set_name_len(sets[j]) == len && strncmp(sets[j], base->sets[i], len) == 0;
+        if (!replaced) all[k++] = base->sets[i];
+    }
+    for (size_t j = 0; j < n; j++) all[k++] = sets[j];
+    const tyche_scenario_options opt = {base->as_of_opt, k, all};
+    tyche_scenario *s = tyche_scenario_parse_with(base->text, strlen(base->text), base->file, &opt,
+                                                  err);
+    free(all);
+    return s;
+}
+
 tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *file,
                                      tyche_err *err) {
     return tyche_scenario_parse_with(text, len, file, NULL, err);
@@ -911,6 +955,11 @@ tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const ch
         memcpy(s->dir, s->file, (size_t)(slash - s->file));
         s->dir[slash - s->file] = '\0';
         if (s->dir[0] == '\0') strcpy(s->dir, "/");
+    }
+    if (keep_options(s, opt) != TYCHE_OK) {
+        oom(err);
+        tyche_scenario_free(s);
+        return NULL;
     }
     if (strlen(s->text) != len) {
         tyche_err_set(err, TYCHE_EINPUT, "%s: contains a NUL byte: not a JSON text", s->file);
