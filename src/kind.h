@@ -105,6 +105,17 @@ static inline gsl_rng *tyche_model_stream(tyche_model_ctx *c, uint32_t j) {
     return tyche_rng_gsl(c->rng);
 }
 
+/* What a backtest (src/backtest.c) needs of a model whose kind can be
+ * backtested: the observed quarterly series it forecasts and the earliest
+ * origin quarter it can forecast from. */
+typedef struct {
+    int32_t first;            /* quarter index (fiscal.h) of values[0] */
+    size_t n;
+    const double *values;     /* owned by the model's cfg */
+    int32_t min_origin;       /* earliest origin with enough history before it */
+    size_t var;               /* the path variable (layout.var_names) that forecasts it */
+} tyche_backtest_series;
+
 typedef struct tyche_model_kind {
     const char *name;
     const char *description;
@@ -136,6 +147,14 @@ typedef struct tyche_model_kind {
     /* Optional: given the observed times of this model's outputs (NaN where
      * none), returns why they cannot be used together, or NULL. */
     const char *(*check_observed)(const double *fixed);
+    /* Optional, both or neither (a kind a backtest can score): the model's
+     * observed series, from its cfg; and a rewrite of the model's
+     * "settings" (a cJSON object, edited in place) so that it forecasts
+     * from quarter `origin` (the history's last) to quarter `target`.
+     * backtest_settings returns TYCHE_OK or TYCHE_ENOMEM. */
+    void (*backtest_series)(const void *cfg, tyche_backtest_series *out);
+    tyche_status (*backtest_settings)(void *settings, int32_t origin, int32_t target,
+                                      tyche_err *err);
 } tyche_model_kind;
 
 /* The registry (src/models/kinds.c): the kind of that name, or NULL. */
@@ -151,7 +170,7 @@ tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path,
 
 /* A revenue history file (fiscal_quarter, period_end, COLUMN): rows in
  * order, each period end checked against the fiscal calendar.  The caller
- * frees *rows.  Used by revenue_slowdown and by the backtest. */
+ * frees *rows.  Used by revenue_slowdown. */
 typedef struct {
     int32_t q;      /* quarter index (fiscal.h) */
     int32_t end;    /* period end, days since 1970-01-01 */
