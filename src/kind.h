@@ -1,8 +1,8 @@
 /* The model-kind interface: what a kind (src/models/) declares, what the
  * scenario tells it when it loads (prepare) and what it sees of one trial
  * (simulate).  A new kind is one file in src/models/, defined with
- * designated initializers (.name = ..., .simulate = ...), and one line in
- * the registry, src/models/kinds.c.
+ * designated initializers (.name = ..., .simulate = ...), and its two
+ * lines in the registry, src/models/kinds.c (the declaration and the entry).
  *
  * Limits a kind must keep, checked for every model when a scenario loads
  * (tyche_model_kind_check, called by scenario.c) so that a kind that breaks
