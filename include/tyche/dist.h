@@ -32,6 +32,8 @@
 extern "C" {
 #endif
 
+/* The priors, in the order of the table of operations in src/dist.c (a new
+ * prior is a value here, its functions and one entry there). */
 typedef enum {
     TYCHE_DIST_FIXED,
     TYCHE_DIST_UNIFORM,
