@@ -1,8 +1,10 @@
-/* Backtests of revenue_slowdown (see include/tyche/backtest.h).  Each origin
- * is an ordinary run of a rewritten scenario: the named model alone, as of
- * the origin's period end, targeting H quarters later, with paths stored;
- * the forecast distribution of each quarter is then scored against the
- * data file's value. */
+/* Backtests (see include/tyche/backtest.h) of a model whose kind can be
+ * backtested (kind.h: backtest_series, backtest_settings; revenue_slowdown
+ * today).  Each origin is an ordinary run of a rewritten scenario: the
+ * named model alone, as of the origin's period end, its settings rewritten
+ * by its kind to target H quarters later, with paths stored; the forecast
+ * distribution of each quarter is then scored against the kind's observed
+ * series. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,7 @@
 #include <cjson/cJSON.h>
 #include "fiscal.h"
 #include "h5util.h"
-#include "kind.h"
+#include "scenario_impl.h"
 #include "json_util.h"
 
 const double tyche_backtest_levels[TYCHE_BT_NQ] = {0.025, 0.1, 0.25, 0.5, 0.75, 0.9, 0.975};
@@ -113,73 +115,60 @@ static void set_string(cJSON *obj, const char *key, const char *value) {
     cJSON_AddStringToObject(obj, key, value);
 }
 
+/* The kinds a backtest can score, for a message. */
+static void backtest_kinds(char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < tyche_model_kind_count() && used < len; i++) {
+        const tyche_model_kind *k = tyche_model_kind_at(i);
+        if (k->backtest_series && k->backtest_settings)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "", k->name);
+    }
+}
+
 tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_options *opt,
                                    const tyche_backtest_config *cfg, tyche_err *err) {
     tyche_backtest *b = NULL;
     cJSON *root = NULL, *model = NULL;
-    tyche_revenue_row *rows = NULL;
-    size_t n_rows = 0;
     double *sample = NULL;
     const char **sets = NULL;
     size_t n_sets = 0;
     /* validate the scenario as the user wrote it first: its errors come first */
     tyche_scenario *s0 = tyche_scenario_load_with(file, opt, err);
     if (s0 == NULL) return NULL;
-    tyche_scenario_free(s0);
-    char *text = tyche_read_file(file, NULL, "scenario file", err);
-    if (text == NULL) return NULL;
     int oom;
-    root = tyche_json_parse(text, 0, NULL, &oom);
-    free(text);
+    root = tyche_json_parse(s0->text, 0, NULL, &oom);
     const unsigned long long failures = tyche_alloc_failures();
-    if (root == NULL && oom) {
+    if (root == NULL) {
+        /* it parsed a moment ago, so only memory can be short */
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory reading %s", file);
-        return NULL;
-    }
-    if (root == NULL) { /* it parsed a moment ago: changed since */
-        tyche_err_set(err, TYCHE_EINPUT, "%s: changed while being read", file);
+        tyche_scenario_free(s0);
         return NULL;
     }
     if (cfg->horizon < 1 || cfg->horizon > 40) {
         tyche_err_set(err, TYCHE_EINPUT, "--horizon: expected 1 to 40 quarters");
         goto fail;
     }
+    /* the model, and through its kind the series it forecasts */
+    size_t mi = 0;
+    while (mi < s0->n_models && strcmp(s0->models[mi].name, cfg->model) != 0) mi++;
+    const tyche_model_kind *kind = mi < s0->n_models ? s0->models[mi].kind : NULL;
+    if (kind == NULL || !kind->backtest_series || !kind->backtest_settings) {
+        char kinds[256];
+        backtest_kinds(kinds, sizeof kinds);
+        tyche_err_set(err, TYCHE_EINPUT, "--model: %s has no %s model named \"%s\"", file, kinds,
+                      cfg->model);
+        goto fail;
+    }
+    tyche_backtest_series ser;
+    kind->backtest_series(s0->models[mi].cfg, &ser);
     cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
-    for (cJSON *m = models ? models->child : NULL; m; m = m->next) {
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(m, "name");
-        const cJSON *kd = cJSON_GetObjectItemCaseSensitive(m, "kind");
-        if (cJSON_IsString(nm) && strcmp(nm->valuestring, cfg->model) == 0 && cJSON_IsString(kd) &&
-            strcmp(kd->valuestring, "revenue_slowdown") == 0)
-            model = m;
-    }
-    if (model == NULL) {
-        tyche_err_set(err, TYCHE_EINPUT, "--model: %s has no revenue_slowdown model named \"%s\"",
-                      file, cfg->model);
-        goto fail;
-    }
-    /* the data, to know the quarters and what happened */
+    model = cJSON_GetArrayItem(models, (int)mi);
     cJSON *set = cJSON_GetObjectItemCaseSensitive(model, "settings");
-    const cJSON *jd = cJSON_GetObjectItemCaseSensitive(set, "data");
-    const cJSON *jcol = cJSON_GetObjectItemCaseSensitive(set, "column");
-    const char *slash = strrchr(file, '/');
-    char data[1400];
-    if (jd->valuestring[0] == '/' || slash == NULL)
-        snprintf(data, sizeof data, "%s", jd->valuestring);
-    else
-        snprintf(data, sizeof data, "%.*s/%s", (int)(slash - file), file, jd->valuestring);
-    if (tyche_revenue_read_history(data, cJSON_IsString(jcol) ? jcol->valuestring : "data_center_usd_b",
-                                   &rows, &n_rows, err))
-        goto fail;
-    const tyche_quarter first = rows[0].q, last = rows[n_rows - 1].q;
-    /* origins: by default every quarter with enough history before it (two
-     * quarters, or what the calibration window needs), to the one before
-     * the last in the data */
-    tyche_quarter from = first + 3, to = last - 1;
-    const cJSON *cal = cJSON_GetObjectItemCaseSensitive(set, "calibration");
-    const cJSON *cal_from = cal ? cJSON_GetObjectItemCaseSensitive(cal, "from") : NULL;
-    tyche_quarter cq;
-    if (cJSON_IsString(cal_from) && tyche_quarter_parse(cal_from->valuestring, &cq) && cq + 2 > from)
-        from = cq + 2;
+    const tyche_quarter first = ser.first, last = ser.first + (tyche_quarter)ser.n - 1;
+    /* origins: by default every quarter with enough history before it, to
+     * the one before the last in the data */
+    tyche_quarter from = ser.min_origin, to = last - 1;
     if (cfg->origin_from && !tyche_quarter_parse(cfg->origin_from, &from)) {
         tyche_err_set(err, TYCHE_EINPUT, "--origins: \"%s\" is not a quarter like FY2025Q1", cfg->origin_from);
         goto fail;
@@ -244,9 +233,8 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     for (size_t k = 0; k < n_user; k++)
         if (OWN(opt->set[k])) sets[n_sets++] = opt->set[k];
 #undef OWN
-    cJSON_DeleteItemFromObjectCaseSensitive(set, "also_at");
-    char date[11], lab[16];
-    tyche_date_format(rows[0].end, date);
+    char date[11];
+    tyche_date_format(tyche_quarter_end(first), date);
     set_string(root, "start", date);
     for (size_t i = 0; i < b->n_origins; i++) {
         const tyche_quarter o = from + (tyche_quarter)i;
@@ -255,9 +243,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
         set_string(root, "as_of", date);
         tyche_date_format(tyche_quarter_end(o + cfg->horizon), date);
         set_string(root, "horizon", date);
-        tyche_quarter_format(o + cfg->horizon, lab, sizeof lab);
-        set_string(set, "target", lab);
-        set_string(set, "reference", b->origin[i]);
+        if (kind->backtest_settings(set, o, o + cfg->horizon, err)) goto nomem;
         char *t = cJSON_PrintUnformatted(root);
         if (t == NULL || tyche_alloc_failures() != failures) { /* a member left out */
             free(t);
@@ -267,12 +253,11 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
         tyche_scenario_options o2 = {NULL, n_sets, sets};
         char where[1500];
         snprintf(where, sizeof where, "%s", file);
-        tyche_scenario *s = tyche_scenario_parse_with(t, strlen(t), where, &o2, err);
+        tyche_err local;
+        tyche_scenario *s = tyche_scenario_parse_with(t, strlen(t), where, &o2, &local);
         free(t);
         if (s == NULL) {
-            char msg[TYCHE_ERR_MAX];
-            snprintf(msg, sizeof msg, "%s", err->msg);
-            tyche_err_set(err, err->code, "backtest origin %s: %s", b->origin[i], msg);
+            tyche_err_set(err, local.code, "backtest origin %s: %s", b->origin[i], local.msg);
             goto fail_b;
         }
         tyche_run_config rc;
@@ -288,8 +273,8 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
             goto fail_b;
         }
         tyche_path_info pi;
-        tyche_scenario_path(s, 0, &pi); /* revenue */
-        const double *rev = tyche_results_path(r, 0);
+        tyche_scenario_path(s, ser.var, &pi); /* the model is alone: its variables come first */
+        const double *rev = tyche_results_path(r, ser.var);
         for (int h = 1; h <= cfg->horizon; h++) {
             const size_t col = pi.n_points - (size_t)cfg->horizon - 1 + (size_t)h;
             for (uint64_t k = 0; k < cfg->trials; k++) sample[k] = rev[k * pi.n_points + col];
@@ -300,7 +285,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
             tyche_quarter_format(q, qlab, 16);
             st->quarter = qlab;
             st->h = h;
-            st->actual = q <= last ? rows[q - first].value : NAN;
+            st->actual = q <= last ? ser.values[q - first] : NAN;
             score(sample, (size_t)cfg->trials, st->actual, st);
         }
         tyche_results_free(r);
@@ -308,8 +293,8 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     }
     free(sample);
     free(sets);
-    free(rows);
     cJSON_Delete(root);
+    tyche_scenario_free(s0);
     return b;
 nomem:
     tyche_err_set(err, TYCHE_ENOMEM, "out of memory running the backtest");
@@ -317,8 +302,8 @@ fail_b:
 fail:
     free(sample);
     free(sets);
-    free(rows);
     cJSON_Delete(root);
+    tyche_scenario_free(s0);
     tyche_backtest_free(b);
     return NULL;
 }

@@ -28,7 +28,6 @@
 #include <gsl/gsl_sf_erf.h>
 #include "tyche/dist.h"
 
-#define N_KINDS ((int)TYCHE_DIST_DISCRETE + 1)
 #define LOG_SQRT_2PI 0.91893853320467274178
 #define PERT_DEFAULT_LAMBDA 4.0
 #define WEIGHT_SUM_TOL 1e-9
@@ -40,34 +39,38 @@
  * inverse can no longer be fed the probability itself. */
 #define LOG_TAIL_FLOOR (-700.0)
 
-static const char *const kind_names[N_KINDS] = {
-    [TYCHE_DIST_FIXED] = "fixed",           [TYCHE_DIST_UNIFORM] = "uniform",
-    [TYCHE_DIST_NORMAL] = "normal",         [TYCHE_DIST_TRUNCNORMAL] = "truncnormal",
-    [TYCHE_DIST_LOGNORMAL] = "lognormal",   [TYCHE_DIST_BETA] = "beta",
-    [TYCHE_DIST_GAMMA] = "gamma",           [TYCHE_DIST_TRIANGULAR] = "triangular",
-    [TYCHE_DIST_PERT] = "pert",             [TYCHE_DIST_BERNOULLI] = "bernoulli",
-    [TYCHE_DIST_DISCRETE] = "discrete",
-};
+/* ---- the table of priors ------------------------------------------------
+ *
+ * Each prior is one entry of `priors` (at the end of this file): its JSON
+ * name and keys and its operations.  A new prior is its enum value in
+ * dist.h, its functions and its entry; nothing else dispatches on the kind. */
 
-/* Keys each kind accepts besides "dist" and "description"; the lognormal's
- * quantile keys (p05, p95, ...) are a pattern, handled by percentile_key. */
-static const char *const kind_keys[N_KINDS][5] = {
-    [TYCHE_DIST_FIXED] = {"value"},
-    [TYCHE_DIST_UNIFORM] = {"min", "max"},
-    [TYCHE_DIST_NORMAL] = {"mean", "sd"},
-    [TYCHE_DIST_TRUNCNORMAL] = {"mean", "sd", "min", "max"},
-    [TYCHE_DIST_LOGNORMAL] = {"median", "sdlog"},
-    [TYCHE_DIST_BETA] = {"a", "b", "mean", "concentration"},
-    [TYCHE_DIST_GAMMA] = {"shape", "mean", "scale"},
-    [TYCHE_DIST_TRIANGULAR] = {"min", "mode", "max"},
-    [TYCHE_DIST_PERT] = {"min", "mode", "max", "lambda"},
-    [TYCHE_DIST_BERNOULLI] = {"p"},
-    [TYCHE_DIST_DISCRETE] = {"values", "weights"},
-};
+#define DIST_MAX_KEYS 5
+
+typedef struct {
+    const char *name;                   /* the JSON "dist" */
+    const char *keys[DIST_MAX_KEYS];    /* accepted besides "dist" and "description" */
+    int percentile_keys;                /* also accepts p05, p95, ... (percentile_key) */
+    /* canonical parameters from the JSON object (keys already checked); the
+     * caller validates after */
+    tyche_status (*parse)(const cJSON *obj, const char *path, tyche_dist *d, tyche_err *err);
+    tyche_status (*validate)(const tyche_dist *d, const char *path, tyche_err *err);
+    void (*support)(const tyche_dist *d, double *lo, double *hi);
+    int open_below;                     /* comes near its lower bound, never reaches it */
+    double (*sample)(const tyche_dist *d, gsl_rng *r);
+    double (*quantile)(const tyche_dist *d, double u);
+    double (*mean)(const tyche_dist *d);
+    double (*variance)(const tyche_dist *d);
+    int (*is_fixed)(const tyche_dist *d); /* NULL: never a point mass */
+    void (*describe)(const tyche_dist *d, char *buf, size_t len, size_t *pos);
+} dist_ops;
+
+/* The entry of kind k, or NULL for a value outside the enum. */
+static const dist_ops *ops_of(tyche_dist_kind k);
 
 const char *tyche_dist_kind_name(tyche_dist_kind k) {
-    if ((int)k < 0 || (int)k >= N_KINDS) return "unknown";
-    return kind_names[k];
+    const dist_ops *o = ops_of(k);
+    return o ? o->name : "unknown";
 }
 
 static void blank(tyche_dist *d) {
@@ -392,7 +395,6 @@ static double pert_shape(const tyche_dist *d, int upper) {
     return 1.0 + d->p[3] * side / range;
 }
 
-/* ---- sampling, quantiles, moments -------------------------------------- */
 
 static double triangular_quantile(double a, double c, double b, double u) {
     /* sqrt(u (b - a) (c - a)), written so that the product cannot overflow */
@@ -401,207 +403,13 @@ static double triangular_quantile(double a, double c, double b, double u) {
     return b - w * sqrt((1.0 - u) * ((b - c) / w));
 }
 
-double tyche_dist_quantile(const tyche_dist *d, double u) {
-    if (!(u >= 0.0 && u <= 1.0)) return NAN;
-    const double *p = d->p;
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        return p[0];
-    case TYCHE_DIST_UNIFORM:
-        return gsl_cdf_flat_Pinv(u, p[0], p[1]);
-    case TYCHE_DIST_NORMAL:
-        return p[0] + gsl_cdf_gaussian_Pinv(u, p[1]);
-    case TYCHE_DIST_TRUNCNORMAL: {
-        const double z = tn_std_quantile((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], u);
-        /* rounding (or a NaN from absurd bounds) must not leave [min, max] */
-        return clamp(p[0] + p[1] * z, p[2], p[3]);
-    }
-    case TYCHE_DIST_LOGNORMAL:
-        return gsl_cdf_lognormal_Pinv(u, p[0], p[1]);
-    case TYCHE_DIST_BETA:
-        return beta_quantile(u, p[0], p[1]);
-    case TYCHE_DIST_GAMMA:
-        return gamma_quantile(u, p[0], p[1]);
-    case TYCHE_DIST_TRIANGULAR:
-        return triangular_quantile(p[0], p[1], p[2], u);
-    case TYCHE_DIST_PERT:
-        return p[0] + (p[2] - p[0]) * beta_quantile(u, pert_shape(d, 0), pert_shape(d, 1));
-    case TYCHE_DIST_BERNOULLI:
-        /* inf{x : F(x) >= u} with F(0) = 1 - p; u = 0 gives the support's minimum */
-        return (u > 1.0 - p[0] || p[0] == 1.0) ? 1.0 : 0.0;
-    case TYCHE_DIST_DISCRETE: {
-        if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
-        /* first i with cumw[i] >= u; u = 0 skips leading zero weights too */
-        size_t lo = 0, hi = d->n - 1;
-        while (lo < hi) {
-            const size_t mid = lo + (hi - lo) / 2;
-            if (d->cumw[mid] >= u && d->cumw[mid] > 0.0)
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        return d->values[lo];
-    }
-    }
-    return NAN;
-}
-
-double tyche_dist_sample(const tyche_dist *d, gsl_rng *r) {
-    const double *p = d->p;
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        return p[0]; /* consumes nothing: a point mass needs no randomness */
-    case TYCHE_DIST_UNIFORM:
-        return gsl_ran_flat(r, p[0], p[1]);
-    case TYCHE_DIST_NORMAL:
-        /* the ziggurat: about twice as fast as GSL's polar Box-Muller, and a
-         * per-parameter stream never needs the pair the polar method makes */
-        return p[0] + gsl_ran_gaussian_ziggurat(r, p[1]);
-    case TYCHE_DIST_TRUNCNORMAL:
-        /* inversion, not rejection: cost does not grow as the bounds move out */
-        return tyche_dist_quantile(d, gsl_rng_uniform_pos(r));
-    case TYCHE_DIST_LOGNORMAL:
-        return exp(p[0] + gsl_ran_gaussian_ziggurat(r, p[1]));
-    case TYCHE_DIST_BETA:
-        return gsl_ran_beta(r, p[0], p[1]);
-    case TYCHE_DIST_GAMMA:
-        return gsl_ran_gamma(r, p[0], p[1]);
-    case TYCHE_DIST_TRIANGULAR:
-        return triangular_quantile(p[0], p[1], p[2], gsl_rng_uniform(r));
-    case TYCHE_DIST_PERT:
-        return p[0] + (p[2] - p[0]) * gsl_ran_beta(r, pert_shape(d, 0), pert_shape(d, 1));
-    case TYCHE_DIST_BERNOULLI:
-        return gsl_rng_uniform(r) < p[0] ? 1.0 : 0.0;
-    case TYCHE_DIST_DISCRETE: {
-        if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
-        /* first i with u < cumw[i]: never a zero-weight entry, and it exists
-         * because cumw[n-1] == 1 > u */
-        const double u = gsl_rng_uniform(r);
-        size_t lo = 0, hi = d->n - 1;
-        while (lo < hi) {
-            const size_t mid = lo + (hi - lo) / 2;
-            if (u < d->cumw[mid])
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        return d->values[lo];
-    }
-    }
-    return NAN;
-}
 
 static double discrete_weight(const tyche_dist *d, size_t i) {
     return d->cumw[i] - (i > 0 ? d->cumw[i - 1] : 0.0);
 }
 
-double tyche_dist_mean(const tyche_dist *d) {
-    const double *p = d->p;
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        return p[0];
-    case TYCHE_DIST_UNIFORM:
-        return 0.5 * (p[0] + p[1]);
-    case TYCHE_DIST_NORMAL:
-        return p[0];
-    case TYCHE_DIST_TRUNCNORMAL: {
-        double m, sd;
-        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &sd);
-        return p[0] + p[1] * m;
-    }
-    case TYCHE_DIST_LOGNORMAL:
-        return exp(p[0] + 0.5 * p[1] * p[1]);
-    case TYCHE_DIST_BETA:
-        return p[0] / (p[0] + p[1]);
-    case TYCHE_DIST_GAMMA:
-        return p[0] * p[1];
-    case TYCHE_DIST_TRIANGULAR:
-        return (p[0] + p[1] + p[2]) / 3.0;
-    case TYCHE_DIST_PERT: {
-        const double a = pert_shape(d, 0), b = pert_shape(d, 1);
-        return p[0] + (p[2] - p[0]) * a / (a + b);
-    }
-    case TYCHE_DIST_BERNOULLI:
-        return p[0];
-    case TYCHE_DIST_DISCRETE: {
-        if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
-        double m = 0.0;
-        for (size_t i = 0; i < d->n; i++) m += discrete_weight(d, i) * d->values[i];
-        return m;
-    }
-    }
-    return NAN;
-}
 
-double tyche_dist_variance(const tyche_dist *d) {
-    const double *p = d->p;
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        return 0.0;
-    case TYCHE_DIST_UNIFORM:
-        return (p[1] - p[0]) * (p[1] - p[0]) / 12.0;
-    case TYCHE_DIST_NORMAL:
-        return p[1] * p[1];
-    case TYCHE_DIST_TRUNCNORMAL: {
-        double m, sd;
-        tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &sd);
-        return (p[1] * sd) * (p[1] * sd);
-    }
-    case TYCHE_DIST_LOGNORMAL: {
-        const double s2 = p[1] * p[1];
-        return expm1(s2) * exp(2.0 * p[0] + s2);
-    }
-    case TYCHE_DIST_BETA: {
-        /* m (1 - m) / (s + 1): ab / s^2 would overflow or underflow first */
-        const double s = p[0] + p[1];
-        return (p[0] / s) * (p[1] / s) / (s + 1.0);
-    }
-    case TYCHE_DIST_GAMMA:
-        return p[0] * p[1] * p[1];
-    case TYCHE_DIST_TRIANGULAR: {
-        /* (a^2 + b^2 + c^2 - ab - ac - bc) / 18, shifted to min = 0 so that
-         * a range far from zero does not cancel */
-        const double c = p[1] - p[0], b = p[2] - p[0];
-        return (b * b + c * c - b * c) / 18.0;
-    }
-    case TYCHE_DIST_PERT: {
-        const double a = pert_shape(d, 0), b = pert_shape(d, 1), s = a + b;
-        const double range = p[2] - p[0];
-        return range * range * (a / s) * (b / s) / (s + 1.0);
-    }
-    case TYCHE_DIST_BERNOULLI:
-        return p[0] * (1.0 - p[0]);
-    case TYCHE_DIST_DISCRETE: {
-        /* two passes: the one-pass E[X^2] - m^2 cancels badly for large values */
-        const double m = tyche_dist_mean(d);
-        if (isnan(m)) return NAN;
-        double v = 0.0;
-        for (size_t i = 0; i < d->n; i++)
-            v += discrete_weight(d, i) * (d->values[i] - m) * (d->values[i] - m);
-        return v;
-    }
-    }
-    return NAN;
-}
-
-int tyche_dist_is_fixed(const tyche_dist *d) {
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        return 1;
-    case TYCHE_DIST_BERNOULLI:
-        return d->p[0] == 0.0 || d->p[0] == 1.0;
-    case TYCHE_DIST_DISCRETE:
-        if (d->cumw == NULL) return 0;
-        for (size_t i = 0; i < d->n; i++)
-            if (discrete_weight(d, i) == 1.0) return 1;
-        return 0;
-    default:
-        return 0;
-    }
-}
-
-/* ---- formatting --------------------------------------------------------- */
-
+/* Appends to buf, silently truncating: a description is for people. */
 /* Appends to buf, silently truncating: a description is for people. */
 static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -615,65 +423,7 @@ static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) {
     *pos = (size_t)k >= len - *pos ? len - 1 : *pos + (size_t)k;
 }
 
-void tyche_dist_format(const tyche_dist *d, char *buf, size_t len) {
-    if (buf == NULL || len == 0) return;
-    buf[0] = '\0';
-    const double *p = d->p;
-    size_t pos = 0;
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        append(buf, len, &pos, "fixed %g", p[0]);
-        return;
-    case TYCHE_DIST_UNIFORM:
-        append(buf, len, &pos, "uniform(%g, %g)", p[0], p[1]);
-        return;
-    case TYCHE_DIST_NORMAL:
-        append(buf, len, &pos, "normal(mean %g, sd %g)", p[0], p[1]);
-        return;
-    case TYCHE_DIST_TRUNCNORMAL:
-        append(buf, len, &pos, "truncnormal(mean %g, sd %g", p[0], p[1]);
-        if (isfinite(p[2])) append(buf, len, &pos, ", min %g", p[2]);
-        if (isfinite(p[3])) append(buf, len, &pos, ", max %g", p[3]);
-        append(buf, len, &pos, ")");
-        return;
-    case TYCHE_DIST_LOGNORMAL:
-        append(buf, len, &pos, "lognormal(median %g, sdlog %g)", exp(p[0]), p[1]);
-        return;
-    case TYCHE_DIST_BETA:
-        append(buf, len, &pos, "beta(a %g, b %g)", p[0], p[1]);
-        return;
-    case TYCHE_DIST_GAMMA:
-        append(buf, len, &pos, "gamma(shape %g, scale %g)", p[0], p[1]);
-        return;
-    case TYCHE_DIST_TRIANGULAR:
-        append(buf, len, &pos, "triangular(min %g, mode %g, max %g)", p[0], p[1], p[2]);
-        return;
-    case TYCHE_DIST_PERT:
-        append(buf, len, &pos, "pert(min %g, mode %g, max %g", p[0], p[1], p[2]);
-        if (p[3] != PERT_DEFAULT_LAMBDA) append(buf, len, &pos, ", lambda %g", p[3]);
-        append(buf, len, &pos, ")");
-        return;
-    case TYCHE_DIST_BERNOULLI:
-        append(buf, len, &pos, "bernoulli(p %g)", p[0]);
-        return;
-    case TYCHE_DIST_DISCRETE:
-        append(buf, len, &pos, "discrete(");
-        for (size_t i = 0; d->values && d->cumw && i < d->n; i++) {
-            char item[64];
-            snprintf(item, sizeof item, "%s%g: %g", i ? ", " : "", d->values[i],
-                     discrete_weight(d, i));
-            /* keep room to say the list goes on rather than cut a number */
-            if (pos + strlen(item) + 6 >= len) {
-                append(buf, len, &pos, "%s...", i ? ", " : "");
-                break;
-            }
-            append(buf, len, &pos, "%s", item);
-        }
-        append(buf, len, &pos, ")");
-        return;
-    }
-    append(buf, len, &pos, "unknown distribution");
-}
+/* ---- validation helpers ------------------------------------------------- */
 
 /* ---- validation --------------------------------------------------------- */
 
@@ -732,66 +482,8 @@ static tyche_status validate_discrete(const tyche_dist *d, const char *path, tyc
     return TYCHE_OK;
 }
 
-tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_err *err) {
-    if (path == NULL) path = "";
-    const double *p = d->p;
-    tyche_status st = TYCHE_OK;
-#define CHECK(call)                                                                               \
-    do {                                                                                          \
-        if ((st = (call)) != TYCHE_OK) return st;                                                 \
-    } while (0)
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        return need_finite(p[0], path, "value", err);
-    case TYCHE_DIST_UNIFORM:
-        CHECK(need_finite(p[0], path, "min", err));
-        CHECK(need_finite(p[1], path, "max", err));
-        return need_ordered(p[0], p[1], path, err);
-    case TYCHE_DIST_NORMAL:
-        CHECK(need_finite(p[0], path, "mean", err));
-        return need_positive(p[1], path, "sd", err);
-    case TYCHE_DIST_TRUNCNORMAL:
-        CHECK(need_finite(p[0], path, "mean", err));
-        CHECK(need_positive(p[1], path, "sd", err));
-        /* an absent bound is stored as the infinity on its own side, only */
-        if (isnan(p[2]) || p[2] == INFINITY) CHECK(need_finite(p[2], path, "min", err));
-        if (isnan(p[3]) || p[3] == -INFINITY) CHECK(need_finite(p[3], path, "max", err));
-        return need_ordered(p[2], p[3], path, err);
-    case TYCHE_DIST_LOGNORMAL:
-        if (!isfinite(p[0]))
-            return tyche_err_set(err, TYCHE_EINPUT, "%s.median: must be a finite number > 0",
-                                 path);
-        return need_positive(p[1], path, "sdlog", err);
-    case TYCHE_DIST_BETA:
-        CHECK(need_positive(p[0], path, "a", err));
-        CHECK(need_positive(p[1], path, "b", err));
-        CHECK(need_shape(p[0], path, "a", err));
-        return need_shape(p[1], path, "b", err);
-    case TYCHE_DIST_GAMMA:
-        CHECK(need_positive(p[0], path, "shape", err));
-        return need_positive(p[1], path, "scale", err);
-    case TYCHE_DIST_TRIANGULAR:
-    case TYCHE_DIST_PERT:
-        CHECK(need_finite(p[0], path, "min", err));
-        CHECK(need_finite(p[1], path, "mode", err));
-        CHECK(need_finite(p[2], path, "max", err));
-        CHECK(need_ordered(p[0], p[2], path, err));
-        CHECK(need_mode_inside(p, path, err));
-        if (d->kind == TYCHE_DIST_PERT) return need_positive(p[3], path, "lambda", err);
-        return TYCHE_OK;
-    case TYCHE_DIST_BERNOULLI:
-        if (p[0] >= 0.0 && p[0] <= 1.0) return TYCHE_OK;
-        return tyche_err_set(err, TYCHE_EINPUT, "%s.p: must be between 0 and 1 (is %g)", path,
-                             p[0]);
-    case TYCHE_DIST_DISCRETE:
-        return validate_discrete(d, path, err);
-    }
-#undef CHECK
-    return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown distribution kind %d", path,
-                         (int)d->kind);
-}
-
 /* ---- JSON --------------------------------------------------------------- */
+
 
 /* Reads obj[key] when present; *found says whether it was. */
 static tyche_status get_number(const cJSON *obj, const char *key, const char *path, double *out,
@@ -831,7 +523,7 @@ static int percentile_key(const char *k, double *pct) {
     return 1;
 }
 
-static tyche_status check_keys(const cJSON *obj, tyche_dist_kind kind, const char *path,
+static tyche_status check_keys(const cJSON *obj, const dist_ops *ops, const char *path,
                                tyche_err *err) {
     for (const cJSON *it = obj->child; it != NULL; it = it->next) {
         const char *k = it->string;
@@ -847,10 +539,10 @@ static tyche_status check_keys(const cJSON *obj, tyche_dist_kind kind, const cha
             continue;
         }
         int known = 0;
-        for (int i = 0; i < 5 && kind_keys[kind][i] != NULL; i++)
-            if (strcmp(k, kind_keys[kind][i]) == 0) known = 1;
+        for (int i = 0; i < DIST_MAX_KEYS && ops->keys[i] != NULL; i++)
+            if (strcmp(k, ops->keys[i]) == 0) known = 1;
         double pct;
-        if (kind == TYCHE_DIST_LOGNORMAL && percentile_key(k, &pct)) known = 1;
+        if (ops->percentile_keys && percentile_key(k, &pct)) known = 1;
         if (!known) return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown key \"%s\"", path, k);
     }
     return TYCHE_OK;
@@ -1054,46 +746,521 @@ done:
     return st;
 }
 
-static tyche_status parse_kind(const cJSON *obj, const char *path, tyche_dist *d,
-                               tyche_err *err) {
-    double *p = d->p;
+
+/* ---- fixed ---------------------------------------------------------------- */
+
+static tyche_status fixed_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                tyche_err *err) {
+    return need_number(obj, "value", path, &d->p[0], err);
+}
+static tyche_status fixed_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    return need_finite(d->p[0], path, "value", err);
+}
+static void fixed_support(const tyche_dist *d, double *lo, double *hi) { *lo = *hi = d->p[0]; }
+/* consumes nothing: a point mass needs no randomness */
+static double fixed_sample(const tyche_dist *d, gsl_rng *r) {
+    (void)r;
+    return d->p[0];
+}
+static double fixed_quantile(const tyche_dist *d, double u) {
+    (void)u;
+    return d->p[0];
+}
+static double fixed_mean(const tyche_dist *d) { return d->p[0]; }
+static double fixed_variance(const tyche_dist *d) {
+    (void)d;
+    return 0.0;
+}
+static int fixed_is_fixed(const tyche_dist *d) {
+    (void)d;
+    return 1;
+}
+static void fixed_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "fixed %g", d->p[0]);
+}
+
+/* ---- uniform -------------------------------------------------------------- */
+
+static tyche_status uniform_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                  tyche_err *err) {
+    if (need_number(obj, "min", path, &d->p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_number(obj, "max", path, &d->p[1], err);
+}
+static tyche_status uniform_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (need_finite(d->p[0], path, "min", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_finite(d->p[1], path, "max", err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_ordered(d->p[0], d->p[1], path, err);
+}
+static void uniform_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = d->p[0];
+    *hi = d->p[1];
+}
+static double uniform_sample(const tyche_dist *d, gsl_rng *r) {
+    return gsl_ran_flat(r, d->p[0], d->p[1]);
+}
+static double uniform_quantile(const tyche_dist *d, double u) {
+    return gsl_cdf_flat_Pinv(u, d->p[0], d->p[1]);
+}
+static double uniform_mean(const tyche_dist *d) { return 0.5 * (d->p[0] + d->p[1]); }
+static double uniform_variance(const tyche_dist *d) {
+    return (d->p[1] - d->p[0]) * (d->p[1] - d->p[0]) / 12.0;
+}
+static void uniform_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "uniform(%g, %g)", d->p[0], d->p[1]);
+}
+
+/* ---- normal --------------------------------------------------------------- */
+
+static tyche_status normal_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                 tyche_err *err) {
+    if (need_number(obj, "mean", path, &d->p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_number(obj, "sd", path, &d->p[1], err);
+}
+static tyche_status normal_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (need_finite(d->p[0], path, "mean", err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_positive(d->p[1], path, "sd", err);
+}
+static void unbounded_support(const tyche_dist *d, double *lo, double *hi) {
+    (void)d;
+    *lo = -INFINITY;
+    *hi = INFINITY;
+}
+/* the ziggurat: about twice as fast as GSL's polar Box-Muller, and a
+ * per-parameter stream never needs the pair the polar method makes */
+static double normal_sample(const tyche_dist *d, gsl_rng *r) {
+    return d->p[0] + gsl_ran_gaussian_ziggurat(r, d->p[1]);
+}
+static double normal_quantile(const tyche_dist *d, double u) {
+    return d->p[0] + gsl_cdf_gaussian_Pinv(u, d->p[1]);
+}
+static double normal_mean(const tyche_dist *d) { return d->p[0]; }
+static double normal_variance(const tyche_dist *d) { return d->p[1] * d->p[1]; }
+static void normal_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "normal(mean %g, sd %g)", d->p[0], d->p[1]);
+}
+
+/* ---- truncated normal ----------------------------------------------------- */
+
+static tyche_status truncnormal_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                      tyche_err *err) {
     int found;
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED:
-        return need_number(obj, "value", path, &p[0], err);
-    case TYCHE_DIST_UNIFORM:
-        if (need_number(obj, "min", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
-        return need_number(obj, "max", path, &p[1], err);
-    case TYCHE_DIST_NORMAL:
-        if (need_number(obj, "mean", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
-        return need_number(obj, "sd", path, &p[1], err);
-    case TYCHE_DIST_TRUNCNORMAL:
-        if (need_number(obj, "mean", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
-        if (need_number(obj, "sd", path, &p[1], err) != TYCHE_OK) return TYCHE_EINPUT;
-        p[2] = -INFINITY;
-        p[3] = INFINITY;
-        if (get_number(obj, "min", path, &p[2], &found, err) != TYCHE_OK) return TYCHE_EINPUT;
-        return get_number(obj, "max", path, &p[3], &found, err);
-    case TYCHE_DIST_LOGNORMAL:
-        return parse_lognormal(obj, path, d, err);
-    case TYCHE_DIST_BETA:
-        return parse_beta(obj, path, d, err);
-    case TYCHE_DIST_GAMMA:
-        return parse_gamma(obj, path, d, err);
-    case TYCHE_DIST_TRIANGULAR:
-    case TYCHE_DIST_PERT:
-        if (need_number(obj, "min", path, &p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
-        if (need_number(obj, "mode", path, &p[1], err) != TYCHE_OK) return TYCHE_EINPUT;
-        if (need_number(obj, "max", path, &p[2], err) != TYCHE_OK) return TYCHE_EINPUT;
-        if (d->kind == TYCHE_DIST_TRIANGULAR) return TYCHE_OK;
-        p[3] = PERT_DEFAULT_LAMBDA;
-        return get_number(obj, "lambda", path, &p[3], &found, err);
-    case TYCHE_DIST_BERNOULLI:
-        return need_number(obj, "p", path, &p[0], err);
-    case TYCHE_DIST_DISCRETE:
-        return parse_discrete(obj, path, d, err);
+    if (normal_parse(obj, path, d, err) != TYCHE_OK) return TYCHE_EINPUT;
+    d->p[2] = -INFINITY;
+    d->p[3] = INFINITY;
+    if (get_number(obj, "min", path, &d->p[2], &found, err) != TYCHE_OK) return TYCHE_EINPUT;
+    return get_number(obj, "max", path, &d->p[3], &found, err);
+}
+static tyche_status truncnormal_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    const double *p = d->p;
+    if (normal_validate(d, path, err) != TYCHE_OK) return TYCHE_EINPUT;
+    /* an absent bound is stored as the infinity on its own side, only */
+    if ((isnan(p[2]) || p[2] == INFINITY) && need_finite(p[2], path, "min", err) != TYCHE_OK)
+        return TYCHE_EINPUT;
+    if ((isnan(p[3]) || p[3] == -INFINITY) && need_finite(p[3], path, "max", err) != TYCHE_OK)
+        return TYCHE_EINPUT;
+    return need_ordered(p[2], p[3], path, err);
+}
+static void truncnormal_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = d->p[2];
+    *hi = d->p[3];
+}
+static double truncnormal_quantile(const tyche_dist *d, double u) {
+    const double *p = d->p;
+    const double z = tn_std_quantile((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], u);
+    /* rounding (or a NaN from absurd bounds) must not leave [min, max] */
+    return clamp(p[0] + p[1] * z, p[2], p[3]);
+}
+/* inversion, not rejection: cost does not grow as the bounds move out */
+static double truncnormal_sample(const tyche_dist *d, gsl_rng *r) {
+    return truncnormal_quantile(d, gsl_rng_uniform_pos(r));
+}
+static double truncnormal_mean(const tyche_dist *d) {
+    const double *p = d->p;
+    double m, sd;
+    tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &sd);
+    return p[0] + p[1] * m;
+}
+static double truncnormal_variance(const tyche_dist *d) {
+    const double *p = d->p;
+    double m, sd;
+    tn_std_moments((p[2] - p[0]) / p[1], (p[3] - p[0]) / p[1], &m, &sd);
+    return (p[1] * sd) * (p[1] * sd);
+}
+static void truncnormal_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "truncnormal(mean %g, sd %g", d->p[0], d->p[1]);
+    if (isfinite(d->p[2])) append(buf, len, pos, ", min %g", d->p[2]);
+    if (isfinite(d->p[3])) append(buf, len, pos, ", max %g", d->p[3]);
+    append(buf, len, pos, ")");
+}
+
+/* ---- lognormal (parse_lognormal above) ------------------------------------ */
+
+static tyche_status lognormal_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (!isfinite(d->p[0]))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.median: must be a finite number > 0", path);
+    return need_positive(d->p[1], path, "sdlog", err);
+}
+static void positive_support(const tyche_dist *d, double *lo, double *hi) {
+    (void)d;
+    *lo = 0.0;
+    *hi = INFINITY;
+}
+static double lognormal_sample(const tyche_dist *d, gsl_rng *r) {
+    return exp(d->p[0] + gsl_ran_gaussian_ziggurat(r, d->p[1]));
+}
+static double lognormal_quantile(const tyche_dist *d, double u) {
+    return gsl_cdf_lognormal_Pinv(u, d->p[0], d->p[1]);
+}
+static double lognormal_mean(const tyche_dist *d) { return exp(d->p[0] + 0.5 * d->p[1] * d->p[1]); }
+static double lognormal_variance(const tyche_dist *d) {
+    const double s2 = d->p[1] * d->p[1];
+    return expm1(s2) * exp(2.0 * d->p[0] + s2);
+}
+static void lognormal_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "lognormal(median %g, sdlog %g)", exp(d->p[0]), d->p[1]);
+}
+
+/* ---- beta (parse_beta above) ---------------------------------------------- */
+
+static tyche_status beta_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (need_positive(d->p[0], path, "a", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_positive(d->p[1], path, "b", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_shape(d->p[0], path, "a", err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_shape(d->p[1], path, "b", err);
+}
+static void unit_support(const tyche_dist *d, double *lo, double *hi) {
+    (void)d;
+    *lo = 0.0;
+    *hi = 1.0;
+}
+static double beta_sample(const tyche_dist *d, gsl_rng *r) {
+    return gsl_ran_beta(r, d->p[0], d->p[1]);
+}
+static double beta_dist_quantile(const tyche_dist *d, double u) {
+    return beta_quantile(u, d->p[0], d->p[1]);
+}
+static double beta_mean(const tyche_dist *d) { return d->p[0] / (d->p[0] + d->p[1]); }
+static double beta_variance(const tyche_dist *d) {
+    /* m (1 - m) / (s + 1): ab / s^2 would overflow or underflow first */
+    const double s = d->p[0] + d->p[1];
+    return (d->p[0] / s) * (d->p[1] / s) / (s + 1.0);
+}
+static void beta_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "beta(a %g, b %g)", d->p[0], d->p[1]);
+}
+
+/* ---- gamma (parse_gamma above) -------------------------------------------- */
+
+static tyche_status gamma_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (need_positive(d->p[0], path, "shape", err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_positive(d->p[1], path, "scale", err);
+}
+static double gamma_sample(const tyche_dist *d, gsl_rng *r) {
+    return gsl_ran_gamma(r, d->p[0], d->p[1]);
+}
+static double gamma_dist_quantile(const tyche_dist *d, double u) {
+    return gamma_quantile(u, d->p[0], d->p[1]);
+}
+static double gamma_mean(const tyche_dist *d) { return d->p[0] * d->p[1]; }
+static double gamma_variance(const tyche_dist *d) { return d->p[0] * d->p[1] * d->p[1]; }
+static void gamma_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "gamma(shape %g, scale %g)", d->p[0], d->p[1]);
+}
+
+/* ---- triangular and PERT: p[0] = min, p[1] = mode, p[2] = max ------------- */
+
+static tyche_status triangular_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                     tyche_err *err) {
+    if (need_number(obj, "min", path, &d->p[0], err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_number(obj, "mode", path, &d->p[1], err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_number(obj, "max", path, &d->p[2], err);
+}
+static tyche_status triangular_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (need_finite(d->p[0], path, "min", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_finite(d->p[1], path, "mode", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_finite(d->p[2], path, "max", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_ordered(d->p[0], d->p[2], path, err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_mode_inside(d->p, path, err);
+}
+static void min_max_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = d->p[0];
+    *hi = d->p[2];
+}
+static double triangular_sample(const tyche_dist *d, gsl_rng *r) {
+    return triangular_quantile(d->p[0], d->p[1], d->p[2], gsl_rng_uniform(r));
+}
+static double triangular_dist_quantile(const tyche_dist *d, double u) {
+    return triangular_quantile(d->p[0], d->p[1], d->p[2], u);
+}
+static double triangular_mean(const tyche_dist *d) { return (d->p[0] + d->p[1] + d->p[2]) / 3.0; }
+static double triangular_variance(const tyche_dist *d) {
+    /* (a^2 + b^2 + c^2 - ab - ac - bc) / 18, shifted to min = 0 so that
+     * a range far from zero does not cancel */
+    const double c = d->p[1] - d->p[0], b = d->p[2] - d->p[0];
+    return (b * b + c * c - b * c) / 18.0;
+}
+static void triangular_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "triangular(min %g, mode %g, max %g)", d->p[0], d->p[1], d->p[2]);
+}
+
+static tyche_status pert_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                               tyche_err *err) {
+    int found;
+    if (triangular_parse(obj, path, d, err) != TYCHE_OK) return TYCHE_EINPUT;
+    d->p[3] = PERT_DEFAULT_LAMBDA;
+    return get_number(obj, "lambda", path, &d->p[3], &found, err);
+}
+static tyche_status pert_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (triangular_validate(d, path, err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_positive(d->p[3], path, "lambda", err);
+}
+static double pert_sample(const tyche_dist *d, gsl_rng *r) {
+    return d->p[0] + (d->p[2] - d->p[0]) * gsl_ran_beta(r, pert_shape(d, 0), pert_shape(d, 1));
+}
+static double pert_quantile(const tyche_dist *d, double u) {
+    return d->p[0] + (d->p[2] - d->p[0]) * beta_quantile(u, pert_shape(d, 0), pert_shape(d, 1));
+}
+static double pert_mean(const tyche_dist *d) {
+    const double a = pert_shape(d, 0), b = pert_shape(d, 1);
+    return d->p[0] + (d->p[2] - d->p[0]) * a / (a + b);
+}
+static double pert_variance(const tyche_dist *d) {
+    const double a = pert_shape(d, 0), b = pert_shape(d, 1), s = a + b;
+    const double range = d->p[2] - d->p[0];
+    return range * range * (a / s) * (b / s) / (s + 1.0);
+}
+static void pert_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "pert(min %g, mode %g, max %g", d->p[0], d->p[1], d->p[2]);
+    if (d->p[3] != PERT_DEFAULT_LAMBDA) append(buf, len, pos, ", lambda %g", d->p[3]);
+    append(buf, len, pos, ")");
+}
+
+/* ---- bernoulli ------------------------------------------------------------ */
+
+static tyche_status bernoulli_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                    tyche_err *err) {
+    return need_number(obj, "p", path, &d->p[0], err);
+}
+static tyche_status bernoulli_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (d->p[0] >= 0.0 && d->p[0] <= 1.0) return TYCHE_OK;
+    return tyche_err_set(err, TYCHE_EINPUT, "%s.p: must be between 0 and 1 (is %g)", path,
+                         d->p[0]);
+}
+static void bernoulli_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = d->p[0] < 1.0 ? 0.0 : 1.0;
+    *hi = d->p[0] > 0.0 ? 1.0 : 0.0;
+}
+static double bernoulli_sample(const tyche_dist *d, gsl_rng *r) {
+    return gsl_rng_uniform(r) < d->p[0] ? 1.0 : 0.0;
+}
+/* inf{x : F(x) >= u} with F(0) = 1 - p; u = 0 gives the support's minimum */
+static double bernoulli_quantile(const tyche_dist *d, double u) {
+    return (u > 1.0 - d->p[0] || d->p[0] == 1.0) ? 1.0 : 0.0;
+}
+static double bernoulli_mean(const tyche_dist *d) { return d->p[0]; }
+static double bernoulli_variance(const tyche_dist *d) { return d->p[0] * (1.0 - d->p[0]); }
+static int bernoulli_is_fixed(const tyche_dist *d) { return d->p[0] == 0.0 || d->p[0] == 1.0; }
+static void bernoulli_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "bernoulli(p %g)", d->p[0]);
+}
+
+/* ---- discrete (parse_discrete, validate_discrete above) ------------------- */
+
+static void discrete_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->values[i] < *lo) *lo = d->values[i];
+        if (d->values[i] > *hi) *hi = d->values[i];
     }
-    return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown distribution kind", path);
+}
+static double discrete_sample(const tyche_dist *d, gsl_rng *r) {
+    if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
+    /* first i with u < cumw[i]: never a zero-weight entry, and it exists
+     * because cumw[n-1] == 1 > u */
+    const double u = gsl_rng_uniform(r);
+    size_t lo = 0, hi = d->n - 1;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (u < d->cumw[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return d->values[lo];
+}
+static double discrete_quantile(const tyche_dist *d, double u) {
+    if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
+    /* first i with cumw[i] >= u; u = 0 skips leading zero weights too */
+    size_t lo = 0, hi = d->n - 1;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (d->cumw[mid] >= u && d->cumw[mid] > 0.0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return d->values[lo];
+}
+static double discrete_mean(const tyche_dist *d) {
+    if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
+    double m = 0.0;
+    for (size_t i = 0; i < d->n; i++) m += discrete_weight(d, i) * d->values[i];
+    return m;
+}
+static double discrete_variance(const tyche_dist *d) {
+    /* two passes: the one-pass E[X^2] - m^2 cancels badly for large values */
+    const double m = discrete_mean(d);
+    if (isnan(m)) return NAN;
+    double v = 0.0;
+    for (size_t i = 0; i < d->n; i++)
+        v += discrete_weight(d, i) * (d->values[i] - m) * (d->values[i] - m);
+    return v;
+}
+static int discrete_is_fixed(const tyche_dist *d) {
+    if (d->cumw == NULL) return 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (discrete_weight(d, i) == 1.0) return 1;
+    return 0;
+}
+static void discrete_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "discrete(");
+    for (size_t i = 0; d->values && d->cumw && i < d->n; i++) {
+        char item[64];
+        snprintf(item, sizeof item, "%s%g: %g", i ? ", " : "", d->values[i],
+                 discrete_weight(d, i));
+        /* keep room to say the list goes on rather than cut a number */
+        if (*pos + strlen(item) + 6 >= len) {
+            append(buf, len, pos, "%s...", i ? ", " : "");
+            break;
+        }
+        append(buf, len, pos, "%s", item);
+    }
+    append(buf, len, pos, ")");
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+static const dist_ops priors[] = {
+    [TYCHE_DIST_FIXED] = {.name = "fixed", .keys = {"value"}, .parse = fixed_parse,
+                          .validate = fixed_validate, .support = fixed_support,
+                          .sample = fixed_sample, .quantile = fixed_quantile,
+                          .mean = fixed_mean, .variance = fixed_variance,
+                          .is_fixed = fixed_is_fixed, .describe = fixed_describe},
+    [TYCHE_DIST_UNIFORM] = {.name = "uniform", .keys = {"min", "max"}, .parse = uniform_parse,
+                            .validate = uniform_validate, .support = uniform_support,
+                            .sample = uniform_sample, .quantile = uniform_quantile,
+                            .mean = uniform_mean, .variance = uniform_variance,
+                            .describe = uniform_describe},
+    [TYCHE_DIST_NORMAL] = {.name = "normal", .keys = {"mean", "sd"}, .parse = normal_parse,
+                           .validate = normal_validate, .support = unbounded_support,
+                           .sample = normal_sample, .quantile = normal_quantile,
+                           .mean = normal_mean, .variance = normal_variance,
+                           .describe = normal_describe},
+    [TYCHE_DIST_TRUNCNORMAL] = {.name = "truncnormal", .keys = {"mean", "sd", "min", "max"},
+                                .parse = truncnormal_parse, .validate = truncnormal_validate,
+                                .support = truncnormal_support, .sample = truncnormal_sample,
+                                .quantile = truncnormal_quantile, .mean = truncnormal_mean,
+                                .variance = truncnormal_variance,
+                                .describe = truncnormal_describe},
+    [TYCHE_DIST_LOGNORMAL] = {.name = "lognormal", .keys = {"median", "sdlog"},
+                              .percentile_keys = 1, .parse = parse_lognormal,
+                              .validate = lognormal_validate, .support = positive_support,
+                              .open_below = 1, .sample = lognormal_sample,
+                              .quantile = lognormal_quantile, .mean = lognormal_mean,
+                              .variance = lognormal_variance, .describe = lognormal_describe},
+    [TYCHE_DIST_BETA] = {.name = "beta", .keys = {"a", "b", "mean", "concentration"},
+                         .parse = parse_beta, .validate = beta_validate, .support = unit_support,
+                         .open_below = 1, .sample = beta_sample, .quantile = beta_dist_quantile,
+                         .mean = beta_mean, .variance = beta_variance, .describe = beta_describe},
+    [TYCHE_DIST_GAMMA] = {.name = "gamma", .keys = {"shape", "mean", "scale"},
+                          .parse = parse_gamma, .validate = gamma_validate,
+                          .support = positive_support, .open_below = 1, .sample = gamma_sample,
+                          .quantile = gamma_dist_quantile, .mean = gamma_mean,
+                          .variance = gamma_variance, .describe = gamma_describe},
+    [TYCHE_DIST_TRIANGULAR] = {.name = "triangular", .keys = {"min", "mode", "max"},
+                               .parse = triangular_parse, .validate = triangular_validate,
+                               .support = min_max_support, .sample = triangular_sample,
+                               .quantile = triangular_dist_quantile, .mean = triangular_mean,
+                               .variance = triangular_variance,
+                               .describe = triangular_describe},
+    [TYCHE_DIST_PERT] = {.name = "pert", .keys = {"min", "mode", "max", "lambda"},
+                         .parse = pert_parse, .validate = pert_validate,
+                         .support = min_max_support, .sample = pert_sample,
+                         .quantile = pert_quantile, .mean = pert_mean, .variance = pert_variance,
+                         .describe = pert_describe},
+    [TYCHE_DIST_BERNOULLI] = {.name = "bernoulli", .keys = {"p"}, .parse = bernoulli_parse,
+                              .validate = bernoulli_validate, .support = bernoulli_support,
+                              .sample = bernoulli_sample, .quantile = bernoulli_quantile,
+                              .mean = bernoulli_mean, .variance = bernoulli_variance,
+                              .is_fixed = bernoulli_is_fixed, .describe = bernoulli_describe},
+    [TYCHE_DIST_DISCRETE] = {.name = "discrete", .keys = {"values", "weights"},
+                             .parse = parse_discrete, .validate = validate_discrete,
+                             .support = discrete_support, .sample = discrete_sample,
+                             .quantile = discrete_quantile, .mean = discrete_mean,
+                             .variance = discrete_variance, .is_fixed = discrete_is_fixed,
+                             .describe = discrete_describe},
+};
+#define N_PRIORS (sizeof priors / sizeof priors[0])
+
+static const dist_ops *ops_of(tyche_dist_kind k) {
+    return (int)k >= 0 && (size_t)k < N_PRIORS && priors[k].name ? &priors[k] : NULL;
+}
+
+/* ---- the public calls: dispatch through the table ------------------------- */
+
+double tyche_dist_quantile(const tyche_dist *d, double u) {
+    if (!(u >= 0.0 && u <= 1.0)) return NAN;
+    const dist_ops *o = ops_of(d->kind);
+    return o ? o->quantile(d, u) : NAN;
+}
+
+double tyche_dist_sample(const tyche_dist *d, gsl_rng *r) {
+    const dist_ops *o = ops_of(d->kind);
+    return o ? o->sample(d, r) : NAN;
+}
+
+double tyche_dist_mean(const tyche_dist *d) {
+    const dist_ops *o = ops_of(d->kind);
+    return o ? o->mean(d) : NAN;
+}
+
+double tyche_dist_variance(const tyche_dist *d) {
+    const dist_ops *o = ops_of(d->kind);
+    return o ? o->variance(d) : NAN;
+}
+
+int tyche_dist_is_fixed(const tyche_dist *d) {
+    const dist_ops *o = ops_of(d->kind);
+    return o && o->is_fixed ? o->is_fixed(d) : 0;
+}
+
+void tyche_dist_support(const tyche_dist *d, double *lo, double *hi, int *open_below) {
+    const dist_ops *o = ops_of(d->kind);
+    if (o)
+        o->support(d, lo, hi);
+    else
+        unbounded_support(d, lo, hi);
+    if (open_below) *open_below = o ? o->open_below : 0;
+}
+
+void tyche_dist_format(const tyche_dist *d, char *buf, size_t len) {
+    if (buf == NULL || len == 0) return;
+    buf[0] = '\0';
+    size_t pos = 0;
+    const dist_ops *o = ops_of(d->kind);
+    if (o)
+        o->describe(d, buf, len, &pos);
+    else
+        append(buf, len, &pos, "unknown distribution");
+}
+
+tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (path == NULL) path = "";
+    const dist_ops *o = ops_of(d->kind);
+    if (o) return o->validate(d, path, err);
+    return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown distribution kind %d", path,
+                         (int)d->kind);
 }
 
 tyche_status tyche_dist_from_json(const void *json, const char *path, tyche_dist *out,
@@ -1113,21 +1280,22 @@ tyche_status tyche_dist_from_json(const void *json, const char *path, tyche_dist
                              path);
     char known[256];
     size_t pos = 0;
-    for (int k = 0; k < N_KINDS; k++)
-        append(known, sizeof known, &pos, "%s%s", k ? ", " : "", kind_names[k]);
+    for (size_t k = 0; k < N_PRIORS; k++)
+        append(known, sizeof known, &pos, "%s%s", k ? ", " : "", priors[k].name);
     if (!cJSON_IsString(name) || name->valuestring == NULL)
         return tyche_err_set(err, TYCHE_EINPUT, "%s.dist: must be a string (one of %s)", path,
                              known);
     int kind = -1;
-    for (int k = 0; k < N_KINDS; k++)
-        if (strcmp(name->valuestring, kind_names[k]) == 0) kind = k;
+    for (size_t k = 0; k < N_PRIORS; k++)
+        if (strcmp(name->valuestring, priors[k].name) == 0) kind = (int)k;
     if (kind < 0)
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.dist: unknown distribution \"%s\" (expected one of %s)", path,
                              name->valuestring, known);
     out->kind = (tyche_dist_kind)kind;
-    tyche_status st = check_keys(j, out->kind, path, err);
-    if (st == TYCHE_OK) st = parse_kind(j, path, out, err);
+    const dist_ops *ops = &priors[kind];
+    tyche_status st = check_keys(j, ops, path, err);
+    if (st == TYCHE_OK) st = ops->parse(j, path, out, err);
     if (st == TYCHE_OK) st = tyche_dist_validate(out, path, err);
     if (st != TYCHE_OK) {
         tyche_dist_clear(out);

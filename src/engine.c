@@ -215,7 +215,9 @@ static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_r
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];
         if (mi->kind->posterior == NULL) continue;
-        tyche_rng_seek(rng, trial, TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL + 7,
+        tyche_rng_seek(rng, trial,
+                       TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL +
+                           TYCHE_POSTERIOR_SUBSTREAM,
                        redraw);
         mi->kind->posterior(mi->cfg, params + mi->param0, tyche_rng_gsl(rng));
     }
@@ -225,7 +227,7 @@ static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_r
 /* Every model in order, on given parameters; process noise from the trial's streams. */
 static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
                        void *const *ws, const double *params, double *outputs, double *paths) {
-    double inputs[16];
+    double inputs[TYCHE_KIND_MAX_INPUTS]; /* n_inputs checked against it at load */
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];
         for (size_t k = 0; k < mi->kind->n_inputs; k++)

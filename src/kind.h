@@ -1,7 +1,19 @@
 /* The model-kind interface: what a kind (src/models/) declares, what the
  * scenario tells it when it loads (prepare) and what it sees of one trial
- * (simulate).  A new kind is one file in src/models/ and one line in
- * scenario.c's table of kinds. */
+ * (simulate).  A new kind is one file in src/models/, defined with
+ * designated initializers (.name = ..., .simulate = ...), and its two
+ * lines in the registry, src/models/kinds.c (the declaration and the entry).
+ *
+ * Limits a kind must keep, checked for every model when a scenario loads
+ * (tyche_model_kind_check, called by scenario.c) so that a kind that breaks
+ * one is refused with the file and JSON path instead of misbehaving:
+ *   (1) n_streams <= TYCHE_STREAMS_PER_MODEL, and with a posterior
+ *       n_streams <= TYCHE_POSTERIOR_SUBSTREAM: the last substream of a
+ *       model is the posterior's draw (engine.c), so simulate must not seek it;
+ *   (2) n_inputs <= TYCHE_KIND_MAX_INPUTS: the engine gathers a model's
+ *       inputs into a buffer of that size on the stack;
+ *   (3) with a posterior, n_params <= TYCHE_KIND_MAX_POSTERIOR_PARAMS: the
+ *       layout's posterior mask has one bit per parameter. */
 #ifndef TYCHE_KIND_H
 #define TYCHE_KIND_H
 
@@ -52,7 +64,8 @@ typedef struct {
 typedef struct {
     const tyche_output_spec *outputs;
     size_t n_outputs;
-    uint32_t posterior;            /* bit k: parameter k is drawn from a posterior (calibration) */
+    uint32_t posterior;            /* bit k: parameter k is drawn from a posterior (calibration);
+                                    * hence limit (3), TYCHE_KIND_MAX_POSTERIOR_PARAMS */
     size_t n_vars;
     const char *const *var_names;  /* without the model prefix */
     const char *const *var_units;
@@ -77,11 +90,31 @@ typedef struct {
     void *ws;                 /* the per-thread workspace from ws_alloc */
 } tyche_model_ctx;
 
-/* Seeks the model's j-th substream and returns the generator to draw from. */
+/* The substream of a model's TYCHE_STREAMS_PER_MODEL that engine.c seeks
+ * for the posterior draw (limit (1) above). */
+#define TYCHE_POSTERIOR_SUBSTREAM (TYCHE_STREAMS_PER_MODEL - 1)
+/* Most inputs a kind may declare (limit (2)): the engine's input buffer. */
+#define TYCHE_KIND_MAX_INPUTS 16
+/* Most parameters of a kind with a posterior (limit (3)): bits of the mask. */
+#define TYCHE_KIND_MAX_POSTERIOR_PARAMS 32
+
+/* Seeks the model's j-th substream (j < the kind's n_streams) and returns
+ * the generator to draw from. */
 static inline gsl_rng *tyche_model_stream(tyche_model_ctx *c, uint32_t j) {
     tyche_rng_seek(c->rng, c->trial, c->stream0 + j, c->redraw);
     return tyche_rng_gsl(c->rng);
 }
+
+/* What a backtest (src/backtest.c) needs of a model whose kind can be
+ * backtested: the observed quarterly series it forecasts and the earliest
+ * origin quarter it can forecast from. */
+typedef struct {
+    int32_t first;            /* quarter index (fiscal.h) of values[0] */
+    size_t n;
+    const double *values;     /* owned by the model's cfg */
+    int32_t min_origin;       /* earliest origin with enough history before it */
+    size_t var;               /* the path variable (layout.var_names) that forecasts it */
+} tyche_backtest_series;
 
 typedef struct tyche_model_kind {
     const char *name;
@@ -89,9 +122,13 @@ typedef struct tyche_model_kind {
     const tyche_param_spec *params;
     size_t n_params;
     const tyche_input_spec *inputs;
-    size_t n_inputs;
+    size_t n_inputs;                  /* at most TYCHE_KIND_MAX_INPUTS */
     const tyche_output_spec *outputs; /* the default layout */
     size_t n_outputs;
+    /* Substreams simulate seeks (tyche_model_stream j = 0 .. n_streams-1):
+     * at most TYCHE_STREAMS_PER_MODEL, or TYCHE_POSTERIOR_SUBSTREAM when the
+     * kind has a posterior (limit (1)). */
+    uint32_t n_streams;
     /* Validates the model's "settings" object (a cJSON node or NULL) and
      * builds its immutable configuration.  Messages: "<file>: <path>.settings.x: ...". */
     tyche_status (*prepare)(const tyche_model_setup *setup, const void *settings, void **cfg,
@@ -110,17 +147,30 @@ typedef struct tyche_model_kind {
     /* Optional: given the observed times of this model's outputs (NaN where
      * none), returns why they cannot be used together, or NULL. */
     const char *(*check_observed)(const double *fixed);
+    /* Optional, both or neither (a kind a backtest can score): the model's
+     * observed series, from its cfg; and a rewrite of the model's
+     * "settings" (a cJSON object, edited in place) so that it forecasts
+     * from quarter `origin` (the history's last) to quarter `target`.
+     * backtest_settings returns TYCHE_OK or TYCHE_ENOMEM. */
+    void (*backtest_series)(const void *cfg, tyche_backtest_series *out);
+    tyche_status (*backtest_settings)(void *settings, int32_t origin, int32_t target,
+                                      tyche_err *err);
 } tyche_model_kind;
 
+/* The registry (src/models/kinds.c): the kind of that name, or NULL. */
 const tyche_model_kind *tyche_model_kind_find(const char *name);
-extern const tyche_model_kind tyche_model_option_exercise;
-extern const tyche_model_kind tyche_model_exclusivity_window;
-extern const tyche_model_kind tyche_model_revenue_slowdown;
-extern const tyche_model_kind tyche_model_ishigami;
+/* Registered kind i (0 <= i < tyche_model_kind_count()). */
+size_t tyche_model_kind_count(void);
+const tyche_model_kind *tyche_model_kind_at(size_t i);
+
+/* Checks limits (1)-(3) above for kind k of the model at `path` (a message
+ * prefix such as "file.json: models[0]"); messages read
+ * "<path>.kind: kind K ...".  Returns TYCHE_OK or TYCHE_EINPUT. */
+tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path, tyche_err *err);
 
 /* A revenue history file (fiscal_quarter, period_end, COLUMN): rows in
  * order, each period end checked against the fiscal calendar.  The caller
- * frees *rows.  Used by revenue_slowdown and by the backtest. */
+ * frees *rows.  Used by revenue_slowdown. */
 typedef struct {
     int32_t q;      /* quarter index (fiscal.h) */
     int32_t end;    /* period end, days since 1970-01-01 */

@@ -13,22 +13,25 @@
 #define M_PI_VALUE 3.14159265358979323846
 #define DEFAULT_JOINT_MAX 32
 
-static const tyche_model_kind *const kinds[] = {
-    &tyche_model_option_exercise, &tyche_model_exclusivity_window, &tyche_model_revenue_slowdown,
-    &tyche_model_ishigami};
-#define N_KINDS (sizeof kinds / sizeof kinds[0])
-
-const tyche_model_kind *tyche_model_kind_find(const char *name) {
-    for (size_t i = 0; i < N_KINDS; i++)
-        if (strcmp(kinds[i]->name, name) == 0) return kinds[i];
-    return NULL;
-}
-
-void tyche_model_kinds_list(char *buf, size_t len) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < N_KINDS && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", kinds[i]->name);
+/* Limits (1)-(3) of kind.h, which the engine relies on without checking. */
+tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path, tyche_err *err) {
+    const uint32_t max_streams =
+        k->posterior ? TYCHE_POSTERIOR_SUBSTREAM : TYCHE_STREAMS_PER_MODEL;
+    if (k->n_streams > max_streams)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.kind: kind %s uses %u substreams, more than the %u a model has%s",
+                             path, k->name, (unsigned)k->n_streams, (unsigned)max_streams,
+                             k->posterior ? " besides its posterior's (substream 7)" : "");
+    if (k->n_inputs > TYCHE_KIND_MAX_INPUTS)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.kind: kind %s declares %zu inputs, more than the %d a model may have",
+                             path, k->name, k->n_inputs, TYCHE_KIND_MAX_INPUTS);
+    if (k->posterior && k->n_params > TYCHE_KIND_MAX_POSTERIOR_PARAMS)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.kind: kind %s has %zu parameters and a posterior, whose mask "
+                             "holds %d",
+                             path, k->name, k->n_params, TYCHE_KIND_MAX_POSTERIOR_PARAMS);
+    return TYCHE_OK;
 }
 
 void tyche_scenario_free(tyche_scenario *s) {
@@ -72,6 +75,9 @@ void tyche_scenario_free(tyche_scenario *s) {
     free(s->not_before);
     free(s->overridden);
     free(s->overrides);
+    free(s->as_of_opt);
+    for (size_t i = 0; i < s->n_sets; i++) free(s->sets[i]);
+    free(s->sets);
     for (size_t g = 0; g < s->n_groups; g++) {
         free(s->groups[g].param);
         free(s->groups[g].L);
@@ -119,46 +125,13 @@ size_t tyche_scenario_find_output(const tyche_scenario *s, const char *name) {
     return (size_t)-1;
 }
 
-/* The smallest and largest values a prior can take. */
-static void support(const tyche_dist *d, double *lo, double *hi) {
-    switch (d->kind) {
-    case TYCHE_DIST_FIXED: *lo = *hi = d->p[0]; return;
-    case TYCHE_DIST_UNIFORM:
-    case TYCHE_DIST_TRIANGULAR:
-    case TYCHE_DIST_PERT: *lo = d->p[0]; *hi = d->kind == TYCHE_DIST_UNIFORM ? d->p[1] : d->p[2]; return;
-    case TYCHE_DIST_TRUNCNORMAL: *lo = d->p[2]; *hi = d->p[3]; return;
-    case TYCHE_DIST_LOGNORMAL:
-    case TYCHE_DIST_GAMMA: *lo = 0.0; *hi = INFINITY; return;
-    case TYCHE_DIST_BETA: *lo = 0.0; *hi = 1.0; return;
-    case TYCHE_DIST_BERNOULLI:
-        *lo = d->p[0] < 1.0 ? 0.0 : 1.0;
-        *hi = d->p[0] > 0.0 ? 1.0 : 0.0;
-        return;
-    case TYCHE_DIST_DISCRETE:
-        *lo = INFINITY;
-        *hi = -INFINITY;
-        for (size_t i = 0; i < d->n; i++) {
-            if (d->values[i] < *lo) *lo = d->values[i];
-            if (d->values[i] > *hi) *hi = d->values[i];
-        }
-        return;
-    default: *lo = -INFINITY; *hi = INFINITY; return;
-    }
-}
-
-/* Open supports (lognormal, gamma, beta) never reach their bound. */
-static int support_open_below(const tyche_dist *d) {
-    return d->kind == TYCHE_DIST_LOGNORMAL || d->kind == TYCHE_DIST_GAMMA ||
-           d->kind == TYCHE_DIST_BETA;
-}
-
 static tyche_status check_domain(const tyche_dist *d, const tyche_param_spec *ps,
                                  const char *path, tyche_err *err) {
     double lo, hi;
+    int open_below;
     char buf[160];
-    support(d, &lo, &hi);
-    const int below = ps->lo_open ? (lo < ps->lo || (lo == ps->lo && !support_open_below(d)))
-                                  : lo < ps->lo;
+    tyche_dist_support(d, &lo, &hi, &open_below);
+    const int below = ps->lo_open ? (lo < ps->lo || (lo == ps->lo && !open_below)) : lo < ps->lo;
     if (below || hi > ps->hi) {
         tyche_dist_format(d, buf, sizeof buf);
         return tyche_err_set(err, TYCHE_EINPUT,
@@ -217,6 +190,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
         return tyche_err_set(err, TYCHE_EINPUT, "%s.kind: unknown model kind \"%s\" (known: %s)",
                              path, kind_name, list);
     }
+    if ((st = tyche_model_kind_check(kind, path, err))) return st;
     tyche_model_inst *m = &s->models[mi];
     m->kind = kind;
     if ((m->name = tyche_strdup(name)) == NULL) return oom(err);
@@ -370,6 +344,23 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
 
 /* ---- statements ------------------------------------------------------------ */
 
+/* The statement compiler's view of the scenario (statement.h). */
+static size_t scope_find_output(const void *ctx, const char *name) {
+    return tyche_scenario_find_output(ctx, name);
+}
+static const char *scope_output_name(const void *ctx, size_t i) {
+    return ((const tyche_scenario *)ctx)->outputs[i].name;
+}
+static tyche_output_type scope_output_type(const void *ctx, size_t i) {
+    return ((const tyche_scenario *)ctx)->outputs[i].type;
+}
+static size_t scope_find_statement(const void *ctx, const char *id, size_t before) {
+    const tyche_scenario *s = ctx;
+    for (size_t j = 0; j < before && j < s->n_statements; j++)
+        if (strcmp(s->statements[j].id, id) == 0) return j;
+    return (size_t)-1;
+}
+
 static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js, const char *root,
                                    tyche_err *err) {
     static const char *const keys[] = {"id", "text", "group", "rule", "comment", NULL};
@@ -402,7 +393,17 @@ static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js,
     if (!t->id || !t->text || !t->group) return oom(err);
     char rpath[800];
     snprintf(rpath, sizeof rpath, "%s.rule", path);
-    if ((st = tyche_statement_compile(s, i, rule, rpath, err))) return st;
+    const tyche_stmt_scope scope = {
+        .ctx = s,
+        .n_outputs = s->n_outputs,
+        .find_output = scope_find_output,
+        .output_name = scope_output_name,
+        .output_type = scope_output_type,
+        .find_statement = scope_find_statement,
+        .start = s->start,
+        .horizon = s->horizon,
+    };
+    if ((st = tyche_statement_compile(&scope, i, rule, rpath, t, err))) return st;
     if (t->max_stack > s->max_stack) s->max_stack = t->max_stack;
     return TYCHE_OK;
 }
@@ -879,6 +880,47 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     return load_joint(s, cJSON_GetObjectItemCaseSensitive(j, "joint"), root, err);
 }
 
+/* Copies the options into s (for tyche_scenario_with_overrides). */
+static tyche_status keep_options(tyche_scenario *s, const tyche_scenario_options *opt) {
+    if (opt == NULL) return TYCHE_OK;
+    if (opt->as_of && (s->as_of_opt = tyche_strdup(opt->as_of)) == NULL) return TYCHE_ENOMEM;
+    if (opt->n_set == 0) return TYCHE_OK;
+    if ((s->sets = tyche_calloc(opt->n_set, sizeof *s->sets)) == NULL) return TYCHE_ENOMEM;
+    for (; s->n_sets < opt->n_set; s->n_sets++)
+        if ((s->sets[s->n_sets] = tyche_strdup(opt->set[s->n_sets])) == NULL) return TYCHE_ENOMEM;
+    return TYCHE_OK;
+}
+
+/* The length of the name part of "name=value" (all of it without '='). */
+static size_t set_name_len(const char *set) {
+    const char *eq = strchr(set, '=');
+    return eq ? (size_t)(eq - set) : strlen(set);
+}
+
+tyche_scenario *tyche_scenario_with_overrides(const tyche_scenario *base, const char *const *sets,
+                                              size_t n, tyche_err *err) {
+    const char **all = tyche_malloc((base->n_sets + n + 1) * sizeof *all);
+    if (all == NULL) {
+        oom(err);
+        return NULL;
+    }
+    /* the base's --set values that no new one replaces, then the new ones */
+    size_t k = 0;
+    for (size_t i = 0; i < base->n_sets; i++) {
+        const size_t len = set_name_len(base->sets[i]);
+        int replaced = 0;
+        for (size_t j = 0; j < n && !replaced; j++)
+            replaced = set_name_len(sets[j]) == len && strncmp(sets[j], base->sets[i], len) == 0;
+        if (!replaced) all[k++] = base->sets[i];
+    }
+    for (size_t j = 0; j < n; j++) all[k++] = sets[j];
+    const tyche_scenario_options opt = {base->as_of_opt, k, all};
+    tyche_scenario *s = tyche_scenario_parse_with(base->text, strlen(base->text), base->file, &opt,
+                                                  err);
+    free(all);
+    return s;
+}
+
 tyche_scenario *tyche_scenario_parse(const char *text, size_t len, const char *file,
                                      tyche_err *err) {
     return tyche_scenario_parse_with(text, len, file, NULL, err);
@@ -913,6 +955,11 @@ tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len, const ch
         memcpy(s->dir, s->file, (size_t)(slash - s->file));
         s->dir[slash - s->file] = '\0';
         if (s->dir[0] == '\0') strcpy(s->dir, "/");
+    }
+    if (keep_options(s, opt) != TYCHE_OK) {
+        oom(err);
+        tyche_scenario_free(s);
+        return NULL;
     }
     if (strlen(s->text) != len) {
         tyche_err_set(err, TYCHE_EINPUT, "%s: contains a NUL byte: not a JSON text", s->file);

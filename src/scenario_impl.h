@@ -72,6 +72,11 @@ struct tyche_scenario {
     size_t n_conditions;
     double as_of_time;        /* days since start */
     char *overrides;          /* the --set values, one per line: part of a shard's identity */
+    /* the options it was built with, so that tyche_scenario_with_overrides
+     * can build a variant from the text in memory */
+    char *as_of_opt;          /* --as-of, or NULL */
+    size_t n_sets;
+    char **sets;              /* the --set arguments, as given */
 };
 
 /* Finds an output by its full name; returns (size_t)-1 when absent. */

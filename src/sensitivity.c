@@ -1,6 +1,7 @@
-/* Tornado and sweep (see include/tyche/sensitivity.h).  Each run is the
- * scenario loaded with --set overrides added to the user's, run with the
- * same seed and --store none; only statement probabilities are kept. */
+/* Tornado and sweep (see include/tyche/sensitivity.h).  The scenario is
+ * loaded once; each run is a variant of it with --set overrides added to
+ * the user's (tyche_scenario_with_overrides), run with the same seed and
+ * --store none; only statement probabilities are kept. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,37 +48,9 @@ void tyche_sensitivity_free(tyche_sensitivity *t) {
     free(t);
 }
 
-/* The name part of "name=value". */
-static int same_name(const char *set, const char *name) {
-    const size_t n = strlen(name);
-    return strncmp(set, name, n) == 0 && set[n] == '=';
-}
-
-/* One run with the user's --set plus `extra` (which replace the user's for
- * the same names); fills probabilities (and standard errors) per statement. */
-static tyche_status run_one(const char *file, const tyche_scenario_options *opt,
-                            const char *const *extra, size_t n_extra,
-                            const tyche_tornado_config *cfg, double *p, double *se,
-                            tyche_err *err) {
-    const size_t n_user = opt ? opt->n_set : 0;
-    const char **sets = tyche_malloc((n_user + n_extra + 1) * sizeof *sets);
-    if (sets == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    size_t n = 0;
-    for (size_t i = 0; i < n_user; i++) {
-        int replaced = 0;
-        for (size_t k = 0; k < n_extra; k++) {
-            const char *eq = strchr(extra[k], '=');
-            char name[256];
-            snprintf(name, sizeof name, "%.*s", (int)(eq - extra[k]), extra[k]);
-            if (same_name(opt->set[i], name)) replaced = 1;
-        }
-        if (!replaced) sets[n++] = opt->set[i];
-    }
-    for (size_t k = 0; k < n_extra; k++) sets[n++] = extra[k];
-    tyche_scenario_options o = {opt ? opt->as_of : NULL, n, sets};
-    tyche_scenario *s = tyche_scenario_load_with(file, &o, err);
-    free(sets);
-    if (s == NULL) return err->code;
+/* One run of `s`; fills probabilities (and standard errors) per statement. */
+static tyche_status run_scenario(const tyche_scenario *s, const tyche_tornado_config *cfg,
+                                 double *p, double *se, tyche_err *err) {
     tyche_run_config rc;
     tyche_run_config_init(&rc);
     rc.trials = cfg->trials;
@@ -85,10 +58,11 @@ static tyche_status run_one(const char *file, const tyche_scenario_options *opt,
     rc.threads = cfg->threads;
     rc.rng = cfg->rng;
     rc.store = TYCHE_STORE_NONE;
-    tyche_results *r = tyche_run(s, &rc, err);
+    tyche_err local;
+    tyche_results *r = tyche_run(s, &rc, &local);
     if (r == NULL) {
-        tyche_scenario_free(s);
-        return err->code;
+        if (err) *err = local;
+        return local.code;
     }
     for (size_t j = 0; j < s->n_statements; j++) {
         tyche_prob pr;
@@ -97,8 +71,23 @@ static tyche_status run_one(const char *file, const tyche_scenario_options *opt,
         if (se) se[j] = pr.stderr_;
     }
     tyche_results_free(r);
-    tyche_scenario_free(s);
     return TYCHE_OK;
+}
+
+/* One run of `base` with `extra` --set values added (replacing base's for
+ * the same names). */
+static tyche_status run_one(const tyche_scenario *base, const char *const *extra, size_t n_extra,
+                            const tyche_tornado_config *cfg, double *p, double *se,
+                            tyche_err *err) {
+    tyche_err local;
+    tyche_scenario *s = tyche_scenario_with_overrides(base, extra, n_extra, &local);
+    if (s == NULL) {
+        if (err) *err = local;
+        return local.code;
+    }
+    const tyche_status st = run_scenario(s, cfg, p, se, err);
+    tyche_scenario_free(s);
+    return st;
 }
 
 /* The baseline: statement ids and probabilities. */
@@ -118,7 +107,7 @@ static tyche_sensitivity *start(const char *file, const tyche_scenario_options *
     if (!t->stmt || !t->base || !t->file) goto nomem;
     for (size_t j = 0; j < t->n_stmt; j++)
         if ((t->stmt[j] = tyche_strdup(s->statements[j].id)) == NULL) goto nomem;
-    if (run_one(file, opt, NULL, 0, cfg, t->base, NULL, err)) {
+    if (run_scenario(s, cfg, t->base, NULL, err)) {
         tyche_sensitivity_free(t);
         tyche_scenario_free(s);
         return NULL;
@@ -173,7 +162,7 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
             const char *extra[1] = {set};
             double *pp = t->p + (2 * k + (size_t)side) * t->n_stmt;
             double *ss = t->se + (2 * k + (size_t)side) * t->n_stmt;
-            if (run_one(file, opt, extra, 1, cfg, pp, ss, err)) goto fail;
+            if (run_one(s, extra, 1, cfg, pp, ss, err)) goto fail;
         }
     }
     tyche_scenario_free(s);
@@ -218,7 +207,6 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
             return NULL;
         }
     }
-    tyche_scenario_free(s);
     t->is_sweep = 1;
     t->n_axes = n_axes;
     t->n_rows = n;
@@ -242,14 +230,17 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
             snprintf(sets[k], sizeof sets[k], "%s=%.17g", names[k], tyche_sweep_value(t, i, k));
             extra[k] = sets[k];
         }
-        if (run_one(file, opt, extra, n_axes, cfg, t->p + i * t->n_stmt, t->se + i * t->n_stmt, err)) {
+        if (run_one(s, extra, n_axes, cfg, t->p + i * t->n_stmt, t->se + i * t->n_stmt, err)) {
+            tyche_scenario_free(s);
             tyche_sensitivity_free(t);
             return NULL;
         }
     }
+    tyche_scenario_free(s);
     return t;
 nomem:
     tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    tyche_scenario_free(s);
     tyche_sensitivity_free(t);
     return NULL;
 }

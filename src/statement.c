@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "scenario_impl.h"
+#include "statement.h"
 #include "json_util.h"
 
 typedef struct {
@@ -55,33 +55,33 @@ static int put(builder *b, const char *fmt, ...) {
     }
 }
 
-static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, const char *path,
+static tyche_status compile(const tyche_stmt_scope *s, size_t self, const cJSON *r, const char *path,
                             builder *b, tyche_err *err);
 
 static tyche_status nomem(tyche_err *err) {
     return tyche_err_set(err, TYCHE_ENOMEM, "out of memory compiling a statement");
 }
 
-static tyche_status output_ref(const tyche_scenario *s, const cJSON *r, const char *key,
+static tyche_status output_ref(const tyche_stmt_scope *s, const cJSON *r, const char *key,
                                const char *path, size_t *o, tyche_err *err) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(r, key);
     if (!cJSON_IsString(it))
         return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: expected an output name (\"model.output\"), got %s",
                              path, key, tyche_json_type_name(it));
-    *o = tyche_scenario_find_output(s, it->valuestring);
+    *o = s->find_output(s->ctx, it->valuestring);
     if (*o == (size_t)-1) {
         char list[1024] = "";
         size_t used = 0;
         for (size_t i = 0; i < s->n_outputs && used < sizeof list; i++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                     s->outputs[i].name);
+                                     s->output_name(s->ctx, i));
         return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: no output named \"%s\" (outputs: %s)", path,
                              key, it->valuestring, list);
     }
     return TYCHE_OK;
 }
 
-static tyche_status compile_list(tyche_scenario *s, size_t self, const cJSON *arr,
+static tyche_status compile_list(const tyche_stmt_scope *s, size_t self, const cJSON *arr,
                                  const char *key, const char *path, builder *b, tyche_err *err) {
     char sub[1024];
     if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
@@ -104,7 +104,7 @@ static tyche_status compile_list(tyche_scenario *s, size_t self, const cJSON *ar
 static const struct { const char *key; tyche_stmt_op op; } cmp_ops[] = {
     {"<", ST_LT}, {"<=", ST_LE}, {">", ST_GT}, {">=", ST_GE}, {"==", ST_EQ}};
 
-static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, const char *path,
+static tyche_status compile(const tyche_stmt_scope *s, size_t self, const cJSON *r, const char *path,
                             builder *b, tyche_err *err) {
     tyche_status st;
     if (!cJSON_IsObject(r) || r->child == NULL)
@@ -135,9 +135,8 @@ static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, cons
         if (!cJSON_IsString(first))
             return tyche_err_set(err, TYCHE_EINPUT, "%s.statement: expected a statement id, got %s",
                                  path, tyche_json_type_name(first));
-        size_t j = 0;
-        while (j < self && strcmp(s->statements[j].id, first->valuestring) != 0) j++;
-        if (j == self)
+        const size_t j = s->find_statement(s->ctx, first->valuestring, self);
+        if (j == (size_t)-1)
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "%s.statement: \"%s\" is not a statement listed before this one",
                                  path, first->valuestring);
@@ -152,9 +151,9 @@ static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, cons
         int32_t day;
         if ((st = tyche_json_check_keys(r, k1, path, err))) return st;
         if ((st = output_ref(s, r, "event", path, &o, err))) return st;
-        if (s->outputs[o].type != TYCHE_OUTPUT_TIME)
+        if (s->output_type(s->ctx, o) != TYCHE_OUTPUT_TIME)
             return tyche_err_set(err, TYCHE_EINPUT, "%s.event: \"%s\" is a value, not an event time",
-                                 path, s->outputs[o].name);
+                                 path, s->output_name(s->ctx, o));
         const int by = cJSON_GetObjectItemCaseSensitive(r, "by") != NULL;
         const int after = cJSON_GetObjectItemCaseSensitive(r, "after") != NULL;
         if (by == after)
@@ -179,7 +178,7 @@ static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, cons
         const double t = (double)(day + 1 - s->start);
         tyche_date_format(day, date);
         if (!emit(b, by ? ST_EVENT_BY : ST_EVENT_AFTER, (uint32_t)o, t, 0) ||
-            !put(b, "%s %s %s", s->outputs[o].name, by ? "by" : "not by", date))
+            !put(b, "%s %s %s", s->output_name(s->ctx, o), by ? "by" : "not by", date))
             return nomem(err);
         if (++b->depth > b->max_depth) b->max_depth = b->depth;
         return TYCHE_OK;
@@ -205,7 +204,7 @@ static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, cons
                 return tyche_err_set(err, TYCHE_EINPUT,
                                      "%s.between: expected finite numbers with low <= high", path);
             if (!emit(b, ST_BETWEEN, (uint32_t)o, lo, hi) ||
-                !put(b, "%s in [%g, %g]", s->outputs[o].name, lo, hi))
+                !put(b, "%s in [%g, %g]", s->output_name(s->ctx, o), lo, hi))
                 return nomem(err);
         } else {
             for (size_t k = 0; k < sizeof cmp_ops / sizeof cmp_ops[0]; k++) {
@@ -213,7 +212,7 @@ static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, cons
                 if (!cJSON_GetObjectItemCaseSensitive(r, cmp_ops[k].key)) continue;
                 if ((st = tyche_json_number(r, cmp_ops[k].key, 1, 0, path, &x, err))) return st;
                 if (!emit(b, cmp_ops[k].op, (uint32_t)o, x, 0) ||
-                    !put(b, "%s %s %g", s->outputs[o].name, cmp_ops[k].key, x))
+                    !put(b, "%s %s %g", s->output_name(s->ctx, o), cmp_ops[k].key, x))
                     return nomem(err);
             }
         }
@@ -225,21 +224,20 @@ static tyche_status compile(tyche_scenario *s, size_t self, const cJSON *r, cons
                          path, first->string);
 }
 
-tyche_status tyche_statement_compile(tyche_scenario *s, size_t self, const void *rule,
-                                     const char *path, tyche_err *err) {
+tyche_status tyche_statement_compile(const tyche_stmt_scope *scope, size_t self, const void *rule,
+                                     const char *path, tyche_statement *out, tyche_err *err) {
     builder b = {0};
-    tyche_status st = compile(s, self, rule, path, &b, err);
+    tyche_status st = compile(scope, self, rule, path, &b, err);
     if (st == TYCHE_OK && b.text == NULL && !put(&b, "%s", "")) st = nomem(err);
     if (st) {
         free(b.v);
         free(b.text);
         return st;
     }
-    tyche_statement *t = &s->statements[self];
-    t->prog = b.v;
-    t->n_prog = b.n;
-    t->max_stack = b.max_depth;
-    t->rule_text = b.text;
+    out->prog = b.v;
+    out->n_prog = b.n;
+    out->max_stack = b.max_depth;
+    out->rule_text = b.text;
     return TYCHE_OK;
 }
 

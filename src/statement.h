@@ -31,9 +31,29 @@ typedef struct {
     size_t max_stack;
 } tyche_statement;
 
-/* Compiles the rule (a cJSON node) into postfix instructions. */
-tyche_status tyche_statement_compile(tyche_scenario *s, size_t self, const void *rule,
-                                     const char *path, tyche_err *err);
+/* What a rule may name, as the compiler's caller (scenario.c) provides it:
+ * the outputs, by full name ("model.output") and index, the statements
+ * before this one, by id, and the simulated period.  The statement
+ * compiler sees nothing else of the scenario. */
+typedef struct {
+    const void *ctx;          /* handed back to each callback */
+    size_t n_outputs;
+    /* the index of the output of that name, or (size_t)-1 */
+    size_t (*find_output)(const void *ctx, const char *name);
+    const char *(*output_name)(const void *ctx, size_t i);
+    tyche_output_type (*output_type)(const void *ctx, size_t i);
+    /* the first statement j < before with that id, or (size_t)-1 */
+    size_t (*find_statement)(const void *ctx, const char *id, size_t before);
+    int32_t start, horizon;   /* days since 1970-01-01, inclusive */
+} tyche_stmt_scope;
+
+/* Compiles the rule (a cJSON node) of statement number `self` into postfix
+ * instructions: fills out->prog, n_prog, max_stack and rule_text (owned by
+ * *out, freed with the statement) and leaves the rest of *out alone.
+ * Messages read "<path>...: ...".  Returns TYCHE_OK, TYCHE_EINPUT or
+ * TYCHE_ENOMEM (then nothing is allocated). */
+tyche_status tyche_statement_compile(const tyche_stmt_scope *scope, size_t self, const void *rule,
+                                     const char *path, tyche_statement *out, tyche_err *err);
 /* Evaluates statement `st` on a trial's outputs and earlier statement results;
  * `stack` holds at least st->max_stack bytes. */
 uint8_t tyche_statement_eval(const tyche_statement *st, const double *out, const uint8_t *done,

@@ -763,3 +763,56 @@ TEST(kind_names_are_the_json_names) {
     ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_DISCRETE), "discrete");
     ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_FIXED), "fixed");
 }
+
+/* Support from the table of priors, against each law's definition. */
+TEST(every_prior_knows_its_support) {
+    static const struct {
+        const char *json;
+        double lo, hi;
+        int open;
+    } cases[] = {
+        {"3", 3, 3, 0},
+        {"{\"dist\": \"uniform\", \"min\": -1, \"max\": 2}", -1, 2, 0},
+        {"{\"dist\": \"normal\", \"mean\": 0, \"sd\": 1}", -INFINITY, INFINITY, 0},
+        {"{\"dist\": \"truncnormal\", \"mean\": 0, \"sd\": 1, \"min\": -0.5}", -0.5, INFINITY, 0},
+        {"{\"dist\": \"lognormal\", \"median\": 1, \"sdlog\": 1}", 0, INFINITY, 1},
+        {"{\"dist\": \"beta\", \"a\": 2, \"b\": 3}", 0, 1, 1},
+        {"{\"dist\": \"gamma\", \"shape\": 2, \"scale\": 3}", 0, INFINITY, 1},
+        {"{\"dist\": \"triangular\", \"min\": 1, \"mode\": 2, \"max\": 5}", 1, 5, 0},
+        {"{\"dist\": \"pert\", \"min\": 1, \"mode\": 2, \"max\": 6}", 1, 6, 0},
+        {"{\"dist\": \"bernoulli\", \"p\": 0.3}", 0, 1, 0},
+        {"{\"dist\": \"bernoulli\", \"p\": 1}", 1, 1, 0},
+        {"{\"dist\": \"discrete\", \"values\": [4, -2, 7], \"weights\": [0.2, 0.3, 0.5]}", -2, 7, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tyche_err err;
+        tyche_dist d;
+        cJSON *j = cJSON_Parse(cases[i].json);
+        ASSERT(j != NULL);
+        if (tyche_dist_from_json(j, "x", &d, &err) != TYCHE_OK) FAIL_("%s", err.msg);
+        cJSON_Delete(j);
+        double lo, hi;
+        int open = -1;
+        tyche_dist_support(&d, &lo, &hi, &open);
+        ASSERT_DBL_IDENTICAL(lo, cases[i].lo);
+        ASSERT_DBL_IDENTICAL(hi, cases[i].hi);
+        ASSERT_INT_EQ(open, cases[i].open);
+        tyche_dist_support(&d, &lo, &hi, NULL);
+        tyche_dist_clear(&d);
+    }
+    /* a kind outside the table: unbounded, described and refused as unknown */
+    tyche_dist u = {0};
+    u.kind = (tyche_dist_kind)99;
+    double lo, hi;
+    tyche_dist_support(&u, &lo, &hi, NULL);
+    ASSERT(lo == -INFINITY && hi == INFINITY);
+    char buf[64];
+    tyche_dist_format(&u, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "unknown distribution");
+    ASSERT_STR_EQ(tyche_dist_kind_name(u.kind), "unknown");
+    ASSERT(isnan(tyche_dist_sample(&u, NULL)));
+    ASSERT(isnan(tyche_dist_quantile(&u, 0.5)));
+    tyche_err err;
+    ASSERT_INT_EQ(tyche_dist_validate(&u, "x", &err), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, "x: unknown distribution kind 99");
+}

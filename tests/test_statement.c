@@ -1,5 +1,6 @@
 /* Statements on hand-made outputs: dates at the day's end, missing values,
  * bands, all/any/not and references; and the errors for bad rules. */
+#include <cjson/cJSON.h>
 #include "scenario_impl.h"
 #include "scen.h"
 #include "test.h"
@@ -128,4 +129,61 @@ TEST(deep_nesting_compiles_to_a_bounded_stack) {
     ASSERT_INT_EQ(s->statements[0].max_stack, 1);
     ASSERT_INT_EQ(eval(s, 0, 5, 0, 0, NULL), 1); /* even number of nots */
     tyche_scenario_free(s);
+}
+
+/* The compiler's scope for the test below: two outputs, no statements. */
+static const char *const scope_names[2] = {"m.t", "m.v"};
+static size_t find_out(const void *ctx, const char *name) {
+    (void)ctx;
+    for (size_t i = 0; i < 2; i++)
+        if (strcmp(scope_names[i], name) == 0) return i;
+    return (size_t)-1;
+}
+static const char *out_name(const void *ctx, size_t i) {
+    (void)ctx;
+    return scope_names[i];
+}
+static tyche_output_type out_type(const void *ctx, size_t i) {
+    (void)ctx;
+    return i == 0 ? TYCHE_OUTPUT_TIME : TYCHE_OUTPUT_VALUE;
+}
+static size_t find_none(const void *ctx, const char *id, size_t before) {
+    (void)ctx;
+    (void)id;
+    (void)before;
+    return (size_t)-1;
+}
+
+TEST(a_rule_compiles_against_an_output_lookup_without_a_scenario) {
+    tyche_err err;
+    int32_t start, horizon;
+    ASSERT_INT_EQ(tyche_date_parse("2026-01-01", &start, "x", NULL), TYCHE_OK);
+    ASSERT_INT_EQ(tyche_date_parse("2026-12-31", &horizon, "x", NULL), TYCHE_OK);
+    const tyche_stmt_scope scope = {.n_outputs = 2, .find_output = find_out,
+                                    .output_name = out_name, .output_type = out_type,
+                                    .find_statement = find_none, .start = start,
+                                    .horizon = horizon};
+    cJSON *rule = cJSON_Parse("{\"all\": [{\"event\": \"m.t\", \"by\": \"2026-01-02\"},"
+                              " {\"value\": \"m.v\", \">\": 3}]}");
+    ASSERT(rule != NULL);
+    tyche_statement st = {0};
+    tyche_status rc = tyche_statement_compile(&scope, 0, rule, "r", &st, &err);
+    if (rc != TYCHE_OK) FAIL_("%s", err.msg);
+    ASSERT_STR_EQ(st.rule_text, "(m.t by 2026-01-02 and m.v > 3)");
+    uint8_t stack[8];
+    const double yes[2] = {2.0, 4.0}, late[2] = {2.5, 4.0};
+    ASSERT_INT_EQ(tyche_statement_eval(&st, yes, NULL, stack), 1);
+    ASSERT_INT_EQ(tyche_statement_eval(&st, late, NULL, stack), 0);
+    free(st.prog);
+    free(st.rule_text);
+    /* a value is not an event; an unknown statement is named */
+    cJSON *bad = cJSON_Parse("{\"event\": \"m.v\", \"by\": \"2026-01-02\"}");
+    ASSERT_INT_EQ(tyche_statement_compile(&scope, 0, bad, "r", &st, &err), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, "r.event: \"m.v\" is a value, not an event time");
+    cJSON_Delete(bad);
+    bad = cJSON_Parse("{\"statement\": \"x\"}");
+    ASSERT_INT_EQ(tyche_statement_compile(&scope, 0, bad, "r", &st, &err), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, "r.statement: \"x\" is not a statement listed before this one");
+    cJSON_Delete(bad);
+    cJSON_Delete(rule);
 }

@@ -1,4 +1,5 @@
-/* tyche: backtests of a revenue_slowdown model on its own history.
+/* tyche: backtests of a model on its own history (a revenue_slowdown model:
+ * the kinds that give an observed series, src/kind.h).
  *
  * For each origin quarter O, the scenario is rerun as of O's period end
  * (so the history holds quarters up to O and the model forecasts from
@@ -18,7 +19,7 @@ extern "C" {
 #endif
 
 typedef struct {
-    const char *model;        /* name of a revenue_slowdown model in the scenario */
+    const char *model;        /* a model whose kind can be backtested (revenue_slowdown) */
     const char *origin_from;  /* first origin quarter ("FY2025Q1") or NULL: the earliest possible */
     const char *origin_to;    /* last origin or NULL: the quarter before the last in the data */
     int horizon;              /* quarters ahead, >= 1 */

@@ -32,6 +32,8 @@
 extern "C" {
 #endif
 
+/* The priors, in the order of the table of operations in src/dist.c (a new
+ * prior is a value here, its functions and one entry there). */
 typedef enum {
     TYCHE_DIST_FIXED,
     TYCHE_DIST_UNIFORM,
@@ -91,6 +93,11 @@ TYCHE_API double tyche_dist_variance(const tyche_dist *d);
 /* 1 when the distribution is a point mass (fixed, or bernoulli with p in {0,1},
  * or discrete with one value of weight 1). */
 TYCHE_API int tyche_dist_is_fixed(const tyche_dist *d);
+
+/* The smallest and largest values the distribution can take (*lo may be
+ * -inf, *hi +inf).  *open_below (NULL allowed) is 1 when draws come
+ * arbitrarily near *lo but never equal it (lognormal, gamma, beta). */
+TYCHE_API void tyche_dist_support(const tyche_dist *d, double *lo, double *hi, int *open_below);
 
 /* Human-readable form into buf, e.g. "lognormal(median 0.3, sdlog 0.8)". */
 TYCHE_API void tyche_dist_format(const tyche_dist *d, char *buf, size_t len);

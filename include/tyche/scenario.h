@@ -42,6 +42,17 @@ TYCHE_API tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len
                                                     const tyche_scenario_options *opt,
                                                     tyche_err *err);
 
+/* A variant of `base`: the same text, file name and --as-of, with `sets`
+ * ("model.param=VALUE", as in tyche_scenario_options) added to base's
+ * --set values, a new one replacing base's of the same name.  The text is
+ * validated again from memory (the file is not read again), so a kind sees
+ * the new priors and messages are those of a fresh load with all the --set
+ * values.  The result shares nothing with base: free each with
+ * tyche_scenario_free, in any order.  Returns NULL on failure. */
+TYCHE_API tyche_scenario *tyche_scenario_with_overrides(const tyche_scenario *base,
+                                                        const char *const *sets, size_t n,
+                                                        tyche_err *err);
+
 /* How many event times the scenario's "observed" fixes or conditions on. */
 TYCHE_API size_t tyche_scenario_n_observed(const tyche_scenario *s);
 

@@ -93,7 +93,17 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
 }
 
 const tyche_model_kind tyche_model_exclusivity_window = {
-    "exclusivity_window",
-    "an exclusivity deal whose hazard steps up at another model's event, with a blocking risk",
-    params, N_P, inputs, 1, outputs, N_O, prepare, free, NULL, NULL, simulate, NULL, NULL,
+    .name = "exclusivity_window",
+    .description =
+        "an exclusivity deal whose hazard steps up at another model's event, with a blocking risk",
+    .params = params,
+    .n_params = N_P,
+    .inputs = inputs,
+    .n_inputs = sizeof inputs / sizeof inputs[0],
+    .outputs = outputs,
+    .n_outputs = N_O,
+    .n_streams = 2, /* 0: the deal and the block, 1: the window */
+    .prepare = prepare,
+    .cfg_free = free,
+    .simulate = simulate,
 };

@@ -39,6 +39,13 @@ static void simulate(const void *cfg, tyche_model_ctx *x) {
 }
 
 const tyche_model_kind tyche_model_ishigami = {
-    "ishigami", "the Ishigami-Homma test function of sensitivity analysis",
-    params, N_P, NULL, 0, outputs, 1, prepare, NULL, NULL, NULL, simulate, NULL, NULL,
+    .name = "ishigami",
+    .description = "the Ishigami-Homma test function of sensitivity analysis",
+    .params = params,
+    .n_params = N_P,
+    .outputs = outputs,
+    .n_outputs = 1,
+    .n_streams = 0, /* deterministic in its parameters */
+    .prepare = prepare,
+    .simulate = simulate,
 };

@@ -197,7 +197,16 @@ static const char *check_observed(const double *fixed) {
 }
 
 const tyche_model_kind tyche_model_option_exercise = {
-    "option_exercise",
-    "an investor's follow-on option: exercise hazard driven by a GBM valuation, then a board change",
-    params, N_P, NULL, 0, outputs, N_O, prepare, cfg_free, NULL, NULL, simulate, NULL, check_observed,
+    .name = "option_exercise",
+    .description = "an investor's follow-on option: exercise hazard driven by a GBM valuation, "
+                   "then a board change",
+    .params = params,
+    .n_params = N_P,
+    .outputs = outputs,
+    .n_outputs = N_O,
+    .n_streams = 3, /* 0: the valuation, 1: the hazard walk, 2: the board change */
+    .prepare = prepare,
+    .cfg_free = cfg_free,
+    .simulate = simulate,
+    .check_observed = check_observed,
 };

@@ -77,6 +77,9 @@ typedef struct {
     int calibrated;              /* draw (g_inf, phi, sigma_g) from the NIG posterior */
     tyche_nig post;
     double phi_lo, phi_hi;       /* phi's prior support, within (-1, 1) */
+    double *series;              /* n_series values of the data file, from `first` on */
+    size_t n_series;
+    tyche_quarter min_origin;    /* a backtest's earliest origin */
 } cfg_t;
 
 typedef struct {
@@ -87,6 +90,7 @@ static void cfg_free(void *p) {
     cfg_t *c = p;
     if (c == NULL) return;
     free(c->hist);
+    free(c->series);
     free(c->t_sim);
     free(c->target);
     free(c->outputs);
@@ -280,6 +284,7 @@ static tyche_status calibration(const tyche_model_setup *su, const cJSON *jc, co
                              where);
     tyche_nig_update(&prior, x, y, n, &c->post);
     c->calibrated = 1;
+    if (from + 2 > c->min_origin) c->min_origin = from + 2; /* the window needs its history */
     c->phi_lo = fmax(tyche_dist_quantile(&su->priors[P_PHI], 1e-12), -1.0);
     c->phi_hi = fmin(tyche_dist_quantile(&su->priors[P_PHI], 1 - 1e-12), 1.0);
     return TYCHE_OK;
@@ -388,15 +393,20 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     c->n_points = n_hist + c->n_sim;
     c->first = first;
     c->hist = tyche_malloc(n_hist * sizeof *c->hist);
+    c->series = tyche_malloc(n_rows * sizeof *c->series);
     c->t_sim = tyche_malloc((c->n_sim + 1) * sizeof *c->t_sim);
     c->target = tyche_malloc(n_targets * sizeof *c->target);
     c->outputs = tyche_calloc(n_targets * N_T, sizeof *c->outputs);
     c->strings = tyche_calloc(n_targets * N_T * 2, sizeof *c->strings);
     c->labels = tyche_calloc(c->n_points, sizeof *c->labels);
     c->times = tyche_malloc(c->n_points * sizeof *c->times);
-    if (!c->hist || !c->t_sim || !c->target || !c->outputs || !c->strings || !c->labels || !c->times)
+    if (!c->hist || !c->series || !c->t_sim || !c->target || !c->outputs || !c->strings || !c->labels || !c->times)
         goto nomem;
     for (size_t i = 0; i < n_hist; i++) c->hist[i] = rows[i].value;
+    for (size_t i = 0; i < n_rows; i++) c->series[i] = rows[i].value;
+    c->n_series = n_rows;
+    /* two quarters of history before the first forecast's growth */
+    c->min_origin = first + 3;
     free(rows);
     rows = NULL;
     c->g0 = log(c->hist[n_hist - 1] / c->hist[n_hist - 2]);
@@ -511,8 +521,48 @@ static void simulate(const void *vc, tyche_model_ctx *x) {
     }
 }
 
+/* ---- backtests ------------------------------------------------------------- */
+
+static void backtest_series(const void *vc, tyche_backtest_series *out) {
+    const cfg_t *c = vc;
+    out->first = c->first;
+    out->n = c->n_series;
+    out->values = c->series;
+    out->min_origin = c->min_origin;
+    out->var = 0; /* revenue */
+}
+
+static tyche_status set_quarter(cJSON *obj, const char *key, tyche_quarter q, tyche_err *err) {
+    char lab[16];
+    tyche_quarter_format(q, lab, sizeof lab);
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    if (cJSON_AddStringToObject(obj, key, lab) == NULL)
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    return TYCHE_OK;
+}
+
+/* One target, `target`, measured against the origin's quarter. */
+static tyche_status backtest_settings(void *settings, int32_t origin, int32_t target,
+                                      tyche_err *err) {
+    cJSON *js = settings;
+    cJSON_DeleteItemFromObjectCaseSensitive(js, "also_at");
+    if (set_quarter(js, "target", target, err)) return TYCHE_ENOMEM;
+    return set_quarter(js, "reference", origin, err);
+}
+
 const tyche_model_kind tyche_model_revenue_slowdown = {
-    "revenue_slowdown",
-    "quarterly revenue: AR(1) log-growth from history, minus logistic displacement, with its counterfactual",
-    params, N_P, NULL, 0, NULL, 0, prepare, cfg_free, ws_alloc, ws_free, simulate, posterior, NULL,
+    .name = "revenue_slowdown",
+    .description = "quarterly revenue: AR(1) log-growth from history, minus logistic "
+                   "displacement, with its counterfactual",
+    .params = params,
+    .n_params = N_P,
+    .n_streams = 1, /* the growth shocks; the posterior draws from its own substream */
+    .prepare = prepare,
+    .cfg_free = cfg_free,
+    .ws_alloc = ws_alloc,
+    .ws_free = ws_free,
+    .simulate = simulate,
+    .posterior = posterior,
+    .backtest_series = backtest_series,
+    .backtest_settings = backtest_settings,
 };

@@ -1,0 +1,208 @@
+/* Scenario loading: a good file loads with the expected models, parameters
+ * and statements; errors name the file and the JSON path; variants with
+ * --set overrides share nothing with their base; and the limits of the
+ * model-kind interface (kind.h) are checked. */
+#include "scenario_impl.h"
+#include "scen.h"
+#include "test.h"
+
+static tyche_scenario *load_article(tyche_err *err) {
+    return tyche_scenario_load(TYCHE_SOURCE_DIR "/models/article.json", err);
+}
+
+TEST(the_article_loads_with_its_models_parameters_and_statements) {
+    tyche_err err;
+    tyche_scenario *s = load_article(&err);
+    if (s == NULL) FAIL_("%s", err.msg);
+    ASSERT_INT_EQ(tyche_scenario_n_models(s), 3);
+    const char *name, *kind;
+    tyche_scenario_model(s, 0, &name, &kind);
+    ASSERT_STR_EQ(name, "option");
+    ASSERT_STR_EQ(kind, "option_exercise");
+    tyche_scenario_model(s, 1, &name, &kind);
+    ASSERT_STR_EQ(name, "exclusivity");
+    ASSERT_STR_EQ(kind, "exclusivity_window");
+    tyche_scenario_model(s, 2, &name, &kind);
+    ASSERT_STR_EQ(kind, "revenue_slowdown");
+    /* 9 + 6 + 8 model parameters, then the common factor */
+    ASSERT_INT_EQ(tyche_scenario_n_params(s), 24);
+    tyche_param_info pi;
+    tyche_scenario_param(s, 0, &pi);
+    ASSERT_STR_EQ(pi.name, "option.V0");
+    ASSERT_INT_EQ(pi.overridden, 0);
+    tyche_scenario_param(s, 23, &pi);
+    ASSERT_INT_EQ(pi.prior->kind, TYCHE_DIST_NORMAL);
+    ASSERT_INT_EQ(tyche_scenario_n_statements(s), 8);
+    tyche_statement_info si;
+    tyche_scenario_statement(s, 0, &si);
+    ASSERT_STR_EQ(si.id, "P1");
+    tyche_output_info oi;
+    tyche_scenario_output(s, 0, &oi);
+    ASSERT_STR_EQ(oi.name, "option.exercise_time");
+    ASSERT_INT_EQ(oi.type, TYCHE_OUTPUT_TIME);
+    tyche_scenario_free(s);
+}
+
+/* Loads `text` as "bad.json" and checks that it fails with `want` in the message. */
+static void expect_error(const char *text, const char *want) {
+    tyche_err err;
+    tyche_scenario *s = tyche_scenario_parse(text, strlen(text), "bad.json", &err);
+    if (s != NULL) {
+        tyche_scenario_free(s);
+        FAIL_("loaded, expected an error with \"%s\"", want);
+    }
+    ASSERT_INT_EQ(err.code, TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, want);
+}
+
+#define HEAD "{\"name\": \"t\", \"start\": \"2026-04-20\", \"horizon\": \"2028-01-31\", "
+#define OPTION(params)                                                                       \
+    "\"models\": [{\"name\": \"option\", \"kind\": \"option_exercise\", \"params\": {" params "}}], "
+
+TEST(errors_name_the_file_and_the_json_path) {
+    expect_error(HEAD "\"models\": [{\"name\": \"m\", \"kind\": \"nope\"}], \"statements\": []}",
+                 "bad.json: models[0].kind: unknown model kind \"nope\"");
+    expect_error(HEAD OPTION("\"V0\": {\"dist\": \"lognormal\", \"median\": -1, \"sdlog\": 1}, "
+                             "\"mu\": 0, \"sigma\": 0.3, \"h0\": 0.3, \"beta_v\": 0, \"beta_z\": 0, "
+                             "\"q\": 0.1, \"k_D\": 2, \"m_D\": 4") "\"statements\": []}",
+                 "bad.json: models[0].params.V0.median: must be > 0");
+    expect_error(HEAD OPTION(DEFAULT_OPTION_PARAMS)
+                 "\"statements\": [{\"id\": \"a\", \"text\": \"t\", \"rule\": "
+                 "{\"event\": \"option.nothing\", \"by\": \"2027-01-01\"}}]}",
+                 "bad.json: statements[0].rule.event: no output named \"option.nothing\"");
+    expect_error(HEAD OPTION(DEFAULT_OPTION_PARAMS) "\"statements\": [], \"joint\": [\"zz\"]}",
+                 "bad.json: joint[0]: no statement has id \"zz\"");
+    expect_error("{\"name\": \"t\",\n  \"start\": }", "bad.json: line 2, column 12: malformed JSON");
+}
+
+static double prior_p0(const tyche_scenario *s, const char *name, int *overridden) {
+    for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+        tyche_param_info pi;
+        tyche_scenario_param(s, i, &pi);
+        if (strcmp(pi.name, name) != 0) continue;
+        if (overridden) *overridden = pi.overridden;
+        return pi.prior->p[0];
+    }
+    return NAN;
+}
+
+TEST(a_variant_with_overrides_replaces_priors_and_shares_nothing_with_its_base) {
+    tyche_err err;
+    const char *user[] = {"option.h0=0.5", "option.q=0.2"};
+    const tyche_scenario_options opt = {NULL, 2, user};
+    const char *text = HEAD OPTION(DEFAULT_OPTION_PARAMS) "\"statements\": [" P1_STATEMENTS "]}";
+    tyche_scenario *base = tyche_scenario_parse_with(text, strlen(text), "t.json", &opt, &err);
+    if (base == NULL) FAIL_("%s", err.msg);
+    const char *more[] = {"option.h0=0.9", "option.mu=0.1"};
+    tyche_scenario *v = tyche_scenario_with_overrides(base, more, 2, &err);
+    if (v == NULL) FAIL_("%s", err.msg);
+    tyche_scenario *w = tyche_scenario_with_overrides(v, NULL, 0, &err);
+    if (w == NULL) FAIL_("%s", err.msg);
+    int ov = 0;
+    /* the base keeps its own values */
+    ASSERT_DBL_IDENTICAL(prior_p0(base, "option.h0", &ov), 0.5);
+    ASSERT_DBL_IDENTICAL(prior_p0(base, "option.mu", &ov), 0.6);
+    ASSERT_INT_EQ(ov, 0);
+    tyche_scenario_free(base); /* the variants must not need it */
+    /* a new value replaces the base's of the same name; the others stay */
+    ASSERT_DBL_IDENTICAL(prior_p0(v, "option.h0", &ov), 0.9);
+    ASSERT_INT_EQ(ov, 1);
+    ASSERT_DBL_IDENTICAL(prior_p0(v, "option.q", NULL), 0.2);
+    ASSERT_DBL_IDENTICAL(prior_p0(v, "option.mu", NULL), 0.1);
+    ASSERT_DBL_IDENTICAL(prior_p0(w, "option.h0", NULL), 0.9);
+    ASSERT_INT_EQ(tyche_scenario_n_statements(w), 2);
+    ASSERT_STR_EQ(tyche_scenario_file(w), "t.json");
+    const char *bad[] = {"option.nope=1"};
+    tyche_scenario *x = tyche_scenario_with_overrides(v, bad, 1, &err);
+    ASSERT(x == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "--set option.nope: no parameter of that name");
+    const char *out[] = {"option.q=2"};
+    x = tyche_scenario_with_overrides(v, out, 1, NULL); /* err may be NULL */
+    ASSERT(x == NULL);
+    tyche_scenario_free(v);
+    tyche_scenario_free(w);
+}
+
+TEST(a_variant_keeps_the_as_of_of_its_base) {
+    tyche_err err;
+    const tyche_scenario_options opt = {"2026-06-01", 0, NULL};
+    const char *text = HEAD OPTION(DEFAULT_OPTION_PARAMS) "\"statements\": []}";
+    tyche_scenario *base = tyche_scenario_parse_with(text, strlen(text), "t.json", &opt, &err);
+    if (base == NULL) FAIL_("%s", err.msg);
+    tyche_scenario *v = tyche_scenario_with_overrides(base, NULL, 0, &err);
+    if (v == NULL) FAIL_("%s", err.msg);
+    ASSERT_INT_EQ(tyche_scenario_as_of(v), tyche_scenario_as_of(base));
+    int32_t day;
+    ASSERT_INT_EQ(tyche_date_parse("2026-06-01", &day, "x", NULL), TYCHE_OK);
+    ASSERT_INT_EQ(tyche_scenario_as_of(v), day);
+    tyche_scenario_free(base);
+    tyche_scenario_free(v);
+}
+
+/* ---- the limits of kind.h ------------------------------------------------ */
+
+static void fake_posterior(const void *cfg, double *params, gsl_rng *r) {
+    (void)cfg;
+    (void)params;
+    (void)r;
+}
+
+TEST(every_registered_kind_keeps_the_limits_of_the_kind_interface) {
+    ASSERT(tyche_model_kind_count() >= 4);
+    for (size_t i = 0; i < tyche_model_kind_count(); i++) {
+        tyche_err err;
+        const tyche_model_kind *k = tyche_model_kind_at(i);
+        ASSERT(tyche_model_kind_find(k->name) == k);
+        if (tyche_model_kind_check(k, "x.json: models[0]", &err) != TYCHE_OK)
+            FAIL_("%s", err.msg);
+    }
+    ASSERT(tyche_model_kind_at(tyche_model_kind_count()) == NULL);
+}
+
+/* Checks kind k as models[0] of x.json: accepted, or refused with `want`. */
+static void expect_kind(const tyche_model_kind *k, const char *want) {
+    tyche_err err;
+    const tyche_status st = tyche_model_kind_check(k, "x.json: models[0]", &err);
+    if (want == NULL && st != TYCHE_OK) FAIL_("refused: %s", err.msg);
+    if (want == NULL) return;
+    ASSERT_INT_EQ(st, TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, want);
+    ASSERT_INT_EQ(tyche_model_kind_check(k, "x.json: models[0]", NULL), TYCHE_EINPUT);
+}
+
+TEST(a_kind_that_would_use_the_posterior_substream_is_refused) {
+    tyche_model_kind k = *tyche_model_kind_find("ishigami");
+    k.n_streams = TYCHE_STREAMS_PER_MODEL;
+    expect_kind(&k, NULL);
+    k.n_streams = TYCHE_STREAMS_PER_MODEL + 1;
+    expect_kind(&k, "x.json: models[0].kind: kind ishigami uses 9 substreams");
+    k.posterior = fake_posterior;
+    k.n_streams = TYCHE_POSTERIOR_SUBSTREAM;
+    expect_kind(&k, NULL);
+    k.n_streams = TYCHE_POSTERIOR_SUBSTREAM + 1;
+    expect_kind(&k, "x.json: models[0].kind: kind ishigami uses 8 substreams, more than the 7 a "
+                    "model has besides its posterior's (substream 7)");
+}
+
+TEST(a_kind_with_more_inputs_than_the_engine_buffer_is_refused) {
+    static const tyche_input_spec many[TYCHE_KIND_MAX_INPUTS + 1];
+    tyche_model_kind k = *tyche_model_kind_find("ishigami");
+    k.inputs = many;
+    k.n_inputs = TYCHE_KIND_MAX_INPUTS;
+    expect_kind(&k, NULL);
+    k.n_inputs = TYCHE_KIND_MAX_INPUTS + 1;
+    expect_kind(&k, "x.json: models[0].kind: kind ishigami declares 17 inputs");
+}
+
+TEST(a_kind_with_a_posterior_and_more_parameters_than_its_mask_is_refused) {
+    static const tyche_param_spec many[TYCHE_KIND_MAX_POSTERIOR_PARAMS + 1];
+    tyche_model_kind k = *tyche_model_kind_find("ishigami");
+    k.params = many;
+    k.n_params = TYCHE_KIND_MAX_POSTERIOR_PARAMS + 1;
+    expect_kind(&k, NULL); /* without a posterior the mask is not used */
+    k.posterior = fake_posterior;
+    k.n_params = TYCHE_KIND_MAX_POSTERIOR_PARAMS;
+    expect_kind(&k, NULL);
+    k.n_params = TYCHE_KIND_MAX_POSTERIOR_PARAMS + 1;
+    expect_kind(&k, "x.json: models[0].kind: kind ishigami has 33 parameters");
+}
