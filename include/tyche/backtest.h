@@ -54,8 +54,9 @@ TYCHE_API int tyche_backtest_horizon(const tyche_backtest *b);
 /* Step h (1..horizon) of origin i; actual is NaN beyond the data. */
 TYCHE_API const tyche_backtest_step *tyche_backtest_get(const tyche_backtest *b, size_t i, int h);
 
-/* Over every evaluated step: coverage of the central interval of `level`
- * (50, 80 or 95) with its binomial standard error, mean CRPS, and count. */
+/* Coverage of the central `level`% interval (50, 80 or 95) over the
+ * evaluated steps at horizon h (0: every horizon), its binomial standard
+ * error, and how many steps there were (n). */
 TYCHE_API void tyche_backtest_coverage(const tyche_backtest *b, int level, int h, double *cov,
                                        double *se, size_t *n);
 TYCHE_API double tyche_backtest_crps(const tyche_backtest *b, int h); /* h = 0: all steps */

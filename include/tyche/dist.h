@@ -3,7 +3,8 @@
  * A tyche_dist is a small value type (no heap, except `discrete` which
  * points into memory owned by its tyche_dist, released by
  * tyche_dist_clear).  Each can be sampled with a gsl_rng, asked for its
- * quantile function (used by describe, and later by LHS/QMC/tornado),
+ * quantile function (used by describe, the LHS and QMC designs, correlated
+ * parameters' copula and the tornado),
  * its mean and variance (for tests and describe), and validated.
  *
  * JSON forms (all numbers finite; a bare number means `fixed`):

@@ -49,9 +49,12 @@ TYCHE_API gsl_rng *tyche_rng_gsl(tyche_rng *r);
 
 TYCHE_API const char *tyche_rng_name(const tyche_rng *r);
 
-/* Stream numbers: a model has TYCHE_STREAMS_PER_MODEL substreams. */
+/* Stream numbers, the 16 bits of a trial's counter word 1 beside its redraw:
+ * 0-15 unused (reserved); model m draws from TYCHE_STREAM_MODEL0 + 8m + j,
+ * its substreams j = 0..7 (the last its posterior's, kind.h); parameter p
+ * (the common factor among them, as the scenario's last parameter) from
+ * TYCHE_STREAM_PARAM0 + p.  Part of the reproducibility contract. */
 enum {
-    TYCHE_STREAM_COMMON = 0,
     TYCHE_STREAM_MODEL0 = 16,
     TYCHE_STREAMS_PER_MODEL = 8,
     TYCHE_STREAM_PARAM0 = 4096,
