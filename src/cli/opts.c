@@ -183,15 +183,14 @@ static int unknown_option(const cli_command *c, const char *a, const char *where
             return usage_error(c, where, "%s: renamed %s (one name in every command)", a, renamed[k].now);
     for (size_t k = 0; k < c->n_refused; k++)
         if (spells(&cli_options[c->refused[k].id], a)) return usage_error(c, where, "%s: %s", a, c->refused[k].why);
+    /* --flag=value: the flag is looked up without its value */
     const char *eq = strchr(a, '=');
-    if (eq) {
-        char flag[128];
-        snprintf(flag, sizeof flag, "%.*s", (int)(eq - a), a);
-        if (use_of(c, flag))
-            return usage_error(c, where, "%s: give the value as an argument of its own: %s %s", a, flag, eq + 1);
-    }
+    char flag[128];
+    snprintf(flag, sizeof flag, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+    if (eq && use_of(c, flag))
+        return usage_error(c, where, "%s: give the value as an argument of its own: %s %s", a, flag, eq + 1);
     for (int id = 0; id < CLI_O_N; id++) {
-        if (!spells(&cli_options[id], a)) continue;
+        if (!spells(&cli_options[id], flag)) continue;
         char who[512] = "";
         size_t used = 0, n = 0, total = 0;
         for (size_t k = 0; k < cli_n_commands; k++) total += takes(cli_commands[k], (cli_opt_id)id);
@@ -201,13 +200,13 @@ static int unknown_option(const cli_command *c, const char *a, const char *where
             used += (size_t)snprintf(who + used, sizeof who - used, "%s%s's", n == 1 ? "tyche " : n == total ? " and tyche " : ", tyche ",
                                      cli_commands[k]->name);
         }
-        return usage_error(c, where, "%s: not an option of tyche %s (it is %s)", a, c->name, who);
+        return usage_error(c, where, "%s: not an option of tyche %s (it is %s)", flag, c->name, who);
     }
     const char *names[CLI_O_N + 1];
     size_t n = 0;
     for (size_t k = 0; k < c->n_uses; k++) names[n++] = cli_options[c->uses[k].id].long_name;
     names[n++] = "help";
-    const char *bare = a;
+    const char *bare = flag;
     while (*bare == '-') bare++;
     const char *near = cli_nearest(bare, names, n);
     if (near) return usage_error(c, where, "unknown option \"%s\"; did you mean --%s?", a, near);
