@@ -22,29 +22,24 @@
 const char *const cli_usage_backtest = CLI_USAGE_LINE("backtest", BACKTEST_SYNOPSIS);
 
 static const cli_use backtest_uses[] = {
-    {CLI_O_MODEL, NULL, 0, 0, NULL},
-    {CLI_O_ORIGINS, NULL, 0, 0, NULL},
-    {CLI_O_HORIZON, NULL, 0, 0, NULL},
-    {CLI_O_TRIALS, "trials per origin (default 4000; at least 100)", 100, TYCHE_MAX_TRIALS,
-     "a whole number of trials from 100 to 2^53"},
-    {CLI_O_SEED, NULL, 0, 0, NULL},
-    {CLI_O_THREADS, NULL, 0, 0, NULL},
-    {CLI_O_OUTPUT, "the result file, HDF5 (default: the scenario file's name, -backtest.h5)", 0, 0, NULL},
-    {CLI_O_SUMMARY, NULL, 0, 0, NULL},
-    {CLI_O_SET, NULL, 0, 0, NULL},
-    {CLI_O_QUIET, NULL, 0, 0, NULL},
+    CLI_USE(MODEL), CLI_USE(ORIGINS), CLI_USE(HORIZON),
+    {.id = CLI_O_TRIALS, .help = "trials per origin (default 4000; at least 100)", .lo = 100, .hi = TYCHE_MAX_TRIALS,
+     .expected = "a whole number of trials from 100 to 2^53"},
+    CLI_USE(SEED), CLI_USE(THREADS),
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -backtest.h5)"},
+    CLI_USE(SUMMARY), CLI_USE(SET), CLI_USE(QUIET),
 };
 static const cli_refusal backtest_refused[] = {
     {CLI_O_AS_OF, "a backtest sets the as-of date of each origin itself"},
 };
 
 const cli_command cli_backtest_command = {
-    "backtest", BACKTEST_SYNOPSIS, NULL,
-    "For each origin quarter, forecasts the revenue_slowdown model NAME from the history\n"
-    "up to it, H quarters ahead, and compares with the data: PIT values, coverage of the\n"
-    "central 50/80/95% intervals, CRPS.\n",
-    backtest_uses, CLI_N_USES(backtest_uses), 1, backtest_refused, CLI_N_USES(backtest_refused),
-    cli_cmd_backtest,
+    .name = "backtest", .synopsis = BACKTEST_SYNOPSIS,
+    .about = "For each origin quarter, forecasts the revenue_slowdown model NAME from the history\n"
+             "up to it, H quarters ahead, and compares with the data: PIT values, coverage of the\n"
+             "central 50/80/95% intervals, CRPS.\n",
+    .uses = backtest_uses, .n_uses = CLI_N_USES(backtest_uses), .max_positional = 1,
+    .refused = backtest_refused, .n_refused = CLI_N_USES(backtest_refused), .fn = cli_cmd_backtest,
 };
 
 static tyche_status w_bt_h5(const void *o, const char *p, tyche_err *e) { return tyche_backtest_write_hdf5(o, p, e); }

@@ -22,16 +22,16 @@
 const char *const cli_usage_describe = CLI_USAGE_LINE("describe", DESCRIBE_SYNOPSIS);
 
 static const cli_use describe_uses[] = {
-    {CLI_O_AS_OF, NULL, 0, 0, NULL},
-    {CLI_O_SET, NULL, 0, 0, NULL},
+    CLI_USE(AS_OF), CLI_USE(SET),
 };
 
 const cli_command cli_describe_command = {
-    "describe", DESCRIBE_SYNOPSIS, NULL,
-    "Prints the scenario's dates, models, every parameter with its prior and its\n"
-    "5%, 50% and 95% values (marked * where --set replaced it), every output and\n"
-    "every statement with its rule.\n",
-    describe_uses, CLI_N_USES(describe_uses), 1, NULL, 0, cli_cmd_describe,
+    .name = "describe", .synopsis = DESCRIBE_SYNOPSIS,
+    .about = "Prints the scenario's dates, models, every parameter with its prior and its\n"
+             "5%, 50% and 95% values (marked * where --set replaced it), every output and\n"
+             "every statement with its rule.\n",
+    .uses = describe_uses, .n_uses = CLI_N_USES(describe_uses), .max_positional = 1,
+    .fn = cli_cmd_describe,
 };
 
 int cli_cmd_describe(int argc, char **argv, char *line) {

@@ -22,18 +22,19 @@
 const char *const cli_usage_merge = CLI_USAGE_LINE("merge", MERGE_SYNOPSIS);
 
 static const cli_use merge_uses[] = {
-    {CLI_O_OUTPUT, "the result file, HDF5 (required)", 0, 0, NULL},
-    {CLI_O_SUMMARY, NULL, 0, 0, NULL},
-    {CLI_O_QUIET, "no table, no progress bar", 0, 0, NULL},
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (required)"},
+    CLI_USE(SUMMARY),
+    {.id = CLI_O_QUIET, .help = "no table, no progress bar"},
 };
 
 const cli_command cli_merge_command = {
-    "merge", MERGE_SYNOPSIS, NULL,
-    "Joins the results files of `tyche run --shard I/N` (a job array) into the file and\n"
-    "summary one run would have written: the same per-trial data and the same summary.\n"
-    "The shards must come from the same scenario, --set values, as-of date, seed,\n"
-    "generator, sampling, trial count and tyche version, and cover every part once.\n",
-    merge_uses, CLI_N_USES(merge_uses), (size_t)-1, NULL, 0, cli_cmd_merge,
+    .name = "merge", .synopsis = MERGE_SYNOPSIS,
+    .about = "Joins the results files of `tyche run --shard I/N` (a job array) into the file and\n"
+             "summary one run would have written: the same per-trial data and the same summary.\n"
+             "The shards must come from the same scenario, --set values, as-of date, seed,\n"
+             "generator, sampling, trial count and tyche version, and cover every part once.\n",
+    .uses = merge_uses, .n_uses = CLI_N_USES(merge_uses), .max_positional = (size_t)-1,
+    .fn = cli_cmd_merge,
 };
 
 int cli_cmd_merge(int argc, char **argv, char *cmdline) {

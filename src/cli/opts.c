@@ -16,85 +16,95 @@ static const char *const sampling_choices[] = {"mc", "lhs", "qmc", NULL};
 /* One spelling and one meaning per option in every command: -o is always
  * the result file and --summary always the JSON summary. */
 const cli_option cli_options[CLI_O_N] = {
-    [CLI_O_TRIALS] = {'n', "trials", "N", CLI_WHOLE, 1, TYCHE_MAX_TRIALS, 0, 0,
-                      "a whole number of trials from 1 to 2^53", NULL, 0, 0, "number of trials"},
-    [CLI_O_SEED] = {'s', "seed", "S", CLI_WHOLE, 0, 18446744073709551615ULL, 0, 0, "a whole number 0..2^64-1",
-                    NULL, 0, 0, "seed, 0..2^64-1 (default 1); same seed, same results"},
-    [CLI_O_THREADS] = {'t', "threads", "T", CLI_WHOLE, 1, 4096, 0, 0, "a thread count 1..4096", NULL, 0, 0,
-                       "OpenMP threads (default: all cores); results do not depend on it"},
-    [CLI_O_OUTPUT] = {'o', "output", "FILE", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                      "the result file, HDF5"},
-    [CLI_O_SUMMARY] = {0, "summary", "FILE", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                       "the JSON summary (default: beside the result file, .json)"},
-    [CLI_O_STORE] = {0, "store", "LEVEL", CLI_ENUM, 0, 0, 0, 0, NULL, store_choices, 0, 0,
-                     "per-trial data in the HDF5 file: none, outputs (default), paths"},
-    [CLI_O_COMPRESS] = {0, "compress", "N", CLI_WHOLE, 0, 9, 0, 0, "a level 0-9", NULL, 0, 0,
-                        "deflate level 0-9 for the HDF5 datasets (default 0)"},
-    [CLI_O_RNG] = {0, "rng", "NAME", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                   "generator: philox (default) or any GSL generator name"},
-    [CLI_O_AS_OF] = {0, "as-of", "DATE", CLI_DATE, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                     "forecast as of DATE (YYYY-MM-DD), replacing the scenario's as_of"},
-    [CLI_O_SET] = {0, "set", "NAME=VALUE", CLI_STRING, 0, 0, 0, 0, NULL, NULL, MAX_SETS, 0,
-                   "override a parameter (model.param) with a number or a prior in\n"
-                   "JSON, e.g. --set option.h0=0.5 or\n"
-                   "--set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
-                   "(repeatable)"},
-    [CLI_O_PRECISION] = {0, "precision", "H", CLI_STRING, 0, 0, 0, 0, NULL, NULL, MAX_SETS, 0,
-                         "stop once every statement's 95% interval is at most +-H wide\n"
-                         "(checked every 65536 trials; ID=H for one statement; repeatable)"},
-    [CLI_O_MAX_TRIALS] = {0, "max-trials", "N", CLI_WHOLE, 1, TYCHE_MAX_TRIALS, 0, 0,
-                          "a whole number from 1 to 2^53", NULL, 0, 0,
-                          "the most trials a --precision run may take (default 10000000)"},
-    [CLI_O_CHECKPOINT] = {0, "checkpoint", "DIR", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 1,
-                          "record the run in DIR part by part (every --checkpoint-every\n"
-                          "blocks of 2048 trials, default 64); SIGTERM or SIGINT stop it\n"
-                          "after the current part with exit status 3, SIGKILL loses at most\n"
-                          "that part; --resume DIR finishes it, bit for bit the same run"},
-    [CLI_O_EVERY] = {0, "checkpoint-every", "N", CLI_WHOLE, 1, 1000000, 0, 0, "a number of blocks >= 1",
-                     NULL, 0, 0, "blocks of 2048 trials in a checkpoint's part (default 64)"},
-    [CLI_O_RESUME] = {0, "resume", "DIR", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 1,
-                      "finish a checkpointed run: its settings come from DIR/args;\n"
-                      "only -t, --quiet, --progress and --log may be given with it"},
-    [CLI_O_SHARD] = {0, "shard", "I/N", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                     "run only the I-th (0-based) of N equal parts of the trials (a job\n"
-                     "array's task); tyche merge joins the parts' files"},
-    [CLI_O_SAMPLING] = {0, "sampling", "KIND", CLI_ENUM, 0, 0, 0, 0, NULL, sampling_choices, 0, 0,
-                        "parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
-                        "(randomized Sobol); process noise stays pseudo-random"},
-    [CLI_O_REPLICATES] = {0, "replicates", "R", CLI_WHOLE, 2, 1000, 0, 0, "2 to 1000", NULL, 0, 0,
-                          "independent LHS/QMC designs the trials are split into, for\n"
-                          "the error estimate (default 10; must divide the trials)"},
-    [CLI_O_LOG] = {0, "log", "FILE", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                   "append this forecast (as-of date, scenario hash, seed,\n"
-                   "probabilities) to FILE, one JSON object per line"},
-    [CLI_O_QUIET] = {'q', "quiet", NULL, CLI_FLAG, 0, 0, 0, 0, NULL, NULL, 0, 0, "no table"},
-    [CLI_O_PROGRESS] = {0, "progress", NULL, CLI_FLAG, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                        "draw the progress bar even when stderr is not a terminal\n"
-                        "(under mpirun, whose pipe it is), and even with --quiet"},
-    [CLI_O_TRIAL] = {0, "trial", "N", CLI_WHOLE, 0, 18446744073709551615ULL, 0, 0, "a trial index >= 0",
-                     NULL, 0, 0, "the trial to re-simulate (0-based)"},
-    [CLI_O_LOW] = {0, "low", "Q", CLI_REAL, 0, 0, 0, 1, "a quantile level in (0, 1)", NULL, 0, 0,
-                   "the low quantile level of each parameter (default 0.1)"},
-    [CLI_O_HIGH] = {0, "high", "Q", CLI_REAL, 0, 0, 0, 1, "a quantile level in (0, 1)", NULL, 0, 0,
-                    "the high quantile level of each parameter (default 0.9)"},
-    [CLI_O_GRID] = {0, "grid", "NAME=V1,V2,...", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 8, 0,
-                    "an axis of the grid: a parameter (model.param or the common\n"
-                    "factor) and its values (repeatable, at most 8 axes)"},
-    [CLI_O_BASE] = {0, "base", "N", CLI_WHOLE, 100, 10000000, 0, 0, "100 to 10000000", NULL, 0, 0,
-                    "base sample size (default 4096): N (d + 2) trials for d parameters"},
-    [CLI_O_TARGET] = {0, "target", "NAME", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 64, 0,
-                      "also analyse this scalar output, e.g. revenue.slowdown_pp\n"
-                      "(repeatable)"},
-    [CLI_O_BOOTSTRAP] = {0, "bootstrap", "B", CLI_WHOLE, 10, 100000, 0, 0, "10 to 100000", NULL, 0, 0,
-                         "resamples for the intervals (default 200)"},
-    [CLI_O_MODEL] = {0, "model", "NAME", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                     "the revenue_slowdown model to forecast (required)"},
-    [CLI_O_ORIGINS] = {0, "origins", "Q1..Q2", CLI_STRING, 0, 0, 0, 0, NULL, NULL, 0, 0,
-                       "e.g. FY2025Q1..FY2026Q4 (default: every quarter with history\n"
-                       "before it and data after it)"},
-    [CLI_O_HORIZON] = {0, "horizon", "H", CLI_WHOLE, 1, 40, 0, 0, "1 to 40 quarters", NULL, 0, 0,
-                       "quarters ahead (default 4)"},
-    [CLI_O_HELP] = {'h', "help", NULL, CLI_FLAG, 0, 0, 0, 0, NULL, NULL, 0, 0, "this help"},
+    [CLI_O_TRIALS] = {.short_name = 'n', .long_name = "trials", .metavar = "N", .kind = CLI_WHOLE, .lo = 1,
+        .hi = TYCHE_MAX_TRIALS, .expected = "a whole number of trials from 1 to 2^53",
+        .help = "number of trials"},
+    [CLI_O_SEED] = {.short_name = 's', .long_name = "seed", .metavar = "S", .kind = CLI_WHOLE,
+        .hi = 18446744073709551615ULL, .expected = "a whole number 0..2^64-1",
+        .help = "seed, 0..2^64-1 (default 1); same seed, same results"},
+    [CLI_O_THREADS] = {.short_name = 't', .long_name = "threads", .metavar = "T", .kind = CLI_WHOLE,
+        .lo = 1, .hi = 4096, .expected = "a thread count 1..4096",
+        .help = "OpenMP threads (default: all cores); results do not depend on it"},
+    [CLI_O_OUTPUT] = {.short_name = 'o', .long_name = "output", .metavar = "FILE", .kind = CLI_STRING,
+        .help = "the result file, HDF5"},
+    [CLI_O_SUMMARY] = {.long_name = "summary", .metavar = "FILE", .kind = CLI_STRING,
+        .help = "the JSON summary (default: beside the result file, .json)"},
+    [CLI_O_STORE] = {.long_name = "store", .metavar = "LEVEL", .kind = CLI_ENUM, .choices = store_choices,
+        .help = "per-trial data in the HDF5 file: none, outputs (default), paths"},
+    [CLI_O_COMPRESS] = {.long_name = "compress", .metavar = "N", .kind = CLI_WHOLE, .hi = 9,
+        .expected = "a level 0-9", .help = "deflate level 0-9 for the HDF5 datasets (default 0)"},
+    [CLI_O_RNG] = {.long_name = "rng", .metavar = "NAME", .kind = CLI_STRING,
+        .help = "generator: philox (default) or any GSL generator name"},
+    [CLI_O_AS_OF] = {.long_name = "as-of", .metavar = "DATE", .kind = CLI_DATE,
+        .help = "forecast as of DATE (YYYY-MM-DD), replacing the scenario's as_of"},
+    [CLI_O_SET] = {.long_name = "set", .metavar = "NAME=VALUE", .kind = CLI_STRING, .max = MAX_SETS,
+        .help = "override a parameter (model.param) with a number or a prior in\n"
+                "JSON, e.g. --set option.h0=0.5 or\n"
+                "--set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
+                "(repeatable)"},
+    [CLI_O_PRECISION] = {.long_name = "precision", .metavar = "H", .kind = CLI_STRING, .max = MAX_SETS,
+        .help = "stop once every statement's 95% interval is at most +-H wide\n"
+                "(checked every 65536 trials; ID=H for one statement; repeatable)"},
+    [CLI_O_MAX_TRIALS] = {.long_name = "max-trials", .metavar = "N", .kind = CLI_WHOLE, .lo = 1,
+        .hi = TYCHE_MAX_TRIALS, .expected = "a whole number from 1 to 2^53",
+        .help = "the most trials a --precision run may take (default 10000000)"},
+    [CLI_O_CHECKPOINT] = {.long_name = "checkpoint", .metavar = "DIR", .kind = CLI_STRING, .once = 1,
+        .help = "record the run in DIR part by part (every --checkpoint-every\n"
+                "blocks of 2048 trials, default 64); SIGTERM or SIGINT stop it\n"
+                "after the current part with exit status 3, SIGKILL loses at most\n"
+                "that part; --resume DIR finishes it, bit for bit the same run"},
+    [CLI_O_EVERY] = {.long_name = "checkpoint-every", .metavar = "N", .kind = CLI_WHOLE, .lo = 1,
+        .hi = 1000000, .expected = "a number of blocks >= 1",
+        .help = "blocks of 2048 trials in a checkpoint's part (default 64)"},
+    [CLI_O_RESUME] = {.long_name = "resume", .metavar = "DIR", .kind = CLI_STRING, .once = 1,
+        .help = "finish a checkpointed run: its settings come from DIR/args;\n"
+                "only -t, --quiet, --progress and --log may be given with it"},
+    [CLI_O_SHARD] = {.long_name = "shard", .metavar = "I/N", .kind = CLI_STRING,
+        .help = "run only the I-th (0-based) of N equal parts of the trials (a job\n"
+                "array's task); tyche merge joins the parts' files"},
+    [CLI_O_SAMPLING] = {.long_name = "sampling", .metavar = "KIND", .kind = CLI_ENUM,
+        .choices = sampling_choices,
+        .help = "parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
+                "(randomized Sobol); process noise stays pseudo-random"},
+    [CLI_O_REPLICATES] = {.long_name = "replicates", .metavar = "R", .kind = CLI_WHOLE, .lo = 2,
+        .hi = 1000, .expected = "2 to 1000",
+        .help = "independent LHS/QMC designs the trials are split into, for\n"
+                "the error estimate (default 10; must divide the trials)"},
+    [CLI_O_LOG] = {.long_name = "log", .metavar = "FILE", .kind = CLI_STRING,
+        .help = "append this forecast (as-of date, scenario hash, seed,\n"
+                "probabilities) to FILE, one JSON object per line"},
+    [CLI_O_QUIET] = {.short_name = 'q', .long_name = "quiet", .kind = CLI_FLAG, .help = "no table"},
+    [CLI_O_PROGRESS] = {.long_name = "progress", .kind = CLI_FLAG,
+        .help = "draw the progress bar even when stderr is not a terminal\n"
+                "(under mpirun, whose pipe it is), and even with --quiet"},
+    [CLI_O_TRIAL] = {.long_name = "trial", .metavar = "N", .kind = CLI_WHOLE,
+        .hi = 18446744073709551615ULL, .expected = "a trial index >= 0",
+        .help = "the trial to re-simulate (0-based)"},
+    [CLI_O_LOW] = {.long_name = "low", .metavar = "Q", .kind = CLI_REAL, .rhi = 1,
+        .expected = "a quantile level in (0, 1)",
+        .help = "the low quantile level of each parameter (default 0.1)"},
+    [CLI_O_HIGH] = {.long_name = "high", .metavar = "Q", .kind = CLI_REAL, .rhi = 1,
+        .expected = "a quantile level in (0, 1)",
+        .help = "the high quantile level of each parameter (default 0.9)"},
+    [CLI_O_GRID] = {.long_name = "grid", .metavar = "NAME=V1,V2,...", .kind = CLI_STRING, .max = 8,
+        .help = "an axis of the grid: a parameter (model.param or the common\n"
+                "factor) and its values (repeatable, at most 8 axes)"},
+    [CLI_O_BASE] = {.long_name = "base", .metavar = "N", .kind = CLI_WHOLE, .lo = 100, .hi = 10000000,
+        .expected = "100 to 10000000",
+        .help = "base sample size (default 4096): N (d + 2) trials for d parameters"},
+    [CLI_O_TARGET] = {.long_name = "target", .metavar = "NAME", .kind = CLI_STRING, .max = 64,
+        .help = "also analyse this scalar output, e.g. revenue.slowdown_pp\n"
+                "(repeatable)"},
+    [CLI_O_BOOTSTRAP] = {.long_name = "bootstrap", .metavar = "B", .kind = CLI_WHOLE, .lo = 10,
+        .hi = 100000, .expected = "10 to 100000", .help = "resamples for the intervals (default 200)"},
+    [CLI_O_MODEL] = {.long_name = "model", .metavar = "NAME", .kind = CLI_STRING,
+        .help = "the revenue_slowdown model to forecast (required)"},
+    [CLI_O_ORIGINS] = {.long_name = "origins", .metavar = "Q1..Q2", .kind = CLI_STRING,
+        .help = "e.g. FY2025Q1..FY2026Q4 (default: every quarter with history\n"
+                "before it and data after it)"},
+    [CLI_O_HORIZON] = {.long_name = "horizon", .metavar = "H", .kind = CLI_WHOLE, .lo = 1, .hi = 40,
+        .expected = "1 to 40 quarters", .help = "quarters ahead (default 4)"},
+    [CLI_O_HELP] = {.short_name = 'h', .long_name = "help", .kind = CLI_FLAG, .help = "this help"},
 };
 
 /* Spellings given up for one name in every command. */
@@ -105,7 +115,7 @@ static const struct {
     {"--output-file", "-o/--output"},
 };
 
-static const cli_use help_use = {CLI_O_HELP, NULL, 0, 0, NULL};
+static const cli_use help_use = CLI_USE(HELP);
 
 /* Whether `a` is option o as typed: -x or --long. */
 static int spells(const cli_option *o, const char *a) {

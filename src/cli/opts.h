@@ -77,6 +77,8 @@ typedef struct cli_command {
 #define CLI_USAGE_LINE(name, synopsis) \
     "usage: tyche " name " " synopsis "  (tyche " name " --help for all options)\n"
 #define CLI_N_USES(a) (sizeof(a) / sizeof((a)[0]))
+/* An option as the table has it, in a command's list. */
+#define CLI_USE(name) {.id = CLI_O_##name}
 
 /* Every command, in main.c's order. */
 extern const cli_command *const cli_commands[];

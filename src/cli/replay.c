@@ -22,21 +22,19 @@
 const char *const cli_usage_replay = CLI_USAGE_LINE("replay", REPLAY_SYNOPSIS);
 
 static const cli_use replay_uses[] = {
-    {CLI_O_TRIAL, NULL, 0, 0, NULL},
-    {CLI_O_SEED, NULL, 0, 0, NULL},
-    {CLI_O_RNG, NULL, 0, 0, NULL},
-    {CLI_O_AS_OF, NULL, 0, 0, NULL},
-    {CLI_O_SET, NULL, 0, 0, NULL},
-    {CLI_O_SAMPLING, "the run's sampling; lhs and qmc need the run's -n and --replicates", 0, 0, NULL},
-    {CLI_O_TRIALS, "the run's trial count (needed with --sampling lhs or qmc)", 0, 0, "the run's trial count"},
-    {CLI_O_REPLICATES, "the run's replicates (default 10)", 0, 0, NULL},
+    CLI_USE(TRIAL), CLI_USE(SEED), CLI_USE(RNG), CLI_USE(AS_OF), CLI_USE(SET),
+    {.id = CLI_O_SAMPLING, .help = "the run's sampling; lhs and qmc need the run's -n and --replicates"},
+    {.id = CLI_O_TRIALS, .help = "the run's trial count (needed with --sampling lhs or qmc)",
+     .expected = "the run's trial count"},
+    {.id = CLI_O_REPLICATES, .help = "the run's replicates (default 10)"},
 };
 
 const cli_command cli_replay_command = {
-    "replay", REPLAY_SYNOPSIS, NULL,
-    "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
-    "statement outcomes: exactly what `tyche run` computed for it with that seed.\n",
-    replay_uses, CLI_N_USES(replay_uses), 1, NULL, 0, cli_cmd_replay,
+    .name = "replay", .synopsis = REPLAY_SYNOPSIS,
+    .about = "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
+             "statement outcomes: exactly what `tyche run` computed for it with that seed.\n",
+    .uses = replay_uses, .n_uses = CLI_N_USES(replay_uses), .max_positional = 1,
+    .fn = cli_cmd_replay,
 };
 
 int cli_cmd_replay(int argc, char **argv, char *line) {

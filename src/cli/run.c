@@ -23,35 +23,22 @@
 const char *const cli_usage_run = CLI_USAGE_LINE("run", RUN_SYNOPSIS);
 
 static const cli_use run_uses[] = {
-    {CLI_O_TRIALS, "number of trials (default 100000)", 0, 0, NULL},
-    {CLI_O_SEED, NULL, 0, 0, NULL},
-    {CLI_O_THREADS, NULL, 0, 0, NULL},
-    {CLI_O_OUTPUT, "the result file, HDF5 (default: <scenario name>.h5)", 0, 0, NULL},
-    {CLI_O_SUMMARY, NULL, 0, 0, NULL},
-    {CLI_O_STORE, NULL, 0, 0, NULL},
-    {CLI_O_COMPRESS, NULL, 0, 0, NULL},
-    {CLI_O_RNG, NULL, 0, 0, NULL},
-    {CLI_O_AS_OF, NULL, 0, 0, NULL},
-    {CLI_O_PRECISION, NULL, 0, 0, NULL},
-    {CLI_O_MAX_TRIALS, NULL, 0, 0, NULL},
-    {CLI_O_CHECKPOINT, NULL, 0, 0, NULL},
-    {CLI_O_EVERY, NULL, 0, 0, NULL},
-    {CLI_O_RESUME, NULL, 0, 0, NULL},
-    {CLI_O_SHARD, NULL, 0, 0, NULL},
-    {CLI_O_SAMPLING, NULL, 0, 0, NULL},
-    {CLI_O_REPLICATES, NULL, 0, 0, NULL},
-    {CLI_O_LOG, NULL, 0, 0, NULL},
-    {CLI_O_SET, NULL, 0, 0, NULL},
-    {CLI_O_PROGRESS, NULL, 0, 0, NULL},
-    {CLI_O_QUIET, "no table, no progress bar (but for --progress)", 0, 0, NULL},
+    {.id = CLI_O_TRIALS, .help = "number of trials (default 100000)"},
+    CLI_USE(SEED), CLI_USE(THREADS),
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: <scenario name>.h5)"},
+    CLI_USE(SUMMARY), CLI_USE(STORE), CLI_USE(COMPRESS), CLI_USE(RNG), CLI_USE(AS_OF),
+    CLI_USE(PRECISION), CLI_USE(MAX_TRIALS), CLI_USE(CHECKPOINT), CLI_USE(EVERY), CLI_USE(RESUME),
+    CLI_USE(SHARD), CLI_USE(SAMPLING), CLI_USE(REPLICATES), CLI_USE(LOG), CLI_USE(SET),
+    CLI_USE(PROGRESS),
+    {.id = CLI_O_QUIET, .help = "no table, no progress bar (but for --progress)"},
 };
 
 const cli_command cli_run_command = {
-    "run", RUN_SYNOPSIS,
-    "       tyche run --resume DIR [-t T] [-q] [--progress] [--log FILE]\n",
-    "Simulates the scenario's trials; prints a table of the statements' probabilities and\n"
-    "the outputs, writes the per-trial results (HDF5) and a JSON summary.\n",
-    run_uses, CLI_N_USES(run_uses), 1, NULL, 0, cli_cmd_run,
+    .name = "run", .synopsis = RUN_SYNOPSIS,
+    .more_usage = "       tyche run --resume DIR [-t T] [-q] [--progress] [--log FILE]\n",
+    .about = "Simulates the scenario's trials; prints a table of the statements' probabilities and\n"
+             "the outputs, writes the per-trial results (HDF5) and a JSON summary.\n",
+    .uses = run_uses, .n_uses = CLI_N_USES(run_uses), .max_positional = 1, .fn = cli_cmd_run,
 };
 
 /* ---- checkpoints ------------------------------------------------------------ */

@@ -22,19 +22,20 @@
 const char *const cli_usage_score = CLI_USAGE_LINE("score", SCORE_SYNOPSIS);
 
 static const cli_use score_uses[] = {
-    {CLI_O_SUMMARY, "the scores as JSON (default: none, the table only)", 0, 0, NULL},
+    {.id = CLI_O_SUMMARY, .help = "the scores as JSON (default: none, the table only)"},
 };
 static const cli_refusal score_refused[] = {
-    {CLI_O_OUTPUT, "tyche score writes no result file, only its JSON summary: --summary FILE"},
+    {.id = CLI_O_OUTPUT, .why = "tyche score writes no result file, only its JSON summary: --summary FILE"},
 };
 
 const cli_command cli_score_command = {
-    "score", SCORE_SYNOPSIS, NULL,
-    "Scores a run's statement probabilities against what happened: Brier score, log\n"
-    "score (ln p of the outcome) and the baseline-relative log score 100 log2(p / 0.5)\n"
-    "per resolved statement and overall; unresolved statements are listed as such.\n"
-    "OUTCOMES.json: {\"outcomes\": {\"P1\": {\"outcome\": false, \"resolved\": \"2027-06-30\"}}}\n",
-    score_uses, CLI_N_USES(score_uses), 2, score_refused, CLI_N_USES(score_refused), cli_cmd_score,
+    .name = "score", .synopsis = SCORE_SYNOPSIS,
+    .about = "Scores a run's statement probabilities against what happened: Brier score, log\n"
+             "score (ln p of the outcome) and the baseline-relative log score 100 log2(p / 0.5)\n"
+             "per resolved statement and overall; unresolved statements are listed as such.\n"
+             "OUTCOMES.json: {\"outcomes\": {\"P1\": {\"outcome\": false, \"resolved\": \"2027-06-30\"}}}\n",
+    .uses = score_uses, .n_uses = CLI_N_USES(score_uses), .max_positional = 2,
+    .refused = score_refused, .n_refused = CLI_N_USES(score_refused), .fn = cli_cmd_score,
 };
 
 int cli_cmd_score(int argc, char **argv, char *line) {

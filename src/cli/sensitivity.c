@@ -23,38 +23,34 @@
 const char *const cli_usage_tornado = CLI_USAGE_LINE("tornado", TORNADO_SYNOPSIS);
 const char *const cli_usage_sweep = CLI_USAGE_LINE("sweep", SWEEP_SYNOPSIS);
 
-#define SENSITIVITY_USES(what)                                                                   \
-    {CLI_O_TRIALS, "trials per run (default 20000)", 0, 0, NULL},                                \
-    {CLI_O_SEED, NULL, 0, 0, NULL},                                                              \
-    {CLI_O_THREADS, NULL, 0, 0, NULL},                                                           \
-    {CLI_O_OUTPUT, "the result file, HDF5 (default: the scenario file's name, -" what ".h5)", 0, 0, NULL}, \
-    {CLI_O_SUMMARY, NULL, 0, 0, NULL},                                                           \
-    {CLI_O_AS_OF, NULL, 0, 0, NULL},                                                             \
-    {CLI_O_SET, NULL, 0, 0, NULL},                                                               \
-    {CLI_O_QUIET, NULL, 0, 0, NULL}
+/* What tornado and sweep share; `what` names the default result file. */
+#define SENSITIVITY_USES(what)                                                                          \
+    {.id = CLI_O_TRIALS, .help = "trials per run (default 20000)"}, CLI_USE(SEED), CLI_USE(THREADS),      \
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -" what ".h5)"}, \
+    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(SET), CLI_USE(QUIET)
 
 static const cli_use tornado_uses[] = {
-    {CLI_O_LOW, NULL, 0, 0, NULL},
-    {CLI_O_HIGH, NULL, 0, 0, NULL},
+    CLI_USE(LOW), CLI_USE(HIGH),
     SENSITIVITY_USES("tornado"),
 };
 static const cli_use sweep_uses[] = {
-    {CLI_O_GRID, NULL, 0, 0, NULL},
+    CLI_USE(GRID),
     SENSITIVITY_USES("sweep"),
 };
 
 const cli_command cli_tornado_command = {
-    "tornado", TORNADO_SYNOPSIS, NULL,
-    "Each uncertain parameter in turn fixed at the quantiles --low and --high of its\n"
-    "prior, the scenario rerun with the same seed (common random numbers), and each\n"
-    "statement's swing P(high) - P(low), largest first.\n",
-    tornado_uses, CLI_N_USES(tornado_uses), 1, NULL, 0, cli_cmd_tornado,
+    .name = "tornado", .synopsis = TORNADO_SYNOPSIS,
+    .about = "Each uncertain parameter in turn fixed at the quantiles --low and --high of its\n"
+             "prior, the scenario rerun with the same seed (common random numbers), and each\n"
+             "statement's swing P(high) - P(low), largest first.\n",
+    .uses = tornado_uses, .n_uses = CLI_N_USES(tornado_uses), .max_positional = 1,
+    .fn = cli_cmd_tornado,
 };
 const cli_command cli_sweep_command = {
-    "sweep", SWEEP_SYNOPSIS, NULL,
-    "The scenario at every point of a grid of parameter values (NAME is model.param or\n"
-    "the common factor), with common random numbers.\n",
-    sweep_uses, CLI_N_USES(sweep_uses), 1, NULL, 0, cli_cmd_sweep,
+    .name = "sweep", .synopsis = SWEEP_SYNOPSIS,
+    .about = "The scenario at every point of a grid of parameter values (NAME is model.param or\n"
+             "the common factor), with common random numbers.\n",
+    .uses = sweep_uses, .n_uses = CLI_N_USES(sweep_uses), .max_positional = 1, .fn = cli_cmd_sweep,
 };
 
 static tyche_status w_sens_h5(const void *o, const char *p, tyche_err *e) { return tyche_sensitivity_write_hdf5(o, p, e); }

@@ -22,26 +22,19 @@
 const char *const cli_usage_sobol = CLI_USAGE_LINE("sobol", SOBOL_SYNOPSIS);
 
 static const cli_use sobol_uses[] = {
-    {CLI_O_BASE, NULL, 0, 0, NULL},
-    {CLI_O_TARGET, NULL, 0, 0, NULL},
-    {CLI_O_BOOTSTRAP, NULL, 0, 0, NULL},
-    {CLI_O_SEED, NULL, 0, 0, NULL},
-    {CLI_O_THREADS, NULL, 0, 0, NULL},
-    {CLI_O_OUTPUT, "the result file, HDF5 (default: the scenario file's name, -sobol.h5)", 0, 0, NULL},
-    {CLI_O_SUMMARY, NULL, 0, 0, NULL},
-    {CLI_O_AS_OF, NULL, 0, 0, NULL},
-    {CLI_O_SET, NULL, 0, 0, NULL},
-    {CLI_O_QUIET, NULL, 0, 0, NULL},
+    CLI_USE(BASE), CLI_USE(TARGET), CLI_USE(BOOTSTRAP), CLI_USE(SEED), CLI_USE(THREADS),
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -sobol.h5)"},
+    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(SET), CLI_USE(QUIET),
 };
 
 const cli_command cli_sobol_command = {
-    "sobol", SOBOL_SYNOPSIS, NULL,
-    "First-order and total Sobol indices of every statement (and each --target, a scalar\n"
-    "output such as revenue.slowdown_pp) with respect to every uncertain parameter:\n"
-    "Saltelli sampling, N (d + 2) trials for d parameters, Jansen's estimators, 95%\n"
-    "percentile-bootstrap intervals; 1 - sum of first-order indices is the remainder\n"
-    "(interactions and process noise).\n",
-    sobol_uses, CLI_N_USES(sobol_uses), 1, NULL, 0, cli_cmd_sobol,
+    .name = "sobol", .synopsis = SOBOL_SYNOPSIS,
+    .about = "First-order and total Sobol indices of every statement (and each --target, a scalar\n"
+             "output such as revenue.slowdown_pp) with respect to every uncertain parameter:\n"
+             "Saltelli sampling, N (d + 2) trials for d parameters, Jansen's estimators, 95%\n"
+             "percentile-bootstrap intervals; 1 - sum of first-order indices is the remainder\n"
+             "(interactions and process noise).\n",
+    .uses = sobol_uses, .n_uses = CLI_N_USES(sobol_uses), .max_positional = 1, .fn = cli_cmd_sobol,
 };
 
 /* --output was once sobol's targets: an output's name given to it (not a
