@@ -121,7 +121,7 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
     for (size_t i = 0; i < no; i++) {
         tgt_out[i] = tyche_scenario_find_output(s, cfg->outputs[i]);
         if (tgt_out[i] == (size_t)-1) {
-            tyche_err_set(err, TYCHE_EINPUT, "--output: no output named \"%s\"", cfg->outputs[i]);
+            tyche_err_set(err, TYCHE_EINPUT, "--target: no output named \"%s\"", cfg->outputs[i]);
             goto fail;
         }
         if ((t->target[ns + i] = tyche_strdup(cfg->outputs[i])) == NULL) goto nomem;
@@ -208,7 +208,7 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         for (size_t c = 0; c < cols * N; c++)
             if (!isfinite(f[(ns + i) * cols * N + c])) {
                 tyche_err_set(err, TYCHE_EINPUT,
-                              "--output %s: has missing values (an event that did not happen, a window without a deal): its variance is undefined",
+                              "--target %s: has missing values (an event that did not happen, a window without a deal): its variance is undefined",
                               cfg->outputs[i]);
                 goto fail;
             }

@@ -18,70 +18,49 @@
 
 #include "cli.h"
 
-const char *const cli_usage_backtest =
-    "usage: tyche backtest SCENARIO --model NAME [--origins Q1..Q2] [--horizon H] [options]\n"
-    "\n"
-    "For each origin quarter, forecasts the revenue_slowdown model NAME from the history\n"
-    "up to it, H quarters ahead, and compares with the data: PIT values, coverage of the\n"
-    "central 50/80/95% intervals, CRPS.\n"
-    "\n"
-    "  --origins Q1..Q2     e.g. FY2025Q1..FY2026Q4 (default: every quarter with history\n"
-    "                       before it and data after it)\n"
-    "  --horizon H          quarters ahead (default 4)\n"
-    "  -n, --trials N       trials per origin (default 4000)\n"
-    "  -s, --seed S         seed (default 1)\n"
-    "  -t, --threads T      threads (default: all cores)\n"
-    "  -o, --output FILE    HDF5 (default: the scenario file's name, -backtest.h5)\n"
-    "      --json FILE      JSON (default: beside the HDF5 file, .json)\n"
-    "      --set NAME=VALUE override a parameter (repeatable)\n"
-    "  -q, --quiet          no table\n";
+#define BACKTEST_SYNOPSIS "SCENARIO --model NAME [--origins Q1..Q2] [--horizon H] [options]"
+const char *const cli_usage_backtest = CLI_USAGE_LINE("backtest", BACKTEST_SYNOPSIS);
+
+static const cli_use backtest_uses[] = {
+    CLI_USE(MODEL), CLI_USE(ORIGINS), CLI_USE(HORIZON),
+    {.id = CLI_O_TRIALS, .help = "trials per origin (default 4000; at least 100)", .lo = 100, .hi = TYCHE_MAX_TRIALS,
+     .expected = "a whole number of trials from 100 to 2^53"},
+    CLI_USE(SEED), CLI_USE(THREADS),
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -backtest.h5)"},
+    CLI_USE(SUMMARY), CLI_USE(SET), CLI_USE(QUIET),
+};
+static const cli_refusal backtest_refused[] = {
+    {CLI_O_AS_OF, "a backtest sets the as-of date of each origin itself"},
+};
+
+const cli_command cli_backtest_command = {
+    .name = "backtest", .synopsis = BACKTEST_SYNOPSIS,
+    .about = "For each origin quarter, forecasts the revenue_slowdown model NAME from the history\n"
+             "up to it, H quarters ahead, and compares with the data: PIT values, coverage of the\n"
+             "central 50/80/95% intervals, CRPS.\n",
+    .uses = backtest_uses, .n_uses = CLI_N_USES(backtest_uses), .max_positional = 1,
+    .refused = backtest_refused, .n_refused = CLI_N_USES(backtest_refused), .fn = cli_cmd_backtest,
+};
 
 static tyche_status w_bt_h5(const void *o, const char *p, tyche_err *e) { return tyche_backtest_write_hdf5(o, p, e); }
 static tyche_status w_bt_js(const void *o, const char *p, tyche_err *e) { return tyche_backtest_write_json(o, p, e); }
 
 int cli_cmd_backtest(int argc, char **argv, char *line) {
     (void)line;
-    const char *scenario = NULL, *model = NULL, *origins = NULL, *out = NULL, *json = NULL;
-    unsigned long long trials = 4000, seed = DEFAULT_SEED, threads = 0, horizon = 4;
-    int quiet = 0;
-    cli_scen_flags sf = {0};
-    for (int i = 1; i < argc; i++) {
-        const int sfr = cli_scenario_flag(argc, argv, &i, &sf, cli_usage_backtest);
-        if (sfr < 0) return 2;
-        if (sfr > 0) continue;
-        const char *a = argv[i];
-        const int val = strcmp(a, "--model") == 0 || strcmp(a, "--origins") == 0 ||
-                        strcmp(a, "--horizon") == 0 || strcmp(a, "-n") == 0 ||
-                        strcmp(a, "--trials") == 0 || strcmp(a, "-s") == 0 ||
-                        strcmp(a, "--seed") == 0 || strcmp(a, "-t") == 0 ||
-                        strcmp(a, "--threads") == 0 || strcmp(a, "-o") == 0 ||
-                        strcmp(a, "--output") == 0 || strcmp(a, "--json") == 0;
-        if (val && i + 1 >= argc) return cli_usage_error(cli_usage_backtest, "%s: needs a value", a);
-        const char *v = val ? argv[++i] : NULL;
-        if (strcmp(a, "--model") == 0) model = v;
-        else if (strcmp(a, "--origins") == 0) origins = v;
-        else if (strcmp(a, "--horizon") == 0) {
-            if (!cli_parse_u64(v, &horizon) || horizon < 1 || horizon > 40)
-                return cli_usage_error(cli_usage_backtest, "--horizon: expected 1 to 40 quarters, got \"%s\"", v);
-        } else if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
-            if (!cli_parse_u64(v, &trials) || trials < 100 || trials > TYCHE_MAX_TRIALS)
-                return cli_usage_error(cli_usage_backtest, "-n: expected a whole number of trials from 100 to 2^53, got \"%s\"", v);
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
-            if (!cli_parse_u64(v, &seed))
-                return cli_usage_error(cli_usage_backtest, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);
-        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
-            if (!cli_parse_u64(v, &threads) || threads == 0 || threads > 4096)
-                return cli_usage_error(cli_usage_backtest, "-t: expected a thread count 1..4096, got \"%s\"", v);
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) out = v;
-        else if (strcmp(a, "--json") == 0) json = v;
-        else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) quiet = 1;
-        else if (a[0] == '-') return cli_usage_error(cli_usage_backtest, "unknown option \"%s\"", a);
-        else if (scenario == NULL) scenario = a;
-        else return cli_usage_error(cli_usage_backtest, "unexpected argument \"%s\"", a);
-    }
+    cli_args args;
+    const int prc = cli_parse(&cli_backtest_command, argc, argv, &args, "");
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *scenario = args.positional[0], *model = args.value[CLI_O_MODEL], *origins = args.value[CLI_O_ORIGINS];
+    const char *out = args.value[CLI_O_OUTPUT], *json = args.value[CLI_O_SUMMARY];
+    const unsigned long long trials = args.given[CLI_O_TRIALS] ? args.num[CLI_O_TRIALS] : 4000;
+    const unsigned long long seed = args.given[CLI_O_SEED] ? args.num[CLI_O_SEED] : DEFAULT_SEED;
+    const unsigned long long threads = args.num[CLI_O_THREADS];
+    const unsigned long long horizon = args.given[CLI_O_HORIZON] ? args.num[CLI_O_HORIZON] : 4;
+    const int quiet = args.given[CLI_O_QUIET] != NULL;
+    cli_scen_flags sf;
+    cli_scen_from(&args, &sf);
     if (scenario == NULL) return cli_usage_error(cli_usage_backtest, "%s", "backtest: which scenario?");
     if (model == NULL) return cli_usage_error(cli_usage_backtest, "%s", "backtest: --model NAME is required");
-    if (sf.as_of) return cli_usage_error(cli_usage_backtest, "%s", "--as-of: a backtest sets the as-of date of each origin itself");
     char from[32] = "", to[32] = "";
     if (origins) {
         const char *dots = strstr(origins, "..");
@@ -133,7 +112,7 @@ int cli_cmd_backtest(int argc, char **argv, char *line) {
             }
             printf(" %10.3f  (n = %zu)\n", tyche_backtest_crps(b, h), n);
         }
-        printf("\nresults: %s\njson: %s\n", out, json);
+        printf("\nresults: %s\nsummary: %s\n", out, json);
     }
     tyche_backtest_free(b);
     return st == TYCHE_OK ? 0 : cli_report(&err);

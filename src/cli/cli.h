@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include "tyche/tyche.h"
+#include "opts.h"
 
 #define DEFAULT_TRIALS 100000ULL
 #define DEFAULT_SEED 1ULL
@@ -14,7 +15,7 @@
 /* Under MPI every rank runs this program; only rank 0 speaks. */
 extern int cli_mpi_rank, cli_mpi_size;
 
-/* "tyche: <message>" and the usage text on stderr (rank 0 only); returns 2. */
+/* "tyche: <message>" and the usage line on stderr (rank 0 only); returns 2. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The message of a failed call on stderr; returns its exit status. */
 int cli_report(const tyche_err *e);
@@ -31,9 +32,8 @@ typedef struct {
     const char *set[MAX_SETS];
     size_t n_set;
 } cli_scen_flags;
-/* Returns 1 when argv[*i] was --as-of or --set (consuming its value), 0 when
- * not, -1 (after a message) on a missing value or too many --set. */
-int cli_scenario_flag(int argc, char **argv, int *i, cli_scen_flags *f, const char *usage);
+/* The --as-of and --set a command was given. */
+void cli_scen_from(const cli_args *a, cli_scen_flags *f);
 tyche_scenario *cli_load(const char *file, const cli_scen_flags *f, tyche_err *err);
 
 /* A bar per phase (simulating, merging, writing).  A callback's (done,
@@ -117,7 +117,8 @@ typedef struct {
 int cli_by_swing(const void *a, const void *b);
 
 /* The commands: each gets its arguments from its own name on and the whole
- * command line as typed. */
+ * command line as typed; each names its options in its cli_command (opts.h),
+ * and its usage line (CLI_USAGE_LINE) is what a usage error shows. */
 int cli_cmd_run(int argc, char **argv, char *line);
 int cli_cmd_describe(int argc, char **argv, char *line);
 int cli_cmd_replay(int argc, char **argv, char *line);
@@ -127,8 +128,10 @@ int cli_cmd_sobol(int argc, char **argv, char *line);
 int cli_cmd_merge(int argc, char **argv, char *line);
 int cli_cmd_score(int argc, char **argv, char *line);
 int cli_cmd_backtest(int argc, char **argv, char *line);
+extern const cli_command cli_run_command, cli_describe_command, cli_replay_command, cli_tornado_command,
+    cli_sweep_command, cli_sobol_command, cli_merge_command, cli_score_command, cli_backtest_command;
 extern const char *const cli_usage_run, *const cli_usage_describe, *const cli_usage_replay,
-    *const cli_usage_tornado, *const cli_usage_sobol, *const cli_usage_merge, *const cli_usage_score,
-    *const cli_usage_backtest;
+    *const cli_usage_tornado, *const cli_usage_sweep, *const cli_usage_sobol, *const cli_usage_merge,
+    *const cli_usage_score, *const cli_usage_backtest;
 
 #endif

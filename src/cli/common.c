@@ -30,7 +30,7 @@ int cli_usage_error(const char *usage, const char *fmt, ...) {
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n\n%s", usage);
+    fprintf(stderr, "\n%s", usage);
     return 2;
 }
 
@@ -61,24 +61,9 @@ void cli_fmt_value(double x, char *buf, size_t len) {
 }
 
 
-int cli_scenario_flag(int argc, char **argv, int *i, cli_scen_flags *f, const char *usage) {
-    const char *a = argv[*i];
-    if (strcmp(a, "--as-of") != 0 && strcmp(a, "--set") != 0) return 0;
-    if (*i + 1 >= argc) {
-        cli_usage_error(usage, "%s: needs a value", a);
-        return -1;
-    }
-    const char *v = argv[++*i];
-    if (strcmp(a, "--as-of") == 0) {
-        f->as_of = v;
-    } else {
-        if (f->n_set == MAX_SETS) {
-            cli_usage_error(usage, "--set: at most %d", MAX_SETS);
-            return -1;
-        }
-        f->set[f->n_set++] = v;
-    }
-    return 1;
+void cli_scen_from(const cli_args *a, cli_scen_flags *f) {
+    f->as_of = a->value[CLI_O_AS_OF];
+    f->n_set = cli_args_values(a, CLI_O_SET, f->set, MAX_SETS);
 }
 
 tyche_scenario *cli_load(const char *file, const cli_scen_flags *f, tyche_err *err) {
@@ -552,12 +537,12 @@ void cli_default_outputs(const char *scenario, const char *what, const char **ou
 int cli_refuse_clobber(const char *scenario, const char *out, const char *json,
                           const char *usage) {
     if (cli_same_file(scenario, out) || cli_same_file(scenario, json)) {
-        cli_usage_error(usage, "\"%s\" is the scenario file: choose another -o or --json",
+        cli_usage_error(usage, "\"%s\" is the scenario file: choose another -o or --summary",
                     cli_same_file(scenario, out) ? out : json);
         return 1;
     }
     if (strcmp(out, json) == 0) {
-        cli_usage_error(usage, "--json: \"%s\" is also the HDF5 output", json);
+        cli_usage_error(usage, "--summary: \"%s\" is also the HDF5 output", json);
         return 1;
     }
     return 0;

@@ -18,25 +18,30 @@
 
 #include "cli.h"
 
-const char *const cli_usage_describe =
-    "usage: tyche describe SCENARIO [--as-of DATE] [--set NAME=VALUE ...]\n"
-    "\n"
-    "Prints the scenario's dates, models, every parameter with its prior and its\n"
-    "5%, 50% and 95% values (marked * where --set replaced it), every output and\n"
-    "every statement with its rule.\n";
+#define DESCRIBE_SYNOPSIS "SCENARIO [--as-of DATE] [--set NAME=VALUE ...]"
+const char *const cli_usage_describe = CLI_USAGE_LINE("describe", DESCRIBE_SYNOPSIS);
+
+static const cli_use describe_uses[] = {
+    CLI_USE(AS_OF), CLI_USE(SET),
+};
+
+const cli_command cli_describe_command = {
+    .name = "describe", .synopsis = DESCRIBE_SYNOPSIS,
+    .about = "Prints the scenario's dates, models, every parameter with its prior and its\n"
+             "5%, 50% and 95% values (marked * where --set replaced it), every output and\n"
+             "every statement with its rule.\n",
+    .uses = describe_uses, .n_uses = CLI_N_USES(describe_uses), .max_positional = 1,
+    .fn = cli_cmd_describe,
+};
 
 int cli_cmd_describe(int argc, char **argv, char *line) {
     (void)line;
-    cli_scen_flags sf = {0};
-    const char *file = NULL;
-    for (int i = 1; i < argc; i++) {
-        const int r = cli_scenario_flag(argc, argv, &i, &sf, cli_usage_describe);
-        if (r < 0) return 2;
-        if (r > 0) continue;
-        if (argv[i][0] == '-') return cli_usage_error(cli_usage_describe, "unknown option \"%s\"", argv[i]);
-        if (file) return cli_usage_error(cli_usage_describe, "unexpected argument \"%s\"", argv[i]);
-        file = argv[i];
-    }
+    cli_args args;
+    const int prc = cli_parse(&cli_describe_command, argc, argv, &args, "");
+    if (prc) return prc < 0 ? 0 : prc;
+    cli_scen_flags sf;
+    cli_scen_from(&args, &sf);
+    const char *file = args.positional[0];
     if (file == NULL)
         return cli_usage_error(cli_usage_describe, "%s", "describe: expected a scenario file");
     tyche_err err = {0};

@@ -1,5 +1,5 @@
-/* The `tyche` command: argument parsing, subcommands, the progress bar and
- * the terminal tables.  It uses the public API in include/tyche/ only. */
+/* The `tyche` command: dispatches to its commands (one file each; their
+ * options in opts.c).  It uses the public API in include/tyche/ only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -38,27 +38,13 @@ static const char *usage_main =
     "  tyche --version    print the version\n"
     "  tyche COMMAND --help\n";
 
-static int wants_help(int argc, char **argv) {
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
-    return 0;
-}
-
-static const struct {
-    const char *name;
-    const char *const *usage;
-    int (*fn)(int argc, char **argv, char *line);
-} commands[] = {
-    {"run", &cli_usage_run, cli_cmd_run},
-    {"describe", &cli_usage_describe, cli_cmd_describe},
-    {"replay", &cli_usage_replay, cli_cmd_replay},
-    {"tornado", &cli_usage_tornado, cli_cmd_tornado},
-    {"sweep", &cli_usage_tornado, cli_cmd_sweep},
-    {"sobol", &cli_usage_sobol, cli_cmd_sobol},
-    {"merge", &cli_usage_merge, cli_cmd_merge},
-    {"score", &cli_usage_score, cli_cmd_score},
-    {"backtest", &cli_usage_backtest, cli_cmd_backtest},
+/* Every command, in the order of the help above (opts.c names them when an
+ * option belongs to another command). */
+const cli_command *const cli_commands[] = {
+    &cli_run_command, &cli_describe_command, &cli_replay_command, &cli_backtest_command, &cli_score_command,
+    &cli_merge_command, &cli_tornado_command, &cli_sweep_command, &cli_sobol_command,
 };
+const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 
 static int dispatch(int argc, char **argv);
 
@@ -98,19 +84,23 @@ static int dispatch(int argc, char **argv) {
         fputs(usage_main, stdout);
         return 0;
     }
-    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
-        if (strcmp(cmd, commands[k].name) != 0) continue;
-        if (wants_help(argc - 1, argv + 1)) return fputs(*commands[k].usage, stdout), 0;
+    const char *names[sizeof cli_commands / sizeof cli_commands[0]];
+    for (size_t k = 0; k < cli_n_commands; k++) {
+        names[k] = cli_commands[k]->name;
+        if (strcmp(cmd, names[k]) != 0) continue;
         char *line = cli_join_args(argc, argv); /* the command line, for provenance */
         if (line == NULL) {
             fputs("tyche: out of memory\n", stderr);
             return 1;
         }
-        const int rc = commands[k].fn(argc - 1, argv + 1, line);
+        const int rc = cli_commands[k]->fn(argc - 1, argv + 1, line);
         free(line);
         return rc;
     }
-    fprintf(stderr, "tyche: unknown command \"%s\"\n\n%s", cmd, usage_main);
+    const char *near = cli_nearest(cmd, names, cli_n_commands);
+    if (cli_mpi_rank == 0)
+        fprintf(stderr, "tyche: unknown command \"%s\"%s%s%s\nusage: tyche <command> [options]  (tyche --help for "
+                "the commands)\n", cmd, near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
     return 2;
 }
 

@@ -18,41 +18,37 @@
 
 #include "cli.h"
 
-const char *const cli_usage_merge =
-    "usage: tyche merge SHARD.h5 ... -o FILE.h5 [--summary FILE.json] [-q]\n"
-    "\n"
-    "Joins the results files of `tyche run --shard I/N` (a job array) into the file and\n"
-    "summary one run would have written: the same per-trial data and the same summary.\n"
-    "The shards must come from the same scenario, --set values, as-of date, seed,\n"
-    "generator, sampling, trial count and tyche version, and cover every part once.\n";
+#define MERGE_SYNOPSIS "SHARD.h5 ... -o FILE.h5 [--summary FILE.json] [-q]"
+const char *const cli_usage_merge = CLI_USAGE_LINE("merge", MERGE_SYNOPSIS);
+
+static const cli_use merge_uses[] = {
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (required)"},
+    CLI_USE(SUMMARY),
+    {.id = CLI_O_QUIET, .help = "no table, no progress bar"},
+};
+
+const cli_command cli_merge_command = {
+    .name = "merge", .synopsis = MERGE_SYNOPSIS,
+    .about = "Joins the results files of `tyche run --shard I/N` (a job array) into the file and\n"
+             "summary one run would have written: the same per-trial data and the same summary.\n"
+             "The shards must come from the same scenario, --set values, as-of date, seed,\n"
+             "generator, sampling, trial count and tyche version, and cover every part once.\n",
+    .uses = merge_uses, .n_uses = CLI_N_USES(merge_uses), .max_positional = (size_t)-1,
+    .fn = cli_cmd_merge,
+};
 
 int cli_cmd_merge(int argc, char **argv, char *cmdline) {
-    const char *out = NULL, *summary = NULL;
-    const char **files = tyche_calloc((size_t)argc + 1, sizeof *files);
-    size_t nf = 0;
-    int quiet = 0;
+    cli_args args;
+    const int prc = cli_parse(&cli_merge_command, argc, argv, &args, "");
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *out = args.value[CLI_O_OUTPUT], *summary = args.value[CLI_O_SUMMARY];
+    const int quiet = args.given[CLI_O_QUIET] != NULL;
+    const char **files = tyche_calloc(args.n_positional + 1, sizeof *files);
     if (files == NULL) {
         fputs("tyche: out of memory\n", stderr);
         return 1;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--summary") == 0)) {
-            if (i + 1 >= argc) {
-                free(files);
-                return cli_usage_error(cli_usage_merge, "%s: needs a value", a);
-            }
-            if (a[1] == 'o' || a[2] == 'o') out = argv[++i];
-            else summary = argv[++i];
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            quiet = 1;
-        } else if (a[0] == '-') {
-            free(files);
-            return cli_usage_error(cli_usage_merge, "unknown option \"%s\"", a);
-        } else {
-            files[nf++] = a;
-        }
-    }
+    const size_t nf = cli_args_values(&args, CLI_O_N, files, args.n_positional);
     if (nf == 0 || out == NULL) {
         free(files);
         return cli_usage_error(cli_usage_merge, "%s", "merge: give the shard files and -o FILE.h5");

@@ -18,58 +18,38 @@
 
 #include "cli.h"
 
-const char *const cli_usage_replay =
-    "usage: tyche replay SCENARIO --trial N [-s SEED] [--rng NAME] [--as-of DATE]\n"
-    "                    [--set NAME=VALUE ...] [--sampling lhs|qmc -n TRIALS --replicates R]\n"
-    "\n"
-    "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
-    "statement outcomes: exactly what `tyche run` computed for it with that seed.\n";
+#define REPLAY_SYNOPSIS "SCENARIO --trial N [options]"
+const char *const cli_usage_replay = CLI_USAGE_LINE("replay", REPLAY_SYNOPSIS);
+
+static const cli_use replay_uses[] = {
+    CLI_USE(TRIAL), CLI_USE(SEED), CLI_USE(RNG), CLI_USE(AS_OF), CLI_USE(SET),
+    {.id = CLI_O_SAMPLING, .help = "the run's sampling; lhs and qmc need the run's -n and --replicates"},
+    {.id = CLI_O_TRIALS, .help = "the run's trial count (needed with --sampling lhs or qmc)",
+     .expected = "the run's trial count"},
+    {.id = CLI_O_REPLICATES, .help = "the run's replicates (default 10)"},
+};
+
+const cli_command cli_replay_command = {
+    .name = "replay", .synopsis = REPLAY_SYNOPSIS,
+    .about = "Re-simulates trial N (0-based) alone and prints its parameters, outputs and\n"
+             "statement outcomes: exactly what `tyche run` computed for it with that seed.\n",
+    .uses = replay_uses, .n_uses = CLI_N_USES(replay_uses), .max_positional = 1,
+    .fn = cli_cmd_replay,
+};
 
 int cli_cmd_replay(int argc, char **argv, char *line) {
     (void)line;
-    const char *scenario = NULL, *rng = NULL;
-    unsigned long long trial = 0, seed = DEFAULT_SEED, trials = 0, replicates = 10;
-    tyche_sampling sampling = TYCHE_SAMPLING_MC;
-    int have_trial = 0;
-    cli_scen_flags sf = {0};
-    for (int i = 1; i < argc; i++) {
-        const int sfr = cli_scenario_flag(argc, argv, &i, &sf, cli_usage_replay);
-        if (sfr < 0) return 2;
-        if (sfr > 0) continue;
-        const char *a = argv[i];
-        if ((strcmp(a, "--trial") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0 ||
-             strcmp(a, "--rng") == 0 || strcmp(a, "--sampling") == 0 || strcmp(a, "-n") == 0 ||
-             strcmp(a, "--replicates") == 0) && i + 1 >= argc)
-            return cli_usage_error(cli_usage_replay, "%s: needs a value", a);
-        if (strcmp(a, "--sampling") == 0) {
-            const char *v = argv[++i];
-            if (strcmp(v, "mc") == 0) sampling = TYCHE_SAMPLING_MC;
-            else if (strcmp(v, "lhs") == 0) sampling = TYCHE_SAMPLING_LHS;
-            else if (strcmp(v, "qmc") == 0) sampling = TYCHE_SAMPLING_QMC;
-            else return cli_usage_error(cli_usage_replay, "--sampling: expected mc, lhs or qmc, got \"%s\"", v);
-        } else if (strcmp(a, "-n") == 0) {
-            if (!cli_parse_u64(argv[++i], &trials) || trials == 0 || trials > TYCHE_MAX_TRIALS)
-                return cli_usage_error(cli_usage_replay, "-n: expected the run's trial count, got \"%s\"", argv[i]);
-        } else if (strcmp(a, "--replicates") == 0) {
-            if (!cli_parse_u64(argv[++i], &replicates) || replicates < 2 || replicates > 1000)
-                return cli_usage_error(cli_usage_replay, "--replicates: expected 2 to 1000, got \"%s\"", argv[i]);
-        } else if (strcmp(a, "--trial") == 0) {
-            if (!cli_parse_u64(argv[++i], &trial))
-                return cli_usage_error(cli_usage_replay, "--trial: expected a trial index >= 0, got \"%s\"", argv[i]);
-            have_trial = 1;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
-            if (!cli_parse_u64(argv[++i], &seed))
-                return cli_usage_error(cli_usage_replay, "-s: expected a whole number 0..2^64-1, got \"%s\"", argv[i]);
-        } else if (strcmp(a, "--rng") == 0) {
-            rng = argv[++i];
-        } else if (a[0] == '-') {
-            return cli_usage_error(cli_usage_replay, "unknown option \"%s\"", a);
-        } else if (scenario == NULL) {
-            scenario = a;
-        } else {
-            return cli_usage_error(cli_usage_replay, "unexpected argument \"%s\"", a);
-        }
-    }
+    cli_args args;
+    const int prc = cli_parse(&cli_replay_command, argc, argv, &args, "");
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *scenario = args.positional[0], *rng = args.value[CLI_O_RNG];
+    const unsigned long long trial = args.num[CLI_O_TRIAL], trials = args.num[CLI_O_TRIALS];
+    const unsigned long long seed = args.given[CLI_O_SEED] ? args.num[CLI_O_SEED] : DEFAULT_SEED;
+    const unsigned long long replicates = args.given[CLI_O_REPLICATES] ? args.num[CLI_O_REPLICATES] : 10;
+    const tyche_sampling sampling = (tyche_sampling)args.num[CLI_O_SAMPLING]; /* mc, lhs, qmc; 0 (mc) when not given */
+    const int have_trial = args.given[CLI_O_TRIAL] != NULL;
+    cli_scen_flags sf;
+    cli_scen_from(&args, &sf);
     if (scenario == NULL) return cli_usage_error(cli_usage_replay, "%s", "replay: which scenario?");
     if (!have_trial) return cli_usage_error(cli_usage_replay, "%s", "replay: --trial N is required");
     tyche_err err = {0};

@@ -19,42 +19,27 @@
 
 #include "cli.h"
 
-const char *const cli_usage_run =
-    "usage: tyche run SCENARIO [options]\n"
-    "\n"
-    "  -n, --trials N       number of trials (default 100000)\n"
-    "  -s, --seed S         seed, 0..2^64-1 (default 1); same seed, same results\n"
-    "  -t, --threads T      OpenMP threads (default: all cores); results do not depend on it\n"
-    "  -o, --output FILE    HDF5 results (default: <scenario name>.h5)\n"
-    "      --summary FILE   JSON summary (default: beside the HDF5 file, .json)\n"
-    "      --store LEVEL    per-trial data in the HDF5 file: none, outputs (default), paths\n"
-    "      --compress N     deflate level 0-9 for the HDF5 datasets (default 0)\n"
-    "      --rng NAME       generator: philox (default) or any GSL generator name\n"
-    "      --as-of DATE     forecast as of DATE (YYYY-MM-DD), replacing the scenario's as_of\n"
-    "      --precision H    stop once every statement's 95% interval is at most +-H wide\n"
-    "                       (checked every 65536 trials; ID=H for one statement; repeatable)\n"
-    "      --max-trials N   the most trials a --precision run may take (default 10000000)\n"
-    "      --checkpoint DIR record the run in DIR part by part (every --checkpoint-every\n"
-    "                       blocks of 2048 trials, default 64); SIGTERM or SIGINT stop it\n"
-    "                       after the current part with exit status 3, SIGKILL loses at most\n"
-    "                       that part; --resume DIR finishes it, bit for bit the same run\n"
-    "      --resume DIR     finish a checkpointed run: its settings come from DIR/args;\n"
-    "                       only -t, --quiet, --progress and --log may be given with it\n"
-    "      --shard I/N      run only the I-th (0-based) of N equal parts of the trials (a job\n"
-    "                       array's task); tyche merge joins the parts' files\n"
-    "      --sampling KIND  parameters drawn by mc (default), lhs (Latin hypercube) or qmc\n"
-    "                       (randomized Sobol); process noise stays pseudo-random\n"
-    "      --replicates R   independent LHS/QMC designs the trials are split into, for\n"
-    "                       the error estimate (default 10; must divide the trials)\n"
-    "      --log FILE       append this forecast (as-of date, scenario hash, seed,\n"
-    "                       probabilities) to FILE, one JSON object per line\n"
-    "      --set NAME=VALUE override a parameter (model.param) with a number or a prior in\n"
-    "                       JSON, e.g. --set option.h0=0.5 or\n"
-    "                       --set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
-    "                       (repeatable)\n"
-    "      --progress       draw the progress bar even when stderr is not a terminal\n"
-    "                       (under mpirun, whose pipe it is), and even with --quiet\n"
-    "  -q, --quiet          no table, no progress bar (but for --progress)\n";
+#define RUN_SYNOPSIS "SCENARIO [options]"
+const char *const cli_usage_run = CLI_USAGE_LINE("run", RUN_SYNOPSIS);
+
+static const cli_use run_uses[] = {
+    {.id = CLI_O_TRIALS, .help = "number of trials (default 100000)"},
+    CLI_USE(SEED), CLI_USE(THREADS),
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: <scenario name>.h5)"},
+    CLI_USE(SUMMARY), CLI_USE(STORE), CLI_USE(COMPRESS), CLI_USE(RNG), CLI_USE(AS_OF),
+    CLI_USE(PRECISION), CLI_USE(MAX_TRIALS), CLI_USE(CHECKPOINT), CLI_USE(EVERY), CLI_USE(RESUME),
+    CLI_USE(SHARD), CLI_USE(SAMPLING), CLI_USE(REPLICATES), CLI_USE(LOG), CLI_USE(SET),
+    CLI_USE(PROGRESS),
+    {.id = CLI_O_QUIET, .help = "no table, no progress bar (but for --progress)"},
+};
+
+const cli_command cli_run_command = {
+    .name = "run", .synopsis = RUN_SYNOPSIS,
+    .more_usage = "       tyche run --resume DIR [-t T] [-q] [--progress] [--log FILE]\n",
+    .about = "Simulates the scenario's trials; prints a table of the statements' probabilities and\n"
+             "the outputs, writes the per-trial results (HDF5) and a JSON summary.\n",
+    .uses = run_uses, .n_uses = CLI_N_USES(run_uses), .max_positional = 1, .fn = cli_cmd_run,
+};
 
 /* ---- checkpoints ------------------------------------------------------------ */
 
@@ -74,11 +59,15 @@ const char *const cli_usage_run =
 
 /* Every option of `tyche run`, as given: the parser records which were
  * given (and how they were spelled), so combinations that mean nothing and
- * options that --resume cannot take are refused by name. */
+ * options that --resume cannot take are refused by name.  The names are
+ * the option table's (opts.h). */
 enum {
-    RO_TRIALS, RO_SEED, RO_THREADS, RO_OUTPUT, RO_SUMMARY, RO_STORE, RO_COMPRESS, RO_RNG,
-    RO_AS_OF, RO_SET, RO_PRECISION, RO_MAX_TRIALS, RO_CHECKPOINT, RO_EVERY, RO_RESUME, RO_SHARD,
-    RO_SAMPLING, RO_REPLICATES, RO_LOG, RO_QUIET, RO_PROGRESS, RO_N
+    RO_TRIALS = CLI_O_TRIALS, RO_SEED = CLI_O_SEED, RO_THREADS = CLI_O_THREADS, RO_OUTPUT = CLI_O_OUTPUT,
+    RO_SUMMARY = CLI_O_SUMMARY, RO_STORE = CLI_O_STORE, RO_COMPRESS = CLI_O_COMPRESS, RO_RNG = CLI_O_RNG,
+    RO_AS_OF = CLI_O_AS_OF, RO_SET = CLI_O_SET, RO_PRECISION = CLI_O_PRECISION, RO_MAX_TRIALS = CLI_O_MAX_TRIALS,
+    RO_CHECKPOINT = CLI_O_CHECKPOINT, RO_EVERY = CLI_O_EVERY, RO_RESUME = CLI_O_RESUME, RO_SHARD = CLI_O_SHARD,
+    RO_SAMPLING = CLI_O_SAMPLING, RO_REPLICATES = CLI_O_REPLICATES, RO_LOG = CLI_O_LOG, RO_QUIET = CLI_O_QUIET,
+    RO_PROGRESS = CLI_O_PROGRESS, RO_N = CLI_O_N
 };
 
 typedef struct {
@@ -106,116 +95,48 @@ static void run_opts_init(run_opts *o) {
     o->every = 64;
 }
 
-/* Parses run's arguments (argv[0] is "run").  Returns 0, or 2 after the
- * message (which names `where` when the arguments came from a file). */
+/* Parses run's arguments (argv[0] is "run") into o (run_opts_init'ed).
+ * Returns 0, -1 after the help, or 2 after the message (which names
+ * `where` when the arguments came from a file). */
 static int parse_run(int argc, char **argv, run_opts *o, const char *where) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--as-of") == 0 || strcmp(a, "--set") == 0) {
-            const int k = a[2] == 'a' ? RO_AS_OF : RO_SET;
-            o->given[k] = a;
-            if (i + 1 < argc) o->value[k] = argv[i + 1];
-            const int sfr = cli_scenario_flag(argc, argv, &i, &o->sf, cli_usage_run);
-            if (sfr < 0) return 2;
-            continue;
-        }
-        const int has_val = i + 1 < argc;
-#define NEXT_VAL(k)                                                                            \
-    if (!has_val) return cli_usage_error(cli_usage_run, "%s%s%s: needs a value", where, where[0] ? ": " : "", a); \
-    const char *v = argv[++i];                                                                 \
-    o->given[k] = a;                                                                           \
-    o->value[k] = v
-        if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
-            NEXT_VAL(RO_TRIALS);
-            if (!cli_parse_u64(v, &o->trials) || o->trials == 0 || o->trials > TYCHE_MAX_TRIALS)
-                return cli_usage_error(cli_usage_run, "%s: expected a whole number of trials from 1 to 2^53, got \"%s\"", a, v);
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
-            NEXT_VAL(RO_SEED);
-            if (!cli_parse_u64(v, &o->seed))
-                return cli_usage_error(cli_usage_run, "%s: expected a whole number 0..2^64-1, got \"%s\"", a, v);
-        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
-            NEXT_VAL(RO_THREADS);
-            if (!cli_parse_u64(v, &o->threads) || o->threads == 0 || o->threads > 4096)
-                return cli_usage_error(cli_usage_run, "%s: expected a thread count 1..4096, got \"%s\"", a, v);
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            NEXT_VAL(RO_OUTPUT);
-            o->out = v;
-        } else if (strcmp(a, "--summary") == 0) {
-            NEXT_VAL(RO_SUMMARY);
-            o->summary = v;
-        } else if (strcmp(a, "--log") == 0) {
-            NEXT_VAL(RO_LOG);
-            o->log_file = v;
-        } else if (strcmp(a, "--precision") == 0) {
-            NEXT_VAL(RO_PRECISION);
-            if (o->n_prec == MAX_SETS) return cli_usage_error(cli_usage_run, "--precision: at most %d", MAX_SETS);
-            o->prec[o->n_prec++] = v;
-        } else if (strcmp(a, "--checkpoint") == 0) {
-            if (o->given[RO_CHECKPOINT]) return cli_usage_error(cli_usage_run, "%s", "--checkpoint: given twice");
-            NEXT_VAL(RO_CHECKPOINT);
-            o->checkpoint = v;
-        } else if (strcmp(a, "--resume") == 0) {
-            if (o->given[RO_RESUME]) return cli_usage_error(cli_usage_run, "%s", "--resume: given twice");
-            NEXT_VAL(RO_RESUME);
-            o->resume = v;
-        } else if (strcmp(a, "--checkpoint-every") == 0) {
-            NEXT_VAL(RO_EVERY);
-            if (!cli_parse_u64(v, &o->every) || o->every == 0 || o->every > 1000000)
-                return cli_usage_error(cli_usage_run, "--checkpoint-every: expected a number of blocks >= 1, got \"%s\"", v);
-        } else if (strcmp(a, "--shard") == 0) {
-            NEXT_VAL(RO_SHARD);
-            unsigned long long si, sn;
-            char ib[32], nb[32];
-            const char *slash = strchr(v, '/');
-            if (slash == NULL || slash - v >= 31 || strlen(slash + 1) >= 31)
-                return cli_usage_error(cli_usage_run, "--shard: expected I/N (0 <= I < N), got \"%s\"", v);
-            snprintf(ib, sizeof ib, "%.*s", (int)(slash - v), v);
-            snprintf(nb, sizeof nb, "%s", slash + 1);
-            if (!cli_parse_u64(ib, &si) || !cli_parse_u64(nb, &sn) || sn == 0 || si >= sn || sn > 100000)
-                return cli_usage_error(cli_usage_run, "--shard: expected I/N (0 <= I < N), got \"%s\"", v);
-            o->shard_index = (uint32_t)si;
-            o->shard_count = (uint32_t)sn;
-        } else if (strcmp(a, "--sampling") == 0) {
-            NEXT_VAL(RO_SAMPLING);
-            if (strcmp(v, "mc") == 0) o->sampling = TYCHE_SAMPLING_MC;
-            else if (strcmp(v, "lhs") == 0) o->sampling = TYCHE_SAMPLING_LHS;
-            else if (strcmp(v, "qmc") == 0) o->sampling = TYCHE_SAMPLING_QMC;
-            else return cli_usage_error(cli_usage_run, "--sampling: expected mc, lhs or qmc, got \"%s\"", v);
-        } else if (strcmp(a, "--replicates") == 0) {
-            NEXT_VAL(RO_REPLICATES);
-            if (!cli_parse_u64(v, &o->replicates) || o->replicates < 2 || o->replicates > 1000)
-                return cli_usage_error(cli_usage_run, "--replicates: expected 2 to 1000, got \"%s\"", v);
-        } else if (strcmp(a, "--max-trials") == 0) {
-            NEXT_VAL(RO_MAX_TRIALS);
-            if (!cli_parse_u64(v, &o->max_trials) || o->max_trials == 0 || o->max_trials > TYCHE_MAX_TRIALS)
-                return cli_usage_error(cli_usage_run, "--max-trials: expected a whole number from 1 to 2^53, got \"%s\"", v);
-        } else if (strcmp(a, "--store") == 0) {
-            NEXT_VAL(RO_STORE);
-            if (strcmp(v, "none") == 0) o->store = TYCHE_STORE_NONE;
-            else if (strcmp(v, "outputs") == 0) o->store = TYCHE_STORE_OUTPUTS;
-            else if (strcmp(v, "paths") == 0) o->store = TYCHE_STORE_PATHS;
-            else return cli_usage_error(cli_usage_run, "--store: expected none, outputs or paths, got \"%s\"", v);
-        } else if (strcmp(a, "--compress") == 0) {
-            NEXT_VAL(RO_COMPRESS);
-            if (!cli_parse_u64(v, &o->compress) || o->compress > 9)
-                return cli_usage_error(cli_usage_run, "--compress: expected a level 0-9, got \"%s\"", v);
-        } else if (strcmp(a, "--rng") == 0) {
-            NEXT_VAL(RO_RNG);
-            o->rng = v;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            o->given[RO_QUIET] = a;
-            o->quiet = 1;
-        } else if (strcmp(a, "--progress") == 0) {
-            o->given[RO_PROGRESS] = a;
-            o->progress = 1;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return cli_usage_error(cli_usage_run, "%s%sunknown option \"%s\"", where, where[0] ? ": " : "", a);
-        } else if (o->scenario == NULL) {
-            o->scenario = a;
-        } else {
-            return cli_usage_error(cli_usage_run, "%s%sunexpected argument \"%s\"", where, where[0] ? ": " : "", a);
-        }
-#undef NEXT_VAL
+    cli_args a;
+    const int rc = cli_parse(&cli_run_command, argc, argv, &a, where);
+    if (rc) return rc;
+    memcpy(o->given, a.given, sizeof o->given);
+    memcpy(o->value, a.value, sizeof o->value);
+    const char *const *v = a.value;
+    o->scenario = a.positional[0];
+    o->out = v[RO_OUTPUT];
+    o->summary = v[RO_SUMMARY];
+    o->rng = v[RO_RNG];
+    o->log_file = v[RO_LOG];
+    o->checkpoint = v[RO_CHECKPOINT];
+    o->resume = v[RO_RESUME];
+    if (a.given[RO_TRIALS]) o->trials = a.num[RO_TRIALS];
+    if (a.given[RO_SEED]) o->seed = a.num[RO_SEED];
+    if (a.given[RO_THREADS]) o->threads = a.num[RO_THREADS];
+    if (a.given[RO_COMPRESS]) o->compress = a.num[RO_COMPRESS];
+    if (a.given[RO_MAX_TRIALS]) o->max_trials = a.num[RO_MAX_TRIALS];
+    if (a.given[RO_REPLICATES]) o->replicates = a.num[RO_REPLICATES];
+    if (a.given[RO_EVERY]) o->every = a.num[RO_EVERY];
+    if (a.given[RO_STORE]) o->store = (tyche_store)a.num[RO_STORE];           /* none, outputs, paths */
+    if (a.given[RO_SAMPLING]) o->sampling = (tyche_sampling)a.num[RO_SAMPLING]; /* mc, lhs, qmc */
+    o->quiet = a.given[RO_QUIET] != NULL;
+    o->progress = a.given[RO_PROGRESS] != NULL;
+    cli_scen_from(&a, &o->sf);
+    o->n_prec = cli_args_values(&a, CLI_O_PRECISION, o->prec, MAX_SETS);
+    if (v[RO_SHARD]) {
+        unsigned long long si, sn;
+        char ib[32], nb[32];
+        const char *sv = v[RO_SHARD], *slash = strchr(sv, '/');
+        if (slash == NULL || slash - sv >= 31 || strlen(slash + 1) >= 31)
+            return cli_usage_error(cli_usage_run, "--shard: expected I/N (0 <= I < N), got \"%s\"", sv);
+        snprintf(ib, sizeof ib, "%.*s", (int)(slash - sv), sv);
+        snprintf(nb, sizeof nb, "%s", slash + 1);
+        if (!cli_parse_u64(ib, &si) || !cli_parse_u64(nb, &sn) || sn == 0 || si >= sn || sn > 100000)
+            return cli_usage_error(cli_usage_run, "--shard: expected I/N (0 <= I < N), got \"%s\"", sv);
+        o->shard_index = (uint32_t)si;
+        o->shard_count = (uint32_t)sn;
     }
     return 0;
 }
@@ -939,7 +860,7 @@ int cli_cmd_run(int argc, char **argv, char *cmdline) {
     run_opts u, stored;
     run_opts_init(&u);
     int rc = parse_run(argc, argv, &u, "");
-    if (rc) return rc;
+    if (rc) return rc < 0 ? 0 : rc;
     if (u.resume == NULL) return run_main(&u, 0, argc, argv, cmdline);
     int ra = 0;
     char **rv = NULL;

@@ -18,31 +18,33 @@
 
 #include "cli.h"
 
-const char *const cli_usage_score =
-    "usage: tyche score SUMMARY.json OUTCOMES.json [--json FILE]\n"
-    "\n"
-    "Scores a run's statement probabilities against what happened: Brier score, log\n"
-    "score (ln p of the outcome) and the baseline-relative log score 100 log2(p / 0.5)\n"
-    "per resolved statement and overall; unresolved statements are listed as such.\n"
-    "OUTCOMES.json: {\"outcomes\": {\"P1\": {\"outcome\": false, \"resolved\": \"2027-06-30\"}}}\n";
+#define SCORE_SYNOPSIS "SUMMARY.json OUTCOMES.json [--summary FILE]"
+const char *const cli_usage_score = CLI_USAGE_LINE("score", SCORE_SYNOPSIS);
+
+static const cli_use score_uses[] = {
+    {.id = CLI_O_SUMMARY, .help = "the scores as JSON (default: none, the table only)"},
+};
+static const cli_refusal score_refused[] = {
+    {.id = CLI_O_OUTPUT, .why = "tyche score writes no result file, only its JSON summary: --summary FILE"},
+};
+
+const cli_command cli_score_command = {
+    .name = "score", .synopsis = SCORE_SYNOPSIS,
+    .about = "Scores a run's statement probabilities against what happened: Brier score, log\n"
+             "score (ln p of the outcome) and the baseline-relative log score 100 log2(p / 0.5)\n"
+             "per resolved statement and overall; unresolved statements are listed as such.\n"
+             "OUTCOMES.json: {\"outcomes\": {\"P1\": {\"outcome\": false, \"resolved\": \"2027-06-30\"}}}\n",
+    .uses = score_uses, .n_uses = CLI_N_USES(score_uses), .max_positional = 2,
+    .refused = score_refused, .n_refused = CLI_N_USES(score_refused), .fn = cli_cmd_score,
+};
 
 int cli_cmd_score(int argc, char **argv, char *line) {
     (void)line;
-    const char *files[2] = {NULL, NULL}, *json = NULL;
-    int nf = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            if (i + 1 >= argc) return cli_usage_error(cli_usage_score, "%s", "--json: needs a value");
-            json = argv[++i];
-        } else if (argv[i][0] == '-') {
-            return cli_usage_error(cli_usage_score, "unknown option \"%s\"", argv[i]);
-        } else if (nf < 2) {
-            files[nf++] = argv[i];
-        } else {
-            return cli_usage_error(cli_usage_score, "unexpected argument \"%s\"", argv[i]);
-        }
-    }
-    if (nf != 2) return cli_usage_error(cli_usage_score, "%s", "score: expected SUMMARY.json OUTCOMES.json");
+    cli_args args;
+    const int prc = cli_parse(&cli_score_command, argc, argv, &args, "");
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *const *files = args.positional, *json = args.value[CLI_O_SUMMARY];
+    if (args.n_positional != 2) return cli_usage_error(cli_usage_score, "%s", "score: expected SUMMARY.json OUTCOMES.json");
     tyche_err err = {0};
     tyche_scores *sc = tyche_score_files(files[0], files[1], &err);
     if (sc == NULL) return cli_report(&err);

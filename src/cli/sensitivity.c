@@ -18,23 +18,40 @@
 
 #include "cli.h"
 
-const char *const cli_usage_tornado =
-    "usage: tyche tornado SCENARIO [--low Q] [--high Q] [options]\n"
-    "       tyche sweep SCENARIO --grid NAME=V1,V2,... [--grid ...] [options]\n"
-    "\n"
-    "tornado: each uncertain parameter in turn fixed at the quantiles --low and --high of\n"
-    "its prior (default 0.1 and 0.9), the scenario rerun with the same seed (common random\n"
-    "numbers), and each statement's swing P(high) - P(low), largest first.\n"
-    "sweep: the scenario at every point of a grid of parameter values (NAME is model.param\n"
-    "or the common factor), with common random numbers.\n"
-    "\n"
-    "  -n, --trials N       trials per run (default 20000)\n"
-    "  -s, --seed S         seed (default 1)\n"
-    "  -t, --threads T      threads (default: all cores)\n"
-    "  -o, --output FILE    HDF5 (default: the scenario file's name, -tornado.h5 or -sweep.h5)\n"
-    "      --json FILE      JSON (default: beside the HDF5 file, .json)\n"
-    "      --as-of DATE, --set NAME=VALUE   as for tyche run\n"
-    "  -q, --quiet          no table\n";
+#define TORNADO_SYNOPSIS "SCENARIO [--low Q] [--high Q] [options]"
+#define SWEEP_SYNOPSIS "SCENARIO --grid NAME=V1,V2,... [--grid ...] [options]"
+const char *const cli_usage_tornado = CLI_USAGE_LINE("tornado", TORNADO_SYNOPSIS);
+const char *const cli_usage_sweep = CLI_USAGE_LINE("sweep", SWEEP_SYNOPSIS);
+
+/* What tornado and sweep share; `what` names the default result file. */
+#define SENSITIVITY_USES(what)                                                                          \
+    {.id = CLI_O_TRIALS, .help = "trials per run (default 20000)"}, CLI_USE(SEED), CLI_USE(THREADS),      \
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -" what ".h5)"}, \
+    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(SET), CLI_USE(QUIET)
+
+static const cli_use tornado_uses[] = {
+    CLI_USE(LOW), CLI_USE(HIGH),
+    SENSITIVITY_USES("tornado"),
+};
+static const cli_use sweep_uses[] = {
+    CLI_USE(GRID),
+    SENSITIVITY_USES("sweep"),
+};
+
+const cli_command cli_tornado_command = {
+    .name = "tornado", .synopsis = TORNADO_SYNOPSIS,
+    .about = "Each uncertain parameter in turn fixed at the quantiles --low and --high of its\n"
+             "prior, the scenario rerun with the same seed (common random numbers), and each\n"
+             "statement's swing P(high) - P(low), largest first.\n",
+    .uses = tornado_uses, .n_uses = CLI_N_USES(tornado_uses), .max_positional = 1,
+    .fn = cli_cmd_tornado,
+};
+const cli_command cli_sweep_command = {
+    .name = "sweep", .synopsis = SWEEP_SYNOPSIS,
+    .about = "The scenario at every point of a grid of parameter values (NAME is model.param or\n"
+             "the common factor), with common random numbers.\n",
+    .uses = sweep_uses, .n_uses = CLI_N_USES(sweep_uses), .max_positional = 1, .fn = cli_cmd_sweep,
+};
 
 static tyche_status w_sens_h5(const void *o, const char *p, tyche_err *e) { return tyche_sensitivity_write_hdf5(o, p, e); }
 static tyche_status w_sens_js(const void *o, const char *p, tyche_err *e) { return tyche_sensitivity_write_json(o, p, e); }
@@ -45,72 +62,43 @@ static tyche_status w_sens_js(const void *o, const char *p, tyche_err *e) { retu
 #define MAX_VALUES 1000
 
 static int cmd_sensitivity(int argc, char **argv, int sweep) {
-    const char *scenario = NULL, *out = NULL, *json = NULL;
-    unsigned long long trials = 20000, seed = DEFAULT_SEED, threads = 0;
-    double low = 0.1, high = 0.9;
-    int quiet = 0;
-    cli_scen_flags sf = {0};
+    const char *const usage = sweep ? cli_usage_sweep : cli_usage_tornado;
+    cli_args args;
+    const int prc = cli_parse(sweep ? &cli_sweep_command : &cli_tornado_command, argc, argv, &args, "");
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *scenario = args.positional[0], *out = args.value[CLI_O_OUTPUT], *json = args.value[CLI_O_SUMMARY];
+    const unsigned long long trials = args.given[CLI_O_TRIALS] ? args.num[CLI_O_TRIALS] : 20000;
+    const unsigned long long seed = args.given[CLI_O_SEED] ? args.num[CLI_O_SEED] : DEFAULT_SEED;
+    const unsigned long long threads = args.num[CLI_O_THREADS];
+    const double low = args.given[CLI_O_LOW] ? args.real[CLI_O_LOW] : 0.1;
+    const double high = args.given[CLI_O_HIGH] ? args.real[CLI_O_HIGH] : 0.9;
+    const int quiet = args.given[CLI_O_QUIET] != NULL;
+    cli_scen_flags sf;
+    cli_scen_from(&args, &sf);
     static char names[MAX_AXES][128];
     static double values[MAX_AXES][MAX_VALUES];
-    size_t counts[MAX_AXES], n_axes = 0;
-    for (int i = 1; i < argc; i++) {
-        const int sfr = cli_scenario_flag(argc, argv, &i, &sf, cli_usage_tornado);
-        if (sfr < 0) return 2;
-        if (sfr > 0) continue;
-        const char *a = argv[i];
-        const int val = strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0 || strcmp(a, "-s") == 0 ||
-                        strcmp(a, "--seed") == 0 || strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0 ||
-                        strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "--json") == 0 ||
-                        strcmp(a, "--low") == 0 || strcmp(a, "--high") == 0 || strcmp(a, "--grid") == 0;
-        if (val && i + 1 >= argc) return cli_usage_error(cli_usage_tornado, "%s: needs a value", a);
-        const char *v = val ? argv[++i] : NULL;
+    const char *grid[MAX_AXES];
+    size_t counts[MAX_AXES];
+    const size_t n_axes = cli_args_values(&args, CLI_O_GRID, grid, MAX_AXES);
+    for (size_t k = 0; k < n_axes; k++) {
+        const char *v = grid[k], *eq = strchr(v, '=');
         char *end;
-        if (strcmp(a, "-n") == 0 || strcmp(a, "--trials") == 0) {
-            if (!cli_parse_u64(v, &trials) || trials == 0 || trials > TYCHE_MAX_TRIALS)
-                return cli_usage_error(cli_usage_tornado, "-n: expected a whole number of trials from 1 to 2^53, got \"%s\"", v);
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
-            if (!cli_parse_u64(v, &seed))
-                return cli_usage_error(cli_usage_tornado, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);
-        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
-            if (!cli_parse_u64(v, &threads) || threads == 0 || threads > 4096)
-                return cli_usage_error(cli_usage_tornado, "-t: expected a thread count 1..4096, got \"%s\"", v);
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            out = v;
-        } else if (strcmp(a, "--json") == 0) {
-            json = v;
-        } else if (!sweep && (strcmp(a, "--low") == 0 || strcmp(a, "--high") == 0)) {
-            const double q = strtod(v, &end);
-            if (*end != '\0' || !(q > 0 && q < 1))
-                return cli_usage_error(cli_usage_tornado, "%s: expected a quantile level in (0, 1), got \"%s\"", a, v);
-            if (a[2] == 'l') low = q; else high = q;
-        } else if (sweep && strcmp(a, "--grid") == 0) {
-            const char *eq = strchr(v, '=');
-            if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof names[0])
-                return cli_usage_error(cli_usage_tornado, "--grid: expected NAME=V1,V2,..., got \"%s\"", v);
-            if (n_axes == MAX_AXES) return cli_usage_error(cli_usage_tornado, "--grid: at most %d axes", MAX_AXES);
-            snprintf(names[n_axes], sizeof names[n_axes], "%.*s", (int)(eq - v), v);
-            size_t c = 0;
-            for (const char *p = eq + 1;; p = end + 1) {
-                const double x = strtod(p, &end);
-                if (end == p || (*end != ',' && *end != '\0') || !isfinite(x) || c == MAX_VALUES)
-                    return cli_usage_error(cli_usage_tornado, "--grid %s: expected up to %d numbers separated by commas, got \"%s\"",
-                                       names[n_axes], MAX_VALUES, eq + 1);
-                values[n_axes][c++] = x;
-                if (*end == '\0') break;
-            }
-            counts[n_axes++] = c;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            quiet = 1;
-        } else if (a[0] == '-') {
-            return cli_usage_error(cli_usage_tornado, "unknown option \"%s\"", a);
-        } else if (scenario == NULL) {
-            scenario = a;
-        } else {
-            return cli_usage_error(cli_usage_tornado, "unexpected argument \"%s\"", a);
+        if (eq == NULL || eq == v || (size_t)(eq - v) >= sizeof names[0])
+            return cli_usage_error(usage, "--grid: expected NAME=V1,V2,..., got \"%s\"", v);
+        snprintf(names[k], sizeof names[k], "%.*s", (int)(eq - v), v);
+        size_t c = 0;
+        for (const char *p = eq + 1;; p = end + 1) {
+            const double x = strtod(p, &end);
+            if (end == p || (*end != ',' && *end != '\0') || !isfinite(x) || c == MAX_VALUES)
+                return cli_usage_error(usage, "--grid %s: expected up to %d numbers separated by commas, got \"%s\"",
+                                       names[k], MAX_VALUES, eq + 1);
+            values[k][c++] = x;
+            if (*end == '\0') break;
         }
+        counts[k] = c;
     }
-    if (scenario == NULL) return cli_usage_error(cli_usage_tornado, "%s", "which scenario?");
-    if (sweep && n_axes == 0) return cli_usage_error(cli_usage_tornado, "%s", "sweep: at least one --grid NAME=V1,V2,...");
+    if (scenario == NULL) return cli_usage_error(usage, "%s", "which scenario?");
+    if (sweep && n_axes == 0) return cli_usage_error(usage, "%s", "sweep: at least one --grid NAME=V1,V2,...");
     tyche_tornado_config cfg = {trials, seed, (int)threads, NULL, low, high};
     tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set};
     tyche_err err = {0};
@@ -127,7 +115,7 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
     char dout[600], djson[700];
     cli_default_outputs(scenario, sweep ? "sweep" : "tornado", &out, &json, dout, sizeof dout, djson,
                     sizeof djson);
-    if (cli_refuse_clobber(scenario, out, json, cli_usage_tornado)) {
+    if (cli_refuse_clobber(scenario, out, json, usage)) {
         tyche_sensitivity_free(t);
         return 2;
     }
@@ -171,7 +159,7 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
             printf("\n");
         }
     }
-    if (st == TYCHE_OK && !quiet) printf("\nresults: %s\njson: %s\n", out, json);
+    if (st == TYCHE_OK && !quiet) printf("\nresults: %s\nsummary: %s\n", out, json);
     tyche_sensitivity_free(t);
     return st == TYCHE_OK ? 0 : cli_report(&err);
 }

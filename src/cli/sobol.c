@@ -18,74 +18,67 @@
 
 #include "cli.h"
 
-const char *const cli_usage_sobol =
-    "usage: tyche sobol SCENARIO --base N [--output NAME ...] [options]\n"
-    "\n"
-    "First-order and total Sobol indices of every statement (and each --output, a scalar\n"
-    "output such as revenue.slowdown_pp) with respect to every uncertain parameter:\n"
-    "Saltelli sampling, N (d + 2) trials for d parameters, Jansen's estimators, 95%\n"
-    "percentile-bootstrap intervals; 1 - sum of first-order indices is the remainder\n"
-    "(interactions and process noise).\n"
-    "\n"
-    "  --base N             base sample size (default 4096)\n"
-    "  --output NAME        also analyse this output (repeatable)\n"
-    "  --bootstrap B        resamples for the intervals (default 200)\n"
-    "  -s, --seed S; -t, --threads T; --set NAME=VALUE; --as-of DATE   as for tyche run\n"
-    "  -o, --output-file FILE   HDF5 (default: the scenario file's name, -sobol.h5); --json FILE\n"
-    "  -q, --quiet          no table\n";
+#define SOBOL_SYNOPSIS "SCENARIO [--base N] [--target NAME ...] [options]"
+const char *const cli_usage_sobol = CLI_USAGE_LINE("sobol", SOBOL_SYNOPSIS);
+
+static const cli_use sobol_uses[] = {
+    CLI_USE(BASE), CLI_USE(TARGET), CLI_USE(BOOTSTRAP), CLI_USE(SEED), CLI_USE(THREADS),
+    {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -sobol.h5)"},
+    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(SET), CLI_USE(QUIET),
+};
+
+const cli_command cli_sobol_command = {
+    .name = "sobol", .synopsis = SOBOL_SYNOPSIS,
+    .about = "First-order and total Sobol indices of every statement (and each --target, a scalar\n"
+             "output such as revenue.slowdown_pp) with respect to every uncertain parameter:\n"
+             "Saltelli sampling, N (d + 2) trials for d parameters, Jansen's estimators, 95%\n"
+             "percentile-bootstrap intervals; 1 - sum of first-order indices is the remainder\n"
+             "(interactions and process noise).\n",
+    .uses = sobol_uses, .n_uses = CLI_N_USES(sobol_uses), .max_positional = 1, .fn = cli_cmd_sobol,
+};
+
+/* --output was once sobol's targets: an output's name given to it (not a
+ * .h5 file) is most likely an old command line.  1 after the message. */
+static int output_names_target(const char *scenario, const cli_scen_flags *sf, const char *out) {
+    const size_t n = strlen(out);
+    if (n >= 3 && strcmp(out + n - 3, ".h5") == 0) return 0;
+    tyche_scenario *s = cli_load(scenario, sf, NULL);
+    int hit = 0;
+    for (size_t i = 0; s && !hit && i < tyche_scenario_n_outputs(s); i++) {
+        tyche_output_info oi;
+        tyche_scenario_output(s, i, &oi);
+        hit = strcmp(oi.name, out) == 0;
+    }
+    tyche_scenario_free(s);
+    if (hit)
+        cli_usage_error(cli_usage_sobol, "-o/--output %s: the result file in every command; %s is an output of "
+                        "the scenario: did you mean --target %s?", out, out, out);
+    return hit;
+}
 
 static tyche_status w_sobol_h5(const void *o, const char *p, tyche_err *e) { return tyche_sobol_write_hdf5(o, p, e); }
 static tyche_status w_sobol_js(const void *o, const char *p, tyche_err *e) { return tyche_sobol_write_json(o, p, e); }
 
 int cli_cmd_sobol(int argc, char **argv, char *line) {
     (void)line;
-    const char *scenario = NULL, *out = NULL, *json = NULL;
+    cli_args args;
+    const int prc = cli_parse(&cli_sobol_command, argc, argv, &args, "");
+    if (prc) return prc < 0 ? 0 : prc;
+    const char *scenario = args.positional[0], *out = args.value[CLI_O_OUTPUT], *json = args.value[CLI_O_SUMMARY];
     const char *outputs[64];
-    size_t n_out = 0;
-    unsigned long long base = 4096, seed = DEFAULT_SEED, threads = 0, boot = 200;
-    int quiet = 0;
-    cli_scen_flags sf = {0};
-    for (int i = 1; i < argc; i++) {
-        const int sfr = cli_scenario_flag(argc, argv, &i, &sf, cli_usage_sobol);
-        if (sfr < 0) return 2;
-        if (sfr > 0) continue;
-        const char *a = argv[i];
-        const int val = strcmp(a, "--base") == 0 || strcmp(a, "--output") == 0 || strcmp(a, "-s") == 0 ||
-                        strcmp(a, "--seed") == 0 || strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0 ||
-                        strcmp(a, "-o") == 0 || strcmp(a, "--output-file") == 0 ||
-                        strcmp(a, "--json") == 0 || strcmp(a, "--bootstrap") == 0;
-        if (val && i + 1 >= argc) return cli_usage_error(cli_usage_sobol, "%s: needs a value", a);
-        const char *v = val ? argv[++i] : NULL;
-        if (strcmp(a, "--base") == 0) {
-            if (!cli_parse_u64(v, &base) || base < 100 || base > 10000000)
-                return cli_usage_error(cli_usage_sobol, "--base: expected 100 to 10000000, got \"%s\"", v);
-        } else if (strcmp(a, "--output") == 0) {
-            if (n_out == 64) return cli_usage_error(cli_usage_sobol, "%s", "--output: at most 64");
-            outputs[n_out++] = v;
-        } else if (strcmp(a, "--bootstrap") == 0) {
-            if (!cli_parse_u64(v, &boot) || boot < 10 || boot > 100000)
-                return cli_usage_error(cli_usage_sobol, "--bootstrap: expected 10 to 100000, got \"%s\"", v);
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--seed") == 0) {
-            if (!cli_parse_u64(v, &seed))
-                return cli_usage_error(cli_usage_sobol, "-s: expected a whole number 0..2^64-1, got \"%s\"", v);
-        } else if (strcmp(a, "-t") == 0 || strcmp(a, "--threads") == 0) {
-            if (!cli_parse_u64(v, &threads) || threads == 0 || threads > 4096)
-                return cli_usage_error(cli_usage_sobol, "-t: expected a thread count 1..4096, got \"%s\"", v);
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output-file") == 0) {
-            out = v;
-        } else if (strcmp(a, "--json") == 0) {
-            json = v;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            quiet = 1;
-        } else if (a[0] == '-') {
-            return cli_usage_error(cli_usage_sobol, "unknown option \"%s\"", a);
-        } else if (scenario == NULL) {
-            scenario = a;
-        } else {
-            return cli_usage_error(cli_usage_sobol, "unexpected argument \"%s\"", a);
-        }
-    }
+    const size_t n_out = cli_args_values(&args, CLI_O_TARGET, outputs, 64);
+    const unsigned long long base = args.given[CLI_O_BASE] ? args.num[CLI_O_BASE] : 4096;
+    const unsigned long long seed = args.given[CLI_O_SEED] ? args.num[CLI_O_SEED] : DEFAULT_SEED;
+    const unsigned long long threads = args.num[CLI_O_THREADS];
+    const unsigned long long boot = args.given[CLI_O_BOOTSTRAP] ? args.num[CLI_O_BOOTSTRAP] : 200;
+    const int quiet = args.given[CLI_O_QUIET] != NULL;
+    cli_scen_flags sf;
+    cli_scen_from(&args, &sf);
     if (scenario == NULL) return cli_usage_error(cli_usage_sobol, "%s", "sobol: which scenario?");
+    const char *outs[8];
+    const size_t n_outs = cli_args_values(&args, CLI_O_OUTPUT, outs, 8); /* each, not just the last */
+    for (size_t k = 0; k < n_outs; k++)
+        if (output_names_target(scenario, &sf, outs[k])) return 2;
     tyche_sobol_config cfg = {base, seed, (int)threads, NULL, (int)boot, outputs, n_out};
     tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set};
     tyche_err err = {0};
@@ -122,7 +115,7 @@ int cli_cmd_sobol(int argc, char **argv, char *line) {
             }
         }
         free(rows);
-        printf("\nresults: %s\njson: %s\n", out, json);
+        printf("\nresults: %s\nsummary: %s\n", out, json);
     }
     tyche_sobol_free(t);
     return st == TYCHE_OK ? 0 : cli_report(&err);

@@ -94,5 +94,5 @@ cat >"$PWD/outcomes.json" <<'JSON'
  "outcomes": {"P1": {"outcome": false, "resolved": "2027-06-30"},
               "P2": {"outcome": true, "resolved": "2027-10-20"}}}
 JSON
-[[ -z "${ONLY:-}" || "$ONLY" == score ]] && drive score "sc.json" -- "$TYCHE" score "$PWD/art.json" "$PWD/outcomes.json" --json sc.json
+[[ -z "${ONLY:-}" || "$ONLY" == score ]] && drive score "sc.json" -- "$TYCHE" score "$PWD/art.json" "$PWD/outcomes.json" --summary sc.json
 finish

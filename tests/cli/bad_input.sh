@@ -102,7 +102,7 @@ cp "$base" same2.json
 expect_exit 2 '"same2.json" is the scenario file' "$TYCHE" tornado same2.json -n 100 -q -o same2.h5
 expect_exit 2 '--log: "same2.json" is the scenario file' "$TYCHE" run same2.json -n 10 -q -o s3.h5 --log same2.json
 cmp -s same2.json "$base" && ok || bad "the scenario was overwritten by tornado or --log"
-expect_exit 1 '/nonexistent/x.json: cannot write' "$TYCHE" sobol "$base" --base 200 -q -o fresh.h5 --json /nonexistent/x.json
+expect_exit 1 '/nonexistent/x.json: cannot write' "$TYCHE" sobol "$base" --base 200 -q -o fresh.h5 --summary /nonexistent/x.json
 [[ ! -e fresh.h5 ]] && ok || bad "a failed sobol left its HDF5 file"
 
 # an existing result survives a failed run untouched

@@ -150,8 +150,8 @@ secondary() {
     limited "$name" "$n" . "$files" -- "$@" -q -o "$name.h5"
   done
   mkdir -p dir.h5/inside dir.json/inside
-  fails "$name: -o is a folder" 1 "dir.h5: is a folder" . "$files" -- "$@" -q -o dir.h5 --json "$name.json"
-  fails "$name: --json is a folder" 1 "dir.json: is a folder" . "$files" -- "$@" -q -o "$name.h5" --json dir.json
+  fails "$name: -o is a folder" 1 "dir.h5: is a folder" . "$files" -- "$@" -q -o dir.h5 --summary "$name.json"
+  fails "$name: --summary is a folder" 1 "dir.json: is a folder" . "$files" -- "$@" -q -o "$name.h5" --summary dir.json
   cd ..
 }
 secondary tornado "$TYCHE" tornado "$M/option.json" -n 2000 -t 2
@@ -160,17 +160,17 @@ secondary sobol "$TYCHE" sobol "$M/option.json" --base 128 --bootstrap 20 -t 2
 secondary backtest "$TYCHE" backtest "$M/article.json" --model revenue --origins FY2025Q1..FY2025Q2 \
   -n 300 -t 2
 
-# ---- score --json ---------------------------------------------------------------------
+# ---- score --summary ---------------------------------------------------------------------
 
 mkdir score && cd score
 "$TYCHE" run "$M/option.json" -n 2000 -q -o r.h5 || bad "score: the run failed"
 echo '{"outcomes": {"P1": {"outcome": false, "resolved": "2027-06-30"}}}' >outcomes.json
-"$TYCHE" score r.json outcomes.json --json s.json >/dev/null || bad "score: the reference failed"
+"$TYCHE" score r.json outcomes.json --summary s.json >/dev/null || bad "score: the reference failed"
 for n in 0 $(($(size s.json) / 2)); do
-  limited "score --json" "$n" . "s.json r.json" -- "$TYCHE" score r.json outcomes.json --json s.json
+  limited "score --summary" "$n" . "s.json r.json" -- "$TYCHE" score r.json outcomes.json --summary s.json
 done
 mkdir -p dir.json/inside
-fails "score: --json is a folder" 1 "dir.json: is a folder" . "s.json" -- "$TYCHE" score r.json outcomes.json --json dir.json
+fails "score: --summary is a folder" 1 "dir.json: is a folder" . "s.json" -- "$TYCHE" score r.json outcomes.json --summary dir.json
 cd ..
 
 # ---- a read-only folder ---------------------------------------------------------------
@@ -221,7 +221,7 @@ if [[ -n "$how" ]]; then
   fails "read-only: --summary" 1 "$ro_err" . "locked/a.h5 locked/a.json open/a.h5 open/a.json" -- \
     "${as[@]}" ./tyche run option.json -n 4000 -t 2 -q -o open/a.h5 --summary locked/a.json
   fails "read-only: tornado" 1 "$ro_err" . "locked/a.h5 open/a.json" -- \
-    "${as[@]}" ./tyche tornado option.json -n 1000 -t 2 -q -o locked/a.h5 --json open/t.json
+    "${as[@]}" ./tyche tornado option.json -n 1000 -t 2 -q -o locked/a.h5 --summary open/t.json
   [[ ! -e open/t.json ]] && ok || bad "read-only: tornado left its JSON although its HDF5 failed"
 fi
 chmod 755 locked

@@ -16,7 +16,7 @@ cat > outcomes.json <<'J'
   "A": {"outcome": false, "resolved": "2027-06-30"}, "B": {"outcome": true, "resolved": "2027-10-20"},
   "C": {"outcome": true, "resolved": "2027-10-20"}, "D": {"outcome": true, "resolved": "2028-02-26"}}}
 J
-"$TYCHE" score summary.json outcomes.json --json scores.json > table.txt && ok || bad "score"
+"$TYCHE" score summary.json outcomes.json --summary scores.json > table.txt && ok || bad "score"
 grep -q "not yet resolved: E" table.txt && ok || bad "unresolved E not listed: $(cat table.txt)"
 $PY - <<'PY' && ok || bad "scores differ from the hand computation"
 import json, math

@@ -3,7 +3,7 @@
 # indices lie within the bootstrap intervals; a parameter without effect
 # has a total index of exactly zero; the article runs; bad requests exit 2.
 source "$(dirname "$0")/common.bash"
-"$TYCHE" sobol "$TYCHE_SRC/models/tests/ishigami.json" --base 20000 --output ish.y -o ish.h5 > ish.txt \
+"$TYCHE" sobol "$TYCHE_SRC/models/tests/ishigami.json" --base 20000 --target ish.y -o ish.h5 > ish.txt \
   && ok || bad "sobol ishigami"
 $PY - <<'PY' && ok || bad "Ishigami indices"
 import json, math
@@ -21,7 +21,7 @@ for p, (s1, st) in want.items():
 # the common factor enters no model here: its total index is exactly 0
 assert t["Z"]["total"][0] == 0.0, t["Z"]
 PY
-"$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 400 --output revenue.slowdown_pp -o art.h5 -q && ok || bad "sobol article"
+"$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 400 --target revenue.slowdown_pp -o art.h5 -q && ok || bad "sobol article"
 $PY - <<'PY' && ok || bad "sobol HDF5"
 import xarray as xr, json
 ds = xr.open_dataset("art.h5", engine="h5netcdf")
@@ -33,8 +33,8 @@ xr.open_dataset("art.h5", engine="netcdf4")
 PY
 $PY "$TYCHE_SRC/scripts/plot.py" ish.json -o plots > /dev/null && [[ $(stat -c %s plots/sobol.png) -gt 10000 ]] \
   && ok || bad "sobol plot"
-expect_exit 2 '--output exclusivity.window_months: has missing values' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output exclusivity.window_months -q
-expect_exit 2 '--output: no output named' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --output nope -q
+expect_exit 2 '--target exclusivity.window_months: has missing values' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --target exclusivity.window_months -q
+expect_exit 2 '--target: no output named' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --target nope -q
 expect_exit 2 'sobol: model revenue is calibrated' "$TYCHE" sobol "$TYCHE_SRC/models/revenue_calibrated.json" --base 200 -q
 expect_exit 2 '--base: expected 100' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 5
 finish
