@@ -201,7 +201,7 @@ tyche_status tyche_accum_merge(tyche_accum *dst, const tyche_accum *src, tyche_e
 
 size_t tyche_accum_pack_size(const tyche_accum *a) {
     const size_t no = a->lay.n_outputs, ns = a->lay.n_statements, nj = a->lay.n_joint;
-    const size_t words = PACK_HEADER + ns + nj * nj + no + no * a->lay.n_months +
+    const size_t words = PACK_HEADER + ns + nj * nj + 1 /* joint_all */ + no + no * a->lay.n_months +
                          (size_t)a->lay.replicates * ns + no * (3 + TYCHE_SKETCH_BINS);
     const size_t bm = a->block_moments ? (size_t)a->n_blocks : 0;
     return words * sizeof(uint64_t) + (no + bm * no) * sizeof(tyche_moments);
@@ -209,6 +209,7 @@ size_t tyche_accum_pack_size(const tyche_accum *a) {
 
 /* Appends n bytes at *p. */
 static void put(unsigned char **p, const void *v, size_t n) {
+    if (n == 0) return; /* v may be NULL (no blocks kept, no replicates) */
     memcpy(*p, v, n);
     *p += n;
 }
@@ -238,6 +239,7 @@ void tyche_accum_pack(const tyche_accum *a, unsigned char *buf) {
 
 /* Takes n bytes from *p. */
 static void take(const unsigned char **p, void *v, size_t n) {
+    if (n == 0) return;
     memcpy(v, *p, n);
     *p += n;
 }

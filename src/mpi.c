@@ -41,7 +41,7 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
     int *ns = tyche_malloc((size_t)size * sizeof *ns), *off = tyche_malloc((size_t)size * sizeof *off);
     if (buf) tyche_accum_pack(macc, buf);
     unsigned char *all = NULL;
-    tyche_accum *part = NULL;
+    tyche_accum *rank_acc = NULL;
     tyche_results *r = NULL;
     if (!all_ok(!(buf && ns && off))) goto nomem_all;
     MPI_Allgather(&n, 1, MPI_INT, ns, 1, MPI_INT, MPI_COMM_WORLD);
@@ -68,12 +68,12 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
     if (r) {
         lay = tyche_results_summary(r)->lay;
         lay.max_blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS; /* any rank's */
-        part = tyche_accum_alloc(s, &lay, err);
+        rank_acc = tyche_accum_alloc(s, &lay, err);
     }
-    tyche_status st = r && part ? TYCHE_OK : TYCHE_ENOMEM;
+    tyche_status st = r && rank_acc ? TYCHE_OK : TYCHE_ENOMEM;
     for (int q = 0; q < size && st == TYCHE_OK; q++) {
-        st = tyche_accum_unpack(part, all + off[q], (size_t)ns[q], err);
-        if (st == TYCHE_OK) st = tyche_accum_merge(tyche_results_accum(r), part, err);
+        st = tyche_accum_unpack(rank_acc, all + off[q], (size_t)ns[q], err);
+        if (st == TYCHE_OK) st = tyche_accum_merge(tyche_results_accum(r), rank_acc, err);
     }
     if (st == TYCHE_OK) {
         info.trials = info.total_trials;
@@ -89,7 +89,7 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
         tyche_results_free(r);
         r = NULL;
     }
-    tyche_accum_free(part);
+    tyche_accum_free(rank_acc);
     free(all);
     free(buf);
     free(ns);
