@@ -3,10 +3,11 @@
  * How it works: blocks of TYCHE_BLOCK_TRIALS trials are handed out
  * dynamically; a thread simulates a block with its own workspace (allocated
  * before the parallel region: no allocation or lock per trial), writing
- * per-trial rows by trial index and accumulating integer counts in its own
- * counters.  Each block's floating-point moments go to a slot of their own
- * and are merged into the run's strictly in block order at the end of each
- * epoch of blocks, so the summary does not depend on which thread ran what.  A
+ * per-trial rows by trial index and adding integer counts to its own
+ * accumulator (accum.h).  Each block's floating-point moments go to a slot
+ * of their own and are closed into the run's accumulator strictly in block
+ * order at the end of each epoch of blocks, so the summary does not depend
+ * on which thread ran what.  A
  * trial's numbers depend on (seed, trial) only (rng.h), so per-trial rows
  * are identical for any thread count, and tyche_replay recomputes any one
  * trial alone. */

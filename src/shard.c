@@ -2,15 +2,17 @@
  *
  * How it works: a shard runs a contiguous range of blocks and writes the
  * usual results file for its trials, plus a /partial group holding what a
- * merge needs to rebuild the whole run's summary bit for bit: each block's
- * floating-point moments (merged again in block order, as one run does),
- * the integer counts (statements, joint, missing, incidence per month,
- * replicates) and the quantile sketches' bins, and the run's identity
- * (scenario text hash, --set values, as-of, seed, generator, sampling,
- * trials, build).  The merge checks the identities agree and the shards
- * cover every block once, reads the per-trial columns (and under --store
- * paths the /paths variables) back at their offsets, and finishes the
- * summary as a run would. */
+ * merge needs to rebuild the whole run's summary bit for bit: the run's
+ * identity (scenario text hash, --set values, as-of, seed, generator,
+ * sampling, trials, build; written here) and its accumulator (accum.h
+ * writes and reads those datasets: each block's floating-point moments,
+ * merged again in block order as one run does, the integer counts and the
+ * quantile sketches' bins).  The merge checks the identities agree and the
+ * shards cover every block once, merges their accumulators in shard order
+ * (= block order), reads the per-trial columns (and under --store paths the
+ * /paths variables) back at their offsets, and finishes the summary as a
+ * run would.  It uses the engine's results API only (run_impl.h); the
+ * engine does not call back here. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
