@@ -3,10 +3,11 @@
  * How it works: blocks of TYCHE_BLOCK_TRIALS trials are handed out
  * dynamically; a thread simulates a block with its own workspace (allocated
  * before the parallel region: no allocation or lock per trial), writing
- * per-trial rows by trial index and accumulating integer counts in its own
- * counters.  Each block's floating-point moments go to a slot of their own
- * and are merged into the run's strictly in block order at the end of each
- * epoch of blocks, so the summary does not depend on which thread ran what.  A
+ * per-trial rows by trial index and adding integer counts to its own
+ * accumulator (accum.h).  Each block's floating-point moments go to a slot
+ * of their own and are closed into the run's accumulator strictly in block
+ * order at the end of each epoch of blocks, so the summary does not depend
+ * on which thread ran what.  A
  * trial's numbers depend on (seed, trial) only (rng.h), so per-trial rows
  * are identical for any thread count, and tyche_replay recomputes any one
  * trial alone. */
@@ -22,35 +23,25 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_qrng.h>
 #include <gsl/gsl_randist.h>
-#include "merge.h"
-#include "stats.h"
+#include "accum.h"
+#include "run_impl.h"
 
 /* Blocks per thread between the merges of partial moments (see tyche_run). */
 #define EPOCH_BLOCKS_PER_THREAD 32
 /* Blocks between precision checks (65536 trials). */
 #define PRECISION_EPOCH_BLOCKS 32
 
-const double tyche_quantile_levels[9] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99};
-
 struct tyche_results {
     tyche_run_info info;
     uint64_t stride;            /* trials each per-trial column has room for */
     uint64_t first_trial;       /* trial index of the columns' first row */
-    uint64_t first_block, n_range_blocks;
-    tyche_moments *block_moments; /* shards: each block's moments, for an exact merge */
+    uint64_t n_range_blocks;    /* blocks of this run's range (MPI merge: the rows this rank owns) */
     char rng_name[64];
     size_t n_params, n_outputs, n_statements, n_paths, n_joint, n_months;
-    /* summary */
-    uint64_t *stmt_count;
-    uint64_t *rep_count;        /* replicates x statements (LHS, QMC) */
-    tyche_moments *moments;     /* per output, over values present */
-    uint64_t *missing;          /* per output */
-    tyche_sketch *sketch;       /* per output */
+    /* summary: the accumulator (accum.h), and its finished views */
+    tyche_accum *acc;           /* keeps per-block moments for a shard's exact merge */
     double *quantiles;          /* per output, 9 levels */
-    double *month_time;         /* n_months boundaries, days since start */
     uint64_t *incidence;        /* per output * n_months, cumulative counts */
-    uint64_t joint_all;
-    uint64_t *joint_pair;       /* n_joint * n_joint */
     /* per-trial columns (NULL when not stored) */
     double *param_cols, *output_cols, **path_cols;
     uint8_t *stmt_cols;
@@ -64,13 +55,11 @@ typedef struct {
     void **model_ws;
     double *params, *outputs, *paths;
     uint8_t *stmts, *stack;
-    uint64_t *stmt_count, *joint_pair, joint_all, *inc_bins, *missing, attempts;
+    tyche_accum *acc;       /* this thread's order-free counts (its moments go to block slots) */
     uint64_t failed_trial;  /* UINT64_MAX, or a trial that could not be conditioned */
     tyche_moments *block_moments; /* the current block's slot (owned by tyche_run) */
     double *row_params, *row_outputs; /* a block's per-trial rows, when stored */
-    uint64_t *rep_count;          /* replicates x statements, under LHS and QMC */
     uint8_t *row_stmts;
-    tyche_sketch *sketch;
 } worker;
 
 /* ---- one trial ---------------------------------------------------------- */
@@ -285,25 +274,20 @@ static void worker_free(const tyche_scenario *s, worker *w) {
     free(w->paths);
     free(w->stmts);
     free(w->stack);
-    free(w->stmt_count);
-    free(w->joint_pair);
-    free(w->inc_bins);
-    free(w->missing);
-    free(w->rep_count);
+    tyche_accum_free(w->acc);
     free(w->row_params);
     free(w->row_outputs);
     free(w->row_stmts);
-    if (w->sketch)
-        for (size_t o = 0; o < s->n_outputs; o++) tyche_sketch_clear(&w->sketch[o]);
-    free(w->sketch);
 }
 
 static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config *cfg,
-                                size_t n_months, worker *w, tyche_err *err) {
+                                const tyche_accum_layout *lay, worker *w, tyche_err *err) {
     memset(w, 0, sizeof *w);
     w->failed_trial = UINT64_MAX;
+    tyche_err local;
+    if (err == NULL) err = &local;
     if ((w->rng = tyche_rng_alloc(cfg->rng, cfg->seed, err)) == NULL) return err->code;
-    const size_t nj = s->n_joint;
+    if ((w->acc = tyche_accum_alloc(s, lay, err)) == NULL) return err->code;
     /* everything this thread writes per trial sits on cache lines of its own */
     w->model_ws = tyche_alloc_lines(s->n_models * sizeof *w->model_ws);
     w->params = tyche_alloc_lines(s->n_params * sizeof *w->params);
@@ -311,16 +295,6 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
     w->paths = tyche_alloc_lines(s->path_doubles * sizeof *w->paths);
     w->stmts = tyche_alloc_lines(s->n_statements);
     w->stack = tyche_alloc_lines(s->max_stack);
-    w->stmt_count = tyche_alloc_lines(s->n_statements * sizeof *w->stmt_count);
-    w->joint_pair = tyche_alloc_lines(nj * nj * sizeof *w->joint_pair);
-    w->inc_bins = tyche_alloc_lines(s->n_outputs * n_months * sizeof *w->inc_bins);
-    w->missing = tyche_alloc_lines(s->n_outputs * sizeof *w->missing);
-    w->sketch = tyche_alloc_lines(s->n_outputs * sizeof *w->sketch);
-    if (cfg->sampling != TYCHE_SAMPLING_MC && cfg->replicates > 0) {
-        w->rep_count = tyche_alloc_lines((size_t)cfg->replicates * s->n_statements * sizeof(uint64_t));
-        if (w->rep_count == NULL)
-            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
-    }
     if (cfg->store != TYCHE_STORE_NONE) {
         w->row_params = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_params * sizeof(double));
         w->row_outputs = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_outputs * sizeof(double));
@@ -328,13 +302,8 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
         if (!w->row_params || !w->row_outputs || !w->row_stmts)
             return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
     }
-    if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack ||
-        !w->stmt_count || !w->joint_pair || !w->inc_bins || !w->missing ||
-        !w->sketch)
+    if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack)
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
-    for (size_t o = 0; o < s->n_outputs; o++)
-        if (!tyche_sketch_init(&w->sketch[o]))
-            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_kind *k = s->models[m].kind;
         if (k->ws_alloc && (w->model_ws[m] = k->ws_alloc(s->models[m].cfg)) == NULL)
@@ -347,18 +316,9 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
 
 void tyche_results_free(tyche_results *r) {
     if (r == NULL) return;
-    free(r->stmt_count);
-    free(r->block_moments);
-    free(r->rep_count);
-    free(r->moments);
-    free(r->missing);
-    if (r->sketch)
-        for (size_t o = 0; o < r->n_outputs; o++) tyche_sketch_clear(&r->sketch[o]);
-    free(r->sketch);
+    tyche_accum_free(r->acc);
     free(r->quantiles);
-    free(r->month_time);
     free(r->incidence);
-    free(r->joint_pair);
     free(r->param_cols);
     free(r->output_cols);
     free(r->stmt_cols);
@@ -387,37 +347,48 @@ uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store
     return trials > UINT64_MAX / per ? UINT64_MAX : per * trials;
 }
 
+/* The whole run's blocks, and those of shard cfg->shard_index of
+ * cfg->shard_count ([*b0, *b1); all of them without shards).  Returns 0
+ * when the shard does not exist. */
+static int shard_blocks(const tyche_run_config *cfg, uint64_t *n_all, uint64_t *b0, uint64_t *b1) {
+    /* whole blocks, rounded up without (trials + 2047) wrapping near 2^64 */
+    *n_all = cfg->trials / TYCHE_BLOCK_TRIALS + (cfg->trials % TYCHE_BLOCK_TRIALS != 0);
+    *b0 = 0;
+    *b1 = *n_all;
+    if (cfg->shard_count == 0) return 1;
+    if (cfg->shard_index >= cfg->shard_count || cfg->shard_count > *n_all) return 0;
+    *b0 = *n_all * cfg->shard_index / cfg->shard_count;
+    *b1 = *n_all * (cfg->shard_index + 1) / cfg->shard_count;
+    return 1;
+}
+
 tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
                                    uint64_t n_cols, tyche_err *err) {
+    tyche_err local;
+    if (err == NULL) err = &local;
     tyche_results *r = tyche_calloc(1, sizeof *r);
     if (r == NULL) goto nomem;
+    /* a shard keeps its blocks' moments, for the exact merge of shards */
+    uint64_t n_all, b0, b1;
+    if (!shard_blocks(cfg, &n_all, &b0, &b1)) b0 = b1 = 0;
+    tyche_accum_layout lay;
+    tyche_accum_layout_init(&lay, s,
+                            cfg->sampling != TYCHE_SAMPLING_MC && cfg->replicates > 1 ? cfg->replicates : 0,
+                            cfg->shard_count ? b1 - b0 : 0);
+    if ((r->acc = tyche_accum_alloc(s, &lay, err)) == NULL) {
+        free(r);
+        return NULL;
+    }
     r->n_params = s->n_params;
     r->n_outputs = s->n_outputs;
     r->n_statements = s->n_statements;
     r->n_paths = s->n_paths;
     r->n_joint = s->n_joint;
-    /* month boundaries for incidence curves: each first-of-month, then the horizon's end */
-    size_t nm = 1;
-    for (int32_t d = tyche_date_next_month(s->start); d <= s->horizon; d = tyche_date_next_month(d))
-        nm++;
+    const size_t nm = lay.n_months;
     r->n_months = nm;
-    r->month_time = tyche_malloc(nm * sizeof *r->month_time);
-    r->stmt_count = tyche_calloc(s->n_statements + 1, sizeof *r->stmt_count);
-    r->moments = tyche_calloc(s->n_outputs + 1, sizeof *r->moments);
-    r->missing = tyche_calloc(s->n_outputs + 1, sizeof *r->missing);
-    r->sketch = tyche_calloc(s->n_outputs + 1, sizeof *r->sketch);
     r->quantiles = tyche_calloc(9 * s->n_outputs + 1, sizeof *r->quantiles);
     r->incidence = tyche_calloc(s->n_outputs * nm + 1, sizeof *r->incidence);
-    r->joint_pair = tyche_calloc(s->n_joint * s->n_joint + 1, sizeof *r->joint_pair);
-    if (!r->month_time || !r->stmt_count || !r->moments || !r->missing || !r->sketch ||
-        !r->quantiles || !r->incidence || !r->joint_pair)
-        goto nomem;
-    for (size_t o = 0; o < s->n_outputs; o++)
-        if (!tyche_sketch_init(&r->sketch[o])) goto nomem;
-    size_t k = 0;
-    for (int32_t d = tyche_date_next_month(s->start); d <= s->horizon; d = tyche_date_next_month(d))
-        r->month_time[k++] = (double)(d - s->start);
-    r->month_time[k] = s->horizon_time;
+    if (!r->quantiles || !r->incidence) goto nomem;
     if (cfg->store != TYCHE_STORE_NONE) {
         const size_t n = (size_t)n_cols;
         r->stride = n_cols;
@@ -449,39 +420,11 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Folds one trial's results into the thread's counters and the run's rows. */
-static void record_trial(const tyche_scenario *s, const tyche_results *r, worker *w, uint64_t i) {
-    for (size_t o = 0; o < s->n_outputs; o++) {
-        const double v = w->outputs[o];
-        if (isfinite(v)) {
-            tyche_moments_add(&w->block_moments[o], v);
-            tyche_sketch_add(&w->sketch[o], v);
-        } else {
-            w->missing[o]++;
-        }
-        if (s->outputs[o].type == TYCHE_OUTPUT_TIME && v <= r->month_time[r->n_months - 1]) {
-            /* first boundary at or after the event */
-            size_t lo = 0, hi = r->n_months - 1;
-            while (lo < hi) {
-                const size_t mid = (lo + hi) / 2;
-                if (r->month_time[mid] >= v) hi = mid; else lo = mid + 1;
-            }
-            w->inc_bins[o * r->n_months + lo]++;
-        }
-    }
-    for (size_t k = 0; k < s->n_statements; k++) w->stmt_count[k] += w->stmts[k];
-    if (s->n_joint) {
-        int all = 1;
-        for (size_t a = 0; a < s->n_joint; a++) {
-            if (!w->stmts[s->joint[a]]) {
-                all = 0;
-                continue;
-            }
-            for (size_t b = a; b < s->n_joint; b++)
-                w->joint_pair[a * s->n_joint + b] += w->stmts[s->joint[b]];
-        }
-        w->joint_all += (uint64_t)all;
-    }
+/* Folds one trial's results into the thread's accumulator (replicate: the
+ * trial's, under a design) and the run's rows. */
+static void record_trial(const tyche_scenario *s, const tyche_results *r, worker *w, uint64_t i,
+                         uint64_t replicate) {
+    tyche_accum_add_trial(w->acc, s, w->block_moments, w->outputs, w->stmts, replicate);
     if (r->param_cols) {
         /* rows go to the thread's block buffer; flush_block() writes the columns */
         const size_t j = (size_t)(i % TYCHE_BLOCK_TRIALS);
@@ -531,7 +474,7 @@ static int precise_enough(const tyche_scenario *s, const tyche_run_config *cfg, 
         const double target = cfg->precision[k];
         if (!(target > 0)) continue;
         uint64_t c = 0;
-        for (int t = 0; t < threads; t++) c += ws[t].stmt_count[k];
+        for (int t = 0; t < threads; t++) c += ws[t].acc->stmt_count[k];
         double lo, hi;
         tyche_wilson(c, n, &lo, &hi);
         if (0.5 * (hi - lo) > target) return 0;
@@ -540,16 +483,8 @@ static int precise_enough(const tyche_scenario *s, const tyche_run_config *cfg, 
 }
 
 void tyche_finish_summary(const tyche_scenario *s, tyche_results *r) {
-    for (size_t o = 0; o < s->n_outputs; o++) {
-        for (size_t q = 0; q < 9; q++)
-            r->quantiles[o * 9 + q] = tyche_sketch_quantile(&r->sketch[o], tyche_quantile_levels[q]);
-        /* incidence: cumulative counts at each boundary */
-        uint64_t acc = 0;
-        for (size_t m = 0; m < r->n_months; m++) {
-            acc += r->incidence[o * r->n_months + m];
-            r->incidence[o * r->n_months + m] = acc;
-        }
-    }
+    (void)s;
+    tyche_accum_finish(r->acc, r->quantiles, r->incidence);
 }
 
 void tyche_run_config_init(tyche_run_config *cfg) {
@@ -567,11 +502,10 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         tyche_err_set(err, TYCHE_EINPUT, "-n: the number of trials must be at least 1");
         return NULL;
     }
-    /* whole blocks, rounded up without (trials + 2047) wrapping near 2^64 */
-    const uint64_t n_all = cfg->trials / TYCHE_BLOCK_TRIALS + (cfg->trials % TYCHE_BLOCK_TRIALS != 0);
-    uint64_t b0 = 0, b1 = n_all;
+    uint64_t n_all, b0, b1;
+    const int shard_ok = shard_blocks(cfg, &n_all, &b0, &b1);
     if (cfg->shard_count) {
-        if (cfg->shard_index >= cfg->shard_count || cfg->shard_count > n_all) {
+        if (!shard_ok) {
             tyche_err_set(err, TYCHE_EINPUT,
                           "--shard %u/%u: expected 0 <= I < N <= %llu (the run's blocks of %d trials)",
                           cfg->shard_index, cfg->shard_count, (unsigned long long)n_all,
@@ -582,8 +516,6 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
             tyche_err_set(err, TYCHE_EINPUT, "--shard: a precision target stops the run where it is met; shards need a fixed trial count");
             return NULL;
         }
-        b0 = n_all * cfg->shard_index / cfg->shard_count;
-        b1 = n_all * (cfg->shard_index + 1) / cfg->shard_count;
     }
     const uint64_t first_trial = b0 * TYCHE_BLOCK_TRIALS;
     const uint64_t end_trial = b1 == n_all ? cfg->trials : b1 * TYCHE_BLOCK_TRIALS;
@@ -615,7 +547,6 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     tyche_results *r = tyche_results_alloc(s, cfg, end_trial - first_trial, err);
     if (r == NULL) return NULL;
     r->first_trial = first_trial;
-    r->first_block = b0;
     r->n_range_blocks = b1 - b0;
     if (cfg->precision) {
         /* kept, so the outputs can say whether each target was reached */
@@ -625,12 +556,6 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
             return NULL;
         }
         memcpy(r->precision, cfg->precision, s->n_statements * sizeof *r->precision);
-    }
-    if (cfg->shard_count &&
-        (r->block_moments = tyche_calloc((b1 - b0) * s->n_outputs + 1, sizeof *r->block_moments)) == NULL) {
-        tyche_results_free(r);
-        tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-        return NULL;
     }
     worker *ws = tyche_alloc_lines((size_t)threads * sizeof *ws);
     if (ws == NULL) {
@@ -642,11 +567,12 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     tyche_status st = tyche_design_alloc(s, cfg, &design, err);
     if (st == TYCHE_OK && cfg->precision && design)
         st = tyche_err_set(err, TYCHE_EINPUT, "--precision: works with --sampling mc only (a design fixes the trial count)");
-    if (st == TYCHE_OK && design &&
-        (r->rep_count = tyche_calloc((size_t)cfg->replicates * s->n_statements + 1, sizeof *r->rep_count)) == NULL)
-        st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    /* the threads' accumulators: the run's layout, without blocks (a
+     * thread's blocks are not contiguous: their moments go to the slots) */
+    tyche_accum_layout lay = r->acc->lay;
+    lay.max_blocks = 0;
     for (int t = 0; t < threads && st == TYCHE_OK; t++)
-        st = worker_init(s, cfg, r->n_months, &ws[t], err);
+        st = worker_init(s, cfg, &lay, &ws[t], err);
     if (st == TYCHE_OK) {
         snprintf(r->rng_name, sizeof r->rng_name, "%s", tyche_rng_name(ws[0].rng));
         const uint64_t trials = cfg->trials;
@@ -693,11 +619,9 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                             w->failed_trial = i;
                             break;
                         }
-                        w->attempts += 1 + (uint64_t)k;
-                        record_trial(s, r, w, i);
-                        if (design) /* per-replicate counts, for the replicate error */
-                            for (size_t q = 0; q < s->n_statements; q++)
-                                w->rep_count[(i / design->m) * s->n_statements + q] += w->stmts[q];
+                        w->acc->attempts += 1 + (uint64_t)k;
+                        /* under a design, per-replicate counts (for the replicate error) */
+                        record_trial(s, r, w, i, design ? i / design->m : 0);
                     }
                     flush_block(s, r, w, first, last);
                 }
@@ -705,11 +629,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                 {
                     for (uint64_t b = e0; b < e1; b++) {
                         const tyche_moments *m = (const tyche_moments *)(slots + (size_t)(b - e0) * slot);
-                        for (size_t o = 0; o < s->n_outputs; o++)
-                            tyche_moments_merge(&r->moments[o], &m[o]);
-                        if (r->block_moments)
-                            memcpy(r->block_moments + (b - start_block) * s->n_outputs, m,
-                                   s->n_outputs * sizeof *m);
+                        (void)tyche_accum_close_block(r->acc, m); /* room for b1 - b0 blocks */
                     }
                     if (cfg->progress) {
                         const uint64_t done = (e1 * TYCHE_BLOCK_TRIALS < end_trial ? e1 * TYCHE_BLOCK_TRIALS : end_trial) - first_trial;
@@ -722,21 +642,10 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         }
         free(slots);
         /* integer counts: exact, so thread order does not matter */
-        uint64_t attempts = 0, failed = UINT64_MAX;
+        uint64_t failed = UINT64_MAX;
         for (int t = 0; t < threads; t++) {
-            worker *w = &ws[t];
-            attempts += w->attempts;
-            if (w->failed_trial < failed) failed = w->failed_trial;
-            for (size_t k = 0; k < s->n_statements; k++) r->stmt_count[k] += w->stmt_count[k];
-            for (size_t k = 0; k < s->n_joint * s->n_joint; k++) r->joint_pair[k] += w->joint_pair[k];
-            r->joint_all += w->joint_all;
-            for (size_t k = 0; design && k < (size_t)cfg->replicates * s->n_statements; k++)
-                r->rep_count[k] += w->rep_count[k];
-            for (size_t o = 0; o < s->n_outputs; o++) {
-                r->missing[o] += w->missing[o];
-                tyche_sketch_merge(&r->sketch[o], &w->sketch[o]);
-            }
-            for (size_t k = 0; k < s->n_outputs * r->n_months; k++) r->incidence[k] += w->inc_bins[k];
+            if (ws[t].failed_trial < failed) failed = ws[t].failed_trial;
+            tyche_accum_add_counts(r->acc, ws[t].acc);
         }
         tyche_finish_summary(s, r);
         r->info.seconds = now_seconds() - t0;
@@ -746,7 +655,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         r->info.total_trials = trials;
         r->info.shard_index = cfg->shard_index;
         r->info.shard_count = cfg->shard_count;
-        r->info.attempts = attempts;
+        r->info.attempts = r->acc->attempts;
         r->info.sampling = cfg->sampling;
         r->info.replicates = design ? cfg->replicates : 0;
         if (failed != UINT64_MAX)
@@ -771,87 +680,31 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     return r;
 }
 
-/* ---- shards ---------------------------------------------------------------- */
+/* ---- merges (shards: shard.c; MPI ranks: mpi.c) ------------------------------ */
 
-/* Merges of partials (shards, MPI ranks) add into r through a sink; these
- * set it up and finish the results as one run would have. */
-static int merge_begin(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info,
-                       tyche_shard_sink *sink, uint64_t *attempts, double *seconds) {
-    /* the sink is set first: a caller that goes on after a failure (the MPI
-     * merge) then counts without replicate errors, not into garbage */
-    if (info->replicates > 1)
-        r->rep_count = tyche_calloc((size_t)info->replicates * s->n_statements + 1, sizeof *r->rep_count);
-    *sink = (tyche_shard_sink){.moments = r->moments, .stmt_count = r->stmt_count,
-                               .joint_pair = r->joint_pair, .joint_all = &r->joint_all,
-                               .missing = r->missing, .incidence = r->incidence,
-                               .rep_count = r->rep_count, .replicates = info->replicates,
-                               .sketch = r->sketch, .n_months = r->n_months,
-                               .attempts = attempts, .seconds = seconds,
-                               .param_cols = r->param_cols, .output_cols = r->output_cols,
-                               .stmt_cols = r->stmt_cols, .stride = r->stride,
-                               .path_cols = r->path_cols, .path_points = r->path_points,
-                               .trials_read = 0};
-    return info->replicates <= 1 || r->rep_count != NULL;
+tyche_accum *tyche_results_accum(tyche_results *r) { return r->acc; }
+const tyche_accum *tyche_results_summary(const tyche_results *r) { return r->acc; }
+
+void tyche_results_columns(tyche_results *r, tyche_results_cols *out) {
+    *out = (tyche_results_cols){.param_cols = r->param_cols, .output_cols = r->output_cols,
+                                .stmt_cols = r->stmt_cols, .stride = r->stride,
+                                .path_cols = r->path_cols, .path_points = r->path_points};
 }
 
-static void merge_end(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info,
-                      uint64_t attempts, double seconds) {
+void tyche_results_finish(const tyche_scenario *s, tyche_results *r, const tyche_run_info *info) {
     tyche_finish_summary(s, r);
     r->info = *info;
     snprintf(r->rng_name, sizeof r->rng_name, "%s", info->rng ? info->rng : "");
     r->info.rng = r->rng_name;
-    r->info.attempts = attempts;
-    r->info.seconds = seconds;
+    r->info.attempts = r->acc->attempts;
 }
 
-void tyche_results_parts(const tyche_results *r, tyche_shard_parts *out) {
-    out->info = r->info;
-    out->n_blocks = r->n_range_blocks;
-    out->block_moments = r->block_moments;
-    out->stmt_count = r->stmt_count;
-    out->joint_pair = r->joint_pair;
-    out->missing = r->missing;
-    out->rep_count = r->rep_count;
-    out->incidence = r->incidence;
-    out->joint_all = r->joint_all;
-    out->sketch = r->sketch;
-    out->n_months = r->n_months;
-}
-
-tyche_status tyche_results_merge_shards(const tyche_scenario *s, tyche_results *r,
-                                        void *const *shards, unsigned n,
-                                        const tyche_run_info *info, tyche_progress_fn progress,
-                                        void *user, tyche_err *err) {
-    uint64_t attempts = 0;
-    double seconds = 0;
-    tyche_shard_sink sink;
-    if (!merge_begin(s, r, info, &sink, &attempts, &seconds))
-        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    for (unsigned k = 0; k < n; k++) {
-        tyche_status st = tyche_shard_read_into(shards[k], s, &sink, err);
-        if (st) return st;
-        /* the shards cover the run once (checked by the caller): the last
-         * call reports done == total */
-        if (progress) progress(user, sink.trials_read, info->total_trials);
-    }
-    merge_end(s, r, info, attempts, seconds);
-    return TYCHE_OK;
-}
-
-void tyche_results_merge_ranks(const tyche_scenario *s, tyche_results *r, tyche_results *mine,
-                               const tyche_run_info *info, const double *d, const uint64_t *u,
-                               const int *doff, const int *uoff, int ranks,
-                               tyche_unpack_fn unpack, int rank0) {
-    uint64_t attempts = 0;
-    double seconds = 0;
-    tyche_shard_sink sink;
-    merge_begin(s, r, info, &sink, &attempts, &seconds); /* a failed calloc: no replicate errors */
-    for (int q = 0; q < ranks; q++) unpack(s, &sink, d + doff[q], u + uoff[q]);
-    merge_end(s, r, info, attempts, seconds);
+void tyche_results_take_rows(const tyche_scenario *s, tyche_results *r, tyche_results *mine,
+                             uint64_t total_trials, int rank0) {
     /* per-trial rows: this rank's; rank 0 lays out the whole file, so it
      * gets columns of the whole run's length with its own rows in place */
     if (mine->param_cols) {
-        const uint64_t n = rank0 ? info->total_trials : mine->stride;
+        const uint64_t n = rank0 ? total_trials : mine->stride;
         r->stride = n;
         r->first_trial = rank0 ? 0 : mine->first_trial;
         if (rank0) {
@@ -894,7 +747,7 @@ int tyche_results_precision(const tyche_results *r, size_t i, double *target, do
     *half_width = NAN;
     if (r->precision == NULL || i >= r->n_statements || !(r->precision[i] > 0)) return 0;
     double lo, hi;
-    tyche_wilson(r->stmt_count[i], r->info.trials, &lo, &hi);
+    tyche_wilson(r->acc->stmt_count[i], r->info.trials, &lo, &hi);
     *target = r->precision[i];
     *half_width = 0.5 * (hi - lo);
     return 1;
@@ -908,16 +761,16 @@ static void prob_of(uint64_t k, uint64_t n, tyche_prob *out) {
 }
 
 void tyche_results_statement(const tyche_results *r, size_t i, tyche_prob *out) {
-    prob_of(r->stmt_count[i], r->info.trials, out);
+    prob_of(r->acc->stmt_count[i], r->info.trials, out);
 }
 
 double tyche_results_statement_replicate_se(const tyche_results *r, size_t i) {
     const int R = r->info.replicates;
-    if (R < 2 || r->rep_count == NULL) return NAN;
+    if (R < 2 || r->acc->rep_count == NULL) return NAN;
     const double m = (double)r->info.trials / R;
     double sum = 0, sum2 = 0;
     for (int k = 0; k < R; k++) {
-        const double p = (double)r->rep_count[(size_t)k * r->n_statements + i] / m;
+        const double p = (double)r->acc->rep_count[(size_t)k * r->n_statements + i] / m;
         sum += p;
         sum2 += p * p;
     }
@@ -926,23 +779,23 @@ double tyche_results_statement_replicate_se(const tyche_results *r, size_t i) {
 }
 
 void tyche_results_output(const tyche_results *r, size_t i, tyche_output_summary *out) {
-    const tyche_moments *m = &r->moments[i];
+    const tyche_moments *m = &r->acc->moments[i];
     out->n = m->n;
-    out->missing_fraction = r->info.trials ? (double)r->missing[i] / (double)r->info.trials : NAN;
+    out->missing_fraction = r->info.trials ? (double)r->acc->missing[i] / (double)r->info.trials : NAN;
     out->mean = m->n ? m->mean : NAN;
     out->sd = m->n > 1 ? sqrt(m->m2 / (double)(m->n - 1)) : NAN;
     for (size_t q = 0; q < 9; q++) out->q[q] = r->quantiles[i * 9 + q];
 }
 
 size_t tyche_results_n_months(const tyche_results *r) { return r->n_months; }
-double tyche_results_month_time(const tyche_results *r, size_t m) { return r->month_time[m]; }
+double tyche_results_month_time(const tyche_results *r, size_t m) { return r->acc->month_time[m]; }
 
 void tyche_results_incidence(const tyche_results *r, size_t output, size_t m, tyche_prob *out) {
     prob_of(r->incidence[output * r->n_months + m], r->info.trials, out);
 }
 
 void tyche_results_joint_all(const tyche_results *r, tyche_prob *out) {
-    prob_of(r->joint_all, r->info.trials, out);
+    prob_of(r->acc->joint_all, r->info.trials, out);
 }
 
 void tyche_results_joint_pair(const tyche_results *r, size_t k, size_t l, tyche_prob *out) {
@@ -951,7 +804,7 @@ void tyche_results_joint_pair(const tyche_results *r, size_t k, size_t l, tyche_
         k = l;
         l = t;
     }
-    prob_of(r->joint_pair[k * r->n_joint + l], r->info.trials, out);
+    prob_of(r->acc->joint_pair[k * r->n_joint + l], r->info.trials, out);
 }
 
 /* Phi coefficient of two indicators, with the large-sample standard error
@@ -959,10 +812,10 @@ void tyche_results_joint_pair(const tyche_results *r, size_t k, size_t l, tyche_
 void tyche_results_joint_corr(const tyche_results *r, size_t k, size_t l, double *corr,
                               double *se) {
     const double n = (double)r->info.trials;
-    const double p1 = (double)r->joint_pair[k * r->n_joint + k] / n;
-    const double p2 = (double)r->joint_pair[l * r->n_joint + l] / n;
+    const double p1 = (double)r->acc->joint_pair[k * r->n_joint + k] / n;
+    const double p2 = (double)r->acc->joint_pair[l * r->n_joint + l] / n;
     const size_t a = k < l ? k : l, b = k < l ? l : k;
-    const double p11 = (double)r->joint_pair[a * r->n_joint + b] / n;
+    const double p11 = (double)r->acc->joint_pair[a * r->n_joint + b] / n;
     const double v1 = p1 * (1 - p1), v2 = p2 * (1 - p2);
     if (!(v1 > 0) || !(v2 > 0)) {
         *corr = NAN;
@@ -1038,7 +891,9 @@ tyche_status tyche_replay_run(const tyche_scenario *s, const tyche_run_config *r
     tyche_status st = tyche_design_alloc(s, &cfg, &design, err);
     if (st) return st;
     worker w;
-    st = worker_init(s, &cfg, 1, &w, err);
+    tyche_accum_layout lay;
+    tyche_accum_layout_init(&lay, s, 0, 0);
+    st = worker_init(s, &cfg, &lay, &w, err);
     if (st == TYCHE_OK) {
         out->redraws = tyche_trial_simulate(s, design, w.rng, trial, w.model_ws, out->params,
                                             out->outputs, out->statements, out->paths, w.stack);

@@ -139,3 +139,16 @@ int tyche_h5_put(hid_t file, const char *name, const double *v, int ndims, const
     H5Sclose(space);
     return ok;
 }
+
+int tyche_h5_read_exact(hid_t loc, const char *name, hid_t mem_type, void *buf, hsize_t n) {
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return 0;
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return 0;
+    hid_t sp = H5Dget_space(d);
+    const hssize_t have = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    const int ok = have >= 0 && (hsize_t)have == n &&
+                   H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return ok;
+}

@@ -41,4 +41,9 @@ hid_t tyche_h5_double_scale(hid_t file, const char *name, const double *v, hsize
 int tyche_h5_put(hid_t file, const char *name, const double *v, int ndims, const hsize_t *dims,
                  const hid_t *scales, const char *units);
 
+/* Reads dataset `name` (below loc) into buf only if it holds exactly n
+ * elements: a file is untrusted input, and a dataset of another size would
+ * overrun buf or leave it part-filled.  Returns 1 on success. */
+int tyche_h5_read_exact(hid_t loc, const char *name, hid_t mem_type, void *buf, hsize_t n);
+
 #endif

@@ -7,87 +7,10 @@
 #include <mpi.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <limits.h>
 #include "merge.h"
 #include "util.h"
 #include "tyche/mpi.h"
-
-/* The partial statistics of one rank, flattened: doubles (block moments,
- * sketch min/max, seconds) and counts (everything exact). */
-static void pack(const tyche_scenario *s, const tyche_shard_parts *pp, double **dv, int *dn,
-                 uint64_t **uv, int *un) {
-    const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint, nm = pp->n_months;
-    const size_t R = pp->rep_count ? (size_t)pp->info.replicates : 0;
-    *dn = (int)(pp->n_blocks * no * 3 + 2 * no + 2);
-    *un = (int)(2 + ns + nj * nj + 1 + no + no * nm + R * ns + no * TYCHE_SKETCH_BINS + no + 1);
-    double *d = tyche_malloc((size_t)*dn * sizeof *d);
-    uint64_t *u = tyche_malloc((size_t)*un * sizeof *u);
-    if (!d || !u) {
-        free(d);
-        free(u);
-        *dv = NULL;
-        *uv = NULL;
-        return;
-    }
-    size_t k = 0;
-    for (size_t b = 0; b < pp->n_blocks * no; b++) {
-        d[k++] = (double)pp->block_moments[b].n;
-        d[k++] = pp->block_moments[b].mean;
-        d[k++] = pp->block_moments[b].m2;
-    }
-    for (size_t o = 0; o < no; o++) {
-        d[k++] = pp->sketch[o].min;
-        d[k++] = pp->sketch[o].max;
-    }
-    d[k++] = pp->info.seconds;
-    d[k++] = (double)pp->n_blocks;
-    size_t j = 0;
-    u[j++] = pp->info.attempts;
-    u[j++] = pp->n_blocks;
-    for (size_t i = 0; i < ns; i++) u[j++] = pp->stmt_count[i];
-    for (size_t i = 0; i < nj * nj; i++) u[j++] = pp->joint_pair[i];
-    u[j++] = pp->joint_all;
-    for (size_t o = 0; o < no; o++) u[j++] = pp->missing[o];
-    for (size_t o = 0; o < no; o++) /* per month, not cumulative: what adds up */
-        for (size_t m = 0; m < nm; m++)
-            u[j++] = pp->incidence[o * nm + m] - (m ? pp->incidence[o * nm + m - 1] : 0);
-    for (size_t i = 0; i < R * ns; i++) u[j++] = pp->rep_count[i];
-    for (size_t o = 0; o < no; o++) {
-        memcpy(u + j, pp->sketch[o].bins, TYCHE_SKETCH_BINS * sizeof *u);
-        j += TYCHE_SKETCH_BINS;
-    }
-    for (size_t o = 0; o < no; o++) u[j++] = pp->sketch[o].n;
-    u[j++] = 0;
-    *dv = d;
-    *uv = u;
-}
-
-/* Adds one rank's packed partials into the sink. */
-static void unpack_into(const tyche_scenario *s, tyche_shard_sink *k, const double *d,
-                        const uint64_t *u) {
-    const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint, nm = k->n_months;
-    const size_t nb = (size_t)u[1];
-    size_t i = 0, j = 2;
-    for (size_t b = 0; b < nb; b++)
-        for (size_t o = 0; o < no; o++, i += 3) {
-            tyche_moments bm = {(uint64_t)d[i], d[i + 1], d[i + 2]};
-            tyche_moments_merge(&k->moments[o], &bm);
-        }
-    const double *mm = d + i;
-    *k->seconds = fmax(*k->seconds, d[i + 2 * no]);
-    *k->attempts += u[0];
-    for (size_t q = 0; q < ns; q++) k->stmt_count[q] += u[j++];
-    for (size_t q = 0; q < nj * nj; q++) k->joint_pair[q] += u[j++];
-    *k->joint_all += u[j++];
-    for (size_t o = 0; o < no; o++) k->missing[o] += u[j++];
-    for (size_t q = 0; q < no * nm; q++) k->incidence[q] += u[j++];
-    if (k->rep_count)
-        for (size_t q = 0; q < (size_t)k->replicates * ns; q++) k->rep_count[q] += u[j++];
-    const uint64_t *bins = u + j, *nn = u + j + no * TYCHE_SKETCH_BINS;
-    for (size_t o = 0; o < no; o++) {
-        tyche_sketch part = {(uint64_t *)(bins + o * TYCHE_SKETCH_BINS), nn[o], mm[2 * o], mm[2 * o + 1]};
-        tyche_sketch_merge(&k->sketch[o], &part);
-    }
-}
 
 /* Every rank's verdict: TYCHE_OK only if all are. */
 static int all_ok(int mine) {
@@ -110,60 +33,69 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
         tyche_results_free(mine);
         return NULL;
     }
-    tyche_shard_parts pp;
-    tyche_results_parts(mine, &pp);
-    double *dv;
-    uint64_t *uv;
-    int dn, un;
-    pack(s, &pp, &dv, &dn, &uv, &un);
-    int *dns = tyche_malloc((size_t)size * sizeof *dns), *uns = tyche_malloc((size_t)size * sizeof *uns);
-    int *doff = tyche_malloc((size_t)size * sizeof *doff), *uoff = tyche_malloc((size_t)size * sizeof *uoff);
-    int ok = dv && uv && dns && uns && doff && uoff;
-    if (!all_ok(!ok)) goto nomem_all;
-    MPI_Allgather(&dn, 1, MPI_INT, dns, 1, MPI_INT, MPI_COMM_WORLD);
-    MPI_Allgather(&un, 1, MPI_INT, uns, 1, MPI_INT, MPI_COMM_WORLD);
-    long dt = 0, ut = 0;
+    /* this rank's accumulator (its blocks kept: it ran as a shard), as bytes */
+    const tyche_accum *macc = tyche_results_summary(mine);
+    const size_t bytes = tyche_accum_pack_size(macc);
+    int n = bytes <= INT_MAX ? (int)bytes : -1;
+    unsigned char *buf = n >= 0 ? tyche_malloc(bytes) : NULL;
+    int *ns = tyche_malloc((size_t)size * sizeof *ns), *off = tyche_malloc((size_t)size * sizeof *off);
+    if (buf) tyche_accum_pack(macc, buf);
+    unsigned char *all = NULL;
+    tyche_accum *rank_acc = NULL;
+    tyche_results *r = NULL;
+    if (!all_ok(!(buf && ns && off))) goto nomem_all;
+    MPI_Allgather(&n, 1, MPI_INT, ns, 1, MPI_INT, MPI_COMM_WORLD);
+    long total = 0;
     for (int q = 0; q < size; q++) {
-        doff[q] = (int)dt;
-        uoff[q] = (int)ut;
-        dt += dns[q];
-        ut += uns[q];
+        off[q] = (int)total;
+        total += ns[q];
     }
-    double *dall = tyche_malloc((size_t)dt * sizeof *dall);
-    uint64_t *uall = tyche_malloc((size_t)ut * sizeof *uall);
-    if (!all_ok(!(dall && uall))) {
-        free(dall);
-        free(uall);
-        goto nomem_all;
-    }
-    MPI_Allgatherv(dv, dn, MPI_DOUBLE, dall, dns, doff, MPI_DOUBLE, MPI_COMM_WORLD);
-    MPI_Allgatherv(uv, un, MPI_UINT64_T, uall, uns, uoff, MPI_UINT64_T, MPI_COMM_WORLD);
+    all = total <= INT_MAX ? tyche_malloc((size_t)total) : NULL;
+    if (!all_ok(all == NULL)) goto nomem_all;
+    MPI_Allgatherv(buf, n, MPI_BYTE, all, ns, off, MPI_BYTE, MPI_COMM_WORLD);
+    /* the time the run took: that of the slowest rank */
+    tyche_run_info info;
+    tyche_results_info(mine, &info);
+    double seconds = info.seconds;
+    MPI_Allreduce(&info.seconds, &seconds, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     /* the whole run's summary, merged in rank order (= block order) on every rank;
      * the per-trial rows stay those of this rank */
     tyche_run_config whole = *cfg;
     whole.shard_index = whole.shard_count = 0;
     whole.store = TYCHE_STORE_NONE;
-    tyche_results *r = tyche_results_alloc(s, &whole, 0, err);
-    if (r != NULL) {
-        tyche_run_info info = pp.info;
+    r = tyche_results_alloc(s, &whole, 0, err);
+    tyche_accum_layout lay;
+    if (r) {
+        lay = tyche_results_summary(r)->lay;
+        lay.max_blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS; /* any rank's */
+        rank_acc = tyche_accum_alloc(s, &lay, err);
+    }
+    tyche_status st = r && rank_acc ? TYCHE_OK : TYCHE_ENOMEM;
+    for (int q = 0; q < size && st == TYCHE_OK; q++) {
+        st = tyche_accum_unpack(rank_acc, all + off[q], (size_t)ns[q], err);
+        if (st == TYCHE_OK) st = tyche_accum_merge(tyche_results_accum(r), rank_acc, err);
+    }
+    if (st == TYCHE_OK) {
         info.trials = info.total_trials;
         info.first_trial = 0;
         info.shard_index = info.shard_count = 0;
         info.store = cfg->store;
         info.ranks = size;
-        tyche_results_merge_ranks(s, r, mine, &info, dall, uall, doff, uoff, size, unpack_into,
-                                  rank == 0);
+        info.seconds = seconds;
+        tyche_results_finish(s, r, &info);
+        tyche_results_take_rows(s, r, mine, info.total_trials, rank == 0);
         mine = NULL;
+    } else {
+        tyche_results_free(r);
+        r = NULL;
     }
-    free(dall);
-    free(uall);
-    free(dv);
-    free(uv);
-    free(dns);
-    free(uns);
-    free(doff);
-    free(uoff);
+    tyche_accum_free(rank_acc);
+    free(all);
+    free(buf);
+    free(ns);
+    free(off);
     if (!all_ok(r == NULL)) {
+        if (r) tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
         tyche_results_free(r);
         tyche_results_free(mine);
         return NULL;
@@ -171,12 +103,10 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
     tyche_results_free(mine);
     return r;
 nomem_all:
-    free(dv);
-    free(uv);
-    free(dns);
-    free(uns);
-    free(doff);
-    free(uoff);
+    free(all);
+    free(buf);
+    free(ns);
+    free(off);
     tyche_results_free(mine);
     tyche_err_set(err, TYCHE_ENOMEM, "out of memory gathering the ranks' statistics");
     return NULL;

@@ -2,15 +2,17 @@
  *
  * How it works: a shard runs a contiguous range of blocks and writes the
  * usual results file for its trials, plus a /partial group holding what a
- * merge needs to rebuild the whole run's summary bit for bit: each block's
- * floating-point moments (merged again in block order, as one run does),
- * the integer counts (statements, joint, missing, incidence per month,
- * replicates) and the quantile sketches' bins, and the run's identity
- * (scenario text hash, --set values, as-of, seed, generator, sampling,
- * trials, build).  The merge checks the identities agree and the shards
- * cover every block once, reads the per-trial columns (and under --store
- * paths the /paths variables) back at their offsets, and finishes the
- * summary as a run would. */
+ * merge needs to rebuild the whole run's summary bit for bit: the run's
+ * identity (scenario text hash, --set values, as-of, seed, generator,
+ * sampling, trials, build; written here) and its accumulator (accum.h
+ * writes and reads those datasets: each block's floating-point moments,
+ * merged again in block order as one run does, the integer counts and the
+ * quantile sketches' bins).  The merge checks the identities agree and the
+ * shards cover every block once, merges their accumulators in shard order
+ * (= block order), reads the per-trial columns (and under --store paths the
+ * /paths variables) back at their offsets, and finishes the summary as a
+ * run would.  It uses the engine's results API only (run_impl.h); the
+ * engine does not call back here. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,90 +22,36 @@
 #include "h5util.h"
 #include "merge.h"
 #include "json_util.h"
-#include "stats.h"
-
-static int put_u64(hid_t g, const char *name, const uint64_t *v, hsize_t n) {
-    hsize_t d = n ? n : 1;
-    uint64_t zero = 0;
-    return H5LTmake_dataset(g, name, 1, &d, H5T_NATIVE_UINT64, n ? v : &zero) >= 0;
-}
-
-static int put_f64(hid_t g, const char *name, const double *v, int rank, const hsize_t *dims) {
-    return H5LTmake_dataset(g, name, rank, dims, H5T_NATIVE_DOUBLE, v) >= 0;
-}
-
-/* The incidence per month, not cumulative: what adds up across shards. */
-static int put_incidence(hid_t g, const tyche_shard_parts *pp, size_t no) {
-    const size_t nm = pp->n_months;
-    uint64_t *raw = tyche_malloc((no * nm + 1) * sizeof *raw);
-    if (raw == NULL) return 0;
-    for (size_t o = 0; o < no; o++)
-        for (size_t m = 0; m < nm; m++)
-            raw[o * nm + m] = pp->incidence[o * nm + m] - (m ? pp->incidence[o * nm + m - 1] : 0);
-    const int ok = put_u64(g, "incidence", raw, no * nm);
-    free(raw);
-    return ok;
-}
 
 tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, const tyche_results *r,
                                        tyche_err *err) {
-    tyche_shard_parts pp;
-    tyche_results_parts(r, &pp);
+    tyche_run_info info;
+    tyche_results_info(r, &info);
+    const tyche_accum *acc = tyche_results_summary(r);
     hid_t g = H5Gcreate2((hid_t)file, "partial", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) return tyche_err_set(err, TYCHE_EIO, "cannot create the /partial group");
     char hash[65], date[11];
     tyche_scenario_hash(s, hash);
     tyche_date_format(s->as_of, date);
-    const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint;
-    const unsigned idx = pp.info.shard_index, cnt = pp.info.shard_count;
-    const int rep = pp.info.replicates, smp = (int)pp.info.sampling, store = (int)pp.info.store;
+    const unsigned idx = info.shard_index, cnt = info.shard_count;
+    const int rep = info.replicates, smp = (int)info.sampling, store = (int)info.store;
     int ok = H5LTset_attribute_string(g, ".", "scenario_sha256", hash) >= 0 &&
              H5LTset_attribute_string(g, ".", "overrides", s->overrides ? s->overrides : "") >= 0 &&
              H5LTset_attribute_string(g, ".", "as_of", date) >= 0 &&
-             H5LTset_attribute_string(g, ".", "generator", pp.info.rng) >= 0 &&
+             H5LTset_attribute_string(g, ".", "generator", info.rng) >= 0 &&
              H5LTset_attribute_string(g, ".", "tyche_version", tyche_version()) >= 0 &&
              H5LTset_attribute_uint(g, ".", "shard_index", &idx, 1) >= 0 &&
              H5LTset_attribute_uint(g, ".", "shard_count", &cnt, 1) >= 0 &&
              H5LTset_attribute_int(g, ".", "replicates", &rep, 1) >= 0 &&
              H5LTset_attribute_int(g, ".", "sampling", &smp, 1) >= 0 &&
              H5LTset_attribute_int(g, ".", "store", &store, 1) >= 0 &&
-             H5LTset_attribute_double(g, ".", "seconds", &pp.info.seconds, 1) >= 0;
-    const uint64_t u[5] = {pp.info.seed, pp.info.total_trials, pp.info.first_trial, pp.n_blocks,
-                           pp.info.attempts};
-    ok = ok && put_u64(g, "run", u, 5); /* seed, total trials, first trial, blocks, attempts */
-    const hsize_t bm[3] = {pp.n_blocks, no ? no : 1, 3};
-    double *m = tyche_malloc((pp.n_blocks * no + 1) * 3 * sizeof *m);
-    ok = ok && m;
-    for (size_t k = 0; ok && k < pp.n_blocks * no; k++) {
-        m[3 * k] = (double)pp.block_moments[k].n;
-        m[3 * k + 1] = pp.block_moments[k].mean;
-        m[3 * k + 2] = pp.block_moments[k].m2;
-    }
-    if (ok && no) ok = put_f64(g, "block_moments", m, 3, bm);
-    free(m);
-    ok = ok && put_u64(g, "statement_count", pp.stmt_count, ns) &&
-         put_u64(g, "joint_pair", pp.joint_pair, nj * nj) && put_u64(g, "joint_all", &pp.joint_all, 1) &&
-         put_u64(g, "missing", pp.missing, no) && put_incidence(g, &pp, no) &&
-         put_u64(g, "replicate_count", pp.rep_count, pp.rep_count ? (size_t)rep * ns : 0);
-    /* the sketches: bins per output, then n, min and max */
-    uint64_t *bins = tyche_malloc((no * TYCHE_SKETCH_BINS + 1) * sizeof *bins);
-    double *mm = tyche_malloc((2 * no + 1) * sizeof *mm);
-    uint64_t *nn = tyche_malloc((no + 1) * sizeof *nn);
-    ok = ok && bins && mm && nn;
-    for (size_t o = 0; ok && o < no; o++) {
-        memcpy(bins + o * TYCHE_SKETCH_BINS, pp.sketch[o].bins, TYCHE_SKETCH_BINS * sizeof *bins);
-        nn[o] = pp.sketch[o].n;
-        mm[2 * o] = pp.sketch[o].min;
-        mm[2 * o + 1] = pp.sketch[o].max;
-    }
-    if (ok && no) {
-        const hsize_t d2[2] = {no, TYCHE_SKETCH_BINS}, d1[2] = {no, 2};
-        ok = H5LTmake_dataset(g, "sketch_bins", 2, d2, H5T_NATIVE_UINT64, bins) >= 0 &&
-             put_u64(g, "sketch_n", nn, no) && put_f64(g, "sketch_min_max", mm, 2, d1);
-    }
-    free(bins);
-    free(mm);
-    free(nn);
+             H5LTset_attribute_double(g, ".", "seconds", &info.seconds, 1) >= 0;
+    hsize_t d = 5;
+    const uint64_t u[5] = {info.seed, info.total_trials, info.first_trial, acc->n_blocks,
+                           acc->attempts};
+    /* seed, total trials, first trial, blocks, attempts; then the statistics */
+    ok = ok && H5LTmake_dataset(g, "run", 1, &d, H5T_NATIVE_UINT64, u) >= 0 &&
+         tyche_accum_write_hdf5(acc, g);
     H5Gclose(g);
     return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "cannot write the /partial group");
 }
@@ -193,20 +141,6 @@ static int get_str(hid_t f, const char *obj, const char *name, char *buf, size_t
     return ok;
 }
 
-/* Reads dataset `name` into buf only if it holds exactly n elements. */
-static int read_exact(hid_t f, const char *name, hid_t mem_type, void *buf, hsize_t n) {
-    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) return 0;
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (d < 0) return 0;
-    hid_t sp = H5Dget_space(d);
-    const hssize_t have = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    const int ok = have >= 0 && (hsize_t)have == n &&
-                   H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0;
-    if (sp >= 0) H5Sclose(sp);
-    H5Dclose(d);
-    return ok;
-}
-
 /* Reads dataset `name` into buf only if its shape is exactly dims (rank
  * dimensions): a row-major 2-D dataset holding the right number of
  * elements in the wrong shape would put its values in the wrong cells. */
@@ -280,7 +214,7 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
              attr_number(sh->f, "partial", "sampling", H5T_NATIVE_INT, &sh->smp) &&
              attr_number(sh->f, "partial", "store", H5T_NATIVE_INT, &sh->store) &&
              attr_number(sh->f, "partial", "seconds", H5T_NATIVE_DOUBLE, &sh->seconds) &&
-             read_exact(sh->f, "partial/run", H5T_NATIVE_UINT64, sh->run, 5);
+             tyche_h5_read_exact(sh->f, "partial/run", H5T_NATIVE_UINT64, sh->run, 5);
     if (!ok && tyche_alloc_failures() != failures)
         return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading it", file);
     if (!ok) return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is incomplete or damaged", file);
@@ -298,10 +232,9 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
     return TYCHE_OK;
 }
 
-static int read_u64(hid_t f, const char *name, uint64_t *v, size_t n) {
-    if (n == 0) return 1;
-    return read_exact(f, name, H5T_NATIVE_UINT64, v, n);
-}
+static tyche_status merge_into(const tyche_scenario *s, tyche_results *r, shard *const *by,
+                               unsigned n, const tyche_run_info *info, tyche_progress_fn progress,
+                               void *user, tyche_err *err);
 
 tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scenario **s_out,
                                   tyche_err *err) {
@@ -412,10 +345,12 @@ tyche_results *tyche_merge_shards_progress(const char *const *files, size_t n,
     int threads = 1;
     for (size_t i = 0; i < n; i++)
         if (sh[i].threads > threads) threads = sh[i].threads;
-    tyche_run_info info = {total, sh[0].run[0], threads, sh[0].gen, (tyche_store)sh[0].store, 0, 0,
-                           (tyche_sampling)sh[0].smp, sh[0].rep > 1 ? sh[0].rep : 0, 0, total, 0, 0, 1};
-    if (tyche_results_merge_shards(s, r, (void *const *)by, cnt, &info, progress, user, err))
-        goto fail;
+    tyche_run_info info = {.trials = total, .seed = sh[0].run[0], .threads = threads,
+                           .rng = sh[0].gen, .store = (tyche_store)sh[0].store,
+                           .sampling = (tyche_sampling)sh[0].smp,
+                           .replicates = sh[0].rep > 1 ? sh[0].rep : 0, .total_trials = total,
+                           .ranks = 1};
+    if (merge_into(s, r, by, cnt, &info, progress, user, err)) goto fail;
     *s_out = s;
     goto done;
 damaged:
@@ -438,106 +373,90 @@ done:
     return r;
 }
 
-/* Reads one shard's /partial group and per-trial columns into r (engine.c
- * calls back through these with its own layout). */
-tyche_status tyche_shard_read_into(void *shp, const tyche_scenario *s, tyche_shard_sink *sink,
-                                   tyche_err *err) {
+/* Reads shard sh's /partial group into acc (a scratch of the run's layout)
+ * and adds it after the shards before it into r's accumulator (block order),
+ * then its per-trial columns into r's at the shard's offset. */
+static tyche_status read_into(shard *sh, const tyche_scenario *s, tyche_results *r,
+                              tyche_accum *acc, uint64_t *trials_read, tyche_err *err) {
     const unsigned long long failures = tyche_alloc_failures(); /* ENOMEM, not damage */
-    shard *sh = shp;
-    const size_t no = s->n_outputs, ns = s->n_statements, nj = s->n_joint;
-    const uint64_t nb = sh->run[3], first = sh->run[2];
-    double *m = tyche_malloc((nb * no + 1) * 3 * sizeof *m);
-    /* scratch for the largest of the count arrays read below */
-    size_t nt = no * TYCHE_SKETCH_BINS + ns * 64 + nj * nj + no * sink->n_months + 16;
-    if (sink->rep_count && (size_t)sink->replicates * ns > nt) nt = (size_t)sink->replicates * ns;
-    uint64_t *tmp = tyche_malloc(nt * sizeof *tmp);
-    int ok = m && tmp;
-    if (ok && no) ok = read_exact(sh->f, "partial/block_moments", H5T_NATIVE_DOUBLE, m, nb * no * 3);
-    for (uint64_t b = 0; ok && b < nb; b++)
-        for (size_t o = 0; o < no; o++) {
-            const double *x = m + 3 * (b * no + o);
-            if (!(x[0] >= 0 && x[0] <= TYCHE_BLOCK_TRIALS && x[0] == floor(x[0]))) {
-                ok = 0; /* a block's count: not a count of one block's trials */
-                break;
-            }
-            tyche_moments bm = {(uint64_t)x[0], x[1], x[2]};
-            tyche_moments_merge(&sink->moments[o], &bm);
-        }
-#define ADD(name, dst, count)                                        \
-    do {                                                             \
-        if (ok && (count) > 0) {                                     \
-            ok = read_u64(sh->f, name, tmp, (count));                \
-            for (size_t k_ = 0; ok && k_ < (size_t)(count); k_++)    \
-                ok = tmp[k_] <= sh->rows; /* counts of this shard's trials */ \
-            for (size_t k_ = 0; ok && k_ < (size_t)(count); k_++) (dst)[k_] += tmp[k_]; \
-        }                                                            \
-    } while (0)
-    ADD("partial/statement_count", sink->stmt_count, ns);
-    ADD("partial/joint_pair", sink->joint_pair, nj * nj);
-    ADD("partial/joint_all", sink->joint_all, 1);
-    ADD("partial/missing", sink->missing, no);
-    ADD("partial/incidence", sink->incidence, no * sink->n_months);
-    if (sink->rep_count) ADD("partial/replicate_count", sink->rep_count, (size_t)sink->replicates * ns);
-#undef ADD
-    if (ok && no) {
-        uint64_t *nn = tyche_malloc((no + 1) * sizeof *nn);
-        double *mm = tyche_malloc((2 * no + 1) * sizeof *mm);
-        ok = nn && mm && read_u64(sh->f, "partial/sketch_bins", tmp, no * TYCHE_SKETCH_BINS) &&
-             read_u64(sh->f, "partial/sketch_n", nn, no) &&
-             read_exact(sh->f, "partial/sketch_min_max", H5T_NATIVE_DOUBLE, mm, 2 * no);
-        for (size_t o = 0; ok && o < no; o++) { /* the quantile walk relies on these */
-            uint64_t sum = 0;
-            for (size_t b = 0; ok && b < TYCHE_SKETCH_BINS; b++)
-                ok = tmp[o * TYCHE_SKETCH_BINS + b] <= sh->rows &&
-                     (sum += tmp[o * TYCHE_SKETCH_BINS + b]) <= sh->rows;
-            ok = ok && sum == nn[o] && (nn[o] == 0 || mm[2 * o] <= mm[2 * o + 1]);
-        }
-        for (size_t o = 0; ok && o < no; o++) {
-            tyche_sketch part = {tmp + o * TYCHE_SKETCH_BINS, nn[o], mm[2 * o], mm[2 * o + 1]};
-            tyche_sketch_merge(&sink->sketch[o], &part);
-        }
-        free(nn);
-        free(mm);
-    }
-    *sink->attempts += sh->run[4];
-    *sink->seconds += sh->seconds;
+    const size_t no = s->n_outputs, ns = s->n_statements;
+    const uint64_t first = sh->run[2];
+    hid_t g = H5Gopen2(sh->f, "partial", H5P_DEFAULT);
+    int ok = g >= 0 && tyche_accum_read_hdf5(acc, g, sh->run[3], sh->rows);
+    if (g >= 0) H5Gclose(g);
+    acc->attempts = sh->run[4];
+    ok = ok && tyche_accum_merge(tyche_results_accum(r), acc, NULL) == TYCHE_OK;
+    tyche_results_cols c;
+    tyche_results_columns(r, &c);
     /* per-trial columns, at the shard's offset */
     const hsize_t rows = sh->rows;
-    if (ok && sink->param_cols) {
+    if (ok && c.param_cols) {
         for (size_t p = 0; ok && p < s->n_params; p++)
-            ok = read_exact(sh->f, s->params[p].name, H5T_NATIVE_DOUBLE,
-                            sink->param_cols + p * sink->stride + first, rows);
+            ok = tyche_h5_read_exact(sh->f, s->params[p].name, H5T_NATIVE_DOUBLE,
+                                     c.param_cols + p * c.stride + first, rows);
         for (size_t o = 0; ok && o < no; o++) {
-            double *c = sink->output_cols + o * sink->stride + first;
-            ok = read_exact(sh->f, s->outputs[o].name, H5T_NATIVE_DOUBLE, c, rows);
+            double *col = c.output_cols + o * c.stride + first;
+            ok = tyche_h5_read_exact(sh->f, s->outputs[o].name, H5T_NATIVE_DOUBLE, col, rows);
             /* the file keeps "never" as NaN; in memory an event time that did not happen is +inf */
             if (s->outputs[o].type == TYCHE_OUTPUT_TIME)
                 for (hsize_t k = 0; k < rows; k++)
-                    if (isnan(c[k])) c[k] = INFINITY;
+                    if (isnan(col[k])) col[k] = INFINITY;
         }
         for (size_t k = 0; ok && k < ns; k++)
-            ok = read_exact(sh->f, s->statements[k].id, H5T_NATIVE_UINT8,
-                            sink->stmt_cols + k * sink->stride + first, rows);
+            ok = tyche_h5_read_exact(sh->f, s->statements[k].id, H5T_NATIVE_UINT8,
+                                     c.stmt_cols + k * c.stride + first, rows);
     }
     /* --store paths: /paths/<variable>, trial x point, the shard's rows
      * from its first trial on (io_hdf5.c's write_paths); the point axis is
      * the scenario's, so only the values are read back */
-    for (size_t p = 0; ok && sink->path_cols && p < s->n_paths; p++) {
-        const size_t np = sink->path_points[p];
+    for (size_t p = 0; ok && c.path_cols && p < s->n_paths; p++) {
+        const size_t np = c.path_points[p];
         const hsize_t dims[2] = {rows, np};
         const size_t len = strlen(s->paths[p].name) + sizeof "paths/";
         char *name = tyche_malloc(len);
         ok = name != NULL;
         if (ok) {
             snprintf(name, len, "paths/%s", s->paths[p].name);
-            ok = read_shape(sh->f, name, H5T_NATIVE_DOUBLE, sink->path_cols[p] + first * np, 2, dims);
+            ok = read_shape(sh->f, name, H5T_NATIVE_DOUBLE, c.path_cols[p] + first * np, 2, dims);
         }
         free(name);
     }
-    if (ok) sink->trials_read += rows;
-    free(m);
-    free(tmp);
+    if (ok) *trials_read += rows;
     if (!ok && tyche_alloc_failures() != failures)
         return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading it", sh->file);
     return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read its data back (damaged or truncated?)", sh->file);
+}
+
+/* Adds the shards, in shard order (= block order), into r (fresh from
+ * tyche_results_alloc for the whole run), then finishes the summary with
+ * info as the run's identity; progress after each shard. */
+static tyche_status merge_into(const tyche_scenario *s, tyche_results *r, shard *const *by,
+                               unsigned n, const tyche_run_info *info, tyche_progress_fn progress,
+                               void *user, tyche_err *err) {
+    /* one scratch accumulator, room for the largest shard's blocks */
+    uint64_t most = 0;
+    for (unsigned k = 0; k < n; k++)
+        if (by[k]->run[3] > most) most = by[k]->run[3];
+    tyche_accum_layout lay = tyche_results_summary(r)->lay;
+    lay.max_blocks = most;
+    tyche_accum *acc = tyche_accum_alloc(s, &lay, err);
+    if (acc == NULL) return TYCHE_ENOMEM;
+    uint64_t trials_read = 0;
+    double seconds = 0;
+    for (unsigned k = 0; k < n; k++) {
+        tyche_status st = read_into(by[k], s, r, acc, &trials_read, err);
+        if (st) {
+            tyche_accum_free(acc);
+            return st;
+        }
+        seconds += by[k]->seconds;
+        /* the shards cover the run once (checked by the caller): the last
+         * call reports done == total */
+        if (progress) progress(user, trials_read, info->total_trials);
+    }
+    tyche_accum_free(acc);
+    tyche_run_info whole = *info;
+    whole.seconds = seconds;
+    tyche_results_finish(s, r, &whole);
+    return TYCHE_OK;
 }

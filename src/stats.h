@@ -1,4 +1,5 @@
-/* Mergeable accumulators for the summary.
+/* The summary's building blocks: moments, quantile sketches, the Wilson
+ * interval.  accum.h gathers them into the run's mergeable accumulator.
  *
  * Two kinds, for determinism: floating-point moments are accumulated per
  * block and merged in block order (Chan et al.'s pairwise update), because

@@ -1,8 +1,9 @@
 /* tyche: runs across MPI ranks (built with -DTYCHE_MPI=ON).
  *
  * Each rank simulates a contiguous range of blocks (as shard rank/size of
- * the run, with its own OpenMP threads); the ranks' partial statistics are
- * gathered and merged in rank order, which is block order, so every rank
+ * the run, with its own OpenMP threads); the ranks' partial statistics
+ * (each one's summary accumulator, as a flat buffer) are gathered and
+ * merged in rank order, which is block order, so every rank
  * holds the summary one run would have computed, bit for bit.  The results
  * file is then written by all ranks together: rank 0 lays it out (the
  * summary, provenance, every per-trial dataset at full length), and every
