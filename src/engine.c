@@ -62,8 +62,6 @@ typedef struct {
     uint8_t *row_stmts;
 } worker;
 
-/* ---- one trial ---------------------------------------------------------- */
-
 /* ---- LHS and QMC designs -------------------------------------------------- */
 
 struct tyche_design {
@@ -163,10 +161,15 @@ tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config 
     return TYCHE_OK;
 }
 
+/* ---- one trial ---------------------------------------------------------- */
+
 static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
                        void *const *ws, const double *params, double *outputs, double *paths);
 
-/* One attempt: every parameter, then every model in order. */
+/* One attempt: each independent parameter from its own stream (or the
+ * design), each correlated group through its Gaussian copula, the
+ * calibration posteriors (their model's substream 7), then every model in
+ * order. */
 static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
                     uint64_t trial, uint32_t redraw, void *const *ws, double *params,
                     double *outputs, double *paths) {
@@ -222,9 +225,17 @@ static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, 
         for (size_t k = 0; k < mi->kind->n_inputs; k++)
             inputs[k] = mi->input_src[k] == (size_t)-1 ? INFINITY : outputs[mi->input_src[k]];
         tyche_model_ctx ctx = {
-            params + mi->param0, inputs, params[s->common], outputs + mi->output0,
-            s->fixed_time + mi->output0, paths ? paths + mi->path_offset : NULL, rng, trial,
-            redraw, TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL, ws[m]};
+            .params = params + mi->param0,
+            .inputs = inputs,
+            .z = params[s->common],
+            .out = outputs + mi->output0,
+            .fixed = s->fixed_time + mi->output0,
+            .paths = paths ? paths + mi->path_offset : NULL,
+            .rng = rng,
+            .trial = trial,
+            .redraw = redraw,
+            .stream0 = TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL,
+            .ws = ws[m]};
         mi->kind->simulate(mi->cfg, &ctx);
     }
 }
@@ -239,10 +250,12 @@ void tyche_trial_given(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, 
 
 /* As-of conditioning by rejection: a trial whose simulated history has an
  * event before as_of that was observed not to have happened is redrawn
- * from its own stream (redraw k uses counter word k), until it agrees.
+ * from its own streams (the redraw number k = 1, 2, ... is part of every
+ * stream's counter, rng.h), until it agrees.
  * This updates the parameters too: surviving months without an exercise
  * makes a low hazard more likely.  Returns the redraw count, or
- * TYCHE_REDRAW_FAILED when TYCHE_MAX_REDRAWS attempts all disagreed. */
+ * TYCHE_REDRAW_FAILED when the first attempt and all TYCHE_MAX_REDRAWS
+ * redraws disagreed. */
 uint32_t tyche_trial_simulate(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
                               uint64_t trial, void *const *ws, double *params, double *outputs,
                               uint8_t *statements, double *paths, uint8_t *stack) {

@@ -1,5 +1,6 @@
-/* Small HDF5 helpers for the secondary result files (backtest, tornado,
- * sweep): netCDF-compatible dimension scales and variables. */
+/* HDF5 helpers shared by the writers and readers (io_hdf5, shard, sobol,
+ * sensitivity, backtest): library setup and error reasons, atomic creation,
+ * netCDF-compatible dimension scales and variables. */
 #ifndef TYCHE_H5UTIL_H
 #define TYCHE_H5UTIL_H
 
@@ -21,7 +22,7 @@ int tyche_h5_begin(void);
 const char *tyche_h5_reason(void);
 void tyche_h5_forget_reason(void);
 
-/* A result file is created as "<path>.tmp.<pid>" (*tmp, which
+/* A result file is created under tyche_tmp_name(path) (*tmp, which
  * tyche_h5_finish frees) and only renamed onto path when complete:
  * tyche_h5_finish closes f (its flush is what completes the file) and,
  * when ok and the close succeeded, moves it into place; otherwise it
