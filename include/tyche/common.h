@@ -2,7 +2,9 @@
  *
  * Every fallible function returns a tyche_status and, on failure, fills a
  * caller-owned tyche_err with one human-readable line that names what is
- * wrong and where (file, JSON path, flag).  All messages go through
+ * wrong and where (file, JSON path, flag).  `err` may be NULL in every call
+ * (the status is returned either way; tests/test_scenario.c and the other
+ * unit tests call with NULL).  All messages go through
  * tyche_err_set(), so a single breakpoint there catches every error. */
 #ifndef TYCHE_COMMON_H
 #define TYCHE_COMMON_H
