@@ -4,39 +4,24 @@
  * identity names what the results depend on; the parts split the trials
  * exactly; a run in parts, stopped and resumed, merges to the results of
  * one run. */
-#include <dirent.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "files.h"
 #include "scen.h"
 #include "test.h"
 #include "tyche/tyche.h"
 
-static void make_folder(char *dir, size_t len) {
-    snprintf(dir, len, "/tmp/tyche-test-ckpt-XXXXXX");
-    if (mkdtemp(dir) == NULL) dir[0] = '\0';
-}
-
-static void rm_folder(const char *dir) {
-    DIR *d = opendir(dir);
-    char p[1200];
-    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
+/* The test's scenario and a fresh folder (NULL, after the message, when
+ * either cannot be made). */
+static tyche_scenario *setup(char *dir, size_t len) {
+    tyche_err err = {0};
+    tyche_scenario *s = option_scenario(DEFAULT_OPTION_PARAMS, P1_STATEMENTS, &err);
+    if (s == NULL) fprintf(stderr, "scenario: %s\n", err.msg);
+    folder_make(dir, len, "ckpt");
+    if (s && dir[0] == '\0') {
+        tyche_scenario_free(s);
+        s = NULL;
     }
-    if (d) closedir(d);
-    rmdir(dir);
-}
-
-static int n_entries(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    if (d) closedir(d);
-    return n;
+    return s;
 }
 
 /* The args writer: one line. */
@@ -99,15 +84,11 @@ TEST(checkpoint_parts_split_the_trials_into_whole_blocks) {
 
 TEST(checkpoint_claim_refuses_a_folder_of_other_files_and_leaves_it_as_it_was) {
     tyche_err err = {0};
-    tyche_scenario *s = option_scenario(DEFAULT_OPTION_PARAMS, P1_STATEMENTS, &err);
-    ASSERT(s != NULL);
     char dir[256], p[300];
-    make_folder(dir, sizeof dir);
-    ASSERT(dir[0]);
+    tyche_scenario *s = setup(dir, sizeof dir);
+    ASSERT(s != NULL);
     snprintf(p, sizeof p, "%s/notes.txt", dir);
-    FILE *f = fopen(p, "w");
-    ASSERT(f != NULL);
-    fclose(f);
+    file_write(p, "");
     const tyche_checkpoint_spec spec = spec_of(s, 1);
     tyche_checkpoint *c = NULL;
     ASSERT_INT_EQ(tyche_checkpoint_claim(dir, &spec, 0, write_args, NULL, NULL, NULL, NULL, 0, &c, &err), TYCHE_EINPUT);
@@ -115,20 +96,18 @@ TEST(checkpoint_claim_refuses_a_folder_of_other_files_and_leaves_it_as_it_was) {
     char want[1400];
     snprintf(want, sizeof want, "--checkpoint %s: holds other files (notes.txt) and no run of tyche's: give a new or empty folder", dir);
     ASSERT_STR_EQ(err.msg, want);
-    ASSERT_INT_EQ(n_entries(dir), 1);
+    ASSERT_INT_EQ(folder_count(dir), 1);
     /* a file where the folder should be */
     ASSERT_INT_EQ(tyche_checkpoint_claim(p, &spec, 0, write_args, NULL, NULL, NULL, NULL, 0, &c, NULL), TYCHE_EINPUT);
-    rm_folder(dir);
+    folder_remove(dir);
     tyche_scenario_free(s);
 }
 
 TEST(checkpoint_claim_refuses_another_runs_folder_and_a_resume_of_nothing) {
     tyche_err err = {0};
-    tyche_scenario *s = option_scenario(DEFAULT_OPTION_PARAMS, P1_STATEMENTS, &err);
-    ASSERT(s != NULL);
     char dir[256];
-    make_folder(dir, sizeof dir);
-    ASSERT(dir[0]);
+    tyche_scenario *s = setup(dir, sizeof dir);
+    ASSERT(s != NULL);
     const tyche_checkpoint_spec one = spec_of(s, 1), two = spec_of(s, 2);
     tyche_checkpoint *c = NULL;
     char warning[TYCHE_ERR_MAX];
@@ -140,7 +119,7 @@ TEST(checkpoint_claim_refuses_another_runs_folder_and_a_resume_of_nothing) {
     ASSERT_INT_EQ(tyche_checkpoint_claim(dir, &one, 0, write_args, NULL, NULL, NULL, warning, sizeof warning, &c, &err),
                   TYCHE_OK);
     ASSERT(c != NULL);
-    ASSERT_INT_EQ(n_entries(dir), 3);
+    ASSERT_INT_EQ(folder_count(dir), 3);
     /* another process, while this one holds the lock */
     const pid_t kid = fork();
     if (kid == 0) {
@@ -151,10 +130,7 @@ TEST(checkpoint_claim_refuses_another_runs_folder_and_a_resume_of_nothing) {
         snprintf(pid, sizeof pid, "(pid %ld on ", (long)getppid());
         _exit(st == TYCHE_EINPUT && strstr(e.msg, "in use by another run") && strstr(e.msg, pid) ? 0 : 1);
     }
-    int status = 0;
-    waitpid(kid, &status, 0);
-    ASSERT(WIFEXITED(status));
-    ASSERT_INT_EQ(WEXITSTATUS(status), 0);
+    ASSERT(child_ok(kid));
     tyche_checkpoint_release(c);
     /* the same run again (a resume): accepted; another seed: refused by name */
     ASSERT_INT_EQ(tyche_checkpoint_claim(dir, &one, 1, write_args, NULL, NULL, NULL, NULL, 0, &c, &err), TYCHE_OK);
@@ -163,7 +139,7 @@ TEST(checkpoint_claim_refuses_another_runs_folder_and_a_resume_of_nothing) {
     ASSERT_STR_CONTAINS(err.msg, "holds the parts of another run (its seed is 1, this run's is 2)");
     ASSERT_INT_EQ(tyche_checkpoint_claim(dir, &two, 1, write_args, NULL, NULL, NULL, NULL, 0, &c, &err), TYCHE_EINPUT);
     ASSERT_STR_CONTAINS(err.msg, "not the run that started there (its seed is 1, this run's is 2)");
-    ASSERT_INT_EQ(n_entries(dir), 3);
+    ASSERT_INT_EQ(folder_count(dir), 3);
     tyche_checkpoint_remove(dir);
     ASSERT(access(dir, F_OK) != 0);
     tyche_scenario_free(s);
@@ -181,11 +157,9 @@ static void stop_after_one(void *user, uint64_t done, uint64_t round) {
 
 TEST(checkpoint_a_run_stopped_and_resumed_merges_to_one_runs_results) {
     tyche_err err = {0};
-    tyche_scenario *s = option_scenario(DEFAULT_OPTION_PARAMS, P1_STATEMENTS, &err);
-    ASSERT(s != NULL);
     char dir[256];
-    make_folder(dir, sizeof dir);
-    ASSERT(dir[0]);
+    tyche_scenario *s = setup(dir, sizeof dir);
+    ASSERT(s != NULL);
     tyche_run_config cfg;
     tyche_run_config_init(&cfg);
     cfg.trials = 3 * TYCHE_BLOCK_TRIALS + 5;
@@ -200,13 +174,13 @@ TEST(checkpoint_a_run_stopped_and_resumed_merges_to_one_runs_results) {
     ASSERT_INT_EQ(tyche_checkpoint_run_parts(s, &cfg, dir, parts, &stop_now, stop_after_one, &calls, &stopped,
                                              &threads, &err), TYCHE_OK);
     ASSERT_INT_EQ(stopped, 1);
-    ASSERT_INT_EQ(n_entries(dir), 2);
+    ASSERT_INT_EQ(folder_count(dir), 2);
     stop_now = 0;
     calls = 0;
     ASSERT_INT_EQ(tyche_checkpoint_run_parts(s, &cfg, dir, parts, &stop_now, NULL, NULL, &stopped, &threads, &err),
                   TYCHE_OK);
     ASSERT_INT_EQ(stopped, 0);
-    ASSERT_INT_EQ(n_entries(dir), 4);
+    ASSERT_INT_EQ(folder_count(dir), 4);
     tyche_results *m = tyche_checkpoint_merge(dir, parts, NULL, NULL, &err);
     ASSERT(m != NULL);
     tyche_results *one = tyche_run(s, &cfg, &err);

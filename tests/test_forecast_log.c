@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "files.h"
 #include "scen.h"
 #include "test.h"
 #include "tyche/tyche.h"
@@ -21,20 +20,6 @@ static void log_path(char *buf, size_t len) {
     unlink(buf); /* the log is made by the first append */
 }
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return NULL;
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    const size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
-    if (buf) buf[got] = '\0';
-    fclose(f);
-    if (len) *len = got;
-    return buf;
-}
-
 TEST(forecast_log_lines_are_appended_whole_and_in_order) {
     char path[128];
     log_path(path, sizeof path);
@@ -42,7 +27,7 @@ TEST(forecast_log_lines_are_appended_whole_and_in_order) {
     static const char *const lines[] = {"{\"a\": 1}\n", "{\"b\": [1, 2, 3]}\n", "{}\n"};
     for (int i = 0; i < 3; i++)
         ASSERT_INT_EQ(tyche_log_append_line(path, lines[i], strlen(lines[i]), &err), TYCHE_OK);
-    char *got = slurp(path, NULL);
+    char *got = file_read(path, NULL);
     ASSERT(got != NULL);
     ASSERT_STR_EQ(got, "{\"a\": 1}\n{\"b\": [1, 2, 3]}\n{}\n");
     free(got);
@@ -74,14 +59,10 @@ TEST(forecast_log_concurrent_appends_from_forked_processes_give_whole_lines) {
         ASSERT(kids[k] > 0);
     }
     int bad_exit = 0;
-    for (int k = 0; k < KIDS; k++) {
-        int status = 0;
-        waitpid(kids[k], &status, 0);
-        bad_exit |= !WIFEXITED(status) || WEXITSTATUS(status) != 0;
-    }
+    for (int k = 0; k < KIDS; k++) bad_exit |= !child_ok(kids[k]);
     ASSERT(!bad_exit);
     size_t len;
-    char *got = slurp(path, &len);
+    char *got = file_read(path, &len);
     ASSERT(got != NULL);
     int seen[KIDS][EACH] = {{0}}, lines = 0, malformed = 0;
     for (char *p = got; *p;) {
@@ -130,14 +111,8 @@ TEST(forecast_log_a_line_cut_short_by_a_size_limit_is_taken_back) {
         const tyche_status st = tyche_log_append_line(path, line, 200, &err);
         _exit(st == TYCHE_EIO && strstr(err.msg, "cannot append to the log: File too large") && strstr(err.msg, path) ? 0 : 1);
     }
-    int status = 0;
-    waitpid(kid, &status, 0);
-    ASSERT(WIFEXITED(status));
-    ASSERT_INT_EQ(WEXITSTATUS(status), 0);
-    char *got = slurp(path, NULL);
-    ASSERT(got != NULL);
-    ASSERT_STR_EQ(got, first);
-    free(got);
+    ASSERT(child_ok(kid));
+    ASSERT(file_holds(path, first));
     unlink(path);
 }
 
@@ -152,7 +127,7 @@ TEST(forecast_log_a_runs_line_holds_its_probabilities_exactly) {
     ASSERT_INT_EQ(tyche_forecast_log_append(path, s, r, "2026-12-01T00:00:00Z", &err), TYCHE_OK);
     ASSERT_INT_EQ(tyche_forecast_log_append(path, s, r, "2026-12-01T00:00:01Z", &err), TYCHE_OK);
     size_t len;
-    char *got = slurp(path, &len);
+    char *got = file_read(path, &len);
     ASSERT(got != NULL);
     char *nl = strchr(got, '\n');
     ASSERT(nl != NULL && nl[1] != '\0' && got[len - 1] == '\n');
