@@ -430,8 +430,7 @@ int tyche_checkpoint_own(const char *name) {
     return 0;
 }
 
-void tyche_checkpoint_remove(void *folder) {
-    const char *dir = folder;
+void tyche_checkpoint_remove(const char *dir) {
     char path[1200];
     DIR *d = opendir(dir);
     for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))

@@ -103,9 +103,9 @@ TYCHE_API tyche_results *tyche_checkpoint_merge(const char *dir, uint32_t parts,
  * identity, lock, "part-NNNNNN-of-NNNNNN.h5" and their temporaries. */
 TYCHE_API int tyche_checkpoint_own(const char *name);
 /* Removes DIR's own files, then DIR if that leaves it empty.  Once the
- * results are written, not before: a failed write must leave a resumable
- * run.  The signature of a tyche_commit_hook (user is DIR). */
-TYCHE_API void tyche_checkpoint_remove(void *dir);
+ * results are written, not before (a failed write must leave a resumable
+ * run): as the `after` hook of tyche_commit_files. */
+TYCHE_API void tyche_checkpoint_remove(const char *dir);
 
 /* Agreement of MPI ranks (without MPI, or with one rank: the value itself):
  * tyche_ranks_or is every rank's flags ORed, tyche_ranks_root rank 0's

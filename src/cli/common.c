@@ -389,13 +389,16 @@ void cli_said_deferred_signal(void) {
                 strsignal(cli_signal_while_committing));
 }
 
+/* The commit's hook: the checkpoint folder `dir` has served. */
+static void remove_checkpoint(void *dir) { tyche_checkpoint_remove(dir); }
+
 /* Every command's results: tyche_commit_files (each file written whole
  * under a temporary name, all renamed into place with signals waiting), a
  * checkpoint folder whose run is now written removed with them.  A signal
  * during the renames is honoured as the results are whole: the command
  * goes on and says so. */
 tyche_status cli_commit(const tyche_result_file *files, size_t n, const char *checkpoint, tyche_err *err) {
-    const tyche_status st = tyche_commit_files(files, n, checkpoint ? tyche_checkpoint_remove : NULL,
+    const tyche_status st = tyche_commit_files(files, n, checkpoint ? remove_checkpoint : NULL,
                                                (void *)checkpoint, err);
     cli_said_deferred_signal();
     return st;
