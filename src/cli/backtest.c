@@ -81,7 +81,8 @@ int cli_cmd_backtest(int argc, char **argv, char *line) {
         tyche_backtest_free(b);
         return 2;
     }
-    tyche_status st = cli_write_pair(b, w_bt_h5, w_bt_js, out, json, NULL, &err);
+    const tyche_result_file files[2] = {{json, w_bt_js, b}, {out, w_bt_h5, b}};
+    tyche_status st = cli_commit(files, 2, NULL, &err);
     if (st == TYCHE_OK && !quiet) {
         const int H = tyche_backtest_horizon(b);
         printf("backtest of %s in %s: revenue, %d quarter(s) ahead, %llu trials per origin, seed %llu\n\n",

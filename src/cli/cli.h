@@ -64,14 +64,15 @@ int cli_file_exists(const char *p);
  * the caller), for provenance. */
 char *cli_join_args(int argc, char **argv);
 
-/* --log: appends the run's forecast to FILE as one JSON line, locked. */
+/* --log: appends the run's forecast to FILE as one JSON line, locked
+ * (tyche_forecast_log_append; the message names the flag). */
 tyche_status cli_append_log(const char *file, const tyche_scenario *s, const tyche_results *r,
                             const char *created, tyche_err *err);
 
 /* Signals (common.c explains the modes). */
 enum { SIG_DIE = 0, SIG_NOTE = 1, SIG_EXIT3 = 2 };
 extern volatile sig_atomic_t cli_sig_mode, cli_stop_requested;
-extern volatile sig_atomic_t cli_committing, cli_signal_while_committing;
+extern volatile sig_atomic_t cli_signal_while_committing;
 extern char cli_resume_hint[1400];
 extern size_t cli_resume_hint_len;
 void cli_install_stop_handlers(void);
@@ -81,21 +82,13 @@ void cli_said_swept(void *user, const char *file, long pid);
 /* Whether `path` can be written; 0, or the exit status after a message. */
 int cli_check_writable(const char *flag, const char *path);
 
-/* Checkpoint folders' own files, and their removal once the run is written. */
-int cli_checkpoint_own(const char *name);
-void cli_checkpoint_remove(const char *dir);
-
-/* A command's result files, written whole under temporary names and renamed
- * into place (common.c). */
-typedef tyche_status (*cli_writer_fn)(const void *obj, const char *path, tyche_err *err);
-void cli_name_user_file(tyche_err *err, const char *tmp, const char *path);
-tyche_status cli_commit_pair(const char *tmp_h5, const char *out, const char *tmp_json,
-                             const char *json, const char *checkpoint, tyche_err *err);
-void cli_release_pair(tyche_status st, char *tmp_h5, const char *out, char *tmp_json,
-                      const char *json, tyche_err *err);
-tyche_status cli_write_pair(const void *obj, cli_writer_fn h5, cli_writer_fn js, const char *out,
-                            const char *json, const char *checkpoint, tyche_err *err);
-/* A run's results (run and merge) as cli_write_pair's object, and its writers. */
+/* A command's result files put in place together (tyche_commit_files), and
+ * a checkpoint folder (may be NULL) removed once they are; then the note of
+ * a signal that came during the renames (cli_said_deferred_signal, also
+ * for a caller of tyche_commit_rename). */
+tyche_status cli_commit(const tyche_result_file *files, size_t n, const char *checkpoint, tyche_err *err);
+void cli_said_deferred_signal(void);
+/* A run's results (run and merge) as a result file's object, and its writers. */
 typedef struct {
     const tyche_scenario *s;
     const tyche_results *r;

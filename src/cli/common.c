@@ -249,73 +249,15 @@ int cli_report(const tyche_err *e) {
     return tyche_status_exit_code(e->code);
 }
 
-/* One JSON object per line, written with a single append so concurrent runs
- * logging to the same file do not interleave within a line. */
+/* --log: the library's append, its message naming the flag. */
 tyche_status cli_append_log(const char *file, const tyche_scenario *s, const tyche_results *r,
-                               const char *created, tyche_err *err) {
-    tyche_run_info info;
-    char hash[65], as_of[11], line[65536];
-    tyche_results_info(r, &info);
-    tyche_scenario_hash(s, hash);
-    tyche_date_format(tyche_scenario_as_of(s), as_of);
-    size_t n = (size_t)snprintf(line, sizeof line,
-                                "{\"created_utc\": \"%s\", \"as_of\": \"%s\", \"scenario\": \"%s\", "
-                                "\"scenario_sha256\": \"%s\", \"seed\": %llu, \"trials\": %llu, "
-                                "\"statements\": {",
-                                created, as_of, tyche_scenario_name(s), hash,
-                                (unsigned long long)info.seed, (unsigned long long)info.trials);
-    for (size_t i = 0; i < tyche_scenario_n_statements(s) && n < sizeof line - 200; i++) {
-        tyche_statement_info si;
-        tyche_prob p;
-        tyche_scenario_statement(s, i, &si);
-        tyche_results_statement(r, i, &p);
-        /* ids are plain identifiers, probabilities finite: no escaping needed */
-        n += (size_t)snprintf(line + n, sizeof line - n, "%s\"%s\": [%.17g, %.6g]", i ? ", " : "",
-                              si.id, p.probability, p.stderr_);
-    }
-    n += (size_t)snprintf(line + n, sizeof line - n, "}}\n");
-    if (n >= sizeof line) return tyche_err_set(err, TYCHE_EIO, "--log %s: too many statements for one line", file);
-    const int fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0666);
-    int e = fd < 0 ? errno : 0;
-    /* Runs may share a log: the lock keeps each line whole and stops the
-     * rollback below from taking another run's line (a file system without
-     * locks still gets the append, unlocked). */
-    struct flock lk;
-    memset(&lk, 0, sizeof lk);
-    lk.l_type = F_WRLCK;
-    lk.l_whence = SEEK_SET;
-    if (!e) (void)fcntl(fd, F_SETLKW, &lk);
-    struct stat st0;
-    if (!e && fstat(fd, &st0) != 0) e = errno;
-    size_t done = 0;
-    while (!e && done < n) {
-        const ssize_t w = write(fd, line + done, n - done);
-        if (w > 0) done += (size_t)w;
-        else if (w < 0 && errno != EINTR) e = errno;
-        else if (w == 0) e = EIO;
-    }
-    /* a line cut short (disk full, a size limit) would spoil the log: it
-     * goes back to its last whole line */
-    if (e && done > 0 && ftruncate(fd, st0.st_size) != 0) e = errno;
-    if (fd >= 0 && close(fd) != 0 && !e) e = errno;
-    return e == 0 ? TYCHE_OK
-                  : tyche_err_set(err, TYCHE_EIO, "--log %s: cannot append to the log: %s", file, strerror(e));
+                            const char *created, tyche_err *err) {
+    tyche_err e = {0};
+    const tyche_status st = tyche_forecast_log_append(file, s, r, created, &e);
+    return st == TYCHE_OK ? st : tyche_err_set(err, st, "--log %s", e.msg);
 }
 
 /* ---- output paths ------------------------------------------------------------- */
-
-/* A message about a temporary file names the user's file instead: the
- * temporary name means nothing to them (and is gone by then). */
-void cli_name_user_file(tyche_err *err, const char *tmp, const char *path) {
-    char *at = strstr(err->msg, tmp);
-    if (at == NULL) return;
-    char rest[TYCHE_ERR_MAX];
-    snprintf(rest, sizeof rest, "%s", at + strlen(tmp));
-    *at = '\0';
-    char head[TYCHE_ERR_MAX];
-    snprintf(head, sizeof head, "%s", err->msg);
-    tyche_err_set(err, err->code, "%s%s%s", head, path, rest);
-}
 
 int cli_is_folder(const char *p) {
     struct stat st;
@@ -332,15 +274,16 @@ int cli_is_folder(const char *p) {
  * once it writes, a signal still leaves the parts for --resume and exits 3. */
 volatile sig_atomic_t cli_sig_mode = SIG_DIE;
 volatile sig_atomic_t cli_stop_requested;
-/* While finished files are renamed into place, a signal waits (any thread
- * may take it: OpenMP's threads do not share a thread's signal mask), so it
- * cannot fall between the results file and its summary. */
-volatile sig_atomic_t cli_committing, cli_signal_while_committing;
+/* While finished files are renamed into place (tyche_commit_renaming), a
+ * signal waits (any thread may take it: OpenMP's threads do not share a
+ * thread's signal mask), so it cannot fall between the results file and
+ * its summary: it is noted here and said once the files are in place. */
+volatile sig_atomic_t cli_signal_while_committing;
 char cli_resume_hint[1400];
 size_t cli_resume_hint_len;
 
 static void on_stop_signal(int sig) {
-    if (cli_committing) {
+    if (tyche_commit_renaming) {
         cli_signal_while_committing = sig;
         return;
     }
@@ -425,91 +368,24 @@ int cli_check_writable(const char *flag, const char *path) {
 }
 
 
-/* Whether a checkpoint folder's entry is tyche's own: args, identity,
- * lock, "part-NNNNNN-of-NNNNNN.h5" and the temporaries of any of them. */
-int cli_checkpoint_own(const char *name) {
-    unsigned a, b;
-    int n = 0;
-    if (sscanf(name, "part-%6u-of-%6u.h5%n", &a, &b, &n) == 2 && n == 24 && strlen(name) >= 24 &&
-        (name[24] == '\0' || strncmp(name + 24, ".tmp.", 5) == 0))
-        return 1;
-    static const char *const own[] = {"args", "identity", "lock"};
-    for (size_t k = 0; k < 3; k++) {
-        const size_t l = strlen(own[k]);
-        if (strncmp(name, own[k], l) == 0 && (name[l] == '\0' || strncmp(name + l, ".tmp.", 5) == 0)) return 1;
-    }
-    return 0;
-}
-
-/* Once the results are written: the parts (and any a SIGKILL cut short)
- * have served.  Not before: a failed write must leave a resumable run. */
-void cli_checkpoint_remove(const char *dir) {
-    char path[1200];
-    DIR *d = opendir(dir);
-    for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d))
-        if (cli_checkpoint_own(e->d_name)) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-    if (d) closedir(d);
-    static const char *const own[] = {"args", "identity", "lock"};
-    for (size_t k = 0; k < 3; k++) {
-        snprintf(path, sizeof path, "%s/%s", dir, own[k]);
-        unlink(path);
-    }
-    rmdir(dir);
-}
-
-
-/* Renames the two whole temporaries into place, HDF5 first, with signals
- * waiting (see on_stop_signal). */
-tyche_status cli_commit_pair(const char *tmp_h5, const char *out, const char *tmp_json,
-                                const char *json, const char *checkpoint, tyche_err *err) {
-    tyche_status st = TYCHE_OK;
-    cli_committing = 1;
-    if (rename(tmp_h5, out) != 0)
-        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", out, strerror(errno));
-    else if (rename(tmp_json, json) != 0)
-        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write: %s", json, strerror(errno));
-    if (st == TYCHE_OK && checkpoint) cli_checkpoint_remove(checkpoint);
-    cli_committing = 0;
+void cli_said_deferred_signal(void) {
     if (cli_signal_while_committing)
         fprintf(stderr, "tyche: %s came as the results were put in place; they are whole\n",
                 strsignal(cli_signal_while_committing));
-    return st;
 }
 
-/* After a pair: temporaries of a failure removed, messages about them
- * naming the user's files instead, the names forgotten and freed. */
-void cli_release_pair(tyche_status st, char *tmp_h5, const char *out, char *tmp_json,
-                         const char *json, tyche_err *err) {
-    for (int i = 0; i < 2; i++) {
-        char *t = i ? tmp_h5 : tmp_json;
-        if (t == NULL) continue;
-        if (st != TYCHE_OK) unlink(t);
-        tyche_tmp_forget(t);
-        cli_name_user_file(err, t, i ? out : json);
-        free(t);
-    }
-}
+/* The commit's hook: the checkpoint folder `dir` has served. */
+static void remove_checkpoint(void *dir) { tyche_checkpoint_remove(dir); }
 
-/* Every command's two results: the JSON and the HDF5 file, each written
- * whole under a temporary name, then both renamed into place (HDF5 first)
- * with signals waiting, and a checkpoint folder whose run is now written
- * removed with them.  A failure leaves neither under its final name; a
- * signal during the renames is honoured as the results are whole: the
- * command goes on and says so. */
-tyche_status cli_write_pair(const void *obj, cli_writer_fn h5, cli_writer_fn js, const char *out,
-                               const char *json, const char *checkpoint, tyche_err *err) {
-    const char *outputs[2] = {out, json};
-    for (int i = 0; i < 2; i++)
-        if (cli_is_folder(outputs[i])) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", outputs[i]);
-    char *tmp_json = tyche_tmp_name(json), *tmp_h5 = tyche_tmp_name(out);
-    tyche_status st = tmp_json && tmp_h5 ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    if (st == TYCHE_OK) st = js(obj, tmp_json, err);
-    if (st == TYCHE_OK) st = h5(obj, tmp_h5, err);
-    if (st == TYCHE_OK) st = cli_commit_pair(tmp_h5, out, tmp_json, json, checkpoint, err);
-    cli_release_pair(st, tmp_h5, out, tmp_json, json, err);
+/* Every command's results: tyche_commit_files (each file written whole
+ * under a temporary name, all renamed into place with signals waiting), a
+ * checkpoint folder whose run is now written removed with them.  A signal
+ * during the renames is honoured as the results are whole: the command
+ * goes on and says so. */
+tyche_status cli_commit(const tyche_result_file *files, size_t n, const char *checkpoint, tyche_err *err) {
+    const tyche_status st = tyche_commit_files(files, n, checkpoint ? remove_checkpoint : NULL,
+                                               (void *)checkpoint, err);
+    cli_said_deferred_signal();
     return st;
 }
 

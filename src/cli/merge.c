@@ -89,7 +89,8 @@ int cli_cmd_merge(int argc, char **argv, char *cmdline) {
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     tyche_provenance prov = {cmdline, created, 0, bars ? cli_progress : NULL, &wp};
     const cli_run_output ro = {s, r, &prov};
-    tyche_status st = cli_write_pair(&ro, cli_write_run_h5, cli_write_run_json, out, summary, NULL, &err);
+    const tyche_result_file results[2] = {{summary, cli_write_run_json, &ro}, {out, cli_write_run_h5, &ro}};
+    tyche_status st = cli_commit(results, 2, NULL, &err);
     if (st == TYCHE_OK && !quiet) {
         tyche_run_info info;
         tyche_results_info(r, &info);

@@ -215,41 +215,6 @@ static int resume_opts(const run_opts *u, run_opts *o, int *ra, char ***rv) {
 
 /* ---- output paths, checked before the first trial ------------------------------- */
 
-/* The identity of a run: one "key value" line per thing its results depend
- * on, including the part layout. */
-static char *run_identity(const tyche_scenario *s, const run_opts *o) {
-    char hash[65], as_of[11];
-    tyche_scenario_hash(s, hash);
-    tyche_date_format(tyche_scenario_as_of(s), as_of);
-    size_t n = 1024;
-    for (size_t k = 0; k < o->sf.n_set; k++) n += strlen(o->sf.set[k]) + 8;
-    char *t = tyche_malloc(n);
-    if (t == NULL) return NULL;
-    static const char *const store[] = {"none", "outputs", "paths"}, *const smp[] = {"mc", "lhs", "qmc"};
-    size_t u = (size_t)snprintf(t, n,
-                                "tyche_version %s\nscenario_sha256 %s\nas_of %s\nseed %llu\ntrials %llu\nrng %s\n"
-                                "store %s\nsampling %s\nreplicates %llu\ncheckpoint_every %llu\n",
-                                tyche_version(), hash, as_of, o->seed, o->trials, o->rng ? o->rng : "philox", store[o->store],
-                                smp[o->sampling], o->sampling == TYCHE_SAMPLING_MC ? 0 : o->replicates, o->every);
-    for (size_t k = 0; k < o->sf.n_set; k++) u += (size_t)snprintf(t + u, n - u, "set %s\n", o->sf.set[k]);
-    return t;
-}
-
-/* The value of `key` in an identity (every line of it, joined by "; ").  */
-static void identity_value(const char *id, const char *key, char *buf, size_t len) {
-    buf[0] = '\0';
-    size_t used = 0;
-    const size_t kl = strlen(key);
-    for (const char *p = id; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        const size_t ll = nl ? (size_t)(nl - p) : strlen(p);
-        if (ll > kl && strncmp(p, key, kl) == 0 && p[kl] == ' ' && used + 4 < len)
-            used += (size_t)snprintf(buf + used, len - used, "%s%.*s", used ? "; " : "", (int)(ll - kl - 1), p + kl + 1);
-        p = nl ? nl + 1 : NULL;
-    }
-    if (used == 0) snprintf(buf, len, "(none)");
-}
-
 /* An absolute form of path (the caller frees): DIR/args must mean the same
  * files when --resume runs from another folder. */
 static char *absolute(const char *path) {
@@ -262,10 +227,22 @@ static char *absolute(const char *path) {
     return a;
 }
 
-/* The arguments kept in DIR/args: as given, but with the scenario and the
- * outputs (also the default ones) as absolute paths.  run_opts points into
- * argv, so the paths are found by identity, not by knowing the flags. */
-static tyche_status write_args(const char *file, const run_opts *o, int argc, char **argv, tyche_err *err) {
+/* What DIR/args is made of: the options and the command line they came from. */
+typedef struct {
+    const run_opts *o;
+    int argc;
+    char **argv;
+} run_args;
+
+/* The arguments kept in DIR/args (tyche_checkpoint_claim's writer): as
+ * given, but with the scenario and the outputs (also the default ones) as
+ * absolute paths.  run_opts points into argv, so the paths are found by
+ * identity, not by knowing the flags. */
+static tyche_status write_args(const void *obj, const char *file, tyche_err *err) {
+    const run_args *ra = obj;
+    const run_opts *o = ra->o;
+    const int argc = ra->argc;
+    char **argv = ra->argv;
     char **v = tyche_calloc((size_t)argc + 5, sizeof *v);
     int n = 0;
     tyche_status st = v ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
@@ -289,288 +266,60 @@ static tyche_status write_args(const char *file, const run_opts *o, int argc, ch
     return st;
 }
 
-/* Takes DIR for this run: creates it, locks it, and checks (or records)
- * whose it is.  Returns 0, or the exit status after the message; *lock_fd
- * stays open (the lock) for the life of the process. */
+/* Takes DIR for this run (tyche_checkpoint_claim, with the identity made
+ * of what the results depend on).  Returns 0, or the exit status after the
+ * message; *claimed holds the lock for the life of the run. */
 static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_opts *o, int resuming,
-                            int argc, char **argv, int *lock_fd) {
-    char path[1200], holder[128] = "";
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "tyche: --checkpoint %s: cannot create the folder: %s\n", dir, strerror(errno));
-        return errno == ENOENT ? 2 : 1;
-    }
-    if (!cli_is_folder(dir)) {
-        fprintf(stderr, "tyche: --checkpoint %s: is a file, not a folder\n", dir);
-        return 2;
-    }
-    /* a folder without args holds no run of tyche's: its files are not ours
-     * to mix in or delete (looked at before the lock file is made, so a
-     * refusal leaves the folder as it was) */
-    snprintf(path, sizeof path, "%s/args", dir);
-    if (!cli_file_exists(path)) {
-        DIR *d = opendir(dir);
-        int foreign = 0;
-        for (struct dirent *e = d ? readdir(d) : NULL; !foreign && e; e = readdir(d))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !cli_checkpoint_own(e->d_name)) {
-                fprintf(stderr, "tyche: --checkpoint %s: holds other files (%s) and no run of tyche's: "
-                        "give a new or empty folder\n", dir, e->d_name);
-                foreign = 1;
-            }
-        if (d) closedir(d);
-        if (foreign) return 2;
-    }
-    snprintf(path, sizeof path, "%s/lock", dir);
-    int fd = -1;
-    for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
-        fd = open(path, O_RDWR | O_CREAT, 0666);
-        if (fd < 0) {
-            fprintf(stderr, "tyche: --checkpoint %s: cannot write in it: %s\n", dir, strerror(errno));
-            return 1;
-        }
-        struct flock lk;
-        memset(&lk, 0, sizeof lk);
-        lk.l_type = F_WRLCK;
-        lk.l_whence = SEEK_SET;
-        if (fcntl(fd, F_SETLK, &lk) != 0) {
-            if (errno != EACCES && errno != EAGAIN) {
-                /* a file system without locks (NFS without lockd, some Lustre mounts) */
-                if (cli_mpi_rank == 0)
-                    fprintf(stderr, "tyche: warning: --checkpoint %s: cannot lock it here (%s): going on "
-                            "without the lock; make sure no other run uses the folder\n", dir, strerror(errno));
-                break;
-            }
-            const ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
-            holder[got > 0 ? got : 0] = '\0';
-            char *nl = strchr(holder, '\n');
-            if (nl) *nl = '\0';
-            struct flock who = lk;
-            const int known = fcntl(fd, F_GETLK, &who) == 0 && who.l_type != F_UNLCK;
-            close(fd);
-            if (known && holder[0] == '\0') snprintf(holder, sizeof holder, "pid %ld", (long)who.l_pid);
-            fprintf(stderr, "tyche: --checkpoint %s: in use by another run (%s); wait for it to end or stop it\n",
-                    dir, holder[0] ? holder : "its pid unknown");
-            return 2;
-        }
-        /* locked, but is it still the folder's lock file?  A run that has just
-         * finished unlinks it (and its folder): then take the new one */
-        struct stat a, b;
-        if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
-            close(fd);
-            fd = -1;
-            if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-                fprintf(stderr, "tyche: --checkpoint %s: cannot create the folder: %s\n", dir, strerror(errno));
-                return 1;
-            }
-        }
-    }
-    if (fd < 0) {
-        fprintf(stderr, "tyche: --checkpoint %s: its lock file keeps being replaced\n", dir);
-        return 1;
-    }
-    *lock_fd = fd;
-    char *mine = run_identity(s, o);
-    if (mine == NULL) {
-        fputs("tyche: out of memory\n", stderr);
-        return 1;
-    }
-    char args[1200], idp[1200];
-    snprintf(args, sizeof args, "%s/args", dir);
-    snprintf(idp, sizeof idp, "%s/identity", dir);
-    int rc = 0;
-    if (resuming && !cli_file_exists(args)) {
-        fprintf(stderr, "tyche: --resume %s: the run is no longer there (it finished, or its folder was "
-                "emptied)\n", dir);
-        rc = 2;
-    } else if (cli_file_exists(args)) {
-        /* DIR/identity: written before args, so a folder with args and no
-         * identity was not made by this tyche, or was damaged */
-        FILE *f = fopen(idp, "rb");
-        char *theirs = f ? tyche_malloc(65536) : NULL;
-        const size_t got = theirs ? fread(theirs, 1, 65535, f) : 0;
-        const int unreadable = f == NULL || ferror(f) || (theirs && !feof(f));
-        if (theirs) theirs[got] = '\0';
-        if (f) fclose(f);
-        if (f && theirs == NULL) {
-            fputs("tyche: out of memory\n", stderr);
-            rc = 1;
-        } else if (unreadable) {
-            fprintf(stderr, "tyche: --checkpoint %s: has the args of a run but no readable identity (%s): "
-                    "made by an older tyche, or damaged; finish it with the tyche that started it, or "
-                    "choose another folder\n", dir, idp);
-            rc = 2;
-        } else if (strcmp(theirs, mine) != 0) {
-            static const char *const keys[] = {"tyche_version", "scenario_sha256", "as_of", "set", "seed",
-                                               "trials", "rng", "store", "sampling", "replicates",
-                                               "checkpoint_every"};
-            static const char *const what[] = {"tyche version", "scenario (its text, by SHA-256)", "as-of date",
-                                               "--set values", "seed", "trial count", "generator",
-                                               "--store level", "sampling", "replicates", "--checkpoint-every"};
-            char a[512] = "", b[512] = "";
-            size_t k = 0;
-            for (; k < sizeof keys / sizeof keys[0]; k++) {
-                identity_value(theirs, keys[k], a, sizeof a);
-                identity_value(mine, keys[k], b, sizeof b);
-                if (strcmp(a, b) != 0) break;
-            }
-            char diff[1400];
-            if (k < sizeof keys / sizeof keys[0])
-                snprintf(diff, sizeof diff, "its %s is %s, this run's is %s", what[k], a, b);
-            else /* beyond what the message can show (a long --set list) */
-                snprintf(diff, sizeof diff, "%s differs", idp);
-            if (resuming)
-                fprintf(stderr, "tyche: --resume %s: not the run that started there (%s)%s\n", dir, diff,
-                        k == 1 ? ": the scenario file changed since" : "");
-            else
-                fprintf(stderr, "tyche: --checkpoint %s: holds the parts of another run (%s); finish that one "
-                        "with `tyche run --resume %s`, or choose another folder\n", dir, diff, dir);
-            rc = 2;
-        }
-        free(theirs);
-    } else {
-        tyche_err err;
-        /* identity before args: a folder with args always has its identity */
-        if (rc == 0 && cli_file_write(idp, mine, "run's identity", &err) != TYCHE_OK) {
-            fprintf(stderr, "tyche: %s\n", err.msg);
-            rc = tyche_status_exit_code(err.code);
-        }
-        if (rc == 0 && write_args(args, o, argc, argv, &err) != TYCHE_OK) {
-            fprintf(stderr, "tyche: %s\n", err.msg);
-            rc = tyche_status_exit_code(err.code);
-        }
-    }
-    free(mine);
-    if (rc == 0) {
-        /* ours now (a refused run changes nothing in the folder) */
-        char host[256] = "";
-        gethostname(host, sizeof host - 1);
-        const int hn = snprintf(holder, sizeof holder, "pid %ld on %s\n", (long)getpid(), host);
-        if (ftruncate(fd, 0) != 0 || pwrite(fd, holder, (size_t)hn, 0) != hn) { /* the lock is what counts */ }
-        tyche_tmp_sweep(dir, 1, cli_said_swept, NULL); /* parts a kill -9 cut short */
-    }
-    return rc;
-}
-
-/* Trials in part i of `parts` (the engine's split of whole blocks). */
-static uint64_t part_trials(uint64_t trials, uint32_t i, uint32_t parts) {
-    const uint64_t n_all = trials / TYCHE_BLOCK_TRIALS + (trials % TYCHE_BLOCK_TRIALS != 0);
-    const uint64_t b0 = n_all * i / parts, b1 = n_all * (i + 1) / parts;
-    return (b1 == n_all ? trials : b1 * TYCHE_BLOCK_TRIALS) - b0 * TYCHE_BLOCK_TRIALS;
+                            int argc, char **argv, tyche_checkpoint **claimed) {
+    const tyche_checkpoint_spec spec = {
+        .scenario = s, .seed = o->seed, .trials = o->trials, .rng = o->rng, .store = o->store,
+        .sampling = o->sampling, .replicates = o->replicates, .every = o->every,
+        .set = o->sf.set, .n_set = o->sf.n_set};
+    const run_args ra = {o, argc, argv};
+    char warning[TYCHE_ERR_MAX];
+    tyche_err err = {0};
+    const tyche_status st = tyche_checkpoint_claim(dir, &spec, resuming, write_args, &ra, cli_said_swept, NULL,
+                                                   warning, sizeof warning, claimed, &err);
+    if (warning[0]) fprintf(stderr, "tyche: %s\n", warning);
+    if (st == TYCHE_OK) return 0;
+    fprintf(stderr, "tyche: %s\n", err.msg);
+    return tyche_status_exit_code(st);
 }
 
 /* Under MPI: every rank's flags ORed (stop requested, failed). */
-static int all_flags(int mine) {
-#ifdef TYCHE_MPI
-    int all = 0;
-    if (cli_mpi_size > 1) {
-        MPI_Allreduce(&mine, &all, 1, MPI_INT, MPI_BOR, MPI_COMM_WORLD);
-        return all;
-    }
-#endif
-    return mine;
-}
+static int all_flags(int mine) { return tyche_ranks_or(mine); }
 
 /* Rank 0's verdict, on every rank (a check only rank 0 made). */
-static int agree(int rc) {
-#ifdef TYCHE_MPI
-    if (cli_mpi_size > 1) MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-#endif
-    return rc;
+static int agree(int rc) { return tyche_ranks_root(rc); }
+
+enum { FLAG_FAILED = 2 };
+
+/* tyche_checkpoint_run_parts' callback: this rank's part stands for the
+ * round on the bar. */
+static void part_begins(void *user, uint64_t done, uint64_t round) {
+    cli_progress_state *ps = user;
+    ps->base = (double)done;
+    ps->span = (double)round;
 }
 
-enum { FLAG_STOP = 1, FLAG_FAILED = 2 };
-
-/* Runs the parts DIR lacks and merges them.  Under MPI the missing parts
- * are split into contiguous runs, one per rank; the ranks go part by part
- * in rounds and agree before each round whether to go on, so a signal to
- * any rank stops them all at a part boundary.  Rank 0 then merges; on
- * other ranks a NULL return with *stopped == 0 and err->code == TYCHE_OK
- * means "done, rank 0 writes". */
+/* Runs the parts DIR lacks (a signal stops the run between parts) and
+ * merges them.  On other ranks than 0 a NULL return with *stopped == 0 and
+ * err->code == TYCHE_OK means "done, rank 0 writes". */
 static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_config *cfg,
                                        const char *dir, uint32_t parts, cli_progress_state *ps,
                                        int *stopped, int *threads_used, tyche_err *err) {
     err->code = TYCHE_OK;
-    char path[1200];
-    char **files = tyche_calloc(parts, sizeof *files);
-    uint32_t *todo = tyche_calloc((size_t)parts + 1, sizeof *todo);
-    tyche_results *merged = NULL;
-    tyche_status st = files && todo ? TYCHE_OK : tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    uint32_t n_todo = 0;
-    uint64_t done_trials = 0;
-    for (uint32_t i = 0; st == TYCHE_OK && i < parts; i++) {
-        snprintf(path, sizeof path, "%s/part-%06u-of-%06u.h5", dir, i, parts);
-        if ((files[i] = tyche_strdup(path)) == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-        else if (!cli_file_exists(path)) todo[n_todo++] = i;
-        else done_trials += part_trials(cfg->trials, i, parts);
-    }
-#ifdef TYCHE_MPI
-    /* rank 0's list: the others must not see a part that a fast rank has just written */
-    if (cli_mpi_size > 1) {
-        int bad = all_flags(st != TYCHE_OK ? FLAG_FAILED : 0);
-        if (bad) {
-            if (st == TYCHE_OK) st = tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
-        } else {
-            MPI_Bcast(&n_todo, 1, MPI_UINT32_T, 0, MPI_COMM_WORLD);
-            MPI_Bcast(todo, (int)n_todo, MPI_UINT32_T, 0, MPI_COMM_WORLD);
-            MPI_Bcast(&done_trials, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-        }
-    }
-#endif
-    const uint32_t R = (uint32_t)cli_mpi_size, me = (uint32_t)cli_mpi_rank;
-    const uint32_t rounds = (n_todo + R - 1) / R;
     ps->whole = cfg->trials;
     cli_sig_mode = SIG_NOTE;
-    for (uint32_t round = 0; st == TYCHE_OK && round < rounds; round++) {
-        const int flags = all_flags((cli_stop_requested ? FLAG_STOP : 0));
-        if (flags & FLAG_STOP) {
-            *stopped = 1;
-            break;
-        }
-        uint64_t round_trials = 0;
-        int mine = -1;
-        for (uint32_t q = 0; q < R; q++) {
-            const uint32_t lo = (uint32_t)((uint64_t)n_todo * q / R), hi = (uint32_t)((uint64_t)n_todo * (q + 1) / R);
-            if (lo + round >= hi) continue;
-            round_trials += part_trials(cfg->trials, todo[lo + round], parts);
-            if (q == me) mine = (int)todo[lo + round];
-        }
-        if (mine >= 0) {
-            tyche_run_config part = *cfg;
-            part.shard_index = (uint32_t)mine;
-            part.shard_count = parts;
-            ps->base = (double)done_trials;
-            ps->span = (double)round_trials; /* rank 0's part stands for the round's */
-            tyche_results *r = tyche_run(s, &part, err);
-            if (r == NULL) {
-                st = err->code;
-            } else {
-                tyche_run_info info;
-                tyche_results_info(r, &info);
-                if (info.threads > *threads_used) *threads_used = info.threads;
-                tyche_provenance prov = {"(checkpoint part)", "", 0, NULL, NULL};
-                st = tyche_write_hdf5(s, r, &prov, files[mine], err);
-                tyche_results_free(r);
-            }
-        }
-        done_trials += round_trials;
-        if (all_flags(st != TYCHE_OK ? FLAG_FAILED : 0) && st == TYCHE_OK)
-            st = tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
-    }
+    tyche_status st = tyche_checkpoint_run_parts(s, cfg, dir, parts, &cli_stop_requested, part_begins, ps,
+                                                 stopped, threads_used, err);
     if (ps->drawn) fputc('\n', stderr); /* a bar short of its end (stopped, or rank 0 idle at the last) */
     /* from here a signal leaves the parts for --resume: exit 3 */
     cli_sig_mode = SIG_EXIT3;
-    if (st == TYCHE_OK && !*stopped && cli_stop_requested && cli_mpi_rank == 0)
-        fprintf(stderr, "tyche: every part was done when the signal came: merging them\n");
-    if (st == TYCHE_OK && !*stopped && cli_mpi_rank == 0) {
-        tyche_scenario *ms = NULL;
-        cli_progress_state mp = {.phase = "merging"};
-        merged = tyche_merge_shards_progress((const char *const *)files, parts, &ms,
-                                             cfg->progress ? cli_progress : NULL, &mp, err);
-        tyche_scenario_free(ms);
-    }
-    for (uint32_t i = 0; files && i < parts; i++) free(files[i]);
-    free(files);
-    free(todo);
-    return merged;
+    if (st != TYCHE_OK || *stopped || cli_mpi_rank != 0) return NULL;
+    if (cli_stop_requested) fprintf(stderr, "tyche: every part was done when the signal came: merging them\n");
+    cli_progress_state mp = {.phase = "merging"};
+    return tyche_checkpoint_merge(dir, parts, cfg->progress ? cli_progress : NULL, &mp, err);
 }
 
 /* What a statement's precision target came to (printed with the table, and
@@ -605,7 +354,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         return 2; /* another rank said why */
     }
     double *precision = NULL;
-    int lock_fd = -1;
+    tyche_checkpoint *claimed = NULL;
     tyche_results *r = NULL;
 #define FAIL(code) do { rc = (code); goto done; } while (0)
 
@@ -662,8 +411,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     }
     uint32_t parts = 0;
     if (o->checkpoint) {
-        const uint64_t blocks = trials / TYCHE_BLOCK_TRIALS + (trials % TYCHE_BLOCK_TRIALS != 0);
-        const uint64_t p = (blocks + o->every - 1) / o->every;
+        const uint64_t p = tyche_checkpoint_parts(trials, o->every);
         if (p > 100000)
             FAIL(cli_usage_error(cli_usage_run, "--checkpoint-every %llu: %llu trials would make %llu parts, more than "
                              "100000; give a larger --checkpoint-every", o->every, trials, (unsigned long long)p));
@@ -694,7 +442,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         }
     }
     if (!rc && o->checkpoint && cli_mpi_rank == 0)
-        rc = checkpoint_claim(o->checkpoint, s, o, resuming, argc, argv, &lock_fd);
+        rc = checkpoint_claim(o->checkpoint, s, o, resuming, argc, argv, &claimed);
     if ((rc = agree(rc)) != 0) goto done;
     if (o->checkpoint) {
         cli_sig_mode = SIG_EXIT3; /* DIR holds a resumable run from here on */
@@ -764,30 +512,34 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     const double write_t0 = cli_now(); /* the header's seconds are the simulation's: say the write's too */
 
     tyche_status st = TYCHE_OK;
+    const cli_run_output ro = {s, r, &prov};
+    /* the summary written first, the HDF5 file put in place first */
+    const tyche_result_file files[2] = {{summary, cli_write_run_json, &ro}, {out, cli_write_run_h5, &ro}};
     if (cli_mpi_size > 1 && !o->checkpoint) {
 #ifdef TYCHE_MPI
         /* every rank writes its rows into one file (rank 0's temporary),
          * rank 0 the summary first; then rank 0 puts the pair in place */
-        char *tmp_json = NULL, *tmp_h5 = NULL;
+        const tyche_result_file mpi_files[2] = {files[0], {out, NULL, NULL}};
+        tyche_commit *c = NULL;
         if (cli_mpi_rank == 0) {
-            tmp_json = tyche_tmp_name(summary);
-            tmp_h5 = tyche_tmp_name(out);
-            st = tmp_json && tmp_h5 ? tyche_write_summary_json(s, r, &prov, tmp_json, &err)
-                                    : tyche_err_set(&err, TYCHE_ENOMEM, "out of memory");
+            st = tyche_commit_alloc(mpi_files, 2, &c, &err);
+            if (st == TYCHE_OK) st = tyche_commit_write(c, &err);
         }
         if (agree(st == TYCHE_OK ? 0 : 1) != 0) {
             if (cli_mpi_rank != 0) st = tyche_err_set(&err, TYCHE_EIO, "%s: rank 0 could not write the summary", summary);
         } else {
-            st = tyche_write_hdf5_mpi(s, r, &prov, cli_mpi_rank == 0 ? tmp_h5 : out, &err);
-            if (st == TYCHE_OK && cli_mpi_rank == 0) st = cli_commit_pair(tmp_h5, out, tmp_json, summary, NULL, &err);
+            st = tyche_write_hdf5_mpi(s, r, &prov, cli_mpi_rank == 0 ? tyche_commit_tmp(c, 1) : out, &err);
+            if (st == TYCHE_OK && cli_mpi_rank == 0) {
+                st = tyche_commit_rename(c, NULL, NULL, &err);
+                cli_said_deferred_signal();
+            }
             const int code = agree(st == TYCHE_OK ? 0 : 1);
             if (code && st == TYCHE_OK) st = tyche_err_set(&err, TYCHE_EIO, "%s: rank 0 could not put it in place", out);
         }
-        if (cli_mpi_rank == 0) cli_release_pair(st, tmp_h5, out, tmp_json, summary, &err);
+        tyche_commit_free(c, &err);
 #endif
     } else {
-        const cli_run_output ro = {s, r, &prov};
-        st = cli_write_pair(&ro, cli_write_run_h5, cli_write_run_json, out, summary, o->checkpoint, &err);
+        st = cli_commit(files, 2, o->checkpoint, &err);
     }
     const double write_seconds = cli_now() - write_t0;
     if (st == TYCHE_OK) cli_sig_mode = SIG_DIE; /* DIR is gone: nothing is left to resume */
@@ -852,7 +604,7 @@ done:
     tyche_results_free(r);
     free(precision);
     tyche_scenario_free(s);
-    if (lock_fd >= 0) close(lock_fd);
+    tyche_checkpoint_release(claimed);
     return rc;
 }
 

@@ -38,6 +38,8 @@ const cli_command cli_score_command = {
     .refused = score_refused, .n_refused = CLI_N_USES(score_refused), .fn = cli_cmd_score,
 };
 
+static tyche_status w_scores_js(const void *o, const char *p, tyche_err *e) { return tyche_scores_write_json(o, p, e); }
+
 int cli_cmd_score(int argc, char **argv, char *line) {
     (void)line;
     cli_args args;
@@ -71,13 +73,8 @@ int cli_cmd_score(int argc, char **argv, char *line) {
     printf("\n");
     int rc = 0;
     if (json) {
-        /* under a temporary name first: a failed write leaves the old file */
-        if (cli_is_folder(json)) {
-            fprintf(stderr, "tyche: %s: is a folder, not a file\n", json);
-            tyche_scores_free(sc);
-            return 1;
-        }
-        if (tyche_scores_write_json(sc, json, &err) != TYCHE_OK) rc = cli_report(&err);
+        const tyche_result_file file = {json, w_scores_js, sc};
+        if (cli_commit(&file, 1, NULL, &err) != TYCHE_OK) rc = cli_report(&err);
     }
     tyche_scores_free(sc);
     return rc;

@@ -119,7 +119,8 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
         tyche_sensitivity_free(t);
         return 2;
     }
-    tyche_status st = cli_write_pair(t, w_sens_h5, w_sens_js, out, json, NULL, &err);
+    const tyche_result_file files[2] = {{json, w_sens_js, t}, {out, w_sens_h5, t}};
+    tyche_status st = cli_commit(files, 2, NULL, &err);
     const size_t ns = tyche_sensitivity_n_statements(t);
     if (st == TYCHE_OK && !quiet && !sweep) {
         const size_t np = tyche_tornado_n(t);

@@ -90,7 +90,8 @@ int cli_cmd_sobol(int argc, char **argv, char *line) {
         tyche_sobol_free(t);
         return 2;
     }
-    tyche_status st = cli_write_pair(t, w_sobol_h5, w_sobol_js, out, json, NULL, &err);
+    const tyche_result_file files[2] = {{json, w_sobol_js, t}, {out, w_sobol_h5, t}};
+    tyche_status st = cli_commit(files, 2, NULL, &err);
     if (st == TYCHE_OK && !quiet) {
         const size_t d = tyche_sobol_n_params(t);
         printf("Sobol indices of %s: base %llu (%llu trials), seed %llu, 95%% bootstrap intervals (%llu resamples)\n",
