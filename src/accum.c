@@ -291,15 +291,16 @@ static int put_f64(hid_t g, const char *name, const double *v, int rank, const h
     return H5LTmake_dataset(g, name, rank, dims, H5T_NATIVE_DOUBLE, v) >= 0;
 }
 
-int tyche_accum_write_hdf5(const tyche_accum *a, int64_t group) {
+tyche_status tyche_accum_write_hdf5(const tyche_accum *a, int64_t group, tyche_err *err) {
     const hid_t g = (hid_t)group;
     const size_t no = a->lay.n_outputs, ns = a->lay.n_statements, nj = a->lay.n_joint;
     const uint64_t nb = a->n_blocks;
-    if (a->block_moments == NULL && nb) return 0;
+    if (a->block_moments == NULL && nb)
+        return tyche_err_set(err, TYCHE_ERUN, "the /partial group needs the run's per-block moments");
     /* each block's moments as (n, mean, m2) rows */
     const hsize_t bm[3] = {nb, no ? no : 1, 3};
     double *m = tyche_malloc((nb * no + 1) * 3 * sizeof *m);
-    int ok = m != NULL;
+    int ok = m != NULL, nomem = m == NULL;
     for (size_t k = 0; ok && k < nb * no; k++) {
         m[3 * k] = (double)a->block_moments[k].n;
         m[3 * k + 1] = a->block_moments[k].mean;
@@ -316,7 +317,7 @@ int tyche_accum_write_hdf5(const tyche_accum *a, int64_t group) {
     uint64_t *bins = tyche_malloc((no * TYCHE_SKETCH_BINS + 1) * sizeof *bins);
     double *mm = tyche_malloc((2 * no + 1) * sizeof *mm);
     uint64_t *nn = tyche_malloc((no + 1) * sizeof *nn);
-    ok = ok && bins && mm && nn;
+    if (ok && !(bins && mm && nn)) ok = 0, nomem = 1;
     for (size_t o = 0; ok && o < no; o++) {
         memcpy(bins + o * TYCHE_SKETCH_BINS, a->sketch[o].bins, TYCHE_SKETCH_BINS * sizeof *bins);
         nn[o] = a->sketch[o].n;
@@ -331,7 +332,9 @@ int tyche_accum_write_hdf5(const tyche_accum *a, int64_t group) {
     free(bins);
     free(mm);
     free(nn);
-    return ok;
+    /* an allocation that failed is said as such, not as an I/O error */
+    if (nomem) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "cannot write the /partial group");
 }
 
 /* n counts of dataset `name` into v, each at most `rows` (counts of the

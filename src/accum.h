@@ -104,8 +104,9 @@ tyche_status tyche_accum_unpack(tyche_accum *a, const unsigned char *buf, size_t
  * write needs a to keep its blocks.  read fills a (emptied first, max_blocks
  * >= n_blocks) from group g holding n_blocks blocks of a shard of `rows`
  * trials, checking every count against them (the file is untrusted input);
- * returns 0 when a dataset is missing, of the wrong size or impossible. */
-int tyche_accum_write_hdf5(const tyche_accum *a, int64_t g);
+ * read returns 0 when a dataset is missing, of the wrong size or impossible;
+ * write fails with ENOMEM or EIO. */
+tyche_status tyche_accum_write_hdf5(const tyche_accum *a, int64_t g, tyche_err *err);
 int tyche_accum_read_hdf5(tyche_accum *a, int64_t g, uint64_t n_blocks, uint64_t rows);
 
 /* The results' finished views: quantiles (n_outputs x 9, at

@@ -50,10 +50,11 @@ tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, co
     const uint64_t u[5] = {info.seed, info.total_trials, info.first_trial, acc->n_blocks,
                            acc->attempts};
     /* seed, total trials, first trial, blocks, attempts; then the statistics */
-    ok = ok && H5LTmake_dataset(g, "run", 1, &d, H5T_NATIVE_UINT64, u) >= 0 &&
-         tyche_accum_write_hdf5(acc, g);
+    ok = ok && H5LTmake_dataset(g, "run", 1, &d, H5T_NATIVE_UINT64, u) >= 0;
+    const tyche_status st = ok ? tyche_accum_write_hdf5(acc, g, err)
+                               : tyche_err_set(err, TYCHE_EIO, "cannot write the /partial group");
     H5Gclose(g);
-    return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EIO, "cannot write the /partial group");
+    return st;
 }
 
 /* ---- merge -------------------------------------------------------------------- */

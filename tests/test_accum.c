@@ -219,7 +219,7 @@ TEST(the_hdf5_group_round_trips_to_the_same_bytes_and_counts_are_checked) {
     ASSERT(f >= 0);
     hid_t g = H5Gcreate2(f, "partial", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     ASSERT(g >= 0);
-    ASSERT(tyche_accum_write_hdf5(w, g));
+    ASSERT(tyche_accum_write_hdf5(w, g, NULL) == TYCHE_OK);
     H5Gclose(g);
     H5Fclose(f);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
