@@ -9,14 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tyche/tyche.h"
-#ifdef TYCHE_MPI
-#include <mpi.h>
-#endif
 
 #include "cli.h"
 
@@ -60,7 +56,6 @@ void cli_fmt_value(double x, char *buf, size_t len) {
     else snprintf(buf, len, "%.5g", x);
 }
 
-
 void cli_scen_from(const cli_args *a, cli_scen_flags *f) {
     f->as_of = a->value[CLI_O_AS_OF];
     f->n_set = cli_args_values(a, CLI_O_SET, f->set, MAX_SETS);
@@ -72,7 +67,6 @@ tyche_scenario *cli_load(const char *file, const cli_scen_flags *f, tyche_err *e
 }
 
 /* ---- progress bar ------------------------------------------------------- */
-
 
 double cli_now(void) {
     struct timespec ts;
@@ -367,7 +361,6 @@ int cli_check_writable(const char *flag, const char *path) {
     return 0;
 }
 
-
 void cli_said_deferred_signal(void) {
     if (cli_signal_while_committing)
         fprintf(stderr, "tyche: %s came as the results were put in place; they are whole\n",
@@ -423,7 +416,6 @@ int cli_refuse_clobber(const char *scenario, const char *out, const char *json,
     }
     return 0;
 }
-
 
 /* Largest |swing| first; ties in parameter order (a stable, total order). */
 int cli_by_swing(const void *a, const void *b) {

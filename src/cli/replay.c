@@ -1,20 +1,6 @@
 /* tyche replay. */
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <dirent.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "tyche/tyche.h"
-#ifdef TYCHE_MPI
-#include <mpi.h>
-#endif
 
 #include "cli.h"
 
@@ -108,5 +94,4 @@ int cli_cmd_replay(int argc, char **argv, char *line) {
     tyche_scenario_free(s);
     return st == TYCHE_OK ? 0 : cli_report(&err);
 }
-
 

@@ -2,20 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <dirent.h>
-#include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "tyche/tyche.h"
 #include "args_file.h"
-#ifdef TYCHE_MPI
-#include <mpi.h>
-#endif
 
 #include "cli.h"
 
@@ -621,7 +614,6 @@ int cli_cmd_run(int argc, char **argv, char *cmdline) {
     cli_args_free(ra, rv);
     return rc;
 }
-
 
 /* ---- describe ------------------------------------------------------------- */
 

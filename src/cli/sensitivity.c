@@ -1,20 +1,9 @@
 /* tyche tornado and tyche sweep. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <dirent.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "tyche/tyche.h"
-#ifdef TYCHE_MPI
-#include <mpi.h>
-#endif
 
 #include "cli.h"
 
@@ -166,7 +155,6 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
 }
 
 /* ---- sobol ------------------------------------------------------------------ */
-
 
 int cli_cmd_tornado(int argc, char **argv, char *line) {
     (void)line;

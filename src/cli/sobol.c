@@ -1,20 +1,9 @@
 /* tyche sobol. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <dirent.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "tyche/tyche.h"
-#ifdef TYCHE_MPI
-#include <mpi.h>
-#endif
 
 #include "cli.h"
 
