@@ -178,7 +178,13 @@ tyche_status tyche_accum_merge(tyche_accum *dst, const tyche_accum *src, tyche_e
     const size_t no = dst->lay.n_outputs;
     if (!same_sizes(&dst->lay, &src->lay))
         return tyche_err_set(err, TYCHE_EINPUT, "merge: the two summaries are of different layouts");
-    if (src->block_moments == NULL && src->n_blocks && dst->n_blocks)
+    if (src->n_blocks == 0) { /* no moments to fold: the counts only */
+        tyche_accum_add_counts(dst, src);
+        return TYCHE_OK;
+    }
+    /* src's fold can stand for its blocks only in an empty dst that keeps none
+     * (a kept block list would otherwise hold blocks that were never given) */
+    if (src->block_moments == NULL && (dst->n_blocks || dst->block_moments))
         return tyche_err_set(err, TYCHE_EINPUT, "merge: the later summary kept no per-block moments");
     if (dst->block_moments && dst->n_blocks + src->n_blocks > dst->lay.max_blocks)
         return tyche_err_set(err, TYCHE_EINPUT, "merge: more blocks than the summary has room for");
@@ -252,7 +258,8 @@ tyche_status tyche_accum_unpack(tyche_accum *a, const unsigned char *buf, size_t
     memcpy(h, buf, sizeof h);
     if (h[0] != PACK_MAGIC || h[1] != no || h[2] != ns || h[3] != nj || h[4] != a->lay.n_months ||
         h[5] != (uint64_t)a->lay.replicates || h[7] > h[6] || (h[7] && a->block_moments == NULL) ||
-        h[7] > a->lay.max_blocks)
+        /* an accumulator that keeps blocks must get every one of them, within its room */
+        (a->block_moments && (h[7] != h[6] || h[6] > a->lay.max_blocks)))
         return tyche_err_set(err, TYCHE_EINPUT, "a packed summary of another layout");
     tyche_accum_reset(a);
     a->n_blocks = h[6];

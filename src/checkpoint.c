@@ -137,17 +137,6 @@ static void identity_diff(const char *theirs, const char *mine, const char *idp,
     *scenario_changed = k == 1;
 }
 
-/* tyche_commit_files' writer of a text file (the identity). */
-static tyche_status write_text(const void *text, const char *tmp, tyche_err *err) {
-    FILE *f = fopen(tmp, "w");
-    int e = f ? 0 : errno;
-    if (!e && fputs(text, f) == EOF) e = errno;
-    if (f && fflush(f) != 0 && !e) e = errno;
-    if (f && fclose(f) != 0 && !e) e = errno;
-    return e ? tyche_err_set(err, TYCHE_EIO, "%s: cannot write the run's identity: %s", tmp, strerror(e))
-             : TYCHE_OK;
-}
-
 /* ---- the claim ------------------------------------------------------------------ */
 
 /* DIR's lock file, opened and locked (or, on a file system without locks,
@@ -198,6 +187,27 @@ static tyche_status take_lock(const char *dir, char *warning, size_t wlen, int *
     return TYCHE_OK;
 }
 
+/* DIR/identity, written whole under a temporary name, flushed and renamed. */
+static tyche_status write_identity(const char *path, const char *text, tyche_err *err) {
+    char *tmp = tyche_tmp_name(path);
+    if (tmp == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    FILE *f = fopen(tmp, "w");
+    int e = f ? 0 : errno;
+    if (!e && fputs(text, f) == EOF) e = errno;
+    if (f && fflush(f) != 0 && !e) e = errno;
+    if (f && fclose(f) != 0 && !e) e = errno;
+    tyche_status st;
+    if (e) {
+        (void)unlink(tmp);
+        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write the run's identity: %s", path, strerror(e));
+    } else {
+        st = tyche_commit_file(tmp, path, "run's identity", err);
+    }
+    tyche_tmp_forget(tmp);
+    free(tmp);
+    return st;
+}
+
 /* Checks DIR/identity against mine, or (a new folder) records identity and
  * args. */
 static tyche_status check_or_record(const char *dir, const char *mine, int resuming, tyche_write_fn write_args,
@@ -210,8 +220,10 @@ static tyche_status check_or_record(const char *dir, const char *mine, int resum
         return tyche_err_set(err, TYCHE_EINPUT, "--resume %s: the run is no longer there (it finished, or its "
                              "folder was emptied)", dir);
     if (!has_args) {
-        const tyche_result_file id = {idp, write_text, mine};
-        tyche_status st = tyche_commit_files(&id, 1, NULL, NULL, err);
+        /* written whole and renamed, but not through tyche_commit_files: its
+         * rename defers signals (tyche_commit_renaming), which only a
+         * command's results may do; a signal here must stop the run */
+        tyche_status st = write_identity(idp, mine, err);
         if (st == TYCHE_OK) st = write_args(args_obj, args, err);
         return st;
     }

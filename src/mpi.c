@@ -33,26 +33,38 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
         tyche_results_free(mine);
         return NULL;
     }
-    /* this rank's accumulator (its blocks kept: it ran as a shard), as bytes */
+    /* this rank's accumulator (its blocks kept: it ran as a shard), packed:
+     * sent in 8-byte words (the pack is made of them), since MPI counts in
+     * ints and a count of bytes would reach 2^31 eight times sooner */
     const tyche_accum *macc = tyche_results_summary(mine);
-    const size_t bytes = tyche_accum_pack_size(macc);
-    int n = bytes <= INT_MAX ? (int)bytes : -1;
-    unsigned char *buf = n >= 0 ? tyche_malloc(bytes) : NULL;
+    const size_t bytes = tyche_accum_pack_size(macc), nw = bytes / sizeof(uint64_t);
+    int n = nw <= INT_MAX && bytes % sizeof(uint64_t) == 0 ? (int)nw : -1;
+    uint64_t *buf = n >= 0 ? tyche_malloc(bytes) : NULL;
     int *ns = tyche_malloc((size_t)size * sizeof *ns), *off = tyche_malloc((size_t)size * sizeof *off);
-    if (buf) tyche_accum_pack(macc, buf);
-    unsigned char *all = NULL;
+    if (buf) tyche_accum_pack(macc, (unsigned char *)buf);
+    uint64_t *all = NULL;
     tyche_accum *rank_acc = NULL;
     tyche_results *r = NULL;
+    if (!all_ok(n < 0)) {
+        tyche_err_set(err, TYCHE_EINPUT, "a rank's summary is too large for one MPI message "
+                      "(2^31 words): use fewer trials per rank or --checkpoint");
+        goto fail_all;
+    }
     if (!all_ok(!(buf && ns && off))) goto nomem_all;
     MPI_Allgather(&n, 1, MPI_INT, ns, 1, MPI_INT, MPI_COMM_WORLD);
-    long total = 0;
+    long long total = 0;
     for (int q = 0; q < size; q++) {
-        off[q] = (int)total;
+        off[q] = total <= INT_MAX ? (int)total : 0;
         total += ns[q];
     }
-    all = total <= INT_MAX ? tyche_malloc((size_t)total) : NULL;
+    if (!all_ok(total > INT_MAX)) {
+        tyche_err_set(err, TYCHE_EINPUT, "the ranks' summaries together are too large for one MPI "
+                      "gather (2^31 words): use fewer ranks or --checkpoint");
+        goto fail_all;
+    }
+    all = tyche_malloc((size_t)total * sizeof *all);
     if (!all_ok(all == NULL)) goto nomem_all;
-    MPI_Allgatherv(buf, n, MPI_BYTE, all, ns, off, MPI_BYTE, MPI_COMM_WORLD);
+    MPI_Allgatherv(buf, n, MPI_UINT64_T, all, ns, off, MPI_UINT64_T, MPI_COMM_WORLD);
     /* the time the run took: that of the slowest rank */
     tyche_run_info info;
     tyche_results_info(mine, &info);
@@ -67,12 +79,16 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
     tyche_accum_layout lay;
     if (r) {
         lay = tyche_results_summary(r)->lay;
-        lay.max_blocks = (cfg->trials + TYCHE_BLOCK_TRIALS - 1) / TYCHE_BLOCK_TRIALS; /* any rank's */
+        /* the most blocks a rank runs: its contiguous range is at most
+         * ceil(blocks / ranks) (shard_blocks in engine.c) */
+        const uint64_t nb = cfg->trials / TYCHE_BLOCK_TRIALS + (cfg->trials % TYCHE_BLOCK_TRIALS != 0);
+        lay.max_blocks = nb / (uint64_t)size + (nb % (uint64_t)size != 0);
         rank_acc = tyche_accum_alloc(s, &lay, err);
     }
     tyche_status st = r && rank_acc ? TYCHE_OK : TYCHE_ENOMEM;
     for (int q = 0; q < size && st == TYCHE_OK; q++) {
-        st = tyche_accum_unpack(rank_acc, all + off[q], (size_t)ns[q], err);
+        st = tyche_accum_unpack(rank_acc, (const unsigned char *)(all + off[q]),
+                                (size_t)ns[q] * sizeof *all, err);
         if (st == TYCHE_OK) st = tyche_accum_merge(tyche_results_accum(r), rank_acc, err);
     }
     if (st == TYCHE_OK) {
@@ -103,12 +119,13 @@ tyche_results *tyche_run_mpi(const tyche_scenario *s, const tyche_run_config *cf
     tyche_results_free(mine);
     return r;
 nomem_all:
+    tyche_err_set(err, TYCHE_ENOMEM, "out of memory gathering the ranks' statistics");
+fail_all:
     free(all);
     free(buf);
     free(ns);
     free(off);
     tyche_results_free(mine);
-    tyche_err_set(err, TYCHE_ENOMEM, "out of memory gathering the ranks' statistics");
     return NULL;
 }
 

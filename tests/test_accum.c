@@ -270,3 +270,34 @@ TEST(finish_makes_incidence_cumulative_and_leaves_the_accumulator_as_it_was) {
     tyche_accum_free(w);
     tyche_scenario_free(s);
 }
+
+TEST(an_empty_summary_merges_as_nothing_and_a_pack_without_its_blocks_is_refused) {
+    tyche_scenario *s = article();
+    ASSERT(s != NULL);
+    tyche_accum *w = whole(s), *copy = whole(s), *empty = make(s, 0), *kept = make(s, 0);
+    ASSERT(w && copy && empty && kept);
+    /* an empty source leaves the destination's moments and blocks as they were */
+    ASSERT_INT_EQ(tyche_accum_merge(copy, empty, NULL), TYCHE_OK);
+    ASSERT_INT_EQ(copy->n_blocks, N_BLOCKS);
+    ASSERT(same_bytes(w, copy));
+    /* a summary of 11 blocks that kept none cannot fill one that keeps blocks:
+     * it would claim blocks it does not hold */
+    add_blocks(s, kept, 0, N_BLOCKS);
+    size_t n;
+    unsigned char *buf = packed(kept, &n);
+    ASSERT(buf != NULL);
+    tyche_accum *back = make(s, N_BLOCKS);
+    ASSERT(back != NULL);
+    tyche_err err;
+    ASSERT_INT_EQ(tyche_accum_unpack(back, buf, n, &err), TYCHE_EINPUT);
+    /* nor may it merge after blocks, nor into an empty summary that keeps a block list */
+    ASSERT_INT_EQ(tyche_accum_merge(back, kept, &err), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, "per-block");
+    free(buf);
+    tyche_accum_free(back);
+    tyche_accum_free(kept);
+    tyche_accum_free(empty);
+    tyche_accum_free(copy);
+    tyche_accum_free(w);
+    tyche_scenario_free(s);
+}

@@ -275,14 +275,15 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a, const ch
     a->cmd = c;
     a->argc = argc;
     a->argv = argv;
-    /* -h/--help anywhere but as a value: the help, whatever else is wrong */
+    /* -h/--help anywhere, even where a value should be (`-o --help` asks for
+     * help; it would otherwise write a file named --help): the help,
+     * whatever else is wrong */
     for (int i = 1; where[0] == '\0' && i < argc; i++) {
         const cli_use *u = use_of(c, argv[i]);
         if (u && u->id == CLI_O_HELP) {
             if (cli_mpi_rank == 0) cli_help(c, stdout);
             return -1;
         }
-        if (u && cli_options[u->id].kind != CLI_FLAG) i++;
     }
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];

@@ -44,8 +44,13 @@ for c in "${!opts[@]}"; do
 done
 # the help wins over a bad option elsewhere on the line
 "$TYCHE" run --bogus --help >help.txt && grep -q "^usage: tyche run" help.txt && ok || bad "run --bogus --help"
-# ... but not where -h is an option's value
-expect_exit 2 'unknown option "--bogus"' "$TYCHE" run x.json -o -h --bogus
+# ... and where a value should be: `-o --help` asks for the help, it names no file
+for h in -h --help; do
+  rm -f -- "$h" "$h.json"
+  "$TYCHE" run "$TYCHE_SRC/models/option.json" -n 3000 -q -o "$h" >help.txt && grep -q "^usage: tyche run" help.txt \
+    && ok || bad "run -o $h: no help"
+  [[ ! -e $h && ! -e $h.json ]] && ok || bad "run -o $h wrote a file named $h"
+done
 
 # ---- a usage error: one line naming the flag, then the usage line ---------------
 one_line_error() { # CMD_NAME FRAGMENT ARGS...: exit 2, two lines on stderr, no help text
