@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
 #include "scenario_impl.h"
 #include "json_util.h"
 
@@ -1036,6 +1037,15 @@ size_t tyche_scenario_n_models(const tyche_scenario *s) { return s->n_models; }
 size_t tyche_scenario_n_joint(const tyche_scenario *s) { return s->n_joint; }
 size_t tyche_scenario_joint(const tyche_scenario *s, size_t k) { return s->joint[k]; }
 
+/* Parameter i is drawn from its model's calibration posterior (the
+ * layout's mask), not from its prior. */
+static int param_is_posterior(const tyche_scenario *s, size_t i) {
+    const tyche_param *p = &s->params[i];
+    if (p->model == (size_t)-1) return 0;
+    const tyche_model_inst *m = &s->models[p->model];
+    return m->kind->posterior != NULL && (m->layout.posterior >> (i - m->param0) & 1u);
+}
+
 void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *out) {
     const tyche_param *p = &s->params[i];
     out->name = p->name;
@@ -1043,6 +1053,59 @@ void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *o
     out->description = p->description;
     out->prior = &p->prior;
     out->overridden = s->overridden[i];
+    out->posterior = param_is_posterior(s, i);
+}
+
+void tyche_scenario_param_format(const tyche_scenario *s, size_t i, char *buf, size_t len) {
+    char prior[200];
+    tyche_dist_format(&s->params[i].prior, prior, sizeof prior);
+    if (param_is_posterior(s, i)) snprintf(buf, len, "posterior given the data (prior %s)", prior);
+    else snprintf(buf, len, "%s", prior);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+tyche_status tyche_scenario_param_quantiles(const tyche_scenario *s, size_t i, const double *p,
+                                            size_t n, double *q, tyche_err *err) {
+    const tyche_param *par = &s->params[i];
+    if (!param_is_posterior(s, i)) {
+        for (size_t k = 0; k < n; k++) q[k] = tyche_dist_quantile(&par->prior, p[k]);
+        return TYCHE_OK;
+    }
+    /* the posterior sees the model's slice of a trial's parameters: the
+     * others at their prior medians (it replaces only those of its mask) */
+    const tyche_model_inst *m = &s->models[par->model];
+    const size_t np = m->kind->n_params, k0 = i - m->param0;
+    const size_t N = TYCHE_POSTERIOR_SAMPLE;
+    double *slice = tyche_malloc(np * sizeof *slice), *x = tyche_malloc(N * sizeof *x);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (slice == NULL || x == NULL || r == NULL) {
+        free(slice);
+        free(x);
+        if (r) gsl_rng_free(r);
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory for the posterior's sample");
+    }
+    gsl_rng_set(r, 20260420u);
+    for (size_t t = 0; t < N; t++) {
+        for (size_t k = 0; k < np; k++)
+            slice[k] = tyche_dist_quantile(&s->params[m->param0 + k].prior, 0.5);
+        m->kind->posterior(m->cfg, slice, r);
+        x[t] = slice[k0];
+    }
+    qsort(x, N, sizeof *x, cmp_double);
+    /* linear interpolation between order statistics (R's type 7) */
+    for (size_t k = 0; k < n; k++) {
+        const double h = (double)(N - 1) * fmin(fmax(p[k], 0.0), 1.0);
+        const size_t lo = (size_t)floor(h), hi = lo + 1 < N ? lo + 1 : lo;
+        q[k] = x[lo] + (h - (double)lo) * (x[hi] - x[lo]);
+    }
+    free(slice);
+    free(x);
+    gsl_rng_free(r);
+    return TYCHE_OK;
 }
 
 void tyche_scenario_output(const tyche_scenario *s, size_t i, tyche_output_info *out) {
