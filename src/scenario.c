@@ -380,7 +380,7 @@ static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js,
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.id: \"%s\" must be 1-64 letters, digits, '_' or '-'", path, id);
     /* (duplicate ids are found once all are read: check_unique_ids) */
-    if (strcmp(id, s->params[s->common].name) == 0 || reserved(id))
+    if ((s->common != (size_t)-1 && strcmp(id, s->params[s->common].name) == 0) || reserved(id))
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.id: \"%s\" is a reserved name (trial, summary, paths, the common factor's)",
                              path, id);
@@ -766,7 +766,8 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     s->params = tyche_calloc(np, sizeof *s->params);
     s->overridden = tyche_calloc(np, 1);
     if (!s->models || !s->params || !s->overridden) return oom(err);
-    /* the common factor (created after the models: the last parameter, N(0, 1)) */
+    /* the common factor, if the scenario has one (created after the models:
+     * the last parameter, N(0, 1), so the others' streams do not depend on it) */
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(j, "common_factor");
     const char *cf_name = "Z", *cf_desc = "common factor";
     if (cf) {
@@ -808,33 +809,37 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
         return st;
     }
 
-    s->common = s->n_params++;
-    tyche_param *cp = &s->params[s->common];
-    cp->model = (size_t)-1;
-    cp->prior.kind = TYCHE_DIST_NORMAL;
-    cp->prior.p[0] = 0.0;
-    cp->prior.p[1] = 1.0;
-    cp->name = tyche_strdup(cf_name);
-    cp->units = tyche_strdup("1");
-    cp->description = tyche_strdup(cf_desc);
-    /* --set may fix or reshape the common factor too (tornado fixes it at quantiles) */
-    for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++) {
-        if (strcmp(ov.name[o], cf_name) != 0) continue;
-        char where[128];
-        snprintf(where, sizeof where, "--set %s", cf_name);
-        st = tyche_dist_from_json(ov.value[o], where, &cp->prior, err);
-        ov.used[o] = 1;
-        s->overridden[s->common] = 1;
+    /* a scenario without "common_factor" has none: no parameter, z = 0 */
+    s->common = (size_t)-1;
+    if (cf) {
+        s->common = s->n_params++;
+        tyche_param *cp = &s->params[s->common];
+        cp->model = (size_t)-1;
+        cp->prior.kind = TYCHE_DIST_NORMAL;
+        cp->prior.p[0] = 0.0;
+        cp->prior.p[1] = 1.0;
+        cp->name = tyche_strdup(cf_name);
+        cp->units = tyche_strdup("1");
+        cp->description = tyche_strdup(cf_desc);
+        if (!cp->name || !cp->units || !cp->description) st = oom(err);
+        /* --set may fix or reshape the common factor too (tornado fixes it at quantiles) */
+        for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++) {
+            if (strcmp(ov.name[o], cf_name) != 0) continue;
+            char where[128];
+            snprintf(where, sizeof where, "--set %s", cf_name);
+            st = tyche_dist_from_json(ov.value[o], where, &cp->prior, err);
+            ov.used[o] = 1;
+            s->overridden[s->common] = 1;
+        }
     }
     for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++)
         if (!ov.used[o])
             st = tyche_err_set(err, TYCHE_EINPUT,
-                               "--set %s: no parameter of that name (names are model.param or the "
-                               "common factor's, see tyche describe)",
-                               ov.name[o]);
+                               "--set %s: no parameter of that name (names are model.param%s, see "
+                               "tyche describe)",
+                               ov.name[o], cf ? " or the common factor's" : "");
     overrides_free(&ov);
     if (st) return st;
-    if (!cp->name || !cp->units || !cp->description) return oom(err);
 
     /* path variables, flattened */
     size_t n_paths = 0;

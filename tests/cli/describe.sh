@@ -35,4 +35,15 @@ with h5py.File("cal.h5") as h:
     a = a.decode() if isinstance(a, bytes) else a
     assert a == "beta(a 6, b 4)", a
 PY
+
+# no common factor: no parameter Z, described or stored
+ish="$TYCHE_SRC/models/tests/ishigami.json"
+"$TYCHE" describe "$ish" > i.txt && grep -q '^ish.x3 ' i.txt && ok || bad "describe ishigami"
+! grep -q '^Z ' i.txt && ok || bad "describe ishigami shows a Z: $(grep '^Z ' i.txt)"
+"$TYCHE" run "$ish" -n 500 --store outputs -o ish.h5 -q && ok || bad "run ishigami"
+$PY - <<'PY' && ok || bad "ishigami stores no Z"
+import h5py
+with h5py.File("ish.h5") as h:
+    assert "ish.x1" in h and "Z" not in h, list(h)
+PY
 finish
