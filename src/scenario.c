@@ -735,18 +735,24 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     if ((st = tyche_json_date(j, "start", 1, 0, root, &s->start, err))) return st;
     if ((st = tyche_json_date(j, "horizon", 1, 0, root, &s->horizon, err))) return st;
     if ((st = tyche_json_date(j, "as_of", 0, s->start, root, &s->as_of, err))) return st;
-    const char *as_of_where = "as_of";
+    int as_of_flag = 0;
     if (opt && opt->as_of) {
         if ((st = tyche_date_parse(opt->as_of, &s->as_of, "--as-of", err))) return st;
-        as_of_where = "--as-of";
-        root[0] = '\0'; /* the message is about the flag, not the file */
+        as_of_flag = 1;
     }
     if (s->horizon < s->start)
         return tyche_err_set(err, TYCHE_EINPUT, "%shorizon: must not be before start", root);
-    if (s->as_of < s->start || s->as_of > s->horizon)
-        return tyche_err_set(err, TYCHE_EINPUT, "%s%s: must lie between start and horizon", root,
-                             as_of_where);
-    snprintf(root, sizeof root, "%s: ", s->file);
+    if (s->as_of < s->start || s->as_of > s->horizon) {
+        /* the dates themselves, so the reader need not open the file; a
+         * message about the flag does not name the file */
+        char a[11], d0[11], d1[11];
+        tyche_date_format(s->as_of, a);
+        tyche_date_format(s->start, d0);
+        tyche_date_format(s->horizon, d1);
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s%s %s: must lie between the scenario's start %s and horizon %s",
+                             as_of_flag ? "" : root, as_of_flag ? "--as-of" : "as_of", a, d0, d1);
+    }
     s->horizon_time = (double)(s->horizon + 1 - s->start);
 
     /* size the arrays from the model kinds, then fill them */
