@@ -227,7 +227,7 @@ static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, 
         tyche_model_ctx ctx = {
             .params = params + mi->param0,
             .inputs = inputs,
-            .z = params[s->common],
+            .z = s->common == (size_t)-1 ? 0.0 : params[s->common],
             .out = outputs + mi->output0,
             .fixed = s->fixed_time + mi->output0,
             .paths = paths ? paths + mi->path_offset : NULL,

@@ -557,8 +557,8 @@ static int write_trials(wctx *w, hid_t root, const tyche_scenario *s, const tych
         if (pi.description != NULL && pi.description[0] != '\0' &&
             attr_str(w, ds, pi.name, "description", pi.description))
             goto done;
-        if (pi.prior != NULL) {
-            tyche_dist_format(pi.prior, prior, sizeof prior);
+        if (pi.prior != NULL) { /* what is drawn: a posterior where calibrated */
+            tyche_scenario_param_format(s, i, prior, sizeof prior);
             if (attr_str(w, ds, pi.name, "prior", prior)) goto done;
         }
         close_id(w, &ds, H5Dclose, pi.name);

@@ -169,14 +169,16 @@ const tyche_model_kind *tyche_model_kind_at(size_t i);
 tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path, tyche_err *err);
 
 /* A revenue history file (fiscal_quarter, period_end, COLUMN): rows in
- * order, each period end checked against the fiscal calendar.  The caller
- * frees *rows.  Used by revenue_slowdown. */
+ * order, each period end checked against the fiscal calendar.  `named_at`
+ * (the file and JSON path that named it, or NULL) prefixes the message
+ * when the file cannot be opened.  The caller frees *rows.  Used by
+ * revenue_slowdown. */
 typedef struct {
     int32_t q;      /* quarter index (fiscal.h) */
     int32_t end;    /* period end, days since 1970-01-01 */
     double value;
 } tyche_revenue_row;
-tyche_status tyche_revenue_read_history(const char *file, const char *column,
+tyche_status tyche_revenue_read_history(const char *file, const char *named_at, const char *column,
                                         tyche_revenue_row **rows, size_t *n, tyche_err *err);
 
 #endif

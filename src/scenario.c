@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
 #include "scenario_impl.h"
 #include "json_util.h"
 
@@ -379,7 +380,7 @@ static tyche_status load_statement(tyche_scenario *s, size_t i, const cJSON *js,
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.id: \"%s\" must be 1-64 letters, digits, '_' or '-'", path, id);
     /* (duplicate ids are found once all are read: check_unique_ids) */
-    if (strcmp(id, s->params[s->common].name) == 0 || reserved(id))
+    if ((s->common != (size_t)-1 && strcmp(id, s->params[s->common].name) == 0) || reserved(id))
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.id: \"%s\" is a reserved name (trial, summary, paths, the common factor's)",
                              path, id);
@@ -734,18 +735,24 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     if ((st = tyche_json_date(j, "start", 1, 0, root, &s->start, err))) return st;
     if ((st = tyche_json_date(j, "horizon", 1, 0, root, &s->horizon, err))) return st;
     if ((st = tyche_json_date(j, "as_of", 0, s->start, root, &s->as_of, err))) return st;
-    const char *as_of_where = "as_of";
+    int as_of_flag = 0;
     if (opt && opt->as_of) {
         if ((st = tyche_date_parse(opt->as_of, &s->as_of, "--as-of", err))) return st;
-        as_of_where = "--as-of";
-        root[0] = '\0'; /* the message is about the flag, not the file */
+        as_of_flag = 1;
     }
     if (s->horizon < s->start)
         return tyche_err_set(err, TYCHE_EINPUT, "%shorizon: must not be before start", root);
-    if (s->as_of < s->start || s->as_of > s->horizon)
-        return tyche_err_set(err, TYCHE_EINPUT, "%s%s: must lie between start and horizon", root,
-                             as_of_where);
-    snprintf(root, sizeof root, "%s: ", s->file);
+    if (s->as_of < s->start || s->as_of > s->horizon) {
+        /* the dates themselves, so the reader need not open the file; a
+         * message about the flag does not name the file */
+        char a[11], d0[11], d1[11];
+        tyche_date_format(s->as_of, a);
+        tyche_date_format(s->start, d0);
+        tyche_date_format(s->horizon, d1);
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s%s %s: must lie between the scenario's start %s and horizon %s",
+                             as_of_flag ? "" : root, as_of_flag ? "--as-of" : "as_of", a, d0, d1);
+    }
     s->horizon_time = (double)(s->horizon + 1 - s->start);
 
     /* size the arrays from the model kinds, then fill them */
@@ -765,7 +772,8 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     s->params = tyche_calloc(np, sizeof *s->params);
     s->overridden = tyche_calloc(np, 1);
     if (!s->models || !s->params || !s->overridden) return oom(err);
-    /* the common factor (created after the models: the last parameter, N(0, 1)) */
+    /* the common factor, if the scenario has one (created after the models:
+     * the last parameter, N(0, 1), so the others' streams do not depend on it) */
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(j, "common_factor");
     const char *cf_name = "Z", *cf_desc = "common factor";
     if (cf) {
@@ -807,33 +815,37 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
         return st;
     }
 
-    s->common = s->n_params++;
-    tyche_param *cp = &s->params[s->common];
-    cp->model = (size_t)-1;
-    cp->prior.kind = TYCHE_DIST_NORMAL;
-    cp->prior.p[0] = 0.0;
-    cp->prior.p[1] = 1.0;
-    cp->name = tyche_strdup(cf_name);
-    cp->units = tyche_strdup("1");
-    cp->description = tyche_strdup(cf_desc);
-    /* --set may fix or reshape the common factor too (tornado fixes it at quantiles) */
-    for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++) {
-        if (strcmp(ov.name[o], cf_name) != 0) continue;
-        char where[128];
-        snprintf(where, sizeof where, "--set %s", cf_name);
-        st = tyche_dist_from_json(ov.value[o], where, &cp->prior, err);
-        ov.used[o] = 1;
-        s->overridden[s->common] = 1;
+    /* a scenario without "common_factor" has none: no parameter, z = 0 */
+    s->common = (size_t)-1;
+    if (cf) {
+        s->common = s->n_params++;
+        tyche_param *cp = &s->params[s->common];
+        cp->model = (size_t)-1;
+        cp->prior.kind = TYCHE_DIST_NORMAL;
+        cp->prior.p[0] = 0.0;
+        cp->prior.p[1] = 1.0;
+        cp->name = tyche_strdup(cf_name);
+        cp->units = tyche_strdup("1");
+        cp->description = tyche_strdup(cf_desc);
+        if (!cp->name || !cp->units || !cp->description) st = oom(err);
+        /* --set may fix or reshape the common factor too (tornado fixes it at quantiles) */
+        for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++) {
+            if (strcmp(ov.name[o], cf_name) != 0) continue;
+            char where[128];
+            snprintf(where, sizeof where, "--set %s", cf_name);
+            st = tyche_dist_from_json(ov.value[o], where, &cp->prior, err);
+            ov.used[o] = 1;
+            s->overridden[s->common] = 1;
+        }
     }
     for (size_t o = 0; o < ov.n && st == TYCHE_OK; o++)
         if (!ov.used[o])
             st = tyche_err_set(err, TYCHE_EINPUT,
-                               "--set %s: no parameter of that name (names are model.param or the "
-                               "common factor's, see tyche describe)",
-                               ov.name[o]);
+                               "--set %s: no parameter of that name (names are model.param%s, see "
+                               "tyche describe)",
+                               ov.name[o], cf ? " or the common factor's" : "");
     overrides_free(&ov);
     if (st) return st;
-    if (!cp->name || !cp->units || !cp->description) return oom(err);
 
     /* path variables, flattened */
     size_t n_paths = 0;
@@ -1036,6 +1048,15 @@ size_t tyche_scenario_n_models(const tyche_scenario *s) { return s->n_models; }
 size_t tyche_scenario_n_joint(const tyche_scenario *s) { return s->n_joint; }
 size_t tyche_scenario_joint(const tyche_scenario *s, size_t k) { return s->joint[k]; }
 
+/* Parameter i is drawn from its model's calibration posterior (the
+ * layout's mask), not from its prior. */
+static int param_is_posterior(const tyche_scenario *s, size_t i) {
+    const tyche_param *p = &s->params[i];
+    if (p->model == (size_t)-1) return 0;
+    const tyche_model_inst *m = &s->models[p->model];
+    return m->kind->posterior != NULL && (m->layout.posterior >> (i - m->param0) & 1u);
+}
+
 void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *out) {
     const tyche_param *p = &s->params[i];
     out->name = p->name;
@@ -1043,6 +1064,59 @@ void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *o
     out->description = p->description;
     out->prior = &p->prior;
     out->overridden = s->overridden[i];
+    out->posterior = param_is_posterior(s, i);
+}
+
+void tyche_scenario_param_format(const tyche_scenario *s, size_t i, char *buf, size_t len) {
+    char prior[200];
+    tyche_dist_format(&s->params[i].prior, prior, sizeof prior);
+    if (param_is_posterior(s, i)) snprintf(buf, len, "posterior given the data (prior %s)", prior);
+    else snprintf(buf, len, "%s", prior);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+tyche_status tyche_scenario_param_quantiles(const tyche_scenario *s, size_t i, const double *p,
+                                            size_t n, double *q, tyche_err *err) {
+    const tyche_param *par = &s->params[i];
+    if (!param_is_posterior(s, i)) {
+        for (size_t k = 0; k < n; k++) q[k] = tyche_dist_quantile(&par->prior, p[k]);
+        return TYCHE_OK;
+    }
+    /* the posterior sees the model's slice of a trial's parameters: the
+     * others at their prior medians (it replaces only those of its mask) */
+    const tyche_model_inst *m = &s->models[par->model];
+    const size_t np = m->kind->n_params, k0 = i - m->param0;
+    const size_t N = TYCHE_POSTERIOR_SAMPLE;
+    double *slice = tyche_malloc(np * sizeof *slice), *x = tyche_malloc(N * sizeof *x);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (slice == NULL || x == NULL || r == NULL) {
+        free(slice);
+        free(x);
+        if (r) gsl_rng_free(r);
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory for the posterior's sample");
+    }
+    gsl_rng_set(r, 20260420u);
+    for (size_t t = 0; t < N; t++) {
+        for (size_t k = 0; k < np; k++)
+            slice[k] = tyche_dist_quantile(&s->params[m->param0 + k].prior, 0.5);
+        m->kind->posterior(m->cfg, slice, r);
+        x[t] = slice[k0];
+    }
+    qsort(x, N, sizeof *x, cmp_double);
+    /* linear interpolation between order statistics (R's type 7) */
+    for (size_t k = 0; k < n; k++) {
+        const double h = (double)(N - 1) * fmin(fmax(p[k], 0.0), 1.0);
+        const size_t lo = (size_t)floor(h), hi = lo + 1 < N ? lo + 1 : lo;
+        q[k] = x[lo] + (h - (double)lo) * (x[hi] - x[lo]);
+    }
+    free(slice);
+    free(x);
+    gsl_rng_free(r);
+    return TYCHE_OK;
 }
 
 void tyche_scenario_output(const tyche_scenario *s, size_t i, tyche_output_info *out) {

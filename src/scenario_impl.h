@@ -46,9 +46,10 @@ struct tyche_scenario {
     double horizon_time;      /* end of the horizon day, days since start */
     size_t n_models;
     tyche_model_inst *models;
-    size_t n_params;          /* model parameters, then the common factor last */
+    size_t n_params;          /* model parameters, then the common factor last (if any) */
     tyche_param *params;
-    size_t common;            /* index of the common factor in params */
+    size_t common;            /* index of the common factor in params, or (size_t)-1 when
+                               * the scenario has none (models then see z = 0) */
     size_t n_outputs;
     tyche_output *outputs;
     size_t n_statements;

@@ -97,6 +97,20 @@ tyche_scores *tyche_score_files(const char *summary, const char *outcomes, tyche
                       summary, sname->valuestring);
         goto fail;
     }
+    /* the scenario's start (older summaries may lack it): nothing the
+     * forecast is about can have resolved before it */
+    const cJSON *sstart = sc ? cJSON_GetObjectItemCaseSensitive(sc, "start") : NULL;
+    int32_t start = 0;
+    int has_start = 0;
+    if (cJSON_IsString(sstart)) {
+        tyche_err e;
+        if (tyche_date_parse(sstart->valuestring, &start, "scenario.start", &e)) {
+            tyche_err_set(err, TYCHE_EINPUT, "%s: scenario.start: \"%s\" is not a date", summary,
+                          sstart->valuestring);
+            goto fail;
+        }
+        has_start = 1;
+    }
     const cJSON *outs = cJSON_GetObjectItemCaseSensitive(jo, "outcomes");
     if (!cJSON_IsObject(outs)) {
         tyche_err_set(err, TYCHE_EINPUT, "%soutcomes: expected an object of statement ids", root);
@@ -128,6 +142,14 @@ tyche_scores *tyche_score_files(const char *summary, const char *outcomes, tyche
         }
         int32_t day;
         if (tyche_json_date(o, "resolved", 1, 0, where, &day, err)) goto fail;
+        if (has_start && day < start) {
+            tyche_err_set(err, TYCHE_EINPUT,
+                          "%s.resolved: %s is before the scenario's start %s (%s): the "
+                          "forecast cannot be scored on it",
+                          where, cJSON_GetObjectItemCaseSensitive(o, "resolved")->valuestring,
+                          sstart->valuestring, summary);
+            goto fail;
+        }
     }
     /* one row per statement of the summary, in its order */
     s = tyche_calloc(1, sizeof *s);

@@ -60,6 +60,7 @@ static tyche_scenario *revenue_scenario(const char *params, const char *as_of, t
     static char text[8192];
     snprintf(text, sizeof text,
              "{\"name\": \"r\", \"start\": \"2026-04-20\", \"horizon\": \"2028-01-31\", \"as_of\": \"%s\","
+             " \"common_factor\": {\"name\": \"Z\"},"
              " \"models\": [{\"name\": \"revenue\", \"kind\": \"revenue_slowdown\","
              " \"settings\": {\"data\": \"%s\", \"target\": \"FY2028Q4\", \"reference\": \"FY2026Q4\","
              " \"also_at\": [\"FY2028Q3\"]}, \"params\": {%s}}],"
@@ -171,6 +172,7 @@ TEST(as_of_moves_ended_quarters_into_history) {
     char text[2048];
     snprintf(text, sizeof text,
              "{\"name\": \"r\", \"start\": \"2026-04-20\", \"horizon\": \"2028-01-31\","
+             " \"common_factor\": {\"name\": \"Z\"},"
              " \"models\": [{\"name\": \"revenue\", \"kind\": \"revenue_slowdown\","
              " \"settings\": {\"data\": \"bad_calendar.csv\", \"target\": \"FY2028Q4\", \"reference\": \"FY2026Q4\"},"
              " \"params\": {\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0.05, \"s_max\": 0.6, \"k\": 1.2,"

@@ -206,3 +206,70 @@ TEST(a_kind_with_a_posterior_and_more_parameters_than_its_mask_is_refused) {
     k.n_params = TYCHE_KIND_MAX_POSTERIOR_PARAMS + 1;
     expect_kind(&k, "x.json: models[0].kind: kind ishigami has 33 parameters");
 }
+
+/* The option model alone, with or without a common factor, a statement "Z". */
+static tyche_scenario *option_cf(int with_cf, tyche_err *err) {
+    static char text[8192];
+    snprintf(text, sizeof text,
+             "{\"name\": \"t\", \"start\": \"2026-04-20\", \"horizon\": \"2028-01-31\",%s"
+             " \"models\": [{\"name\": \"option\", \"kind\": \"option_exercise\","
+             " \"settings\": {\"deadline\": \"2027-06-30\"}, \"params\": {%s}}],"
+             " \"statements\": [%s%s]}",
+             with_cf ? " \"common_factor\": {\"name\": \"Z\"}," : "", DEFAULT_OPTION_PARAMS,
+             P1_STATEMENTS,
+             with_cf ? "" : ", {\"id\": \"Z\", \"text\": \"z\", \"rule\": "
+                            "{\"event\": \"option.exercise_time\", \"by\": \"2027-01-31\"}}");
+    return tyche_scenario_parse(text, strlen(text), "test.json", err);
+}
+
+TEST(a_scenario_without_a_common_factor_has_no_Z_and_models_see_z_0) {
+    tyche_err err;
+    tyche_scenario *none = option_cf(0, &err);
+    if (none == NULL) FAIL_("%s", err.msg);
+    tyche_scenario *with = option_cf(1, &err);
+    if (with == NULL) FAIL_("%s", err.msg);
+    /* no parameter Z at all: the nine option parameters (and "Z" is free
+     * for a statement); with the factor it is the tenth */
+    ASSERT_INT_EQ(tyche_scenario_n_params(none), 9);
+    ASSERT_INT_EQ(tyche_scenario_n_params(with), 10);
+    tyche_param_info pi;
+    for (size_t i = 0; i < 9; i++) {
+        tyche_scenario_param(none, i, &pi);
+        ASSERT(strcmp(pi.name, "Z") != 0);
+    }
+    tyche_scenario_param(with, 9, &pi);
+    ASSERT_STR_EQ(pi.name, "Z");
+    /* --set of a common factor the scenario lacks is refused */
+    const char *set_z = "Z=1";
+    ASSERT(tyche_scenario_with_overrides(none, &set_z, 1, &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "--set Z: no parameter of that name");
+    /* the other parameters' streams do not move, and the models see z = 0:
+     * the run equals one with the factor fixed at 0, bit for bit */
+    const char *z0 = "Z=0";
+    tyche_scenario *fixed0 = tyche_scenario_with_overrides(with, &z0, 1, &err);
+    if (fixed0 == NULL) FAIL_("%s", err.msg);
+    const uint64_t n = 3000;
+    tyche_results *a = run_trials(none, n, 11, 2, TYCHE_STORE_OUTPUTS);
+    tyche_results *b = run_trials(with, n, 11, 2, TYCHE_STORE_OUTPUTS);
+    tyche_results *c = run_trials(fixed0, n, 11, 2, TYCHE_STORE_OUTPUTS);
+    ASSERT(a && b && c);
+    for (size_t p = 0; p < 9; p++) {
+        const double *pa = tyche_results_param_column(a, p), *pb = tyche_results_param_column(b, p),
+                     *pc = tyche_results_param_column(c, p);
+        for (uint64_t t = 0; t < n; t++) {
+            ASSERT_DBL_IDENTICAL(pa[t], pb[t]);
+            ASSERT_DBL_IDENTICAL(pa[t], pc[t]);
+        }
+    }
+    for (size_t o = 0; o < tyche_scenario_n_outputs(none); o++) {
+        const double *oa = tyche_results_output_column(a, o), *oc = tyche_results_output_column(c, o);
+        for (uint64_t t = 0; t < n; t++)
+            if (!(isnan(oa[t]) && isnan(oc[t]))) ASSERT_DBL_IDENTICAL(oa[t], oc[t]);
+    }
+    tyche_results_free(a);
+    tyche_results_free(b);
+    tyche_results_free(c);
+    tyche_scenario_free(fixed0);
+    tyche_scenario_free(with);
+    tyche_scenario_free(none);
+}

@@ -66,6 +66,8 @@ typedef struct {
     const char *description;
     const tyche_dist *prior;
     int overridden;    /* 1 when --set replaced the file's value */
+    int posterior;     /* 1 when a calibration draws it from a posterior given the
+                        * data: `prior` is then that posterior's prior, not what is drawn */
 } tyche_param_info;
 
 typedef struct {
@@ -106,6 +108,21 @@ TYCHE_API size_t tyche_scenario_n_statements(const tyche_scenario *s);
 TYCHE_API size_t tyche_scenario_n_paths(const tyche_scenario *s);
 TYCHE_API size_t tyche_scenario_n_models(const tyche_scenario *s);
 TYCHE_API void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *out);
+/* What parameter i is drawn from, in words (for describe and the stored
+ * parameter's "prior" attribute): its prior, or for a parameter drawn from a
+ * calibration posterior "posterior given the data (prior ...)". */
+TYCHE_API void tyche_scenario_param_format(const tyche_scenario *s, size_t i, char *buf,
+                                           size_t len);
+/* The p[k]-quantiles (k < n) of what parameter i is drawn from, before any
+ * as-of conditioning: its prior's, or for a posterior parameter those of a
+ * sample of TYCHE_POSTERIOR_SAMPLE draws through its kind's posterior from
+ * a fixed seed (the posterior has no closed-form marginal quantiles:
+ * g_inf = c / (1 - phi) of a normal-inverse-gamma draw), so the same on
+ * every call.  Returns TYCHE_OK or TYCHE_ENOMEM. */
+#define TYCHE_POSTERIOR_SAMPLE 20000
+TYCHE_API tyche_status tyche_scenario_param_quantiles(const tyche_scenario *s, size_t i,
+                                                      const double *p, size_t n, double *q,
+                                                      tyche_err *err);
 TYCHE_API void tyche_scenario_output(const tyche_scenario *s, size_t i, tyche_output_info *out);
 TYCHE_API void tyche_scenario_statement(const tyche_scenario *s, size_t i,
                                         tyche_statement_info *out);

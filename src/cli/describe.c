@@ -1,5 +1,6 @@
 /* tyche describe. */
 #include <stdio.h>
+#include <string.h>
 #include "tyche/tyche.h"
 
 #include "cli.h"
@@ -13,9 +14,10 @@ static const cli_use describe_uses[] = {
 
 const cli_command cli_describe_command = {
     .name = "describe", .synopsis = DESCRIBE_SYNOPSIS,
-    .about = "Prints the scenario's dates, models, every parameter with its prior and its\n"
-             "5%, 50% and 95% values (marked * where --set replaced it), every output and\n"
-             "every statement with its rule.\n",
+    .about = "Prints the scenario's dates, models, every parameter with what it is drawn\n"
+             "from (its prior, or the calibration's posterior given the data) and that\n"
+             "distribution's 5%, 50% and 95% values (marked * where --set replaced it),\n"
+             "every output and every statement with its rule.\n",
     .uses = describe_uses, .n_uses = CLI_N_USES(describe_uses), .max_positional = 1,
     .fn = cli_cmd_describe,
 };
@@ -44,18 +46,33 @@ int cli_cmd_describe(int argc, char **argv, char *line) {
         tyche_scenario_model(s, i, &name, &kind);
         printf("  %-16s %s\n", name, kind);
     }
-    printf("\n%-24s %-14s %-44s %10s %10s %10s\n", "parameter", "units", "prior", "p05", "p50", "p95");
+    /* the prior column as wide as its longest entry (a posterior's is long) */
+    int width = 44;
+    for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
+        char prior[256];
+        tyche_scenario_param_format(s, i, prior, sizeof prior);
+        if ((int)strlen(prior) > width) width = (int)strlen(prior);
+    }
+    printf("\n%-24s %-14s %-*s %10s %10s %10s\n", "parameter", "units", width, "prior", "p05", "p50",
+           "p95");
+    static const double probs[3] = {0.05, 0.50, 0.95};
     for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
         tyche_param_info pi;
-        char prior[128], a[16], b[16], c[16];
+        char prior[256], a[16], b[16], c[16];
+        double q[3];
         tyche_scenario_param(s, i, &pi);
-        tyche_dist_format(pi.prior, prior, sizeof prior);
-        cli_fmt_value(tyche_dist_quantile(pi.prior, 0.05), a, sizeof a);
-        cli_fmt_value(tyche_dist_quantile(pi.prior, 0.50), b, sizeof b);
-        cli_fmt_value(tyche_dist_quantile(pi.prior, 0.95), c, sizeof c);
+        /* a calibrated parameter: what is drawn, the posterior, and its values */
+        tyche_scenario_param_format(s, i, prior, sizeof prior);
+        if (tyche_scenario_param_quantiles(s, i, probs, 3, q, &err)) {
+            tyche_scenario_free(s);
+            return cli_report(&err);
+        }
+        cli_fmt_value(q[0], a, sizeof a);
+        cli_fmt_value(q[1], b, sizeof b);
+        cli_fmt_value(q[2], c, sizeof c);
         char name[64];
         snprintf(name, sizeof name, "%s%s", pi.name, pi.overridden ? " *" : "");
-        printf("%-24s %-14s %-44s %10s %10s %10s\n", name, pi.units, prior, a, b, c);
+        printf("%-24s %-14s %-*s %10s %10s %10s\n", name, pi.units, width, prior, a, b, c);
     }
     for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
         tyche_param_info pi;

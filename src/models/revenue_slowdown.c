@@ -18,6 +18,7 @@
  *
  * Stream 0 holds eps_1, eps_2, ... in quarter order: the counterfactual is
  * computed in the same pass, so it uses the very same numbers. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,10 +137,14 @@ static size_t split_csv(char *line, char **f, size_t max) {
 
 typedef tyche_revenue_row row_t;
 
-tyche_status tyche_revenue_read_history(const char *file, const char *column, row_t **rows_out,
-                                        size_t *n_out, tyche_err *err) {
+tyche_status tyche_revenue_read_history(const char *file, const char *named_at, const char *column,
+                                        row_t **rows_out, size_t *n_out, tyche_err *err) {
     FILE *f = fopen(file, "r");
-    if (f == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: cannot open the data file", file);
+    if (f == NULL) {
+        const int e = errno;
+        return tyche_err_set(err, TYCHE_EINPUT, "%s%scannot open the data file %s: %s",
+                             named_at ? named_at : "", named_at ? ": " : "", file, strerror(e));
+    }
     char line[4096];
     char *fields[32];
     int col_q = -1, col_end = -1, col_v = -1;
@@ -352,7 +357,9 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     else snprintf(file, sizeof file, "%s/%s", su->dir, data);
     row_t *rows = NULL;
     size_t n_rows = 0;
-    if ((st = tyche_revenue_read_history(file, column, &rows, &n_rows, err))) return st;
+    char where[700];
+    snprintf(where, sizeof where, "%s.data", path);
+    if ((st = tyche_revenue_read_history(file, where, column, &rows, &n_rows, err))) return st;
     size_t n_hist = 0;
     while (n_hist < n_rows && rows[n_hist].end <= su->as_of) n_hist++;
     if (n_hist < 2) {

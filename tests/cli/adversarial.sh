@@ -188,10 +188,10 @@ run_ok rev_wide "assert d['outputs']['revenue.qoq_growth']['missing_fraction'] >
 mutate "$opt" start_after 's["start"] = "2028-02-01"'
 refused start_after 'horizon: must not be before start'
 mutate "$opt" asof_before 's["as_of"] = "2026-04-19"'
-refused asof_before 'as_of: must lie between start and horizon'
+refused asof_before "as_of 2026-04-19: must lie between the scenario's start 2026-04-20 and horizon"
 mutate "$opt" asof_after 's["as_of"] = "2028-02-01"'
-refused asof_after 'as_of: must lie between start and horizon'
-expect_exit 2 '--as-of: must lie between start and horizon' "$TYCHE" run "$opt" -n 100 -q -o flag.h5 --as-of 2026-01-01
+refused asof_after "as_of 2028-02-01: must lie between the scenario's start"
+expect_exit 2 "--as-of 2026-01-01: must lie between the scenario's start" "$TYCHE" run "$opt" -n 100 -q -o flag.h5 --as-of 2026-01-01
 # a statement's date outside [start, horizon] gave a silent answer before:
 # "by" the day before start counted an event at time 0, "by" a date after
 # the horizon undercounted (later events are never simulated)

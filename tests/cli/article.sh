@@ -54,7 +54,7 @@ f = h5py.File('asof.h5', 'r')
 assert f.attrs['as_of'] in (b'2026-06-01', '2026-06-01'), f.attrs['as_of']
 " && ok || bad "as_of attribute"
 expect_exit 2 '--as-of: "2026-13-01" is not a calendar date' "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2026-13-01
-expect_exit 2 '--as-of: must lie between start and horizon' "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2025-01-01
+expect_exit 2 "--as-of 2025-01-01: must lie between the scenario's start" "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2025-01-01
 [[ -z "$(ls | grep -E '^x\.' || true)" ]] && ok || bad "a failed run left output"
 
 # observed events: the acceptance rate is reported

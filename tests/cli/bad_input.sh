@@ -67,6 +67,18 @@ check dup_id 'statements[1].id: "P1" is already used'
 mutate joint 's["joint"] = ["P1", "P9"]'
 check joint 'joint[1]: no statement has id "P9"'
 
+# an as-of outside the scenario's dates: the message gives both dates
+mutate asof_late 's["as_of"] = "2030-01-01"'
+check asof_late "as_of 2030-01-01: must lie between the scenario's start 2026-04-20 and horizon 2028-01-31"
+expect_exit 2 "--as-of 2030-01-01: must lie between the scenario's start 2026-04-20 and horizon 2028-01-31" \
+  "$TYCHE" run "$base" -n 10 -q -o x.h5 --as-of 2030-01-01
+# a data file that cannot be opened: the scenario file and JSON path that name it, and why
+mkdir -p bad/data
+mutate_json "$TYCHE_SRC/models/revenue_calibrated.json" bad/missing_data \
+  's["models"][0]["settings"]["data"] = "data/missing.csv"'
+expect_exit 2 'bad/missing_data.json: models[0].settings.data: cannot open the data file bad/data/missing.csv: No such file or directory' \
+  "$TYCHE" run bad/missing_data.json -n 10 -q -o x.h5
+
 # bad flags: exit 2, the flag named
 expect_exit 2 '-n: expected a whole number' "$TYCHE" run "$base" -n 1e6
 expect_exit 2 '-n: expected a whole number' "$TYCHE" run "$base" -n 0

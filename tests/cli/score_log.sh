@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tyche score against hand-computed Brier, log and baseline scores; bad
-# outcome files refused with exit 2; the forecast log (--log) appends one
+# outcome files (and outcomes resolved before the scenario's start) refused
+# with exit 2; the forecast log (--log) appends one
 # line per run whose scenario hash is the SHA-256 of the scenario file.
 source "$(dirname "$0")/common.bash"
 scen="$TYCHE_SRC/models/option.json"
@@ -49,6 +50,13 @@ bad_outcomes no_date '{"outcomes": {"A": {"outcome": true}}}' 'outcomes.A: missi
 bad_outcomes extra_key '{"outcomes": {}, "outcome": {}}' 'unknown key "outcome"'
 bad_outcomes wrong_scenario '{"scenario": "y", "outcomes": {}}' 'scenario: "y" but summary.json forecasts "x"'
 bad_outcomes not_object '[1]' 'expected an object with "outcomes"'
+# an outcome resolved before the scenario's start (the summary's scenario.start)
+$PY -c 'import json; s = json.load(open("summary.json")); s["scenario"]["start"] = "2026-04-20"; json.dump(s, open("started.json", "w"))'
+printf '%s' '{"outcomes": {"A": {"outcome": true, "resolved": "2026-04-19"}}}' > early.json
+expect_exit 2 'early.json: outcomes.A.resolved: 2026-04-19 is before the scenario'"'"'s start 2026-04-20 (started.json)' \
+  "$TYCHE" score started.json early.json
+printf '%s' '{"outcomes": {"A": {"outcome": true, "resolved": "2026-04-20"}}}' > on_start.json
+"$TYCHE" score started.json on_start.json > /dev/null && ok || bad "an outcome resolved on the start day is scored"
 expect_exit 2 'missing.json: cannot open' "$TYCHE" score summary.json missing.json
 expect_exit 2 'expected SUMMARY.json OUTCOMES.json' "$TYCHE" score summary.json
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tyche tornado and sweep: common random numbers make a parameter that does
 # not enter a statement swing it by exactly zero; sweep points equal single
-# runs with the same --set; the HDF5 dimensions carry the parameters' names.
+# runs with the same --set; a scenario without a common factor has no row Z; the HDF5 dimensions carry the parameters' names.
 source "$(dirname "$0")/common.bash"
 scen="$TYCHE_SRC/models/article.json"
 
@@ -28,6 +28,14 @@ assert rows["revenue.g_inf"]["statements"]["P3"]["swing"] > 0.01
 ds = xr.open_dataset("tor.h5", engine="h5netcdf")
 assert ds["swing"].dims == ("parameter", "statement")
 assert float(ds["swing"].sel(parameter="revenue.a", statement="P1")) == 0.0
+PY
+
+# a scenario without a common factor: no parameter Z to swing
+"$TYCHE" tornado "$TYCHE_SRC/models/tests/ishigami.json" -n 2000 -o ish.h5 -q && ok || bad "tornado ishigami"
+$PY - <<'PY' && ok || bad "tornado ishigami: no row Z"
+import json
+rows = [r["parameter"] for r in json.load(open("ish.json"))["tornado"]]
+assert rows and "Z" not in rows and set(rows) == {"ish.x1", "ish.x2", "ish.x3"}, rows
 PY
 
 "$TYCHE" sweep "$scen" --grid option.q=0,0.1 --grid exclusivity.hx0=0.02,0.2,0.5 -n 3000 -o sw.h5 > sw.txt \
