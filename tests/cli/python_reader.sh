@@ -45,12 +45,25 @@ for scen in ("option", "article"):
                 assert row["text"] == st[sid]["text"] and row["group"] == st[sid]["group"], (f, sid)
                 assert np.allclose([row["ci95_low"], row["ci95_high"]], st[sid]["ci95"],
                                    rtol=1e-12), (f, sid)
+            import pandas as pd
+            t0 = pd.Timestamp(r.attrs["start"])
             for name, o in js["outputs"].items():
-                got = r.outputs.loc[name]
+                got, days = r.outputs.loc[name], r.outputs_days.loc[name]
                 want = {k: o[k] for k in ("mean", "sd", "missing_fraction")} | o["quantiles"]
+                is_time = o["units"].startswith("days since ")
+                assert got["time"] == days["time"] == is_time, (f, name)
                 for k, v in want.items():
-                    assert np.isclose(got[k], np.nan if v is None else v, rtol=1e-12,
-                                      equal_nan=True), (f, name, k, got[k], v)
+                    v = np.nan if v is None else v
+                    assert np.isclose(days[k], v, rtol=1e-12, equal_nan=True), (f, name, k, days[k], v)
+                    if is_time and k not in ("sd", "missing_fraction"):
+                        # an event time's mean and quantiles are dates: start + days, NaT for none
+                        if np.isnan(v):
+                            assert got[k] is pd.NaT, (f, name, k, got[k])
+                        else:
+                            assert isinstance(got[k], pd.Timestamp), (f, name, k, got[k])
+                            assert abs((got[k] - t0) / pd.Timedelta(1, "D") - v) < 1e-6, (f, name, k)
+                    else:
+                        assert np.isclose(got[k], v, rtol=1e-12, equal_nan=True), (f, name, k)
             for ev, e in js["events"].items():
                 assert [d.strftime("%Y-%m-%d") for d in r.incidence.index] == e["dates"], (f, ev)
                 assert np.allclose(r.incidence[ev].values, e["cumulative_incidence"],
