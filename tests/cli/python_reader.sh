@@ -77,8 +77,18 @@ for scen in ("option", "article"):
             if r.trials is not None:
                 assert np.issubdtype(r.trials["option.exercise_time"].dtype, np.datetime64), f
                 assert r.trials["P1"].attrs["group"] == "predictions", f
+            if r.paths is not None:
+                # the monthly axis's coordinate is its dates (README "Outputs"): the same
+                # instants as option.month_time, selectable by a date string
+                m = r.paths["option.month"]
+                assert np.issubdtype(m.dtype, np.datetime64), (f, m.dtype)
+                assert (m.values == r.paths["option.month_time"].values).all(), f
+                assert str(m.values[0])[:10] == r.attrs["start"], (f, m.values[0])
+                v = r.paths["option.valuation"].sel({"option.month": str(m.values[1])[:10]})
+                assert v.sizes == {"trial": 3000}, (f, v.sizes)
             if r.paths is not None and scen == "article":
                 assert r.paths["revenue.revenue"].sizes["trial"] == 3000, f
+                assert r.paths["revenue.quarter"].values[0] == "FY2023Q1", f  # labels stay
 sys.exit(1 if failed else 0)
 PY
 
