@@ -10,7 +10,8 @@
 
 writes statements.png, revenue_fan.png, incidence.png, window.png, slowdown.png and joint.png,
 printing the path of each; a figure whose data the file lacks (no paths stored, no revenue
-model, ...) is skipped with a note on stderr. One shard of a job array (tyche run --shard I/N,
+model, ...) is skipped with a note on stderr, and a figure of that name already in the folder (an earlier
+run's, say with --store paths) is removed, so every figure there matches the file. One shard of a job array (tyche run --shard I/N,
 its .h5 or its summary JSON) is refused with exit status 2: merge the shards first (tyche
 merge), then plot the merged file. Deadlines, thresholds and bands come from the
 statements' rules in the scenario JSON stored in the file. Each fig_* function takes an
@@ -618,15 +619,34 @@ def _plot_other(path, out):
     else:
         return None
     os.makedirs(out, exist_ok=True)
+    rc = 0
     for name, make in made:
         try:
             fig = make()
         except Absent as e:
-            print(f"plot.py: skipped {name}: {e}", file=sys.stderr)
+            rc |= _skip(out, name, e)
             continue
         fig.savefig(os.path.join(out, name), dpi=DPI)
         print(os.path.join(out, name))
-    return 0
+    return rc
+
+
+def _skip(out, name, why):
+    """Notes a figure that is not drawn, and removes an earlier one of the same name from `out`
+    so that it is not read as this file's; only that name is touched, never other files.
+    Returns 0, or 1 when the earlier figure is there and cannot be removed (said on stderr)."""
+    path = os.path.join(out, name)
+    note, rc = "", 0
+    if os.path.isfile(path) or os.path.islink(path):
+        try:
+            os.remove(path)
+            note = f" (removed the earlier {path}: it was not drawn from this file)"
+        except OSError as e:
+            note = (f"; cannot remove the earlier {path} ({e.strerror}): "
+                    "it does not match this file")
+            rc = 1
+    print(f"plot.py: skipped {name}: {why}{note}", file=sys.stderr)
+    return rc
 
 
 def main(argv=None):
@@ -654,17 +674,18 @@ def main(argv=None):
         print(f"plot.py: cannot read {a.results}: {e}", file=sys.stderr)
         return 2
     os.makedirs(out, exist_ok=True)
+    rc = 0
     with r:
         for name, make in FIGURES:
             try:
                 fig = make(r)
             except Absent as e:
-                print(f"plot.py: skipped {name}: {e}", file=sys.stderr)
+                rc |= _skip(out, name, e)
                 continue
             path = os.path.join(out, name)
             fig.savefig(path, dpi=DPI)
             print(path)
-    return 0
+    return rc
 
 
 if __name__ == "__main__":

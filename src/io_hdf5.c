@@ -887,6 +887,24 @@ typedef struct {
     hid_t coord;
 } path_dim;
 
+/* Whether a path axis's labels are just the dates of its points (each label
+ * is the YYYY-MM-DD of start + its time, a whole number of days, as the
+ * option model's months are): such an axis takes its times as coordinate,
+ * in days since the start, which xarray decodes to dates (and still selects
+ * by a "2026-06-01" string); the labels would say nothing more.  Other axes
+ * (revenue's FY2027Q1 ...) keep their labels as coordinate. */
+static int labels_are_dates(const tyche_path_info *pi, int32_t start) {
+    char date[11];
+    if (pi->n_points == 0 || pi->labels == NULL || pi->times == NULL) return 0;
+    for (size_t j = 0; j < pi->n_points; j++) {
+        const double t = pi->times[j];
+        if (!(t == floor(t) && fabs(t) < 1e6) || pi->labels[j] == NULL) return 0;
+        tyche_date_format(start + (int32_t)t, date);
+        if (strcmp(date, pi->labels[j]) != 0) return 0;
+    }
+    return 1;
+}
+
 static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche_results *r,
                        uint64_t trials) {
     const size_t np = tyche_scenario_n_paths(s);
@@ -942,8 +960,9 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
                 goto done;
             }
         } else {
-            /* First path on this axis: its labels become the coordinate,
-             * its times an auxiliary coordinate "<dim>_time". */
+            /* First path on this axis: its labels become the coordinate
+             * (its dates where the labels are only those), its times an
+             * auxiliary coordinate "<dim>_time". */
             const char **labels = tyche_calloc(pi.n_points + 1, sizeof *labels);
             pd[npd].name = dname;
             pd[npd].n = pi.n_points;
@@ -954,7 +973,19 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
                 goto done;
             }
             for (size_t j = 0; j < pi.n_points; j++) labels[j] = nz(pi.labels[j]);
-            pd[k].coord = coord_put(w, g, "paths/", dname, w->str_t, w->str_t, pi.n_points, labels);
+            if (labels_are_dates(&pi, tyche_scenario_start(s))) {
+                pd[k].coord = coord_put(w, g, "paths/", dname, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                        pi.n_points, pi.times);
+                if (pd[k].coord >= 0 &&
+                    (attr_str(w, pd[k].coord, dname, "units", units) ||
+                     attr_str(w, pd[k].coord, dname, "long_name", "date of the point"))) {
+                    free(labels);
+                    goto done;
+                }
+            } else {
+                pd[k].coord =
+                    coord_put(w, g, "paths/", dname, w->str_t, w->str_t, pi.n_points, labels);
+            }
             free(labels);
             if (pd[k].coord < 0) goto done;
             size_t alen = strlen(dname) + sizeof "_time";

@@ -4,6 +4,11 @@
     from tyche_results import open_results
     r = open_results("results/article.h5"); r.statements  # also r.outputs, r.trials, ...
 
+r.outputs has one row per output: `time` (True for an event time), mean, sd, p01 ... p99,
+missing_fraction, n.  An event time's mean and quantiles are dates there (pandas Timestamp; NaT
+where no trial had the event), its sd stays a spread in days; r.outputs_days is the same table
+with every number a float as the file stores it (event times in days since attrs["start"]).
+
 Works at every store level (`trials` and `paths` are None when not stored) and relies on the
 documented layout only, so files merged from several runs read the same. Per-trial data stay
 lazy (read when used); `r.close()` or `with open_results(...) as r:` releases the file.
@@ -55,7 +60,8 @@ class Results:
     trials: xr.Dataset | None        # root group on dim `trial` (store outputs, paths)
     paths: xr.Dataset | None         # /paths group (store paths)
     statements: pd.DataFrame         # by id: text, group, probability, stderr, ci95_low, ...
-    outputs: pd.DataFrame            # by output: mean, sd, p01 ... p99, missing_fraction, n
+    outputs: pd.DataFrame            # by output: time, mean, sd, p01 ... p99, missing_fraction, n
+    outputs_days: pd.DataFrame       # the same, every number a float (times in days since start)
     incidence: pd.DataFrame          # month-end dates x event: P(event by the end of that day)
     incidence_stderr: pd.DataFrame
     joint: Joint
@@ -106,9 +112,14 @@ def _statements(s: xr.Dataset) -> pd.DataFrame:
     return df
 
 
-def _outputs(s: xr.Dataset) -> pd.DataFrame:
+def _outputs(s: xr.Dataset, start) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The outputs table twice: with dates, and with every number as stored (see open_results).
+    The event times are the outputs on the summary's `event` axis (the file keeps no units in
+    /summary); they are in days since the root attribute `start`."""
     names = pd.Index(_strings(s["output"].values), name="output")
+    events = set(_strings(s["event"].values)) if "event" in s else set()
     df = pd.DataFrame(index=names)
+    df["time"] = [n in events for n in names]
     df["mean"] = s["mean"].values
     df["sd"] = s["sd"].values
     qs = s["quantiles"].transpose("output", "quantile").values
@@ -117,7 +128,18 @@ def _outputs(s: xr.Dataset) -> pd.DataFrame:
     df["missing_fraction"] = s["missing_fraction"].values
     if "n" in s:
         df["n"] = s["n"].values
-    return df
+    dated = df.copy()
+    at = ["mean"] + [c for c in df.columns if re.fullmatch(r"p\d\d", c)]
+    if df["time"].any():
+        if start is None:
+            raise OSError("the file has event times but no root attribute 'start' to date them")
+        t0 = pd.Timestamp(start)
+        for c in at:
+            dated[c] = dated[c].astype(object)
+            for n in names[df["time"].values]:
+                days = df.at[n, c]
+                dated.at[n, c] = pd.NaT if np.isnan(days) else t0 + pd.to_timedelta(days, "D")
+    return dated, df
 
 
 def _incidence(s: xr.Dataset, var: str) -> pd.DataFrame:
@@ -232,6 +254,7 @@ def open_results(path) -> Results:
     with xr.open_dataset(path, engine=ENGINE, group="summary") as ds:
         summary = ds.load()
 
+    outputs, outputs_days = _outputs(summary, attrs.get("start"))
     opened = []
     root = xr.open_dataset(path, engine=ENGINE)
     if "trial" in root.dims:
@@ -246,7 +269,8 @@ def open_results(path) -> Results:
         opened.append(paths)
 
     return Results(path=path, attrs=attrs, scenario=scenario, summary=summary, trials=trials,
-                   paths=paths, statements=_statements(summary), outputs=_outputs(summary),
+                   paths=paths, statements=_statements(summary), outputs=outputs,
+                   outputs_days=outputs_days,
                    incidence=_incidence(summary, "incidence"),
                    incidence_stderr=_incidence(summary, "incidence_stderr"),
                    joint=_joint(summary), _open=opened)

@@ -45,12 +45,25 @@ for scen in ("option", "article"):
                 assert row["text"] == st[sid]["text"] and row["group"] == st[sid]["group"], (f, sid)
                 assert np.allclose([row["ci95_low"], row["ci95_high"]], st[sid]["ci95"],
                                    rtol=1e-12), (f, sid)
+            import pandas as pd
+            t0 = pd.Timestamp(r.attrs["start"])
             for name, o in js["outputs"].items():
-                got = r.outputs.loc[name]
+                got, days = r.outputs.loc[name], r.outputs_days.loc[name]
                 want = {k: o[k] for k in ("mean", "sd", "missing_fraction")} | o["quantiles"]
+                is_time = o["units"].startswith("days since ")
+                assert got["time"] == days["time"] == is_time, (f, name)
                 for k, v in want.items():
-                    assert np.isclose(got[k], np.nan if v is None else v, rtol=1e-12,
-                                      equal_nan=True), (f, name, k, got[k], v)
+                    v = np.nan if v is None else v
+                    assert np.isclose(days[k], v, rtol=1e-12, equal_nan=True), (f, name, k, days[k], v)
+                    if is_time and k not in ("sd", "missing_fraction"):
+                        # an event time's mean and quantiles are dates: start + days, NaT for none
+                        if np.isnan(v):
+                            assert got[k] is pd.NaT, (f, name, k, got[k])
+                        else:
+                            assert isinstance(got[k], pd.Timestamp), (f, name, k, got[k])
+                            assert abs((got[k] - t0) / pd.Timedelta(1, "D") - v) < 1e-6, (f, name, k)
+                    else:
+                        assert np.isclose(got[k], v, rtol=1e-12, equal_nan=True), (f, name, k)
             for ev, e in js["events"].items():
                 assert [d.strftime("%Y-%m-%d") for d in r.incidence.index] == e["dates"], (f, ev)
                 assert np.allclose(r.incidence[ev].values, e["cumulative_incidence"],
@@ -64,8 +77,18 @@ for scen in ("option", "article"):
             if r.trials is not None:
                 assert np.issubdtype(r.trials["option.exercise_time"].dtype, np.datetime64), f
                 assert r.trials["P1"].attrs["group"] == "predictions", f
+            if r.paths is not None:
+                # the monthly axis's coordinate is its dates (README "Outputs"): the same
+                # instants as option.month_time, selectable by a date string
+                m = r.paths["option.month"]
+                assert np.issubdtype(m.dtype, np.datetime64), (f, m.dtype)
+                assert (m.values == r.paths["option.month_time"].values).all(), f
+                assert str(m.values[0])[:10] == r.attrs["start"], (f, m.values[0])
+                v = r.paths["option.valuation"].sel({"option.month": str(m.values[1])[:10]})
+                assert v.sizes == {"trial": 3000}, (f, v.sizes)
             if r.paths is not None and scen == "article":
                 assert r.paths["revenue.revenue"].sizes["trial"] == 3000, f
+                assert r.paths["revenue.quarter"].values[0] == "FY2023Q1", f  # labels stay
 sys.exit(1 if failed else 0)
 PY
 
@@ -105,6 +128,21 @@ for f, figures in want.items():
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", (f, p)
         w, h = struct.unpack(">II", data[16:24])
         assert len(data) > 10_000 and w >= 600 and h >= 300, (f, p, len(data), w, h)
+
+# a --store none run plotted where a --store paths run's figures are (scripts/run.sh does so):
+# the figures it cannot draw are removed, not left to pass for this file's; other files stay
+import shutil
+shutil.copytree("png_article_paths", "png_stale")
+open("png_stale/notes.txt", "w").write("mine\n")
+o, e = io.StringIO(), io.StringIO()
+with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+    assert plot.main(["article_none.h5", "-o", "png_stale"]) == 0, e.getvalue()
+drawn = want["article_none"]
+assert sorted(os.listdir("png_stale")) == sorted([p + ".png" for p in drawn] + ["notes.txt"]), \
+    os.listdir("png_stale")
+for p in all_figures:
+    if p not in drawn:
+        assert f"removed the earlier png_stale/{p}.png" in e.getvalue(), (p, e.getvalue())
 
 # not a results file: exit 2 and a message
 e = io.StringIO()
