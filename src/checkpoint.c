@@ -54,7 +54,7 @@ static void world(int *rank, int *size) {
 #endif
 }
 
-int tyche_ranks_or(int mine) {
+int tyche_checkpoint_ranks_or(int mine) {
 #ifdef TYCHE_MPI
     int rank, size;
     world(&rank, &size);
@@ -67,7 +67,7 @@ int tyche_ranks_or(int mine) {
     return mine;
 }
 
-int tyche_ranks_root(int value) {
+int tyche_checkpoint_ranks_root(int value) {
 #ifdef TYCHE_MPI
     int rank, size;
     world(&rank, &size);
@@ -361,7 +361,7 @@ tyche_status tyche_checkpoint_run_parts(const tyche_scenario *s, const tyche_run
 #ifdef TYCHE_MPI
     /* rank 0's list: the others must not see a part that a fast rank has just written */
     if (size > 1) {
-        if (tyche_ranks_or(st != TYCHE_OK ? FLAG_FAILED : 0)) {
+        if (tyche_checkpoint_ranks_or(st != TYCHE_OK ? FLAG_FAILED : 0)) {
             if (st == TYCHE_OK) st = tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
         } else {
             MPI_Bcast(&n_todo, 1, MPI_UINT32_T, 0, MPI_COMM_WORLD);
@@ -373,7 +373,7 @@ tyche_status tyche_checkpoint_run_parts(const tyche_scenario *s, const tyche_run
     const uint32_t R = (uint32_t)size, me = (uint32_t)rank;
     const uint32_t rounds = (n_todo + R - 1) / R;
     for (uint32_t round = 0; st == TYCHE_OK && round < rounds; round++) {
-        if (tyche_ranks_or(*stop ? FLAG_STOP : 0) & FLAG_STOP) {
+        if (tyche_checkpoint_ranks_or(*stop ? FLAG_STOP : 0) & FLAG_STOP) {
             *stopped = 1;
             break;
         }
@@ -404,7 +404,7 @@ tyche_status tyche_checkpoint_run_parts(const tyche_scenario *s, const tyche_run
             }
         }
         done_trials += round_trials;
-        if (tyche_ranks_or(st != TYCHE_OK ? FLAG_FAILED : 0) && st == TYCHE_OK)
+        if (tyche_checkpoint_ranks_or(st != TYCHE_OK ? FLAG_FAILED : 0) && st == TYCHE_OK)
             st = tyche_err_set(err, TYCHE_ERUN, "another rank failed (its message says why)");
     }
     free_names(files, parts);

@@ -118,9 +118,10 @@ tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *
     return TYCHE_OK;
 }
 
-/* ---- truncated normal on the standard scale ---------------------------- */
-
+/* x within [lo, hi]. */
 static double clamp(double x, double lo, double hi) { return fmin(fmax(x, lo), hi); }
+
+/* ---- truncated normal on the standard scale ---------------------------- */
 
 static double log_phi(double z) { return -0.5 * z * z - LOG_SQRT_2PI; }
 
@@ -410,7 +411,6 @@ static double discrete_weight(const tyche_dist *d, size_t i) {
 
 
 /* Appends to buf, silently truncating: a description is for people. */
-/* Appends to buf, silently truncating: a description is for people. */
 static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) {
@@ -422,8 +422,6 @@ static void append(char *buf, size_t len, size_t *pos, const char *fmt, ...) {
     if (k < 0) return;
     *pos = (size_t)k >= len - *pos ? len - 1 : *pos + (size_t)k;
 }
-
-/* ---- validation helpers ------------------------------------------------- */
 
 /* ---- validation --------------------------------------------------------- */
 

@@ -108,10 +108,10 @@ TYCHE_API int tyche_checkpoint_own(const char *name);
 TYCHE_API void tyche_checkpoint_remove(const char *dir);
 
 /* Agreement of MPI ranks (without MPI, or with one rank: the value itself):
- * tyche_ranks_or is every rank's flags ORed, tyche_ranks_root rank 0's
+ * tyche_checkpoint_ranks_or is every rank's flags ORed, tyche_checkpoint_ranks_root rank 0's
  * value on every rank.  Collective: every rank must call. */
-TYCHE_API int tyche_ranks_or(int mine);
-TYCHE_API int tyche_ranks_root(int value);
+TYCHE_API int tyche_checkpoint_ranks_or(int mine);
+TYCHE_API int tyche_checkpoint_ranks_root(int value);
 
 #ifdef __cplusplus
 }

@@ -215,7 +215,7 @@ void cli_print_outputs(const tyche_scenario *s, const tyche_results *r) {
     }
 }
 
-/* ---- run ---------------------------------------------------------------- */
+/* ---- files and the command line ------------------------------------------ */
 
 int cli_same_file(const char *a, const char *b) {
     struct stat sa, sb;

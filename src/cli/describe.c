@@ -99,5 +99,3 @@ int cli_cmd_describe(int argc, char **argv, char *line) {
     return 0;
 }
 
-/* ---- replay ---------------------------------------------------------------- */
-

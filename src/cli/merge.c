@@ -96,5 +96,3 @@ int cli_cmd_merge(int argc, char **argv, char *cmdline) {
     return st == TYCHE_OK ? 0 : cli_report(&err);
 }
 
-/* ---- score ----------------------------------------------------------------- */
-

@@ -34,20 +34,6 @@ const cli_command cli_run_command = {
     .uses = run_uses, .n_uses = CLI_N_USES(run_uses), .max_positional = 1, .fn = cli_cmd_run,
 };
 
-/* ---- checkpoints ------------------------------------------------------------ */
-
-/* A checkpointed run is a sequence of shards of the run ("parts"), each
- * written to DIR as it completes (atomically: a part file exists only
- * whole), then merged exactly as `tyche merge` does.  A signal is noted
- * and honoured between parts; parts already in DIR are not run again, so
- * after SIGKILL or power loss --resume redoes at most one part.
- *
- * DIR belongs to one run: DIR/args keeps its arguments (for --resume),
- * DIR/identity what makes its results (the scenario's hash, seed, trials,
- * ...), compared line by line when a run starts on a folder that has one;
- * DIR/lock, locked (fcntl) while a run or resume uses the folder, holds the
- * user's pid and host. */
-
 /* ---- the options of run -------------------------------------------------------- */
 
 /* Every option of `tyche run`, as given: the parser records which were
@@ -206,7 +192,8 @@ static int resume_opts(const run_opts *u, run_opts *o, int *ra, char ***rv) {
     return 0;
 }
 
-/* ---- output paths, checked before the first trial ------------------------------- */
+/* ---- the arguments kept in a checkpoint folder (DIR/args) ---------------------- */
+/* (checkpoint.h says what a checkpointed run is) */
 
 /* An absolute form of path (the caller frees): DIR/args must mean the same
  * files when --resume runs from another folder. */
@@ -280,10 +267,10 @@ static int checkpoint_claim(const char *dir, const tyche_scenario *s, const run_
 }
 
 /* Under MPI: every rank's flags ORed (stop requested, failed). */
-static int all_flags(int mine) { return tyche_ranks_or(mine); }
+static int all_flags(int mine) { return tyche_checkpoint_ranks_or(mine); }
 
 /* Rank 0's verdict, on every rank (a check only rank 0 made). */
-static int agree(int rc) { return tyche_ranks_root(rc); }
+static int agree(int rc) { return tyche_checkpoint_ranks_root(rc); }
 
 enum { FLAG_FAILED = 2 };
 
@@ -614,6 +601,4 @@ int cli_cmd_run(int argc, char **argv, char *cmdline) {
     cli_args_free(ra, rv);
     return rc;
 }
-
-/* ---- describe ------------------------------------------------------------- */
 

@@ -66,5 +66,3 @@ int cli_cmd_score(int argc, char **argv, char *line) {
     return rc;
 }
 
-/* ---- backtest ------------------------------------------------------------- */
-

@@ -111,5 +111,3 @@ int cli_cmd_sobol(int argc, char **argv, char *line) {
     return st == TYCHE_OK ? 0 : cli_report(&err);
 }
 
-/* ---- merge ------------------------------------------------------------------ */
-
