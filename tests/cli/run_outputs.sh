@@ -106,8 +106,7 @@ fi
 [[ ! -s err.txt ]] || true
 # A statement never true (q = 0: no board seat, so P1 never holds): the table's
 # Wilson upper bound (3.84e-05) is not 0.0000 but the JSON's ci95 high to the printed
-# digits; the lower bound 0; every number right-aligned under its heading;
-# and a probability below 0.001 on its own line in %.2e.
+# digits; the lower bound 0; P and +-se right-aligned under their headings.
 "$TYCHE" run "$scen" -n 100000 --set option.q=0 -o never.h5 > never.txt && ok || bad "run --set option.q=0"
 $PY - <<'PY' && ok || bad "never-true statement's line: $(grep -E 'P1|statement' never.txt)"
 import json, re
