@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "tyche/forecast_log.h"
 #include "tyche/date.h"
+#include "json_util.h"
 
 tyche_status tyche_log_append_line(const char *file, const char *line, size_t n, tyche_err *err) {
     const int fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0666);
@@ -57,9 +58,14 @@ tyche_status tyche_forecast_log_append(const char *file, const tyche_scenario *s
         tyche_prob p;
         tyche_scenario_statement(s, i, &si);
         tyche_results_statement(r, i, &p);
-        /* ids are plain identifiers, probabilities finite: no escaping needed */
-        n += (size_t)snprintf(line + n, sizeof line - n, "%s\"%s\": [%.17g, %.6g]", i ? ", " : "",
-                              si.id, p.probability, p.stderr_);
+        /* ids are plain identifiers: no escaping needed; the numbers as the
+         * summary JSON spells them (the shortest that reads back exactly,
+         * '.' under any locale), so a log line and its run's summary agree */
+        char pr[TYCHE_NUMBER_CHARS], se[TYCHE_NUMBER_CHARS];
+        tyche_json_format_number(p.probability, pr);
+        tyche_json_format_number(p.stderr_, se);
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s\"%s\": [%s, %s]", i ? ", " : "",
+                              si.id, pr, se);
     }
     n += (size_t)snprintf(line + n, sizeof line - n, "}}\n");
     if (n >= sizeof line) return tyche_err_set(err, TYCHE_EIO, "%s: too many statements for one line", file);

@@ -2,6 +2,8 @@
  * so a user can find the problem without reading the code. */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,8 +130,77 @@ void tyche_json_push(cJSON *a, cJSON *item) {
     if (item && (a == NULL || !cJSON_AddItemToArray(a, item))) cJSON_Delete(item);
 }
 
+/* %.*g of x in the current locale, and whether strtod (same locale) reads
+ * it back to exactly x. */
+static int format_at(double x, int prec, char *buf, size_t len) {
+    snprintf(buf, len, "%.*g", prec, x);
+    char *end;
+    return strtod(buf, &end) == x && *end == '\0';
+}
+
+size_t tyche_json_format_number(double x, char out[TYCHE_NUMBER_CHARS]) {
+    if (!isfinite(x)) {
+        strcpy(out, "null");
+        return 4;
+    }
+    char buf[TYCHE_NUMBER_CHARS];
+    size_t best = 0; /* length of out; 0: nothing kept yet */
+    /* a normal double that any k <= 15 digits read back to comes out of
+     * %.15g as those digits (the double is within half a unit in the last
+     * place of them, far inside half a step of 15 digits); a subnormal has
+     * fewer bits, so its shortest may need fewer than 15 */
+    const int first = fabs(x) < DBL_MIN ? 1 : 15;
+    for (int prec = first; prec <= 17; prec++) {
+        if (!format_at(x, prec, buf, sizeof buf)) continue;
+        const size_t n = strlen(buf);
+        /* %.17g can be the shorter one where it is fixed-point and %.16g
+         * has an exponent (12345678901234570 against 1.234567890123457e+16) */
+        if (best == 0 || n < best) {
+            memcpy(out, buf, n + 1);
+            best = n;
+        }
+        if (prec < 15) break; /* the fewest digits of a subnormal */
+    }
+    /* %.17g always reads back (DBL_DECIMAL_DIG, C11 5.2.4.2.2, is 17) */
+    if (best == 0) best = (size_t)snprintf(out, TYCHE_NUMBER_CHARS, "%.17g", x);
+    /* the locale's decimal point (printf and strtod agree on it) as '.' */
+    const char *dp = localeconv()->decimal_point;
+    if (dp != NULL && dp[0] != '\0' && strcmp(dp, ".") != 0) {
+        char *at = strstr(out, dp);
+        if (at != NULL) {
+            const size_t k = strlen(dp);
+            *at = '.';
+            memmove(at + 1, at + k, strlen(at + k) + 1);
+            best -= k - 1;
+        }
+    }
+    return best;
+}
+
+/* Turns item, if a number, and every number under it into raw JSON text as
+ * tyche_json_format_number writes it (cJSON prints a raw item as it is).
+ * Returns 0 when memory ran out. */
+static int numbers_to_raw(cJSON *item) {
+    if (cJSON_IsNumber(item)) {
+        char buf[TYCHE_NUMBER_CHARS];
+        const size_t n = tyche_json_format_number(item->valuedouble, buf);
+        char *text = cJSON_malloc(n + 1); /* cJSON_Delete frees it */
+        if (text == NULL) return 0;
+        memcpy(text, buf, n + 1);
+        item->valuestring = text;
+        /* the flags above the type (a key the item does not own) stay */
+        item->type = cJSON_Raw | (item->type & ~0xFF);
+        return 1;
+    }
+    for (cJSON *c = item->child; c != NULL; c = c->next)
+        if (!numbers_to_raw(c)) return 0;
+    return 1;
+}
+
 char *tyche_json_print(cJSON *root, unsigned long long failures, int compact) {
-    char *text = root == NULL ? NULL : compact ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
+    char *text = NULL;
+    if (root != NULL && numbers_to_raw(root))
+        text = compact ? cJSON_PrintUnformatted(root) : cJSON_Print(root);
     cJSON_Delete(root);
     if (text && tyche_alloc_failures() != failures) {
         free(text);

@@ -47,12 +47,25 @@ cJSON *tyche_json_parse(const char *text, size_t len, const char **end, int *oom
  * allocation fails.  tyche_json_add/push add `item` to object `o` under
  * `key` / to array `a`, and delete it when that fails (o or item NULL, or
  * no memory), so nothing leaks; tyche_json_print prints `root` (compact or
- * indented), deletes it, and returns NULL when any allocation failed since
+ * indented; every number as tyche_json_format_number writes it), deletes
+ * it, and returns NULL when any allocation failed since
  * `failures` (tyche_alloc_failures() read before building), so that a
  * document with a member silently missing is never written. */
 void tyche_json_add(cJSON *o, const char *key, cJSON *item);
 void tyche_json_push(cJSON *a, cJSON *item);
 char *tyche_json_print(cJSON *root, unsigned long long failures, int compact);
+
+/* Room for any number tyche_json_format_number writes, NUL included. */
+#define TYCHE_NUMBER_CHARS 32
+
+/* Writes x into out in the shortest of %.15g, %.16g and %.17g that strtod
+ * reads back to exactly x (for a subnormal, the fewest digits that do), with
+ * '.' as the decimal point under any locale; "null" when x is not finite
+ * (JSON has no NaN).  Returns the length.  cJSON's own printer goes from
+ * %1.15g straight to %1.17g (1/3 as 0.33333333333333331) and keeps a %1.15g
+ * that reads back within a relative DBL_EPSILON, not exactly (0.1 + 0.2 as
+ * 0.3), so the JSON files print numbers with this instead. */
+size_t tyche_json_format_number(double x, char out[TYCHE_NUMBER_CHARS]);
 
 /* Parses a whole string as a finite number, the same under any locale.
  * Returns 1 on success, 0 if it is not one, -1 if memory ran out. */

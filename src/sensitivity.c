@@ -157,8 +157,11 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
         t->lo[k] = tyche_dist_quantile(&pa->prior, cfg->low);
         t->hi[k] = tyche_dist_quantile(&pa->prior, cfg->high);
         for (int side = 0; side < 2; side++) {
-            char set[300];
-            snprintf(set, sizeof set, "%s=%.17g", pa->name, side ? t->hi[k] : t->lo[k]);
+            char set[300], v[TYCHE_NUMBER_CHARS];
+            /* the same double back, with a "." under any locale (%.17g would
+             * write the locale's decimal point, which --set does not read) */
+            tyche_json_format_number(side ? t->hi[k] : t->lo[k], v);
+            snprintf(set, sizeof set, "%s=%s", pa->name, v);
             const char *extra[1] = {set};
             double *pp = t->p + (2 * k + (size_t)side) * t->n_stmt;
             double *ss = t->se + (2 * k + (size_t)side) * t->n_stmt;
@@ -227,7 +230,9 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
     const char *extra[8];
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < n_axes; k++) {
-            snprintf(sets[k], sizeof sets[k], "%s=%.17g", names[k], tyche_sweep_value(t, i, k));
+            char v[TYCHE_NUMBER_CHARS];
+            tyche_json_format_number(tyche_sweep_value(t, i, k), v); /* as for the tornado */
+            snprintf(sets[k], sizeof sets[k], "%s=%s", names[k], v);
             extra[k] = sets[k];
         }
         if (run_one(s, extra, n_axes, cfg, t->p + i * t->n_stmt, t->se + i * t->n_stmt, err)) {

@@ -109,14 +109,26 @@ void cli_progress(void *user, uint64_t done, uint64_t total) {
 
 /* ---- tables ------------------------------------------------------------- */
 
-/* A probability and its error, readable whether it is 0.4 or 3e-5. */
+/* One number of a probability line: a nonzero error or bound below 0.001
+ * in %.1e, where %.4f would show 0.0000 (a Wilson upper bound of a
+ * statement never seen true) or a single digit; the rest as the line's P. */
+static void prob_cell(double x, int small, char *buf, size_t len) {
+    snprintf(buf, len, small || (x > 0 && x < 0.001) ? "%.1e" : "%.4f", x);
+}
+
+/* A probability and its error, readable whether it is 0.4 or 3e-5 (P in
+ * %.2e below 0.001, with every number of its line in %.1e), P and +-se
+ * right-aligned under their 8-wide headings. */
 void cli_print_prob(const char *label, int width, const tyche_prob *p) {
-    if (p->probability > 0 && p->probability < 0.001)
-        printf("  %-*s %8.2e %8.1e  [%.1e, %.1e]\n", width, label, p->probability, p->stderr_,
-               p->ci95_lo, p->ci95_hi);
-    else
-        printf("  %-*s %8.4f %8.4f  [%.4f, %.4f]\n", width, label, p->probability, p->stderr_,
-               p->ci95_lo, p->ci95_hi);
+    const int small = p->probability > 0 && p->probability < 0.001;
+    char pr[32], se[32], lo[32], hi[32];
+    snprintf(pr, sizeof pr, small ? "%.2e" : "%.4f", p->probability);
+    prob_cell(p->stderr_, small, se, sizeof se);
+    /* with no trial true the Wilson lower bound is 0, which tyche_wilson's
+     * centre - half leaves as a rounding remainder near 1e-20 */
+    prob_cell(p->count == 0 ? 0.0 : p->ci95_lo, small, lo, sizeof lo);
+    prob_cell(p->ci95_hi, small, hi, sizeof hi);
+    printf("  %-*s %8s %8s  [%s, %s]\n", width, label, pr, se, lo, hi);
 }
 
 void cli_print_statements(const tyche_scenario *s, const tyche_results *r) {

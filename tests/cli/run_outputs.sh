@@ -104,6 +104,26 @@ fi
 "$TYCHE" run "$scen" -n 2000 -o tbl.h5 > table.txt && grep -q "P1" table.txt && grep -q "95% CI" table.txt \
   && ok || bad "table"
 [[ ! -s err.txt ]] || true
+# A statement never true (q = 0: no board seat, so P1 never holds): the table's
+# Wilson upper bound (3.84e-05) is not 0.0000 but the JSON's ci95 high to the printed
+# digits; the lower bound 0; P and +-se right-aligned under their headings.
+"$TYCHE" run "$scen" -n 100000 --set option.q=0 -o never.h5 > never.txt && ok || bad "run --set option.q=0"
+$PY - <<'PY' && ok || bad "never-true statement's line: $(grep -E 'P1|statement' never.txt)"
+import json, re
+s = json.load(open("never.json"))["statements"]["P1"]
+assert s["count"] == 0 and s["probability"] == 0 and s["ci95"][1] > 0, s
+lines = open("never.txt").read().splitlines()
+head = next(l for l in lines if "95% CI (Wilson)" in l)
+row = next(l for l in lines if l.startswith("  P1 "))
+m = re.search(r"(\S+) +(\S+)  \[(\S+), (\S+)\]$", row)
+assert m, row
+p, se, lo, hi = m.groups()
+assert float(hi) > 0 and hi == "%.1e" % s["ci95"][1], (hi, s["ci95"])
+assert float(p) == 0 and float(se) == 0 and float(lo) == 0, row
+# P and +-se end where their headings do
+assert row.index(p) + len(p) == head.index(" P ") + 2, (row, head)
+assert row.index(se, row.index(p) + len(p)) + len(se) == head.index("+-se") + 4, (row, head)
+PY
 "$TYCHE" --version | grep -qE '^tyche [0-9]+\.[0-9]+\.[0-9]+' && ok || bad "--version"
 for c in run describe replay; do "$TYCHE" $c --help | grep -q "usage: tyche $c" && ok || bad "$c --help"; done
 "$TYCHE" describe "$scen" > describe.txt && grep -q "option.h0" describe.txt && grep -q "lognormal" describe.txt \

@@ -71,7 +71,30 @@ h = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
 assert all(l["scenario_sha256"] == h for l in lines), (h, lines[0]["scenario_sha256"])
 assert [l["as_of"] for l in lines] == ["2026-04-20", "2026-09-01"] and [l["seed"] for l in lines] == [1, 2]
 s = json.load(open("a.json"))
-assert lines[0]["statements"]["P1"][0] == s["statements"]["P1"]["probability"]
+for k, v in s["statements"].items(): # the log's numbers are the summary's, exactly
+    assert lines[0]["statements"][k] == [v["probability"], v["stderr"]], (k, lines[0]["statements"][k], v)
+PY
+# Numbers in the shortest spelling that reads back: no 0.0094500000000000001
+# where 0.00945 is the same double (the log once wrote %.17g, the summary
+# cJSON's %1.17g whenever %1.15g would not do).
+$PY - forecasts.jsonl a.json <<'PY' && ok || bad "numbers not in their shortest spelling"
+import json, re, sys
+def digits(t): # significant digits of a number's spelling
+    m = t.lower().split("e")[0].lstrip("-").replace(".", "").lstrip("0")
+    return len(m.rstrip("0")) if "." not in t and "e" not in t.lower() else len(m)
+n = 0
+for f in sys.argv[1:]:
+    for line in open(f).read().split("\n") if f.endswith(".jsonl") else [open(f).read()]:
+        if not line.strip():
+            continue
+        toks = []
+        json.loads(line, parse_float=lambda t: toks.append(t) or float(t))
+        for t in toks:
+            n += 1
+            # Python's repr is the shortest spelling that reads back to the double
+            assert digits(t) <= max(digits(repr(float(t))), 1), (f, t, repr(float(t)))
+            assert float(t) == float(repr(float(t)))
+assert n > 20, n
 PY
 # the log drawn over as-of dates
 $PY "$TYCHE_SRC/scripts/plot.py" forecasts.jsonl -o plots > plots.txt && [[ $(stat -c %s plots/forecast_log.png) -gt 10000 ]] \
