@@ -17,7 +17,7 @@
 #include "tyche/date.h"
 #include "json_util.h"
 
-tyche_status tyche_log_append_line(const char *file, const char *line, size_t n, tyche_err *err) {
+tyche_status tyche_forecast_log_append_line(const char *file, const char *line, size_t n, tyche_err *err) {
     const int fd = open(file, O_WRONLY | O_APPEND | O_CREAT, 0666);
     int e = fd < 0 ? errno : 0;
     struct flock lk;
@@ -69,5 +69,5 @@ tyche_status tyche_forecast_log_append(const char *file, const tyche_scenario *s
     }
     n += (size_t)snprintf(line + n, sizeof line - n, "}}\n");
     if (n >= sizeof line) return tyche_err_set(err, TYCHE_EIO, "%s: too many statements for one line", file);
-    return tyche_log_append_line(file, line, n, err);
+    return tyche_forecast_log_append_line(file, line, n, err);
 }

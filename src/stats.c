@@ -113,6 +113,8 @@ void tyche_wilson(uint64_t k, uint64_t n, double *lo, double *hi) {
     const double denom = 1.0 + z * z / nn;
     const double centre = (p + z * z / (2.0 * nn)) / denom;
     const double half = z * sqrt(p * (1.0 - p) / nn + z * z / (4.0 * nn * nn)) / denom;
-    *lo = fmax(0.0, centre - half);
-    *hi = fmin(1.0, centre + half);
+    /* at k = 0 (k = n) the bound is exactly 0 (1): centre - half would leave
+     * a rounding remainder near 1e-20 where no trial was true */
+    *lo = k == 0 ? 0.0 : fmax(0.0, centre - half);
+    *hi = k == n ? 1.0 : fmin(1.0, centre + half);
 }

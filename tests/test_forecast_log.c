@@ -26,7 +26,7 @@ TEST(forecast_log_lines_are_appended_whole_and_in_order) {
     tyche_err err = {0};
     static const char *const lines[] = {"{\"a\": 1}\n", "{\"b\": [1, 2, 3]}\n", "{}\n"};
     for (int i = 0; i < 3; i++)
-        ASSERT_INT_EQ(tyche_log_append_line(path, lines[i], strlen(lines[i]), &err), TYCHE_OK);
+        ASSERT_INT_EQ(tyche_forecast_log_append_line(path, lines[i], strlen(lines[i]), &err), TYCHE_OK);
     char *got = file_read(path, NULL);
     ASSERT(got != NULL);
     ASSERT_STR_EQ(got, "{\"a\": 1}\n{\"b\": [1, 2, 3]}\n{}\n");
@@ -52,7 +52,7 @@ TEST(forecast_log_concurrent_appends_from_forked_processes_give_whole_lines) {
                 int n = snprintf(line, sizeof line, "%d %d ", k, i);
                 memset(line + n, 'a' + k, (size_t)(len - n));
                 line[len] = '\n';
-                if (tyche_log_append_line(path, line, (size_t)len + 1, NULL) != TYCHE_OK) _exit(1);
+                if (tyche_forecast_log_append_line(path, line, (size_t)len + 1, NULL) != TYCHE_OK) _exit(1);
             }
             _exit(0);
         }
@@ -96,7 +96,7 @@ TEST(forecast_log_a_line_cut_short_by_a_size_limit_is_taken_back) {
     char path[128];
     log_path(path, sizeof path);
     const char *first = "{\"first\": true}\n";
-    ASSERT_INT_EQ(tyche_log_append_line(path, first, strlen(first), NULL), TYCHE_OK);
+    ASSERT_INT_EQ(tyche_forecast_log_append_line(path, first, strlen(first), NULL), TYCHE_OK);
     const pid_t kid = fork();
     if (kid == 0) {
         /* room for 10 more bytes: the write of 200 is cut short (EFBIG after) */
@@ -108,7 +108,7 @@ TEST(forecast_log_a_line_cut_short_by_a_size_limit_is_taken_back) {
         line[199] = '\n';
         line[200] = '\0';
         tyche_err err = {0};
-        const tyche_status st = tyche_log_append_line(path, line, 200, &err);
+        const tyche_status st = tyche_forecast_log_append_line(path, line, 200, &err);
         _exit(st == TYCHE_EIO && strstr(err.msg, "cannot append to the log: File too large") && strstr(err.msg, path) ? 0 : 1);
     }
     ASSERT(child_ok(kid));

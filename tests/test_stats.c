@@ -115,3 +115,26 @@ TEST(an_empty_sketch_has_no_quantile_and_a_constant_one_its_value) {
     ASSERT_DBL_IDENTICAL(tyche_sketch_quantile(&k, 0.3), 2.5);
     tyche_sketch_clear(&k);
 }
+
+TEST(wilson_bounds_match_the_closed_form_and_are_exact_at_0_and_n) {
+    /* the score interval: (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n) */
+    const double z = 1.959963984540054;
+    const uint64_t ks[] = {0, 1, 7, 50, 99, 100};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        const uint64_t k = ks[i], n = 100;
+        const double p = (double)k / n, d = 1 + z * z / n;
+        const double c = (p + z * z / (2.0 * n)) / d, h = z * sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / d;
+        double lo, hi;
+        tyche_wilson(k, n, &lo, &hi);
+        ASSERT_NEAR(lo, fmax(0.0, c - h), 1e-15);
+        ASSERT_NEAR(hi, fmin(1.0, c + h), 1e-15);
+    }
+    /* a statement never (always) true: the bound is 0 (1), not a remainder */
+    for (uint64_t n = 1; n < 2000000; n = n * 3 + 1) {
+        double lo, hi;
+        tyche_wilson(0, n, &lo, &hi);
+        ASSERT(lo == 0.0 && hi > 0.0);
+        tyche_wilson(n, n, &lo, &hi);
+        ASSERT(hi == 1.0 && lo < 1.0);
+    }
+}

@@ -27,7 +27,7 @@ TYCHE_API tyche_status tyche_forecast_log_append(const char *file, const tyche_s
  * appenders never interleave; on a short write (disk full, a size limit)
  * the file is cut back to its size before.  On a file system without
  * locks the append still happens, unlocked.  Errors as above. */
-TYCHE_API tyche_status tyche_log_append_line(const char *file, const char *line, size_t n,
+TYCHE_API tyche_status tyche_forecast_log_append_line(const char *file, const char *line, size_t n,
                                              tyche_err *err);
 
 #ifdef __cplusplus

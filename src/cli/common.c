@@ -124,9 +124,7 @@ void cli_print_prob(const char *label, int width, const tyche_prob *p) {
     char pr[32], se[32], lo[32], hi[32];
     snprintf(pr, sizeof pr, small ? "%.2e" : "%.4f", p->probability);
     prob_cell(p->stderr_, small, se, sizeof se);
-    /* with no trial true the Wilson lower bound is 0, which tyche_wilson's
-     * centre - half leaves as a rounding remainder near 1e-20 */
-    prob_cell(p->count == 0 ? 0.0 : p->ci95_lo, small, lo, sizeof lo);
+    prob_cell(p->ci95_lo, small, lo, sizeof lo);
     prob_cell(p->ci95_hi, small, hi, sizeof hi);
     printf("  %-*s %8s %8s  [%s, %s]\n", width, label, pr, se, lo, hi);
 }
