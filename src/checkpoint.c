@@ -187,25 +187,18 @@ static tyche_status take_lock(const char *dir, char *warning, size_t wlen, int *
     return TYCHE_OK;
 }
 
-/* DIR/identity, written whole under a temporary name, flushed and renamed. */
+/* DIR/identity, written whole under a temporary name, flushed and renamed
+ * (tyche_write_text_file, which ends the text with the newline the identity
+ * already has: it is given without it, so the file's bytes are the identity). */
 static tyche_status write_identity(const char *path, const char *text, tyche_err *err) {
-    char *tmp = tyche_tmp_name(path);
-    if (tmp == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
-    FILE *f = fopen(tmp, "w");
-    int e = f ? 0 : errno;
-    if (!e && fputs(text, f) == EOF) e = errno;
-    if (f && fflush(f) != 0 && !e) e = errno;
-    if (f && fclose(f) != 0 && !e) e = errno;
-    tyche_status st;
-    if (e) {
-        (void)unlink(tmp);
-        st = tyche_err_set(err, TYCHE_EIO, "%s: cannot write the run's identity: %s", path, strerror(e));
-    } else {
-        st = tyche_commit_file(tmp, path, "run's identity", err);
+    size_t n = strlen(text);
+    if (n && text[n - 1] == '\n') n--;
+    char *body = tyche_malloc(n + 1);
+    if (body) {
+        memcpy(body, text, n);
+        body[n] = '\0';
     }
-    tyche_tmp_forget(tmp);
-    free(tmp);
-    return st;
+    return tyche_write_text_file(path, body, "run's identity", err); /* takes body; NULL: ENOMEM */
 }
 
 /* Checks DIR/identity against mine, or (a new folder) records identity and
