@@ -9,7 +9,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make cmake libc6-dev libgsl-dev libcjson-dev libhdf5-dev hdf5-tools
-            librandom123-dev)
+            librandom123-dev libsleef-dev)
 test_pkgs=(clang libomp-dev libclang-rt-dev locales slurm-wlm slurm-wlm-basic-plugins openmpi-bin
            libopenmpi-dev libhdf5-openmpi-dev python3 python3-numpy python3-h5py
            python3-xarray python3-h5netcdf python3-netcdf4 netcdf-bin python3-pandas

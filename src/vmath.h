@@ -1,0 +1,50 @@
+/* Vector kernels over arrays: Philox4x32-10 in lanes, and exp, log, log1p
+ * and sincos from SLEEF's deterministic ("cinz": no FMA) variants, which
+ * give the same bits on every instruction set.  One table of kernels per
+ * vector path (the x86-64 baseline with SSE2, AVX2, AVX-512), chosen once
+ * at run time from what the processor has (or forced, for the tests), so a
+ * release build targets plain x86-64 and still uses the vector units.
+ *
+ * Contract (I11, src/README.md): for the same inputs, every path returns
+ * the same bits, for any n and any alignment; the tail of an array that
+ * does not fill a vector is computed in a padded vector, not by other code.
+ * Everything else in tyche is compiled for the baseline, without FMA
+ * contraction, so a run's results do not depend on the path that ran it.
+ * Tested: tests/test_vmath.c; tests/cli/vector_paths.sh (whole runs). */
+#ifndef TYCHE_VMATH_H
+#define TYCHE_VMATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tyche/common.h"
+
+typedef enum { TYCHE_VM_SSE2, TYCHE_VM_AVX2, TYCHE_VM_AVX512, TYCHE_VM_NPATHS } tyche_vm_path;
+
+typedef struct {
+    const char *name; /* "sse2", "avx2", "avx512" */
+    /* Philox4x32-10 with key (seed low 32 bits, seed high 32 bits) of n
+     * counters: (blk, word1[i], (uint32_t)trial[i], trial[i] >> 32).  The
+     * four output words of lane i go to out[w * n + i], w = 0..3. */
+    void (*philox)(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                   const uint64_t *trial, uint32_t *out);
+    /* y[i] = f(x[i]), i < n; y may be x.  Sleef_cinz_*_u10 (1.0 ulp). */
+    void (*exp)(size_t n, const double *x, double *y);
+    void (*log)(size_t n, const double *x, double *y);
+    void (*log1p)(size_t n, const double *x, double *y);
+    /* s[i] = sin(x[i]), c[i] = cos(x[i]) */
+    void (*sincos)(size_t n, const double *x, double *s, double *c);
+} tyche_vm_ops;
+
+/* The selected path's kernels (the best the processor has, unless
+ * tyche_vm_select chose another).  Thread-safe after the first call. */
+const tyche_vm_ops *tyche_vm(void);
+/* The kernels of one path, or NULL when this build or processor lacks it. */
+const tyche_vm_ops *tyche_vm_ops_of(tyche_vm_path p);
+/* Chooses the path by name ("sse2", "avx2", "avx512"; NULL or "" or "auto":
+ * the best available).  TYCHE_EINPUT naming the paths this machine has when
+ * the name is unknown or the processor lacks it. */
+tyche_status tyche_vm_select(const char *name, tyche_err *err);
+/* "sse2, avx2, avx512": the paths this build can run on this processor. */
+void tyche_vm_available(char *buf, size_t len);
+
+#endif
