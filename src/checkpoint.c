@@ -25,6 +25,7 @@
 #include "tyche/checkpoint.h"
 #include "tyche/common.h"
 #include "tyche/date.h"
+#include "tyche/rng.h"
 #include "json_util.h"
 #ifdef TYCHE_MPI
 #include <mpi.h>
@@ -88,9 +89,9 @@ char *tyche_checkpoint_identity(const tyche_checkpoint_spec *p) {
     if (t == NULL) return NULL;
     static const char *const store[] = {"none", "outputs", "paths"}, *const smp[] = {"mc", "lhs", "qmc"};
     size_t u = (size_t)snprintf(t, n,
-                                "tyche_version %s\nscenario_sha256 %s\nas_of %s\nseed %llu\ntrials %llu\nrng %s\n"
+                                "tyche_version %s\nstream_version %d\nscenario_sha256 %s\nas_of %s\nseed %llu\ntrials %llu\nrng %s\n"
                                 "store %s\nsampling %s\nreplicates %llu\ncheckpoint_every %llu\n",
-                                tyche_version(), hash, as_of, (unsigned long long)p->seed,
+                                tyche_version(), TYCHE_STREAM_VERSION, hash, as_of, (unsigned long long)p->seed,
                                 (unsigned long long)p->trials, p->rng ? p->rng : "philox", store[p->store],
                                 smp[p->sampling],
                                 p->sampling == TYCHE_SAMPLING_MC ? 0ULL : (unsigned long long)p->replicates,
@@ -117,10 +118,10 @@ static void identity_value(const char *id, const char *key, char *buf, size_t le
 /* The first identity line that differs, as the refusal says it. */
 static void identity_diff(const char *theirs, const char *mine, const char *idp, char *diff, size_t len,
                           int *scenario_changed) {
-    static const char *const keys[] = {"tyche_version", "scenario_sha256", "as_of", "set", "seed",
+    static const char *const keys[] = {"tyche_version", "stream_version", "scenario_sha256", "as_of", "set", "seed",
                                        "trials", "rng", "store", "sampling", "replicates",
                                        "checkpoint_every"};
-    static const char *const what[] = {"tyche version", "scenario (its text, by SHA-256)", "as-of date",
+    static const char *const what[] = {"tyche version", "stream version (how draws are made: results of two versions do not mix)", "scenario (its text, by SHA-256)", "as-of date",
                                        "--set values", "seed", "trial count", "generator",
                                        "--store level", "sampling", "replicates", "--checkpoint-every"};
     char a[512] = "", b[512] = "";

@@ -27,6 +27,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
 #include "tyche/dist.h"
+#include "dist_impl.h"
 
 #define LOG_SQRT_2PI 0.91893853320467274178
 #define PERT_DEFAULT_LAMBDA 4.0
@@ -58,6 +59,9 @@ typedef struct {
     void (*support)(const tyche_dist *d, double *lo, double *hi);
     int open_below;                     /* comes near its lower bound, never reaches it */
     double (*sample)(const tyche_dist *d, gsl_rng *r);
+    /* a block of trials from their streams (draws.h); NULL: quantile(uniform) */
+    void (*sample_block)(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                         uint32_t stream, double *out, double *tmp);
     double (*quantile)(const tyche_dist *d, double u);
     double (*mean)(const tyche_dist *d);
     double (*variance)(const tyche_dist *d);
@@ -1137,22 +1141,80 @@ static void discrete_describe(const tyche_dist *d, char *buf, size_t len, size_t
     append(buf, len, pos, ")");
 }
 
+/* ---- block samplers (draws.h: the words each one uses) ---------------------
+ *
+ * Each fills out[i] for the lanes of L from stream `stream`; tmp has room
+ * for 3 L->n doubles. */
+
+static void fixed_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                        uint32_t stream, double *out, double *tmp) {
+    (void)dr, (void)stream, (void)tmp;
+    for (size_t i = 0; i < L->n; i++) out[i] = d->p[0];
+}
+static void uniform_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                          uint32_t stream, double *out, double *tmp) {
+    (void)tmp;
+    tyche_draws_uniform(dr, L, stream, 0, out, NULL);
+    const double lo = d->p[0], w = d->p[1] - d->p[0];
+    for (size_t i = 0; i < L->n; i++) out[i] = lo + w * out[i];
+}
+static void normal_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                         uint32_t stream, double *out, double *tmp) {
+    (void)tmp;
+    tyche_draws_normals(dr, L, stream, 1, out);
+    for (size_t i = 0; i < L->n; i++) out[i] = d->p[0] + d->p[1] * out[i];
+}
+static void lognormal_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                            uint32_t stream, double *out, double *tmp) {
+    normal_block(d, dr, L, stream, out, tmp);
+    tyche_draws_vm(dr)->exp(L->n, out, out);
+}
+static void gamma_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                        uint32_t stream, double *out, double *tmp) {
+    for (size_t i = 0; i < L->n; i++) tmp[i] = d->p[0];
+    tyche_draws_gamma(dr, L, stream, 0, tmp, out);
+    for (size_t i = 0; i < L->n; i++) out[i] *= d->p[1];
+}
+/* X / (X + Y), X ~ Gamma(a) from region 0 and Y ~ Gamma(b) from region 2 of
+ * the stream; where both underflow to 0 (shapes far below 1) the mean. */
+static void beta_of(double a, double b, tyche_draws *dr, const tyche_lanes *L, uint32_t stream,
+                    double *out, double *tmp) {
+    double *sh = tmp, *y = tmp + L->n;
+    for (size_t i = 0; i < L->n; i++) sh[i] = a;
+    tyche_draws_gamma(dr, L, stream, 0, sh, out);
+    for (size_t i = 0; i < L->n; i++) sh[i] = b;
+    tyche_draws_gamma(dr, L, stream, TYCHE_DRAW_REGION2, sh, y);
+    for (size_t i = 0; i < L->n; i++) {
+        const double sum = out[i] + y[i];
+        out[i] = sum > 0 ? out[i] / sum : a / (a + b);
+    }
+}
+static void beta_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                       uint32_t stream, double *out, double *tmp) {
+    beta_of(d->p[0], d->p[1], dr, L, stream, out, tmp);
+}
+static void pert_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                       uint32_t stream, double *out, double *tmp) {
+    beta_of(pert_shape(d, 0), pert_shape(d, 1), dr, L, stream, out, tmp);
+    for (size_t i = 0; i < L->n; i++) out[i] = d->p[0] + (d->p[2] - d->p[0]) * out[i];
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 static const dist_ops priors[] = {
     [TYCHE_DIST_FIXED] = {.name = "fixed", .keys = {"value"}, .parse = fixed_parse,
                           .validate = fixed_validate, .support = fixed_support,
-                          .sample = fixed_sample, .quantile = fixed_quantile,
+                          .sample = fixed_sample, .sample_block = fixed_block, .quantile = fixed_quantile,
                           .mean = fixed_mean, .variance = fixed_variance,
                           .is_fixed = fixed_is_fixed, .describe = fixed_describe},
     [TYCHE_DIST_UNIFORM] = {.name = "uniform", .keys = {"min", "max"}, .parse = uniform_parse,
                             .validate = uniform_validate, .support = uniform_support,
-                            .sample = uniform_sample, .quantile = uniform_quantile,
+                            .sample = uniform_sample, .sample_block = uniform_block, .quantile = uniform_quantile,
                             .mean = uniform_mean, .variance = uniform_variance,
                             .describe = uniform_describe},
     [TYCHE_DIST_NORMAL] = {.name = "normal", .keys = {"mean", "sd"}, .parse = normal_parse,
                            .validate = normal_validate, .support = unbounded_support,
-                           .sample = normal_sample, .quantile = normal_quantile,
+                           .sample = normal_sample, .sample_block = normal_block, .quantile = normal_quantile,
                            .mean = normal_mean, .variance = normal_variance,
                            .describe = normal_describe},
     [TYCHE_DIST_TRUNCNORMAL] = {.name = "truncnormal", .keys = {"mean", "sd", "min", "max"},
@@ -1164,16 +1226,16 @@ static const dist_ops priors[] = {
     [TYCHE_DIST_LOGNORMAL] = {.name = "lognormal", .keys = {"median", "sdlog"},
                               .percentile_keys = 1, .parse = parse_lognormal,
                               .validate = lognormal_validate, .support = positive_support,
-                              .open_below = 1, .sample = lognormal_sample,
+                              .open_below = 1, .sample = lognormal_sample, .sample_block = lognormal_block,
                               .quantile = lognormal_quantile, .mean = lognormal_mean,
                               .variance = lognormal_variance, .describe = lognormal_describe},
     [TYCHE_DIST_BETA] = {.name = "beta", .keys = {"a", "b", "mean", "concentration"},
                          .parse = parse_beta, .validate = beta_validate, .support = unit_support,
-                         .open_below = 1, .sample = beta_sample, .quantile = beta_dist_quantile,
+                         .open_below = 1, .sample = beta_sample, .sample_block = beta_block, .quantile = beta_dist_quantile,
                          .mean = beta_mean, .variance = beta_variance, .describe = beta_describe},
     [TYCHE_DIST_GAMMA] = {.name = "gamma", .keys = {"shape", "mean", "scale"},
                           .parse = parse_gamma, .validate = gamma_validate,
-                          .support = positive_support, .open_below = 1, .sample = gamma_sample,
+                          .support = positive_support, .open_below = 1, .sample = gamma_sample, .sample_block = gamma_block,
                           .quantile = gamma_dist_quantile, .mean = gamma_mean,
                           .variance = gamma_variance, .describe = gamma_describe},
     [TYCHE_DIST_TRIANGULAR] = {.name = "triangular", .keys = {"min", "mode", "max"},
@@ -1184,7 +1246,7 @@ static const dist_ops priors[] = {
                                .describe = triangular_describe},
     [TYCHE_DIST_PERT] = {.name = "pert", .keys = {"min", "mode", "max", "lambda"},
                          .parse = pert_parse, .validate = pert_validate,
-                         .support = min_max_support, .sample = pert_sample,
+                         .support = min_max_support, .sample = pert_sample, .sample_block = pert_block,
                          .quantile = pert_quantile, .mean = pert_mean, .variance = pert_variance,
                          .describe = pert_describe},
     [TYCHE_DIST_BERNOULLI] = {.name = "bernoulli", .keys = {"p"}, .parse = bernoulli_parse,
@@ -1211,6 +1273,19 @@ double tyche_dist_quantile(const tyche_dist *d, double u) {
     if (!(u >= 0.0 && u <= 1.0)) return NAN;
     const dist_ops *o = ops_of(d->kind);
     return o ? o->quantile(d, u) : NAN;
+}
+
+void tyche_dist_sample_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                             uint32_t stream, double *out, double *tmp) {
+    const dist_ops *o = ops_of(d->kind);
+    if (o == NULL) {
+        for (size_t i = 0; i < L->n; i++) out[i] = NAN;
+    } else if (o->sample_block) {
+        o->sample_block(d, dr, L, stream, out, tmp);
+    } else {
+        tyche_draws_uniform(dr, L, stream, 0, out, NULL);
+        for (size_t i = 0; i < L->n; i++) out[i] = o->quantile(d, out[i]);
+    }
 }
 
 double tyche_dist_sample(const tyche_dist *d, gsl_rng *r) {

@@ -24,6 +24,7 @@
 #include <gsl/gsl_qrng.h>
 #include <gsl/gsl_randist.h>
 #include "accum.h"
+#include "dist_impl.h"
 #include "run_impl.h"
 
 /* Blocks per thread between the merges of partial moments (see tyche_run). */
@@ -49,11 +50,27 @@ struct tyche_results {
     double *precision;          /* per statement: the --precision target (0: none), or NULL */
 };
 
+/* A chunk of up to TYCHE_LANES trials, structure of arrays (kind.h):
+ * parameter p of lane i at params[p * TYCHE_LANES + i], likewise outputs;
+ * lane i's paths at paths + i * path_doubles. */
+typedef struct {
+    size_t n;
+    uint64_t *trial;
+    uint32_t *redraw;
+    tyche_lanes lanes;
+    double *params, *outputs, *paths;
+    size_t *slot;           /* a redo chunk: the lane of the main chunk each lane redraws */
+} chunk;
+
 /* What one thread owns for the whole run. */
 typedef struct {
-    _Alignas(64) tyche_rng *rng; /* workers sit on separate cache lines */
+    _Alignas(64) tyche_rng *rng; /* workers sit on separate cache lines; per-trial kinds and posteriors */
+    tyche_draws *draws;     /* the block draws (draws.h) */
     void **model_ws;
-    double *params, *outputs, *paths;
+    chunk main, redo;       /* a chunk, and the lanes of it that as-of conditioning redraws */
+    double *zeros, *infs;   /* TYCHE_LANES of 0 and of INFINITY */
+    double *tmp;            /* 3 TYCHE_LANES doubles for the priors' samplers */
+    double *params, *outputs, *paths; /* one trial's rows (per-trial kinds, statements) */
     uint8_t *stmts, *stack;
     tyche_accum *acc;       /* this thread's order-free counts (its moments go to block slots) */
     uint64_t failed_trial;  /* UINT64_MAX, or a trial that could not be conditioned */
@@ -100,14 +117,15 @@ static uint64_t permute(uint64_t j, uint64_t n, uint64_t key) {
     return j;
 }
 
-/* The design's uniform for parameter p of trial `trial`; r is the
- * parameter's own stream (LHS jitters within the stratum with it). */
-static double design_u(const tyche_design *d, uint64_t trial, size_t p, gsl_rng *r) {
+/* The design's uniform for parameter p of trial `trial`; jitter is a
+ * uniform from the parameter's own stream (LHS jitters within the stratum
+ * with it). */
+static double design_u(const tyche_design *d, uint64_t trial, size_t p, double jitter) {
     const uint64_t rep = trial / d->m, j = trial % d->m;
     const uint64_t key = mix64(d->seed ^ mix64(rep * 0x10001ULL + p + 1));
     double u;
     if (d->kind == TYCHE_SAMPLING_LHS) {
-        u = ((double)permute(j, d->m, key) + gsl_rng_uniform_pos(r)) / (double)d->m;
+        u = ((double)permute(j, d->m, key) + jitter) / (double)d->m;
     } else {
         const double shift = (double)(mix64(key) >> 11) * 0x1.0p-53;
         u = d->points[j * d->dim + p] + shift;
@@ -161,127 +179,240 @@ tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config 
     return TYCHE_OK;
 }
 
-/* ---- one trial ---------------------------------------------------------- */
+/* ---- a chunk of trials ---------------------------------------------------- */
 
-static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
-                       void *const *ws, const double *params, double *outputs, double *paths);
+static void run_models(const tyche_scenario *s, worker *w, chunk *c, const double *params,
+                       double *outputs, double *paths);
 
-/* One attempt: each independent parameter from its own stream (or the
- * design), each correlated group through its Gaussian copula, the
- * calibration posteriors (their model's substream 7), then every model in
- * order. */
-static void attempt(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
-                    uint64_t trial, uint32_t redraw, void *const *ws, double *params,
-                    double *outputs, double *paths) {
-    /* a design places first attempts; as-of redraws fall back to plain draws */
-    const tyche_design *dz = redraw == 0 ? design : NULL;
+/* One attempt for every lane of c: each independent parameter from its own
+ * stream (or the design), each correlated group through its Gaussian
+ * copula, the calibration posteriors (their model's substream 7), then
+ * every model in order.  `first`: the lanes' first attempt (a design places
+ * first attempts; as-of redraws fall back to plain draws). */
+static void attempt(const tyche_scenario *s, const tyche_design *design, worker *w, chunk *c,
+                    int first) {
+    const tyche_design *dz = first ? design : NULL;
+    const tyche_lanes *L = &c->lanes;
+    const size_t n = c->n;
+    double *u = w->tmp; /* a design's jitters (the samplers are not called then) */
     for (size_t p = 0; p < s->n_params; p++) {
         const tyche_dist *d = &s->params[p].prior;
+        double *col = c->params + p * TYCHE_LANES;
         if (d->kind == TYCHE_DIST_FIXED) {
-            params[p] = d->p[0];
+            for (size_t i = 0; i < n; i++) col[i] = d->p[0];
             continue;
         }
         if (s->in_group[p]) continue;
-        tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)p, redraw);
-        params[p] = dz ? tyche_dist_quantile(d, design_u(dz, trial, p, tyche_rng_gsl(rng)))
-                       : tyche_dist_sample(d, tyche_rng_gsl(rng));
+        const uint32_t stream = TYCHE_STREAM_PARAM0 + (uint32_t)p;
+        if (dz) {
+            tyche_draws_uniform(w->draws, L, stream, 0, u, NULL);
+            for (size_t i = 0; i < n; i++)
+                col[i] = tyche_dist_quantile(d, design_u(dz, c->trial[i], p, u[i]));
+        } else {
+            tyche_dist_sample_block(d, w->draws, L, stream, col, w->tmp);
+        }
     }
     /* correlated parameters: a normal score from each one's own stream,
-     * correlated by the group's Cholesky factor, through its quantile function */
+     * correlated by the group's Cholesky factor, through its quantile
+     * function; the scores wait in their parameters' columns */
     for (size_t g = 0; g < s->n_groups; g++) {
         const tyche_corr_group *gr = &s->groups[g];
-        double z[64];
-        for (size_t i = 0; i < gr->n; i++) {
-            tyche_rng_seek(rng, trial, TYCHE_STREAM_PARAM0 + (uint32_t)gr->param[i], redraw);
-            z[i] = dz ? gsl_cdf_ugaussian_Pinv(design_u(dz, trial, gr->param[i], tyche_rng_gsl(rng)))
-                      : gsl_ran_gaussian_ziggurat(tyche_rng_gsl(rng), 1.0);
+        for (size_t k = 0; k < gr->n; k++) {
+            const size_t p = gr->param[k];
+            double *col = c->params + p * TYCHE_LANES;
+            const uint32_t stream = TYCHE_STREAM_PARAM0 + (uint32_t)p;
+            if (dz) {
+                tyche_draws_uniform(w->draws, L, stream, 0, u, NULL);
+                for (size_t i = 0; i < n; i++)
+                    col[i] = gsl_cdf_ugaussian_Pinv(design_u(dz, c->trial[i], p, u[i]));
+            } else {
+                tyche_draws_normals(w->draws, L, stream, 1, col);
+            }
         }
-        for (size_t i = gr->n; i-- > 0;) {
-            double y = 0;
-            for (size_t k = 0; k <= i; k++) y += gr->L[i * gr->n + k] * z[k];
-            const double u = fmin(fmax(gsl_cdf_ugaussian_P(y), 1e-16), 1 - 1e-16);
-            params[gr->param[i]] = tyche_dist_quantile(&s->params[gr->param[i]].prior, u);
+        for (size_t i = 0; i < n; i++) {
+            double z[64];
+            for (size_t k = 0; k < gr->n; k++) z[k] = c->params[gr->param[k] * TYCHE_LANES + i];
+            for (size_t k = gr->n; k-- > 0;) {
+                double y = 0;
+                for (size_t j = 0; j <= k; j++) y += gr->L[k * gr->n + j] * z[j];
+                const double uu = fmin(fmax(gsl_cdf_ugaussian_P(y), 1e-16), 1 - 1e-16);
+                c->params[gr->param[k] * TYCHE_LANES + i] =
+                    tyche_dist_quantile(&s->params[gr->param[k]].prior, uu);
+            }
         }
     }
-    /* posterior draws replace prior draws where a model calibrates on data */
+    /* posterior draws replace prior draws where a model calibrates on data
+     * (lane by lane: a posterior draws through a gsl_rng) */
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];
         if (mi->kind->posterior == NULL) continue;
-        tyche_rng_seek(rng, trial,
-                       TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL +
-                           TYCHE_POSTERIOR_SUBSTREAM,
-                       redraw);
-        mi->kind->posterior(mi->cfg, params + mi->param0, tyche_rng_gsl(rng));
+        const size_t np = mi->kind->n_params;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < np; k++) w->params[k] = c->params[(mi->param0 + k) * TYCHE_LANES + i];
+            tyche_rng_seek(w->rng, c->trial[i],
+                           TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL +
+                               TYCHE_POSTERIOR_SUBSTREAM,
+                           c->redraw[i]);
+            mi->kind->posterior(mi->cfg, w->params, tyche_rng_gsl(w->rng));
+            for (size_t k = 0; k < np; k++) c->params[(mi->param0 + k) * TYCHE_LANES + i] = w->params[k];
+        }
     }
-    run_models(s, rng, trial, redraw, ws, params, outputs, paths);
+    run_models(s, w, c, c->params, c->outputs, c->paths);
 }
 
-/* Every model in order, on given parameters; process noise from the trial's streams. */
-static void run_models(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, uint32_t redraw,
-                       void *const *ws, const double *params, double *outputs, double *paths) {
-    double inputs[TYCHE_KIND_MAX_INPUTS]; /* n_inputs checked against it at load */
+/* Every model in order, on the parameters given (SoA, TYCHE_LANES apart),
+ * for every lane of c; process noise from the lanes' streams. */
+static void run_models(const tyche_scenario *s, worker *w, chunk *c, const double *params,
+                       double *outputs, double *paths) {
+    const size_t n = c->n;
+    const double *z = s->common == (size_t)-1 ? w->zeros : params + s->common * TYCHE_LANES;
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];
-        for (size_t k = 0; k < mi->kind->n_inputs; k++)
-            inputs[k] = mi->input_src[k] == (size_t)-1 ? INFINITY : outputs[mi->input_src[k]];
-        tyche_model_ctx ctx = {
-            .params = params + mi->param0,
-            .inputs = inputs,
-            .z = s->common == (size_t)-1 ? 0.0 : params[s->common],
-            .out = outputs + mi->output0,
-            .fixed = s->fixed_time + mi->output0,
-            .paths = paths ? paths + mi->path_offset : NULL,
-            .rng = rng,
-            .trial = trial,
-            .redraw = redraw,
-            .stream0 = TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL,
-            .ws = ws[m]};
-        mi->kind->simulate(mi->cfg, &ctx);
+        const tyche_model_kind *k = mi->kind;
+        const double *inputs[TYCHE_KIND_MAX_INPUTS]; /* n_inputs checked against it at load */
+        for (size_t j = 0; j < k->n_inputs; j++)
+            inputs[j] = mi->input_src[j] == (size_t)-1 ? w->infs : outputs + mi->input_src[j] * TYCHE_LANES;
+        const uint32_t stream0 = TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL;
+        if (k->simulate_block) {
+            tyche_model_block b = {.lanes = &c->lanes, .n = n, .stride = TYCHE_LANES,
+                                   .params = params + mi->param0 * TYCHE_LANES,
+                                   .inputs = inputs, .z = z,
+                                   .out = outputs + mi->output0 * TYCHE_LANES,
+                                   .fixed = s->fixed_time + mi->output0,
+                                   .paths = paths ? paths + mi->path_offset : NULL,
+                                   .path_stride = s->path_doubles,
+                                   .draws = w->draws, .stream0 = stream0, .ws = w->model_ws[m]};
+            k->simulate_block(mi->cfg, &b);
+            continue;
+        }
+        /* a kind without a block form: lane by lane, through rows */
+        double in_row[TYCHE_KIND_MAX_INPUTS];
+        for (size_t i = 0; i < n; i++) {
+            for (size_t j = 0; j < k->n_params; j++) w->params[j] = params[(mi->param0 + j) * TYCHE_LANES + i];
+            for (size_t j = 0; j < k->n_inputs; j++) in_row[j] = inputs[j][i];
+            tyche_model_ctx ctx = {
+                .params = w->params,
+                .inputs = in_row,
+                .z = z[i],
+                .out = w->outputs,
+                .fixed = s->fixed_time + mi->output0,
+                .paths = paths ? paths + i * s->path_doubles + mi->path_offset : NULL,
+                .rng = w->rng,
+                .trial = c->trial[i],
+                .redraw = c->redraw[i],
+                .stream0 = stream0,
+                .ws = w->model_ws[m]};
+            k->simulate(mi->cfg, &ctx);
+            for (size_t o = 0; o < mi->layout.n_outputs; o++)
+                outputs[(mi->output0 + o) * TYCHE_LANES + i] = w->outputs[o];
+        }
     }
 }
 
-void tyche_trial_given(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, void *const *ws,
-                       const double *params, double *outputs, uint8_t *statements,
-                       uint8_t *stack) {
-    run_models(s, rng, trial, 0, ws, params, outputs, NULL);
-    for (size_t i = 0; i < s->n_statements; i++)
-        statements[i] = tyche_statement_eval(&s->statements[i], outputs, statements, stack);
+/* Whether lane i's simulated history agrees with the observed non-events. */
+static int agrees(const tyche_scenario *s, const chunk *c, size_t i) {
+    for (size_t o = 0; o < s->n_outputs && s->n_conditions; o++)
+        if (s->not_before[o] && c->outputs[o * TYCHE_LANES + i] < s->as_of_time) return 0;
+    return 1;
 }
 
-/* As-of conditioning by rejection: a trial whose simulated history has an
- * event before as_of that was observed not to have happened is redrawn
- * from its own streams (the redraw number k = 1, 2, ... is part of every
- * stream's counter, rng.h), until it agrees.
- * This updates the parameters too: surviving months without an exercise
- * makes a low hazard more likely.  Returns the redraw count, or
- * TYCHE_REDRAW_FAILED when the first attempt and all TYCHE_MAX_REDRAWS
- * redraws disagreed. */
-uint32_t tyche_trial_simulate(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
-                              uint64_t trial, void *const *ws, double *params, double *outputs,
-                              uint8_t *statements, double *paths, uint8_t *stack) {
-    uint32_t redraw = 0;
-    for (;; redraw++) {
-        if (redraw > TYCHE_MAX_REDRAWS) return TYCHE_REDRAW_FAILED;
-        attempt(s, design, rng, trial, redraw, ws, params, outputs, paths);
-        int ok = 1;
-        for (size_t o = 0; o < s->n_outputs && s->n_conditions; o++)
-            if (s->not_before[o] && outputs[o] < s->as_of_time) ok = 0;
-        if (ok) break;
+/* Copies lane j of `from` to lane i of `to`. */
+static void copy_lane(const tyche_scenario *s, chunk *to, size_t i, const chunk *from, size_t j) {
+    for (size_t p = 0; p < s->n_params; p++) to->params[p * TYCHE_LANES + i] = from->params[p * TYCHE_LANES + j];
+    for (size_t o = 0; o < s->n_outputs; o++) to->outputs[o * TYCHE_LANES + i] = from->outputs[o * TYCHE_LANES + j];
+    if (to->paths && from->paths)
+        memcpy(to->paths + i * s->path_doubles, from->paths + j * s->path_doubles,
+               s->path_doubles * sizeof *to->paths);
+    to->redraw[i] = from->redraw[j];
+}
+
+/* Simulates the lanes of w->main (trial[] set, n lanes) with as-of
+ * conditioning by rejection: a lane whose simulated history has an event
+ * before as_of that was observed not to have happened is redrawn from its
+ * own streams (the redraw number k = 1, 2, ... is part of every stream's
+ * counter, rng.h) until it agrees.  This updates the parameters too:
+ * surviving months without an exercise makes a low hazard more likely.
+ * Leaves each lane's redraw count in main.redraw; returns the first lane
+ * whose first attempt and all TYCHE_MAX_REDRAWS redraws disagreed, or
+ * (size_t)-1. */
+static size_t simulate_chunk(const tyche_scenario *s, const tyche_design *design, worker *w) {
+    chunk *c = &w->main, *r = &w->redo;
+    for (size_t i = 0; i < c->n; i++) c->redraw[i] = 0;
+    c->lanes.n = c->n;
+    attempt(s, design, w, c, 1);
+    if (s->n_conditions == 0) return (size_t)-1;
+    r->n = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (!agrees(s, c, i)) {
+            r->slot[r->n] = i;
+            r->trial[r->n] = c->trial[i];
+            r->redraw[r->n++] = 0;
+        }
+    while (r->n) {
+        for (size_t j = 0; j < r->n; j++)
+            if (++r->redraw[j] > TYCHE_MAX_REDRAWS) return r->slot[j];
+        r->lanes.n = r->n;
+        attempt(s, design, w, r, 0);
+        size_t kept = 0;
+        for (size_t j = 0; j < r->n; j++) {
+            if (agrees(s, r, j)) {
+                copy_lane(s, c, r->slot[j], r, j);
+                continue;
+            }
+            r->slot[kept] = r->slot[j];
+            r->trial[kept] = r->trial[j];
+            r->redraw[kept++] = r->redraw[j];
+        }
+        r->n = kept;
     }
-    for (size_t i = 0; i < s->n_statements; i++)
-        statements[i] = tyche_statement_eval(&s->statements[i], outputs, statements, stack);
-    return redraw;
+    return (size_t)-1;
+}
+
+/* Lane i's rows: parameters and outputs to the worker's row buffers, its
+ * statements evaluated. */
+static void lane_rows(const tyche_scenario *s, worker *w, const chunk *c, size_t i) {
+    for (size_t p = 0; p < s->n_params; p++) w->params[p] = c->params[p * TYCHE_LANES + i];
+    for (size_t o = 0; o < s->n_outputs; o++) w->outputs[o] = c->outputs[o * TYCHE_LANES + i];
+    for (size_t k = 0; k < s->n_statements; k++)
+        w->stmts[k] = tyche_statement_eval(&s->statements[k], w->outputs, w->stmts, w->stack);
 }
 
 /* ---- workers ------------------------------------------------------------ */
 
+static void chunk_free(chunk *c) {
+    free(c->trial);
+    free(c->redraw);
+    free(c->params);
+    free(c->outputs);
+    free(c->paths);
+    free(c->slot);
+}
+
+static int chunk_init(const tyche_scenario *s, chunk *c, int with_paths) {
+    memset(c, 0, sizeof *c);
+    c->trial = tyche_alloc_lines(TYCHE_LANES * sizeof *c->trial);
+    c->redraw = tyche_alloc_lines(TYCHE_LANES * sizeof *c->redraw);
+    c->params = tyche_alloc_lines(s->n_params * TYCHE_LANES * sizeof *c->params + 1);
+    c->outputs = tyche_alloc_lines(s->n_outputs * TYCHE_LANES * sizeof *c->outputs + 1);
+    c->slot = tyche_alloc_lines(TYCHE_LANES * sizeof *c->slot);
+    if (with_paths) c->paths = tyche_alloc_lines(TYCHE_LANES * s->path_doubles * sizeof *c->paths + 1);
+    c->lanes = (tyche_lanes){0, c->trial, c->redraw};
+    return c->trial && c->redraw && c->params && c->outputs && c->slot && (!with_paths || c->paths);
+}
+
 static void worker_free(const tyche_scenario *s, worker *w) {
     if (w == NULL) return;
     tyche_rng_free(w->rng);
+    tyche_draws_free(w->draws);
     if (w->model_ws)
         for (size_t m = 0; m < s->n_models; m++)
             if (w->model_ws[m] && s->models[m].kind->ws_free) s->models[m].kind->ws_free(w->model_ws[m]);
     free(w->model_ws);
+    chunk_free(&w->main);
+    chunk_free(&w->redo);
+    free(w->zeros);
+    free(w->infs);
+    free(w->tmp);
     free(w->params);
     free(w->outputs);
     free(w->paths);
@@ -293,30 +424,43 @@ static void worker_free(const tyche_scenario *s, worker *w) {
     free(w->row_stmts);
 }
 
+/* with_paths: the chunks keep every lane's paths (--store paths, replay) */
 static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config *cfg,
-                                const tyche_accum_layout *lay, worker *w, tyche_err *err) {
+                                const tyche_accum_layout *lay, int with_paths, worker *w,
+                                tyche_err *err) {
     memset(w, 0, sizeof *w);
     w->failed_trial = UINT64_MAX;
     tyche_err local;
     if (err == NULL) err = &local;
     if ((w->rng = tyche_rng_alloc(cfg->rng, cfg->seed, err)) == NULL) return err->code;
+    if ((w->draws = tyche_draws_alloc(cfg->rng, cfg->seed, TYCHE_LANES, err)) == NULL) return err->code;
     if ((w->acc = tyche_accum_alloc(s, lay, err)) == NULL) return err->code;
     /* everything this thread writes per trial sits on cache lines of its own */
-    w->model_ws = tyche_alloc_lines(s->n_models * sizeof *w->model_ws);
-    w->params = tyche_alloc_lines(s->n_params * sizeof *w->params);
-    w->outputs = tyche_alloc_lines(s->n_outputs * sizeof *w->outputs);
-    w->paths = tyche_alloc_lines(s->path_doubles * sizeof *w->paths);
-    w->stmts = tyche_alloc_lines(s->n_statements);
-    w->stack = tyche_alloc_lines(s->max_stack);
+    w->model_ws = tyche_alloc_lines(s->n_models * sizeof *w->model_ws + 1);
+    if (w->model_ws) memset(w->model_ws, 0, s->n_models * sizeof *w->model_ws);
+    w->params = tyche_alloc_lines(s->n_params * sizeof *w->params + 1);
+    w->outputs = tyche_alloc_lines(s->n_outputs * sizeof *w->outputs + 1);
+    w->paths = tyche_alloc_lines(s->path_doubles * sizeof *w->paths + 1);
+    w->stmts = tyche_alloc_lines(s->n_statements + 1);
+    w->stack = tyche_alloc_lines(s->max_stack + 1);
+    w->zeros = tyche_alloc_lines(TYCHE_LANES * sizeof *w->zeros);
+    w->infs = tyche_alloc_lines(TYCHE_LANES * sizeof *w->infs);
+    w->tmp = tyche_alloc_lines(3 * TYCHE_LANES * sizeof *w->tmp);
+    const int chunks_ok = chunk_init(s, &w->main, with_paths) & chunk_init(s, &w->redo, with_paths);
     if (cfg->store != TYCHE_STORE_NONE) {
-        w->row_params = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_params * sizeof(double));
-        w->row_outputs = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_outputs * sizeof(double));
-        w->row_stmts = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_statements);
+        w->row_params = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_params * sizeof(double) + 1);
+        w->row_outputs = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_outputs * sizeof(double) + 1);
+        w->row_stmts = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_statements + 1);
         if (!w->row_params || !w->row_outputs || !w->row_stmts)
             return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
     }
-    if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack)
+    if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack ||
+        !w->zeros || !w->infs || !w->tmp || !chunks_ok)
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
+    for (size_t i = 0; i < TYCHE_LANES; i++) {
+        w->zeros[i] = 0.0;
+        w->infs[i] = INFINITY;
+    }
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_kind *k = s->models[m].kind;
         if (k->ws_alloc && (w->model_ws[m] = k->ws_alloc(s->models[m].cfg)) == NULL)
@@ -436,7 +580,7 @@ static double now_seconds(void) {
 /* Folds one trial's results into the thread's accumulator (replicate: the
  * trial's, under a design) and the run's rows. */
 static void record_trial(const tyche_scenario *s, const tyche_results *r, worker *w, uint64_t i,
-                         uint64_t replicate) {
+                         uint64_t replicate, const double *paths) {
     tyche_accum_add_trial(w->acc, s, w->block_moments, w->outputs, w->stmts, replicate);
     if (r->param_cols) {
         /* rows go to the thread's block buffer; flush_block() writes the columns */
@@ -450,7 +594,7 @@ static void record_trial(const tyche_scenario *s, const tyche_results *r, worker
             const tyche_model_inst *m = &s->models[s->paths[p].model];
             const size_t np = r->path_points[p];
             memcpy(r->path_cols[p] + (i - r->first_trial) * np,
-                   w->paths + m->path_offset + s->paths[p].var * np, np * sizeof(double));
+                   paths + m->path_offset + s->paths[p].var * np, np * sizeof(double));
         }
 }
 
@@ -585,7 +729,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     tyche_accum_layout lay = r->acc->lay;
     lay.max_blocks = 0;
     for (int t = 0; t < threads && st == TYCHE_OK; t++)
-        st = worker_init(s, cfg, &lay, &ws[t], err);
+        st = worker_init(s, cfg, &lay, cfg->store == TYCHE_STORE_PATHS && s->n_paths, &ws[t], err);
     if (st == TYCHE_OK) {
         snprintf(r->rng_name, sizeof r->rng_name, "%s", tyche_rng_name(ws[0].rng));
         const uint64_t trials = cfg->trials;
@@ -624,17 +768,22 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                     tyche_moments *m = (tyche_moments *)(slots + (size_t)(b - e0) * slot);
                     memset(m, 0, s->n_outputs * sizeof *m);
                     w->block_moments = m;
-                    for (uint64_t i = first; i < last && w->failed_trial == UINT64_MAX; i++) {
-                        const uint32_t k = tyche_trial_simulate(
-                            s, design, w->rng, i, w->model_ws, w->params, w->outputs, w->stmts,
-                            r->path_cols ? w->paths : NULL, w->stack);
-                        if (k == TYCHE_REDRAW_FAILED) {
-                            w->failed_trial = i;
+                    for (uint64_t c0 = first; c0 < last && w->failed_trial == UINT64_MAX; c0 += TYCHE_LANES) {
+                        chunk *c = &w->main;
+                        c->n = (size_t)(last - c0 < TYCHE_LANES ? last - c0 : TYCHE_LANES);
+                        for (size_t i = 0; i < c->n; i++) c->trial[i] = c0 + i;
+                        const size_t bad = simulate_chunk(s, design, w);
+                        if (bad != (size_t)-1) {
+                            w->failed_trial = c->trial[bad];
                             break;
                         }
-                        w->acc->attempts += 1 + (uint64_t)k;
-                        /* under a design, per-replicate counts (for the replicate error) */
-                        record_trial(s, r, w, i, design ? i / design->m : 0);
+                        for (size_t i = 0; i < c->n; i++) {
+                            lane_rows(s, w, c, i);
+                            w->acc->attempts += 1 + (uint64_t)c->redraw[i];
+                            /* under a design, per-replicate counts (for the replicate error) */
+                            record_trial(s, r, w, c0 + i, design ? (c0 + i) / design->m : 0,
+                                         c->paths ? c->paths + i * s->path_doubles : NULL);
+                        }
                     }
                     flush_block(s, r, w, first, last);
                 }
@@ -906,16 +1055,75 @@ tyche_status tyche_replay_run(const tyche_scenario *s, const tyche_run_config *r
     worker w;
     tyche_accum_layout lay;
     tyche_accum_layout_init(&lay, s, 0, 0);
-    st = worker_init(s, &cfg, &lay, &w, err);
+    st = worker_init(s, &cfg, &lay, 1, &w, err);
     if (st == TYCHE_OK) {
-        out->redraws = tyche_trial_simulate(s, design, w.rng, trial, w.model_ws, out->params,
-                                            out->outputs, out->statements, out->paths, w.stack);
-        if (out->redraws == TYCHE_REDRAW_FAILED)
+        /* a chunk of one lane: the same code and kernels as in the run (I1) */
+        chunk *c = &w.main;
+        c->n = 1;
+        c->trial[0] = trial;
+        if (simulate_chunk(s, design, &w) != (size_t)-1) {
+            out->redraws = TYCHE_REDRAW_FAILED;
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "observed: trial %llu never agreed with the observed non-events",
                                (unsigned long long)trial);
+        } else {
+            lane_rows(s, &w, c, 0);
+            out->redraws = c->redraw[0];
+            memcpy(out->params, w.params, s->n_params * sizeof *out->params);
+            memcpy(out->outputs, w.outputs, s->n_outputs * sizeof *out->outputs);
+            memcpy(out->statements, w.stmts, s->n_statements);
+            memcpy(out->paths, c->paths, s->path_doubles * sizeof *out->paths);
+        }
     }
     worker_free(s, &w);
     tyche_design_free(design);
     return st;
+}
+
+/* ---- single trials on given parameters (the Sobol analysis) --------------- */
+
+struct tyche_runner {
+    worker w;
+};
+
+tyche_runner *tyche_runner_alloc(const tyche_scenario *s, const char *rng, uint64_t seed,
+                                 tyche_err *err) {
+    tyche_runner *r = tyche_alloc_lines(sizeof *r);
+    if (r == NULL) {
+        tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    tyche_run_config cfg;
+    tyche_run_config_init(&cfg);
+    cfg.rng = rng;
+    cfg.seed = seed;
+    cfg.store = TYCHE_STORE_NONE;
+    tyche_accum_layout lay;
+    tyche_accum_layout_init(&lay, s, 0, 0);
+    if (worker_init(s, &cfg, &lay, 0, &r->w, err) != TYCHE_OK) {
+        worker_free(s, &r->w);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void tyche_runner_free(const tyche_scenario *s, tyche_runner *r) {
+    if (r == NULL) return;
+    worker_free(s, &r->w);
+    free(r);
+}
+
+void tyche_runner_given(const tyche_scenario *s, tyche_runner *r, uint64_t trial,
+                        const double *params, double *outputs, uint8_t *statements) {
+    worker *w = &r->w;
+    chunk *c = &w->main;
+    c->n = c->lanes.n = 1;
+    c->trial[0] = trial;
+    c->redraw[0] = 0;
+    for (size_t p = 0; p < s->n_params; p++) c->params[p * TYCHE_LANES] = params[p];
+    run_models(s, w, c, c->params, c->outputs, NULL);
+    lane_rows(s, w, c, 0);
+    memcpy(outputs, w->outputs, s->n_outputs * sizeof *outputs);
+    memcpy(statements, w->stmts, s->n_statements);
 }

@@ -49,11 +49,12 @@ static double rel_rate(double hc, double top) {
     return hc / top;
 }
 
-double tyche_hazard_sample_competing(const double *t, const double *h, size_t n, size_t k,
-                                     gsl_rng *r, int *cause) {
-    tyche_hazard_walk w;
+/* The competing-risk walk with target E and the cause's uniform u given,
+ * or (r not NULL) u drawn from r once an event falls inside. */
+static double competing(const double *t, const double *h, size_t n, size_t k, double target,
+                        double u, gsl_rng *r, int *cause) {
+    tyche_hazard_walk w = {.target = target, .cum = 0.0};
     double te;
-    tyche_hazard_walk_init(&w, r);
     *cause = -1;
     for (size_t i = 0; i < n; i++) {
         double total = 0.0, top = 0.0;
@@ -69,7 +70,7 @@ double tyche_hazard_sample_competing(const double *t, const double *h, size_t n,
          * ones split evenly among themselves, ahead of every finite one */
         double rel_total = 0.0;
         for (size_t c = 0; c < k; c++) rel_total += rel_rate(h[c * n + i], top);
-        const double u = gsl_rng_uniform(r);
+        if (r) u = gsl_rng_uniform(r);
         double acc = 0.0;
         for (size_t c = 0; c < k; c++) {
             const double rel = rel_rate(h[c * n + i], top);
@@ -81,4 +82,15 @@ double tyche_hazard_sample_competing(const double *t, const double *h, size_t n,
         return te;
     }
     return INFINITY;
+}
+
+double tyche_hazard_sample_competing(const double *t, const double *h, size_t n, size_t k,
+                                     gsl_rng *r, int *cause) {
+    const double target = gsl_ran_exponential(r, 1.0);
+    return competing(t, h, n, k, target, 0.0, r, cause);
+}
+
+double tyche_hazard_competing_given(const double *t, const double *h, size_t n, size_t k,
+                                    double target, double u, int *cause) {
+    return competing(t, h, n, k, target, u, NULL, cause);
 }

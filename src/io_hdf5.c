@@ -483,6 +483,8 @@ static int write_provenance(wctx *w, hid_t root, const tyche_scenario *s,
         attr_str(w, root, "/", "scenario_text", tyche_scenario_text(s)) ||
         attr_u64(w, root, "/", "seed", info->seed) ||
         attr_str(w, root, "/", "generator", info->rng) ||
+        attr_i32(w, root, "/", "stream_version", TYCHE_STREAM_VERSION) ||
+        attr_str(w, root, "/", "vector_path", tyche_vector_path()) ||
         attr_u64(w, root, "/", "trials", info->trials) ||
         attr_i32(w, root, "/", "threads", (int32_t)info->threads) || /* per rank */
         attr_i32(w, root, "/", "ranks", ranks_of(info)) ||

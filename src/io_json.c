@@ -50,6 +50,8 @@ static cJSON *build(const tyche_scenario *s, const tyche_results *r, const tyche
     cJSON_AddStringToObject(root, "seed_string", seed);
     add_num(root, "trials", (double)info.trials);
     cJSON_AddStringToObject(root, "generator", info.rng);
+    add_num(root, "stream_version", TYCHE_STREAM_VERSION);
+    cJSON_AddStringToObject(root, "vector_path", tyche_vector_path());
     cJSON_AddStringToObject(root, "store", store_name(info.store));
     cJSON_AddStringToObject(root, "sampling", info.sampling == TYCHE_SAMPLING_LHS   ? "lhs"
                                               : info.sampling == TYCHE_SAMPLING_QMC ? "qmc"

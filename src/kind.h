@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tyche/tyche.h"
+#include "draws.h"
 
 /* A parameter and its domain: every value its prior can take must satisfy
  * lo < v (lo_open) or lo <= v, and v <= hi; checked when the scenario loads.
@@ -90,6 +91,29 @@ typedef struct {
     void *ws;                 /* the per-thread workspace from ws_alloc */
 } tyche_model_ctx;
 
+/* The most lanes a block of trials has (engine.c simulates a block of
+ * TYCHE_BLOCK_TRIALS in chunks of this many: a chunk's arrays stay in the
+ * L1/L2 caches).  Results do not depend on it (I1): every lane's numbers
+ * come from its own trial's streams. */
+#define TYCHE_LANES 256
+
+/* A model's view of a block of trials, structure of arrays: value k of lane
+ * i at [k * stride + i] (i < n <= TYCHE_LANES). */
+typedef struct {
+    const tyche_lanes *lanes;  /* lane i is trial lanes->trial[i] at redraw lanes->redraw[i] */
+    size_t n, stride;
+    const double *params;      /* this model's parameters, in spec order */
+    const double *const *inputs; /* input k of lane i: inputs[k][i] (INFINITY when not connected) */
+    const double *z;           /* the common factor, z[i] (0 without one) */
+    double *out;               /* this model's outputs, in spec order */
+    const double *fixed;       /* per output: an observed event time to use as is, or NaN */
+    double *paths;             /* NULL, or lane i's n_vars * n_points doubles at paths + i * path_stride */
+    size_t path_stride;
+    tyche_draws *draws;        /* every draw: tyche_draws_*(draws, lanes, stream0 + j, ...) */
+    uint32_t stream0;          /* first of this model's TYCHE_STREAMS_PER_MODEL streams */
+    void *ws;                  /* the per-thread workspace from ws_alloc (room for TYCHE_LANES lanes) */
+} tyche_model_block;
+
 /* The substream of a model's TYCHE_STREAMS_PER_MODEL that engine.c seeks
  * for the posterior draw (limit (1) above). */
 #define TYCHE_POSTERIOR_SUBSTREAM (TYCHE_STREAMS_PER_MODEL - 1)
@@ -137,8 +161,14 @@ typedef struct tyche_model_kind {
     /* Per-thread scratch, allocated once per thread (NULL allowed). */
     void *(*ws_alloc)(const void *cfg);
     void (*ws_free)(void *ws);
-    /* One trial.  Must not allocate; must write every output. */
+    /* One trial.  Must not allocate; must write every output.  A kind
+     * gives simulate_block, or simulate (the engine then runs it lane by
+     * lane, seeking the trial's streams through a per-trial generator). */
     void (*simulate)(const void *cfg, tyche_model_ctx *ctx);
+    /* A block of trials (tyche_model_block): the engine's fast path.  Must
+     * not allocate; must write every output of every lane; lane i's draws
+     * from lane i's streams only (draws.h), so no lane depends on another. */
+    void (*simulate_block)(const void *cfg, tyche_model_block *b);
     /* Optional: replaces some of the trial's parameter draws (params, this
      * model's slice) by draws from a posterior, from generator r; called
      * after the priors are drawn and before any model runs, so the stored

@@ -10,12 +10,16 @@
 #define TYCHE_MAX_REDRAWS 65535
 #define TYCHE_REDRAW_FAILED UINT32_MAX
 
-/* One trial on given parameter values (no draws of parameters, no as-of
- * conditioning): the models' process noise comes from trial `trial`'s
- * streams.  Used by the Sobol analysis. */
-void tyche_trial_given(const tyche_scenario *s, tyche_rng *rng, uint64_t trial, void *const *ws,
-                       const double *params, double *outputs, uint8_t *statements,
-                       uint8_t *stack);
+/* A thread's workspace for single trials on given parameter values (no
+ * draws of parameters, no as-of conditioning): the models' process noise
+ * comes from trial `trial`'s streams, as in a run.  Used by the Sobol
+ * analysis, one runner per thread. */
+typedef struct tyche_runner tyche_runner;
+tyche_runner *tyche_runner_alloc(const tyche_scenario *s, const char *rng, uint64_t seed,
+                                 tyche_err *err);
+void tyche_runner_free(const tyche_scenario *s, tyche_runner *r);
+void tyche_runner_given(const tyche_scenario *s, tyche_runner *r, uint64_t trial,
+                        const double *params, double *outputs, uint8_t *statements);
 
 /* Whether storing `trials` trials at `store` would take more than 80% of
  * physical memory (run and merge refuse it up front); the sizes in GiB. */
@@ -60,13 +64,5 @@ typedef struct tyche_design tyche_design;
 tyche_status tyche_design_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
                                 tyche_design **out, tyche_err *err);
 void tyche_design_free(tyche_design *d);
-
-/* Simulates trial `trial` with every buffer supplied: params (n_params),
- * outputs (n_outputs), statements (n_statements), paths (path_doubles or
- * NULL), stack (max_stack), model workspaces.  Returns the redraw count
- * (as-of rejections), or TYCHE_REDRAW_FAILED. */
-uint32_t tyche_trial_simulate(const tyche_scenario *s, const tyche_design *design, tyche_rng *rng,
-                              uint64_t trial, void *const *ws, double *params, double *outputs,
-                              uint8_t *statements, double *paths, uint8_t *stack);
 
 #endif

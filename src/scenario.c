@@ -32,6 +32,9 @@ tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path,
                              "%s.kind: kind %s has %zu parameters and a posterior, whose mask "
                              "holds %d",
                              path, k->name, k->n_params, TYCHE_KIND_MAX_POSTERIOR_PARAMS);
+    if (k->simulate == NULL && k->simulate_block == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.kind: kind %s has neither simulate nor simulate_block",
+                             path, k->name);
     return TYCHE_OK;
 }
 

@@ -35,11 +35,13 @@ tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, co
     tyche_date_format(s->as_of, date);
     const unsigned idx = info.shard_index, cnt = info.shard_count;
     const int rep = info.replicates, smp = (int)info.sampling, store = (int)info.store;
+    const int version = TYCHE_STREAM_VERSION;
     int ok = H5LTset_attribute_string(g, ".", "scenario_sha256", hash) >= 0 &&
              H5LTset_attribute_string(g, ".", "overrides", s->overrides ? s->overrides : "") >= 0 &&
              H5LTset_attribute_string(g, ".", "as_of", date) >= 0 &&
              H5LTset_attribute_string(g, ".", "generator", info.rng) >= 0 &&
              H5LTset_attribute_string(g, ".", "tyche_version", tyche_version()) >= 0 &&
+             H5LTset_attribute_int(g, ".", "stream_version", &version, 1) >= 0 &&
              H5LTset_attribute_uint(g, ".", "shard_index", &idx, 1) >= 0 &&
              H5LTset_attribute_uint(g, ".", "shard_count", &cnt, 1) >= 0 &&
              H5LTset_attribute_int(g, ".", "replicates", &rep, 1) >= 0 &&
@@ -72,6 +74,7 @@ typedef struct {
     uint64_t rows;     /* trials in this shard */
     char hash[80], over[8192], as_of[16], gen[64], version[32];
     int rep, smp, store;
+    int stream;        /* the stream version (1 when absent: tyches before it was written) */
     int threads;       /* the root attribute "threads": what ran this shard */
     double seconds;
 } shard;
@@ -223,6 +226,15 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
         return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is inconsistent (shard %u/%u "
                              "of %llu trials: its range, level or settings cannot be a shard's)",
                              file, sh->idx, sh->cnt, (unsigned long long)sh->run[1]);
+    sh->stream = 1;
+    if (H5Aexists_by_name(sh->f, "partial", "stream_version", H5P_DEFAULT) != 0 &&
+        !attr_number(sh->f, "partial", "stream_version", H5T_NATIVE_INT, &sh->stream))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: its /partial group is incomplete or damaged", file);
+    if (sh->stream != TYCHE_STREAM_VERSION)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s: made with stream version %d, and this tyche draws with version %d "
+                             "(the same seed gives other numbers): rerun that shard with this tyche",
+                             file, sh->stream, TYCHE_STREAM_VERSION);
     /* only reported (the merged run's threads), but still the file's word:
      * absent in files of tyches before it was written, which ran on one */
     sh->threads = 1;

@@ -157,13 +157,11 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
     {
         tyche_err e2;
         tyche_rng *rng = tyche_rng_alloc(cfg->rng, cfg->seed, &e2);
-        void **ws = tyche_calloc(s->n_models + 1, sizeof *ws);
+        tyche_runner *runner = tyche_runner_alloc(s, cfg->rng, cfg->seed, &e2);
         double *pa = tyche_malloc((s->n_params + 1) * sizeof *pa), *pb = tyche_malloc((s->n_params + 1) * sizeof *pb);
         double *pab = tyche_malloc((s->n_params + 1) * sizeof *pab), *out = tyche_malloc((s->n_outputs + 1) * sizeof *out);
         uint8_t *st = tyche_malloc(ns + 1), *stack = tyche_malloc(s->max_stack + 1);
-        int ok = rng && ws && pa && pb && pab && out && st && stack;
-        for (size_t m = 0; ok && m < s->n_models; m++)
-            if (s->models[m].kind->ws_alloc && (ws[m] = s->models[m].kind->ws_alloc(s->models[m].cfg)) == NULL) ok = 0;
+        int ok = rng && runner && pa && pb && pab && out && st && stack;
         if (!ok) failed = 1;
 #pragma omp for schedule(dynamic, 64)
         for (size_t j = 0; j < N; j++) {
@@ -187,14 +185,12 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
                     pab[upar[c - 2]] = pb[upar[c - 2]];
                 }
                 /* A and its AB_k share trial j's process noise; B has its own */
-                tyche_trial_given(s, rng, c == 1 ? N + j : j, ws, pp, out, st, stack);
+                tyche_runner_given(s, runner, c == 1 ? N + j : j, pp, out, st);
                 for (size_t i = 0; i < ns; i++) f[(i * cols + c) * N + j] = st[i];
                 for (size_t i = 0; i < no; i++) f[((ns + i) * cols + c) * N + j] = out[tgt_out[i]];
             }
         }
-        for (size_t m = 0; ws && m < s->n_models; m++)
-            if (ws[m] && s->models[m].kind->ws_free) s->models[m].kind->ws_free(ws[m]);
-        free(ws);
+        tyche_runner_free(s, runner);
         free(pa);
         free(pb);
         free(pab);

@@ -11,6 +11,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sf_erf.h>
 #include "tyche/dist.h"
+#include "dist_impl.h"
 #include "test.h"
 
 #define SEED 12345
@@ -28,7 +29,10 @@ static int parse(const char *text, tyche_dist *d, tyche_err *e) {
     return (int)st;
 }
 
-static const double probe_u[3] = {0.05, 0.5, 0.95};
+/* the middle and the tails: 0.001 and 0.999 hold a sampler's tails to its
+ * quantile function (about 200 draws beyond each) */
+#define N_PROBES 5
+static const double probe_u[N_PROBES] = {0.001, 0.05, 0.5, 0.95, 0.999};
 
 /* Tolerances are 4 standard errors, so a correct implementation fails one
  * comparison with probability ~6e-5, and ~0.3% over the whole file:
@@ -41,19 +45,35 @@ static const double probe_u[3] = {0.05, 0.5, 0.95};
  *  - CDF: #{x <= quantile(u)} is binomial(n, F), sd sqrt(F (1 - F) / n).
  * For continuous kinds F = u; for bernoulli and discrete, F is the exact
  * CDF at quantile(u), passed in cdf_at_q. */
-static void check_draws_(const tyche_dist *d, const double *cdf_at_q) {
+static void check_draws_(const tyche_dist *d, const double *cdf_at_q, int block) {
     double *x = malloc(N_DRAWS * sizeof *x);
     ASSERT(x != NULL);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, SEED);
+    if (block) {
+        /* the engine's sampler: trials 0 .. N_DRAWS - 1, 256 lanes at a time */
+        tyche_draws *dr = tyche_draws_alloc(NULL, SEED, 256, NULL);
+        uint64_t trial[256];
+        uint32_t redraw[256] = {0};
+        double tmp[3 * 256];
+        ASSERT(dr != NULL);
+        for (long i0 = 0; i0 < N_DRAWS; i0 += 256) {
+            const size_t n = N_DRAWS - i0 < 256 ? (size_t)(N_DRAWS - i0) : 256;
+            for (size_t i = 0; i < n; i++) trial[i] = (uint64_t)(i0 + (long)i);
+            const tyche_lanes L = {n, trial, redraw};
+            tyche_dist_sample_block(d, dr, &L, 4096, x + i0, tmp);
+        }
+        tyche_draws_free(dr);
+    } else {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, SEED);
+        for (long i = 0; i < N_DRAWS; i++) x[i] = tyche_dist_sample(d, r);
+        gsl_rng_free(r);
+    }
     long nonfinite = 0;
     double sum = 0.0;
     for (long i = 0; i < N_DRAWS; i++) {
-        x[i] = tyche_dist_sample(d, r);
         if (!isfinite(x[i])) nonfinite++;
         sum += x[i];
     }
-    gsl_rng_free(r);
     const double mean = sum / N_DRAWS;
     double m2 = 0.0, m4 = 0.0;
     for (long i = 0; i < N_DRAWS; i++) {
@@ -64,8 +84,8 @@ static void check_draws_(const tyche_dist *d, const double *cdf_at_q) {
     const double var = m2 / (N_DRAWS - 1);
     m2 /= N_DRAWS;
     m4 /= N_DRAWS;
-    double q[3], frac[3];
-    for (int k = 0; k < 3; k++) {
+    double q[N_PROBES], frac[N_PROBES];
+    for (int k = 0; k < N_PROBES; k++) {
         long below = 0;
         q[k] = tyche_dist_quantile(d, probe_u[k]);
         for (long i = 0; i < N_DRAWS; i++) below += x[i] <= q[k];
@@ -78,19 +98,24 @@ static void check_draws_(const tyche_dist *d, const double *cdf_at_q) {
     ASSERT(isfinite(true_var) && true_var >= 0.0);
     ASSERT_NEAR(mean, tyche_dist_mean(d), 4.0 * sqrt(true_var / N_DRAWS));
     ASSERT_NEAR(var, true_var, 4.0 * sqrt(fmax(m4 - m2 * m2, 0.0) / N_DRAWS));
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < N_PROBES; k++) {
         const double f = cdf_at_q ? cdf_at_q[k] : probe_u[k];
         ASSERT(isfinite(q[k]));
         ASSERT_NEAR(frac[k], f, 4.0 * sqrt(f * (1.0 - f) / N_DRAWS));
     }
 }
 
+/* Both samplers: GSL's per-trial one (tyche_dist_sample) and the engine's
+ * block sampler (tyche_dist_sample_block, Philox streams). */
 static void check_draws(const tyche_dist *d, const double *cdf_at_q) {
-    check_draws_(d, cdf_at_q);
-    if (test_failed) {
-        char buf[256];
-        tyche_dist_format(d, buf, sizeof buf);
-        fprintf(stderr, "  (%d draws of %s, mt19937 seed %d)\n", N_DRAWS, buf, SEED);
+    for (int block = 0; block < 2 && !test_failed; block++) {
+        check_draws_(d, cdf_at_q, block);
+        if (test_failed) {
+            char buf[256];
+            tyche_dist_format(d, buf, sizeof buf);
+            fprintf(stderr, "  (%d draws of %s, %s seed %d)\n", N_DRAWS, buf,
+                    block ? "the block sampler, philox" : "mt19937", SEED);
+        }
     }
 }
 
@@ -121,7 +146,7 @@ static void check_rejected(const char *text, const char *fragment) {
 /* ---- every kind's sampler against its moments and quantiles ------------ */
 
 TEST(fixed_draws_are_always_its_value) {
-    static const double cdf[3] = {1.0, 1.0, 1.0};
+    static const double cdf[N_PROBES] = {1.0, 1.0, 1.0, 1.0, 1.0};
     check_draws_of("2", cdf);
     check_draws_of("{\"dist\":\"fixed\",\"value\":-3.5}", cdf);
 }
@@ -155,11 +180,16 @@ TEST(lognormal_draws_match_its_mean_variance_and_quantiles) {
 TEST(beta_draws_match_its_mean_variance_and_quantiles) {
     check_draws_of("{\"dist\":\"beta\",\"a\":0.5,\"b\":15}", NULL);
     check_draws_of("{\"dist\":\"beta\",\"a\":2,\"b\":5}", NULL);
+    check_draws_of("{\"dist\":\"beta\",\"a\":12,\"b\":88}", NULL);
+    check_draws_of("{\"dist\":\"beta\",\"a\":0.2,\"b\":0.3}", NULL);
 }
 
 TEST(gamma_draws_match_its_mean_variance_and_quantiles) {
     check_draws_of("{\"dist\":\"gamma\",\"shape\":2.5,\"scale\":1.2}", NULL);
     check_draws_of("{\"dist\":\"gamma\",\"shape\":0.5,\"mean\":3}", NULL);
+    check_draws_of("{\"dist\":\"gamma\",\"shape\":1,\"scale\":1}", NULL);
+    check_draws_of("{\"dist\":\"gamma\",\"shape\":40,\"scale\":0.5}", NULL);
+    check_draws_of("{\"dist\":\"gamma\",\"shape\":0.05,\"scale\":1}", NULL);
 }
 
 TEST(triangular_draws_match_its_mean_variance_and_quantiles) {
@@ -173,15 +203,15 @@ TEST(pert_draws_match_its_mean_variance_and_quantiles) {
 }
 
 TEST(bernoulli_draws_match_its_mean_variance_and_cdf) {
-    /* quantiles at 0.05, 0.5, 0.95 are 0, 0, 1; F(0) = 0.7, F(1) = 1 */
-    static const double cdf[3] = {0.7, 0.7, 1.0};
+    /* quantiles at 0.001, 0.05, 0.5, 0.95, 0.999 are 0, 0, 0, 1, 1; F(0) = 0.7, F(1) = 1 */
+    static const double cdf[N_PROBES] = {0.7, 0.7, 0.7, 1.0, 1.0};
     check_draws_of("{\"dist\":\"bernoulli\",\"p\":0.3}", cdf);
 }
 
 TEST(discrete_draws_match_its_mean_variance_and_cdf) {
     /* sorted: 1 (0.1), 2 (0.35), 5 (0.35), 10 (0.2); cumulative 0.1, 0.45, 0.8, 1;
-     * quantiles at 0.05, 0.5, 0.95 are 1, 5, 10 */
-    static const double cdf[3] = {0.1, 0.8, 1.0};
+     * quantiles at 0.001, 0.05, 0.5, 0.95, 0.999 are 1, 1, 5, 10, 10 */
+    static const double cdf[N_PROBES] = {0.1, 0.1, 0.8, 1.0, 1.0};
     check_draws_of("{\"dist\":\"discrete\",\"values\":[5,1,10,2],\"weights\":[0.35,0.1,0.2,0.35]}",
                    cdf);
 }

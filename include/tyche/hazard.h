@@ -46,6 +46,11 @@ TYCHE_API double tyche_hazard_sample(const double *t, const double *h, size_t n,
 TYCHE_API double tyche_hazard_sample_competing(const double *t, const double *h, size_t n,
                                                size_t k, gsl_rng *r, int *cause);
 
+/* The same with the draws given: the Exp(1) target and the uniform in
+ * [0, 1) that chooses the cause (for draws made a block at a time). */
+TYCHE_API double tyche_hazard_competing_given(const double *t, const double *h, size_t n,
+                                              size_t k, double target, double u, int *cause);
+
 #ifdef __cplusplus
 }
 #endif

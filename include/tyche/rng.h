@@ -61,6 +61,21 @@ enum {
     TYCHE_STREAM_MAX = 65535
 };
 
+/* The version of the stream layout and of the samplers that turn its words
+ * into draws (src/draws.h): recorded in every output; merge and resume
+ * refuse to mix versions.  1: per-trial GSL samplers; 2: the block kernel
+ * (Box-Muller normals, Marsaglia-Tsang gammas, SLEEF's exp and log). */
+#define TYCHE_STREAM_VERSION 2
+
+/* The vector path the kernels run on ("sse2", "avx2" or "avx512"): the best
+ * the processor has unless tyche_vector_select chose another.  Every path
+ * gives the same bits; outputs record which one ran. */
+TYCHE_API const char *tyche_vector_path(void);
+/* Chooses the path by name (NULL, "" or "auto": the best available); the
+ * command reads the name from the environment variable TYCHE_VECTOR.
+ * TYCHE_EINPUT, naming the paths this machine has, when it lacks it. */
+TYCHE_API tyche_status tyche_vector_select(const char *name, tyche_err *err);
+
 /* Lists the generator names accepted by tyche_rng_alloc, comma-separated. */
 TYCHE_API void tyche_rng_list(char *buf, size_t len);
 

@@ -68,8 +68,19 @@ static int dispatch(int argc, char **argv) {
         return 2;
     }
     const char *cmd = argv[1];
+    /* the vector path, forced (tests, or a comparison of paths): every path
+     * gives the same bits, so this changes speed only */
+    const char *vector = getenv("TYCHE_VECTOR");
+    if (vector) {
+        tyche_err e;
+        if (tyche_vector_select(vector, &e) != TYCHE_OK) {
+            fprintf(stderr, "tyche: %s\n", e.msg);
+            return 2;
+        }
+    }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-        printf("tyche %s\n", tyche_version());
+        printf("tyche %s (stream version %d, vector path %s)\n", tyche_version(), TYCHE_STREAM_VERSION,
+               tyche_vector_path());
         return 0;
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {

@@ -8,8 +8,9 @@
  * hazard hb) competes: after it no deal can happen.  Given a deal, the
  * window lasts W ~ lognormal(log m_W, s_W) months.
  *
- * Streams: 0 the competing-risk draw, 1 the window's normal (drawn on
- * every trial so the numbers stay aligned across what-if runs). */
+ * Streams: 0 the competing-risk draws (block 0: the Exp(1) and the cause's
+ * uniform), 1 the window's normal (drawn on every trial so the numbers stay
+ * aligned across what-if runs).  Simulated a block of trials at a time. */
 #include <math.h>
 #include <stdlib.h>
 #include <gsl/gsl_randist.h>
@@ -57,39 +58,84 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     return TYCHE_OK;
 }
 
-static void simulate(const void *vc, tyche_model_ctx *x) {
+/* Scratch for a block: TYCHE_LANES doubles each. */
+typedef struct {
+    double *h1, *h2, *e, *u, *w;
+} ws_t;
+
+static void ws_free(void *p) {
+    ws_t *w = p;
+    if (w == NULL) return;
+    free(w->h1);
+    free(w->h2);
+    free(w->e);
+    free(w->u);
+    free(w->w);
+    free(w);
+}
+
+static void *ws_alloc(const void *vc) {
+    (void)vc;
+    ws_t *w = tyche_calloc(1, sizeof *w);
+    if (w == NULL) return NULL;
+    double **cols[] = {&w->h1, &w->h2, &w->e, &w->u, &w->w};
+    int ok = 1;
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+        ok &= (*cols[k] = tyche_alloc_lines(TYCHE_LANES * sizeof(double))) != NULL;
+    if (!ok) {
+        ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void simulate_block(const void *vc, tyche_model_block *b) {
     const cfg_t *c = vc;
-    const double *p = x->params;
-    const double te = x->inputs[0];
-    const double h1 = p[P_HX0] * exp(p[P_BETA_XZ] * x->z), h2 = h1 * exp(p[P_BETA_XE]);
-    /* two intervals, split at the exercise, when it falls inside the horizon */
-    double t[3], h[4];
-    size_t n;
-    if (te > 0 && te < c->t_end) {
-        t[0] = 0, t[1] = te, t[2] = c->t_end;
-        h[0] = h1, h[1] = h2, h[2] = p[P_HB], h[3] = p[P_HB];
-        n = 2;
-    } else {
-        t[0] = 0, t[1] = c->t_end;
-        h[0] = te <= 0 ? h2 : h1, h[1] = p[P_HB];
-        n = 1;
+    ws_t *w = b->ws;
+    const size_t n = b->n, S = b->stride;
+    const double *p = b->params;
+    const tyche_vm_ops *vm = tyche_draws_vm(b->draws);
+    for (size_t i = 0; i < n; i++) w->h1[i] = p[P_BETA_XZ * S + i] * b->z[i];
+    vm->exp(n, w->h1, w->h1);
+    vm->exp(n, p + P_BETA_XE * S, w->h2);
+    /* stream 0, block 0: the competing risks' Exp(1) target and the uniform
+     * that chooses the cause; stream 1: the window's normal */
+    tyche_draws_uniform(b->draws, b->lanes, b->stream0 + 0, 0, w->e, w->u);
+    vm->log(n, w->e, w->e);
+    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 1, 1, w->w);
+    for (size_t i = 0; i < n; i++) w->w[i] = p[P_S_W * S + i] * w->w[i];
+    vm->exp(n, w->w, w->w);
+    for (size_t i = 0; i < n; i++) {
+        const double te = b->inputs[0][i], hb = p[P_HB * S + i];
+        const double h1 = p[P_HX0 * S + i] * w->h1[i], h2 = h1 * w->h2[i];
+        /* two intervals, split at the exercise, when it falls inside the horizon */
+        double t[3], h[4];
+        size_t ni;
+        if (te > 0 && te < c->t_end) {
+            t[0] = 0, t[1] = te, t[2] = c->t_end;
+            h[0] = h1, h[1] = h2, h[2] = hb, h[3] = hb;
+            ni = 2;
+        } else {
+            t[0] = 0, t[1] = c->t_end;
+            h[0] = te <= 0 ? h2 : h1, h[1] = hb;
+            ni = 1;
+        }
+        int cause;
+        const double time = tyche_hazard_competing_given(t, h, ni, 2, -w->e[i], w->u[i], &cause);
+        double deal = cause == 0 ? time : INFINITY, blocked = cause == 1 ? time : INFINITY;
+        /* observed events (as-of forecasts) replace the simulated ones */
+        if (!isnan(b->fixed[O_BLOCKED])) {
+            blocked = b->fixed[O_BLOCKED];
+            if (deal > blocked) deal = INFINITY;
+        }
+        if (!isnan(b->fixed[O_DEAL])) {
+            deal = b->fixed[O_DEAL];
+            if (blocked < deal) blocked = INFINITY; /* a deal happened: nothing blocked it before */
+        }
+        b->out[O_DEAL * S + i] = deal;
+        b->out[O_WINDOW * S + i] = isfinite(deal) ? p[P_M_W * S + i] * w->w[i] : NAN;
+        b->out[O_BLOCKED * S + i] = blocked;
     }
-    int cause;
-    const double time = tyche_hazard_sample_competing(t, h, n, 2, tyche_model_stream(x, 0), &cause);
-    double deal = cause == 0 ? time : INFINITY, blocked = cause == 1 ? time : INFINITY;
-    /* observed events (as-of forecasts) replace the simulated ones */
-    if (!isnan(x->fixed[O_BLOCKED])) {
-        blocked = x->fixed[O_BLOCKED];
-        if (deal > blocked) deal = INFINITY;
-    }
-    if (!isnan(x->fixed[O_DEAL])) {
-        deal = x->fixed[O_DEAL];
-        if (blocked < deal) blocked = INFINITY; /* a deal happened: nothing blocked it before */
-    }
-    const double w = p[P_M_W] * exp(p[P_S_W] * gsl_ran_gaussian_ziggurat(tyche_model_stream(x, 1), 1.0));
-    x->out[O_DEAL] = deal;
-    x->out[O_WINDOW] = isfinite(deal) ? w : NAN;
-    x->out[O_BLOCKED] = blocked;
 }
 
 const tyche_model_kind tyche_model_exclusivity_window = {
@@ -105,5 +151,7 @@ const tyche_model_kind tyche_model_exclusivity_window = {
     .n_streams = 2, /* 0: the deal and the block, 1: the window */
     .prepare = prepare,
     .cfg_free = free,
-    .simulate = simulate,
+    .ws_alloc = ws_alloc,
+    .ws_free = ws_free,
+    .simulate_block = simulate_block,
 };

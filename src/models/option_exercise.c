@@ -140,50 +140,118 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     return TYCHE_OK;
 }
 
-static void simulate(const void *vc, tyche_model_ctx *x) {
+/* ---- the block form: the same model for TYCHE_LANES trials at once ------
+ *
+ * Draws (draws.h): substream 0 the valuation shocks, normal k for step k
+ * (every step's, even past the point a trial no longer needs them: a
+ * block does not stop early, and the numbers are fixed per step anyway);
+ * substream 1 the exercise's Exp(1), block 0; substream 2 the board: its
+ * uniform from block 0, its Gamma delay from blocks 1, 2, ... */
+
+typedef struct {
+    double *z;                        /* n steps x TYCHE_LANES shocks */
+    double *lv0, *lv, *drift, *hz, *rate, *ex, *vd, *target, *cum, *t1, *t2;
+} ws_t;
+
+static void ws_free(void *p) {
+    ws_t *w = p;
+    if (w == NULL) return;
+    free(w->z);
+    free(w->lv0);
+    free(w->lv);
+    free(w->drift);
+    free(w->hz);
+    free(w->rate);
+    free(w->ex);
+    free(w->vd);
+    free(w->target);
+    free(w->cum);
+    free(w->t1);
+    free(w->t2);
+    free(w);
+}
+
+static void *ws_alloc(const void *vc) {
     const cfg_t *c = vc;
-    const double *p = x->params;
-    const double log_v0 = log(p[P_V0]);
-    const double drift = p[P_MU] - 0.5 * p[P_SIGMA] * p[P_SIGMA];
-    const double hz_z = p[P_BETA_Z] * x->z;
-    double *path = x->paths;
-    tyche_hazard_walk walk;
-    tyche_hazard_walk_init(&walk, tyche_model_stream(x, 1));
-    gsl_rng *r = tyche_model_stream(x, 0);
-
-    /* an exercise observed by as_of is fixed to its date */
-    const double fixed_ex = x->fixed[O_EXERCISE];
-    double log_v = log_v0, rate = 0.0, exercise = isnan(fixed_ex) ? INFINITY : fixed_ex;
-    double v_dead = NAN;
-    for (size_t i = 0; i <= c->n; i++) {
-        if (path) path[i] = exp(log_v);
-        if (i == c->deadline) v_dead = exp(log_v);
-        if (i == c->n) break;
-        if (c->month_start[i]) rate = p[P_H0] * exp(p[P_BETA_V] * (log_v - log_v0) + hz_z);
-        if (exercise == INFINITY) {
-            double te;
-            if (tyche_hazard_walk_step(&walk, c->t[i], c->t[i + 1], rate, &te)) exercise = te;
-        }
-        /* nothing after this point is needed: stop the path */
-        if (!path && exercise != INFINITY && i >= c->deadline) break;
-        log_v += drift * c->dt_years[i] + p[P_SIGMA] * c->sqrt_dt[i] * gsl_ran_gaussian_ziggurat(r, 1.0);
+    ws_t *w = tyche_calloc(1, sizeof *w);
+    if (w == NULL) return NULL;
+    const size_t lane = TYCHE_LANES * sizeof(double);
+    w->z = tyche_alloc_lines((c->n + 1) * lane);
+    double **cols[] = {&w->lv0, &w->lv, &w->drift, &w->hz, &w->rate, &w->ex,
+                       &w->vd, &w->target, &w->cum, &w->t1, &w->t2};
+    int ok = w->z != NULL;
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+        ok &= (*cols[k] = tyche_alloc_lines(lane)) != NULL;
+    if (!ok) {
+        ws_free(w);
+        return NULL;
     }
+    return w;
+}
 
-    double board = INFINITY;
-    if (!isnan(x->fixed[O_BOARD])) {
-        board = x->fixed[O_BOARD];
-    } else if (exercise != INFINITY) {
-        gsl_rng *rb = tyche_model_stream(x, 2);
-        const double u = gsl_rng_uniform(rb);
-        const double delay_months = gsl_ran_gamma(rb, p[P_K_D], p[P_M_D] / p[P_K_D]);
-        if (u < p[P_Q]) {
+static void simulate_block(const void *vc, tyche_model_block *b) {
+    const cfg_t *c = vc;
+    ws_t *w = b->ws;
+    const size_t n = b->n, S = b->stride;
+    const double *p = b->params;
+    const tyche_vm_ops *vm = tyche_draws_vm(b->draws);
+    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 0, c->n, w->z);
+    tyche_draws_exponential(b->draws, b->lanes, b->stream0 + 1, 0, w->target);
+    vm->log(n, p + P_V0 * S, w->lv0);
+    const double fixed_ex = b->fixed[O_EXERCISE];
+    for (size_t i = 0; i < n; i++) {
+        const double sg = p[P_SIGMA * S + i];
+        w->lv[i] = w->lv0[i];
+        w->drift[i] = p[P_MU * S + i] - 0.5 * sg * sg;
+        w->hz[i] = p[P_BETA_Z * S + i] * b->z[i];
+        w->ex[i] = isnan(fixed_ex) ? INFINITY : fixed_ex;
+        w->cum[i] = 0.0;
+        w->rate[i] = 0.0;
+    }
+    for (size_t k = 0; k <= c->n; k++) {
+        if (b->paths || k == c->deadline) {
+            vm->exp(n, w->lv, w->t1);
+            if (k == c->deadline) memcpy(w->vd, w->t1, n * sizeof *w->vd);
+            if (b->paths)
+                for (size_t i = 0; i < n; i++) b->paths[i * b->path_stride + k] = w->t1[i];
+        }
+        if (k == c->n) break;
+        if (c->month_start[k]) {
+            for (size_t i = 0; i < n; i++)
+                w->t2[i] = p[P_BETA_V * S + i] * (w->lv[i] - w->lv0[i]) + w->hz[i];
+            vm->exp(n, w->t2, w->t2);
+            for (size_t i = 0; i < n; i++) w->rate[i] = p[P_H0 * S + i] * w->t2[i];
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (w->ex[i] != INFINITY) continue;
+            tyche_hazard_walk walk = {.target = w->target[i], .cum = w->cum[i]};
+            double te;
+            if (tyche_hazard_walk_step(&walk, c->t[k], c->t[k + 1], w->rate[i], &te)) w->ex[i] = te;
+            w->cum[i] = walk.cum;
+        }
+        const double dt = c->dt_years[k], sq = c->sqrt_dt[k];
+        const double *z = w->z + k * TYCHE_LANES;
+        for (size_t i = 0; i < n; i++) w->lv[i] += w->drift[i] * dt + p[P_SIGMA * S + i] * sq * z[i];
+    }
+    /* the board change: a uniform and a Gamma delay for every lane (used
+     * where the option was exercised) */
+    double *u = w->t1, *delay = w->t2;
+    tyche_draws_uniform(b->draws, b->lanes, b->stream0 + 2, 0, u, NULL);
+    tyche_draws_gamma(b->draws, b->lanes, b->stream0 + 2, 1, p + P_K_D * S, delay);
+    for (size_t i = 0; i < n; i++) {
+        const double exercise = w->ex[i];
+        double board = INFINITY;
+        if (!isnan(b->fixed[O_BOARD])) {
+            board = b->fixed[O_BOARD];
+        } else if (exercise != INFINITY && u[i] < p[P_Q * S + i]) {
+            const double delay_months = delay[i] * (p[P_M_D * S + i] / p[P_K_D * S + i]);
             board = exercise + delay_months * (TYCHE_DAYS_PER_YEAR / 12.0);
             if (!(board < c->t[c->n])) board = INFINITY; /* after the horizon: not observed */
         }
+        b->out[O_EXERCISE * S + i] = exercise;
+        b->out[O_BOARD * S + i] = board;
+        b->out[O_VALUATION * S + i] = w->vd[i];
     }
-    x->out[O_EXERCISE] = exercise;
-    x->out[O_BOARD] = board;
-    x->out[O_VALUATION] = v_dead;
 }
 
 /* A board change follows an exercise: observing one without the other would
@@ -207,6 +275,8 @@ const tyche_model_kind tyche_model_option_exercise = {
     .n_streams = 3, /* 0: the valuation, 1: the hazard walk, 2: the board change */
     .prepare = prepare,
     .cfg_free = cfg_free,
-    .simulate = simulate,
+    .ws_alloc = ws_alloc,
+    .ws_free = ws_free,
+    .simulate_block = simulate_block,
     .check_observed = check_observed,
 };

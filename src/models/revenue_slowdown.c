@@ -16,8 +16,9 @@
  * slowdown_cf_pp (the same without displacement), displacement_pp (their
  * difference: the part of the slowdown the displacement caused) and revenue.
  *
- * Stream 0 holds eps_1, eps_2, ... in quarter order: the counterfactual is
- * computed in the same pass, so it uses the very same numbers. */
+ * Stream 0 holds eps_1, eps_2, ... in quarter order (normals 0, 1, ... of
+ * draws.h): the counterfactual is computed in the same pass, so it uses the
+ * very same numbers.  Simulated a block of trials at a time. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -83,8 +84,11 @@ typedef struct {
     tyche_quarter min_origin;    /* a backtest's earliest origin */
 } cfg_t;
 
+/* A block's workspace: quarter k of lane i at [k * TYCHE_LANES + i]. */
 typedef struct {
-    double *r, *rcf;             /* n_points each */
+    double *r, *rcf;             /* n_points x TYCHE_LANES */
+    double *z;                   /* n_sim x TYCHE_LANES shocks */
+    double *g, *base, *mid, *s0, *room, *t1; /* TYCHE_LANES each */
 } ws_t;
 
 static void cfg_free(void *p) {
@@ -468,63 +472,103 @@ nomem:
     return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
 }
 
-static void *ws_alloc(const void *vc) {
-    const cfg_t *c = vc;
-    ws_t *w = tyche_alloc_lines(sizeof *w);
-    if (w == NULL) return NULL;
-    w->r = tyche_alloc_lines(c->n_points * sizeof *w->r);
-    w->rcf = tyche_alloc_lines(c->n_points * sizeof *w->rcf);
-    if (!w->r || !w->rcf) {
-        free(w->r);
-        free(w->rcf);
-        free(w);
-        return NULL;
-    }
-    return w;
-}
-
 static void ws_free(void *p) {
     ws_t *w = p;
     if (w == NULL) return;
     free(w->r);
     free(w->rcf);
+    free(w->z);
+    free(w->g);
+    free(w->base);
+    free(w->mid);
+    free(w->s0);
+    free(w->room);
+    free(w->t1);
     free(w);
 }
 
-static void simulate(const void *vc, tyche_model_ctx *x) {
+static void *ws_alloc(const void *vc) {
     const cfg_t *c = vc;
-    const double *p = x->params;
-    ws_t *w = x->ws;
-    double *r = x->paths ? x->paths : w->r;
-    double *rcf = x->paths ? x->paths + c->n_points : w->rcf;
-    for (size_t i = 0; i < c->n_hist; i++) r[i] = rcf[i] = c->hist[i];
-
-    const double mid = p[P_T_MID] - p[P_BETA_TZ] * x->z, k = p[P_K], s_max = p[P_S_MAX];
-    const double s0 = s_max / (1.0 + exp(-k * (c->t0 - mid)));
-    /* no room left to displace (s0 = 1): no displacement */
-    const double room = 1.0 - s0 > 0.0 ? 1.0 - s0 : INFINITY;
-    gsl_rng *rng = tyche_model_stream(x, 0);
-    double g = c->g0, base = c->hist[c->n_hist - 1];
-    for (size_t i = 0; i < c->n_sim; i++) {
-        g = p[P_G_INF] + p[P_PHI] * (g - p[P_G_INF]) +
-            p[P_SIGMA_G] * gsl_ran_gaussian_ziggurat(rng, 1.0);
-        base *= exp(g);
-        const double s = s_max / (1.0 + exp(-k * (c->t_sim[i] - mid)));
-        const double loss = p[P_A] * fmax(0.0, s - s0) / room;
-        r[c->n_hist + i] = base * (1.0 - loss);
-        rcf[c->n_hist + i] = base;
+    ws_t *w = tyche_calloc(1, sizeof *w);
+    if (w == NULL) return NULL;
+    const size_t lane = TYCHE_LANES * sizeof(double);
+    w->r = tyche_alloc_lines(c->n_points * lane);
+    w->rcf = tyche_alloc_lines(c->n_points * lane);
+    w->z = tyche_alloc_lines((c->n_sim + 1) * lane);
+    double **cols[] = {&w->g, &w->base, &w->mid, &w->s0, &w->room, &w->t1};
+    int ok = w->r && w->rcf && w->z;
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+        ok &= (*cols[k] = tyche_alloc_lines(lane)) != NULL;
+    if (!ok) {
+        ws_free(w);
+        return NULL;
     }
-    const double g_ref = r[c->ref] / r[c->ref - 1] - 1.0;
-    const double g_ref_cf = rcf[c->ref] / rcf[c->ref - 1] - 1.0;
-    for (size_t j = 0; j < c->n_targets; j++) {
-        const size_t t = c->target[j];
-        const double gt = r[t] / r[t - 1] - 1.0, gt_cf = rcf[t] / rcf[t - 1] - 1.0;
-        double *o = x->out + j * N_T;
-        o[T_GROWTH] = 100.0 * gt;
-        o[T_SLOWDOWN] = 100.0 * (g_ref - gt);
-        o[T_SLOWDOWN_CF] = 100.0 * (g_ref_cf - gt_cf);
-        o[T_DISPLACEMENT] = o[T_SLOWDOWN] - o[T_SLOWDOWN_CF];
-        o[T_REVENUE] = r[t];
+    return w;
+}
+
+/* The adoption share s_max / (1 + exp(-k (t - mid))) at time t (decimal
+ * years) for every lane, into out. */
+static void adoption(const tyche_vm_ops *vm, size_t n, size_t S, const double *p, const double *mid,
+                     double t, double *out) {
+    for (size_t i = 0; i < n; i++) out[i] = -p[P_K * S + i] * (t - mid[i]);
+    vm->exp(n, out, out);
+    for (size_t i = 0; i < n; i++) out[i] = p[P_S_MAX * S + i] / (1.0 + out[i]);
+}
+
+static void simulate_block(const void *vc, tyche_model_block *b) {
+    const cfg_t *c = vc;
+    ws_t *w = b->ws;
+    const size_t n = b->n, S = b->stride, L = TYCHE_LANES;
+    const double *p = b->params;
+    const tyche_vm_ops *vm = tyche_draws_vm(b->draws);
+    for (size_t q = 0; q < c->n_hist; q++)
+        for (size_t i = 0; i < n; i++) w->r[q * L + i] = w->rcf[q * L + i] = c->hist[q];
+    for (size_t i = 0; i < n; i++) w->mid[i] = p[P_T_MID * S + i] - p[P_BETA_TZ * S + i] * b->z[i];
+    adoption(vm, n, S, p, w->mid, c->t0, w->s0);
+    for (size_t i = 0; i < n; i++) {
+        /* no room left to displace (s0 = 1): no displacement */
+        w->room[i] = 1.0 - w->s0[i] > 0.0 ? 1.0 - w->s0[i] : INFINITY;
+        w->g[i] = c->g0;
+        w->base[i] = c->hist[c->n_hist - 1];
+    }
+    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 0, c->n_sim, w->z);
+    for (size_t q = 0; q < c->n_sim; q++) {
+        const double *z = w->z + q * L;
+        for (size_t i = 0; i < n; i++)
+            w->g[i] = p[P_G_INF * S + i] + p[P_PHI * S + i] * (w->g[i] - p[P_G_INF * S + i]) +
+                      p[P_SIGMA_G * S + i] * z[i];
+        vm->exp(n, w->g, w->t1);
+        for (size_t i = 0; i < n; i++) w->base[i] *= w->t1[i];
+        adoption(vm, n, S, p, w->mid, c->t_sim[q], w->t1);
+        double *r = w->r + (c->n_hist + q) * L, *rcf = w->rcf + (c->n_hist + q) * L;
+        for (size_t i = 0; i < n; i++) {
+            const double loss = p[P_A * S + i] * fmax(0.0, w->t1[i] - w->s0[i]) / w->room[i];
+            r[i] = w->base[i] * (1.0 - loss);
+            rcf[i] = w->base[i];
+        }
+    }
+    const double *r = w->r, *rcf = w->rcf;
+    for (size_t i = 0; i < n; i++) {
+        const double g_ref = r[c->ref * L + i] / r[(c->ref - 1) * L + i] - 1.0;
+        const double g_ref_cf = rcf[c->ref * L + i] / rcf[(c->ref - 1) * L + i] - 1.0;
+        for (size_t j = 0; j < c->n_targets; j++) {
+            const size_t t = c->target[j];
+            const double gt = r[t * L + i] / r[(t - 1) * L + i] - 1.0;
+            const double gt_cf = rcf[t * L + i] / rcf[(t - 1) * L + i] - 1.0;
+            double *o = b->out + j * N_T * S + i;
+            o[T_GROWTH * S] = 100.0 * gt;
+            o[T_SLOWDOWN * S] = 100.0 * (g_ref - gt);
+            o[T_SLOWDOWN_CF * S] = 100.0 * (g_ref_cf - gt_cf);
+            o[T_DISPLACEMENT * S] = o[T_SLOWDOWN * S] - o[T_SLOWDOWN_CF * S];
+            o[T_REVENUE * S] = r[t * L + i];
+        }
+        if (b->paths) {
+            double *path = b->paths + i * b->path_stride;
+            for (size_t k = 0; k < c->n_points; k++) {
+                path[k] = r[k * L + i];
+                path[c->n_points + k] = rcf[k * L + i];
+            }
+        }
     }
 }
 
@@ -568,7 +612,7 @@ const tyche_model_kind tyche_model_revenue_slowdown = {
     .cfg_free = cfg_free,
     .ws_alloc = ws_alloc,
     .ws_free = ws_free,
-    .simulate = simulate,
+    .simulate_block = simulate_block,
     .posterior = posterior,
     .backtest_series = backtest_series,
     .backtest_settings = backtest_settings,

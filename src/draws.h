@@ -1,0 +1,79 @@
+/* Random draws for a block of trials at once, structure of arrays: lane i
+ * is trial trial[i] at redraw redraw[i], and every draw of lane i comes from
+ * that trial's own stream (I1, I2), so a trial's numbers do not depend on
+ * the block, thread or rank that ran it, nor on the other lanes.
+ *
+ * The stream layout, version TYCHE_STREAM_VERSION (I2, src/README.md):
+ * Philox4x32-10 block `blk` of (seed; trial, stream, redraw) has the counter
+ * (blk, stream | redraw << 16, trial low 32 bits, trial high 32 bits).
+ * From one block's four 32-bit words w0..w3:
+ *   u53(a, b)  = (((a << 32 | b) >> 11) + 0.5) 2^-53, in (0, 1), never 0 or 1;
+ *   a uniform  = u53(w0, w1); a second one u53(w2, w3);
+ *   a normal pair (Box-Muller) = sqrt(-2 log u53(w0,w1)) (cos, sin)(2 pi u53(w2,w3)):
+ *     normal k of a sequence is pair k / 2 (block k / 2), cos for even k, sin for odd;
+ *     a single normal is the cos of block 0;
+ *   an exponential = -log u53(w0, w1);
+ *   a gamma (Marsaglia and Tsang 2000): attempt j in block region + j, its
+ *     normal sqrt(-2 log u53(w0,w1)) cos(2 pi (w2 + 0.5) 2^-32), its uniform
+ *     (w3 + 0.5) 2^-32; shapes below 1 take Gamma(a + 1) u^(1/a), u = u53 of
+ *     block region + TYCHE_DRAW_BOOST.
+ * exp, log, sin and cos are SLEEF's deterministic kernels (vmath.h), so every
+ * vector path gives the same bits.  With a GSL generator (--rng mt19937) the
+ * words of blocks blk0.. of one request come from the generator re-seeded
+ * from a hash of (seed, trial, stream, redraw, blk0) and drawn in order. */
+#ifndef TYCHE_DRAWS_H
+#define TYCHE_DRAWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tyche/common.h"
+#include "vmath.h"
+
+/* TYCHE_STREAM_VERSION (tyche/rng.h) numbers this layout. */
+
+/* Blocks of a stream where a second gamma (a beta's) starts, and a gamma's
+ * boost uniform (shape < 1) sits, relative to its region. */
+#define TYCHE_DRAW_REGION2 0x40000000u
+#define TYCHE_DRAW_BOOST 0x20000000u
+
+/* The lanes of a block: n trials, each with its redraw number. */
+typedef struct {
+    size_t n;
+    const uint64_t *trial;
+    const uint32_t *redraw;
+} tyche_lanes;
+
+typedef struct tyche_draws tyche_draws;
+
+/* A thread's draws: the generator (NULL or "philox": the vector kernels;
+ * else a GSL generator by name), the seed and scratch for n_max lanes. */
+tyche_draws *tyche_draws_alloc(const char *rng, uint64_t seed, size_t n_max, tyche_err *err);
+void tyche_draws_free(tyche_draws *d);
+/* The kernels in use (vmath.h), for vector math in the models. */
+const tyche_vm_ops *tyche_draws_vm(const tyche_draws *d);
+
+/* The words of blocks blk0 .. blk0 + nblk - 1 of `stream` for every lane:
+ * word w of block blk0 + b of lane i at out[(4 b + w) L->n + i]. */
+void tyche_draws_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk0,
+                       uint32_t nblk, uint32_t *out);
+/* u[i] = u53(w0, w1) of block blk; u2, when not NULL, u53(w2, w3). */
+void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
+                         double *u, double *u2);
+/* Normals 0 .. count - 1 of the stream's sequence: normal k of lane i at
+ * out[k * L->n + i]. */
+void tyche_draws_normals(tyche_draws *d, const tyche_lanes *L, uint32_t stream, size_t count,
+                         double *out);
+/* out[i] = -log u53(w0, w1) of block blk. */
+void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
+                             double *out);
+/* Gamma(shape[i], 1) from blocks region, region + 1, ... of `stream`;
+ * shape[i] > 0 (NaN or <= 0: NaN out). */
+void tyche_draws_gamma(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t region,
+                       const double *shape, double *out);
+
+/* u53 of two words (the layout above). */
+static inline double tyche_u53(uint32_t a, uint32_t b) {
+    return ((double)((((uint64_t)a << 32) | b) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+#endif
