@@ -1,0 +1,134 @@
+/* The AVX2 kernels: Philox4x32-10 in 8 lanes, SLEEF's deterministic AVX
+ * functions in 4.  Only this file is compiled with -mavx2 (and without FMA
+ * or contraction), and it is reached only after __builtin_cpu_supports
+ * ("avx2") said yes (vmath.c). */
+#include "vmath.h"
+
+#include <immintrin.h>
+#include <string.h>
+#include <sleef.h>
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+/* hi and lo halves of the 32x32->64 products a[j] * m, per 32-bit lane:
+ * _mm256_mul_epu32 multiplies the even lanes only, so the odd lanes are
+ * shifted down, multiplied, and the halves put back in place. */
+static inline void mulhilo8(__m256i a, __m256i m, __m256i *hi, __m256i *lo) {
+    __m256i pe = _mm256_mul_epu32(a, m);
+    __m256i po = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+    *lo = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+    *hi = _mm256_blend_epi32(_mm256_srli_epi64(pe, 32), po, 0xAA);
+}
+
+/* 8 counters (blk, w1[j], tlo[j], thi[j]) through ten rounds, as
+ * Random123's philox4x32_R(10, ...). */
+static inline void philox8(__m256i c[4], uint32_t k0, uint32_t k1) {
+    const __m256i m0 = _mm256_set1_epi64x(PHILOX_M0), m1 = _mm256_set1_epi64x(PHILOX_M1);
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        __m256i hi0, lo0, hi1, lo1;
+        mulhilo8(c[0], m0, &hi0, &lo0);
+        mulhilo8(c[2], m1, &hi1, &lo1);
+        c[0] = _mm256_xor_si256(_mm256_xor_si256(hi1, c[1]), _mm256_set1_epi32((int)k0));
+        c[1] = lo1;
+        c[2] = _mm256_xor_si256(_mm256_xor_si256(hi0, c[3]), _mm256_set1_epi32((int)k1));
+        c[3] = lo0;
+    }
+}
+
+/* 8 trials at t: their low words and their high words, each in 8 lanes */
+static inline void split_trials8(const uint64_t *t, __m256i *lo, __m256i *hi) {
+    const __m256i idx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    __m256i a = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)t), idx);
+    __m256i b = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(t + 4)), idx);
+    *lo = _mm256_permute2x128_si256(a, b, 0x20);
+    *hi = _mm256_permute2x128_si256(a, b, 0x31);
+}
+
+static void philox_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                        const uint64_t *trial, uint32_t *out) {
+    const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i c[4];
+        c[0] = _mm256_set1_epi32((int)blk);
+        c[1] = _mm256_loadu_si256((const __m256i *)(word1 + i));
+        split_trials8(trial + i, &c[2], &c[3]);
+        philox8(c, k0, k1);
+        for (int w = 0; w < 4; w++) _mm256_storeu_si256((__m256i *)(out + (size_t)w * n + i), c[w]);
+    }
+    if (i < n) { /* the tail in a padded vector */
+        const size_t r = n - i;
+        uint32_t w1[8] = {0}, o[8];
+        uint64_t t[8] = {0};
+        memcpy(w1, word1 + i, r * sizeof *w1);
+        memcpy(t, trial + i, r * sizeof *t);
+        __m256i c[4];
+        c[0] = _mm256_set1_epi32((int)blk);
+        c[1] = _mm256_loadu_si256((const __m256i *)w1);
+        split_trials8(t, &c[2], &c[3]);
+        philox8(c, k0, k1);
+        for (int w = 0; w < 4; w++) {
+            _mm256_storeu_si256((__m256i *)o, c[w]);
+            memcpy(out + (size_t)w * n + i, o, r * sizeof *o);
+        }
+    }
+}
+
+/* NaN as the default quiet NaN, and log1p(x > 1e307) as log(x), as on the
+ * baseline (vmath.c says why). */
+static inline __m256d canon4(__m256d r) {
+    const __m256d qnan = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FF8000000000000LL));
+    return _mm256_blendv_pd(r, qnan, _mm256_cmp_pd(r, r, _CMP_UNORD_Q));
+}
+static inline __m256d exp4c(__m256d x) { return canon4(Sleef_cinz_expd4_u10avx(x)); }
+static inline __m256d log4c(__m256d x) { return canon4(Sleef_cinz_logd4_u10avx(x)); }
+static inline __m256d log1p4c(__m256d x) {
+    __m256d r = Sleef_cinz_log1pd4_u10avx(x);
+    const __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(1e307), _CMP_GT_OQ);
+    if (_mm256_movemask_pd(big)) r = _mm256_blendv_pd(r, Sleef_cinz_logd4_u10avx(x), big);
+    return canon4(r);
+}
+
+/* Four lanes per call; a tail is computed in a vector padded with 1.0. */
+#define VM_MAP4(name, fn)                                                     \
+    static void name(size_t n, const double *x, double *y) {                  \
+        size_t i = 0;                                                         \
+        for (; i + 4 <= n; i += 4) _mm256_storeu_pd(y + i, fn(_mm256_loadu_pd(x + i))); \
+        if (i < n) {                                                          \
+            double b[4] = {1.0, 1.0, 1.0, 1.0};                               \
+            memcpy(b, x + i, (n - i) * sizeof *b);                            \
+            _mm256_storeu_pd(b, fn(_mm256_loadu_pd(b)));                      \
+            memcpy(y + i, b, (n - i) * sizeof *b);                            \
+        }                                                                     \
+    }
+VM_MAP4(exp_avx2, exp4c)
+VM_MAP4(log_avx2, log4c)
+VM_MAP4(log1p_avx2, log1p4c)
+
+static void sincos_avx2(size_t n, const double *x, double *s, double *c) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u10avx(_mm256_loadu_pd(x + i));
+        _mm256_storeu_pd(s + i, canon4(r.x)); /* .x = sin, .y = cos */
+        _mm256_storeu_pd(c + i, canon4(r.y));
+    }
+    if (i < n) {
+        double b[4] = {1.0, 1.0, 1.0, 1.0}, bs[4], bc[4];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u10avx(_mm256_loadu_pd(b));
+        _mm256_storeu_pd(bs, canon4(r.x));
+        _mm256_storeu_pd(bc, canon4(r.y));
+        memcpy(s + i, bs, (n - i) * sizeof *bs);
+        memcpy(c + i, bc, (n - i) * sizeof *bc);
+    }
+}
+
+const tyche_vm_ops tyche_vm_avx2_ops = {"avx2",     philox_avx2, exp_avx2,
+                                        log_avx2,   log1p_avx2,  sincos_avx2};

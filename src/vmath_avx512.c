@@ -1,0 +1,132 @@
+/* The AVX-512 kernels: Philox4x32-10 in 16 lanes, SLEEF's deterministic
+ * AVX-512F no-FMA functions in 8.  Only this file is compiled with
+ * -mavx512f (AVX-512F alone, without FMA or contraction), and it is reached
+ * only after __builtin_cpu_supports("avx512f") said yes (vmath.c). */
+#include "vmath.h"
+
+#include <immintrin.h>
+#include <string.h>
+#include <sleef.h>
+
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+
+/* hi and lo halves of a[j] * m per 32-bit lane (_mm512_mul_epu32 multiplies
+ * the even lanes only; the odd ones are shifted down first) */
+static inline void mulhilo16(__m512i a, __m512i m, __m512i *hi, __m512i *lo) {
+    __m512i pe = _mm512_mul_epu32(a, m);
+    __m512i po = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+    *lo = _mm512_mask_blend_epi32(0xAAAA, pe, _mm512_slli_epi64(po, 32));
+    *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(pe, 32), po);
+}
+
+/* 16 counters through ten rounds, as Random123's philox4x32_R(10, ...) */
+static inline void philox16(__m512i c[4], uint32_t k0, uint32_t k1) {
+    const __m512i m0 = _mm512_set1_epi64(PHILOX_M0), m1 = _mm512_set1_epi64(PHILOX_M1);
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) {
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        __m512i hi0, lo0, hi1, lo1;
+        mulhilo16(c[0], m0, &hi0, &lo0);
+        mulhilo16(c[2], m1, &hi1, &lo1);
+        c[0] = _mm512_xor_si512(_mm512_xor_si512(hi1, c[1]), _mm512_set1_epi32((int)k0));
+        c[1] = lo1;
+        c[2] = _mm512_xor_si512(_mm512_xor_si512(hi0, c[3]), _mm512_set1_epi32((int)k1));
+        c[3] = lo0;
+    }
+}
+
+/* 16 trials at t: their low words and their high words, each in 16 lanes */
+static inline void split_trials16(const uint64_t *t, __m512i *lo, __m512i *hi) {
+    const __m512i ilo = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i ihi = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512i a = _mm512_loadu_si512((const void *)t), b = _mm512_loadu_si512((const void *)(t + 8));
+    *lo = _mm512_permutex2var_epi32(a, ilo, b);
+    *hi = _mm512_permutex2var_epi32(a, ihi, b);
+}
+
+static void philox_avx512(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                          const uint64_t *trial, uint32_t *out) {
+    const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i c[4];
+        c[0] = _mm512_set1_epi32((int)blk);
+        c[1] = _mm512_loadu_si512((const void *)(word1 + i));
+        split_trials16(trial + i, &c[2], &c[3]);
+        philox16(c, k0, k1);
+        for (int w = 0; w < 4; w++) _mm512_storeu_si512((void *)(out + (size_t)w * n + i), c[w]);
+    }
+    if (i < n) { /* the tail in a padded vector */
+        const size_t r = n - i;
+        uint32_t w1[16] = {0}, o[16];
+        uint64_t t[16] = {0};
+        memcpy(w1, word1 + i, r * sizeof *w1);
+        memcpy(t, trial + i, r * sizeof *t);
+        __m512i c[4];
+        c[0] = _mm512_set1_epi32((int)blk);
+        c[1] = _mm512_loadu_si512((const void *)w1);
+        split_trials16(t, &c[2], &c[3]);
+        philox16(c, k0, k1);
+        for (int w = 0; w < 4; w++) {
+            _mm512_storeu_si512((void *)o, c[w]);
+            memcpy(out + (size_t)w * n + i, o, r * sizeof *o);
+        }
+    }
+}
+
+/* NaN as the default quiet NaN, and log1p(x > 1e307) as log(x), as on the
+ * baseline (vmath.c says why). */
+static inline __m512d canon8(__m512d r) {
+    const __m512d qnan = _mm512_castsi512_pd(_mm512_set1_epi64(0x7FF8000000000000LL));
+    return _mm512_mask_mov_pd(r, _mm512_cmp_pd_mask(r, r, _CMP_UNORD_Q), qnan);
+}
+static inline __m512d exp8c(__m512d x) { return canon8(Sleef_cinz_expd8_u10avx512fnofma(x)); }
+static inline __m512d log8c(__m512d x) { return canon8(Sleef_cinz_logd8_u10avx512fnofma(x)); }
+static inline __m512d log1p8c(__m512d x) {
+    __m512d r = Sleef_cinz_log1pd8_u10avx512fnofma(x);
+    const __mmask8 big = _mm512_cmp_pd_mask(x, _mm512_set1_pd(1e307), _CMP_GT_OQ);
+    if (big) r = _mm512_mask_mov_pd(r, big, Sleef_cinz_logd8_u10avx512fnofma(x));
+    return canon8(r);
+}
+
+/* Eight lanes per call; a tail is computed in a vector padded with 1.0. */
+#define VM_MAP8(name, fn)                                                     \
+    static void name(size_t n, const double *x, double *y) {                  \
+        size_t i = 0;                                                         \
+        for (; i + 8 <= n; i += 8) _mm512_storeu_pd(y + i, fn(_mm512_loadu_pd(x + i))); \
+        if (i < n) {                                                          \
+            double b[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};           \
+            memcpy(b, x + i, (n - i) * sizeof *b);                            \
+            _mm512_storeu_pd(b, fn(_mm512_loadu_pd(b)));                      \
+            memcpy(y + i, b, (n - i) * sizeof *b);                            \
+        }                                                                     \
+    }
+VM_MAP8(exp_avx512, exp8c)
+VM_MAP8(log_avx512, log8c)
+VM_MAP8(log1p_avx512, log1p8c)
+
+static void sincos_avx512(size_t n, const double *x, double *s, double *c) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_loadu_pd(x + i));
+        _mm512_storeu_pd(s + i, canon8(r.x)); /* .x = sin, .y = cos */
+        _mm512_storeu_pd(c + i, canon8(r.y));
+    }
+    if (i < n) {
+        double b[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, bs[8], bc[8];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_loadu_pd(b));
+        _mm512_storeu_pd(bs, canon8(r.x));
+        _mm512_storeu_pd(bc, canon8(r.y));
+        memcpy(s + i, bs, (n - i) * sizeof *bs);
+        memcpy(c + i, bc, (n - i) * sizeof *bc);
+    }
+}
+
+const tyche_vm_ops tyche_vm_avx512_ops = {"avx512",     philox_avx512, exp_avx512,
+                                          log_avx512,   log1p_avx512,  sincos_avx512};
