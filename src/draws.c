@@ -110,9 +110,9 @@ void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, 
     const size_t n = L->n;
     block_words(d, L, stream, blk, d->words);
     const uint32_t *w = d->words;
-    for (size_t i = 0; i < n; i++) u[i] = tyche_u53(w[i], w[n + i]);
+    for (size_t i = 0; i < n; i++) u[i] = tyche_u01(w[i], w[n + i]);
     if (u2)
-        for (size_t i = 0; i < n; i++) u2[i] = tyche_u53(w[2 * n + i], w[3 * n + i]);
+        for (size_t i = 0; i < n; i++) u2[i] = tyche_u01(w[2 * n + i], w[3 * n + i]);
 }
 
 /* The Box-Muller pair of block blk: cos half to zc, sin half to zs (either NULL). */
@@ -123,8 +123,8 @@ static void normal_pair(tyche_draws *d, const tyche_lanes *L, uint32_t stream, u
     const uint32_t *w = d->words;
     double *r = d->a, *ang = d->b, *s = d->c, *c = d->e;
     for (size_t i = 0; i < n; i++) {
-        r[i] = tyche_u53(w[i], w[n + i]);
-        ang[i] = TWO_PI * tyche_u53(w[2 * n + i], w[3 * n + i]);
+        r[i] = tyche_u01(w[i], w[n + i]);
+        ang[i] = TWO_PI * tyche_u01(w[2 * n + i], w[3 * n + i]);
     }
     d->vm->log(n, r, r);
     d->vm->sincos(n, ang, s, c);
@@ -158,7 +158,7 @@ static void gamma_attempt(tyche_draws *d, const tyche_lanes *L, uint32_t stream,
     const uint32_t *w = d->words;
     double *lr = d->a, *ang = d->b, *s = d->c, *c = d->e;
     for (size_t i = 0; i < n; i++) {
-        lr[i] = tyche_u53(w[i], w[n + i]);
+        lr[i] = tyche_u01(w[i], w[n + i]);
         ang[i] = TWO_PI * (((double)w[2 * n + i] + 0.5) * 0x1.0p-32);
     }
     d->vm->log(n, lr, lr);

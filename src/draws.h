@@ -7,15 +7,16 @@
  * Philox4x32-10 block `blk` of (seed; trial, stream, redraw) has the counter
  * (blk, stream | redraw << 16, trial low 32 bits, trial high 32 bits).
  * From one block's four 32-bit words w0..w3:
- *   u53(a, b)  = (((a << 32 | b) >> 11) + 0.5) 2^-53, in (0, 1), never 0 or 1;
- *   a uniform  = u53(w0, w1); a second one u53(w2, w3);
- *   a normal pair (Box-Muller) = sqrt(-2 log u53(w0,w1)) (cos, sin)(2 pi u53(w2,w3)):
+ *   u01(a, b)  = (((a << 32 | b) >> 12) + 0.5) 2^-52, in (0, 1): 52 bits, exact,
+ *                never 0 or 1, symmetric about 1/2;
+ *   a uniform  = u01(w0, w1); a second one u01(w2, w3);
+ *   a normal pair (Box-Muller) = sqrt(-2 log u01(w0,w1)) (cos, sin)(2 pi u01(w2,w3)):
  *     normal k of a sequence is pair k / 2 (block k / 2), cos for even k, sin for odd;
  *     a single normal is the cos of block 0;
- *   an exponential = -log u53(w0, w1);
+ *   an exponential = -log u01(w0, w1);
  *   a gamma (Marsaglia and Tsang 2000): attempt j in block region + j, its
- *     normal sqrt(-2 log u53(w0,w1)) cos(2 pi (w2 + 0.5) 2^-32), its uniform
- *     (w3 + 0.5) 2^-32; shapes below 1 take Gamma(a + 1) u^(1/a), u = u53 of
+ *     normal sqrt(-2 log u01(w0,w1)) cos(2 pi (w2 + 0.5) 2^-32), its uniform
+ *     (w3 + 0.5) 2^-32; shapes below 1 take Gamma(a + 1) u^(1/a), u = u01 of
  *     block region + TYCHE_DRAW_BOOST.
  * exp, log, sin and cos are SLEEF's deterministic kernels (vmath.h), so every
  * vector path gives the same bits.  With a GSL generator (--rng mt19937) the
@@ -56,14 +57,14 @@ const tyche_vm_ops *tyche_draws_vm(const tyche_draws *d);
  * word w of block blk0 + b of lane i at out[(4 b + w) L->n + i]. */
 void tyche_draws_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk0,
                        uint32_t nblk, uint32_t *out);
-/* u[i] = u53(w0, w1) of block blk; u2, when not NULL, u53(w2, w3). */
+/* u[i] = u01(w0, w1) of block blk; u2, when not NULL, u01(w2, w3). */
 void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                          double *u, double *u2);
 /* Normals 0 .. count - 1 of the stream's sequence: normal k of lane i at
  * out[k * L->n + i]. */
 void tyche_draws_normals(tyche_draws *d, const tyche_lanes *L, uint32_t stream, size_t count,
                          double *out);
-/* out[i] = -log u53(w0, w1) of block blk. */
+/* out[i] = -log u01(w0, w1) of block blk. */
 void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                              double *out);
 /* Gamma(shape[i], 1) from blocks region, region + 1, ... of `stream`;
@@ -71,8 +72,8 @@ void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stre
 void tyche_draws_gamma(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t region,
                        const double *shape, double *out);
 
-/* u53 of two words (the layout above). */
-static inline double tyche_u53(uint32_t a, uint32_t b) {
+/* u01 of two words (the layout above). */
+static inline double tyche_u01(uint32_t a, uint32_t b) {
     return ((double)((((uint64_t)a << 32) | b) >> 11) + 0.5) * 0x1.0p-53;
 }
 

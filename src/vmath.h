@@ -33,6 +33,35 @@ typedef struct {
     void (*log1p)(size_t n, const double *x, double *y);
     /* s[i] = sin(x[i]), c[i] = cos(x[i]) */
     void (*sincos)(size_t n, const double *x, double *s, double *c);
+
+    /* Fused draws (the layout of draws.h), Philox to doubles in registers.
+     * With w0..w3 the words of lane i's block (counter as for philox above)
+     * and u01(a, b) = ((double)(((uint64_t)a << 32 | b) >> 12) + 0.5) * 0x1p-52
+     * (exact; in SIMD: the 52 bits under 1.0's exponent, minus 1.0, plus
+     * 0x1p-53), every path computes exactly these IEEE operations in this
+     * order, with log, sin and cos the kernels above:
+     *
+     * normals: normal k < count of lane i, from block blk0 + k / 2, to
+     * out[k * stride + i]:  r = sqrt(-2.0 * log(u01(w0, w1)));
+     * a = 6.283185307179586 * u01(w2, w3);  r * cos(a) for even k, r * sin(a) for odd k. */
+    void (*normals)(uint64_t seed, uint32_t blk0, size_t count, size_t n, const uint32_t *word1,
+                    const uint64_t *trial, double *out, size_t stride);
+    /* uniforms: u[i] = u01(w0, w1), and u2[i] = u01(w2, w3) unless u2 is NULL. */
+    void (*uniforms)(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                     const uint64_t *trial, double *u, double *u2);
+    /* exponentials: out[i] = -log(u01(w0, w1)). */
+    void (*exponentials)(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                         const uint64_t *trial, double *out);
+    /* gamma_mt: one Marsaglia-Tsang attempt at shape a[i] >= 1 (the caller
+     * ensures it) from block blk:
+     *   z = sqrt(-2.0 * log(u01(w0, w1))) * cos(6.283185307179586 * (((double)w2 + 0.5) * 0x1p-32));
+     *   dd = a[i] - 1.0 / 3.0;  cc = 1.0 / sqrt(9.0 * dd);  v = 1.0 + cc * z;
+     *   v3 = v > 0 ? v * v * v : 1.0;  lu = log(((double)w3 + 0.5) * 0x1p-32);
+     *   ok[i] = v > 0 && lu < 0.5 * z * z + dd - dd * v3 + dd * log(v3)
+     *   (the sum evaluated left to right: ((0.5 * z * z + dd) - dd * v3) + dd * log(v3));
+     *   out[i] = dd * v3 where ok[i], out[i] untouched elsewhere. */
+    void (*gamma_mt)(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                     const uint64_t *trial, const double *a, double *out, uint8_t *ok);
 } tyche_vm_ops;
 
 /* The selected path's kernels (the best the processor has, unless

@@ -21,8 +21,8 @@ static philox4x32_ctr_t ref_block(uint64_t seed, uint64_t trial, uint32_t stream
     return philox4x32_R(10, c, k);
 }
 
-static double ref_u53(uint32_t a, uint32_t b) {
-    return ((double)((((uint64_t)a << 32) | b) >> 11) + 0.5) / 9007199254740992.0;
+static double ref_u01(uint32_t a, uint32_t b) {
+    return ((double)((((uint64_t)a << 32) | b) >> 12) + 0.5) / 4503599627370496.0;
 }
 
 TEST(normals_follow_the_documented_box_muller_layout) {
@@ -36,8 +36,8 @@ TEST(normals_follow_the_documented_box_muller_layout) {
     for (size_t i = 0; i < 5; i++)
         for (size_t k = 0; k < 7; k++) {
             const philox4x32_ctr_t w = ref_block(SEED, trial[i], STREAM, redraw[i], (uint32_t)(k / 2));
-            const double r = sqrt(-2.0 * log(ref_u53(w.v[0], w.v[1])));
-            const double a = 6.283185307179586 * ref_u53(w.v[2], w.v[3]);
+            const double r = sqrt(-2.0 * log(ref_u01(w.v[0], w.v[1])));
+            const double a = 6.283185307179586 * ref_u01(w.v[2], w.v[3]);
             const double want = r * (k % 2 ? sin(a) : cos(a));
             ASSERT_NEAR(z[k * 5 + i], want, 1e-14 * fmax(1.0, fabs(want)));
         }
@@ -46,8 +46,8 @@ TEST(normals_follow_the_documented_box_muller_layout) {
     tyche_draws_uniform(d, &L, STREAM, 3, u, u2);
     for (size_t i = 0; i < 5; i++) {
         const philox4x32_ctr_t w = ref_block(SEED, trial[i], STREAM, redraw[i], 3);
-        ASSERT_DBL_IDENTICAL(u[i], ref_u53(w.v[0], w.v[1]));
-        ASSERT_DBL_IDENTICAL(u2[i], ref_u53(w.v[2], w.v[3]));
+        ASSERT_DBL_IDENTICAL(u[i], ref_u01(w.v[0], w.v[1]));
+        ASSERT_DBL_IDENTICAL(u2[i], ref_u01(w.v[2], w.v[3]));
         ASSERT_NEAR(e[i], -log(u[i]), 1e-15 * fmax(1.0, e[i]));
         ASSERT(u[i] > 0.0 && u[i] < 1.0);
     }
