@@ -50,13 +50,13 @@ static double floor_loop(const tyche_scenario *s, uint64_t n, int threads) {
                     sink += out[0];
                 }
                 const uint32_t m0 = TYCHE_STREAM_MODEL0;
-                tyche_draws_normals(d, &L, m0 + 0, steps, out);
+                tyche_draws_normals(d, &L, m0 + 0, steps, out, TYCHE_LANES);
                 tyche_draws_exponential(d, &L, m0 + 1, 0, out + steps * TYCHE_LANES);
                 tyche_draws_uniform(d, &L, m0 + 2, 0, out, NULL);
                 tyche_draws_gamma(d, &L, m0 + 2, 1, shape, out + TYCHE_LANES);
                 tyche_draws_uniform(d, &L, m0 + 8, 0, out, out + TYCHE_LANES);
-                tyche_draws_normals(d, &L, m0 + 9, 1, out + 2 * TYCHE_LANES);
-                tyche_draws_normals(d, &L, m0 + 16, quarters, out);
+                tyche_draws_normals(d, &L, m0 + 9, 1, out + 2 * TYCHE_LANES, m);
+                tyche_draws_normals(d, &L, m0 + 16, quarters, out, TYCHE_LANES);
                 sink += out[0];
             }
         }

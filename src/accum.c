@@ -143,6 +143,85 @@ void tyche_accum_add_trial(tyche_accum *a, const tyche_scenario *s, tyche_moment
             a->rep_count[replicate * s->n_statements + k] += stmts[k];
 }
 
+/* Sum of x[0..n) in a fixed order: eight running sums (element i into sum
+ * i mod 8), added pairwise at the end.  Independent sums give the processor
+ * (and the compiler's vectoriser) room, and the order is the code's, so the
+ * bits are the same on every machine. */
+static double sum8(const double *x, size_t n) {
+    double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (size_t j = 0; j < 8; j++) a[j] += x[i + j];
+    for (size_t j = 0; i + j < n; j++) a[j] += x[i + j];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+void tyche_accum_add_lanes(tyche_accum *a, const tyche_scenario *s, tyche_moments *block,
+                           const double *outputs, const uint8_t *stmts, size_t stride, size_t n,
+                           const uint64_t *replicate) {
+    const size_t nm = a->lay.n_months;
+    const double last = a->month_time[nm - 1];
+    double x[TYCHE_ACCUM_MAX_LANES];
+    for (size_t o = 0; o < s->n_outputs; o++) {
+        const double *col = outputs + o * stride;
+        const int is_time = s->outputs[o].type == TYCHE_OUTPUT_TIME;
+        uint64_t finite = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double v = col[i];
+            const int f = isfinite(v);
+            x[i] = f ? v : 0.0;
+            finite += (uint64_t)f;
+            if (f)
+                tyche_sketch_add(&a->sketch[o], v);
+            else
+                a->missing[o]++;
+            if (is_time && v <= last) {
+                /* first boundary at or after the event */
+                size_t lo = 0, hi = nm - 1;
+                while (lo < hi) {
+                    const size_t mid = (lo + hi) / 2;
+                    if (a->month_time[mid] >= v) hi = mid; else lo = mid + 1;
+                }
+                a->incidence[o * nm + lo]++;
+            }
+        }
+        if (finite == 0) continue;
+        /* the lanes' moments by two passes (mean, then squared deviations
+         * of the finite values), merged into the block's after the earlier
+         * lanes' (I6) */
+        tyche_moments m = {.n = finite, .mean = sum8(x, n) / (double)finite, .m2 = 0};
+        for (size_t i = 0; i < n; i++) {
+            const double d = isfinite(col[i]) ? col[i] - m.mean : 0.0;
+            x[i] = d * d;
+        }
+        m.m2 = sum8(x, n);
+        tyche_moments_merge(&block[o], &m);
+    }
+    for (size_t k = 0; k < s->n_statements; k++) {
+        const uint8_t *col = stmts + k * stride;
+        uint64_t c = 0;
+        for (size_t i = 0; i < n; i++) c += col[i];
+        a->stmt_count[k] += c;
+    }
+    for (size_t i = 0; s->n_joint && i < n; i++) {
+        int all = 1;
+        for (size_t p = 0; p < s->n_joint; p++) {
+            if (!stmts[s->joint[p] * stride + i]) {
+                all = 0;
+                continue;
+            }
+            for (size_t q = p; q < s->n_joint; q++)
+                a->joint_pair[p * s->n_joint + q] += stmts[s->joint[q] * stride + i];
+        }
+        a->joint_all += (uint64_t)all;
+    }
+    if (a->rep_count && replicate)
+        for (size_t i = 0; i < n; i++)
+            if (replicate[i] < (uint64_t)a->lay.replicates)
+                for (size_t k = 0; k < s->n_statements; k++)
+                    a->rep_count[replicate[i] * s->n_statements + k] += stmts[k * stride + i];
+}
+
 int tyche_accum_close_block(tyche_accum *a, const tyche_moments *block) {
     const size_t no = a->lay.n_outputs;
     if (a->block_moments) {

@@ -68,6 +68,20 @@ void tyche_accum_free(tyche_accum *a);
 /* Back to empty, the layout kept. */
 void tyche_accum_reset(tyche_accum *a);
 
+/* Most trials one tyche_accum_add_lanes call takes (the engine's TYCHE_LANES). */
+#define TYCHE_ACCUM_MAX_LANES 256
+
+/* Adds n <= TYCHE_ACCUM_MAX_LANES trials, structure of arrays: output o of
+ * trial i at outputs[o * stride + i], statement k at stmts[k * stride + i];
+ * replicate[i] each one's replicate (NULL: none kept).  The n trials'
+ * moments are computed together (two passes: mean, then squared
+ * deviations, each summed in a fixed order) and merged into `block` as one
+ * group, so the bits depend on how a block is cut into calls: the engine
+ * cuts every block into the same chunks of TYCHE_LANES (I6).  The counts
+ * and sketches are as n calls of tyche_accum_add_trial. */
+void tyche_accum_add_lanes(tyche_accum *a, const tyche_scenario *s, tyche_moments *block,
+                           const double *outputs, const uint8_t *stmts, size_t stride, size_t n,
+                           const uint64_t *replicate);
 /* Adds one trial: its outputs to `block` (the open block's moments, one per
  * output, owned by the caller) and to a's order-free counts; replicate is
  * the trial's replicate (ignored when a keeps none). */

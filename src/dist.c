@@ -1161,7 +1161,7 @@ static void uniform_block(const tyche_dist *d, tyche_draws *dr, const tyche_lane
 static void normal_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
                          uint32_t stream, double *out, double *tmp) {
     (void)tmp;
-    tyche_draws_normals(dr, L, stream, 1, out);
+    tyche_draws_normals(dr, L, stream, 1, out, L->n);
     for (size_t i = 0; i < L->n; i++) out[i] = d->p[0] + d->p[1] * out[i];
 }
 static void lognormal_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
@@ -1175,8 +1175,23 @@ static void gamma_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes 
     tyche_draws_gamma(dr, L, stream, 0, tmp, out);
     for (size_t i = 0; i < L->n; i++) out[i] *= d->p[1];
 }
+/* log of lane i's Gamma(k) draw of region `region` when it underflows
+ * (k < 1: Gamma(k + 1) u^(1/k), draws.h), from the same numbers: log
+ * Gamma(k + 1) + log(u) / k. */
+static double log_small_gamma(double k, tyche_draws *dr, const tyche_lanes *one, uint32_t stream,
+                              uint32_t region) {
+    const tyche_vm_ops *vm = tyche_draws_vm(dr);
+    double g, u, kk = k + 1.0;
+    tyche_draws_gamma(dr, one, stream, region, &kk, &g);
+    tyche_draws_uniform(dr, one, stream, region + TYCHE_DRAW_BOOST, &u, NULL);
+    vm->log(1, &g, &g);
+    vm->log(1, &u, &u);
+    return g + u / k;
+}
+
 /* X / (X + Y), X ~ Gamma(a) from region 0 and Y ~ Gamma(b) from region 2 of
- * the stream; where both underflow to 0 (shapes far below 1) the mean. */
+ * the stream.  Where both underflow to 0 (shapes far below 1) the ratio
+ * comes from their logarithms: 1 / (1 + exp(log Y - log X)). */
 static void beta_of(double a, double b, tyche_draws *dr, const tyche_lanes *L, uint32_t stream,
                     double *out, double *tmp) {
     double *sh = tmp, *y = tmp + L->n;
@@ -1186,9 +1201,18 @@ static void beta_of(double a, double b, tyche_draws *dr, const tyche_lanes *L, u
     tyche_draws_gamma(dr, L, stream, TYCHE_DRAW_REGION2, sh, y);
     for (size_t i = 0; i < L->n; i++) {
         const double sum = out[i] + y[i];
-        out[i] = sum > 0 ? out[i] / sum : a / (a + b);
+        if (sum > 0) {
+            out[i] = out[i] / sum;
+            continue;
+        }
+        const tyche_lanes one = {1, L->trial + i, L->redraw + i};
+        double d = log_small_gamma(b, dr, &one, stream, TYCHE_DRAW_REGION2) -
+                   log_small_gamma(a, dr, &one, stream, 0);
+        tyche_draws_vm(dr)->exp(1, &d, &d);
+        out[i] = 1.0 / (1.0 + d);
     }
 }
+
 static void beta_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
                        uint32_t stream, double *out, double *tmp) {
     beta_of(d->p[0], d->p[1], dr, L, stream, out, tmp);

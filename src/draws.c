@@ -136,10 +136,10 @@ static void normal_pair(tyche_draws *d, const tyche_lanes *L, uint32_t stream, u
 }
 
 void tyche_draws_normals(tyche_draws *d, const tyche_lanes *L, uint32_t stream, size_t count,
-                         double *out) {
-    const size_t n = L->n;
+                         double *out, size_t stride) {
     for (size_t k = 0; k < count; k += 2)
-        normal_pair(d, L, stream, (uint32_t)(k / 2), out + k * n, k + 1 < count ? out + (k + 1) * n : NULL);
+        normal_pair(d, L, stream, (uint32_t)(k / 2), out + k * stride,
+                    k + 1 < count ? out + (k + 1) * stride : NULL);
 }
 
 void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,

@@ -61,9 +61,9 @@ void tyche_draws_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, ui
 void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                          double *u, double *u2);
 /* Normals 0 .. count - 1 of the stream's sequence: normal k of lane i at
- * out[k * L->n + i]. */
+ * out[k * stride + i] (stride >= L->n). */
 void tyche_draws_normals(tyche_draws *d, const tyche_lanes *L, uint32_t stream, size_t count,
-                         double *out);
+                         double *out, size_t stride);
 /* out[i] = -log u01(w0, w1) of block blk. */
 void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                              double *out);
@@ -72,9 +72,10 @@ void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stre
 void tyche_draws_gamma(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t region,
                        const double *shape, double *out);
 
-/* u01 of two words (the layout above). */
+/* u01 of two words (the layout above): m + 0.5 < 2^52 is exact, and so is
+ * the scaling, so every vector path computes the same bits. */
 static inline double tyche_u01(uint32_t a, uint32_t b) {
-    return ((double)((((uint64_t)a << 32) | b) >> 11) + 0.5) * 0x1.0p-53;
+    return ((double)((((uint64_t)a << 32) | b) >> 12) + 0.5) * 0x1.0p-52;
 }
 
 #endif

@@ -27,6 +27,9 @@
 #include "dist_impl.h"
 #include "run_impl.h"
 
+_Static_assert(TYCHE_LANES <= TYCHE_ACCUM_MAX_LANES, "a chunk's lanes fit tyche_accum_add_lanes");
+_Static_assert(TYCHE_BLOCK_TRIALS % TYCHE_LANES == 0, "a block is whole chunks");
+
 /* Blocks per thread between the merges of partial moments (see tyche_run). */
 #define EPOCH_BLOCKS_PER_THREAD 32
 /* Blocks between precision checks (65536 trials). */
@@ -75,8 +78,8 @@ typedef struct {
     tyche_accum *acc;       /* this thread's order-free counts (its moments go to block slots) */
     uint64_t failed_trial;  /* UINT64_MAX, or a trial that could not be conditioned */
     tyche_moments *block_moments; /* the current block's slot (owned by tyche_run) */
-    double *row_params, *row_outputs; /* a block's per-trial rows, when stored */
-    uint8_t *row_stmts;
+    uint8_t *stmt_cols, *stack_cols; /* a chunk's statements and their evaluation stack, SoA */
+    uint64_t *replicate;    /* a chunk's lanes' replicates, under a design */
 } worker;
 
 /* ---- LHS and QMC designs -------------------------------------------------- */
@@ -226,7 +229,7 @@ static void attempt(const tyche_scenario *s, const tyche_design *design, worker 
                 for (size_t i = 0; i < n; i++)
                     col[i] = gsl_cdf_ugaussian_Pinv(design_u(dz, c->trial[i], p, u[i]));
             } else {
-                tyche_draws_normals(w->draws, L, stream, 1, col);
+                tyche_draws_normals(w->draws, L, stream, 1, col, n);
             }
         }
         for (size_t i = 0; i < n; i++) {
@@ -419,9 +422,9 @@ static void worker_free(const tyche_scenario *s, worker *w) {
     free(w->stmts);
     free(w->stack);
     tyche_accum_free(w->acc);
-    free(w->row_params);
-    free(w->row_outputs);
-    free(w->row_stmts);
+    free(w->stmt_cols);
+    free(w->stack_cols);
+    free(w->replicate);
 }
 
 /* with_paths: the chunks keep every lane's paths (--store paths, replay) */
@@ -447,15 +450,12 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
     w->infs = tyche_alloc_lines(TYCHE_LANES * sizeof *w->infs);
     w->tmp = tyche_alloc_lines(3 * TYCHE_LANES * sizeof *w->tmp);
     const int chunks_ok = chunk_init(s, &w->main, with_paths) & chunk_init(s, &w->redo, with_paths);
-    if (cfg->store != TYCHE_STORE_NONE) {
-        w->row_params = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_params * sizeof(double) + 1);
-        w->row_outputs = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_outputs * sizeof(double) + 1);
-        w->row_stmts = tyche_alloc_lines(TYCHE_BLOCK_TRIALS * s->n_statements + 1);
-        if (!w->row_params || !w->row_outputs || !w->row_stmts)
-            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
-    }
+    w->stmt_cols = tyche_alloc_lines(s->n_statements * TYCHE_LANES + 1);
+    w->stack_cols = tyche_alloc_lines(s->max_stack * TYCHE_LANES + 1);
+    w->replicate = tyche_alloc_lines(TYCHE_LANES * sizeof *w->replicate);
     if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack ||
-        !w->zeros || !w->infs || !w->tmp || !chunks_ok)
+        !w->zeros || !w->infs || !w->tmp || !chunks_ok || !w->stmt_cols || !w->stack_cols ||
+        !w->replicate)
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
     for (size_t i = 0; i < TYCHE_LANES; i++) {
         w->zeros[i] = 0.0;
@@ -577,48 +577,42 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Folds one trial's results into the thread's accumulator (replicate: the
- * trial's, under a design) and the run's rows. */
-static void record_trial(const tyche_scenario *s, const tyche_results *r, worker *w, uint64_t i,
-                         uint64_t replicate, const double *paths) {
-    tyche_accum_add_trial(w->acc, s, w->block_moments, w->outputs, w->stmts, replicate);
+/* Folds a simulated chunk (w->main, trials c0 ..) into the thread's
+ * accumulator and the run's columns: its statements evaluated over byte
+ * columns, its outputs added output by output in trial order (the same
+ * bits as trial by trial, accum.h), its rows copied column by column. */
+static void record_chunk(const tyche_scenario *s, const tyche_results *r, const tyche_design *design,
+                         worker *w, uint64_t c0) {
+    const chunk *c = &w->main;
+    const size_t n = c->n;
+    for (size_t k = 0; k < s->n_statements; k++)
+        tyche_statement_eval_lanes(&s->statements[k], c->outputs, w->stmt_cols, TYCHE_LANES, n,
+                                   w->stack_cols, w->stmt_cols + k * TYCHE_LANES);
+    for (size_t i = 0; i < n; i++) {
+        w->acc->attempts += 1 + (uint64_t)c->redraw[i];
+        /* under a design, per-replicate counts (for the replicate error) */
+        if (design) w->replicate[i] = (c0 + i) / design->m;
+    }
+    tyche_accum_add_lanes(w->acc, s, w->block_moments, c->outputs, w->stmt_cols, TYCHE_LANES, n,
+                          design ? w->replicate : NULL);
     if (r->param_cols) {
-        /* rows go to the thread's block buffer; flush_block() writes the columns */
-        const size_t j = (size_t)(i % TYCHE_BLOCK_TRIALS);
-        memcpy(w->row_params + j * s->n_params, w->params, s->n_params * sizeof(double));
-        memcpy(w->row_outputs + j * s->n_outputs, w->outputs, s->n_outputs * sizeof(double));
-        memcpy(w->row_stmts + j * s->n_statements, w->stmts, s->n_statements);
+        const uint64_t at = c0 - r->first_trial; /* the columns hold this run's range of trials */
+        for (size_t p = 0; p < s->n_params; p++)
+            memcpy(r->param_cols + p * r->stride + at, c->params + p * TYCHE_LANES, n * sizeof(double));
+        for (size_t o = 0; o < s->n_outputs; o++)
+            memcpy(r->output_cols + o * r->stride + at, c->outputs + o * TYCHE_LANES, n * sizeof(double));
+        for (size_t k = 0; k < s->n_statements; k++)
+            memcpy(r->stmt_cols + k * r->stride + at, w->stmt_cols + k * TYCHE_LANES, n);
     }
     if (r->path_cols)
-        for (size_t p = 0; p < s->n_paths; p++) {
-            const tyche_model_inst *m = &s->models[s->paths[p].model];
-            const size_t np = r->path_points[p];
-            memcpy(r->path_cols[p] + (i - r->first_trial) * np,
-                   paths + m->path_offset + s->paths[p].var * np, np * sizeof(double));
-        }
-}
-
-/* Writes a block's buffered rows into the per-trial columns: one column at a
- * time, so each column gets a contiguous run of writes (row by row, a trial
- * touched ~50 columns far apart in memory and cost a third of the run). */
-static void flush_block(const tyche_scenario *s, const tyche_results *r, const worker *w,
-                        uint64_t first, uint64_t last) {
-    if (!r->param_cols) return;
-    const size_t n = (size_t)(last - first);
-    const uint64_t trials = r->stride;
-    first -= r->first_trial; /* the columns hold this run's range of trials */
-    for (size_t p = 0; p < s->n_params; p++) {
-        double *col = r->param_cols + p * trials + first;
-        for (size_t j = 0; j < n; j++) col[j] = w->row_params[j * s->n_params + p];
-    }
-    for (size_t o = 0; o < s->n_outputs; o++) {
-        double *col = r->output_cols + o * trials + first;
-        for (size_t j = 0; j < n; j++) col[j] = w->row_outputs[j * s->n_outputs + o];
-    }
-    for (size_t k = 0; k < s->n_statements; k++) {
-        uint8_t *col = r->stmt_cols + k * trials + first;
-        for (size_t j = 0; j < n; j++) col[j] = w->row_stmts[j * s->n_statements + k];
-    }
+        for (size_t i = 0; i < n; i++)
+            for (size_t p = 0; p < s->n_paths; p++) {
+                const tyche_model_inst *m = &s->models[s->paths[p].model];
+                const size_t np = r->path_points[p];
+                memcpy(r->path_cols[p] + (c0 + i - r->first_trial) * np,
+                       c->paths + i * s->path_doubles + m->path_offset + s->paths[p].var * np,
+                       np * sizeof(double));
+            }
 }
 
 /* True when every statement's 95% Wilson interval over the first n trials
@@ -777,15 +771,8 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                             w->failed_trial = c->trial[bad];
                             break;
                         }
-                        for (size_t i = 0; i < c->n; i++) {
-                            lane_rows(s, w, c, i);
-                            w->acc->attempts += 1 + (uint64_t)c->redraw[i];
-                            /* under a design, per-replicate counts (for the replicate error) */
-                            record_trial(s, r, w, c0 + i, design ? (c0 + i) / design->m : 0,
-                                         c->paths ? c->paths + i * s->path_doubles : NULL);
-                        }
+                        record_chunk(s, r, design, w, c0);
                     }
-                    flush_block(s, r, w, first, last);
                 }
 #pragma omp single
                 {

@@ -91,10 +91,12 @@ typedef struct {
     void *ws;                 /* the per-thread workspace from ws_alloc */
 } tyche_model_ctx;
 
-/* The most lanes a block of trials has (engine.c simulates a block of
- * TYCHE_BLOCK_TRIALS in chunks of this many: a chunk's arrays stay in the
- * L1/L2 caches).  Results do not depend on it (I1): every lane's numbers
- * come from its own trial's streams. */
+/* The most lanes a block of trials has: engine.c simulates a block of
+ * TYCHE_BLOCK_TRIALS in chunks of this many (a chunk's arrays stay in the
+ * L1/L2 caches).  Per-trial results do not depend on it (I1: every lane's
+ * numbers come from its own trial's streams), but the summary's moments
+ * are added a chunk at a time (accum.h, I6), so like TYCHE_BLOCK_TRIALS it
+ * is fixed, not tunable. */
 #define TYCHE_LANES 256
 
 /* A model's view of a block of trials, structure of arrays: value k of lane

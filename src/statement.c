@@ -241,6 +241,59 @@ tyche_status tyche_statement_compile(const tyche_stmt_scope *scope, size_t self,
     return TYCHE_OK;
 }
 
+void tyche_statement_eval_lanes(const tyche_statement *st, const double *out, const uint8_t *done,
+                                size_t stride, size_t n, uint8_t *stack, uint8_t *result) {
+    /* the stack's slot j is a column of n results; an instruction fills or
+     * folds whole columns (a loop the compiler vectorises) */
+    size_t sp = 0;
+    for (size_t i = 0; i < st->n_prog; i++) {
+        const tyche_stmt_instr *in = &st->prog[i];
+        const double *x = out + (size_t)in->a * stride, c = in->x, y = in->y;
+        uint8_t *r = stack + sp * stride;
+        switch (in->op) {
+        case ST_EVENT_BY: for (size_t j = 0; j < n; j++) r[j] = x[j] <= c; break;
+        case ST_EVENT_AFTER: for (size_t j = 0; j < n; j++) r[j] = !(x[j] <= c); break;
+        case ST_LT: for (size_t j = 0; j < n; j++) r[j] = x[j] < c; break;
+        case ST_LE: for (size_t j = 0; j < n; j++) r[j] = x[j] <= c; break;
+        case ST_GT: for (size_t j = 0; j < n; j++) r[j] = x[j] > c; break;
+        case ST_GE: for (size_t j = 0; j < n; j++) r[j] = x[j] >= c; break;
+        case ST_EQ: for (size_t j = 0; j < n; j++) r[j] = x[j] == c; break;
+        case ST_BETWEEN: for (size_t j = 0; j < n; j++) r[j] = x[j] >= c && x[j] <= y; break;
+        case ST_STMT: memcpy(r, done + (size_t)in->a * stride, n); break;
+        case ST_ALL:
+        case ST_ANY: {
+            /* fold the top a columns into the lowest of them */
+            uint8_t *base = stack + (sp - in->a) * stride;
+            if (in->a == 0) {
+                memset(r, in->op == ST_ALL, n);
+                break;
+            }
+            for (uint32_t k = 1; k < in->a; k++) {
+                const uint8_t *col = base + (size_t)k * stride;
+                if (in->op == ST_ALL)
+                    for (size_t j = 0; j < n; j++) base[j] &= col[j];
+                else
+                    for (size_t j = 0; j < n; j++) base[j] |= col[j];
+            }
+            sp -= in->a;
+            r = base;
+            break;
+        }
+        case ST_NOT:
+            r = stack + --sp * stride;
+            for (size_t j = 0; j < n; j++) r[j] = !r[j];
+            break;
+        default: memset(r, 0, n); break;
+        }
+        sp++;
+        (void)r;
+    }
+    if (sp)
+        memcpy(result, stack, n);
+    else
+        memset(result, 0, n);
+}
+
 uint8_t tyche_statement_eval(const tyche_statement *st, const double *out, const uint8_t *done,
                              uint8_t *stack) {
     size_t sp = 0;

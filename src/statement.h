@@ -59,4 +59,10 @@ tyche_status tyche_statement_compile(const tyche_stmt_scope *scope, size_t self,
 uint8_t tyche_statement_eval(const tyche_statement *st, const double *out, const uint8_t *done,
                              uint8_t *stack);
 
+/* The same for n trials at once, structure of arrays: output o of trial i
+ * at out[o * stride + i], earlier statement j's result at done[j * stride +
+ * i]; results to result[i].  stack holds st->max_stack * stride bytes. */
+void tyche_statement_eval_lanes(const tyche_statement *st, const double *out, const uint8_t *done,
+                                size_t stride, size_t n, uint8_t *stack, uint8_t *result);
+
 #endif

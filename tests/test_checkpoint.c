@@ -54,9 +54,10 @@ TEST(checkpoint_identity_names_what_the_results_depend_on) {
     char hash[65], want[2048];
     tyche_scenario_hash(s, hash);
     snprintf(want, sizeof want,
-             "tyche_version %s\nscenario_sha256 %s\nas_of 2026-04-20\nseed 7\ntrials 5000\nrng philox\n"
-             "store outputs\nsampling mc\nreplicates 0\ncheckpoint_every 1\nset option.h0=0.5\nset option.mu=0.1\n",
-             tyche_version(), hash);
+             "tyche_version %s\nstream_version %d\nscenario_sha256 %s\nas_of 2026-04-20\nseed 7\n"
+             "trials 5000\nrng philox\nstore outputs\nsampling mc\nreplicates 0\ncheckpoint_every 1\n"
+             "set option.h0=0.5\nset option.mu=0.1\n",
+             tyche_version(), TYCHE_STREAM_VERSION, hash);
     ASSERT_STR_EQ(id, want);
     free(id);
     tyche_scenario_free(s);

@@ -32,7 +32,7 @@ TEST(normals_follow_the_documented_box_muller_layout) {
     uint32_t redraw[5] = {0, 3, 0, 0, 65535};
     const tyche_lanes L = {5, trial, redraw};
     double z[7 * 5];
-    tyche_draws_normals(d, &L, STREAM, 7, z);
+    tyche_draws_normals(d, &L, STREAM, 7, z, 5);
     for (size_t i = 0; i < 5; i++)
         for (size_t k = 0; k < 7; k++) {
             const philox4x32_ctr_t w = ref_block(SEED, trial[i], STREAM, redraw[i], (uint32_t)(k / 2));
@@ -68,13 +68,13 @@ TEST(a_lanes_draws_do_not_depend_on_the_other_lanes) {
         shape[i] = i % 4 == 0 ? 0.3 : 1.0 + (double)(i % 9); /* below 1 too: the boost */
     }
     const tyche_lanes L = {N, trial, redraw};
-    tyche_draws_normals(d, &L, STREAM, 5, all[0]);
+    tyche_draws_normals(d, &L, STREAM, 5, all[0], N);
     tyche_draws_exponential(d, &L, STREAM, 2, all[1]);
     tyche_draws_gamma(d, &L, STREAM, 9, shape, all[2]);
     tyche_draws_uniform(d, &L, STREAM, 1, all[3], all[3] + N);
     for (size_t i = 0; i < N; i++) {
         const tyche_lanes L1 = {1, trial + i, redraw + i};
-        tyche_draws_normals(d, &L1, STREAM, 5, one);
+        tyche_draws_normals(d, &L1, STREAM, 5, one, 1);
         for (size_t k = 0; k < 5; k++) ASSERT_DBL_IDENTICAL(one[k], all[0][k * N + i]);
         tyche_draws_exponential(d, &L1, STREAM, 2, one);
         ASSERT_DBL_IDENTICAL(one[0], all[1][i]);
@@ -106,7 +106,7 @@ TEST(every_vector_path_draws_the_same_bits) {
             for (size_t i = 0; i < n; i++) trial[i] = i0 + i;
             const tyche_lanes L = {n, trial, redraw};
             double z[K * N];
-            tyche_draws_normals(d, &L, STREAM, K, z);
+            tyche_draws_normals(d, &L, STREAM, K, z, n);
             for (size_t i = 0; i < n; i++) {
                 double sum = 0;
                 for (size_t k = 0; k < K; k++) sum += z[k * n + i];
@@ -163,7 +163,7 @@ TEST(block_normals_and_gammas_have_their_distributions_into_the_tails) {
     for (size_t i0 = 0; i0 < n; i0 += 2 * N) {
         for (size_t i = 0; i < N; i++) trial[i] = i0 / 2 + i;
         const tyche_lanes L = {N, trial, redraw};
-        tyche_draws_normals(d, &L, STREAM, 2, z);
+        tyche_draws_normals(d, &L, STREAM, 2, z, N);
         memcpy(x + i0, z, 2 * N * sizeof *x);
     }
     size_t above3 = 0, below4 = 0;
@@ -214,8 +214,8 @@ TEST(a_gsl_generator_draws_reproducibly_by_lane) {
     uint32_t redraw[3] = {0, 0, 1};
     const tyche_lanes L = {3, trial, redraw}, L1 = {1, trial + 2, redraw + 2};
     double a[3 * 3], b[3];
-    tyche_draws_normals(d, &L, STREAM, 3, a);
-    tyche_draws_normals(d, &L1, STREAM, 3, b);
+    tyche_draws_normals(d, &L, STREAM, 3, a, 3);
+    tyche_draws_normals(d, &L1, STREAM, 3, b, 1);
     for (size_t k = 0; k < 3; k++) ASSERT_DBL_IDENTICAL(a[k * 3 + 2], b[k]);
     ASSERT(a[0] != a[1]);
     tyche_draws_free(d);

@@ -102,7 +102,7 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
      * that chooses the cause; stream 1: the window's normal */
     tyche_draws_uniform(b->draws, b->lanes, b->stream0 + 0, 0, w->e, w->u);
     vm->log(n, w->e, w->e);
-    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 1, 1, w->w);
+    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 1, 1, w->w, n);
     for (size_t i = 0; i < n; i++) w->w[i] = p[P_S_W * S + i] * w->w[i];
     vm->exp(n, w->w, w->w);
     for (size_t i = 0; i < n; i++) {

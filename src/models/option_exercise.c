@@ -151,6 +151,7 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
 typedef struct {
     double *z;                        /* n steps x TYCHE_LANES shocks */
     double *lv0, *lv, *drift, *hz, *rate, *ex, *vd, *target, *cum, *t1, *t2;
+    uint8_t *hit;                     /* per lane: the walk's target falls in this step */
 } ws_t;
 
 static void ws_free(void *p) {
@@ -168,6 +169,7 @@ static void ws_free(void *p) {
     free(w->cum);
     free(w->t1);
     free(w->t2);
+    free(w->hit);
     free(w);
 }
 
@@ -179,7 +181,8 @@ static void *ws_alloc(const void *vc) {
     w->z = tyche_alloc_lines((c->n + 1) * lane);
     double **cols[] = {&w->lv0, &w->lv, &w->drift, &w->hz, &w->rate, &w->ex,
                        &w->vd, &w->target, &w->cum, &w->t1, &w->t2};
-    int ok = w->z != NULL;
+    w->hit = tyche_alloc_lines(TYCHE_LANES);
+    int ok = w->z != NULL && w->hit != NULL;
     for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
         ok &= (*cols[k] = tyche_alloc_lines(lane)) != NULL;
     if (!ok) {
@@ -195,7 +198,7 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
     const size_t n = b->n, S = b->stride;
     const double *p = b->params;
     const tyche_vm_ops *vm = tyche_draws_vm(b->draws);
-    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 0, c->n, w->z);
+    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 0, c->n, w->z, TYCHE_LANES);
     tyche_draws_exponential(b->draws, b->lanes, b->stream0 + 1, 0, w->target);
     vm->log(n, p + P_V0 * S, w->lv0);
     const double fixed_ex = b->fixed[O_EXERCISE];
@@ -222,8 +225,24 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
             vm->exp(n, w->t2, w->t2);
             for (size_t i = 0; i < n; i++) w->rate[i] = p[P_H0 * S + i] * w->t2[i];
         }
+        /* the hazard walk (hazard.h), its common case over all lanes at
+         * once: a step adds rate / days-per-year * span to the cumulative
+         * hazard, exactly as tyche_hazard_walk_step does; the rare lanes
+         * whose target falls in this step (or whose rate is infinite) go
+         * through the walk itself, from the cumulative hazard before it */
+        const double span = c->t[k + 1] - c->t[k];
+        int any = 0;
         for (size_t i = 0; i < n; i++) {
-            if (w->ex[i] != INFINITY) continue;
+            const double r = w->rate[i];
+            const int live = w->ex[i] == INFINITY && r > 0.0;
+            const double next = w->cum[i] + r / TYCHE_DAYS_PER_YEAR * span;
+            const int hit = live && !(next < w->target[i]); /* an infinite rate too */
+            w->hit[i] = (uint8_t)hit;
+            any |= hit;
+            w->cum[i] = live && !hit ? next : w->cum[i];
+        }
+        for (size_t i = 0; any && i < n; i++) {
+            if (!w->hit[i]) continue;
             tyche_hazard_walk walk = {.target = w->target[i], .cum = w->cum[i]};
             double te;
             if (tyche_hazard_walk_step(&walk, c->t[k], c->t[k + 1], w->rate[i], &te)) w->ex[i] = te;

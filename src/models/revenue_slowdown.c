@@ -531,7 +531,7 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
         w->g[i] = c->g0;
         w->base[i] = c->hist[c->n_hist - 1];
     }
-    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 0, c->n_sim, w->z);
+    tyche_draws_normals(b->draws, b->lanes, b->stream0 + 0, c->n_sim, w->z, L);
     for (size_t q = 0; q < c->n_sim; q++) {
         const double *z = w->z + q * L;
         for (size_t i = 0; i < n; i++)
