@@ -115,8 +115,107 @@ static void sincos_base(size_t n, const double *x, double *s, double *c) {
 #define VM_BASE_NAME "purec"
 #endif
 
-static const tyche_vm_ops base_ops = {VM_BASE_NAME, philox_base, exp_base,
-                                      log_base,     log1p_base,  sincos_base};
+/* The fused draws on the baseline: the reference the vector paths are
+ * tested against, so it spells out vmath.h's arithmetic in plain C over
+ * chunks of VM_CHUNK lanes, with the array kernels above doing log and
+ * sincos in stack buffers (their bits do not depend on n, so neither do
+ * these).  x86-64 has no FMA, so nothing here can be contracted. */
+#define VM_CHUNK 16
+#define VM_TWO_PI 6.283185307179586
+
+static inline double u01_52(uint32_t a, uint32_t b) {
+    return ((double)((((uint64_t)a << 32) | b) >> 12) + 0.5) * 0x1p-52;
+}
+static inline double u01_32(uint32_t a) { return ((double)a + 0.5) * 0x1p-32; }
+
+static void normals_base(uint64_t seed, uint32_t blk0, size_t count, size_t n,
+                         const uint32_t *word1, const uint64_t *trial, double *out,
+                         size_t stride) {
+    uint32_t w[4 * VM_CHUNK];
+    double r[VM_CHUNK], ang[VM_CHUNK], s[VM_CHUNK], c[VM_CHUNK];
+    for (size_t i = 0; i < n; i += VM_CHUNK) {
+        const size_t m = n - i < VM_CHUNK ? n - i : VM_CHUNK;
+        for (size_t k = 0; k < count; k += 2) {
+            philox_base(seed, blk0 + (uint32_t)(k / 2), m, word1 + i, trial + i, w);
+            for (size_t j = 0; j < m; j++) {
+                r[j] = u01_52(w[j], w[m + j]);
+                ang[j] = VM_TWO_PI * u01_52(w[2 * m + j], w[3 * m + j]);
+            }
+            log_base(m, r, r);
+            sincos_base(m, ang, s, c);
+            double *zc = out + k * stride + i;
+            for (size_t j = 0; j < m; j++) {
+                r[j] = sqrt(-2.0 * r[j]);
+                zc[j] = r[j] * c[j];
+            }
+            if (k + 1 < count)
+                for (size_t j = 0; j < m; j++) zc[stride + j] = r[j] * s[j];
+        }
+    }
+}
+
+static void uniforms_base(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                          const uint64_t *trial, double *u, double *u2) {
+    uint32_t w[4 * VM_CHUNK];
+    for (size_t i = 0; i < n; i += VM_CHUNK) {
+        const size_t m = n - i < VM_CHUNK ? n - i : VM_CHUNK;
+        philox_base(seed, blk, m, word1 + i, trial + i, w);
+        for (size_t j = 0; j < m; j++) u[i + j] = u01_52(w[j], w[m + j]);
+        if (u2)
+            for (size_t j = 0; j < m; j++) u2[i + j] = u01_52(w[2 * m + j], w[3 * m + j]);
+    }
+}
+
+static void exponentials_base(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                              const uint64_t *trial, double *out) {
+    uint32_t w[4 * VM_CHUNK];
+    double x[VM_CHUNK];
+    for (size_t i = 0; i < n; i += VM_CHUNK) {
+        const size_t m = n - i < VM_CHUNK ? n - i : VM_CHUNK;
+        philox_base(seed, blk, m, word1 + i, trial + i, w);
+        for (size_t j = 0; j < m; j++) x[j] = u01_52(w[j], w[m + j]);
+        log_base(m, x, x);
+        for (size_t j = 0; j < m; j++) out[i + j] = -x[j];
+    }
+}
+
+static void gamma_mt_base(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                          const uint64_t *trial, const double *a, double *out, uint8_t *ok) {
+    uint32_t w[4 * VM_CHUNK];
+    double lr[VM_CHUNK], ang[VM_CHUNK], s[VM_CHUNK], c[VM_CHUNK], lu[VM_CHUNK];
+    double z[VM_CHUNK], v3[VM_CHUNK], lv3[VM_CHUNK];
+    uint8_t pos[VM_CHUNK];
+    for (size_t i = 0; i < n; i += VM_CHUNK) {
+        const size_t m = n - i < VM_CHUNK ? n - i : VM_CHUNK;
+        philox_base(seed, blk, m, word1 + i, trial + i, w);
+        for (size_t j = 0; j < m; j++) {
+            lr[j] = u01_52(w[j], w[m + j]);
+            ang[j] = VM_TWO_PI * u01_32(w[2 * m + j]);
+            lu[j] = u01_32(w[3 * m + j]);
+        }
+        log_base(m, lr, lr);
+        sincos_base(m, ang, s, c);
+        log_base(m, lu, lu);
+        for (size_t j = 0; j < m; j++) {
+            const double dd = a[i + j] - 1.0 / 3.0, cc = 1.0 / sqrt(9.0 * dd);
+            z[j] = sqrt(-2.0 * lr[j]) * c[j];
+            const double v = 1.0 + cc * z[j];
+            pos[j] = v > 0;
+            v3[j] = v > 0 ? v * v * v : 1.0; /* its log unused where v <= 0 */
+        }
+        log_base(m, v3, lv3);
+        for (size_t j = 0; j < m; j++) {
+            const double dd = a[i + j] - 1.0 / 3.0;
+            const int acc = pos[j] && lu[j] < 0.5 * z[j] * z[j] + dd - dd * v3[j] + dd * lv3[j];
+            ok[i + j] = (uint8_t)acc;
+            if (acc) out[i + j] = dd * v3[j];
+        }
+    }
+}
+
+static const tyche_vm_ops base_ops = {
+    VM_BASE_NAME,  philox_base,  exp_base,          log_base,     log1p_base, sincos_base,
+    normals_base,  uniforms_base, exponentials_base, gamma_mt_base};
 
 const tyche_vm_ops *tyche_vm_ops_of(tyche_vm_path p) {
     switch (p) {

@@ -130,5 +130,177 @@ static void sincos_avx2(size_t n, const double *x, double *s, double *c) {
     }
 }
 
-const tyche_vm_ops tyche_vm_avx2_ops = {"avx2",     philox_avx2, exp_avx2,
-                                        log_avx2,   log1p_avx2,  sincos_avx2};
+/* The fused draws (vmath.h gives the arithmetic): Philox in 8 lanes, then
+ * each half of 4 lanes through the double kernels in registers.  A tail of
+ * fewer than 8 lanes runs in a vector padded with zero counters (and shape
+ * 1.0), and only its own lanes are stored. */
+#define TWO_PI 6.283185307179586
+
+/* The counters' lane words of lanes i .. i + 7 (r of them valid). */
+typedef struct {
+    __m256i w1, tlo, thi;
+} lanes8;
+
+static inline lanes8 load_lanes8(const uint32_t *word1, const uint64_t *trial, size_t r) {
+    lanes8 L;
+    if (r >= 8) {
+        L.w1 = _mm256_loadu_si256((const __m256i *)word1);
+        split_trials8(trial, &L.tlo, &L.thi);
+    } else {
+        uint32_t w1[8] = {0};
+        uint64_t t[8] = {0};
+        memcpy(w1, word1, r * sizeof *w1);
+        memcpy(t, trial, r * sizeof *t);
+        L.w1 = _mm256_loadu_si256((const __m256i *)w1);
+        split_trials8(t, &L.tlo, &L.thi);
+    }
+    return L;
+}
+
+static inline void philox_lanes8(const lanes8 *L, uint64_t seed, uint32_t blk, __m256i c[4]) {
+    c[0] = _mm256_set1_epi32((int)blk);
+    c[1] = L->w1;
+    c[2] = L->tlo;
+    c[3] = L->thi;
+    philox8(c, (uint32_t)seed, (uint32_t)(seed >> 32));
+}
+
+/* 32-bit lanes 4h .. 4h + 3 of x, widened to 64 bits */
+static inline __m256i half64(__m256i x, int h) {
+    return _mm256_cvtepu32_epi64(h ? _mm256_extracti128_si256(x, 1) : _mm256_castsi256_si128(x));
+}
+/* m 52 bits under 1.0's exponent: 1 + m 2^-52, minus 1, plus lsb / 2 */
+static inline __m256d mant01(__m256i m, double half_lsb) {
+    const __m256d one = _mm256_set1_pd(1.0);
+    const __m256d x = _mm256_castsi256_pd(_mm256_or_si256(m, _mm256_castpd_si256(one)));
+    return _mm256_add_pd(_mm256_sub_pd(x, one), _mm256_set1_pd(half_lsb));
+}
+/* u01(a, b) = ((a << 32 | b) >> 12 + 0.5) 2^-52 of lanes 4h .. 4h + 3 */
+static inline __m256d u01x4(__m256i a, __m256i b, int h) {
+    const __m256i m = _mm256_or_si256(_mm256_slli_epi64(half64(a, h), 20),
+                                      _mm256_srli_epi64(half64(b, h), 12));
+    return mant01(m, 0x1p-53);
+}
+/* (a + 0.5) 2^-32 of lanes 4h .. 4h + 3 */
+static inline __m256d u32x4(__m256i a, int h) {
+    return mant01(_mm256_slli_epi64(half64(a, h), 20), 0x1p-33);
+}
+
+/* the first r <= 4 lanes of v to p */
+static inline void store4(double *p, __m256d v, size_t r) {
+    if (r >= 4) {
+        _mm256_storeu_pd(p, v);
+    } else {
+        double b[4];
+        _mm256_storeu_pd(b, v);
+        memcpy(p, b, r * sizeof *b);
+    }
+}
+
+static void normals_avx2(uint64_t seed, uint32_t blk0, size_t count, size_t n,
+                         const uint32_t *word1, const uint64_t *trial, double *out,
+                         size_t stride) {
+    const __m256d m2 = _mm256_set1_pd(-2.0), tp = _mm256_set1_pd(TWO_PI);
+    for (size_t i = 0; i < n; i += 8) {
+        const size_t r = n - i < 8 ? n - i : 8;
+        const lanes8 L = load_lanes8(word1 + i, trial + i, r);
+        for (size_t k = 0; k < count; k += 2) {
+            __m256i c[4];
+            philox_lanes8(&L, seed, blk0 + (uint32_t)(k / 2), c);
+            for (int h = 0; h < 2 && (size_t)(4 * h) < r; h++) {
+                const size_t rh = r - 4 * (size_t)h;
+                const __m256d rad = _mm256_sqrt_pd(_mm256_mul_pd(m2, log4c(u01x4(c[0], c[1], h))));
+                const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(tp, u01x4(c[2], c[3], h)));
+                double *o = out + k * stride + i + 4 * (size_t)h;
+                store4(o, _mm256_mul_pd(rad, canon4(sc.y)), rh); /* .y = cos */
+                if (k + 1 < count) store4(o + stride, _mm256_mul_pd(rad, canon4(sc.x)), rh);
+            }
+        }
+    }
+}
+
+static void uniforms_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                          const uint64_t *trial, double *u, double *u2) {
+    for (size_t i = 0; i < n; i += 8) {
+        const size_t r = n - i < 8 ? n - i : 8;
+        const lanes8 L = load_lanes8(word1 + i, trial + i, r);
+        __m256i c[4];
+        philox_lanes8(&L, seed, blk, c);
+        for (int h = 0; h < 2 && (size_t)(4 * h) < r; h++) {
+            const size_t rh = r - 4 * (size_t)h, at = i + 4 * (size_t)h;
+            store4(u + at, u01x4(c[0], c[1], h), rh);
+            if (u2) store4(u2 + at, u01x4(c[2], c[3], h), rh);
+        }
+    }
+}
+
+static void exponentials_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                              const uint64_t *trial, double *out) {
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    for (size_t i = 0; i < n; i += 8) {
+        const size_t r = n - i < 8 ? n - i : 8;
+        const lanes8 L = load_lanes8(word1 + i, trial + i, r);
+        __m256i c[4];
+        philox_lanes8(&L, seed, blk, c);
+        for (int h = 0; h < 2 && (size_t)(4 * h) < r; h++) /* -x: the sign bit flipped */
+            store4(out + i + 4 * (size_t)h, _mm256_xor_pd(log4c(u01x4(c[0], c[1], h)), sign),
+                   r - 4 * (size_t)h);
+    }
+}
+
+static void gamma_mt_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
+                          const uint64_t *trial, const double *a, double *out, uint8_t *ok) {
+    const __m256d m2 = _mm256_set1_pd(-2.0), tp = _mm256_set1_pd(TWO_PI);
+    const __m256d one = _mm256_set1_pd(1.0), third = _mm256_set1_pd(1.0 / 3.0);
+    const __m256d nine = _mm256_set1_pd(9.0), half = _mm256_set1_pd(0.5);
+    const __m256d zero = _mm256_setzero_pd();
+    for (size_t i = 0; i < n; i += 8) {
+        const size_t r = n - i < 8 ? n - i : 8;
+        const lanes8 L = load_lanes8(word1 + i, trial + i, r);
+        __m256i c[4];
+        philox_lanes8(&L, seed, blk, c);
+        for (int h = 0; h < 2 && (size_t)(4 * h) < r; h++) {
+            const size_t rh = r - 4 * (size_t)h < 4 ? r - 4 * (size_t)h : 4;
+            const size_t at = i + 4 * (size_t)h;
+            __m256d av;
+            if (rh == 4) {
+                av = _mm256_loadu_pd(a + at);
+            } else {
+                double b[4] = {1.0, 1.0, 1.0, 1.0};
+                memcpy(b, a + at, rh * sizeof *b);
+                av = _mm256_loadu_pd(b);
+            }
+            const __m256d lr = log4c(u01x4(c[0], c[1], h));
+            const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(tp, u32x4(c[2], h)));
+            const __m256d z = _mm256_mul_pd(_mm256_sqrt_pd(_mm256_mul_pd(m2, lr)), canon4(sc.y));
+            const __m256d dd = _mm256_sub_pd(av, third);
+            const __m256d cc = _mm256_div_pd(one, _mm256_sqrt_pd(_mm256_mul_pd(nine, dd)));
+            const __m256d v = _mm256_add_pd(one, _mm256_mul_pd(cc, z));
+            const __m256d pos = _mm256_cmp_pd(v, zero, _CMP_GT_OQ);
+            const __m256d v3 =
+                _mm256_blendv_pd(one, _mm256_mul_pd(_mm256_mul_pd(v, v), v), pos);
+            const __m256d lu = log4c(u32x4(c[3], h));
+            /* ((0.5 z z + dd) - dd v3) + dd log v3 */
+            const __m256d rhs = _mm256_add_pd(
+                _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(half, z), z), dd),
+                              _mm256_mul_pd(dd, v3)),
+                _mm256_mul_pd(dd, log4c(v3)));
+            const __m256d acc = _mm256_and_pd(pos, _mm256_cmp_pd(lu, rhs, _CMP_LT_OQ));
+            const __m256d g = _mm256_mul_pd(dd, v3);
+            const int mask = _mm256_movemask_pd(acc);
+            if (rh == 4) {
+                _mm256_maskstore_pd(out + at, _mm256_castpd_si256(acc), g);
+            } else {
+                double b[4];
+                _mm256_storeu_pd(b, g);
+                for (size_t j = 0; j < rh; j++)
+                    if (mask >> j & 1) out[at + j] = b[j];
+            }
+            for (size_t j = 0; j < rh; j++) ok[at + j] = (uint8_t)(mask >> j & 1);
+        }
+    }
+}
+
+const tyche_vm_ops tyche_vm_avx2_ops = {
+    "avx2",       philox_avx2,   exp_avx2,          log_avx2,     log1p_avx2, sincos_avx2,
+    normals_avx2, uniforms_avx2, exponentials_avx2, gamma_mt_avx2};
