@@ -81,11 +81,16 @@ tyche_status tyche_vector_select(const char *name, tyche_err *err) {
     return tyche_vm_select(name, err);
 }
 
+/* Counter word 1 of every lane: the stream and the lane's redraw. */
+static void set_word1(tyche_draws *d, const tyche_lanes *L, uint32_t stream) {
+    for (size_t i = 0; i < L->n; i++) d->w1[i] = (stream & 0xffffu) | (L->redraw[i] << 16);
+}
+
 /* One block of every lane into out[w * n + i] (n <= n_max). */
 static void block_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                         uint32_t *out) {
     const size_t n = L->n;
-    for (size_t i = 0; i < n; i++) d->w1[i] = (stream & 0xffffu) | (L->redraw[i] << 16);
+    set_word1(d, L, stream);
     if (d->gsl == NULL) {
         d->vm->philox(d->seed, blk, n, d->w1, L->trial, out);
         return;
@@ -108,6 +113,11 @@ void tyche_draws_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, ui
 void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                          double *u, double *u2) {
     const size_t n = L->n;
+    if (d->gsl == NULL) {
+        set_word1(d, L, stream);
+        d->vm->uniforms(d->seed, blk, n, d->w1, L->trial, u, u2);
+        return;
+    }
     block_words(d, L, stream, blk, d->words);
     const uint32_t *w = d->words;
     for (size_t i = 0; i < n; i++) u[i] = tyche_u01(w[i], w[n + i]);
@@ -137,6 +147,11 @@ static void normal_pair(tyche_draws *d, const tyche_lanes *L, uint32_t stream, u
 
 void tyche_draws_normals(tyche_draws *d, const tyche_lanes *L, uint32_t stream, size_t count,
                          double *out, size_t stride) {
+    if (d->gsl == NULL) {
+        set_word1(d, L, stream);
+        d->vm->normals(d->seed, 0, count, L->n, d->w1, L->trial, out, stride);
+        return;
+    }
     for (size_t k = 0; k < count; k += 2)
         normal_pair(d, L, stream, (uint32_t)(k / 2), out + k * stride,
                     k + 1 < count ? out + (k + 1) * stride : NULL);
@@ -144,6 +159,11 @@ void tyche_draws_normals(tyche_draws *d, const tyche_lanes *L, uint32_t stream, 
 
 void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                              double *out) {
+    if (d->gsl == NULL) {
+        set_word1(d, L, stream);
+        d->vm->exponentials(d->seed, blk, L->n, d->w1, L->trial, out);
+        return;
+    }
     tyche_draws_uniform(d, L, stream, blk, out, NULL);
     d->vm->log(L->n, out, out);
     for (size_t i = 0; i < L->n; i++) out[i] = -out[i];
@@ -154,6 +174,11 @@ void tyche_draws_exponential(tyche_draws *d, const tyche_lanes *L, uint32_t stre
 static void gamma_attempt(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                           const double *a, double *out, uint8_t *ok) {
     const size_t n = L->n;
+    if (d->gsl == NULL) {
+        set_word1(d, L, stream);
+        d->vm->gamma_mt(d->seed, blk, n, d->w1, L->trial, a, out, ok);
+        return;
+    }
     block_words(d, L, stream, blk, d->words);
     const uint32_t *w = d->words;
     double *lr = d->a, *ang = d->b, *s = d->c, *c = d->e;

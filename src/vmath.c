@@ -88,6 +88,25 @@ static void sincos_base(size_t n, const double *x, double *s, double *c) {
         memcpy(c + i, bc, (n - i) * sizeof *bc);
     }
 }
+static inline __m128d log35x2(__m128d x) { return canon2(Sleef_cinz_logd2_u35sse2(x)); }
+VM_MAP2(log35_base, log35x2)
+static void sincos35_base(size_t n, const double *x, double *s, double *c) {
+    size_t i = 0;
+    for (; i + 2 <= n; i += 2) {
+        Sleef___m128d_2 r = Sleef_cinz_sincosd2_u35sse2(_mm_loadu_pd(x + i));
+        _mm_storeu_pd(s + i, canon2(r.x)); /* .x = sin, .y = cos */
+        _mm_storeu_pd(c + i, canon2(r.y));
+    }
+    if (i < n) {
+        double b[2] = {1.0, 1.0}, bs[2], bc[2];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        Sleef___m128d_2 r = Sleef_cinz_sincosd2_u35sse2(_mm_loadu_pd(b));
+        _mm_storeu_pd(bs, canon2(r.x));
+        _mm_storeu_pd(bc, canon2(r.y));
+        memcpy(s + i, bs, (n - i) * sizeof *bs);
+        memcpy(c + i, bc, (n - i) * sizeof *bc);
+    }
+}
 #define VM_BASE_NAME "sse2"
 #else
 /* Not x86-64: SLEEF's portable C, one lane at a time. */
@@ -112,14 +131,23 @@ static void sincos_base(size_t n, const double *x, double *s, double *c) {
         c[i] = canon1(r.y);
     }
 }
+static inline double log35x1(double x) { return canon1(Sleef_cinz_logd1_u35purec(x)); }
+VM_MAP1(log35_base, log35x1)
+static void sincos35_base(size_t n, const double *x, double *s, double *c) {
+    for (size_t i = 0; i < n; i++) {
+        Sleef_double_2 r = Sleef_cinz_sincosd1_u35purec(x[i]);
+        s[i] = canon1(r.x);
+        c[i] = canon1(r.y);
+    }
+}
 #define VM_BASE_NAME "purec"
 #endif
 
 /* The fused draws on the baseline: the reference the vector paths are
  * tested against, so it spells out vmath.h's arithmetic in plain C over
  * chunks of VM_CHUNK lanes, with the array kernels above doing log and
- * sincos in stack buffers (their bits do not depend on n, so neither do
- * these).  x86-64 has no FMA, so nothing here can be contracted. */
+ * sincos (their u35 forms) in stack buffers (their bits do not depend on
+ * n, so neither do these).  x86-64 has no FMA, so nothing here can be contracted. */
 #define VM_CHUNK 16
 #define VM_TWO_PI 6.283185307179586
 
@@ -141,8 +169,8 @@ static void normals_base(uint64_t seed, uint32_t blk0, size_t count, size_t n,
                 r[j] = u01_52(w[j], w[m + j]);
                 ang[j] = VM_TWO_PI * u01_52(w[2 * m + j], w[3 * m + j]);
             }
-            log_base(m, r, r);
-            sincos_base(m, ang, s, c);
+            log35_base(m, r, r);
+            sincos35_base(m, ang, s, c);
             double *zc = out + k * stride + i;
             for (size_t j = 0; j < m; j++) {
                 r[j] = sqrt(-2.0 * r[j]);
@@ -174,7 +202,7 @@ static void exponentials_base(uint64_t seed, uint32_t blk, size_t n, const uint3
         const size_t m = n - i < VM_CHUNK ? n - i : VM_CHUNK;
         philox_base(seed, blk, m, word1 + i, trial + i, w);
         for (size_t j = 0; j < m; j++) x[j] = u01_52(w[j], w[m + j]);
-        log_base(m, x, x);
+        log35_base(m, x, x);
         for (size_t j = 0; j < m; j++) out[i + j] = -x[j];
     }
 }
@@ -193,9 +221,9 @@ static void gamma_mt_base(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
             ang[j] = VM_TWO_PI * u01_32(w[2 * m + j]);
             lu[j] = u01_32(w[3 * m + j]);
         }
-        log_base(m, lr, lr);
-        sincos_base(m, ang, s, c);
-        log_base(m, lu, lu);
+        log35_base(m, lr, lr);
+        sincos35_base(m, ang, s, c);
+        log35_base(m, lu, lu);
         for (size_t j = 0; j < m; j++) {
             const double dd = a[i + j] - 1.0 / 3.0, cc = 1.0 / sqrt(9.0 * dd);
             z[j] = sqrt(-2.0 * lr[j]) * c[j];
@@ -203,7 +231,7 @@ static void gamma_mt_base(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
             pos[j] = v > 0;
             v3[j] = v > 0 ? v * v * v : 1.0; /* its log unused where v <= 0 */
         }
-        log_base(m, v3, lv3);
+        log35_base(m, v3, lv3);
         for (size_t j = 0; j < m; j++) {
             const double dd = a[i + j] - 1.0 / 3.0;
             const int acc = pos[j] && lu[j] < 0.5 * z[j] * z[j] + dd - dd * v3[j] + dd * lv3[j];
@@ -215,7 +243,7 @@ static void gamma_mt_base(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
 
 static const tyche_vm_ops base_ops = {
     VM_BASE_NAME,  philox_base,  exp_base,          log_base,     log1p_base, sincos_base,
-    normals_base,  uniforms_base, exponentials_base, gamma_mt_base};
+    normals_base,  uniforms_base, exponentials_base, gamma_mt_base, log35_base, sincos35_base};
 
 const tyche_vm_ops *tyche_vm_ops_of(tyche_vm_path p) {
     switch (p) {

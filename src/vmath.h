@@ -39,7 +39,8 @@ typedef struct {
      * and u01(a, b) = ((double)(((uint64_t)a << 32 | b) >> 12) + 0.5) * 0x1p-52
      * (exact; in SIMD: the 52 bits under 1.0's exponent, minus 1.0, plus
      * 0x1p-53), every path computes exactly these IEEE operations in this
-     * order, with log, sin and cos the kernels above:
+     * order, with log, sin and cos the u35 kernels log35 and sincos35 below
+     * (a random variate needs no last-bit accuracy; they cost half as much):
      *
      * normals: normal k < count of lane i, from block blk0 + k / 2, to
      * out[k * stride + i]:  r = sqrt(-2.0 * log(u01(w0, w1)));
@@ -62,6 +63,11 @@ typedef struct {
      *   out[i] = dd * v3 where ok[i], out[i] untouched elsewhere. */
     void (*gamma_mt)(uint64_t seed, uint32_t blk, size_t n, const uint32_t *word1,
                      const uint64_t *trial, const double *a, double *out, uint8_t *ok);
+
+    /* log and sincos as above from SLEEF's u35 variants (Sleef_cinz_*_u35:
+     * 3.5 ulp, deterministic like u10): what the fused draws use. */
+    void (*log35)(size_t n, const double *x, double *y);
+    void (*sincos35)(size_t n, const double *x, double *s, double *c);
 } tyche_vm_ops;
 
 /* The selected path's kernels (the best the processor has, unless

@@ -111,6 +111,8 @@ static inline __m256d log1p4c(__m256d x) {
 VM_MAP4(exp_avx2, exp4c)
 VM_MAP4(log_avx2, log4c)
 VM_MAP4(log1p_avx2, log1p4c)
+static inline __m256d log35x4(__m256d x) { return canon4(Sleef_cinz_logd4_u35avx(x)); }
+VM_MAP4(log35_avx2, log35x4)
 
 static void sincos_avx2(size_t n, const double *x, double *s, double *c) {
     size_t i = 0;
@@ -123,6 +125,24 @@ static void sincos_avx2(size_t n, const double *x, double *s, double *c) {
         double b[4] = {1.0, 1.0, 1.0, 1.0}, bs[4], bc[4];
         memcpy(b, x + i, (n - i) * sizeof *b);
         Sleef___m256d_2 r = Sleef_cinz_sincosd4_u10avx(_mm256_loadu_pd(b));
+        _mm256_storeu_pd(bs, canon4(r.x));
+        _mm256_storeu_pd(bc, canon4(r.y));
+        memcpy(s + i, bs, (n - i) * sizeof *bs);
+        memcpy(c + i, bc, (n - i) * sizeof *bc);
+    }
+}
+
+static void sincos35_avx2(size_t n, const double *x, double *s, double *c) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u35avx(_mm256_loadu_pd(x + i));
+        _mm256_storeu_pd(s + i, canon4(r.x)); /* .x = sin, .y = cos */
+        _mm256_storeu_pd(c + i, canon4(r.y));
+    }
+    if (i < n) {
+        double b[4] = {1.0, 1.0, 1.0, 1.0}, bs[4], bc[4];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u35avx(_mm256_loadu_pd(b));
         _mm256_storeu_pd(bs, canon4(r.x));
         _mm256_storeu_pd(bc, canon4(r.y));
         memcpy(s + i, bs, (n - i) * sizeof *bs);
@@ -209,8 +229,8 @@ static void normals_avx2(uint64_t seed, uint32_t blk0, size_t count, size_t n,
             philox_lanes8(&L, seed, blk0 + (uint32_t)(k / 2), c);
             for (int h = 0; h < 2 && (size_t)(4 * h) < r; h++) {
                 const size_t rh = r - 4 * (size_t)h;
-                const __m256d rad = _mm256_sqrt_pd(_mm256_mul_pd(m2, log4c(u01x4(c[0], c[1], h))));
-                const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(tp, u01x4(c[2], c[3], h)));
+                const __m256d rad = _mm256_sqrt_pd(_mm256_mul_pd(m2, log35x4(u01x4(c[0], c[1], h))));
+                const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u35avx(_mm256_mul_pd(tp, u01x4(c[2], c[3], h)));
                 double *o = out + k * stride + i + 4 * (size_t)h;
                 store4(o, _mm256_mul_pd(rad, canon4(sc.y)), rh); /* .y = cos */
                 if (k + 1 < count) store4(o + stride, _mm256_mul_pd(rad, canon4(sc.x)), rh);
@@ -243,7 +263,7 @@ static void exponentials_avx2(uint64_t seed, uint32_t blk, size_t n, const uint3
         __m256i c[4];
         philox_lanes8(&L, seed, blk, c);
         for (int h = 0; h < 2 && (size_t)(4 * h) < r; h++) /* -x: the sign bit flipped */
-            store4(out + i + 4 * (size_t)h, _mm256_xor_pd(log4c(u01x4(c[0], c[1], h)), sign),
+            store4(out + i + 4 * (size_t)h, _mm256_xor_pd(log35x4(u01x4(c[0], c[1], h)), sign),
                    r - 4 * (size_t)h);
     }
 }
@@ -270,8 +290,8 @@ static void gamma_mt_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
                 memcpy(b, a + at, rh * sizeof *b);
                 av = _mm256_loadu_pd(b);
             }
-            const __m256d lr = log4c(u01x4(c[0], c[1], h));
-            const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u10avx(_mm256_mul_pd(tp, u32x4(c[2], h)));
+            const __m256d lr = log35x4(u01x4(c[0], c[1], h));
+            const Sleef___m256d_2 sc = Sleef_cinz_sincosd4_u35avx(_mm256_mul_pd(tp, u32x4(c[2], h)));
             const __m256d z = _mm256_mul_pd(_mm256_sqrt_pd(_mm256_mul_pd(m2, lr)), canon4(sc.y));
             const __m256d dd = _mm256_sub_pd(av, third);
             const __m256d cc = _mm256_div_pd(one, _mm256_sqrt_pd(_mm256_mul_pd(nine, dd)));
@@ -279,12 +299,12 @@ static void gamma_mt_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
             const __m256d pos = _mm256_cmp_pd(v, zero, _CMP_GT_OQ);
             const __m256d v3 =
                 _mm256_blendv_pd(one, _mm256_mul_pd(_mm256_mul_pd(v, v), v), pos);
-            const __m256d lu = log4c(u32x4(c[3], h));
+            const __m256d lu = log35x4(u32x4(c[3], h));
             /* ((0.5 z z + dd) - dd v3) + dd log v3 */
             const __m256d rhs = _mm256_add_pd(
                 _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(half, z), z), dd),
                               _mm256_mul_pd(dd, v3)),
-                _mm256_mul_pd(dd, log4c(v3)));
+                _mm256_mul_pd(dd, log35x4(v3)));
             const __m256d acc = _mm256_and_pd(pos, _mm256_cmp_pd(lu, rhs, _CMP_LT_OQ));
             const __m256d g = _mm256_mul_pd(dd, v3);
             const int mask = _mm256_movemask_pd(acc);
@@ -303,4 +323,4 @@ static void gamma_mt_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
 
 const tyche_vm_ops tyche_vm_avx2_ops = {
     "avx2",       philox_avx2,   exp_avx2,          log_avx2,     log1p_avx2, sincos_avx2,
-    normals_avx2, uniforms_avx2, exponentials_avx2, gamma_mt_avx2};
+    normals_avx2, uniforms_avx2, exponentials_avx2, gamma_mt_avx2, log35_avx2, sincos35_avx2};

@@ -109,6 +109,8 @@ static inline __m512d log1p8c(__m512d x) {
 VM_MAP8(exp_avx512, exp8c)
 VM_MAP8(log_avx512, log8c)
 VM_MAP8(log1p_avx512, log1p8c)
+static inline __m512d log35x8(__m512d x) { return canon8(Sleef_cinz_logd8_u35avx512fnofma(x)); }
+VM_MAP8(log35_avx512, log35x8)
 
 static void sincos_avx512(size_t n, const double *x, double *s, double *c) {
     size_t i = 0;
@@ -121,6 +123,24 @@ static void sincos_avx512(size_t n, const double *x, double *s, double *c) {
         double b[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, bs[8], bc[8];
         memcpy(b, x + i, (n - i) * sizeof *b);
         Sleef___m512d_2 r = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_loadu_pd(b));
+        _mm512_storeu_pd(bs, canon8(r.x));
+        _mm512_storeu_pd(bc, canon8(r.y));
+        memcpy(s + i, bs, (n - i) * sizeof *bs);
+        memcpy(c + i, bc, (n - i) * sizeof *bc);
+    }
+}
+
+static void sincos35_avx512(size_t n, const double *x, double *s, double *c) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u35avx512fnofma(_mm512_loadu_pd(x + i));
+        _mm512_storeu_pd(s + i, canon8(r.x)); /* .x = sin, .y = cos */
+        _mm512_storeu_pd(c + i, canon8(r.y));
+    }
+    if (i < n) {
+        double b[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, bs[8], bc[8];
+        memcpy(b, x + i, (n - i) * sizeof *b);
+        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u35avx512fnofma(_mm512_loadu_pd(b));
         _mm512_storeu_pd(bs, canon8(r.x));
         _mm512_storeu_pd(bc, canon8(r.y));
         memcpy(s + i, bs, (n - i) * sizeof *bs);
@@ -198,9 +218,9 @@ static void normals_avx512(uint64_t seed, uint32_t blk0, size_t count, size_t n,
             philox_lanes16(&L, seed, blk0 + (uint32_t)(k / 2), c);
             for (int h = 0; h < 2 && (size_t)(8 * h) < r; h++) {
                 const __mmask8 m = half_mask(r, h);
-                const __m512d rad = _mm512_sqrt_pd(_mm512_mul_pd(m2, log8c(u01x8(c[0], c[1], h))));
+                const __m512d rad = _mm512_sqrt_pd(_mm512_mul_pd(m2, log35x8(u01x8(c[0], c[1], h))));
                 const Sleef___m512d_2 sc =
-                    Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_mul_pd(tp, u01x8(c[2], c[3], h)));
+                    Sleef_cinz_sincosd8_u35avx512fnofma(_mm512_mul_pd(tp, u01x8(c[2], c[3], h)));
                 double *o = out + k * stride + i + 8 * (size_t)h;
                 _mm512_mask_storeu_pd(o, m, _mm512_mul_pd(rad, canon8(sc.y))); /* .y = cos */
                 if (k + 1 < count) _mm512_mask_storeu_pd(o + stride, m, _mm512_mul_pd(rad, canon8(sc.x)));
@@ -234,7 +254,7 @@ static void exponentials_avx512(uint64_t seed, uint32_t blk, size_t n, const uin
         __m512i c[4];
         philox_lanes16(&L, seed, blk, c);
         for (int h = 0; h < 2 && (size_t)(8 * h) < r; h++) { /* -x: the sign bit flipped */
-            const __m512i x = _mm512_castpd_si512(log8c(u01x8(c[0], c[1], h)));
+            const __m512i x = _mm512_castpd_si512(log35x8(u01x8(c[0], c[1], h)));
             _mm512_mask_storeu_pd(out + i + 8 * (size_t)h, half_mask(r, h),
                                   _mm512_castsi512_pd(_mm512_xor_si512(x, sign)));
         }
@@ -256,21 +276,21 @@ static void gamma_mt_avx512(uint64_t seed, uint32_t blk, size_t n, const uint32_
             const __mmask8 m = half_mask(r, h);
             const size_t at = i + 8 * (size_t)h;
             const __m512d av = _mm512_mask_loadu_pd(one, m, a + at);
-            const __m512d lr = log8c(u01x8(c[0], c[1], h));
+            const __m512d lr = log35x8(u01x8(c[0], c[1], h));
             const Sleef___m512d_2 sc =
-                Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_mul_pd(tp, u32x8(c[2], h)));
+                Sleef_cinz_sincosd8_u35avx512fnofma(_mm512_mul_pd(tp, u32x8(c[2], h)));
             const __m512d z = _mm512_mul_pd(_mm512_sqrt_pd(_mm512_mul_pd(m2, lr)), canon8(sc.y));
             const __m512d dd = _mm512_sub_pd(av, third);
             const __m512d cc = _mm512_div_pd(one, _mm512_sqrt_pd(_mm512_mul_pd(nine, dd)));
             const __m512d v = _mm512_add_pd(one, _mm512_mul_pd(cc, z));
             const __mmask8 pos = _mm512_cmp_pd_mask(v, zero, _CMP_GT_OQ);
             const __m512d v3 = _mm512_mask_mov_pd(one, pos, _mm512_mul_pd(_mm512_mul_pd(v, v), v));
-            const __m512d lu = log8c(u32x8(c[3], h));
+            const __m512d lu = log35x8(u32x8(c[3], h));
             /* ((0.5 z z + dd) - dd v3) + dd log v3 */
             const __m512d rhs = _mm512_add_pd(
                 _mm512_sub_pd(_mm512_add_pd(_mm512_mul_pd(_mm512_mul_pd(half, z), z), dd),
                               _mm512_mul_pd(dd, v3)),
-                _mm512_mul_pd(dd, log8c(v3)));
+                _mm512_mul_pd(dd, log35x8(v3)));
             const __mmask8 acc = pos & _mm512_cmp_pd_mask(lu, rhs, _CMP_LT_OQ) & m;
             _mm512_mask_storeu_pd(out + at, acc, _mm512_mul_pd(dd, v3));
             const size_t rh = r - 8 * (size_t)h < 8 ? r - 8 * (size_t)h : 8;
@@ -282,4 +302,4 @@ static void gamma_mt_avx512(uint64_t seed, uint32_t blk, size_t n, const uint32_
 const tyche_vm_ops tyche_vm_avx512_ops = {
     "avx512",       philox_avx512,   exp_avx512,          log_avx512,     log1p_avx512,
     sincos_avx512,  normals_avx512,  uniforms_avx512,     exponentials_avx512,
-    gamma_mt_avx512};
+    gamma_mt_avx512, log35_avx512, sincos35_avx512};

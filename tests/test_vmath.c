@@ -347,8 +347,8 @@ static void ref_normals(const tyche_vm_ops *b, const fcase *c, refbuf *R, double
             R->x[i] = ref_u01(R->w[i], R->w[n + i]);
             R->y[i] = REF_TWO_PI * ref_u01(R->w[2 * n + i], R->w[3 * n + i]);
         }
-        b->log(n, R->x, R->x);
-        b->sincos(n, R->y, R->s, R->co);
+        b->log35(n, R->x, R->x);
+        b->sincos35(n, R->y, R->s, R->co);
         for (size_t i = 0; i < n; i++) {
             const double r = sqrt(-2.0 * R->x[i]);
             out[k * c->stride + i] = r * R->co[i];
@@ -368,7 +368,7 @@ static void ref_uniforms(const fcase *c, refbuf *R, double *u, double *u2) {
 
 static void ref_exponentials(const tyche_vm_ops *b, const fcase *c, refbuf *R, double *out) {
     ref_uniforms(c, R, R->x, NULL);
-    b->log(c->n, R->x, R->x);
+    b->log35(c->n, R->x, R->x);
     for (size_t i = 0; i < c->n; i++) out[i] = -R->x[i];
 }
 
@@ -380,8 +380,8 @@ static void ref_gamma(const tyche_vm_ops *b, const fcase *c, refbuf *R, double *
         R->x[i] = ref_u01(R->w[i], R->w[n + i]);
         R->y[i] = REF_TWO_PI * ref_u32(R->w[2 * n + i]);
     }
-    b->log(n, R->x, R->x);
-    b->sincos(n, R->y, R->s, R->co);
+    b->log35(n, R->x, R->x);
+    b->sincos35(n, R->y, R->s, R->co);
     for (size_t i = 0; i < n; i++) {
         const double dd = c->a[i] - 1.0 / 3.0, cc = 1.0 / sqrt(9.0 * dd);
         R->z[i] = sqrt(-2.0 * R->x[i]) * R->co[i];
@@ -390,8 +390,8 @@ static void ref_gamma(const tyche_vm_ops *b, const fcase *c, refbuf *R, double *
         R->s[i] = v > 0; /* reused: v > 0 */
         R->y[i] = ref_u32(R->w[3 * n + i]);
     }
-    b->log(n, R->y, R->y);   /* log u */
-    b->log(n, R->v3, R->x);  /* log v^3 */
+    b->log35(n, R->y, R->y);   /* log u */
+    b->log35(n, R->v3, R->x);  /* log v^3 */
     for (size_t i = 0; i < n; i++) {
         const double dd = c->a[i] - 1.0 / 3.0, z = R->z[i], v3 = R->v3[i];
         const double rhs = ((0.5 * z * z + dd) - dd * v3) + dd * R->x[i];
