@@ -226,16 +226,18 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
             for (size_t i = 0; i < n; i++) w->rate[i] = p[P_H0 * S + i] * w->t2[i];
         }
         /* the hazard walk (hazard.h), its common case over all lanes at
-         * once: a step adds rate / days-per-year * span to the cumulative
-         * hazard, exactly as tyche_hazard_walk_step does; the rare lanes
+         * once: a step adds rate x its length in years to the cumulative
+         * hazard (a multiply, where tyche_hazard_walk_step divides by the
+         * days in a year: the two may differ in the last bit, which only
+         * moves the step that reaches the target by a hair); the rare lanes
          * whose target falls in this step (or whose rate is infinite) go
          * through the walk itself, from the cumulative hazard before it */
-        const double span = c->t[k + 1] - c->t[k];
+        const double span_years = c->dt_years[k]; /* the step in years: rates are annual */
         int any = 0;
         for (size_t i = 0; i < n; i++) {
             const double r = w->rate[i];
             const int live = w->ex[i] == INFINITY && r > 0.0;
-            const double next = w->cum[i] + r / TYCHE_DAYS_PER_YEAR * span;
+            const double next = w->cum[i] + r * span_years;
             const int hit = live && !(next < w->target[i]); /* an infinite rate too */
             w->hit[i] = (uint8_t)hit;
             any |= hit;

@@ -84,9 +84,10 @@ typedef struct {
     tyche_quarter min_origin;    /* a backtest's earliest origin */
 } cfg_t;
 
-/* A block's workspace: quarter k of lane i at [k * TYCHE_LANES + i]. */
+/* A block's workspace: simulated quarter k of lane i at [k * TYCHE_LANES + i]
+ * (the history is the cfg's, the same for every lane). */
 typedef struct {
-    double *r, *rcf;             /* n_points x TYCHE_LANES */
+    double *r, *rcf;             /* n_sim x TYCHE_LANES */
     double *z;                   /* n_sim x TYCHE_LANES shocks */
     double *g, *base, *mid, *s0, *room, *t1; /* TYCHE_LANES each */
 } ws_t;
@@ -492,8 +493,8 @@ static void *ws_alloc(const void *vc) {
     ws_t *w = tyche_calloc(1, sizeof *w);
     if (w == NULL) return NULL;
     const size_t lane = TYCHE_LANES * sizeof(double);
-    w->r = tyche_alloc_lines(c->n_points * lane);
-    w->rcf = tyche_alloc_lines(c->n_points * lane);
+    w->r = tyche_alloc_lines((c->n_sim + 1) * lane);
+    w->rcf = tyche_alloc_lines((c->n_sim + 1) * lane);
     w->z = tyche_alloc_lines((c->n_sim + 1) * lane);
     double **cols[] = {&w->g, &w->base, &w->mid, &w->s0, &w->room, &w->t1};
     int ok = w->r && w->rcf && w->z;
@@ -521,13 +522,11 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
     const size_t n = b->n, S = b->stride, L = TYCHE_LANES;
     const double *p = b->params;
     const tyche_vm_ops *vm = tyche_draws_vm(b->draws);
-    for (size_t q = 0; q < c->n_hist; q++)
-        for (size_t i = 0; i < n; i++) w->r[q * L + i] = w->rcf[q * L + i] = c->hist[q];
     for (size_t i = 0; i < n; i++) w->mid[i] = p[P_T_MID * S + i] - p[P_BETA_TZ * S + i] * b->z[i];
     adoption(vm, n, S, p, w->mid, c->t0, w->s0);
     for (size_t i = 0; i < n; i++) {
-        /* no room left to displace (s0 = 1): no displacement */
-        w->room[i] = 1.0 - w->s0[i] > 0.0 ? 1.0 - w->s0[i] : INFINITY;
+        /* 1 / the room left to displace (none when s0 = 1: no displacement) */
+        w->room[i] = 1.0 - w->s0[i] > 0.0 ? 1.0 / (1.0 - w->s0[i]) : 0.0;
         w->g[i] = c->g0;
         w->base[i] = c->hist[c->n_hist - 1];
     }
@@ -540,36 +539,39 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
         vm->exp(n, w->g, w->t1);
         for (size_t i = 0; i < n; i++) w->base[i] *= w->t1[i];
         adoption(vm, n, S, p, w->mid, c->t_sim[q], w->t1);
-        double *r = w->r + (c->n_hist + q) * L, *rcf = w->rcf + (c->n_hist + q) * L;
+        double *r = w->r + q * L, *rcf = w->rcf + q * L;
         for (size_t i = 0; i < n; i++) {
-            const double loss = p[P_A * S + i] * fmax(0.0, w->t1[i] - w->s0[i]) / w->room[i];
+            const double gain = w->t1[i] - w->s0[i];
+            const double loss = p[P_A * S + i] * (gain > 0.0 ? gain : 0.0) * w->room[i];
             r[i] = w->base[i] * (1.0 - loss);
             rcf[i] = w->base[i];
         }
     }
-    const double *r = w->r, *rcf = w->rcf;
+    /* quarter q of lane i: the history's, or the lane's simulated one */
+#define REV(a, q) ((q) < c->n_hist ? c->hist[q] : w->a[((q) - c->n_hist) * L + i])
     for (size_t i = 0; i < n; i++) {
-        const double g_ref = r[c->ref * L + i] / r[(c->ref - 1) * L + i] - 1.0;
-        const double g_ref_cf = rcf[c->ref * L + i] / rcf[(c->ref - 1) * L + i] - 1.0;
+        const double g_ref = REV(r, c->ref) / REV(r, c->ref - 1) - 1.0;
+        const double g_ref_cf = REV(rcf, c->ref) / REV(rcf, c->ref - 1) - 1.0;
         for (size_t j = 0; j < c->n_targets; j++) {
             const size_t t = c->target[j];
-            const double gt = r[t * L + i] / r[(t - 1) * L + i] - 1.0;
-            const double gt_cf = rcf[t * L + i] / rcf[(t - 1) * L + i] - 1.0;
+            const double gt = REV(r, t) / REV(r, t - 1) - 1.0;
+            const double gt_cf = REV(rcf, t) / REV(rcf, t - 1) - 1.0;
             double *o = b->out + j * N_T * S + i;
             o[T_GROWTH * S] = 100.0 * gt;
             o[T_SLOWDOWN * S] = 100.0 * (g_ref - gt);
             o[T_SLOWDOWN_CF * S] = 100.0 * (g_ref_cf - gt_cf);
             o[T_DISPLACEMENT * S] = o[T_SLOWDOWN * S] - o[T_SLOWDOWN_CF * S];
-            o[T_REVENUE * S] = r[t * L + i];
+            o[T_REVENUE * S] = REV(r, t);
         }
         if (b->paths) {
             double *path = b->paths + i * b->path_stride;
             for (size_t k = 0; k < c->n_points; k++) {
-                path[k] = r[k * L + i];
-                path[c->n_points + k] = rcf[k * L + i];
+                path[k] = REV(r, k);
+                path[c->n_points + k] = REV(rcf, k);
             }
         }
     }
+#undef REV
 }
 
 /* ---- backtests ------------------------------------------------------------- */
