@@ -89,7 +89,7 @@ static void *ws_alloc(const void *vc) {
     return w;
 }
 
-static void simulate_block(const void *vc, tyche_model_block *b) {
+static void exclusivity_block(const void *vc, tyche_model_block *b) {
     const cfg_t *c = vc;
     ws_t *w = b->ws;
     const size_t n = b->n, S = b->stride;
@@ -153,5 +153,5 @@ const tyche_model_kind tyche_model_exclusivity_window = {
     .cfg_free = free,
     .ws_alloc = ws_alloc,
     .ws_free = ws_free,
-    .simulate_block = simulate_block,
+    .simulate_block = exclusivity_block,
 };

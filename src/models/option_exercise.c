@@ -192,7 +192,7 @@ static void *ws_alloc(const void *vc) {
     return w;
 }
 
-static void simulate_block(const void *vc, tyche_model_block *b) {
+static void option_block(const void *vc, tyche_model_block *b) {
     const cfg_t *c = vc;
     ws_t *w = b->ws;
     const size_t n = b->n, S = b->stride;
@@ -211,19 +211,27 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
         w->cum[i] = 0.0;
         w->rate[i] = 0.0;
     }
+    /* the lanes' columns, restrict-qualified: none aliases another, so the
+     * compiler may vectorise the loops (IEEE operations lane by lane: the
+     * same bits in any width) */
+    double *restrict lv = w->lv, *restrict rate = w->rate, *restrict ex = w->ex;
+    double *restrict cum = w->cum, *restrict t1 = w->t1, *restrict t2 = w->t2;
+    const double *restrict lv0 = w->lv0, *restrict hz = w->hz, *restrict drift = w->drift;
+    const double *restrict target = w->target, *restrict beta_v = p + P_BETA_V * S;
+    const double *restrict h0 = p + P_H0 * S, *restrict sigma = p + P_SIGMA * S;
+    uint8_t *restrict hit = w->hit;
     for (size_t k = 0; k <= c->n; k++) {
         if (b->paths || k == c->deadline) {
-            vm->exp(n, w->lv, w->t1);
-            if (k == c->deadline) memcpy(w->vd, w->t1, n * sizeof *w->vd);
+            vm->exp(n, lv, t1);
+            if (k == c->deadline) memcpy(w->vd, t1, n * sizeof *w->vd);
             if (b->paths)
-                for (size_t i = 0; i < n; i++) b->paths[i * b->path_stride + k] = w->t1[i];
+                for (size_t i = 0; i < n; i++) b->paths[i * b->path_stride + k] = t1[i];
         }
         if (k == c->n) break;
         if (c->month_start[k]) {
-            for (size_t i = 0; i < n; i++)
-                w->t2[i] = p[P_BETA_V * S + i] * (w->lv[i] - w->lv0[i]) + w->hz[i];
-            vm->exp(n, w->t2, w->t2);
-            for (size_t i = 0; i < n; i++) w->rate[i] = p[P_H0 * S + i] * w->t2[i];
+            for (size_t i = 0; i < n; i++) t2[i] = beta_v[i] * (lv[i] - lv0[i]) + hz[i];
+            vm->exp(n, t2, t2);
+            for (size_t i = 0; i < n; i++) rate[i] = h0[i] * t2[i];
         }
         /* the hazard walk (hazard.h), its common case over all lanes at
          * once: a step adds rate x its length in years to the cumulative
@@ -235,24 +243,24 @@ static void simulate_block(const void *vc, tyche_model_block *b) {
         const double span_years = c->dt_years[k]; /* the step in years: rates are annual */
         int any = 0;
         for (size_t i = 0; i < n; i++) {
-            const double r = w->rate[i];
-            const int live = w->ex[i] == INFINITY && r > 0.0;
-            const double next = w->cum[i] + r * span_years;
-            const int hit = live && !(next < w->target[i]); /* an infinite rate too */
-            w->hit[i] = (uint8_t)hit;
-            any |= hit;
-            w->cum[i] = live && !hit ? next : w->cum[i];
+            const double r = rate[i];
+            const double next = cum[i] + r * span_years;
+            /* & not &&: no branch; h also for an infinite rate */
+            const int live = (ex[i] == INFINITY) & (r > 0.0), h = live & !(next < target[i]);
+            hit[i] = (uint8_t)h;
+            any |= h;
+            cum[i] = (live & !h) ? next : cum[i];
         }
         for (size_t i = 0; any && i < n; i++) {
-            if (!w->hit[i]) continue;
-            tyche_hazard_walk walk = {.target = w->target[i], .cum = w->cum[i]};
+            if (!hit[i]) continue;
+            tyche_hazard_walk walk = {.target = target[i], .cum = cum[i]};
             double te;
-            if (tyche_hazard_walk_step(&walk, c->t[k], c->t[k + 1], w->rate[i], &te)) w->ex[i] = te;
-            w->cum[i] = walk.cum;
+            if (tyche_hazard_walk_step(&walk, c->t[k], c->t[k + 1], rate[i], &te)) ex[i] = te;
+            cum[i] = walk.cum;
         }
         const double dt = c->dt_years[k], sq = c->sqrt_dt[k];
-        const double *z = w->z + k * TYCHE_LANES;
-        for (size_t i = 0; i < n; i++) w->lv[i] += w->drift[i] * dt + p[P_SIGMA * S + i] * sq * z[i];
+        const double *restrict z = w->z + k * TYCHE_LANES;
+        for (size_t i = 0; i < n; i++) lv[i] += drift[i] * dt + sigma[i] * sq * z[i];
     }
     /* the board change: a uniform and a Gamma delay for every lane (used
      * where the option was exercised) */
@@ -298,6 +306,6 @@ const tyche_model_kind tyche_model_option_exercise = {
     .cfg_free = cfg_free,
     .ws_alloc = ws_alloc,
     .ws_free = ws_free,
-    .simulate_block = simulate_block,
+    .simulate_block = option_block,
     .check_observed = check_observed,
 };

@@ -516,7 +516,7 @@ static void adoption(const tyche_vm_ops *vm, size_t n, size_t S, const double *p
     for (size_t i = 0; i < n; i++) out[i] = p[P_S_MAX * S + i] / (1.0 + out[i]);
 }
 
-static void simulate_block(const void *vc, tyche_model_block *b) {
+static void revenue_block(const void *vc, tyche_model_block *b) {
     const cfg_t *c = vc;
     ws_t *w = b->ws;
     const size_t n = b->n, S = b->stride, L = TYCHE_LANES;
@@ -614,7 +614,7 @@ const tyche_model_kind tyche_model_revenue_slowdown = {
     .cfg_free = cfg_free,
     .ws_alloc = ws_alloc,
     .ws_free = ws_free,
-    .simulate_block = simulate_block,
+    .simulate_block = revenue_block,
     .posterior = posterior,
     .backtest_series = backtest_series,
     .backtest_settings = backtest_settings,
