@@ -31,32 +31,6 @@ void tyche_sketch_clear(tyche_sketch *k) {
     k->bins = NULL;
 }
 
-/* Offset of |x| among the positive buckets, or -1 for "zero". */
-static long magnitude_bucket(double ax) {
-    uint64_t bits;
-    memcpy(&bits, &ax, sizeof bits);
-    const uint64_t lo = (uint64_t)(1023 + TYCHE_SKETCH_EMIN) << 52;
-    if (bits < lo) return -1;
-    long b = (long)((bits - lo) >> (52 - TYCHE_SKETCH_BITS));
-    if (b >= (long)TYCHE_SKETCH_HALF) b = (long)TYCHE_SKETCH_HALF - 1;
-    return b;
-}
-
-void tyche_sketch_add(tyche_sketch *k, double x) {
-    const long b = magnitude_bucket(fabs(x));
-    size_t idx;
-    if (b < 0)
-        idx = TYCHE_SKETCH_HALF;
-    else if (x > 0)
-        idx = TYCHE_SKETCH_HALF + 1 + (size_t)b;
-    else
-        idx = TYCHE_SKETCH_HALF - 1 - (size_t)b;
-    k->bins[idx]++;
-    k->n++;
-    if (x < k->min) k->min = x;
-    if (x > k->max) k->max = x;
-}
-
 void tyche_sketch_merge(tyche_sketch *a, const tyche_sketch *b) {
     for (size_t i = 0; i < TYCHE_SKETCH_BINS; i++) a->bins[i] += b->bins[i];
     a->n += b->n;

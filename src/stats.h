@@ -9,7 +9,9 @@
 #ifndef TYCHE_STATS_H
 #define TYCHE_STATS_H
 
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include <stddef.h>
 
 typedef struct {
@@ -49,7 +51,33 @@ typedef struct {
 
 int tyche_sketch_init(tyche_sketch *k);      /* returns 0 on ENOMEM */
 void tyche_sketch_clear(tyche_sketch *k);
-void tyche_sketch_add(tyche_sketch *k, double x);
+/* Offset of |x| among the positive buckets, or -1 for "zero" (inline: the
+ * accumulator adds every finite output of every trial). */
+static inline long tyche_sketch_bucket_(double ax) {
+    uint64_t bits;
+    memcpy(&bits, &ax, sizeof bits);
+    const uint64_t lo = (uint64_t)(1023 + TYCHE_SKETCH_EMIN) << 52;
+    if (bits < lo) return -1;
+    long b = (long)((bits - lo) >> (52 - TYCHE_SKETCH_BITS));
+    if (b >= (long)TYCHE_SKETCH_HALF) b = (long)TYCHE_SKETCH_HALF - 1;
+    return b;
+}
+
+static inline void tyche_sketch_add(tyche_sketch *k, double x) {
+    const long b = tyche_sketch_bucket_(fabs(x));
+    size_t idx;
+    if (b < 0)
+        idx = TYCHE_SKETCH_HALF;
+    else if (x > 0)
+        idx = TYCHE_SKETCH_HALF + 1 + (size_t)b;
+    else
+        idx = TYCHE_SKETCH_HALF - 1 - (size_t)b;
+    k->bins[idx]++;
+    k->n++;
+    if (x < k->min) k->min = x;
+    if (x > k->max) k->max = x;
+}
+
 void tyche_sketch_merge(tyche_sketch *a, const tyche_sketch *b);
 /* Quantile at level q in [0,1] (NaN when empty). */
 double tyche_sketch_quantile(const tyche_sketch *k, double q);
