@@ -116,6 +116,34 @@ typedef struct {
     void *ws;                  /* the per-thread workspace from ws_alloc (room for TYCHE_LANES lanes) */
 } tyche_model_block;
 
+/* Defines `static void name(const void *cfg, tyche_model_block *b)` that
+ * runs body(cfg, b) (a static inline function) compiled once per vector
+ * path, the one of the draws' kernels (vmath.h): the compiler then
+ * vectorises the body's loops over lanes as wide as that path allows.
+ * The bits do not change with the width (I11): every loop over lanes does
+ * the same IEEE operations lane by lane (no FMA: -ffp-contract=off; no
+ * reassociation), and sums across lanes keep their written order. */
+#ifdef TYCHE_VM_X86
+#define TYCHE_BLOCK_FN(name, body)                                                    \
+    __attribute__((target("avx2"))) static void name##_avx2(const void *c, tyche_model_block *b) { \
+        body(c, b);                                                                   \
+    }                                                                                 \
+    __attribute__((target("avx512f"))) static void name##_avx512(const void *c,      \
+                                                                 tyche_model_block *b) { \
+        body(c, b);                                                                   \
+    }                                                                                 \
+    static void name(const void *c, tyche_model_block *b) {                           \
+        switch (tyche_draws_vm(b->draws)->path) {                                     \
+        case TYCHE_VM_AVX512: name##_avx512(c, b); break;                             \
+        case TYCHE_VM_AVX2: name##_avx2(c, b); break;                                 \
+        default: body(c, b); break;                                                   \
+        }                                                                             \
+    }
+#else
+#define TYCHE_BLOCK_FN(name, body) \
+    static void name(const void *c, tyche_model_block *b) { body(c, b); }
+#endif
+
 /* The substream of a model's TYCHE_STREAMS_PER_MODEL that engine.c seeks
  * for the posterior draw (limit (1) above). */
 #define TYCHE_POSTERIOR_SUBSTREAM (TYCHE_STREAMS_PER_MODEL - 1)

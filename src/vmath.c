@@ -243,7 +243,7 @@ static void gamma_mt_base(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
 
 static const tyche_vm_ops base_ops = {
     VM_BASE_NAME,  philox_base,  exp_base,          log_base,     log1p_base, sincos_base,
-    normals_base,  uniforms_base, exponentials_base, gamma_mt_base, log35_base, sincos35_base};
+    normals_base,  uniforms_base, exponentials_base, gamma_mt_base, log35_base, sincos35_base, TYCHE_VM_SSE2};
 
 const tyche_vm_ops *tyche_vm_ops_of(tyche_vm_path p) {
     switch (p) {

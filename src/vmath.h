@@ -68,6 +68,7 @@ typedef struct {
      * 3.5 ulp, deterministic like u10): what the fused draws use. */
     void (*log35)(size_t n, const double *x, double *y);
     void (*sincos35)(size_t n, const double *x, double *s, double *c);
+    tyche_vm_path path; /* which path these are (TYCHE_BLOCK_FN in kind.h follows it) */
 } tyche_vm_ops;
 
 /* The selected path's kernels (the best the processor has, unless

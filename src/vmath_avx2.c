@@ -323,4 +323,4 @@ static void gamma_mt_avx2(uint64_t seed, uint32_t blk, size_t n, const uint32_t 
 
 const tyche_vm_ops tyche_vm_avx2_ops = {
     "avx2",       philox_avx2,   exp_avx2,          log_avx2,     log1p_avx2, sincos_avx2,
-    normals_avx2, uniforms_avx2, exponentials_avx2, gamma_mt_avx2, log35_avx2, sincos35_avx2};
+    normals_avx2, uniforms_avx2, exponentials_avx2, gamma_mt_avx2, log35_avx2, sincos35_avx2, TYCHE_VM_AVX2};

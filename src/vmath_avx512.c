@@ -302,4 +302,4 @@ static void gamma_mt_avx512(uint64_t seed, uint32_t blk, size_t n, const uint32_
 const tyche_vm_ops tyche_vm_avx512_ops = {
     "avx512",       philox_avx512,   exp_avx512,          log_avx512,     log1p_avx512,
     sincos_avx512,  normals_avx512,  uniforms_avx512,     exponentials_avx512,
-    gamma_mt_avx512, log35_avx512, sincos35_avx512};
+    gamma_mt_avx512, log35_avx512, sincos35_avx512, TYCHE_VM_AVX512};

@@ -89,7 +89,8 @@ static void *ws_alloc(const void *vc) {
     return w;
 }
 
-static void exclusivity_block(const void *vc, tyche_model_block *b) {
+static inline __attribute__((always_inline)) void exclusivity_body(const void *vc,
+                                                              tyche_model_block *b) {
     const cfg_t *c = vc;
     ws_t *w = b->ws;
     const size_t n = b->n, S = b->stride;
@@ -137,6 +138,8 @@ static void exclusivity_block(const void *vc, tyche_model_block *b) {
         b->out[O_BLOCKED * S + i] = blocked;
     }
 }
+
+TYCHE_BLOCK_FN(exclusivity_block, exclusivity_body)
 
 const tyche_model_kind tyche_model_exclusivity_window = {
     .name = "exclusivity_window",

@@ -192,7 +192,8 @@ static void *ws_alloc(const void *vc) {
     return w;
 }
 
-static void option_block(const void *vc, tyche_model_block *b) {
+static inline __attribute__((always_inline)) void option_body(const void *vc,
+                                                              tyche_model_block *b) {
     const cfg_t *c = vc;
     ws_t *w = b->ws;
     const size_t n = b->n, S = b->stride;
@@ -282,6 +283,8 @@ static void option_block(const void *vc, tyche_model_block *b) {
         b->out[O_VALUATION * S + i] = w->vd[i];
     }
 }
+
+TYCHE_BLOCK_FN(option_block, option_body)
 
 /* A board change follows an exercise: observing one without the other would
  * leave trials whose exercise comes after the observed board change. */

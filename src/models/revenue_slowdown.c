@@ -516,7 +516,8 @@ static void adoption(const tyche_vm_ops *vm, size_t n, size_t S, const double *p
     for (size_t i = 0; i < n; i++) out[i] = p[P_S_MAX * S + i] / (1.0 + out[i]);
 }
 
-static void revenue_block(const void *vc, tyche_model_block *b) {
+static inline __attribute__((always_inline)) void revenue_body(const void *vc,
+                                                              tyche_model_block *b) {
     const cfg_t *c = vc;
     ws_t *w = b->ws;
     const size_t n = b->n, S = b->stride, L = TYCHE_LANES;
@@ -573,6 +574,8 @@ static void revenue_block(const void *vc, tyche_model_block *b) {
     }
 #undef REV
 }
+
+TYCHE_BLOCK_FN(revenue_block, revenue_body)
 
 /* ---- backtests ------------------------------------------------------------- */
 
