@@ -6,8 +6,8 @@ min and max), every ratio against a baseline measured in the same invocation.
 
 Measures: trials/s at 1 thread and at all threads with --store none and outputs (simulation
 only, as tyche's summary reports it); the NumPy reference at the same trial count and the ratio
-tyche (1 thread) / NumPy; the draws-only floor (tyche_bench ... floor) and the ratio full trial /
-draws; the cost of writing (whole-command wall time with --store none, outputs, paths, and the
+tyche (1 thread) / NumPy, the median of runs paired one after the other; the draws-only floor
+(tyche_bench ... floor) and the ratio full trial / draws, paired likewise; the cost of writing (whole-command wall time with --store none, outputs, paths, and the
 share of it not spent simulating); peak memory (/usr/bin/time -v) with --store none at 10^k
 trials; thread scaling 2..N with parallel efficiency against 1 thread, runs paired.  Build first (scripts/build.sh build).
 """
@@ -68,22 +68,27 @@ def main():
                 runs = [tyche_run(tmp, a.n, t, store) for _ in range(a.r)]
                 rates[(store, t)] = row(f"tyche, --store {store}, {t} thread(s)", [x[0] for x in runs],
                                         "trials/s")
-        # NumPy reference, same trial count
-        np_rates = []
-        for i in range(a.r):
+        # NumPy reference, same trial count, each run paired with a tyche run (1 thread,
+        # --store none) made just before it: on a shared machine the load drifts between
+        # minutes, so the ratio is the median of the pairs' ratios
+        def numpy_rate(i):
             j = os.path.join(tmp, "np.json")
             subprocess.run(["/usr/bin/python3", NUMPY, "-n", str(a.n), "--seed", str(i + 1), "--json", j],
                            check=True, stdout=subprocess.DEVNULL)
             d = json.load(open(j))
-            np_rates.append(d["trials"] / d["seconds"])
-        npm = row("NumPy reference (benchmarks/reference)", np_rates, "trials/s")
-        print(f"  ratio tyche (1 thread, --store none) / NumPy: {rates[('none', 1)] / npm:.2f}")
-        # the floor: the same draws, nothing else
-        full = [float(subprocess.check_output([BENCH, SCEN, str(a.n), "1"])) for _ in range(a.r)]
-        flo = [float(subprocess.check_output([BENCH, SCEN, str(a.n), "1", "floor"])) for _ in range(a.r)]
-        fm = row("tyche_bench: full trial, 1 thread", full, "trials/s")
-        lm = row("tyche_bench: draws only (floor), 1 thread", flo, "trials/s")
-        print(f"  ratio full trial / draws alone (time per trial): {lm / fm:.2f}")
+            return d["trials"] / d["seconds"]
+        pairs = [(tyche_run(tmp, a.n, 1, "none")[0], numpy_rate(i)) for i in range(a.r)]
+        npm = row("NumPy reference (benchmarks/reference)", [y for _, y in pairs], "trials/s")
+        print(f"  ratio tyche (1 thread, --store none) / NumPy: median of paired runs "
+              f"{statistics.median(x / y for x, y in pairs):.2f} (min {min(x / y for x, y in pairs):.2f}, "
+              f"max {max(x / y for x, y in pairs):.2f}); of the medians {rates[('none', 1)] / npm:.2f}")
+        # the floor: the same draws, nothing else (paired the same way)
+        fl = [(float(subprocess.check_output([BENCH, SCEN, str(a.n), "1"])),
+               float(subprocess.check_output([BENCH, SCEN, str(a.n), "1", "floor"]))) for _ in range(a.r)]
+        fm = row("tyche_bench: full trial, 1 thread", [x for x, _ in fl], "trials/s")
+        lm = row("tyche_bench: draws only (floor), 1 thread", [y for _, y in fl], "trials/s")
+        print(f"  ratio full trial / draws alone (time per trial): median of paired runs "
+              f"{statistics.median(y / x for x, y in fl):.2f}; of the medians {lm / fm:.2f}")
         # the cost of writing
         for store in ("none", "outputs", "paths"):
             runs = [tyche_run(tmp, a.n, cores, store) for _ in range(a.r)]

@@ -15,6 +15,13 @@ struct tyche_draws {
     uint32_t *words;    /* 4 n_max words: one block for every lane */
     double *a, *b, *c, *e; /* n_max doubles each */
     uint8_t *ok;        /* n_max: a gamma attempt accepted */
+    /* the lanes a gamma attempt rejected, for the next attempt together:
+     * their trials, redraws, places, shapes, draws and acceptances */
+    uint64_t *rt;
+    uint32_t *rr;
+    size_t *ri;
+    double *ra, *rg;
+    uint8_t *rok;
 };
 
 #define TWO_PI 6.283185307179586476925286766559
@@ -36,6 +43,12 @@ void tyche_draws_free(tyche_draws *d) {
     free(d->c);
     free(d->e);
     free(d->ok);
+    free(d->rt);
+    free(d->rr);
+    free(d->ri);
+    free(d->ra);
+    free(d->rg);
+    free(d->rok);
     free(d);
 }
 
@@ -65,7 +78,15 @@ tyche_draws *tyche_draws_alloc(const char *rng, uint64_t seed, size_t n_max, tyc
     d->c = tyche_malloc(d->n_max * sizeof *d->c);
     d->e = tyche_malloc(d->n_max * sizeof *d->e);
     d->ok = tyche_malloc(d->n_max);
-    if (!d->w1 || !d->words || !d->a || !d->b || !d->c || !d->e || !d->ok) goto nomem;
+    d->rt = tyche_malloc(d->n_max * sizeof *d->rt);
+    d->rr = tyche_malloc(d->n_max * sizeof *d->rr);
+    d->ri = tyche_malloc(d->n_max * sizeof *d->ri);
+    d->ra = tyche_malloc(d->n_max * sizeof *d->ra);
+    d->rg = tyche_malloc(d->n_max * sizeof *d->rg);
+    d->rok = tyche_malloc(d->n_max);
+    if (!d->w1 || !d->words || !d->a || !d->b || !d->c || !d->e || !d->ok || !d->rt || !d->rr ||
+        !d->ri || !d->ra || !d->rg || !d->rok)
+        goto nomem;
     return d;
 nomem:
     tyche_draws_free(d);
@@ -219,19 +240,34 @@ void tyche_draws_gamma(tyche_draws *d, const tyche_lanes *L, uint32_t stream, ui
         a[i] = !(k > 0) || isinf(k) ? 1.0 : k < 1 ? k + 1.0 : k;
         any_boost |= k > 0 && k < 1;
     }
-    /* attempt 0 for every lane; attempts 1, 2, ... of the lanes it
-     * rejected, one lane at a time (the same kernels, so the same bits) */
-    const uint8_t *ok = d->ok;
+    /* attempt 0 for every lane; attempt j of the lanes every earlier one
+     * rejected, those lanes together (each lane's numbers are its own, so
+     * the bits are those of one lane at a time) */
     gamma_attempt(d, L, stream, region, a, out, d->ok);
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (ok[i]) continue;
-        const tyche_lanes one = {1, L->trial + i, L->redraw + i};
-        const double ai = !(shape[i] > 0) || isinf(shape[i]) ? 1.0 : shape[i] < 1 ? shape[i] + 1.0 : shape[i];
-        double g = NAN;
-        uint8_t accepted = 0;
-        for (uint32_t j = 1; !accepted && j < TYCHE_DRAW_BOOST; j++)
-            gamma_attempt(d, &one, stream, region + j, &ai, &g, &accepted);
-        out[i] = g;
+        if (d->ok[i]) continue;
+        d->ri[m] = i;
+        d->rt[m] = L->trial[i];
+        d->rr[m] = L->redraw[i];
+        d->ra[m++] = a[i];
+        out[i] = NAN;
+    }
+    for (uint32_t j = 1; m > 0 && j < TYCHE_DRAW_BOOST; j++) {
+        const tyche_lanes R = {m, d->rt, d->rr};
+        gamma_attempt(d, &R, stream, region + j, d->ra, d->rg, d->rok);
+        size_t kept = 0;
+        for (size_t q = 0; q < m; q++) {
+            if (d->rok[q]) {
+                out[d->ri[q]] = d->rg[q];
+                continue;
+            }
+            d->ri[kept] = d->ri[q];
+            d->rt[kept] = d->rt[q];
+            d->rr[kept] = d->rr[q];
+            d->ra[kept++] = d->ra[q];
+        }
+        m = kept;
     }
     if (any_boost) {
         /* Gamma(a) = Gamma(a + 1) u^(1/a) (Marsaglia and Tsang, sec. 5) */
