@@ -151,7 +151,7 @@ static double gam(double x, double a) { return gsl_cdf_gamma_P(x, a, 1.0); }
  * P(X > the 0.999 quantile) within 4 binomial standard errors. */
 TEST(block_normals_and_gammas_have_their_distributions_into_the_tails) {
     enum { N = 256 };
-    const size_t n = 400000;
+    const size_t n = 512 * 782; /* whole chunks of 2N and of N */
     double *x = malloc(n * sizeof *x);
     ASSERT(x != NULL);
     tyche_draws *d = tyche_draws_alloc(NULL, SEED, N, NULL);
