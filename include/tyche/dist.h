@@ -82,7 +82,10 @@ TYCHE_API void tyche_dist_clear(tyche_dist *d);
 /* Deep copy (discrete arrays duplicated).  Returns TYCHE_OK or TYCHE_ENOMEM. */
 TYCHE_API tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *err);
 
-/* One draw.  Uses only `r`; no allocation. */
+/* One draw from GSL's samplers (ziggurat normals, GSL's gamma and beta).
+ * Uses only `r`; no allocation.  Runs do not draw through this: they draw a
+ * block of trials at a time from the trials' own streams (src/draws.h,
+ * stream version 2), so a draw here is not the one a run makes. */
 TYCHE_API double tyche_dist_sample(const tyche_dist *d, gsl_rng *r);
 
 /* Quantile function at u in (0,1) (bernoulli/discrete: the generalised inverse). */
