@@ -19,9 +19,11 @@
  *     (w3 + 0.5) 2^-32; shapes below 1 take Gamma(a + 1) u^(1/a), u = u01 of
  *     block region + TYCHE_DRAW_BOOST.
  * exp, log, sin and cos are SLEEF's deterministic kernels (vmath.h), so every
- * vector path gives the same bits.  With a GSL generator (--rng mt19937) the
- * words of blocks blk0.. of one request come from the generator re-seeded
- * from a hash of (seed, trial, stream, redraw, blk0) and drawn in order. */
+ * vector path gives the same bits.  With a GSL generator (--rng mt19937)
+ * each block's four words come from the generator re-seeded from a hash of
+ * (seed, trial, stream, redraw, block), and the draws' log and sincos are
+ * the u10 array kernels (the fused u35 ones read Philox words): the same
+ * distributions, other numbers. */
 #ifndef TYCHE_DRAWS_H
 #define TYCHE_DRAWS_H
 

@@ -579,8 +579,9 @@ static double now_seconds(void) {
 
 /* Folds a simulated chunk (w->main, trials c0 ..) into the thread's
  * accumulator and the run's columns: its statements evaluated over byte
- * columns, its outputs added output by output in trial order (the same
- * bits as trial by trial, accum.h), its rows copied column by column. */
+ * columns, its outputs added a chunk at a time (two-pass moments merged in
+ * chunk order: the bits depend on the chunks, which every run cuts the same
+ * way from its blocks, I6), its rows copied column by column. */
 static void record_chunk(const tyche_scenario *s, const tyche_results *r, const tyche_design *design,
                          worker *w, uint64_t c0) {
     const chunk *c = &w->main;

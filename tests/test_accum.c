@@ -7,6 +7,7 @@
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
 #include <hdf5.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include "accum.h"
 #include "test.h"
@@ -299,5 +300,56 @@ TEST(an_empty_summary_merges_as_nothing_and_a_pack_without_its_blocks_is_refused
     tyche_accum_free(empty);
     tyche_accum_free(copy);
     tyche_accum_free(w);
+    tyche_scenario_free(s);
+}
+
+/* The engine's tyche_accum_add_lanes (a chunk of trials at once, structure
+ * of arrays) against tyche_accum_add_trial on the same trials: every count,
+ * sketch bin, min and max, incidence bin, joint and replicate count equal,
+ * and each output's moments those of the same values (the mean and M2 of a
+ * chunk by two passes, merged: within 1e-12 of one trial at a time). */
+TEST(adding_a_chunk_of_lanes_counts_as_adding_its_trials_one_by_one) {
+    tyche_scenario *s = article();
+    ASSERT(s != NULL);
+    tyche_accum *a = make(s, 0), *b = make(s, 0);
+    ASSERT(a != NULL && b != NULL);
+    enum { L = TYCHE_ACCUM_MAX_LANES };
+    const size_t no = s->n_outputs, ns = s->n_statements;
+    double *cols = malloc(no * L * sizeof *cols), out[64];
+    uint8_t *st_cols = malloc(ns * L), st[64];
+    uint64_t rep[L];
+    tyche_moments ma[64] = {{0}}, mb[64] = {{0}};
+    ASSERT(cols && st_cols && no <= 64 && ns <= 64);
+    for (uint64_t c0 = 0; c0 < 3 * L + 77; c0 += L) {
+        const size_t n = c0 + L <= 3 * L + 77 ? L : 77; /* a ragged last chunk */
+        for (size_t i = 0; i < n; i++) {
+            synth(s, c0 + i, out, st);
+            rep[i] = (c0 + i) % REPLICATES;
+            tyche_accum_add_trial(b, s, mb, out, st, rep[i]);
+            for (size_t o = 0; o < no; o++) cols[o * L + i] = out[o];
+            for (size_t k = 0; k < ns; k++) st_cols[k * L + i] = st[k];
+        }
+        tyche_accum_add_lanes(a, s, ma, cols, st_cols, L, n, rep);
+    }
+    for (size_t o = 0; o < no; o++) {
+        ASSERT_INT_EQ(a->missing[o], b->missing[o]);
+        ASSERT_INT_EQ(a->sketch[o].n, b->sketch[o].n);
+        ASSERT_DBL_IDENTICAL(a->sketch[o].min, b->sketch[o].min);
+        ASSERT_DBL_IDENTICAL(a->sketch[o].max, b->sketch[o].max);
+        ASSERT(memcmp(a->sketch[o].bins, b->sketch[o].bins, TYCHE_SKETCH_BINS * sizeof(uint64_t)) == 0);
+        ASSERT_INT_EQ(ma[o].n, mb[o].n);
+        ASSERT_NEAR(ma[o].mean, mb[o].mean, 1e-12 * fmax(1.0, fabs(mb[o].mean)));
+        ASSERT_NEAR(ma[o].m2, mb[o].m2, 1e-12 * fmax(1.0, mb[o].m2));
+    }
+    const size_t nm = a->lay.n_months;
+    ASSERT(memcmp(a->incidence, b->incidence, no * nm * sizeof *a->incidence) == 0);
+    ASSERT(memcmp(a->stmt_count, b->stmt_count, ns * sizeof *a->stmt_count) == 0);
+    ASSERT(memcmp(a->joint_pair, b->joint_pair, s->n_joint * s->n_joint * sizeof *a->joint_pair) == 0);
+    ASSERT_INT_EQ(a->joint_all, b->joint_all);
+    ASSERT(memcmp(a->rep_count, b->rep_count, REPLICATES * ns * sizeof *a->rep_count) == 0);
+    free(cols);
+    free(st_cols);
+    tyche_accum_free(a);
+    tyche_accum_free(b);
     tyche_scenario_free(s);
 }

@@ -265,7 +265,7 @@ static inline __attribute__((always_inline)) void option_body(const void *vc,
     }
     /* the board change: a uniform and a Gamma delay for every lane (used
      * where the option was exercised) */
-    double *u = w->t1, *delay = w->t2;
+    double *u = t1, *delay = t2; /* through the restrict pointers above */
     tyche_draws_uniform(b->draws, b->lanes, b->stream0 + 2, 0, u, NULL);
     tyche_draws_gamma(b->draws, b->lanes, b->stream0 + 2, 1, p + P_K_D * S, delay);
     for (size_t i = 0; i < n; i++) {
