@@ -126,11 +126,6 @@ static void block_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, u
     }
 }
 
-void tyche_draws_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk0,
-                       uint32_t nblk, uint32_t *out) {
-    for (uint32_t b = 0; b < nblk; b++) block_words(d, L, stream, blk0 + b, out + (size_t)4 * b * L->n);
-}
-
 void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                          double *u, double *u2) {
     const size_t n = L->n;

@@ -55,10 +55,6 @@ void tyche_draws_free(tyche_draws *d);
 /* The kernels in use (vmath.h), for vector math in the models. */
 const tyche_vm_ops *tyche_draws_vm(const tyche_draws *d);
 
-/* The words of blocks blk0 .. blk0 + nblk - 1 of `stream` for every lane:
- * word w of block blk0 + b of lane i at out[(4 b + w) L->n + i]. */
-void tyche_draws_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk0,
-                       uint32_t nblk, uint32_t *out);
 /* u[i] = u01(w0, w1) of block blk; u2, when not NULL, u01(w2, w3). */
 void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                          double *u, double *u2);

@@ -73,7 +73,7 @@ typedef struct {
     chunk main, redo;       /* a chunk, and the lanes of it that as-of conditioning redraws */
     double *zeros, *infs;   /* TYCHE_LANES of 0 and of INFINITY */
     double *tmp;            /* 3 TYCHE_LANES doubles for the priors' samplers */
-    double *params, *outputs, *paths; /* one trial's rows (per-trial kinds, statements) */
+    double *params, *outputs; /* one trial's rows (per-trial kinds, statements) */
     uint8_t *stmts, *stack;
     tyche_accum *acc;       /* this thread's order-free counts (its moments go to block slots) */
     uint64_t failed_trial;  /* UINT64_MAX, or a trial that could not be conditioned */
@@ -418,7 +418,6 @@ static void worker_free(const tyche_scenario *s, worker *w) {
     free(w->tmp);
     free(w->params);
     free(w->outputs);
-    free(w->paths);
     free(w->stmts);
     free(w->stack);
     tyche_accum_free(w->acc);
@@ -443,7 +442,6 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
     if (w->model_ws) memset(w->model_ws, 0, s->n_models * sizeof *w->model_ws);
     w->params = tyche_alloc_lines(s->n_params * sizeof *w->params + 1);
     w->outputs = tyche_alloc_lines(s->n_outputs * sizeof *w->outputs + 1);
-    w->paths = tyche_alloc_lines(s->path_doubles * sizeof *w->paths + 1);
     w->stmts = tyche_alloc_lines(s->n_statements + 1);
     w->stack = tyche_alloc_lines(s->max_stack + 1);
     w->zeros = tyche_alloc_lines(TYCHE_LANES * sizeof *w->zeros);
@@ -453,7 +451,7 @@ static tyche_status worker_init(const tyche_scenario *s, const tyche_run_config 
     w->stmt_cols = tyche_alloc_lines(s->n_statements * TYCHE_LANES + 1);
     w->stack_cols = tyche_alloc_lines(s->max_stack * TYCHE_LANES + 1);
     w->replicate = tyche_alloc_lines(TYCHE_LANES * sizeof *w->replicate);
-    if (!w->model_ws || !w->params || !w->outputs || !w->paths || !w->stmts || !w->stack ||
+    if (!w->model_ws || !w->params || !w->outputs || !w->stmts || !w->stack ||
         !w->zeros || !w->infs || !w->tmp || !chunks_ok || !w->stmt_cols || !w->stack_cols ||
         !w->replicate)
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating a thread's workspace");
