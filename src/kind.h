@@ -116,6 +116,18 @@ typedef struct {
     void *ws;                  /* the per-thread workspace from ws_alloc (room for TYCHE_LANES lanes) */
 } tyche_model_block;
 
+/* A block kind's scratch in one allocation: *cols[k] points at rows[k] rows
+ * of TYCHE_LANES doubles (row j of lane i at [j * TYCHE_LANES + i]), each
+ * on cache lines of its own.  Returns the allocation, to free, or NULL. */
+static inline double *tyche_lane_columns(double **const *cols, const size_t *rows, size_t n) {
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++) total += rows[k];
+    double *mem = tyche_alloc_lines(total * TYCHE_LANES * sizeof(double) + 1);
+    if (mem == NULL) return NULL;
+    for (size_t k = 0, at = 0; k < n; at += rows[k++]) *cols[k] = mem + at * TYCHE_LANES;
+    return mem;
+}
+
 /* Defines `static void name(const void *cfg, tyche_model_block *b)` that
  * runs body(cfg, b) (a static inline function) compiled once per vector
  * path, the one of the draws' kernels (vmath.h): the compiler then

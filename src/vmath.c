@@ -71,42 +71,29 @@ VM_MAP2(exp_base, exp2c)
 VM_MAP2(log_base, log2c)
 VM_MAP2(log1p_base, log1p2c)
 
-static void sincos_base(size_t n, const double *x, double *s, double *c) {
-    size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        Sleef___m128d_2 r = Sleef_cinz_sincosd2_u10sse2(_mm_loadu_pd(x + i));
-        _mm_storeu_pd(s + i, canon2(r.x)); /* .x = sin, .y = cos */
-        _mm_storeu_pd(c + i, canon2(r.y));
+/* sin and cos of x[0..n) by SLEEF's fn, a tail of one in a padded vector. */
+#define VM_SINCOS2(name, fn)                                                  \
+    static void name(size_t n, const double *x, double *s, double *c) {       \
+        size_t i = 0;                                                         \
+        for (; i + 2 <= n; i += 2) {                                          \
+            Sleef___m128d_2 r = fn(_mm_loadu_pd(x + i));                      \
+            _mm_storeu_pd(s + i, canon2(r.x)); /* .x = sin, .y = cos */       \
+            _mm_storeu_pd(c + i, canon2(r.y));                                \
+        }                                                                     \
+        if (i < n) {                                                          \
+            double b[2] = {1.0, 1.0}, bs[2], bc[2];                           \
+            memcpy(b, x + i, (n - i) * sizeof *b);                            \
+            Sleef___m128d_2 r = fn(_mm_loadu_pd(b));                          \
+            _mm_storeu_pd(bs, canon2(r.x));                                   \
+            _mm_storeu_pd(bc, canon2(r.y));                                   \
+            memcpy(s + i, bs, (n - i) * sizeof *bs);                          \
+            memcpy(c + i, bc, (n - i) * sizeof *bc);                          \
+        }                                                                     \
     }
-    if (i < n) {
-        double b[2] = {1.0, 1.0}, bs[2], bc[2];
-        memcpy(b, x + i, (n - i) * sizeof *b);
-        Sleef___m128d_2 r = Sleef_cinz_sincosd2_u10sse2(_mm_loadu_pd(b));
-        _mm_storeu_pd(bs, canon2(r.x));
-        _mm_storeu_pd(bc, canon2(r.y));
-        memcpy(s + i, bs, (n - i) * sizeof *bs);
-        memcpy(c + i, bc, (n - i) * sizeof *bc);
-    }
-}
+VM_SINCOS2(sincos_base, Sleef_cinz_sincosd2_u10sse2)
+VM_SINCOS2(sincos35_base, Sleef_cinz_sincosd2_u35sse2)
 static inline __m128d log35x2(__m128d x) { return canon2(Sleef_cinz_logd2_u35sse2(x)); }
 VM_MAP2(log35_base, log35x2)
-static void sincos35_base(size_t n, const double *x, double *s, double *c) {
-    size_t i = 0;
-    for (; i + 2 <= n; i += 2) {
-        Sleef___m128d_2 r = Sleef_cinz_sincosd2_u35sse2(_mm_loadu_pd(x + i));
-        _mm_storeu_pd(s + i, canon2(r.x)); /* .x = sin, .y = cos */
-        _mm_storeu_pd(c + i, canon2(r.y));
-    }
-    if (i < n) {
-        double b[2] = {1.0, 1.0}, bs[2], bc[2];
-        memcpy(b, x + i, (n - i) * sizeof *b);
-        Sleef___m128d_2 r = Sleef_cinz_sincosd2_u35sse2(_mm_loadu_pd(b));
-        _mm_storeu_pd(bs, canon2(r.x));
-        _mm_storeu_pd(bc, canon2(r.y));
-        memcpy(s + i, bs, (n - i) * sizeof *bs);
-        memcpy(c + i, bc, (n - i) * sizeof *bc);
-    }
-}
 #define VM_BASE_NAME "sse2"
 #else
 /* Not x86-64: SLEEF's portable C, one lane at a time. */

@@ -114,41 +114,27 @@ VM_MAP4(log1p_avx2, log1p4c)
 static inline __m256d log35x4(__m256d x) { return canon4(Sleef_cinz_logd4_u35avx(x)); }
 VM_MAP4(log35_avx2, log35x4)
 
-static void sincos_avx2(size_t n, const double *x, double *s, double *c) {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u10avx(_mm256_loadu_pd(x + i));
-        _mm256_storeu_pd(s + i, canon4(r.x)); /* .x = sin, .y = cos */
-        _mm256_storeu_pd(c + i, canon4(r.y));
+/* sin and cos of x[0..n) by SLEEF's fn, the tail in a padded vector. */
+#define VM_SINCOS4(name, fn)                                                  \
+    static void name(size_t n, const double *x, double *s, double *c) {       \
+        size_t i = 0;                                                         \
+        for (; i + 4 <= n; i += 4) {                                          \
+            Sleef___m256d_2 r = fn(_mm256_loadu_pd(x + i));                   \
+            _mm256_storeu_pd(s + i, canon4(r.x)); /* .x = sin, .y = cos */    \
+            _mm256_storeu_pd(c + i, canon4(r.y));                             \
+        }                                                                     \
+        if (i < n) {                                                          \
+            double b[4] = {1.0, 1.0, 1.0, 1.0}, bs[4], bc[4];                 \
+            memcpy(b, x + i, (n - i) * sizeof *b);                            \
+            Sleef___m256d_2 r = fn(_mm256_loadu_pd(b));                       \
+            _mm256_storeu_pd(bs, canon4(r.x));                                \
+            _mm256_storeu_pd(bc, canon4(r.y));                                \
+            memcpy(s + i, bs, (n - i) * sizeof *bs);                          \
+            memcpy(c + i, bc, (n - i) * sizeof *bc);                          \
+        }                                                                     \
     }
-    if (i < n) {
-        double b[4] = {1.0, 1.0, 1.0, 1.0}, bs[4], bc[4];
-        memcpy(b, x + i, (n - i) * sizeof *b);
-        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u10avx(_mm256_loadu_pd(b));
-        _mm256_storeu_pd(bs, canon4(r.x));
-        _mm256_storeu_pd(bc, canon4(r.y));
-        memcpy(s + i, bs, (n - i) * sizeof *bs);
-        memcpy(c + i, bc, (n - i) * sizeof *bc);
-    }
-}
-
-static void sincos35_avx2(size_t n, const double *x, double *s, double *c) {
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u35avx(_mm256_loadu_pd(x + i));
-        _mm256_storeu_pd(s + i, canon4(r.x)); /* .x = sin, .y = cos */
-        _mm256_storeu_pd(c + i, canon4(r.y));
-    }
-    if (i < n) {
-        double b[4] = {1.0, 1.0, 1.0, 1.0}, bs[4], bc[4];
-        memcpy(b, x + i, (n - i) * sizeof *b);
-        Sleef___m256d_2 r = Sleef_cinz_sincosd4_u35avx(_mm256_loadu_pd(b));
-        _mm256_storeu_pd(bs, canon4(r.x));
-        _mm256_storeu_pd(bc, canon4(r.y));
-        memcpy(s + i, bs, (n - i) * sizeof *bs);
-        memcpy(c + i, bc, (n - i) * sizeof *bc);
-    }
-}
+VM_SINCOS4(sincos_avx2, Sleef_cinz_sincosd4_u10avx)
+VM_SINCOS4(sincos35_avx2, Sleef_cinz_sincosd4_u35avx)
 
 /* The fused draws (vmath.h gives the arithmetic): Philox in 8 lanes, then
  * each half of 4 lanes through the double kernels in registers.  A tail of

@@ -112,41 +112,27 @@ VM_MAP8(log1p_avx512, log1p8c)
 static inline __m512d log35x8(__m512d x) { return canon8(Sleef_cinz_logd8_u35avx512fnofma(x)); }
 VM_MAP8(log35_avx512, log35x8)
 
-static void sincos_avx512(size_t n, const double *x, double *s, double *c) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_loadu_pd(x + i));
-        _mm512_storeu_pd(s + i, canon8(r.x)); /* .x = sin, .y = cos */
-        _mm512_storeu_pd(c + i, canon8(r.y));
+/* sin and cos of x[0..n) by SLEEF's fn, the tail in a padded vector. */
+#define VM_SINCOS8(name, fn)                                                  \
+    static void name(size_t n, const double *x, double *s, double *c) {       \
+        size_t i = 0;                                                         \
+        for (; i + 8 <= n; i += 8) {                                          \
+            Sleef___m512d_2 r = fn(_mm512_loadu_pd(x + i));                   \
+            _mm512_storeu_pd(s + i, canon8(r.x)); /* .x = sin, .y = cos */    \
+            _mm512_storeu_pd(c + i, canon8(r.y));                             \
+        }                                                                     \
+        if (i < n) {                                                          \
+            double b[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, bs[8], bc[8]; \
+            memcpy(b, x + i, (n - i) * sizeof *b);                            \
+            Sleef___m512d_2 r = fn(_mm512_loadu_pd(b));                       \
+            _mm512_storeu_pd(bs, canon8(r.x));                                \
+            _mm512_storeu_pd(bc, canon8(r.y));                                \
+            memcpy(s + i, bs, (n - i) * sizeof *bs);                          \
+            memcpy(c + i, bc, (n - i) * sizeof *bc);                          \
+        }                                                                     \
     }
-    if (i < n) {
-        double b[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, bs[8], bc[8];
-        memcpy(b, x + i, (n - i) * sizeof *b);
-        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u10avx512fnofma(_mm512_loadu_pd(b));
-        _mm512_storeu_pd(bs, canon8(r.x));
-        _mm512_storeu_pd(bc, canon8(r.y));
-        memcpy(s + i, bs, (n - i) * sizeof *bs);
-        memcpy(c + i, bc, (n - i) * sizeof *bc);
-    }
-}
-
-static void sincos35_avx512(size_t n, const double *x, double *s, double *c) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u35avx512fnofma(_mm512_loadu_pd(x + i));
-        _mm512_storeu_pd(s + i, canon8(r.x)); /* .x = sin, .y = cos */
-        _mm512_storeu_pd(c + i, canon8(r.y));
-    }
-    if (i < n) {
-        double b[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0}, bs[8], bc[8];
-        memcpy(b, x + i, (n - i) * sizeof *b);
-        Sleef___m512d_2 r = Sleef_cinz_sincosd8_u35avx512fnofma(_mm512_loadu_pd(b));
-        _mm512_storeu_pd(bs, canon8(r.x));
-        _mm512_storeu_pd(bc, canon8(r.y));
-        memcpy(s + i, bs, (n - i) * sizeof *bs);
-        memcpy(c + i, bc, (n - i) * sizeof *bc);
-    }
-}
+VM_SINCOS8(sincos_avx512, Sleef_cinz_sincosd8_u10avx512fnofma)
+VM_SINCOS8(sincos35_avx512, Sleef_cinz_sincosd8_u35avx512fnofma)
 
 /* The fused draws (vmath.h gives the arithmetic): Philox in 16 lanes, then
  * each half of 8 lanes through the double kernels in registers.  A tail of

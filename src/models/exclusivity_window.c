@@ -60,17 +60,14 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
 
 /* Scratch for a block: TYCHE_LANES doubles each. */
 typedef struct {
+    double *mem; /* the one allocation (tyche_lane_columns) */
     double *h1, *h2, *e, *u, *w;
 } ws_t;
 
 static void ws_free(void *p) {
     ws_t *w = p;
     if (w == NULL) return;
-    free(w->h1);
-    free(w->h2);
-    free(w->e);
-    free(w->u);
-    free(w->w);
+    free(w->mem);
     free(w);
 }
 
@@ -79,11 +76,9 @@ static void *ws_alloc(const void *vc) {
     ws_t *w = tyche_calloc(1, sizeof *w);
     if (w == NULL) return NULL;
     double **cols[] = {&w->h1, &w->h2, &w->e, &w->u, &w->w};
-    int ok = 1;
-    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
-        ok &= (*cols[k] = tyche_alloc_lines(TYCHE_LANES * sizeof(double))) != NULL;
-    if (!ok) {
-        ws_free(w);
+    const size_t rows[] = {1, 1, 1, 1, 1};
+    if ((w->mem = tyche_lane_columns(cols, rows, sizeof rows / sizeof rows[0])) == NULL) {
+        free(w);
         return NULL;
     }
     return w;

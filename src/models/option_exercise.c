@@ -149,6 +149,7 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
  * uniform from block 0, its Gamma delay from blocks 1, 2, ... */
 
 typedef struct {
+    double *mem;                      /* the one allocation (tyche_lane_columns) */
     double *z;                        /* n steps x TYCHE_LANES shocks */
     double *lv0, *lv, *drift, *hz, *rate, *ex, *vd, *target, *cum, *t1, *t2;
     uint8_t *hit;                     /* per lane: the walk's target falls in this step */
@@ -157,19 +158,7 @@ typedef struct {
 static void ws_free(void *p) {
     ws_t *w = p;
     if (w == NULL) return;
-    free(w->z);
-    free(w->lv0);
-    free(w->lv);
-    free(w->drift);
-    free(w->hz);
-    free(w->rate);
-    free(w->ex);
-    free(w->vd);
-    free(w->target);
-    free(w->cum);
-    free(w->t1);
-    free(w->t2);
-    free(w->hit);
+    free(w->mem);
     free(w);
 }
 
@@ -177,18 +166,15 @@ static void *ws_alloc(const void *vc) {
     const cfg_t *c = vc;
     ws_t *w = tyche_calloc(1, sizeof *w);
     if (w == NULL) return NULL;
-    const size_t lane = TYCHE_LANES * sizeof(double);
-    w->z = tyche_alloc_lines((c->n + 1) * lane);
-    double **cols[] = {&w->lv0, &w->lv, &w->drift, &w->hz, &w->rate, &w->ex,
-                       &w->vd, &w->target, &w->cum, &w->t1, &w->t2};
-    w->hit = tyche_alloc_lines(TYCHE_LANES);
-    int ok = w->z != NULL && w->hit != NULL;
-    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
-        ok &= (*cols[k] = tyche_alloc_lines(lane)) != NULL;
-    if (!ok) {
-        ws_free(w);
+    double *hit;
+    double **cols[] = {&w->z,  &w->lv0,    &w->lv,  &w->drift, &w->hz, &w->rate, &w->ex,
+                       &w->vd, &w->target, &w->cum, &w->t1,    &w->t2, &hit};
+    const size_t rows[] = {c->n + 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    if ((w->mem = tyche_lane_columns(cols, rows, sizeof rows / sizeof rows[0])) == NULL) {
+        free(w);
         return NULL;
     }
+    w->hit = (uint8_t *)hit; /* a column of doubles holds TYCHE_LANES bytes */
     return w;
 }
 

@@ -87,6 +87,7 @@ typedef struct {
 /* A block's workspace: simulated quarter k of lane i at [k * TYCHE_LANES + i]
  * (the history is the cfg's, the same for every lane). */
 typedef struct {
+    double *mem;                 /* the one allocation (tyche_lane_columns) */
     double *r, *rcf;             /* n_sim x TYCHE_LANES */
     double *z;                   /* n_sim x TYCHE_LANES shocks */
     double *g, *base, *mid, *s0, *room, *t1; /* TYCHE_LANES each */
@@ -476,15 +477,7 @@ nomem:
 static void ws_free(void *p) {
     ws_t *w = p;
     if (w == NULL) return;
-    free(w->r);
-    free(w->rcf);
-    free(w->z);
-    free(w->g);
-    free(w->base);
-    free(w->mid);
-    free(w->s0);
-    free(w->room);
-    free(w->t1);
+    free(w->mem);
     free(w);
 }
 
@@ -492,16 +485,10 @@ static void *ws_alloc(const void *vc) {
     const cfg_t *c = vc;
     ws_t *w = tyche_calloc(1, sizeof *w);
     if (w == NULL) return NULL;
-    const size_t lane = TYCHE_LANES * sizeof(double);
-    w->r = tyche_alloc_lines((c->n_sim + 1) * lane);
-    w->rcf = tyche_alloc_lines((c->n_sim + 1) * lane);
-    w->z = tyche_alloc_lines((c->n_sim + 1) * lane);
-    double **cols[] = {&w->g, &w->base, &w->mid, &w->s0, &w->room, &w->t1};
-    int ok = w->r && w->rcf && w->z;
-    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
-        ok &= (*cols[k] = tyche_alloc_lines(lane)) != NULL;
-    if (!ok) {
-        ws_free(w);
+    double **cols[] = {&w->r, &w->rcf, &w->z, &w->g, &w->base, &w->mid, &w->s0, &w->room, &w->t1};
+    const size_t q = c->n_sim + 1, rows[] = {q, q, q, 1, 1, 1, 1, 1, 1};
+    if ((w->mem = tyche_lane_columns(cols, rows, sizeof rows / sizeof rows[0])) == NULL) {
+        free(w);
         return NULL;
     }
     return w;
