@@ -107,17 +107,14 @@ static void set_word1(tyche_draws *d, const tyche_lanes *L, uint32_t stream) {
     for (size_t i = 0; i < L->n; i++) d->w1[i] = (stream & 0xffffu) | (L->redraw[i] << 16);
 }
 
-/* One block of every lane into out[w * n + i] (n <= n_max). */
-static void block_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
-                        uint32_t *out) {
+/* One block of every lane into out[w * n + i] (n <= n_max), from the GSL
+ * generator (Philox goes through the fused kernels instead): re-seeded per
+ * block from a hash of its address, reproducible but with no guarantee
+ * against overlap (rng.h). */
+static void gsl_block_words(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
+                            uint32_t *out) {
     const size_t n = L->n;
     set_word1(d, L, stream);
-    if (d->gsl == NULL) {
-        d->vm->philox(d->seed, blk, n, d->w1, L->trial, out);
-        return;
-    }
-    /* a GSL generator: re-seeded per block from a hash of its address,
-     * reproducible but with no guarantee against overlap (rng.h) */
     for (size_t i = 0; i < n; i++) {
         const uint64_t h = mix64(d->seed ^ mix64(L->trial[i] ^ mix64(((uint64_t)blk << 32) | d->w1[i])));
         gsl_rng_set(d->gsl, (unsigned long)h);
@@ -134,7 +131,7 @@ void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, 
         d->vm->uniforms(d->seed, blk, n, d->w1, L->trial, u, u2);
         return;
     }
-    block_words(d, L, stream, blk, d->words);
+    gsl_block_words(d, L, stream, blk, d->words);
     const uint32_t *w = d->words;
     for (size_t i = 0; i < n; i++) u[i] = tyche_u01(w[i], w[n + i]);
     if (u2)
@@ -145,7 +142,7 @@ void tyche_draws_uniform(tyche_draws *d, const tyche_lanes *L, uint32_t stream, 
 static void normal_pair(tyche_draws *d, const tyche_lanes *L, uint32_t stream, uint32_t blk,
                         double *zc, double *zs) {
     const size_t n = L->n;
-    block_words(d, L, stream, blk, d->words);
+    gsl_block_words(d, L, stream, blk, d->words);
     const uint32_t *w = d->words;
     double *r = d->a, *ang = d->b, *s = d->c, *c = d->e;
     for (size_t i = 0; i < n; i++) {
@@ -195,7 +192,7 @@ static void gamma_attempt(tyche_draws *d, const tyche_lanes *L, uint32_t stream,
         d->vm->gamma_mt(d->seed, blk, n, d->w1, L->trial, a, out, ok);
         return;
     }
-    block_words(d, L, stream, blk, d->words);
+    gsl_block_words(d, L, stream, blk, d->words);
     const uint32_t *w = d->words;
     double *lr = d->a, *ang = d->b, *s = d->c, *c = d->e;
     for (size_t i = 0; i < n; i++) {
