@@ -9,9 +9,9 @@
  *
  * Draws come from three substreams so that each sequence is fixed whatever
  * the others do: 0 the valuation shocks (one per step, in order), 1 the
- * exercise's Exp(1), 2 the board (a uniform, then the delay).  Stopping the
- * valuation path early (when nothing later is needed) therefore changes no
- * other number.  Observed events (as-of forecasts) replace the simulated
+ * exercise's Exp(1), 2 the board (a uniform, then the delay).  The model
+ * runs a block of trials at a time (below), every step to the horizon for
+ * every lane.  Observed events (as-of forecasts) replace the simulated
  * times; the valuation path is simulated all the same. */
 #include <math.h>
 #include <stdlib.h>
