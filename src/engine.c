@@ -12,6 +12,7 @@
  * are identical for any thread count, and tyche_replay recomputes any one
  * trial alone. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -544,7 +545,7 @@ tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_conf
     r->quantiles = tyche_calloc(9 * s->n_outputs + 1, sizeof *r->quantiles);
     r->incidence = tyche_calloc(s->n_outputs * nm + 1, sizeof *r->incidence);
     if (!r->quantiles || !r->incidence) goto nomem;
-    if (cfg->store != TYCHE_STORE_NONE) {
+    if (cfg->store != TYCHE_STORE_NONE && cfg->rows == NULL) { /* a sink takes the rows */
         const size_t n = (size_t)n_cols;
         r->stride = n_cols;
         r->param_cols = tyche_malloc(s->n_params * n * sizeof *r->param_cols + 1);
@@ -552,7 +553,7 @@ tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_conf
         r->stmt_cols = tyche_malloc(s->n_statements * n + 1);
         if (!r->param_cols || !r->output_cols || !r->stmt_cols) goto nomem;
     }
-    if (cfg->store == TYCHE_STORE_PATHS && s->n_paths) {
+    if (cfg->store == TYCHE_STORE_PATHS && s->n_paths && cfg->rows == NULL) {
         r->path_cols = tyche_calloc(s->n_paths, sizeof *r->path_cols);
         r->path_points = tyche_calloc(s->n_paths, sizeof *r->path_points);
         if (!r->path_cols || !r->path_points) goto nomem;
@@ -575,12 +576,196 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Where a chunk's rows go: the results' columns (rows kept in memory) or
+ * a block's slot of the ring (streamed); row i holds trial origin + i. */
+typedef struct {
+    double *param_cols, *output_cols;
+    uint8_t *stmt_cols;
+    uint64_t stride, origin;
+    double **path_cols;
+    const size_t *path_points;
+} row_dest;
+
+/* ---- streamed rows: the ring of block slots and its writer thread --------
+ *
+ * Each block in flight has a slot (its rows, columns of TYCHE_BLOCK_TRIALS);
+ * block b of the range [b0, ...) uses slot (b - b0) % n.  A simulating
+ * thread fills a slot only once the writer has handed the slot's previous
+ * block to the sink, and the writer hands blocks over strictly in trial
+ * order, so rows reach the sink in order while memory stays n blocks.
+ * Blocks are taken in increasing order (an atomic counter in tyche_run), so
+ * the oldest block in flight never waits: no deadlock for any n >= 1.  One
+ * lock and condition variable per ring, taken a few times per block (2048
+ * trials), never per trial (I8). */
+#define RING_SLOTS_PER_THREAD 4
+
+typedef struct {
+    row_dest d;
+    uint64_t block; /* the block this slot holds, or is waiting for */
+    int full;       /* its rows are complete, waiting for the writer */
+} ring_slot;
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ring_slot *slot;
+    void *mem;      /* every slot's columns, one allocation */
+    size_t n;
+    uint64_t b0, end, trials; /* blocks [b0, end) will be written; the run's trials */
+    int abort;      /* a failure on either side: nobody waits any more */
+    tyche_rows_fn fn;
+    void *user;
+    const double **paths; /* the writer's tyche_rows.paths */
+    double **pcols;       /* every slot's path columns (n x n_paths) */
+    size_t *points;       /* per path variable */
+    size_t n_paths;
+    tyche_status st; /* the sink's first error */
+    tyche_err err;
+    pthread_t thread;
+    int started;
+} ring;
+
+static void *ring_writer(void *arg) {
+    ring *g = arg;
+    for (uint64_t b = g->b0;; b++) {
+        ring_slot *sl = &g->slot[(b - g->b0) % g->n];
+        pthread_mutex_lock(&g->mu);
+        while (!g->abort && b < g->end && !(sl->block == b && sl->full)) pthread_cond_wait(&g->cv, &g->mu);
+        const int go = !g->abort && b < g->end;
+        pthread_mutex_unlock(&g->mu);
+        if (!go) break;
+        const uint64_t first = b * TYCHE_BLOCK_TRIALS;
+        for (size_t p = 0; p < g->n_paths; p++) g->paths[p] = sl->d.path_cols[p];
+        const tyche_rows rows = {
+            .first_trial = first,
+            .n = (size_t)(g->trials - first < TYCHE_BLOCK_TRIALS ? g->trials - first : TYCHE_BLOCK_TRIALS),
+            .stride = TYCHE_BLOCK_TRIALS, .params = sl->d.param_cols, .outputs = sl->d.output_cols,
+            .statements = sl->d.stmt_cols, .paths = g->n_paths ? g->paths : NULL};
+        const tyche_status st = g->fn(g->user, &rows, &g->err);
+        pthread_mutex_lock(&g->mu);
+        sl->full = 0;
+        sl->block = b + g->n;
+        if (st != TYCHE_OK) {
+            g->st = st;
+            g->abort = 1;
+        }
+        pthread_cond_broadcast(&g->cv);
+        pthread_mutex_unlock(&g->mu);
+    }
+    return NULL;
+}
+
+static void ring_free(ring *g) {
+    if (g == NULL) return;
+    if (g->slot) {
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->cv);
+    }
+    free(g->slot);
+    free(g->mem);
+    free(g->paths);
+    free(g->pcols);
+    free(g->points);
+    free(g);
+}
+
+/* A ring of `n` slots for blocks [b0, b1) of a run of `trials` trials,
+ * its writer started.  NULL with err set. */
+static ring *ring_alloc(const tyche_scenario *s, const tyche_run_config *cfg, size_t n, uint64_t b0,
+                        uint64_t b1, tyche_err *err) {
+    ring *g = tyche_calloc(1, sizeof *g);
+    const size_t L = TYCHE_BLOCK_TRIALS;
+    const size_t n_paths = cfg->store == TYCHE_STORE_PATHS ? s->n_paths : 0;
+    size_t per = (s->n_params + s->n_outputs) * L * sizeof(double) + (s->n_statements * L + 7) / 8 * 8;
+    for (size_t p = 0; p < n_paths; p++) per += L * s->models[s->paths[p].model].layout.n_points * sizeof(double);
+    if (g == NULL || (g->points = tyche_calloc(n_paths + 1, sizeof *g->points)) == NULL ||
+        (g->slot = tyche_calloc(n, sizeof *g->slot)) == NULL ||
+        (g->mem = tyche_malloc(n * per + 1)) == NULL ||
+        (g->paths = tyche_calloc(n_paths + 1, sizeof *g->paths)) == NULL ||
+        (g->pcols = tyche_calloc(n * n_paths + 1, sizeof *g->pcols)) == NULL) {
+        if (g) free(g->slot), g->slot = NULL; /* the lock was not made yet */
+        ring_free(g);
+        tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating the rows in flight");
+        return NULL;
+    }
+    char *m = g->mem;
+    for (size_t j = 0; j < n; j++) {
+        row_dest *d = &g->slot[j].d;
+        d->param_cols = (double *)m;
+        d->output_cols = d->param_cols + s->n_params * L;
+        double *q = d->output_cols + s->n_outputs * L;
+        d->path_cols = n_paths ? g->pcols + j * n_paths : NULL;
+        for (size_t p = 0; p < n_paths; p++) {
+            d->path_cols[p] = q;
+            q += L * g->points[p];
+        }
+        d->stmt_cols = (uint8_t *)q;
+        d->stride = L;
+        d->path_points = g->points;
+        g->slot[j].block = b0 + j;
+        m += per;
+    }
+    g->n = n;
+    g->b0 = b0;
+    g->end = b1;
+    g->trials = cfg->trials;
+    g->fn = cfg->rows;
+    g->user = cfg->rows_user;
+    g->n_paths = n_paths;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    if (pthread_create(&g->thread, NULL, ring_writer, g) != 0) {
+        ring_free(g);
+        tyche_err_set(err, TYCHE_ERUN, "cannot start the thread that writes the rows");
+        return NULL;
+    }
+    g->started = 1;
+    return g;
+}
+
+/* Blocks [?, end) are all there will be (the run ended, or stopped at a
+ * precision target, or failed: abort); waits for the writer and frees the
+ * ring.  Returns the sink's first error (TYCHE_OK if none). */
+static tyche_status ring_close(ring *g, uint64_t end, int abort, tyche_err *err) {
+    if (g == NULL) return TYCHE_OK;
+    pthread_mutex_lock(&g->mu);
+    if (end < g->end) g->end = end;
+    if (abort) g->abort = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    if (g->started) pthread_join(g->thread, NULL);
+    const tyche_status st = g->st;
+    if (st != TYCHE_OK && err) *err = g->err;
+    ring_free(g);
+    return st;
+}
+
+/* The slot of block b, once free (NULL when the ring was aborted). */
+static const row_dest *ring_take(ring *g, uint64_t b) {
+    ring_slot *sl = &g->slot[(b - g->b0) % g->n];
+    pthread_mutex_lock(&g->mu);
+    while (!g->abort && sl->block != b) pthread_cond_wait(&g->cv, &g->mu);
+    const int ok = !g->abort;
+    pthread_mutex_unlock(&g->mu);
+    return ok ? &sl->d : NULL;
+}
+
+/* Block b's rows are complete (or, failed: the ring aborts). */
+static void ring_give(ring *g, uint64_t b, int failed) {
+    ring_slot *sl = &g->slot[(b - g->b0) % g->n];
+    pthread_mutex_lock(&g->mu);
+    if (failed) g->abort = 1;
+    else sl->full = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
 /* Folds a simulated chunk (w->main, trials c0 ..) into the thread's
  * accumulator and the run's columns: its statements evaluated over byte
  * columns, its outputs added a chunk at a time (two-pass moments merged in
  * chunk order: the bits depend on the chunks, which every run cuts the same
  * way from its blocks, I6), its rows copied column by column. */
-static void record_chunk(const tyche_scenario *s, const tyche_results *r, const tyche_design *design,
+static void record_chunk(const tyche_scenario *s, const row_dest *d, const tyche_design *design,
                          worker *w, uint64_t c0) {
     const chunk *c = &w->main;
     const size_t n = c->n;
@@ -594,21 +779,22 @@ static void record_chunk(const tyche_scenario *s, const tyche_results *r, const 
     }
     tyche_accum_add_lanes(w->acc, s, w->block_moments, c->outputs, w->stmt_cols, TYCHE_LANES, n,
                           design ? w->replicate : NULL);
-    if (r->param_cols) {
-        const uint64_t at = c0 - r->first_trial; /* the columns hold this run's range of trials */
+    if (d == NULL) return;
+    const uint64_t at = c0 - d->origin; /* the columns hold a range of trials */
+    if (d->param_cols) {
         for (size_t p = 0; p < s->n_params; p++)
-            memcpy(r->param_cols + p * r->stride + at, c->params + p * TYCHE_LANES, n * sizeof(double));
+            memcpy(d->param_cols + p * d->stride + at, c->params + p * TYCHE_LANES, n * sizeof(double));
         for (size_t o = 0; o < s->n_outputs; o++)
-            memcpy(r->output_cols + o * r->stride + at, c->outputs + o * TYCHE_LANES, n * sizeof(double));
+            memcpy(d->output_cols + o * d->stride + at, c->outputs + o * TYCHE_LANES, n * sizeof(double));
         for (size_t k = 0; k < s->n_statements; k++)
-            memcpy(r->stmt_cols + k * r->stride + at, w->stmt_cols + k * TYCHE_LANES, n);
+            memcpy(d->stmt_cols + k * d->stride + at, w->stmt_cols + k * TYCHE_LANES, n);
     }
-    if (r->path_cols)
+    if (d->path_cols)
         for (size_t i = 0; i < n; i++)
             for (size_t p = 0; p < s->n_paths; p++) {
                 const tyche_model_inst *m = &s->models[s->paths[p].model];
-                const size_t np = r->path_points[p];
-                memcpy(r->path_cols[p] + (c0 + i - r->first_trial) * np,
+                const size_t np = d->path_points[p];
+                memcpy(d->path_cols[p] + (at + i) * np,
                        c->paths + i * s->path_doubles + m->path_offset + s->paths[p].var * np,
                        np * sizeof(double));
             }
@@ -670,7 +856,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     const uint64_t first_trial = b0 * TYCHE_BLOCK_TRIALS;
     const uint64_t end_trial = b1 == n_all ? cfg->trials : b1 * TYCHE_BLOCK_TRIALS;
     double need_gib, phys_gib;
-    if (tyche_store_too_big(s, end_trial - first_trial, cfg->store, &need_gib, &phys_gib)) {
+    if (cfg->rows == NULL && tyche_store_too_big(s, end_trial - first_trial, cfg->store, &need_gib, &phys_gib)) {
         tyche_err_set(err, TYCHE_EINPUT,
                       "--store %s: %llu trials need %.1f GiB in memory, more than this machine's "
                       "%.1f GiB allows; use --store none or fewer trials",
@@ -723,6 +909,16 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
     lay.max_blocks = 0;
     for (int t = 0; t < threads && st == TYCHE_OK; t++)
         st = worker_init(s, cfg, &lay, cfg->store == TYCHE_STORE_PATHS && s->n_paths, &ws[t], err);
+    /* streamed rows: a ring of blocks in flight and its writer thread */
+    ring *g = NULL;
+    if (st == TYCHE_OK && cfg->rows && cfg->store != TYCHE_STORE_NONE) {
+        uint64_t n_slots = (uint64_t)threads * RING_SLOTS_PER_THREAD;
+        if (n_slots > b1 - b0) n_slots = b1 - b0;
+        if ((g = ring_alloc(s, cfg, (size_t)n_slots, b0, b1, err)) == NULL) st = err ? err->code : TYCHE_ENOMEM;
+    }
+    /* the rows in memory, when no sink takes them */
+    row_dest mem = {r->param_cols, r->output_cols, r->stmt_cols, r->stride, first_trial, r->path_cols, r->path_points};
+    const row_dest *keep = r->param_cols || r->path_cols ? &mem : NULL;
     if (st == TYCHE_OK) {
         snprintf(r->rng_name, sizeof r->rng_name, "%s", tyche_rng_name(ws[0].rng));
         const uint64_t trials = cfg->trials;
@@ -744,6 +940,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         const size_t slot = (s->n_outputs * sizeof(tyche_moments) + 63) / 64 * 64;
         char *slots = tyche_alloc_lines((size_t)(epoch < b1 - b0 ? epoch : b1 - b0) * slot);
         if (slots == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        uint64_t next_block = 0; /* the next block to take: blocks go out in increasing order */
 #pragma omp parallel num_threads(threads) if (slots != NULL)
         {
 #ifdef _OPENMP
@@ -753,14 +950,24 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
 #endif
             for (uint64_t e0 = start_block; slots && e0 < stop_blocks; e0 += epoch) {
                 const uint64_t e1 = e0 + epoch < n_blocks ? e0 + epoch : n_blocks;
-#pragma omp for schedule(dynamic, 1)
-                for (uint64_t b = e0; b < e1; b++) {
+#pragma omp single
+                next_block = e0;
+                /* Not `omp for schedule(dynamic)`: the ring needs blocks taken in
+                 * increasing order (its deadlock freedom rests on it), which an
+                 * atomic counter guarantees and OpenMP's schedules only happen to. */
+                for (;;) {
+                    uint64_t b;
+#pragma omp atomic capture
+                    b = next_block++;
+                    if (b >= e1) break;
                     const uint64_t first = b * TYCHE_BLOCK_TRIALS;
                     const uint64_t last =
                         first + TYCHE_BLOCK_TRIALS < trials ? first + TYCHE_BLOCK_TRIALS : trials;
                     tyche_moments *m = (tyche_moments *)(slots + (size_t)(b - e0) * slot);
                     memset(m, 0, s->n_outputs * sizeof *m);
                     w->block_moments = m;
+                    const row_dest *d = g ? ring_take(g, b) : keep;
+                    if (g && d == NULL) continue; /* the ring aborted: the run fails */
                     for (uint64_t c0 = first; c0 < last && w->failed_trial == UINT64_MAX; c0 += TYCHE_LANES) {
                         chunk *c = &w->main;
                         c->n = (size_t)(last - c0 < TYCHE_LANES ? last - c0 : TYCHE_LANES);
@@ -770,9 +977,11 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                             w->failed_trial = c->trial[bad];
                             break;
                         }
-                        record_chunk(s, r, design, w, c0);
+                        record_chunk(s, d, design, w, c0);
                     }
+                    if (g) ring_give(g, b, w->failed_trial != UINT64_MAX);
                 }
+#pragma omp barrier
 #pragma omp single
                 {
                     for (uint64_t b = e0; b < e1; b++) {
@@ -795,6 +1004,12 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
             if (ws[t].failed_trial < failed) failed = ws[t].failed_trial;
             tyche_accum_add_counts(r->acc, ws[t].acc);
         }
+        /* the last blocks' rows reach the sink before the run returns */
+        if (g) {
+            const tyche_status gst = ring_close(g, stop_blocks, failed != UINT64_MAX || slots == NULL, err);
+            g = NULL;
+            if (gst != TYCHE_OK && st == TYCHE_OK) st = gst;
+        }
         tyche_finish_summary(s, r);
         r->info.seconds = now_seconds() - t0;
         r->info.trials = (stop_blocks * TYCHE_BLOCK_TRIALS < trials ? stop_blocks * TYCHE_BLOCK_TRIALS : trials) -
@@ -806,7 +1021,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         r->info.attempts = r->acc->attempts;
         r->info.sampling = cfg->sampling;
         r->info.replicates = design ? cfg->replicates : 0;
-        if (failed != UINT64_MAX)
+        if (failed != UINT64_MAX && st == TYCHE_OK)
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "observed: trial %llu was redrawn %d times and never agreed with the "
                                "observed non-events before as_of; they are nearly impossible under "
@@ -818,6 +1033,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         r->info.rng = r->rng_name;
         r->info.store = cfg->store;
     }
+    (void)ring_close(g, 0, 1, NULL); /* not started, or an early failure */
     for (int t = 0; t < threads; t++) worker_free(s, &ws[t]);
     free(ws);
     tyche_design_free(design);

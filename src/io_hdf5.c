@@ -30,16 +30,20 @@
 #include "h5util.h"
 #include "merge.h"
 #include "json_util.h"
+#include "run_impl.h"
 
 /* Per-trial 1-D datasets are chunked at most this long (512 KiB of doubles):
- * big enough for deflate to work well, small enough that reading one
- * variable's first rows does not pull the whole column. */
+ * big enough for deflate to work well and for one variable over all trials
+ * to read at disk speed, small enough that reading one variable's first rows
+ * does not pull the whole column.  The writer holds one chunk of every
+ * column (STAGE_BYTES at most: fewer rows a chunk for a scenario with very
+ * many variables), so every chunk is written, and compressed, once. */
 #define TRIAL_CHUNK 65536
-/* Paths are chunked by this many trials (times all points of the path). */
+#define STAGE_BYTES (32u << 20)
+/* Paths are chunked by this many trials (times all points of the path):
+ * a block's rows (TYCHE_BLOCK_TRIALS) are whole chunks, written as they come. */
 #define PATH_TRIAL_CHUNK 1024
-/* Columns that must be converted (trial index, +/-inf -> NaN) go through a
- * buffer of this many elements, so memory does not grow with the trials. */
-#define PIECE 65536
+_Static_assert(TYCHE_BLOCK_TRIALS % PATH_TRIAL_CHUNK == 0, "a block's paths are whole chunks");
 
 /* State shared by the helpers: where messages go and the string type.
  * Only the first failure is recorded; later ones are usually its echo. */
@@ -49,21 +53,13 @@ typedef struct {
     int failed;
     int compress; /* deflate level, 0 = none */
     hid_t str_t;  /* variable-length UTF-8 string */
-    /* Write progress (tyche_provenance.progress): bytes of per-trial data
-     * handed to HDF5 so far and in all (in memory, before compression). */
-    tyche_progress_fn progress;
-    void *progress_user;
-    uint64_t done, total;
+    /* per-trial datasets: space for every row allocated when created, never
+     * filled (MPI ranks then write rows into the file independently: only
+     * collective calls could allocate), and their access properties (no
+     * chunk cache: the writer hands HDF5 whole chunks) */
+    int parallel;
+    hid_t dapl;
 } wctx;
-
-/* Counts `bytes` more as written.  done == total is held back for the one
- * call made once the file is in place, so a caller that ends its bar there
- * does not end it while the file is still being flushed. */
-static void progress_add(wctx *w, uint64_t bytes) {
-    w->done += bytes;
-    if (w->progress != NULL && w->done < w->total)
-        w->progress(w->progress_user, w->done, w->total);
-}
 
 static int fail(wctx *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -218,7 +214,15 @@ static hid_t ds_create(wctx *w, hid_t loc, const char *grp, const char *name, hi
         fail(w, "cannot set the fill value of %s%s", grp, name);
         goto done;
     }
-    if ((ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+    /* a per-trial dataset (chunked, filtered when asked): see wctx */
+    const int per_trial = chunk != NULL && filtered;
+    if (per_trial && w->parallel &&
+        (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)) {
+        fail(w, "cannot set up the space of %s%s for parallel writes", grp, name);
+        goto done;
+    }
+    if ((ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl,
+                         per_trial && w->dapl >= 0 ? w->dapl : H5P_DEFAULT)) < 0)
         fail(w, "cannot create dataset %s%s", grp, name);
 done:
     close_id(w, &dcpl, H5Pclose, "a property list");
@@ -359,85 +363,6 @@ static hid_t coord_put(wctx *w, hid_t loc, const char *grp, const char *name, hi
     return ds;
 }
 
-/* Writes the n rows of a per-trial dataset (1-D: row_len 1; a path: 2-D,
- * row_len points a row) `slice` rows at a time, reporting progress after
- * each slice, so that one long column does not leave a caller's bar still
- * for the whole of a big write.  `fill` produces rows [off, off + cnt) into
- * a bounded buffer (for columns that must be converted); when it is NULL,
- * `ctx` is the rows themselves and each slice is written straight from
- * them.  Slices are whole chunks (a multiple of the chunk's rows), so each
- * chunk is written, and compressed, once. */
-typedef void (*piece_fn)(void *buf, uint64_t off, size_t cnt, const void *ctx);
-
-static int write_pieces(wctx *w, hid_t ds, const char *grp, const char *name, hid_t mtype,
-                        size_t elsize, uint64_t n, hsize_t row_len, hsize_t slice, piece_fn fill,
-                        const void *ctx) {
-    int rc = -1;
-    hid_t fsp = H5I_INVALID_HID, msp = H5I_INVALID_HID;
-    hsize_t cnt[2] = {n < slice ? (hsize_t)n : slice, row_len}, start[2] = {0, 0};
-    int rank = 0; /* the dataset's: 1, or 2 for a path (even of one point) */
-    const size_t row_bytes = (size_t)row_len * elsize;
-    void *buf = NULL;
-    if (n == 0 || row_len == 0) return 0;
-    if (fill != NULL && (buf = tyche_malloc((size_t)cnt[0] * row_bytes)) == NULL) {
-        fail(w, "out of memory writing %s%s", grp, name);
-        goto done;
-    }
-    if ((fsp = H5Dget_space(ds)) < 0 || (rank = H5Sget_simple_extent_ndims(fsp)) < 1 ||
-        rank > 2 || (msp = H5Screate_simple(rank, cnt, NULL)) < 0) {
-        fail(w, "cannot make dataspaces to write %s%s", grp, name);
-        goto done;
-    }
-    for (uint64_t off = 0; off < n; off += cnt[0]) {
-        start[0] = off;
-        if (n - off < cnt[0]) {
-            cnt[0] = n - off;
-            if (H5Sset_extent_simple(msp, rank, cnt, NULL) < 0) {
-                fail(w, "cannot resize a dataspace to write %s%s", grp, name);
-                goto done;
-            }
-        }
-        const void *src = buf;
-        if (fill != NULL) fill(buf, off, (size_t)cnt[0], ctx);
-        else src = (const char *)ctx + (size_t)off * row_bytes;
-        if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
-            H5Dwrite(ds, mtype, msp, fsp, H5P_DEFAULT, src) < 0) {
-            fail(w, "cannot write %s%s (rows from %llu)", grp, name, (unsigned long long)off);
-            goto done;
-        }
-        progress_add(w, (uint64_t)cnt[0] * row_bytes);
-    }
-    rc = 0;
-done:
-    close_id(w, &msp, H5Sclose, "a dataspace");
-    close_id(w, &fsp, H5Sclose, "a dataspace");
-    free(buf);
-    return w->failed ? -1 : rc;
-}
-
-/* Rows of a path a slice: whole chunks of PATH_TRIAL_CHUNK trials, about
- * PIECE values. */
-static hsize_t path_slice(size_t n_points) {
-    const size_t per_chunk = (size_t)PATH_TRIAL_CHUNK * (n_points ? n_points : 1);
-    return (hsize_t)PATH_TRIAL_CHUNK * (per_chunk < PIECE ? PIECE / per_chunk : 1);
-}
-
-/* ctx: the first trial's index (a shard's columns start there), or NULL for 0 */
-static void fill_index(void *buf, uint64_t off, size_t cnt, const void *ctx) {
-    const uint64_t first = ctx ? *(const uint64_t *)ctx : 0;
-    int64_t *b = buf;
-    for (size_t i = 0; i < cnt; i++) b[i] = (int64_t)(first + off + i);
-}
-
-/* An infinite time means the event did not happen within the horizon; in
- * the file that is a missing value (NaN, the `_FillValue`) so that every
- * client masks it instead of decoding a date at infinity. */
-static void fill_finite(void *buf, uint64_t off, size_t cnt, const void *ctx) {
-    const double *src = (const double *)ctx + off;
-    double *b = buf;
-    for (size_t i = 0; i < cnt; i++) b[i] = isinf(src[i]) ? NAN : src[i];
-}
-
 static hid_t group_create(wctx *w, hid_t loc, const char *name) {
     hid_t gcpl = H5I_INVALID_HID, g = H5I_INVALID_HID;
     if ((gcpl = H5Pcreate(H5P_GROUP_CREATE)) < 0 ||
@@ -519,93 +444,67 @@ static int write_provenance(wctx *w, hid_t root, const tyche_scenario *s,
 
 /* ---- root: per-trial columns --------------------------------------------- */
 
-static int write_trials(wctx *w, hid_t root, const tyche_scenario *s, const tyche_results *r,
-                        uint64_t trials) {
+/* The per-trial datasets, created before the first row (tyche_h5_writer_open)
+ * and written as rows come (writer_rows): `trial` and, per parameter, output
+ * and statement, its variable (every one of them: a run that stores rows
+ * stores them all), each left open in ids[] (the parameters', the outputs',
+ * then the statements'), with its attributes. */
+static int create_trials(wctx *w, hid_t root, const tyche_scenario *s, hsize_t n, hsize_t chunk,
+                         hid_t *trial, hid_t *ids) {
     const double nan = NAN;
-    hsize_t n = trials, chunk = trials < TRIAL_CHUNK ? trials : TRIAL_CHUNK;
-    hid_t trial = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     char prior[256];
+    size_t k = 0;
     scale_refs refs = {H5I_INVALID_HID, 0, H5I_INVALID_HID, H5I_INVALID_HID, NULL, 0, 0};
 
-    /* The coordinate is written through the piece buffer rather than as a
-     * trials-long array: 8 bytes a trial would double the writer's memory
-     * for a store-outputs run of a single output. */
-    trial = ds_create(w, root, "", "trial", H5T_STD_I64LE, 1, &n, &chunk, 1, NULL);
-    if (trial < 0) goto done;
-    tyche_run_info ri;
-    tyche_results_info(r, &ri);
-    if (write_pieces(w, trial, "", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials, 1, PIECE,
-                     fill_index, &ri.first_trial) ||
-        attr_str(w, trial, "trial", "long_name", "trial index"))
-        goto done;
-    if (H5DSset_scale(trial, "trial") < 0) {
+    *trial = ds_create(w, root, "", "trial", H5T_STD_I64LE, 1, &n, &chunk, 1, NULL);
+    if (*trial < 0 || attr_str(w, *trial, "trial", "long_name", "trial index")) goto done;
+    if (H5DSset_scale(*trial, "trial") < 0) {
         fail(w, "cannot make trial a dimension scale");
         goto done;
     }
-    if (refs_begin(w, &refs, trial, "trial")) goto done;
+    if (refs_begin(w, &refs, *trial, "trial")) goto done;
 
-    for (size_t i = 0; i < tyche_scenario_n_params(s); i++) {
-        const double *col = tyche_results_param_column(r, i);
+    for (size_t i = 0; i < tyche_scenario_n_params(s); i++, k++) {
         tyche_param_info pi;
-        if (col == NULL) continue;
         tyche_scenario_param(s, i, &pi);
-        ds = var_put(w, root, "", pi.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, NULL,
-                     &chunk, 1, NULL, NULL);
-        if (ds < 0 || refs_attach(w, &refs, ds, "", pi.name) ||
-            write_pieces(w, ds, "", pi.name, H5T_NATIVE_DOUBLE, sizeof(double), trials, 1, PIECE,
-                         NULL, col) ||
-            attr_str(w, ds, pi.name, "units", pi.units))
+        ids[k] = var_put(w, root, "", pi.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, NULL,
+                         &chunk, 1, NULL, NULL);
+        if (ids[k] < 0 || refs_attach(w, &refs, ids[k], "", pi.name) ||
+            attr_str(w, ids[k], pi.name, "units", pi.units))
             goto done;
         if (pi.description != NULL && pi.description[0] != '\0' &&
-            attr_str(w, ds, pi.name, "description", pi.description))
+            attr_str(w, ids[k], pi.name, "description", pi.description))
             goto done;
         if (pi.prior != NULL) { /* what is drawn: a posterior where calibrated */
             tyche_scenario_param_format(s, i, prior, sizeof prior);
-            if (attr_str(w, ds, pi.name, "prior", prior)) goto done;
+            if (attr_str(w, ids[k], pi.name, "prior", prior)) goto done;
         }
-        close_id(w, &ds, H5Dclose, pi.name);
-        if (w->failed) goto done;
     }
-
-    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++) {
-        const double *col = tyche_results_output_column(r, i);
+    for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++, k++) {
         tyche_output_info oi;
-        if (col == NULL) continue;
         tyche_scenario_output(s, i, &oi);
-        ds = var_put(w, root, "", oi.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, NULL,
-                     &chunk, 1, &nan, NULL);
-        if (ds < 0 || refs_attach(w, &refs, ds, "", oi.name) ||
-            write_pieces(w, ds, "", oi.name, H5T_NATIVE_DOUBLE, sizeof(double), trials, 1,
-                         PIECE, fill_finite, col) ||
-            attr_str(w, ds, oi.name, "units", oi.units))
+        ids[k] = var_put(w, root, "", oi.name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n, NULL,
+                         &chunk, 1, &nan, NULL);
+        if (ids[k] < 0 || refs_attach(w, &refs, ids[k], "", oi.name) ||
+            attr_str(w, ids[k], oi.name, "units", oi.units))
             goto done;
         if (oi.description != NULL && oi.description[0] != '\0' &&
-            attr_str(w, ds, oi.name, "description", oi.description))
+            attr_str(w, ids[k], oi.name, "description", oi.description))
             goto done;
-        if (attr_f64(w, ds, oi.name, "_FillValue", nan)) goto done;
-        close_id(w, &ds, H5Dclose, oi.name);
-        if (w->failed) goto done;
+        if (attr_f64(w, ids[k], oi.name, "_FillValue", nan)) goto done;
     }
-
-    for (size_t i = 0; i < tyche_scenario_n_statements(s); i++) {
-        const uint8_t *col = tyche_results_statement_column(r, i);
+    for (size_t i = 0; i < tyche_scenario_n_statements(s); i++, k++) {
         tyche_statement_info si;
-        if (col == NULL) continue;
         tyche_scenario_statement(s, i, &si);
-        ds = var_put(w, root, "", si.id, H5T_STD_U8LE, H5T_NATIVE_UINT8, 1, &n, NULL, &chunk,
-                     1, NULL, NULL);
-        if (ds < 0 || refs_attach(w, &refs, ds, "", si.id) ||
-            write_pieces(w, ds, "", si.id, H5T_NATIVE_UINT8, 1, trials, 1, PIECE, NULL, col) ||
-            attr_str(w, ds, si.id, "long_name", si.text) ||
-            attr_str(w, ds, si.id, "rule", si.rule) || attr_str(w, ds, si.id, "group", si.group))
+        ids[k] = var_put(w, root, "", si.id, H5T_STD_U8LE, H5T_NATIVE_UINT8, 1, &n, NULL, &chunk,
+                         1, NULL, NULL);
+        if (ids[k] < 0 || refs_attach(w, &refs, ids[k], "", si.id) ||
+            attr_str(w, ids[k], si.id, "long_name", si.text) ||
+            attr_str(w, ids[k], si.id, "rule", si.rule) || attr_str(w, ids[k], si.id, "group", si.group))
             goto done;
-        close_id(w, &ds, H5Dclose, si.id);
-        if (w->failed) goto done;
     }
 done:
     refs_end(w, &refs, "trial"); /* after a failure it only frees */
-    close_id(w, &ds, H5Dclose, "a per-trial dataset");
-    close_id(w, &trial, H5Dclose, "trial");
     return w->failed ? -1 : 0;
 }
 
@@ -710,7 +609,11 @@ static int write_summary(wctx *w, hid_t root, const tyche_scenario *s, const tyc
         goto done;
     }
 
-    if ((g = group_create(w, root, "summary")) < 0) goto done;
+    /* the group was made with the file, before /paths: the order netCDF lists */
+    if ((g = H5Gopen2(root, "summary", H5P_DEFAULT)) < 0) {
+        fail(w, "cannot open group summary");
+        goto done;
+    }
 
     /* Coordinates first: the data variables attach to them. */
     for (size_t i = 0; i < ns; i++) {
@@ -907,14 +810,14 @@ static int labels_are_dates(const tyche_path_info *pi, int32_t start) {
     return 1;
 }
 
-static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche_results *r,
-                       uint64_t trials) {
+/* Group /paths and its datasets, made before the first row: its own `trial`
+ * (left open in *trial) and per path variable its dataset (open in ids[i]),
+ * with the point axes' coordinates written at once. */
+static int create_paths(wctx *w, hid_t root, const tyche_scenario *s, hsize_t n, hsize_t chunk,
+                        hid_t *trial, hid_t *ids) {
     const size_t np = tyche_scenario_n_paths(s);
-    hsize_t n = trials, chunk = trials < TRIAL_CHUNK ? trials : TRIAL_CHUNK;
-    hid_t g = H5I_INVALID_HID, trial = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    tyche_run_info ri;
-    tyche_results_info(r, &ri);
-    const uint64_t first_trial = ri.first_trial;
+    const uint64_t trials = n;
+    hid_t g = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     path_dim *pd = tyche_calloc(np + 1, sizeof *pd);
     size_t npd = 0;
     char units[64], date[11], *aux = NULL;
@@ -929,13 +832,9 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
 
     /* Its own trial axis, so the group stands alone when opened by itself
      * (xarray's group= reads one group's dimensions). */
-    trial = ds_create(w, g, "paths/", "trial", H5T_STD_I64LE, 1, &n, &chunk, 1, NULL);
-    if (trial < 0 ||
-        write_pieces(w, trial, "paths/", "trial", H5T_NATIVE_INT64, sizeof(int64_t), trials, 1,
-                     PIECE, fill_index, &first_trial) ||
-        attr_str(w, trial, "paths/trial", "long_name", "trial index"))
-        goto done;
-    if (H5DSset_scale(trial, "trial") < 0) {
+    *trial = ds_create(w, g, "paths/", "trial", H5T_STD_I64LE, 1, &n, &chunk, 1, NULL);
+    if (*trial < 0 || attr_str(w, *trial, "paths/trial", "long_name", "trial index")) goto done;
+    if (H5DSset_scale(*trial, "trial") < 0) {
         fail(w, "cannot make paths/trial a dimension scale");
         goto done;
     }
@@ -1005,11 +904,9 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
             if (w->failed) goto done;
         }
 
-        const double *data = tyche_results_path(r, i);
-        if (data == NULL) continue;
         hsize_t dims[2] = {n, pi.n_points};
         hsize_t ch[2] = {trials < PATH_TRIAL_CHUNK ? trials : PATH_TRIAL_CHUNK, pi.n_points};
-        hid_t sc[2] = {trial, pd[k].coord};
+        hid_t sc[2] = {*trial, pd[k].coord};
         size_t alen = strlen(pd[k].name) + sizeof "_time";
         free(aux);
         if ((aux = tyche_malloc(alen)) == NULL) {
@@ -1017,17 +914,12 @@ static int write_paths(wctx *w, hid_t root, const tyche_scenario *s, const tyche
             goto done;
         }
         snprintf(aux, alen, "%s_time", pd[k].name);
-        ds = var_put(w, g, "paths/", vname, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, sc, ch,
-                     1, NULL, NULL);
+        ids[i] = var_put(w, g, "paths/", vname, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, dims, sc,
+                         ch, 1, NULL, NULL);
         /* `coordinates` (CF) makes xarray show the times beside the labels. */
-        if (ds < 0 ||
-            write_pieces(w, ds, "paths/", vname, H5T_NATIVE_DOUBLE, sizeof(double), trials,
-                         pi.n_points, path_slice(pi.n_points), NULL, data) ||
-            attr_str(w, ds, vname, "units", pi.units) ||
-            attr_str(w, ds, vname, "coordinates", aux))
+        if (ids[i] < 0 || attr_str(w, ids[i], vname, "units", pi.units) ||
+            attr_str(w, ids[i], vname, "coordinates", aux))
             goto done;
-        close_id(w, &ds, H5Dclose, vname);
-        if (w->failed) goto done;
     }
 done:
     close_id(w, &ds, H5Dclose, "a paths dataset");
@@ -1038,70 +930,277 @@ done:
         }
     free(pd);
     free(aux);
-    close_id(w, &trial, H5Dclose, "paths/trial");
     close_id(w, &g, H5Gclose, "group paths");
     return w->failed ? -1 : 0;
 }
 
-/* ---- entry point --------------------------------------------------------- */
+/* ---- the streaming writer ------------------------------------------------ */
 
-/* The bytes of per-trial data the writers above will hand to HDF5 (the
- * progress total): the `trial` coordinates and the columns at the root when
- * `columns`, and /paths' own `trial` and its paths under --store paths.  It
- * must count exactly what they write, column for column. */
-static uint64_t trial_bytes(const tyche_scenario *s, const tyche_results *r, uint64_t trials,
-                            int columns, int paths) {
-    uint64_t b = 0;
-    if (columns) {
-        b += trials * sizeof(int64_t);
-        for (size_t i = 0; i < tyche_scenario_n_params(s); i++)
-            if (tyche_results_param_column(r, i) != NULL) b += trials * sizeof(double);
-        for (size_t i = 0; i < tyche_scenario_n_outputs(s); i++)
-            if (tyche_results_output_column(r, i) != NULL) b += trials * sizeof(double);
-        for (size_t i = 0; i < tyche_scenario_n_statements(s); i++)
-            if (tyche_results_statement_column(r, i) != NULL) b += trials;
-    }
-    if (paths) {
-        b += trials * sizeof(int64_t);
+struct tyche_h5_writer {
+    wctx w;
+    tyche_err first;            /* the first failure, repeated to later calls */
+    const tyche_scenario *s;
+    tyche_h5_plan plan;
+    tyche_provenance p;         /* its strings the caller's, alive until finish */
+    char *path;                 /* the file written */
+    char *user_path;            /* the name messages give */
+    hid_t file, fcpl, fapl;
+    hid_t trial, ptrial;        /* the `trial` coordinates at the root and in /paths */
+    hid_t *cols;                /* parameters, outputs, statements */
+    hid_t *pds;                 /* /paths variables */
+    size_t np, no, ns, npaths;
+    size_t *points;
+    int with_rows, with_paths;
+    uint64_t chunk;             /* rows of a 1-D chunk, and of the stage */
+    uint64_t stage0;            /* file row of the stage's first row */
+    size_t staged;              /* rows in the stage */
+    int64_t *st_trial;          /* the stage: chunk rows of the trial index, */
+    double *st_d;               /* of each parameter and output, */
+    uint8_t *st_u8;             /* and of each statement */
+    uint64_t rows;              /* rows received */
+};
+
+/* Rows of a 1-D chunk (and of the stage): TRIAL_CHUNK, fewer when a row of
+ * every column is large (STAGE_BYTES bounds the stage), whole blocks, and
+ * never more than the file's rows. */
+static uint64_t chunk_rows(uint64_t row_bytes, uint64_t rows) {
+    uint64_t c = STAGE_BYTES / (row_bytes ? row_bytes : 1);
+    c = c / TYCHE_BLOCK_TRIALS * TYCHE_BLOCK_TRIALS;
+    if (c < TYCHE_BLOCK_TRIALS) c = TYCHE_BLOCK_TRIALS;
+    if (c > TRIAL_CHUNK) c = TRIAL_CHUNK;
+    return rows < c ? (rows ? rows : 1) : c;
+}
+
+uint64_t tyche_h5_file_bytes(const tyche_scenario *s, tyche_store store, uint64_t rows) {
+    if (store == TYCHE_STORE_NONE) return 0;
+    uint64_t per = 8 + 8 * (uint64_t)(tyche_scenario_n_params(s) + tyche_scenario_n_outputs(s)) +
+                   tyche_scenario_n_statements(s);
+    if (store == TYCHE_STORE_PATHS && tyche_scenario_n_paths(s)) {
+        per += 8;
         for (size_t i = 0; i < tyche_scenario_n_paths(s); i++) {
             tyche_path_info pi;
             tyche_scenario_path(s, i, &pi);
-            if (tyche_results_path(r, i) != NULL) b += trials * pi.n_points * sizeof(double);
+            per += 8 * (uint64_t)pi.n_points;
         }
     }
-    return b;
+    return rows > UINT64_MAX / per ? UINT64_MAX : per * rows;
 }
 
-tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
-                              const tyche_provenance *p, const char *path, tyche_err *err) {
-    static const tyche_provenance none = {NULL, NULL, 0, NULL, NULL};
-    wctx w = {path != NULL ? path : "(no path)", err, 0, 0, H5I_INVALID_HID, NULL, NULL, 0, 0};
-    hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, file = H5I_INVALID_HID;
-    char *tmp = NULL;
-    tyche_run_info info;
+/* Records the failure's message for the calls after it (wctx keeps only a
+ * flag) and returns the status. */
+static tyche_status writer_status(tyche_h5_writer *h) {
+    if (!h->w.failed) return TYCHE_OK;
+    if (h->first.code == TYCHE_OK && h->w.err) h->first = *h->w.err;
+    if (h->first.code == TYCHE_OK) h->first.code = TYCHE_EIO;
+    return TYCHE_EIO;
+}
 
-    if (s == NULL || r == NULL || path == NULL || path[0] == '\0')
-        return tyche_err_set(err, TYCHE_EIO, "%s: nothing to write (no scenario, results or path)",
-                             w.path);
-    if (p == NULL) p = &none;
-    w.compress = p->compress < 0 ? 0 : p->compress > 9 ? 9 : p->compress;
-    w.progress = p->progress;
-    w.progress_user = p->progress_user;
-    tyche_results_info(r, &info);
+static tyche_status writer_refail(tyche_h5_writer *h, tyche_err *err) {
+    if (err) *err = h->first;
+    return TYCHE_EIO;
+}
 
-    /* no crash at exit after a failed flush, no HDF5 dump on stderr (h5util.h) */
-    if (tyche_h5_begin() < 0)
-        return tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
-    /* before any work: rename() would refuse a folder only at the end */
-    if (tyche_is_folder(path)) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", path);
-    if ((tmp = tyche_tmp_name(path)) == NULL)
-        return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
-
-    if ((w.str_t = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(w.str_t, H5T_VARIABLE) < 0 ||
-        H5Tset_cset(w.str_t, H5T_CSET_UTF8) < 0) {
-        fail(&w, "cannot make the string type");
-        goto cleanup;
+/* Writes the stage: rows [stage0, stage0 + staged) of every 1-D dataset. */
+static int stage_flush(tyche_h5_writer *h) {
+    wctx *w = &h->w;
+    if (h->staged == 0 || w->failed) return w->failed ? -1 : 0;
+    const hsize_t start = h->stage0, cnt = h->staged;
+    hid_t msp = H5Screate_simple(1, &cnt, NULL);
+    if (msp < 0) return fail(w, "cannot make a dataspace for rows from %llu", (unsigned long long)start);
+    const size_t nc = h->np + h->no + h->ns;
+    for (size_t k = 0; k < nc + 2 && !w->failed; k++) {
+        hid_t ds;
+        hid_t mt;
+        const void *src;
+        if (k == nc) ds = h->trial, mt = H5T_NATIVE_INT64, src = h->st_trial;
+        else if (k == nc + 1) ds = h->ptrial, mt = H5T_NATIVE_INT64, src = h->st_trial;
+        else if (k < h->np + h->no) ds = h->cols[k], mt = H5T_NATIVE_DOUBLE, src = h->st_d + k * h->chunk;
+        else ds = h->cols[k], mt = H5T_NATIVE_UINT8, src = h->st_u8 + (k - h->np - h->no) * h->chunk;
+        if (ds < 0) continue; /* no /paths */
+        hid_t fsp = H5Dget_space(ds);
+        if (fsp < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
+            H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT, src) < 0) {
+            char name[256] = "";
+            H5Iget_name(ds, name, sizeof name);
+            fail(w, "cannot write %s (rows from %llu)", name[0] == '/' ? name + 1 : name,
+                 (unsigned long long)start);
+        }
+        if (fsp >= 0) H5Sclose(fsp);
     }
+    H5Sclose(msp);
+    h->stage0 += h->staged;
+    h->staged = 0;
+    return w->failed ? -1 : 0;
+}
+
+/* The paths of rows [row, row + n) of the file, written as they come. */
+static int paths_write(tyche_h5_writer *h, uint64_t row, const tyche_rows *rows) {
+    wctx *w = &h->w;
+    for (size_t v = 0; v < h->npaths && !w->failed; v++) {
+        const hsize_t start[2] = {row, 0}, cnt[2] = {rows->n, h->points[v]};
+        if (cnt[1] == 0) continue;
+        hid_t fsp = H5Dget_space(h->pds[v]), msp = H5Screate_simple(2, cnt, NULL);
+        if (fsp < 0 || msp < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
+            H5Dwrite(h->pds[v], H5T_NATIVE_DOUBLE, msp, fsp, H5P_DEFAULT, rows->paths[v]) < 0) {
+            tyche_path_info pi;
+            tyche_scenario_path(h->s, v, &pi);
+            fail(w, "cannot write paths/%s (rows from %llu)", nz(pi.name), (unsigned long long)row);
+        }
+        if (msp >= 0) H5Sclose(msp);
+        if (fsp >= 0) H5Sclose(fsp);
+    }
+    return w->failed ? -1 : 0;
+}
+
+tyche_status tyche_h5_writer_rows(void *writer, const tyche_rows *rows, tyche_err *err) {
+    tyche_h5_writer *h = writer;
+    if (h->w.failed) return writer_refail(h, err);
+    h->w.err = err;
+    const uint64_t row = h->plan.rows_from + h->rows; /* the file's row of rows->first_trial */
+    if (!h->with_rows || rows->first_trial != h->plan.first_trial + h->rows ||
+        rows->n > h->plan.rows - h->rows || row + rows->n > h->plan.file_rows) {
+        fail(&h->w, "rows of trials %llu.. out of order or beyond the %llu the file has room for (internal)",
+             (unsigned long long)rows->first_trial, (unsigned long long)h->plan.rows);
+        return writer_status(h);
+    }
+    if (h->with_paths && rows->paths && paths_write(h, row, rows)) return writer_status(h);
+    for (size_t i = 0; i < rows->n;) {
+        const uint64_t at = h->stage0 + h->staged; /* its file row */
+        const uint64_t room = (at / h->chunk + 1) * h->chunk - at;
+        const size_t take = (size_t)(rows->n - i < room ? rows->n - i : room), o = h->staged;
+        for (size_t j = 0; j < take; j++) h->st_trial[o + j] = (int64_t)(rows->first_trial + i + j);
+        for (size_t p = 0; p < h->np; p++)
+            memcpy(h->st_d + p * h->chunk + o, rows->params + p * rows->stride + i, take * sizeof(double));
+        for (size_t q = 0; q < h->no; q++) {
+            /* an infinite time means the event did not happen within the
+             * horizon; in the file that is a missing value (NaN, the
+             * `_FillValue`), so that every client masks it */
+            const double *src = rows->outputs + q * rows->stride + i;
+            double *dst = h->st_d + (h->np + q) * h->chunk + o;
+            for (size_t j = 0; j < take; j++) dst[j] = isinf(src[j]) ? NAN : src[j];
+        }
+        for (size_t k = 0; k < h->ns; k++)
+            memcpy(h->st_u8 + k * h->chunk + o, rows->statements + k * rows->stride + i, take);
+        h->staged += take;
+        i += take;
+        if ((h->stage0 + h->staged) % h->chunk == 0 && stage_flush(h)) return writer_status(h);
+    }
+    h->rows += rows->n;
+    return TYCHE_OK;
+}
+
+static void close_datasets(tyche_h5_writer *h) {
+    wctx *w = &h->w;
+    for (size_t k = 0; h->cols && k < h->np + h->no + h->ns; k++) close_id(w, &h->cols[k], H5Dclose, "a per-trial dataset");
+    for (size_t v = 0; h->pds && v < h->npaths; v++) close_id(w, &h->pds[v], H5Dclose, "a paths dataset");
+    close_id(w, &h->trial, H5Dclose, "trial");
+    close_id(w, &h->ptrial, H5Dclose, "paths/trial");
+}
+
+void tyche_h5_writer_free(tyche_h5_writer *h) {
+    if (h == NULL) return;
+    const int failed = h->w.failed;
+    h->w.failed = 1; /* closing after a failure: no more messages */
+    h->w.err = NULL;
+    close_datasets(h);
+    close_id(&h->w, &h->w.dapl, H5Pclose, "the dataset access properties");
+    close_id(&h->w, &h->w.str_t, H5Tclose, "the string type");
+    close_id(&h->w, &h->fapl, H5Pclose, "the file access properties");
+    close_id(&h->w, &h->fcpl, H5Pclose, "the file creation properties");
+    close_id(&h->w, &h->file, H5Fclose, "the file");
+    (void)failed;
+    free(h->cols);
+    free(h->pds);
+    free(h->points);
+    free(h->st_trial);
+    free(h->st_d);
+    free(h->st_u8);
+    free(h->path);
+    free(h->user_path);
+    free(h);
+}
+
+/* The writer's state for scenario s and plan (no file yet). */
+static tyche_h5_writer *writer_new(const tyche_scenario *s, const tyche_h5_plan *plan,
+                                   const tyche_provenance *p, const char *path, tyche_err *err) {
+    static const tyche_provenance none = {NULL, NULL, 0, NULL, NULL};
+    tyche_h5_writer *h = tyche_calloc(1, sizeof *h);
+    if (h == NULL) {
+        tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", plan->user_path ? plan->user_path : path);
+        return NULL;
+    }
+    h->s = s;
+    h->plan = *plan;
+    h->p = p ? *p : none;
+    h->file = h->fcpl = h->fapl = h->trial = h->ptrial = H5I_INVALID_HID;
+    h->w.str_t = h->w.dapl = H5I_INVALID_HID;
+    h->path = tyche_strdup(path);
+    h->user_path = tyche_strdup(plan->user_path ? plan->user_path : path);
+    h->np = tyche_scenario_n_params(s);
+    h->no = tyche_scenario_n_outputs(s);
+    h->ns = tyche_scenario_n_statements(s);
+    h->with_rows = plan->store != TYCHE_STORE_NONE;
+    h->with_paths = plan->store == TYCHE_STORE_PATHS && tyche_scenario_n_paths(s) > 0;
+    h->npaths = h->with_paths ? tyche_scenario_n_paths(s) : 0;
+    if (h->plan.file_rows == 0) h->plan.file_rows = h->plan.rows_from + h->plan.rows;
+    const size_t nc = h->np + h->no + h->ns;
+    h->cols = tyche_malloc((nc + 1) * sizeof *h->cols);
+    h->pds = tyche_malloc((h->npaths + 1) * sizeof *h->pds);
+    h->points = tyche_calloc(h->npaths + 1, sizeof *h->points);
+    uint64_t row_bytes = 8 + 8 * (uint64_t)(h->np + h->no) + h->ns;
+    h->chunk = chunk_rows(row_bytes, h->plan.file_rows);
+    h->stage0 = h->plan.rows_from;
+    if (h->with_rows) {
+        h->st_trial = tyche_malloc(h->chunk * sizeof *h->st_trial);
+        h->st_d = tyche_malloc((h->np + h->no) * h->chunk * sizeof *h->st_d + 1);
+        h->st_u8 = tyche_malloc(h->ns * h->chunk + 1);
+    }
+    h->w.path = h->user_path;
+    h->w.err = err;
+    h->w.compress = h->p.compress < 0 ? 0 : h->p.compress > 9 ? 9 : h->p.compress;
+    h->w.parallel = plan->parallel;
+    if (!h->path || !h->user_path || !h->cols || !h->pds || !h->points ||
+        (h->with_rows && (!h->st_trial || !h->st_d || !h->st_u8))) {
+        tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", plan->user_path ? plan->user_path : path);
+        h->w.failed = 1;
+        tyche_h5_writer_free(h);
+        return NULL;
+    }
+    for (size_t k = 0; k < nc; k++) h->cols[k] = H5I_INVALID_HID;
+    for (size_t v = 0; v < h->npaths; v++) {
+        tyche_path_info pi;
+        tyche_scenario_path(s, v, &pi);
+        h->pds[v] = H5I_INVALID_HID;
+        h->points[v] = pi.n_points;
+    }
+    return h;
+}
+
+/* The string type and the dataset access properties (no chunk cache: every
+ * chunk is handed over whole, or written once at the end). */
+static int writer_types(tyche_h5_writer *h) {
+    wctx *w = &h->w;
+    if ((w->str_t = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(w->str_t, H5T_VARIABLE) < 0 ||
+        H5Tset_cset(w->str_t, H5T_CSET_UTF8) < 0)
+        return fail(w, "cannot make the string type");
+    if ((w->dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
+        H5Pset_chunk_cache(w->dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0)
+        return fail(w, "cannot set up dataset access properties");
+    return 0;
+}
+
+tyche_status tyche_h5_writer_open(const tyche_scenario *s, const tyche_h5_plan *plan,
+                                  const tyche_provenance *p, const char *path,
+                                  tyche_h5_writer **out, tyche_err *err) {
+    *out = NULL;
+    if (s == NULL || plan == NULL || path == NULL || path[0] == '\0')
+        return tyche_err_set(err, TYCHE_EIO, "(no path): nothing to write (no scenario or path)");
+    /* no crash at exit after a failed flush, no HDF5 dump on stderr (h5util.h) */
+    if (tyche_h5_begin() < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
+    tyche_h5_writer *h = writer_new(s, plan, p, path, err);
+    if (h == NULL) return TYCHE_ENOMEM;
+    wctx *w = &h->w;
+    if (writer_types(h)) goto fail;
     /* The 1.8 file format (HDF5 >= 1.8 and netCDF-4 read it): every object
      * header then carries a checksum, so a damaged file's metadata is refused
      * by HDF5 before it is parsed - libhdf5 can itself overrun on damaged
@@ -1109,54 +1208,201 @@ tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
      * root group (netCDF lists in that order); the
      * SEMI close degree makes H5Fclose fail, rather than silently keep the
      * file open, if any object were left open - a leak shows as an error. */
-    if ((fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 ||
-        H5Pset_link_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-        H5Pset_attr_creation_order(fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-        (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
-        H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI) < 0 ||
-        H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) {
-        fail(&w, "cannot set up file properties");
-        goto cleanup;
+    if ((h->fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 ||
+        H5Pset_link_creation_order(h->fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_attr_creation_order(h->fcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        (h->fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
+        H5Pset_fclose_degree(h->fapl, H5F_CLOSE_SEMI) < 0 ||
+        H5Pset_libver_bounds(h->fapl, H5F_LIBVER_V18, H5F_LIBVER_V18) < 0) {
+        fail(w, "cannot set up file properties");
+        goto fail;
     }
-    if ((file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)) < 0) {
+    if ((h->file = H5Fcreate(path, H5F_ACC_TRUNC, h->fcpl, h->fapl)) < 0) {
         /* fail() adds the system's reason ("Permission denied") when known */
-        fail(&w, "cannot create the file%s", tyche_h5_reason()[0] ? "" : " (is the folder writable?)");
-        goto cleanup;
+        fail(w, "cannot create the file%s", tyche_h5_reason()[0] ? "" : " (is the folder writable?)");
+        goto fail;
     }
+    const hsize_t n = h->plan.file_rows;
+    if (h->with_rows && create_trials(w, h->file, s, n, h->chunk, &h->trial, h->cols)) goto fail;
+    hid_t g = group_create(w, h->file, "summary"); /* filled by finish */
+    if (g < 0) goto fail;
+    close_id(w, &g, H5Gclose, "group summary");
+    if (h->with_paths && create_paths(w, h->file, s, n, h->chunk, &h->ptrial, h->pds)) goto fail;
+    if (w->failed) goto fail;
+    *out = h;
+    return TYCHE_OK;
+fail:
+    writer_status(h);
+    tyche_h5_writer_free(h);
+    return TYCHE_EIO;
+}
 
-    if (write_provenance(&w, file, s, &info, p)) goto cleanup;
-    int columns = info.store != TYCHE_STORE_NONE ||
-                  (tyche_scenario_n_params(s) > 0 && tyche_results_param_column(r, 0) != NULL);
-    const int paths = info.store == TYCHE_STORE_PATHS;
-    w.total = trial_bytes(s, r, info.trials, columns, paths);
-    if (columns && write_trials(&w, file, s, r, info.trials)) goto cleanup;
-    if (write_summary(&w, file, s, r, &info)) goto cleanup;
-    if (paths && write_paths(&w, file, s, r, info.trials)) goto cleanup;
-    /* a shard carries what an exact merge needs (shard.c) */
-    if (info.shard_count) {
-        tyche_err perr;
-        if (tyche_shard_write_partial(file, s, r, &perr) != TYCHE_OK) {
-            fail(&w, "%s", perr.msg); /* with the file's name and the reason */
-            goto cleanup;
+tyche_status tyche_h5_writer_attach(const tyche_scenario *s, const tyche_h5_plan *plan, const char *path,
+                                    int64_t fapl, tyche_h5_writer **out, tyche_err *err) {
+    *out = NULL;
+    if (tyche_h5_begin() < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
+    tyche_h5_writer *h = writer_new(s, plan, NULL, path, err);
+    if (h == NULL) return TYCHE_ENOMEM;
+    wctx *w = &h->w;
+    if ((h->file = H5Fopen(path, H5F_ACC_RDWR, (hid_t)fapl)) < 0) {
+        fail(w, "cannot open the file to write rows into it");
+        goto fail;
+    }
+    h->fapl = H5I_INVALID_HID;
+    if (writer_types(h)) goto fail;
+    const size_t nc = h->np + h->no + h->ns;
+    if (h->with_rows && (h->trial = H5Dopen2(h->file, "trial", w->dapl)) < 0) fail(w, "cannot open trial");
+    for (size_t k = 0; h->with_rows && k < nc && !w->failed; k++) {
+        const char *name;
+        if (k < h->np) {
+            tyche_param_info pi;
+            tyche_scenario_param(s, k, &pi);
+            name = pi.name;
+        } else if (k < h->np + h->no) {
+            tyche_output_info oi;
+            tyche_scenario_output(s, k - h->np, &oi);
+            name = oi.name;
+        } else {
+            tyche_statement_info si;
+            tyche_scenario_statement(s, k - h->np - h->no, &si);
+            name = si.id;
+        }
+        if ((h->cols[k] = H5Dopen2(h->file, name, w->dapl)) < 0) fail(w, "cannot open %s", name);
+    }
+    if (h->with_paths) {
+        if ((h->ptrial = H5Dopen2(h->file, "paths/trial", w->dapl)) < 0) fail(w, "cannot open paths/trial");
+        for (size_t v = 0; v < h->npaths && !w->failed; v++) {
+            tyche_path_info pi;
+            char name[300];
+            tyche_scenario_path(s, v, &pi);
+            snprintf(name, sizeof name, "paths/%s", nz(pi.name));
+            if ((h->pds[v] = H5Dopen2(h->file, name, w->dapl)) < 0) fail(w, "cannot open %s", name);
         }
     }
+    if (w->failed) goto fail;
+    *out = h;
+    return TYCHE_OK;
+fail:
+    writer_status(h);
+    tyche_h5_writer_free(h);
+    return TYCHE_EIO;
+}
 
-cleanup:
-    close_id(&w, &w.str_t, H5Tclose, "the string type");
-    close_id(&w, &fapl, H5Pclose, "the file access properties");
-    close_id(&w, &fcpl, H5Pclose, "the file creation properties");
+tyche_status tyche_h5_writer_suspend(tyche_h5_writer *h, tyche_err *err) {
+    if (h->w.failed) return writer_refail(h, err);
+    h->w.err = err;
+    stage_flush(h);
+    close_datasets(h);
+    /* H5Fclose flushes: only its success means the rows are in the file */
+    close_id(&h->w, &h->file, H5Fclose, "(flush) the file");
+    return writer_status(h);
+}
+
+tyche_status tyche_h5_writer_resume(tyche_h5_writer *h, tyche_err *err) {
+    if (h->w.failed) return writer_refail(h, err);
+    h->w.err = err;
+    if (h->file < 0 && (h->file = H5Fopen(h->path, H5F_ACC_RDWR, h->fapl)) < 0)
+        fail(&h->w, "cannot open it again to finish it");
+    return writer_status(h);
+}
+
+tyche_status tyche_h5_writer_finish(tyche_h5_writer *h, const tyche_results *r, tyche_err *err) {
+    if (h->w.failed) return writer_refail(h, err);
+    wctx *w = &h->w;
+    w->err = err;
+    tyche_run_info info;
+    tyche_results_info(r, &info);
+    if (h->file < 0) {
+        fail(w, "finished while suspended (internal)");
+        return writer_status(h);
+    }
+    stage_flush(h);
+    /* a run stopped at its precision target wrote fewer rows than room was made for */
+    if (!w->failed && h->with_rows && h->trial >= 0 && h->rows < h->plan.rows) {
+        const hsize_t n = h->plan.rows_from + h->rows;
+        for (size_t k = 0; k < h->np + h->no + h->ns + 2 && !w->failed; k++) {
+            const hid_t ds = k < h->np + h->no + h->ns ? h->cols[k] : k == h->np + h->no + h->ns ? h->trial : h->ptrial;
+            if (ds >= 0 && H5Dset_extent(ds, &n) < 0) fail(w, "cannot cut the per-trial datasets to %llu rows", (unsigned long long)n);
+        }
+        for (size_t v = 0; v < h->npaths && !w->failed; v++) {
+            const hsize_t d2[2] = {n, h->points[v]};
+            if (H5Dset_extent(h->pds[v], d2) < 0) fail(w, "cannot cut the paths to %llu rows", (unsigned long long)n);
+        }
+    }
+    if (!w->failed && h->with_rows && !h->plan.parallel && h->rows != info.trials)
+        fail(w, "%llu rows written for results of %llu trials (internal)", (unsigned long long)h->rows,
+             (unsigned long long)info.trials);
+    close_datasets(h);
+    if (!w->failed) write_provenance(w, h->file, h->s, &info, &h->p);
+    if (!w->failed) write_summary(w, h->file, h->s, r, &info);
+    /* a shard carries what an exact merge needs (shard.c) */
+    if (!w->failed && info.shard_count) {
+        tyche_err perr;
+        if (tyche_shard_write_partial(h->file, h->s, r, &perr) != TYCHE_OK)
+            fail(w, "%s", perr.msg); /* with the file's name and the reason */
+    }
     /* H5Fclose flushes: only its success means the file is complete. */
-    close_id(&w, &file, H5Fclose, "(flush) the file");
-    if (!w.failed && tyche_commit_file(tmp, path, "results", err) != TYCHE_OK) w.failed = 1;
-    else if (w.failed) (void)unlink(tmp); /* may not exist: nothing to report */
+    close_id(w, &h->file, H5Fclose, "(flush) the file");
+    return writer_status(h);
+}
+
+tyche_status tyche_h5_writer_close(tyche_h5_writer *h, tyche_err *err) {
+    if (h->w.failed) return writer_refail(h, err);
+    h->w.err = err;
+    stage_flush(h);
+    close_datasets(h);
+    close_id(&h->w, &h->file, H5Fclose, "(flush) the file");
+    return writer_status(h);
+}
+
+/* ---- the whole file from results in memory -------------------------------- */
+
+tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_results *r,
+                              const tyche_provenance *p, const char *path, tyche_err *err) {
+    const char *name = path != NULL ? path : "(no path)";
+    if (s == NULL || r == NULL || path == NULL || path[0] == '\0')
+        return tyche_err_set(err, TYCHE_EIO, "%s: nothing to write (no scenario, results or path)", name);
+    tyche_run_info info;
+    tyche_results_info(r, &info);
+    /* before any work: rename() would refuse a folder only at the end */
+    if (tyche_is_folder(path)) return tyche_err_set(err, TYCHE_EIO, "%s: is a folder, not a file", path);
+    tyche_results_cols c;
+    tyche_results_columns((tyche_results *)r, &c);
+    /* the rows the results hold (none when they were streamed elsewhere) */
+    tyche_store store = TYCHE_STORE_NONE;
+    if (c.param_cols != NULL) store = c.path_cols != NULL ? TYCHE_STORE_PATHS : TYCHE_STORE_OUTPUTS;
+    const tyche_h5_plan plan = {.store = store, .first_trial = info.first_trial, .rows = info.trials,
+                                .user_path = path};
+    char *tmp = tyche_tmp_name(path);
+    if (tmp == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+    tyche_h5_writer *h = NULL;
+    tyche_status st = tyche_h5_writer_open(s, &plan, p, tmp, &h, err);
+    const size_t npaths = store == TYCHE_STORE_PATHS ? tyche_scenario_n_paths(s) : 0;
+    const double **pp = tyche_calloc(npaths + 1, sizeof *pp);
+    if (st == TYCHE_OK && pp == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+    /* the rows a slice of whole chunks at a time, with progress after each */
+    const uint64_t total = tyche_h5_file_bytes(s, store, info.trials), per = info.trials ? total / info.trials : 0;
+    const uint64_t slice = h ? h->chunk : TRIAL_CHUNK;
+    for (uint64_t off = 0; st == TYCHE_OK && store != TYCHE_STORE_NONE && off < info.trials; off += slice) {
+        const size_t n = (size_t)(info.trials - off < slice ? info.trials - off : slice);
+        for (size_t v = 0; v < npaths; v++) pp[v] = c.path_cols[v] + off * c.path_points[v];
+        const tyche_rows rows = {.first_trial = info.first_trial + off, .n = n, .stride = c.stride,
+                                 .params = c.param_cols + off, .outputs = c.output_cols + off,
+                                 .statements = c.stmt_cols + off, .paths = npaths ? pp : NULL};
+        st = tyche_h5_writer_rows(h, &rows, err);
+        if (st == TYCHE_OK && p && p->progress && off + n < info.trials)
+            p->progress(p->progress_user, (off + n) * per, total);
+    }
+    free(pp);
+    if (st == TYCHE_OK) st = tyche_h5_writer_finish(h, r, err);
+    tyche_h5_writer_free(h);
+    if (st == TYCHE_OK) st = tyche_commit_file(tmp, path, "results", err);
+    else (void)unlink(tmp); /* may not exist: nothing to report */
     tyche_tmp_forget(tmp); /* renamed or removed: the name no longer ours */
     free(tmp);
     /* The one call with done == total, once the file is in place; with no
      * per-trial data (--store none) it is the only call, as 1 of 1, so a
      * caller's bar still ends.  Not after a failure: the error ends it. */
-    if (!w.failed && w.progress != NULL) {
-        const uint64_t total = w.total ? w.total : 1;
-        w.progress(w.progress_user, total, total);
-    }
-    return w.failed ? TYCHE_EIO : TYCHE_OK;
+    if (st == TYCHE_OK && p && p->progress) p->progress(p->progress_user, total ? total : 1, total ? total : 1);
+    return st;
 }

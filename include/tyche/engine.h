@@ -37,6 +37,23 @@ typedef enum { TYCHE_SAMPLING_MC = 0, TYCHE_SAMPLING_LHS = 1, TYCHE_SAMPLING_QMC
 
 typedef void (*tyche_progress_fn)(void *user, uint64_t done, uint64_t total);
 
+/* Per-trial rows on their way to a file: rows [first_trial, first_trial + n)
+ * as columns of `stride` rows each (parameter p's at params + p * stride,
+ * likewise outputs and statements; an event that did not happen is +inf),
+ * and under --store paths, per path variable, n rows of its points,
+ * row-major (paths[v] + i * points); paths is NULL otherwise. */
+typedef struct {
+    uint64_t first_trial;
+    size_t n, stride;
+    const double *params, *outputs;
+    const uint8_t *statements;
+    const double *const *paths;
+} tyche_rows;
+
+/* A row sink: takes a slice of rows (copies what it keeps: the memory is
+ * reused once it returns).  Returns TYCHE_OK or the error, set in err. */
+typedef tyche_status (*tyche_rows_fn)(void *user, const tyche_rows *rows, tyche_err *err);
+
 typedef struct {
     uint64_t trials;
     uint64_t seed;
@@ -56,6 +73,16 @@ typedef struct {
     /* Job arrays: run only shard `shard_index` of `shard_count` (0: the whole
      * run), a contiguous range of blocks; tyche_merge_shards joins them. */
     uint32_t shard_index, shard_count;
+    /* Streamed rows: NULL keeps the stored rows in the results (in memory,
+     * refused up front when they would take more than 80% of it).  With a
+     * sink the results keep none: every finished block's rows go to
+     * rows(rows_user, ...), in trial order, one block per call, from a
+     * writer thread of the run's own while later blocks simulate, so memory
+     * is bounded by the blocks in flight (4 per thread), not by the trials.
+     * An error from the sink stops the run: tyche_run returns NULL with the
+     * sink's error. */
+    tyche_rows_fn rows;
+    void *rows_user;
 } tyche_run_config;
 
 /* The defaults every caller starts from, then sets what it needs by name:

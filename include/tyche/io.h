@@ -33,6 +33,58 @@ TYCHE_API tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_res
                                         const tyche_provenance *p, const char *path,
                                         tyche_err *err);
 
+/* Streamed results.  The file is laid out before the first trial
+ * (tyche_h5_writer_open: the per-trial datasets at their full length,
+ * chunked, and the groups), the rows are appended as they come
+ * (tyche_h5_writer_rows, a tyche_rows_fn for tyche_run_config.rows: called
+ * from the run's writer thread, one caller at a time), and the summary and
+ * provenance are added at the end (tyche_h5_writer_finish, which closes the
+ * file).  The writer writes `path` as given: the caller names a temporary
+ * and renames it (tyche_commit_*).  Memory: one chunk of every 1-D column
+ * (32 MiB at most), whatever the trials.  1-D datasets are chunked by 65536
+ * trials (fewer when a row of every column is larger than 512 bytes),
+ * /paths by 1024 trials x all points; every chunk is written, and
+ * compressed, once. */
+typedef struct tyche_h5_writer tyche_h5_writer;
+
+typedef struct {
+    tyche_store store;      /* none: no per-trial datasets; outputs; paths: /paths too */
+    uint64_t first_trial;   /* the trial of the first row handed to this writer */
+    uint64_t rows;          /* rows handed to it at most (fewer: the file is cut to them) */
+    uint64_t rows_from;     /* the file row of its first row (0; an MPI rank's: its first trial) */
+    uint64_t file_rows;     /* rows of the file's datasets (0: rows_from + rows) */
+    int parallel;           /* space for every row allocated when made, so that MPI ranks can
+                               write rows into it independently (no compression then) */
+    const char *user_path;  /* the name messages give (NULL: path) */
+} tyche_h5_plan;
+
+/* The bytes of per-trial data a file of `rows` rows holds at `store`
+ * (uncompressed; the disk check before a run). */
+TYCHE_API uint64_t tyche_h5_file_bytes(const tyche_scenario *s, tyche_store store, uint64_t rows);
+
+TYCHE_API tyche_status tyche_h5_writer_open(const tyche_scenario *s, const tyche_h5_plan *plan,
+                                            const tyche_provenance *p, const char *path,
+                                            tyche_h5_writer **out, tyche_err *err);
+/* A tyche_rows_fn: rows in trial order, from plan->first_trial on. */
+TYCHE_API tyche_status tyche_h5_writer_rows(void *writer, const tyche_rows *rows, tyche_err *err);
+/* Cuts the per-trial datasets to the rows handed over, writes the
+ * provenance, the summary (and a shard's /partial) from r, and closes the
+ * file.  r's trials must be the rows handed over (unless parallel). */
+TYCHE_API tyche_status tyche_h5_writer_finish(tyche_h5_writer *w, const tyche_results *r,
+                                              tyche_err *err);
+/* MPI: suspend closes the file (every row so far in it), resume opens it
+ * again to finish; attach opens a file laid out by another writer with
+ * `fapl` (an hid_t: the MPI-IO file access properties) to write rows only,
+ * close closes such a writer (collectively, under MPI-IO). */
+TYCHE_API tyche_status tyche_h5_writer_suspend(tyche_h5_writer *w, tyche_err *err);
+TYCHE_API tyche_status tyche_h5_writer_resume(tyche_h5_writer *w, tyche_err *err);
+TYCHE_API tyche_status tyche_h5_writer_attach(const tyche_scenario *s, const tyche_h5_plan *plan,
+                                              const char *path, int64_t fapl,
+                                              tyche_h5_writer **out, tyche_err *err);
+TYCHE_API tyche_status tyche_h5_writer_close(tyche_h5_writer *w, tyche_err *err);
+/* Closes what is open (no flush promised) and frees; NULL is fine. */
+TYCHE_API void tyche_h5_writer_free(tyche_h5_writer *w);
+
 /* JSON summary (keys documented in README.md). */
 TYCHE_API tyche_status tyche_write_summary_json(const tyche_scenario *s, const tyche_results *r,
                                                 const tyche_provenance *p, const char *path,
