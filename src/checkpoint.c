@@ -338,6 +338,43 @@ static void free_names(char **files, uint32_t parts) {
 
 enum { FLAG_STOP = 1, FLAG_FAILED = 2 };
 
+/* A part: its run streamed into its file (rows written while later blocks
+ * simulate), as the writer of a one-file commit. */
+typedef struct {
+    const tyche_scenario *s;
+    tyche_run_config cfg;   /* the part's shard of the run */
+    int threads;            /* what ran it */
+} part_job;
+
+static tyche_status run_part(const void *obj, const char *tmp, tyche_err *err) {
+    part_job *job = (part_job *)obj;
+    uint64_t first = 0, count = 0;
+    (void)tyche_run_range(&job->cfg, &first, &count);
+    const tyche_h5_plan plan = {.store = job->cfg.store, .first_trial = first, .rows = count};
+    const tyche_provenance prov = {"(checkpoint part)", "", 0, NULL, NULL};
+    tyche_h5_writer *w = NULL;
+    tyche_status st = tyche_h5_writer_open(job->s, &plan, &prov, tmp, &w, err);
+    tyche_run_config cfg = job->cfg;
+    if (cfg.store != TYCHE_STORE_NONE) {
+        cfg.rows = tyche_h5_writer_rows;
+        cfg.rows_user = w;
+    }
+    tyche_results *r = st == TYCHE_OK ? tyche_run(job->s, &cfg, err) : NULL;
+    if (st == TYCHE_OK && r == NULL) {
+        st = err ? err->code : TYCHE_ERUN;
+        if (st == TYCHE_OK) st = TYCHE_ERUN;
+    }
+    if (r != NULL) {
+        tyche_run_info info;
+        tyche_results_info(r, &info);
+        job->threads = info.threads;
+        st = tyche_h5_writer_finish(w, r, err);
+    }
+    tyche_h5_writer_free(w);
+    tyche_results_free(r);
+    return st;
+}
+
 tyche_status tyche_checkpoint_run_parts(const tyche_scenario *s, const tyche_run_config *cfg, const char *dir,
                                         uint32_t parts, const volatile sig_atomic_t *stop, tyche_part_fn on_part,
                                         void *user, int *stopped, int *threads_used, tyche_err *err) {
@@ -381,22 +418,14 @@ tyche_status tyche_checkpoint_run_parts(const tyche_scenario *s, const tyche_run
             if (q == me) mine = (int)todo[lo + round];
         }
         if (mine >= 0) {
-            tyche_run_config part = *cfg;
-            part.shard_index = (uint32_t)mine;
-            part.shard_count = parts;
+            part_job job = {s, *cfg, 0};
+            job.cfg.shard_index = (uint32_t)mine;
+            job.cfg.shard_count = parts;
             if (on_part) on_part(user, done_trials, round_trials);
-            tyche_results *r = tyche_run(s, &part, err);
-            if (r == NULL) {
-                st = err ? err->code : TYCHE_ERUN;
-                if (st == TYCHE_OK) st = TYCHE_ERUN;
-            } else {
-                tyche_run_info info;
-                tyche_results_info(r, &info);
-                if (info.threads > *threads_used) *threads_used = info.threads;
-                tyche_provenance prov = {"(checkpoint part)", "", 0, NULL, NULL};
-                st = tyche_write_hdf5(s, r, &prov, files[mine], err); /* whole or not at all */
-                tyche_results_free(r);
-            }
+            /* the part runs inside its file's writer: whole or not at all */
+            const tyche_result_file pf = {files[mine], run_part, &job};
+            st = tyche_commit_files(&pf, 1, NULL, NULL, err);
+            if (st == TYCHE_OK && job.threads > *threads_used) *threads_used = job.threads;
         }
         done_trials += round_trials;
         if (tyche_checkpoint_ranks_or(st != TYCHE_OK ? FLAG_FAILED : 0) && st == TYCHE_OK)
@@ -409,14 +438,23 @@ tyche_status tyche_checkpoint_run_parts(const tyche_scenario *s, const tyche_run
 
 tyche_results *tyche_checkpoint_merge(const char *dir, uint32_t parts, tyche_progress_fn progress, void *user,
                                       tyche_err *err) {
+    return tyche_checkpoint_merge_stream(dir, parts, progress, user, NULL, NULL, NULL, err);
+}
+
+tyche_results *tyche_checkpoint_merge_stream(const char *dir, uint32_t parts, tyche_progress_fn progress,
+                                             void *user, tyche_merge_begin_fn begin, void *begin_user,
+                                             tyche_scenario **s_out, tyche_err *err) {
     char **files = part_names(dir, parts);
     if (files == NULL) {
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
         return NULL;
     }
     tyche_scenario *ms = NULL;
-    tyche_results *merged = tyche_merge_shards_progress((const char *const *)files, parts, &ms, progress, user, err);
-    tyche_scenario_free(ms);
+    tyche_results *merged =
+        begin ? tyche_merge_shards_stream((const char *const *)files, parts, &ms, progress, user, begin, begin_user, err)
+              : tyche_merge_shards_progress((const char *const *)files, parts, &ms, progress, user, err);
+    if (s_out != NULL && merged != NULL) *s_out = ms;
+    else tyche_scenario_free(ms);
     free_names(files, parts);
     return merged;
 }

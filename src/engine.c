@@ -518,6 +518,15 @@ static int shard_blocks(const tyche_run_config *cfg, uint64_t *n_all, uint64_t *
     return 1;
 }
 
+int tyche_run_range(const tyche_run_config *cfg, uint64_t *first, uint64_t *count) {
+    uint64_t n_all, b0, b1;
+    *first = *count = 0;
+    if (cfg->trials == 0 || !shard_blocks(cfg, &n_all, &b0, &b1)) return 0;
+    *first = b0 * TYCHE_BLOCK_TRIALS;
+    *count = (b1 == n_all ? cfg->trials : b1 * TYCHE_BLOCK_TRIALS) - *first;
+    return 1;
+}
+
 tyche_results *tyche_results_alloc(const tyche_scenario *s, const tyche_run_config *cfg,
                                    uint64_t n_cols, tyche_err *err) {
     tyche_err local;
@@ -688,6 +697,7 @@ static ring *ring_alloc(const tyche_scenario *s, const tyche_run_config *cfg, si
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory allocating the rows in flight");
         return NULL;
     }
+    for (size_t p = 0; p < n_paths; p++) g->points[p] = s->models[s->paths[p].model].layout.n_points;
     char *m = g->mem;
     for (size_t j = 0; j < n; j++) {
         row_dest *d = &g->slot[j].d;
@@ -747,6 +757,7 @@ static const row_dest *ring_take(ring *g, uint64_t b) {
     while (!g->abort && sl->block != b) pthread_cond_wait(&g->cv, &g->mu);
     const int ok = !g->abort;
     pthread_mutex_unlock(&g->mu);
+    sl->d.origin = b * TYCHE_BLOCK_TRIALS; /* the slot is this thread's until ring_give */
     return ok ? &sl->d : NULL;
 }
 

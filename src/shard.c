@@ -79,6 +79,23 @@ typedef struct {
     double seconds;
 } shard;
 
+/* A streamed merge's rows on their way from the shards to the sink: one
+ * slice of SLICE_ROWS rows (whole blocks, so a slice's /paths rows are
+ * whole chunks of the file written) of every column. */
+#define SLICE_ROWS (8 * TYCHE_BLOCK_TRIALS)
+typedef struct {
+    tyche_rows_fn fn;
+    void *user;
+    double *d;          /* parameters then outputs, SLICE_ROWS each */
+    uint8_t *u8;        /* statements */
+    double **paths;     /* per path variable, SLICE_ROWS x points */
+    size_t *points;
+    size_t n_paths;
+    tyche_progress_fn progress;
+    void *progress_user;
+    uint64_t total;     /* the run's trials, for progress */
+} row_sink;
+
 /* A string attribute, fixed-length or variable-length (the results
  * writer uses variable-length UTF-8), as a malloc'd copy; NULL if absent. */
 /* One element, or the attribute is not what tyche wrote: H5Aread reads
@@ -247,16 +264,33 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
 
 static tyche_status merge_into(const tyche_scenario *s, tyche_results *r, shard *const *by,
                                unsigned n, const tyche_run_info *info, tyche_progress_fn progress,
-                               void *user, tyche_err *err);
+                               void *user, row_sink *sink, tyche_err *err);
 
 tyche_results *tyche_merge_shards(const char *const *files, size_t n, tyche_scenario **s_out,
                                   tyche_err *err) {
     return tyche_merge_shards_progress(files, n, s_out, NULL, NULL, err);
 }
 
+static tyche_results *merge_impl(const char *const *files, size_t n, tyche_scenario **s_out,
+                                 tyche_progress_fn progress, void *user, tyche_merge_begin_fn begin,
+                                 void *begin_user, tyche_err *err);
+static void sink_free(row_sink *k);
+
 tyche_results *tyche_merge_shards_progress(const char *const *files, size_t n,
                                            tyche_scenario **s_out, tyche_progress_fn progress,
                                            void *user, tyche_err *err) {
+    return merge_impl(files, n, s_out, progress, user, NULL, NULL, err);
+}
+
+tyche_results *tyche_merge_shards_stream(const char *const *files, size_t n, tyche_scenario **s_out,
+                                         tyche_progress_fn progress, void *user,
+                                         tyche_merge_begin_fn begin, void *begin_user, tyche_err *err) {
+    return merge_impl(files, n, s_out, progress, user, begin, begin_user, err);
+}
+
+static tyche_results *merge_impl(const char *const *files, size_t n, tyche_scenario **s_out,
+                                 tyche_progress_fn progress, void *user, tyche_merge_begin_fn begin,
+                                 void *begin_user, tyche_err *err) {
     /* the first HDF5 call of `tyche merge` and `--resume`: made so that a
      * failed write of the merged file ends in an error, not a crash at exit */
     (void)tyche_h5_begin();
@@ -343,9 +377,11 @@ tyche_results *tyche_merge_shards_progress(const char *const *files, size_t n,
     cfg.store = (tyche_store)sh[0].store;
     cfg.sampling = (tyche_sampling)sh[0].smp;
     cfg.replicates = sh[0].rep;
-    /* the trial count is the file's word: held to the memory check a run has */
+    /* the trial count is the file's word: held to the memory check a run has
+     * (streamed, the rows are never all in memory) */
     double need_gib, phys_gib;
-    if (tyche_store_too_big(s, total, (tyche_store)sh[0].store, &need_gib, &phys_gib)) {
+    if (begin) cfg.store = TYCHE_STORE_NONE; /* the results keep no rows */
+    if (tyche_store_too_big(s, total, cfg.store, &need_gib, &phys_gib)) {
         tyche_err_set(err, TYCHE_EINPUT, "merge: the shards' %llu trials need %.1f GiB in memory, "
                       "more than this machine's %.1f GiB allows", (unsigned long long)total,
                       need_gib, phys_gib);
@@ -363,7 +399,29 @@ tyche_results *tyche_merge_shards_progress(const char *const *files, size_t n,
                            .sampling = (tyche_sampling)sh[0].smp,
                            .replicates = sh[0].rep > 1 ? sh[0].rep : 0, .total_trials = total,
                            .ranks = 1};
-    if (merge_into(s, r, by, cnt, &info, progress, user, err)) goto fail;
+    row_sink sink = {.progress = progress, .progress_user = user, .total = total};
+    const int streams = begin != NULL && sh[0].store != TYCHE_STORE_NONE;
+    if (begin) {
+        /* the writer, now that the scenario and the run are known */
+        if (begin(begin_user, s, &info, &sink.fn, &sink.user, err) != TYCHE_OK) goto fail;
+        sink.n_paths = sh[0].store == TYCHE_STORE_PATHS ? s->n_paths : 0;
+        sink.d = tyche_malloc((s->n_params + s->n_outputs) * SLICE_ROWS * sizeof *sink.d + 1);
+        sink.u8 = tyche_malloc(s->n_statements * SLICE_ROWS + 1);
+        sink.paths = tyche_calloc(sink.n_paths + 1, sizeof *sink.paths);
+        sink.points = tyche_calloc(sink.n_paths + 1, sizeof *sink.points);
+        int ok = sink.d && sink.u8 && sink.paths && sink.points;
+        for (size_t v = 0; ok && v < sink.n_paths; v++) {
+            sink.points[v] = s->models[s->paths[v].model].layout.n_points;
+            ok = (sink.paths[v] = tyche_malloc(SLICE_ROWS * sink.points[v] * sizeof(double) + 1)) != NULL;
+        }
+        if (!ok) {
+            sink_free(&sink);
+            goto nomem;
+        }
+    }
+    const tyche_status mst = merge_into(s, r, by, cnt, &info, progress, user, streams ? &sink : NULL, err);
+    sink_free(&sink);
+    if (mst) goto fail;
     *s_out = s;
     goto done;
 damaged:
@@ -386,11 +444,85 @@ done:
     return r;
 }
 
+
+static void sink_free(row_sink *k) {
+    for (size_t v = 0; k->paths && v < k->n_paths; v++) free(k->paths[v]);
+    free(k->paths);
+    free(k->points);
+    free(k->d);
+    free(k->u8);
+    k->paths = NULL;
+    k->points = NULL;
+    k->d = NULL;
+    k->u8 = NULL;
+}
+
+/* Rows [off, off + cnt) of dataset `name` (rank 1, or 2 with dims[1]
+ * points a row), whose shape must be dims. */
+static int read_rows(hid_t f, const char *name, hid_t mem_type, void *buf, int rank,
+                     const hsize_t *dims, hsize_t off, hsize_t cnt) {
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) return 0;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0) return 0;
+    hid_t sp = H5Dget_space(d), msp = H5I_INVALID_HID;
+    hsize_t have[H5S_MAX_RANK];
+    int ok = sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+             H5Sget_simple_extent_dims(sp, have, NULL) == rank;
+    for (int k = 0; ok && k < rank; k++) ok = have[k] == dims[k];
+    const hsize_t start[2] = {off, 0}, count[2] = {cnt, rank > 1 ? dims[1] : 1};
+    ok = ok && (msp = H5Screate_simple(rank, count, NULL)) >= 0 &&
+         H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+         H5Dread(d, mem_type, msp, sp, H5P_DEFAULT, buf) >= 0;
+    if (msp >= 0) H5Sclose(msp);
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(d);
+    return ok;
+}
+
+/* Shard sh's rows to the sink, a slice at a time.  Returns 1, 0 when a
+ * read failed (damage), -1 when the sink failed (its error in err). */
+static int stream_rows(shard *sh, const tyche_scenario *s, row_sink *k, uint64_t *trials_read,
+                       tyche_err *err) {
+    const size_t np = s->n_params, no = s->n_outputs, ns = s->n_statements;
+    const hsize_t rows = sh->rows, dims[2] = {rows, 0};
+    for (hsize_t off = 0; off < rows; off += SLICE_ROWS) {
+        const hsize_t cnt = rows - off < SLICE_ROWS ? rows - off : SLICE_ROWS;
+        int ok = 1;
+        for (size_t p = 0; ok && p < np; p++)
+            ok = read_rows(sh->f, s->params[p].name, H5T_NATIVE_DOUBLE, k->d + p * SLICE_ROWS, 1, dims, off, cnt);
+        for (size_t o = 0; ok && o < no; o++) {
+            double *col = k->d + (np + o) * SLICE_ROWS;
+            ok = read_rows(sh->f, s->outputs[o].name, H5T_NATIVE_DOUBLE, col, 1, dims, off, cnt);
+            /* the file keeps "never" as NaN; in rows an event time that did not happen is +inf */
+            if (ok && s->outputs[o].type == TYCHE_OUTPUT_TIME)
+                for (hsize_t j = 0; j < cnt; j++)
+                    if (isnan(col[j])) col[j] = INFINITY;
+        }
+        for (size_t q = 0; ok && q < ns; q++)
+            ok = read_rows(sh->f, s->statements[q].id, H5T_NATIVE_UINT8, k->u8 + q * SLICE_ROWS, 1, dims, off, cnt);
+        for (size_t v = 0; ok && v < k->n_paths; v++) {
+            char name[300];
+            const hsize_t d2[2] = {rows, k->points[v]};
+            snprintf(name, sizeof name, "paths/%s", s->paths[v].name);
+            ok = read_rows(sh->f, name, H5T_NATIVE_DOUBLE, k->paths[v], 2, d2, off, cnt);
+        }
+        if (!ok) return 0;
+        const tyche_rows slice = {.first_trial = sh->run[2] + off, .n = (size_t)cnt, .stride = SLICE_ROWS,
+                                  .params = k->d, .outputs = k->d + np * SLICE_ROWS, .statements = k->u8,
+                                  .paths = k->n_paths ? (const double *const *)k->paths : NULL};
+        if (k->fn(k->user, &slice, err) != TYCHE_OK) return -1;
+        *trials_read += cnt;
+        if (k->progress && *trials_read < k->total) k->progress(k->progress_user, *trials_read, k->total);
+    }
+    return 1;
+}
+
 /* Reads shard sh's /partial group into acc (a scratch of the run's layout)
  * and adds it after the shards before it into r's accumulator (block order),
- * then its per-trial columns into r's at the shard's offset. */
+ * then its per-trial columns into r's at the shard's offset, or, streaming
+ * (k not NULL), to the sink. */
 static tyche_status read_into(shard *sh, const tyche_scenario *s, tyche_results *r,
-                              tyche_accum *acc, uint64_t *trials_read, tyche_err *err) {
+                              tyche_accum *acc, uint64_t *trials_read, row_sink *sink, tyche_err *err) {
     const unsigned long long failures = tyche_alloc_failures(); /* ENOMEM, not damage */
     const size_t no = s->n_outputs, ns = s->n_statements;
     const uint64_t first = sh->run[2];
@@ -399,8 +531,15 @@ static tyche_status read_into(shard *sh, const tyche_scenario *s, tyche_results 
     if (g >= 0) H5Gclose(g);
     acc->attempts = sh->run[4];
     ok = ok && tyche_accum_merge(tyche_results_accum(r), acc, NULL) == TYCHE_OK;
+    if (ok && sink != NULL) {
+        const int got = stream_rows(sh, s, sink, trials_read, err);
+        if (got < 0) return err ? err->code : TYCHE_EIO; /* the sink's own message */
+        ok = got;
+        if (ok) return TYCHE_OK;
+    }
     tyche_results_cols c;
     tyche_results_columns(r, &c);
+    if (sink != NULL) c.param_cols = NULL, c.path_cols = NULL; /* streamed: nothing kept */
     /* per-trial columns, at the shard's offset */
     const hsize_t rows = sh->rows;
     if (ok && c.param_cols) {
@@ -434,7 +573,7 @@ static tyche_status read_into(shard *sh, const tyche_scenario *s, tyche_results 
         }
         free(name);
     }
-    if (ok) *trials_read += rows;
+    if (ok && sink == NULL) *trials_read += rows;
     if (!ok && tyche_alloc_failures() != failures)
         return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory reading it", sh->file);
     return ok ? TYCHE_OK : tyche_err_set(err, TYCHE_EINPUT, "%s: cannot read its data back (damaged or truncated?)", sh->file);
@@ -445,7 +584,7 @@ static tyche_status read_into(shard *sh, const tyche_scenario *s, tyche_results 
  * info as the run's identity; progress after each shard. */
 static tyche_status merge_into(const tyche_scenario *s, tyche_results *r, shard *const *by,
                                unsigned n, const tyche_run_info *info, tyche_progress_fn progress,
-                               void *user, tyche_err *err) {
+                               void *user, row_sink *sink, tyche_err *err) {
     /* one scratch accumulator, room for the largest shard's blocks */
     uint64_t most = 0;
     for (unsigned k = 0; k < n; k++)
@@ -457,7 +596,7 @@ static tyche_status merge_into(const tyche_scenario *s, tyche_results *r, shard 
     uint64_t trials_read = 0;
     double seconds = 0;
     for (unsigned k = 0; k < n; k++) {
-        tyche_status st = read_into(by[k], s, r, acc, &trials_read, err);
+        tyche_status st = read_into(by[k], s, r, acc, &trials_read, sink, err);
         if (st) {
             tyche_accum_free(acc);
             return st;

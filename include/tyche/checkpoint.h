@@ -79,7 +79,8 @@ TYCHE_API void tyche_checkpoint_release(tyche_checkpoint *c);
 typedef void (*tyche_part_fn)(void *user, uint64_t done, uint64_t round);
 
 /* Runs the parts DIR lacks (cfg's trials split into `parts`), each written
- * to DIR/part-IIIIII-of-NNNNNN.h5 as it completes.  *stop is read before
+ * to DIR/part-IIIIII-of-NNNNNN.h5 as it runs (its rows streamed into its
+ * temporary, renamed once whole).  *stop is read before
  * each part (a signal handler sets it): nonzero stops the run there with
  * *stopped = 1 and TYCHE_OK.  Under MPI the missing parts are split into
  * contiguous runs, one per rank; the ranks go part by part in rounds and
@@ -98,6 +99,16 @@ TYCHE_API tyche_status tyche_checkpoint_run_parts(const tyche_scenario *s, const
 TYCHE_API tyche_results *tyche_checkpoint_merge(const char *dir, uint32_t parts,
                                                 tyche_progress_fn progress, void *user,
                                                 tyche_err *err);
+
+/* The same, streamed (tyche_merge_shards_stream): the rows go to the sink
+ * that begin(begin_user, ...) returns, the results keep none.  *s_out (may
+ * be NULL) gets the parts' scenario, the one begin was given (a writer
+ * holds it until finished: the caller frees it after). */
+TYCHE_API tyche_results *tyche_checkpoint_merge_stream(const char *dir, uint32_t parts,
+                                                       tyche_progress_fn progress, void *user,
+                                                       tyche_merge_begin_fn begin,
+                                                       void *begin_user, tyche_scenario **s_out,
+                                                       tyche_err *err);
 
 /* Whether a folder entry's name is one of a checkpoint's own files: args,
  * identity, lock, "part-NNNNNN-of-NNNNNN.h5" and their temporaries. */

@@ -99,6 +99,11 @@ TYCHE_API tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_conf
                                    tyche_err *err);
 TYCHE_API void tyche_results_free(tyche_results *r);
 
+/* The trials a run of cfg simulates: [*first, *first + *count) (a shard's
+ * range of whole blocks; the whole run without one).  Returns 0 when the
+ * shard does not exist. */
+TYCHE_API int tyche_run_range(const tyche_run_config *cfg, uint64_t *first, uint64_t *count);
+
 /* Bytes the per-trial store would need (for the up-front memory check). */
 TYCHE_API uint64_t tyche_store_bytes(const tyche_scenario *s, uint64_t trials, tyche_store store);
 
@@ -180,6 +185,22 @@ TYCHE_API tyche_results *tyche_merge_shards_progress(const char *const *files, s
                                                      tyche_scenario **s_out,
                                                      tyche_progress_fn progress, void *user,
                                                      tyche_err *err);
+
+/* A streamed merge: as tyche_merge_shards_progress, but the results keep
+ * no per-trial rows.  Once the shards are checked and their scenario read,
+ * begin(user, s, info, &rows, &rows_user, err) is called (info: the merged
+ * run's trials and --store level); it returns the sink every row then goes
+ * to, in trial order, a slice of whole blocks at a time, so the merge's
+ * memory is one slice, whatever the trials.  An error from begin or the
+ * sink ends the merge with that error. */
+typedef tyche_status (*tyche_merge_begin_fn)(void *user, const tyche_scenario *s,
+                                             const tyche_run_info *info, tyche_rows_fn *rows,
+                                             void **rows_user, tyche_err *err);
+TYCHE_API tyche_results *tyche_merge_shards_stream(const char *const *files, size_t n,
+                                                   tyche_scenario **s_out,
+                                                   tyche_progress_fn progress, void *user,
+                                                   tyche_merge_begin_fn begin, void *begin_user,
+                                                   tyche_err *err);
 
 /* Per-trial columns when stored (NULL otherwise); length = trials.
  * Paths: trials * n_points, row-major by trial. */

@@ -79,6 +79,10 @@ void cli_install_stop_handlers(void);
 /* tyche_tmp_sweep's callback: says which stale temporary was removed. */
 void cli_said_swept(void *user, const char *file, long pid);
 
+/* Whether a file of `bytes` (uncompressed) fits in the free space of
+ * path's folder: 0, or 2 after a message with both sizes; with compress,
+ * only a warning.  Rank 0 looks. */
+int cli_check_space(const char *flag, const char *path, uint64_t bytes, int compress);
 /* Whether `path` can be written; 0, or the exit status after a message. */
 int cli_check_writable(const char *flag, const char *path);
 
@@ -95,6 +99,27 @@ typedef struct {
     const tyche_provenance *prov;
 } cli_run_output;
 tyche_status cli_write_run_h5(const void *o, const char *p, tyche_err *e);
+
+/* A streamed results pair: the JSON summary (written at the end) and the
+ * HDF5 file, laid out under its temporary name before the rows come and
+ * written as they do.  init names them; open checks the free space (EINPUT
+ * naming both sizes; with compression only a warning) and makes the file;
+ * begin is open as a tyche_merge_begin_fn; finish writes the summary from
+ * r, puts both in place (and removes `checkpoint`, may be NULL, once they
+ * are); free, on any path, removes what was not put in place. */
+typedef struct {
+    cli_run_output ro;
+    tyche_result_file files[2];
+    tyche_commit *commit;
+    tyche_h5_writer *writer;
+} cli_stream;
+void cli_stream_init(cli_stream *cs, const char *out, const char *summary, const tyche_provenance *prov,
+                     const tyche_scenario *s);
+tyche_status cli_stream_open(cli_stream *cs, const tyche_scenario *s, const tyche_h5_plan *plan, tyche_err *err);
+tyche_status cli_stream_begin(void *user, const tyche_scenario *s, const tyche_run_info *info,
+                              tyche_rows_fn *rows, void **rows_user, tyche_err *err);
+tyche_status cli_stream_finish(cli_stream *cs, const tyche_results *r, const char *checkpoint, tyche_err *err);
+void cli_stream_free(cli_stream *cs, tyche_err *err);
 tyche_status cli_write_run_json(const void *o, const char *p, tyche_err *e);
 /* Default output names: "<scenario file's name>-<what>.h5" and the JSON beside it. */
 void cli_default_outputs(const char *scenario, const char *what, const char **out,

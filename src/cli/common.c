@@ -2,6 +2,7 @@
  * flags, the progress bar, the terminal tables, signals, and the atomic
  * write of a command's result files. */
 #include <errno.h>
+#include <sys/statvfs.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -335,6 +336,95 @@ int cli_file_exists(const char *p) {
  * in it (tried with the temporary name the writer will use, at once
  * removed: access() says yes to root on a read-only file system).
  * Returns 0, or the exit status after a message naming `flag` and path. */
+/* The commit's hook: the checkpoint folder `dir` has served. */
+static void remove_checkpoint(void *dir) { tyche_checkpoint_remove(dir); }
+
+/* 0: fits; 1: may not fit (compressed), the warning in err; 2: does not, the message in err. */
+static int space_verdict(const char *flag, const char *path, uint64_t bytes, int compress, tyche_err *err) {
+    if (bytes == 0) return 0;
+    char dir[1200];
+    const char *slash = strrchr(path, '/');
+    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else snprintf(dir, sizeof dir, ".");
+    struct statvfs v;
+    if (statvfs(dir, &v) != 0) return 0; /* cannot tell: the write itself will say */
+    const double free_b = (double)v.f_bavail * (double)v.f_frsize;
+    /* the per-trial data, 1% and 64 KiB for HDF5's own (chunk indexes, the summary) */
+    const double need = (double)bytes * 1.01 + (1 << 16);
+    if (need <= free_b) return 0;
+    if (compress) {
+        tyche_err_set(err, TYCHE_EINPUT, "warning: %s %s: the rows take %.3g GB before compression and %s has "
+                      "%.3g GB free: the run fails if deflate does not shrink them enough",
+                      flag, path, need / 1e9, dir, free_b / 1e9);
+        return 1;
+    }
+    tyche_err_set(err, TYCHE_EINPUT, "%s %s: the file needs %.3g GB and %s has %.3g GB free; use --store none, "
+                  "fewer trials, --compress or another folder", flag, path, need / 1e9, dir, free_b / 1e9);
+    return 2;
+}
+
+int cli_check_space(const char *flag, const char *path, uint64_t bytes, int compress) {
+    if (cli_mpi_rank != 0) return 0;
+    tyche_err e = {0};
+    const int v = space_verdict(flag, path, bytes, compress, &e);
+    if (v) fprintf(stderr, "tyche: %s\n", e.msg);
+    return v == 2 ? 2 : 0;
+}
+
+void cli_stream_init(cli_stream *cs, const char *out, const char *summary, const tyche_provenance *prov,
+                     const tyche_scenario *s) {
+    memset(cs, 0, sizeof *cs);
+    cs->ro = (cli_run_output){s, NULL, prov};
+    cs->files[0] = (tyche_result_file){summary, cli_write_run_json, &cs->ro};
+    cs->files[1] = (tyche_result_file){out, NULL, NULL}; /* written by the writer, at its temporary */
+}
+
+tyche_status cli_stream_open(cli_stream *cs, const tyche_scenario *s, const tyche_h5_plan *plan, tyche_err *err) {
+    tyche_err e = {0};
+    const int v = space_verdict("-o", cs->files[1].path, tyche_h5_file_bytes(s, plan->store, plan->rows),
+                                cs->ro.prov->compress > 0, &e);
+    if (v == 2) return tyche_err_set(err, TYCHE_EINPUT, "%s", e.msg);
+    if (v == 1) fprintf(stderr, "tyche: %s\n", e.msg);
+    cs->ro.s = s;
+    tyche_h5_plan p = *plan;
+    p.user_path = cs->files[1].path;
+    tyche_status st = tyche_commit_alloc(cs->files, 2, &cs->commit, err);
+    if (st == TYCHE_OK) st = tyche_h5_writer_open(s, &p, cs->ro.prov, tyche_commit_tmp(cs->commit, 1), &cs->writer, err);
+    if (st != TYCHE_OK) cli_stream_free(cs, err);
+    return st;
+}
+
+tyche_status cli_stream_begin(void *user, const tyche_scenario *s, const tyche_run_info *info,
+                              tyche_rows_fn *rows, void **rows_user, tyche_err *err) {
+    cli_stream *cs = user;
+    const tyche_h5_plan plan = {.store = info->store, .first_trial = 0, .rows = info->trials};
+    const tyche_status st = cli_stream_open(cs, s, &plan, err);
+    *rows = tyche_h5_writer_rows;
+    *rows_user = cs->writer;
+    return st;
+}
+
+tyche_status cli_stream_finish(cli_stream *cs, const tyche_results *r, const char *checkpoint, tyche_err *err) {
+    cs->ro.r = r;
+    tyche_status st = tyche_h5_writer_finish(cs->writer, r, err);
+    tyche_h5_writer_free(cs->writer);
+    cs->writer = NULL;
+    if (st == TYCHE_OK) st = tyche_commit_write(cs->commit, err);
+    if (st == TYCHE_OK) {
+        st = tyche_commit_rename(cs->commit, checkpoint ? remove_checkpoint : NULL, (void *)checkpoint, err);
+        cli_said_deferred_signal();
+    }
+    cli_stream_free(cs, err);
+    return st;
+}
+
+void cli_stream_free(cli_stream *cs, tyche_err *err) {
+    tyche_h5_writer_free(cs->writer);
+    cs->writer = NULL;
+    tyche_commit_free(cs->commit, err); /* the temporaries removed, the user's names in err */
+    cs->commit = NULL;
+}
+
 int cli_check_writable(const char *flag, const char *path) {
     if (cli_is_folder(path)) {
         if (cli_mpi_rank == 0) fprintf(stderr, "tyche: %s %s: is a folder, not a file\n", flag, path);
@@ -377,8 +467,6 @@ void cli_said_deferred_signal(void) {
                 strsignal(cli_signal_while_committing));
 }
 
-/* The commit's hook: the checkpoint folder `dir` has served. */
-static void remove_checkpoint(void *dir) { tyche_checkpoint_remove(dir); }
 
 /* Every command's results: tyche_commit_files (each file written whole
  * under a temporary name, all renamed into place with signals waiting), a

@@ -69,18 +69,26 @@ int cli_cmd_merge(int argc, char **argv, char *cmdline) {
     cli_progress_state mp = {.phase = "merging"}, wp = {.phase = "writing", .bytes = 1};
     tyche_err err = {0};
     tyche_scenario *s = NULL;
-    tyche_results *r = tyche_merge_shards_progress(files, nf, &s, bars ? cli_progress : NULL, &mp, &err);
-    free(files);
-    if (r == NULL) return cli_report(&err);
     char created[32];
     time_t tnow = time(NULL);
     struct tm tm;
     gmtime_r(&tnow, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     tyche_provenance prov = {cmdline, created, 0, bars ? cli_progress : NULL, &wp};
-    const cli_run_output ro = {s, r, &prov};
-    const tyche_result_file results[2] = {{summary, cli_write_run_json, &ro}, {out, cli_write_run_h5, &ro}};
-    tyche_status st = cli_commit(results, 2, NULL, &err);
+    /* streamed: the merged file is laid out once the shards are checked, and
+     * their rows copied into it a slice at a time (memory: one slice) */
+    cli_stream cs;
+    cli_stream_init(&cs, out, summary, &prov, NULL);
+    tyche_results *r = tyche_merge_shards_stream(files, nf, &s, bars ? cli_progress : NULL, &mp, cli_stream_begin,
+                                                 &cs, &err);
+    free(files);
+    if (r == NULL) {
+        cli_stream_free(&cs, &err);
+        tyche_scenario_free(s);
+        return cli_report(&err);
+    }
+    tyche_status st = cli_stream_finish(&cs, r, NULL, &err);
+    if (st == TYCHE_OK && bars) cli_progress(&wp, 1, 1);
     if (st == TYCHE_OK && !quiet) {
         tyche_run_info info;
         tyche_results_info(r, &info);

@@ -287,7 +287,8 @@ static void part_begins(void *user, uint64_t done, uint64_t round) {
  * err->code == TYCHE_OK means "done, rank 0 writes". */
 static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_config *cfg,
                                        const char *dir, uint32_t parts, cli_progress_state *ps,
-                                       int *stopped, int *threads_used, tyche_err *err) {
+                                       cli_stream *stream, tyche_scenario **merged_s, int *stopped,
+                                       int *threads_used, tyche_err *err) {
     err->code = TYCHE_OK;
     ps->whole = cfg->trials;
     cli_sig_mode = SIG_NOTE;
@@ -299,7 +300,8 @@ static tyche_results *run_checkpointed(const tyche_scenario *s, const tyche_run_
     if (st != TYCHE_OK || *stopped || cli_mpi_rank != 0) return NULL;
     if (cli_stop_requested) fprintf(stderr, "tyche: every part was done when the signal came: merging them\n");
     cli_progress_state mp = {.phase = "merging"};
-    return tyche_checkpoint_merge(dir, parts, cfg->progress ? cli_progress : NULL, &mp, err);
+    return tyche_checkpoint_merge_stream(dir, parts, cfg->progress ? cli_progress : NULL, &mp, cli_stream_begin,
+                                         stream, merged_s, err);
 }
 
 /* What a statement's precision target came to (printed with the table, and
@@ -336,6 +338,8 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     double *precision = NULL;
     tyche_checkpoint *claimed = NULL;
     tyche_results *r = NULL;
+    cli_stream stream = {0};         /* a streamed run's pair of result files */
+    tyche_scenario *merged_s = NULL; /* a checkpoint's parts' scenario, which their merge's writer holds */
 #define FAIL(code) do { rc = (code); goto done; } while (0)
 
     /* check the generator name before any trial (and before any output) */
@@ -451,9 +455,32 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         cfg.progress_user = &ps;
     }
     if (cli_mpi_size > 1 && !o->checkpoint) ps.whole = ps.span = (double)trials; /* rank 0's share stands for the job's */
+
+    /* The provenance is filled in as the run goes: the writer keeps the
+     * pointers (created: once the trials are done). */
+    char created[32] = "";
+    cli_progress_state wp = {.phase = "writing", .bytes = 1};
+    tyche_provenance prov = {cmdline, created, (int)o->compress, bars ? cli_progress : NULL, &wp};
+    cli_run_output ro = {s, NULL, &prov};
+    /* the summary written first, the HDF5 file put in place first */
+    const tyche_result_file files[2] = {{summary, cli_write_run_json, &ro}, {out, cli_write_run_h5, &ro}};
+    /* A plain run, a shard and a checkpointed run's merge stream: the
+     * results file is laid out under its temporary name before the first
+     * row, and rows are written to it as they come (a run's blocks while
+     * later ones simulate: tyche_run_config.rows). */
+    cli_stream_init(&stream, out, summary, &prov, s);
+    uint64_t first_row = 0, n_rows = 0;
+    if (!o->checkpoint && cli_mpi_size <= 1 && tyche_run_range(&cfg, &first_row, &n_rows)) {
+        const tyche_h5_plan plan = {.store = o->store, .first_trial = first_row, .rows = n_rows};
+        if (cli_stream_open(&stream, s, &plan, &err) != TYCHE_OK) FAIL(cli_report(&err));
+        if (o->store != TYCHE_STORE_NONE) {
+            cfg.rows = tyche_h5_writer_rows;
+            cfg.rows_user = stream.writer;
+        }
+    }
     if (o->checkpoint) {
         int stopped = 0, threads_used = 0;
-        r = run_checkpointed(s, &cfg, o->checkpoint, parts, &ps, &stopped, &threads_used, &err);
+        r = run_checkpointed(s, &cfg, o->checkpoint, parts, &ps, &stream, &merged_s, &stopped, &threads_used, &err);
         if (stopped) {
             if (cli_mpi_rank == 0)
                 fprintf(stderr, "tyche: stopped by a signal; the run so far is in %s: finish it with "
@@ -477,25 +504,26 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         r = tyche_run(s, &cfg, &err);
     }
     if (r == NULL) {
+        cli_stream_free(&stream, &err); /* the temporary removed, its name the user's in the message */
         rc = cli_report(&err);
         if (o->checkpoint && cli_mpi_size > 1) (void)agree(rc); /* the other ranks wait for rank 0's word */
         goto done;
     }
 
-    char created[32];
     time_t tnow = time(NULL);
     struct tm tm;
     gmtime_r(&tnow, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cli_progress_state wp = {.phase = "writing", .bytes = 1};
-    tyche_provenance prov = {cmdline, created, (int)o->compress, bars ? cli_progress : NULL, &wp};
     const double write_t0 = cli_now(); /* the header's seconds are the simulation's: say the write's too */
 
     tyche_status st = TYCHE_OK;
-    const cli_run_output ro = {s, r, &prov};
-    /* the summary written first, the HDF5 file put in place first */
-    const tyche_result_file files[2] = {{summary, cli_write_run_json, &ro}, {out, cli_write_run_h5, &ro}};
-    if (cli_mpi_size > 1 && !o->checkpoint) {
+    ro.r = r;
+    if (stream.writer != NULL) {
+        /* the rows are in: the summary and provenance, then the pair put in
+         * place (and a checkpoint folder, whose parts were merged into it, removed) */
+        st = cli_stream_finish(&stream, r, o->checkpoint, &err);
+        if (st == TYCHE_OK && bars) cli_progress(&wp, 1, 1);
+    } else if (cli_mpi_size > 1 && !o->checkpoint) {
 #ifdef TYCHE_MPI
         /* every rank writes its rows into one file (rank 0's temporary),
          * rank 0 the summary first; then rank 0 puts the pair in place */
@@ -581,6 +609,8 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     rc = st == TYCHE_OK ? 0 : cli_report(&err);
 done:
 #undef FAIL
+    cli_stream_free(&stream, NULL);
+    tyche_scenario_free(merged_s);
     tyche_results_free(r);
     free(precision);
     tyche_scenario_free(s);

@@ -318,8 +318,8 @@ run_ok n1 "assert n == 1 and all(v in (0, 1) for v in p.values()), p
 assert d['outputs']['option.valuation_at_deadline']['sd'] is None
 assert d['joint']['correlation'][0][1] is None and d['joint']['all']['stderr'] == 0" -n 1
 check_h5 n1.out.h5 'assert f["trial"].shape == (1,) and f["P1"].shape == (1,)' && ok || bad "n1: HDF5"
-expect_exit 2 'trials need' "$TYCHE" run "$opt" -n 4000000000000 -q -o big.h5
-grep -qE 'need [0-9.]+ GiB in memory' err.txt && ok || bad "the refusal lacks the size: $(cat err.txt)"
+expect_exit 2 'the file needs' "$TYCHE" run "$opt" -n 4000000000000 -q -o big.h5
+grep -qE 'needs [0-9.e+]+ GB and .* has [0-9.e+]+ GB free' err.txt && ok || bad "the refusal lacks the sizes: $(cat err.txt)"
 expect_exit 2 '-n: expected a whole number of trials from 1 to 2^53, got "18446744073709551615"' timeout 60 "$TYCHE" run "$opt" -n 18446744073709551615 -q -o huge.h5 --store none
 expect_exit 2 '-n: expected a whole number of trials from 1 to 2^53, got "9007199254740993"' timeout 60 "$TYCHE" run "$opt" -n 9007199254740993 -q -o huge.h5 --store none
 expect_exit 2 '-n: expected a whole number of trials from 1 to 2^53' timeout 60 "$TYCHE" run "$opt" -n 18446744073709551615 -q -o huge.h5 --checkpoint ckhuge

@@ -91,8 +91,9 @@ expect_exit 2 'unknown command "fly"' "$TYCHE" fly
 expect_exit 2 '--trial N is required' "$TYCHE" replay "$base"
 [[ -z "$(ls | grep -E '\.h5' || true)" ]] && ok || bad "a flag error left output: $(ls)"
 
-# --store outputs larger than memory is refused up front, with the size
-expect_exit 2 'GiB in memory' "$TYCHE" run "$base" -n 18000000000000 -o big.h5 -q
+# --store outputs larger than the disk's free space is refused before the first trial, with
+# both sizes (rows are streamed to the file, so memory is no longer the limit)
+expect_exit 2 'GB free; use --store none' "$TYCHE" run "$base" -n 18000000000000 -o big.h5 -q
 
 # a result never overwrites the scenario: x.json next to -o x.h5
 cp "$base" same.json
@@ -108,7 +109,7 @@ check reserved_cf 'common_factor.name: "paths" is a reserved name'
 expect_exit 2 '--set option.q: "0.2abc" is neither' "$TYCHE" run "$base" -n 10 -q -o x.h5 --set option.q=0.2abc
 expect_exit 2 '--set option.q: "0.5,0.9" is neither' "$TYCHE" run "$base" -n 10 -q -o x.h5 --set option.q=0.5,0.9
 # a trial count whose store size would overflow 64 bits is refused, not wrapped
-expect_exit 2 'GiB in memory' "$TYCHE" run "$base" -n 4503599627370496 -q -o x.h5
+expect_exit 2 'GB free; use --store none' "$TYCHE" run "$base" -n 4503599627370496 -q -o x.h5
 # other commands and --log do not overwrite the scenario either
 cp "$base" same2.json
 expect_exit 2 '"same2.json" is the scenario file' "$TYCHE" tornado same2.json -n 100 -q -o same2.h5

@@ -262,9 +262,13 @@ SH
     fails "full disk: $label (${kb} kB)" 1 "No space left on device" prev "$files" -- \
       "${ns[@]}" sh disk.sh "$kb" "$files" "$@"
   }
-  # room for no summary; for the summary but not the HDF5 file with its paths
-  full "run" 36 "a.h5 a.json" -- "$TYCHE" run "$M/option.json" -n 2000 -q -o disk/a.h5
-  full "run" 400 "a.h5 a.json" -- "$TYCHE" run "$M/option.json" -n 4000 -q --store paths -o disk/a.h5
+  # room for no summary and no HDF5 file (--store none: no rows, so no check of the space
+  # up front: the writes themselves fail)
+  full "run" 36 "a.h5 a.json" -- "$TYCHE" run "$M/option.json" -n 2000 -q --store none -o disk/a.h5
+  # rows that cannot fit are refused before the first trial (exit 2, both sizes), the
+  # previous results untouched; a disk that fills mid-run: tests/cli/streamed.sh
+  fails "full disk: rows refused up front" 2 "GB free; use --store none" prev "a.h5 a.json" -- \
+    "${ns[@]}" sh disk.sh 400 "a.h5 a.json" "$TYCHE" run "$M/option.json" -n 4000 -q --store paths -o disk/a.h5
   full "tornado" 20 "t.h5 t.json" -- "$TYCHE" tornado "$M/option.json" -n 1000 -t 2 -q -o disk/t.h5
 fi
 cd ..
