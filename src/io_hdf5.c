@@ -1318,7 +1318,7 @@ tyche_status tyche_h5_writer_finish(tyche_h5_writer *h, const tyche_results *r, 
     }
     stage_flush(h);
     /* a run stopped at its precision target wrote fewer rows than room was made for */
-    if (!w->failed && h->with_rows && h->trial >= 0 && h->rows < h->plan.rows) {
+    if (!w->failed && h->with_rows && !h->plan.parallel && h->trial >= 0 && h->rows < h->plan.rows) {
         const hsize_t n = h->plan.rows_from + h->rows;
         for (size_t k = 0; k < h->np + h->no + h->ns + 2 && !w->failed; k++) {
             const hid_t ds = k < h->np + h->no + h->ns ? h->cols[k] : k == h->np + h->no + h->ns ? h->trial : h->ptrial;

@@ -227,3 +227,55 @@ tyche_status tyche_write_hdf5_mpi(const tyche_scenario *s, const tyche_results *
     if (rank == 0) tyche_tmp_forget(tmp);
     return all_ok(st != TYCHE_OK) ? TYCHE_OK : TYCHE_EIO;
 }
+
+/* ---- streamed rows: every rank writes its own into the one file ------------- */
+
+tyche_status tyche_mpi_rows_open(const tyche_scenario *s, const tyche_run_config *cfg, const char *path,
+                                 tyche_h5_writer **out, tyche_err *err) {
+    int rank, size, provided = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Query_thread(&provided);
+    *out = NULL;
+    /* the rows are written from the run's writer thread while the main
+     * thread simulates: MPI must allow calls from another thread than the
+     * main one, one at a time */
+    if (!all_ok(provided < MPI_THREAD_SERIALIZED))
+        return tyche_err_set(err, TYCHE_ERUN, "the MPI library does not allow MPI calls from a second thread "
+                             "(MPI_THREAD_SERIALIZED): use --checkpoint DIR under mpirun");
+    char tmp[4200] = "";
+    if (rank == 0 && path) snprintf(tmp, sizeof tmp, "%s", path);
+    MPI_Bcast(tmp, (int)sizeof tmp, MPI_CHAR, 0, MPI_COMM_WORLD);
+    tyche_run_config mine = *cfg;
+    mine.shard_index = (uint32_t)rank;
+    mine.shard_count = (uint32_t)size;
+    uint64_t first = 0, count = 0;
+    (void)tyche_run_range(&mine, &first, &count);
+    const tyche_h5_plan plan = {.store = cfg->store, .first_trial = first, .rows = count, .rows_from = first,
+                                .file_rows = cfg->trials, .parallel = 1};
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* independent writes (the default transfer): each rank's writer thread
+     * writes its rows when they are ready, with no rank waiting for another */
+    tyche_status st = fapl >= 0 && H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0
+                          ? TYCHE_OK
+                          : tyche_err_set(err, TYCHE_EIO, "cannot set up MPI-IO for the results file");
+    /* collective: every rank opens, even one that failed above */
+    if (fapl >= 0) st = tyche_h5_writer_attach(s, &plan, tmp, fapl, out, err) != TYCHE_OK && st == TYCHE_OK ? TYCHE_EIO : st;
+    if (fapl >= 0) H5Pclose(fapl);
+    if (!all_ok(st != TYCHE_OK)) {
+        if (st == TYCHE_OK) st = tyche_err_set(err, TYCHE_ERUN, "another rank could not open the results file");
+        if (*out) (void)tyche_h5_writer_close(*out, NULL); /* collective */
+        tyche_h5_writer_free(*out);
+        *out = NULL;
+        return st;
+    }
+    return TYCHE_OK;
+}
+
+tyche_status tyche_mpi_rows_close(tyche_h5_writer *w, tyche_err *err) {
+    tyche_status st = tyche_h5_writer_close(w, err); /* collective */
+    tyche_h5_writer_free(w);
+    if (!all_ok(st != TYCHE_OK) && st == TYCHE_OK)
+        st = tyche_err_set(err, TYCHE_ERUN, "another rank could not write its rows (its message says why)");
+    return st;
+}

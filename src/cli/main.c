@@ -51,7 +51,9 @@ int main(int argc, char **argv) {
     cli_install_stop_handlers();
 #ifdef TYCHE_MPI
     int provided;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    /* SERIALIZED, not FUNNELED: a run's writer thread writes its rows through
+     * MPI-IO while the main thread simulates (never both at once) */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &cli_mpi_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &cli_mpi_size);
     const int rc = dispatch(argc, argv);

@@ -140,8 +140,9 @@ static int check_combinations(const run_opts *o) {
     if (cli_mpi_size > 1 && (o->shard_count || o->n_prec))
         return cli_usage_error(cli_usage_run, "under mpirun: not with %s (the ranks already split the run)",
                            o->shard_count ? "--shard" : "--precision");
-    if (cli_mpi_size > 1 && o->store == TYCHE_STORE_PATHS && !o->checkpoint)
-        return cli_usage_error(cli_usage_run, "%s", "under mpirun: --store paths only with --checkpoint DIR (its merged parts are written by rank 0)");
+    if (cli_mpi_size > 1 && o->compress > 0 && !o->checkpoint)
+        return cli_usage_error(cli_usage_run, "%s", "under mpirun: --compress only with --checkpoint DIR (the ranks write their "
+                               "rows into the one file independently, and HDF5 compresses only collective writes)");
     return 0;
 }
 
@@ -340,6 +341,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     tyche_results *r = NULL;
     cli_stream stream = {0};         /* a streamed run's pair of result files */
     tyche_scenario *merged_s = NULL; /* a checkpoint's parts' scenario, which their merge's writer holds */
+    tyche_h5_writer *rank_rows = NULL; /* under mpirun: this rank's rows into rank 0's file */
 #define FAIL(code) do { rc = (code); goto done; } while (0)
 
     /* check the generator name before any trial (and before any output) */
@@ -478,6 +480,27 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
             cfg.rows_user = stream.writer;
         }
     }
+#ifdef TYCHE_MPI
+    /* Under mpirun every rank writes its own rows into the one file as they
+     * come (mpi.h): rank 0 lays it out, then all open it with MPI-IO. */
+    if (!o->checkpoint && cli_mpi_size > 1) {
+        tyche_status ost = TYCHE_OK;
+        if (cli_mpi_rank == 0) {
+            const tyche_h5_plan plan = {.store = o->store, .first_trial = 0, .rows = trials, .parallel = 1};
+            ost = cli_stream_open(&stream, s, &plan, &err);
+            if (ost == TYCHE_OK) ost = tyche_h5_writer_suspend(stream.writer, &err);
+            if (ost != TYCHE_OK) rc = cli_report(&err);
+        }
+        if ((rc = agree(rc)) != 0) goto done;
+        if (o->store != TYCHE_STORE_NONE) {
+            if (tyche_mpi_rows_open(s, &cfg, cli_mpi_rank == 0 ? tyche_commit_tmp(stream.commit, 1) : NULL,
+                                    &rank_rows, &err) != TYCHE_OK)
+                FAIL(cli_report(&err));
+            cfg.rows = tyche_h5_writer_rows;
+            cfg.rows_user = rank_rows;
+        }
+    }
+#endif
     if (o->checkpoint) {
         int stopped = 0, threads_used = 0;
         r = run_checkpointed(s, &cfg, o->checkpoint, parts, &ps, &stream, &merged_s, &stopped, &threads_used, &err);
@@ -499,6 +522,15 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     } else if (cli_mpi_size > 1) {
 #ifdef TYCHE_MPI
         r = tyche_run_mpi(s, &cfg, &err);
+        if (rank_rows != NULL) { /* collective: every rank's rows are in the file, or the run fails */
+            tyche_err cerr = {0};
+            const tyche_status cst = tyche_mpi_rows_close(rank_rows, r ? &err : &cerr);
+            rank_rows = NULL;
+            if (cst != TYCHE_OK && r != NULL) {
+                tyche_results_free(r);
+                r = NULL;
+            }
+        }
 #endif
     } else {
         r = tyche_run(s, &cfg, &err);
@@ -518,34 +550,21 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
 
     tyche_status st = TYCHE_OK;
     ro.r = r;
-    if (stream.writer != NULL) {
+    if (cli_mpi_size > 1 && !o->checkpoint) {
+        /* every rank's rows are in rank 0's file: rank 0 finishes it and puts
+         * the pair in place, and every rank exits as it does */
+        if (cli_mpi_rank == 0) {
+            st = tyche_h5_writer_resume(stream.writer, &err);
+            if (st == TYCHE_OK) st = cli_stream_finish(&stream, r, NULL, &err);
+            if (st == TYCHE_OK && bars) cli_progress(&wp, 1, 1);
+        }
+        const int code = agree(st == TYCHE_OK ? 0 : 1);
+        if (code && st == TYCHE_OK) st = tyche_err_set(&err, TYCHE_EIO, "%s: rank 0 could not write it", out);
+    } else if (stream.writer != NULL) {
         /* the rows are in: the summary and provenance, then the pair put in
          * place (and a checkpoint folder, whose parts were merged into it, removed) */
         st = cli_stream_finish(&stream, r, o->checkpoint, &err);
         if (st == TYCHE_OK && bars) cli_progress(&wp, 1, 1);
-    } else if (cli_mpi_size > 1 && !o->checkpoint) {
-#ifdef TYCHE_MPI
-        /* every rank writes its rows into one file (rank 0's temporary),
-         * rank 0 the summary first; then rank 0 puts the pair in place */
-        const tyche_result_file mpi_files[2] = {files[0], {out, NULL, NULL}};
-        tyche_commit *c = NULL;
-        if (cli_mpi_rank == 0) {
-            st = tyche_commit_alloc(mpi_files, 2, &c, &err);
-            if (st == TYCHE_OK) st = tyche_commit_write(c, &err);
-        }
-        if (agree(st == TYCHE_OK ? 0 : 1) != 0) {
-            if (cli_mpi_rank != 0) st = tyche_err_set(&err, TYCHE_EIO, "%s: rank 0 could not write the summary", summary);
-        } else {
-            st = tyche_write_hdf5_mpi(s, r, &prov, cli_mpi_rank == 0 ? tyche_commit_tmp(c, 1) : out, &err);
-            if (st == TYCHE_OK && cli_mpi_rank == 0) {
-                st = tyche_commit_rename(c, NULL, NULL, &err);
-                cli_said_deferred_signal();
-            }
-            const int code = agree(st == TYCHE_OK ? 0 : 1);
-            if (code && st == TYCHE_OK) st = tyche_err_set(&err, TYCHE_EIO, "%s: rank 0 could not put it in place", out);
-        }
-        tyche_commit_free(c, &err);
-#endif
     } else {
         st = cli_commit(files, 2, o->checkpoint, &err);
     }
@@ -609,6 +628,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     rc = st == TYCHE_OK ? 0 : cli_report(&err);
 done:
 #undef FAIL
+    tyche_h5_writer_free(rank_rows);
     cli_stream_free(&stream, NULL);
     tyche_scenario_free(merged_s);
     tyche_results_free(r);
