@@ -8,12 +8,20 @@
  * reading rules shape every choice here: each axis of each variable has an
  * HDF5 dimension scale (the coordinate variable of that name), strings are
  * variable-length UTF-8, `_FillValue` has the variable's own type, and
- * creation order is tracked so listings follow the order written.  The file
- * is written under "<path>.tmp.<host>.<pid>" (tmpfile.c) and renamed onto `path` only once
- * H5Fclose has succeeded and the file is on the disk, so a failure (or a
- * crash) never leaves a partial file under the final name nor touches one
- * already there.  Only the public accessors of
- * scenario.h and engine.h are used: the writer knows nothing of models. */
+ * creation order is tracked so listings follow the order written.
+ *
+ * The writer streams (tyche_h5_writer, io.h): the per-trial datasets are
+ * made at their full length before the first row, the rows appended as
+ * they come (staged a chunk of every column at a time, so each chunk is
+ * written and compressed once), the summary and provenance added at the
+ * end.  It writes the name it is given, a temporary ("<path>.tmp.<host>.
+ * <pid>", tmpfile.c) that its caller renames onto `path` only once H5Fclose
+ * has succeeded and the file is on the disk (tyche_commit_*), so a failure
+ * (or a crash) never leaves a partial file under the final name nor touches
+ * one already there; tyche_write_hdf5 does all of that for results held in
+ * memory.  Only the public accessors of scenario.h and engine.h are used
+ * (and run_impl.h's view of results' columns): the writer knows nothing of
+ * models. */
 #define _POSIX_C_SOURCE 200809L /* unlink() under -std=c11 */
 
 #include <math.h>

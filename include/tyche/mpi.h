@@ -5,9 +5,13 @@
  * (each one's summary accumulator, as a flat buffer) are gathered and
  * merged in rank order, which is block order, so every rank
  * holds the summary one run would have computed, bit for bit.  The results
- * file is then written by all ranks together: rank 0 lays it out (the
- * summary, provenance, every per-trial dataset at full length), and every
- * rank writes its own rows as a hyperslab, collectively through MPI-IO. */
+ * file is written by all ranks together.  Streamed (what `tyche run` does,
+ * tyche_mpi_rows_open below): rank 0 lays it out before the first trial,
+ * every rank's writer thread writes its rows into it as its blocks finish,
+ * independently through MPI-IO, and rank 0 adds the summary at the end.
+ * Kept in memory (tyche_run_mpi without a sink, then tyche_write_hdf5_mpi):
+ * rank 0 writes the file with its rows, and every rank then writes its own
+ * as a hyperslab, collectively. */
 #ifndef TYCHE_MPI_H
 #define TYCHE_MPI_H
 
