@@ -14,6 +14,18 @@ for np in 1 2 3; do
     same_results one.h5 np$np-t$t.h5 && ok || bad "mpirun -np $np -t $t differs from the 1-thread run"
   done
 done
+# --store paths: every rank writes its own rows of /paths into the one file as they come
+"$TYCHE" run "$scen" "${args[@]}" -t 1 --store paths -o pone.h5 && ok || bad "1-thread run, --store paths"
+for np in 2 3; do
+  timeout 300 mpirun --oversubscribe -np $np "$TYCHE" run "$scen" "${args[@]}" -t 1 --store paths -o pnp$np.h5 \
+    && ok || bad "mpirun -np $np --store paths"
+  same_results pone.h5 pnp$np.h5 && ok || bad "mpirun -np $np --store paths differs from the 1-thread run"
+done
+# --compress: the ranks' independent writes cannot be compressed: refused, with the way out
+rc=0
+timeout 60 mpirun --oversubscribe -np 2 "$TYCHE" run "$scen" "${args[@]}" --compress 4 -o cz.h5 2> err.txt || rc=$?
+[[ $rc -ne 0 && $(grep -c -- "--compress only with --checkpoint" err.txt) -eq 1 && ! -e cz.h5 ]] && ok ||
+  bad "--compress under mpirun: rc $rc, $(cat err.txt)"
 # --store none, and input errors: exit 2 from every rank, said once
 timeout 300 mpirun --oversubscribe -np 2 "$TYCHE" run "$scen" "${args[@]}" --store none -o none.h5 && ok || bad "mpirun --store none"
 rc=0
