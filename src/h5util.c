@@ -8,8 +8,8 @@
 #include "h5util.h"
 #include "json_util.h"
 
-/* HDF5 is used from one thread at a time (the serial library is not
- * thread-safe anyway), so the kept reason needs no lock. */
+/* HDF5 is used from one thread at a time (a run's writer thread while the
+ * others simulate), so the kept reason needs no lock. */
 static char reason[128];
 
 /* H5Ewalk2 callback: the file driver puts the system's reason for a failed
@@ -44,6 +44,8 @@ int tyche_h5_begin(void) {
     reason[0] = '\0';
     return H5Eset_auto2(H5E_DEFAULT, keep_reason, NULL) < 0 ? -1 : 0;
 }
+
+void tyche_h5_this_thread(void) { (void)H5Eset_auto2(H5E_DEFAULT, keep_reason, NULL); }
 
 const char *tyche_h5_reason(void) { return reason; }
 

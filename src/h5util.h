@@ -17,6 +17,9 @@
  * operating-system reason of a failure ("No space left on device") is kept
  * for tyche_h5_reason.  Returns -1 if HDF5 cannot be set up. */
 int tyche_h5_begin(void);
+/* The same quiet error reporting for the calling thread (HDF5 keeps it
+ * per thread), without forgetting a reason already kept. */
+void tyche_h5_this_thread(void);
 /* The operating system's reason for the first failed HDF5 call since
  * tyche_h5_begin (or tyche_h5_forget_reason), or "". */
 const char *tyche_h5_reason(void);

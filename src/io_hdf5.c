@@ -1063,6 +1063,9 @@ static int paths_write(tyche_h5_writer *h, uint64_t row, const tyche_rows *rows)
 tyche_status tyche_h5_writer_rows(void *writer, const tyche_rows *rows, tyche_err *err) {
     tyche_h5_writer *h = writer;
     if (h->w.failed) return writer_refail(h, err);
+    /* HDF5's error reporting is per thread (Debian builds it thread-safe):
+     * this may be a run's writer thread, to be kept quiet too */
+    tyche_h5_this_thread();
     h->w.err = err;
     const uint64_t row = h->plan.rows_from + h->rows; /* the file's row of rows->first_trial */
     if (!h->with_rows || rows->first_trial != h->plan.first_trial + h->rows ||
@@ -1184,15 +1187,25 @@ static tyche_h5_writer *writer_new(const tyche_scenario *s, const tyche_h5_plan 
     return h;
 }
 
-/* The string type and the dataset access properties (no chunk cache: every
- * chunk is handed over whole, or written once at the end). */
+/* The string type and the dataset access properties.  The chunk cache
+ * holds one chunk of a column (chunk rows of doubles): every chunk is
+ * handed over whole, so it passes through the cache once.  Not none: with
+ * no cache, a write that fails (a full disk) makes HDF5 1.10 drop the
+ * chunk's buffer without freeing it (H5D__chunk_unlock), a leak LSan
+ * reports; through the cache the failure comes at eviction, which frees. */
 static int writer_types(tyche_h5_writer *h) {
     wctx *w = &h->w;
     if ((w->str_t = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(w->str_t, H5T_VARIABLE) < 0 ||
         H5Tset_cset(w->str_t, H5T_CSET_UTF8) < 0)
         return fail(w, "cannot make the string type");
+    /* and a block's /paths rows: the chunks of PATH_TRIAL_CHUNK trials it holds */
+    size_t bytes = (size_t)h->chunk * sizeof(double);
+    for (size_t v = 0; v < h->npaths; v++) {
+        const size_t pb = (size_t)TYCHE_BLOCK_TRIALS * h->points[v] * sizeof(double);
+        if (pb > bytes) bytes = pb;
+    }
     if ((w->dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
-        H5Pset_chunk_cache(w->dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, 0, H5D_CHUNK_CACHE_W0_DEFAULT) < 0)
+        H5Pset_chunk_cache(w->dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, bytes, 1.0) < 0)
         return fail(w, "cannot set up dataset access properties");
     return 0;
 }
