@@ -45,7 +45,11 @@ int tyche_h5_begin(void) {
     return H5Eset_auto2(H5E_DEFAULT, keep_reason, NULL) < 0 ? -1 : 0;
 }
 
-void tyche_h5_this_thread(void) { (void)H5Eset_auto2(H5E_DEFAULT, keep_reason, NULL); }
+void tyche_h5_this_thread(void) {
+    static _Thread_local int done; /* once per thread: each H5Eset_auto2 call costs memory */
+    if (!done) (void)H5Eset_auto2(H5E_DEFAULT, keep_reason, NULL);
+    done = 1;
+}
 
 const char *tyche_h5_reason(void) { return reason; }
 

@@ -427,6 +427,14 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
             rc = cli_check_writable("--log", o->log_file);
         }
     }
+    /* a checkpointed run's parts hold every row, and so does the file they
+     * are merged into: each must fit where it goes, before the first part
+     * (the folder of DIR: DIR itself may not exist yet) */
+    if (!rc && o->checkpoint && !resuming) {
+        const uint64_t bytes = tyche_h5_file_bytes(s, o->store, trials);
+        rc = cli_check_space("--checkpoint", o->checkpoint, bytes, o->compress > 0);
+        if (!rc) rc = cli_check_space("-o", out, bytes, o->compress > 0);
+    }
     if (!rc && o->checkpoint && cli_mpi_rank == 0)
         rc = checkpoint_claim(o->checkpoint, s, o, resuming, argc, argv, &claimed);
     if ((rc = agree(rc)) != 0) goto done;
