@@ -21,7 +21,7 @@ command -v prlimit >/dev/null || { echo "skipped: prlimit (util-linux) is missin
 # of address space: the cap would measure arenas, not rows
 export MALLOC_ARENA_MAX=2
 MiB=1048576
-margin=$((${STREAMED_MARGIN_MIB:-64} * MiB))   # room above --store none's need for the writer
+margin=$((${STREAMED_MARGIN_MIB:-96} * MiB))   # room above --store none's need for the writer: its ring of blocks, its chunk of every column and HDF5's cache of one
 # A sanitizer's shadow memory (ASan, TSan) takes terabytes of address space: such a build
 # cannot run under any cap, so the capped parts are skipped there (the plain build runs them).
 uncappable=$( (prlimit --as=$((4096 * MiB)) "$TYCHE" --version >/dev/null 2>&1 && echo 0) 2>/dev/null || echo 1)
