@@ -959,6 +959,8 @@ struct tyche_h5_writer {
     size_t np, no, ns, npaths;
     size_t *points;
     int with_rows, with_paths;
+    int direct;                 /* whole chunks written as they are (H5Dwrite_chunk): no
+                                   compression, not parallel, native types the file's */
     uint64_t chunk;             /* rows of a 1-D chunk, and of the stage */
     uint64_t stage0;            /* file row of the stage's first row */
     size_t staged;              /* rows in the stage */
@@ -998,6 +1000,10 @@ uint64_t tyche_h5_file_bytes(const tyche_scenario *s, tyche_store store, uint64_
  * flag) and returns the status. */
 static tyche_status writer_status(tyche_h5_writer *h) {
     if (!h->w.failed) return TYCHE_OK;
+    /* the failed call's error stack, in this thread's (its reason already
+     * kept): a run's writer thread ends after a failure, and HDF5 frees a
+     * thread's stack only when it is cleared */
+    H5Eclear2(H5E_DEFAULT);
     if (h->first.code == TYCHE_OK && h->w.err) h->first = *h->w.err;
     if (h->first.code == TYCHE_OK) h->first.code = TYCHE_EIO;
     return TYCHE_EIO;
@@ -1025,9 +1031,13 @@ static int stage_flush(tyche_h5_writer *h) {
         else if (k < h->np + h->no) ds = h->cols[k], mt = H5T_NATIVE_DOUBLE, src = h->st_d + k * h->chunk;
         else ds = h->cols[k], mt = H5T_NATIVE_UINT8, src = h->st_u8 + (k - h->np - h->no) * h->chunk;
         if (ds < 0) continue; /* no /paths */
-        hid_t fsp = H5Dget_space(ds);
-        if (fsp < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
-            H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT, src) < 0) {
+        /* a whole chunk, uncompressed: handed to the file as it is (no copy into HDF5's cache) */
+        const int whole = h->direct && start % h->chunk == 0 && cnt == h->chunk;
+        const size_t el = mt == H5T_NATIVE_UINT8 ? 1 : 8;
+        hid_t fsp = whole ? H5I_INVALID_HID : H5Dget_space(ds);
+        if (whole ? H5Dwrite_chunk(ds, H5P_DEFAULT, 0, &start, (size_t)cnt * el, src) < 0
+                  : (fsp < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
+                     H5Dwrite(ds, mt, msp, fsp, H5P_DEFAULT, src) < 0)) {
             char name[256] = "";
             H5Iget_name(ds, name, sizeof name);
             fail(w, "cannot write %s (rows from %llu)", name[0] == '/' ? name + 1 : name,
@@ -1045,11 +1055,25 @@ static int stage_flush(tyche_h5_writer *h) {
 static int paths_write(tyche_h5_writer *h, uint64_t row, const tyche_rows *rows) {
     wctx *w = &h->w;
     for (size_t v = 0; v < h->npaths && !w->failed; v++) {
-        const hsize_t start[2] = {row, 0}, cnt[2] = {rows->n, h->points[v]};
+        hsize_t start[2] = {row, 0}, cnt[2] = {rows->n, h->points[v]};
         if (cnt[1] == 0) continue;
+        /* whole chunks, uncompressed, as they are: a chunk of PATH_TRIAL_CHUNK
+         * rows of every point is those rows' memory, row-major */
+        const double *src = rows->paths[v];
+        while (h->direct && start[0] % PATH_TRIAL_CHUNK == 0 && cnt[0] >= PATH_TRIAL_CHUNK && !w->failed) {
+            if (H5Dwrite_chunk(h->pds[v], H5P_DEFAULT, 0, start, PATH_TRIAL_CHUNK * cnt[1] * sizeof(double), src) < 0) {
+                tyche_path_info pi;
+                tyche_scenario_path(h->s, v, &pi);
+                fail(w, "cannot write paths/%s (rows from %llu)", nz(pi.name), (unsigned long long)start[0]);
+            }
+            src += PATH_TRIAL_CHUNK * cnt[1];
+            start[0] += PATH_TRIAL_CHUNK;
+            cnt[0] -= PATH_TRIAL_CHUNK;
+        }
+        if (cnt[0] == 0 || w->failed) continue;
         hid_t fsp = H5Dget_space(h->pds[v]), msp = H5Screate_simple(2, cnt, NULL);
         if (fsp < 0 || msp < 0 || H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, cnt, NULL) < 0 ||
-            H5Dwrite(h->pds[v], H5T_NATIVE_DOUBLE, msp, fsp, H5P_DEFAULT, rows->paths[v]) < 0) {
+            H5Dwrite(h->pds[v], H5T_NATIVE_DOUBLE, msp, fsp, H5P_DEFAULT, src) < 0) {
             tyche_path_info pi;
             tyche_scenario_path(h->s, v, &pi);
             fail(w, "cannot write paths/%s (rows from %llu)", nz(pi.name), (unsigned long long)row);
@@ -1170,6 +1194,10 @@ static tyche_h5_writer *writer_new(const tyche_scenario *s, const tyche_h5_plan 
     h->w.err = err;
     h->w.compress = h->p.compress < 0 ? 0 : h->p.compress > 9 ? 9 : h->p.compress;
     h->w.parallel = plan->parallel;
+    /* the bytes in memory are the file's when the native types are its
+     * little-endian ones (x86-64, arm64); elsewhere HDF5 converts */
+    h->direct = !plan->parallel && h->w.compress == 0 && H5Tequal(H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE) > 0 &&
+                H5Tequal(H5T_NATIVE_INT64, H5T_STD_I64LE) > 0;
     if (!h->path || !h->user_path || !h->cols || !h->pds || !h->points ||
         (h->with_rows && (!h->st_trial || !h->st_d || !h->st_u8))) {
         tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", plan->user_path ? plan->user_path : path);
