@@ -757,8 +757,9 @@ static const row_dest *ring_take(ring *g, uint64_t b) {
     while (!g->abort && sl->block != b) pthread_cond_wait(&g->cv, &g->mu);
     const int ok = !g->abort;
     pthread_mutex_unlock(&g->mu);
+    if (!ok) return NULL; /* aborted: the slot may still be another thread's */
     sl->d.origin = b * TYCHE_BLOCK_TRIALS; /* the slot is this thread's until ring_give */
-    return ok ? &sl->d : NULL;
+    return &sl->d;
 }
 
 /* Block b's rows are complete (or, failed: the ring aborts). */
@@ -1008,6 +1009,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                 }
             }
         }
+        const int no_slots = slots == NULL;
         free(slots);
         /* integer counts: exact, so thread order does not matter */
         uint64_t failed = UINT64_MAX;
@@ -1017,7 +1019,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         }
         /* the last blocks' rows reach the sink before the run returns */
         if (g) {
-            const tyche_status gst = ring_close(g, stop_blocks, failed != UINT64_MAX || slots == NULL, err);
+            const tyche_status gst = ring_close(g, stop_blocks, failed != UINT64_MAX || no_slots, err);
             g = NULL;
             if (gst != TYCHE_OK && st == TYCHE_OK) st = gst;
         }

@@ -63,10 +63,8 @@ typedef struct {
     hid_t str_t;  /* variable-length UTF-8 string */
     /* per-trial datasets: space for every row allocated when created, never
      * filled (MPI ranks then write rows into the file independently: only
-     * collective calls could allocate), and their access properties (no
-     * chunk cache: the writer hands HDF5 whole chunks) */
+     * collective calls could allocate) */
     int parallel;
-    hid_t dapl;
 } wctx;
 
 static int fail(wctx *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -229,8 +227,26 @@ static hid_t ds_create(wctx *w, hid_t loc, const char *grp, const char *name, hi
         fail(w, "cannot set up the space of %s%s for parallel writes", grp, name);
         goto done;
     }
-    if ((ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl,
-                         per_trial && w->dapl >= 0 ? w->dapl : H5P_DEFAULT)) < 0)
+    /* Its chunk cache holds what one write hands it: a chunk of a column, two
+     * of /paths (a block's rows).  Not none: with no cache, a write that fails
+     * (a full disk) makes HDF5 1.10 drop the chunk's buffer without freeing
+     * it (H5D__chunk_unlock), a leak LSan reports; through the cache the
+     * failure comes at eviction, which frees.  Whole uncompressed chunks skip
+     * the cache anyway (H5Dwrite_chunk). */
+    hid_t dapl = H5P_DEFAULT;
+    if (per_trial) {
+        size_t bytes = H5Tget_size(ftype) * (rank == 2 ? 2 : 1);
+        for (int i = 0; i < rank; i++) bytes *= (size_t)ch[i];
+        if ((dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
+            H5Pset_chunk_cache(dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, bytes, 1.0) < 0) {
+            if (dapl >= 0) H5Pclose(dapl);
+            fail(w, "cannot set up the access properties of %s%s", grp, name);
+            goto done;
+        }
+    }
+    ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, dapl);
+    if (dapl != H5P_DEFAULT) H5Pclose(dapl);
+    if (ds < 0)
         fail(w, "cannot create dataset %s%s", grp, name);
 done:
     close_id(w, &dcpl, H5Pclose, "a property list");
@@ -1098,7 +1114,11 @@ tyche_status tyche_h5_writer_rows(void *writer, const tyche_rows *rows, tyche_er
              (unsigned long long)rows->first_trial, (unsigned long long)h->plan.rows);
         return writer_status(h);
     }
-    if (h->with_paths && rows->paths && paths_write(h, row, rows)) return writer_status(h);
+    if (h->with_paths && rows->paths == NULL) {
+        fail(&h->w, "rows of trials %llu.. came without their paths (internal)", (unsigned long long)rows->first_trial);
+        return writer_status(h);
+    }
+    if (h->with_paths && paths_write(h, row, rows)) return writer_status(h);
     for (size_t i = 0; i < rows->n;) {
         const uint64_t at = h->stage0 + h->staged; /* its file row */
         const uint64_t room = (at / h->chunk + 1) * h->chunk - at;
@@ -1121,6 +1141,7 @@ tyche_status tyche_h5_writer_rows(void *writer, const tyche_rows *rows, tyche_er
         if ((h->stage0 + h->staged) % h->chunk == 0 && stage_flush(h)) return writer_status(h);
     }
     h->rows += rows->n;
+    h->w.err = NULL; /* the caller's: not kept past the call */
     return TYCHE_OK;
 }
 
@@ -1134,16 +1155,13 @@ static void close_datasets(tyche_h5_writer *h) {
 
 void tyche_h5_writer_free(tyche_h5_writer *h) {
     if (h == NULL) return;
-    const int failed = h->w.failed;
     h->w.failed = 1; /* closing after a failure: no more messages */
     h->w.err = NULL;
     close_datasets(h);
-    close_id(&h->w, &h->w.dapl, H5Pclose, "the dataset access properties");
     close_id(&h->w, &h->w.str_t, H5Tclose, "the string type");
     close_id(&h->w, &h->fapl, H5Pclose, "the file access properties");
     close_id(&h->w, &h->fcpl, H5Pclose, "the file creation properties");
     close_id(&h->w, &h->file, H5Fclose, "the file");
-    (void)failed;
     free(h->cols);
     free(h->pds);
     free(h->points);
@@ -1168,7 +1186,7 @@ static tyche_h5_writer *writer_new(const tyche_scenario *s, const tyche_h5_plan 
     h->plan = *plan;
     h->p = p ? *p : none;
     h->file = h->fcpl = h->fapl = h->trial = h->ptrial = H5I_INVALID_HID;
-    h->w.str_t = h->w.dapl = H5I_INVALID_HID;
+    h->w.str_t = H5I_INVALID_HID;
     h->path = tyche_strdup(path);
     h->user_path = tyche_strdup(plan->user_path ? plan->user_path : path);
     h->np = tyche_scenario_n_params(s);
@@ -1182,6 +1200,9 @@ static tyche_h5_writer *writer_new(const tyche_scenario *s, const tyche_h5_plan 
     h->cols = tyche_malloc((nc + 1) * sizeof *h->cols);
     h->pds = tyche_malloc((h->npaths + 1) * sizeof *h->pds);
     h->points = tyche_calloc(h->npaths + 1, sizeof *h->points);
+    /* no id open yet, before anything can fail: free closes what is open */
+    for (size_t k = 0; h->cols && k < nc; k++) h->cols[k] = H5I_INVALID_HID;
+    for (size_t v = 0; h->pds && v < h->npaths; v++) h->pds[v] = H5I_INVALID_HID;
     uint64_t row_bytes = 8 + 8 * (uint64_t)(h->np + h->no) + h->ns;
     h->chunk = chunk_rows(row_bytes, h->plan.file_rows);
     h->stage0 = h->plan.rows_from;
@@ -1205,36 +1226,20 @@ static tyche_h5_writer *writer_new(const tyche_scenario *s, const tyche_h5_plan 
         tyche_h5_writer_free(h);
         return NULL;
     }
-    for (size_t k = 0; k < nc; k++) h->cols[k] = H5I_INVALID_HID;
     for (size_t v = 0; v < h->npaths; v++) {
         tyche_path_info pi;
         tyche_scenario_path(s, v, &pi);
-        h->pds[v] = H5I_INVALID_HID;
         h->points[v] = pi.n_points;
     }
     return h;
 }
 
-/* The string type and the dataset access properties.  The chunk cache
- * holds one chunk of a column (chunk rows of doubles): every chunk is
- * handed over whole, so it passes through the cache once.  Not none: with
- * no cache, a write that fails (a full disk) makes HDF5 1.10 drop the
- * chunk's buffer without freeing it (H5D__chunk_unlock), a leak LSan
- * reports; through the cache the failure comes at eviction, which frees. */
+/* The string type. */
 static int writer_types(tyche_h5_writer *h) {
     wctx *w = &h->w;
     if ((w->str_t = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(w->str_t, H5T_VARIABLE) < 0 ||
         H5Tset_cset(w->str_t, H5T_CSET_UTF8) < 0)
         return fail(w, "cannot make the string type");
-    /* and a block's /paths rows: the chunks of PATH_TRIAL_CHUNK trials it holds */
-    size_t bytes = (size_t)h->chunk * sizeof(double);
-    for (size_t v = 0; v < h->npaths; v++) {
-        const size_t pb = (size_t)TYCHE_BLOCK_TRIALS * h->points[v] * sizeof(double);
-        if (pb > bytes) bytes = pb;
-    }
-    if ((w->dapl = H5Pcreate(H5P_DATASET_ACCESS)) < 0 ||
-        H5Pset_chunk_cache(w->dapl, H5D_CHUNK_CACHE_NSLOTS_DEFAULT, bytes, 1.0) < 0)
-        return fail(w, "cannot set up dataset access properties");
     return 0;
 }
 
@@ -1290,22 +1295,39 @@ fail:
     return TYCHE_EIO;
 }
 
+/* every rank's verdict (agree NULL: this one's) */
+static int agreed(int (*agree)(int ok), int ok) { return agree ? agree(ok) : ok; }
+
 tyche_status tyche_h5_writer_attach(const tyche_scenario *s, const tyche_h5_plan *plan, const char *path,
-                                    int64_t fapl, tyche_h5_writer **out, tyche_err *err) {
+                                    int64_t fapl, int (*agree)(int ok), tyche_h5_writer **out,
+                                    tyche_err *err) {
     *out = NULL;
-    if (tyche_h5_begin() < 0) return tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
-    tyche_h5_writer *h = writer_new(s, plan, NULL, path, err);
-    if (h == NULL) return TYCHE_ENOMEM;
+    /* Under MPI-IO opening the file and its datasets, and closing them, are
+     * collective: the ranks agree before each step, so that none goes on
+     * into a call the others have left. */
+    const int begun = tyche_h5_begin() >= 0;
+    if (!begun) tyche_err_set(err, TYCHE_EIO, "%s: cannot set up the HDF5 library", path);
+    tyche_h5_writer *h = begun ? writer_new(s, plan, NULL, path, err) : NULL;
+    if (!agreed(agree, h != NULL)) {
+        if (h) tyche_err_set(err, TYCHE_ERUN, "another rank could not set up its writer");
+        tyche_h5_writer_free(h);
+        return TYCHE_ERUN;
+    }
     wctx *w = &h->w;
-    if ((h->file = H5Fopen(path, H5F_ACC_RDWR, (hid_t)fapl)) < 0) {
-        fail(w, "cannot open the file to write rows into it");
-        goto fail;
+    h->file = H5Fopen(path, H5F_ACC_RDWR, (hid_t)fapl);
+    if (!agreed(agree, h->file >= 0)) {
+        if (h->file < 0) fail(w, "cannot open the file to write rows into it");
+        else tyche_err_set(err, TYCHE_ERUN, "another rank could not open the results file");
+        writer_status(h);
+        tyche_h5_writer_free(h); /* closes the file where it opened */
+        return TYCHE_EIO;
     }
     h->fapl = H5I_INVALID_HID;
-    if (writer_types(h)) goto fail;
+    (void)writer_types(h);
     const size_t nc = h->np + h->no + h->ns;
-    if (h->with_rows && (h->trial = H5Dopen2(h->file, "trial", w->dapl)) < 0) fail(w, "cannot open trial");
-    for (size_t k = 0; h->with_rows && k < nc && !w->failed; k++) {
+    /* every dataset opened, even after a failure: the calls are collective */
+    if (h->with_rows && (h->trial = H5Dopen2(h->file, "trial", H5P_DEFAULT)) < 0) fail(w, "cannot open trial");
+    for (size_t k = 0; h->with_rows && k < nc; k++) {
         const char *name;
         if (k < h->np) {
             tyche_param_info pi;
@@ -1320,25 +1342,26 @@ tyche_status tyche_h5_writer_attach(const tyche_scenario *s, const tyche_h5_plan
             tyche_scenario_statement(s, k - h->np - h->no, &si);
             name = si.id;
         }
-        if ((h->cols[k] = H5Dopen2(h->file, name, w->dapl)) < 0) fail(w, "cannot open %s", name);
+        if ((h->cols[k] = H5Dopen2(h->file, name, H5P_DEFAULT)) < 0) fail(w, "cannot open %s", name);
     }
     if (h->with_paths) {
-        if ((h->ptrial = H5Dopen2(h->file, "paths/trial", w->dapl)) < 0) fail(w, "cannot open paths/trial");
-        for (size_t v = 0; v < h->npaths && !w->failed; v++) {
+        if ((h->ptrial = H5Dopen2(h->file, "paths/trial", H5P_DEFAULT)) < 0) fail(w, "cannot open paths/trial");
+        for (size_t v = 0; v < h->npaths; v++) {
             tyche_path_info pi;
             char name[300];
             tyche_scenario_path(s, v, &pi);
             snprintf(name, sizeof name, "paths/%s", nz(pi.name));
-            if ((h->pds[v] = H5Dopen2(h->file, name, w->dapl)) < 0) fail(w, "cannot open %s", name);
+            if ((h->pds[v] = H5Dopen2(h->file, name, H5P_DEFAULT)) < 0) fail(w, "cannot open %s", name);
         }
     }
-    if (w->failed) goto fail;
+    if (!agreed(agree, !w->failed)) {
+        if (!w->failed) tyche_err_set(err, TYCHE_ERUN, "another rank could not open the results file's datasets");
+        writer_status(h);
+        tyche_h5_writer_free(h); /* every rank closes: collective */
+        return TYCHE_EIO;
+    }
     *out = h;
     return TYCHE_OK;
-fail:
-    writer_status(h);
-    tyche_h5_writer_free(h);
-    return TYCHE_EIO;
 }
 
 tyche_status tyche_h5_writer_suspend(tyche_h5_writer *h, tyche_err *err) {
@@ -1348,6 +1371,12 @@ tyche_status tyche_h5_writer_suspend(tyche_h5_writer *h, tyche_err *err) {
     close_datasets(h);
     /* H5Fclose flushes: only its success means the rows are in the file */
     close_id(&h->w, &h->file, H5Fclose, "(flush) the file");
+    /* no rows come to it any more (MPI: the ranks' own writers take them) */
+    free(h->st_trial);
+    free(h->st_d);
+    free(h->st_u8);
+    h->st_trial = NULL, h->st_d = NULL, h->st_u8 = NULL;
+    h->staged = 0;
     return writer_status(h);
 }
 
@@ -1400,12 +1429,13 @@ tyche_status tyche_h5_writer_finish(tyche_h5_writer *h, const tyche_results *r, 
 }
 
 tyche_status tyche_h5_writer_close(tyche_h5_writer *h, tyche_err *err) {
-    if (h->w.failed) return writer_refail(h, err);
-    h->w.err = err;
-    stage_flush(h);
+    /* closes even after a failure: under MPI-IO every rank must take part */
+    const int failed = h->w.failed;
+    h->w.err = failed ? NULL : err;
+    if (!failed) stage_flush(h);
     close_datasets(h);
     close_id(&h->w, &h->file, H5Fclose, "(flush) the file");
-    return writer_status(h);
+    return failed ? writer_refail(h, err) : writer_status(h);
 }
 
 /* ---- the whole file from results in memory -------------------------------- */

@@ -230,8 +230,11 @@ tyche_status tyche_write_hdf5_mpi(const tyche_scenario *s, const tyche_results *
 
 /* ---- streamed rows: every rank writes its own into the one file ------------- */
 
+/* tyche_h5_writer_attach's agreement: 1 only if every rank is ok */
+static int agree_ok(int ok) { return all_ok(!ok); }
+
 tyche_status tyche_mpi_rows_open(const tyche_scenario *s, const tyche_run_config *cfg, const char *path,
-                                 tyche_h5_writer **out, tyche_err *err) {
+                                 const char *name, tyche_h5_writer **out, tyche_err *err) {
     int rank, size, provided = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -244,32 +247,32 @@ tyche_status tyche_mpi_rows_open(const tyche_scenario *s, const tyche_run_config
         return tyche_err_set(err, TYCHE_ERUN, "the MPI library does not allow MPI calls from a second thread "
                              "(MPI_THREAD_SERIALIZED): use --checkpoint DIR under mpirun");
     char tmp[4200] = "";
-    if (rank == 0 && path) snprintf(tmp, sizeof tmp, "%s", path);
+    const int fits = rank != 0 || (path && strlen(path) < sizeof tmp);
+    if (rank == 0 && fits) snprintf(tmp, sizeof tmp, "%s", path);
+    if (!all_ok(!fits))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: its name is too long for the ranks to share (4200 bytes)", name);
     MPI_Bcast(tmp, (int)sizeof tmp, MPI_CHAR, 0, MPI_COMM_WORLD);
     tyche_run_config mine = *cfg;
     mine.shard_index = (uint32_t)rank;
     mine.shard_count = (uint32_t)size;
     uint64_t first = 0, count = 0;
     (void)tyche_run_range(&mine, &first, &count);
+    /* messages name the user's file (every rank has the same -o), not rank 0's temporary */
     const tyche_h5_plan plan = {.store = cfg->store, .first_trial = first, .rows = count, .rows_from = first,
-                                .file_rows = cfg->trials, .parallel = 1};
+                                .file_rows = cfg->trials, .parallel = 1, .user_path = name};
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* independent writes (the default transfer): each rank's writer thread
      * writes its rows when they are ready, with no rank waiting for another */
-    tyche_status st = fapl >= 0 && H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0
-                          ? TYCHE_OK
-                          : tyche_err_set(err, TYCHE_EIO, "cannot set up MPI-IO for the results file");
-    /* collective: every rank opens, even one that failed above */
-    if (fapl >= 0) st = tyche_h5_writer_attach(s, &plan, tmp, fapl, out, err) != TYCHE_OK && st == TYCHE_OK ? TYCHE_EIO : st;
-    if (fapl >= 0) H5Pclose(fapl);
-    if (!all_ok(st != TYCHE_OK)) {
-        if (st == TYCHE_OK) st = tyche_err_set(err, TYCHE_ERUN, "another rank could not open the results file");
-        if (*out) (void)tyche_h5_writer_close(*out, NULL); /* collective */
-        tyche_h5_writer_free(*out);
-        *out = NULL;
-        return st;
+    const int ok = fapl >= 0 && H5Pset_fapl_mpio(fapl, MPI_COMM_WORLD, MPI_INFO_NULL) >= 0;
+    if (!all_ok(!ok)) {
+        if (fapl >= 0) H5Pclose(fapl);
+        return ok ? tyche_err_set(err, TYCHE_ERUN, "another rank could not set up MPI-IO")
+                  : tyche_err_set(err, TYCHE_EIO, "%s: cannot set up MPI-IO for it", name);
     }
-    return TYCHE_OK;
+    /* collective: the ranks agree before each step (all_ok) */
+    const tyche_status st = tyche_h5_writer_attach(s, &plan, tmp, fapl, agree_ok, out, err);
+    H5Pclose(fapl);
+    return st;
 }
 
 tyche_status tyche_mpi_rows_close(tyche_h5_writer *w, tyche_err *err) {

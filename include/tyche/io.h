@@ -41,10 +41,11 @@ TYCHE_API tyche_status tyche_write_hdf5(const tyche_scenario *s, const tyche_res
  * provenance are added at the end (tyche_h5_writer_finish, which closes the
  * file).  The writer writes `path` as given: the caller names a temporary
  * and renames it (tyche_commit_*).  Memory: one chunk of every 1-D column
- * (32 MiB at most), whatever the trials.  1-D datasets are chunked by 65536
- * trials (fewer when a row of every column is larger than 512 bytes),
- * /paths by 1024 trials x all points; every chunk is written, and
- * compressed, once. */
+ * (32 MiB, or one block's rows where a row of every column is wider than
+ * 16 KiB), whatever the trials.  1-D datasets are chunked by 65536 trials
+ * (fewer when a row of every column is larger than 512 bytes, never fewer
+ * than a block's 2048), /paths by 1024 trials x all points; every chunk is
+ * written, and compressed, once. */
 typedef struct tyche_h5_writer tyche_h5_writer;
 
 typedef struct {
@@ -72,15 +73,19 @@ TYCHE_API tyche_status tyche_h5_writer_rows(void *writer, const tyche_rows *rows
  * file.  r's trials must be the rows handed over (unless parallel). */
 TYCHE_API tyche_status tyche_h5_writer_finish(tyche_h5_writer *w, const tyche_results *r,
                                               tyche_err *err);
-/* MPI: suspend closes the file (every row so far in it), resume opens it
- * again to finish; attach opens a file laid out by another writer with
- * `fapl` (an hid_t: the MPI-IO file access properties) to write rows only,
- * close closes such a writer (collectively, under MPI-IO). */
+/* MPI: suspend closes the file (every row so far in it) and drops the
+ * writer's stage, resume opens it again to finish; attach opens a file laid
+ * out by another writer with `fapl` (an hid_t: the MPI-IO file access
+ * properties) to write rows only, agree(ok) (NULL: none) being every
+ * rank's verdict (1 only if all are ok), asked before each collective step
+ * so that all ranks fail together; close closes such a writer, also after
+ * a failure (collectively, under MPI-IO). */
 TYCHE_API tyche_status tyche_h5_writer_suspend(tyche_h5_writer *w, tyche_err *err);
 TYCHE_API tyche_status tyche_h5_writer_resume(tyche_h5_writer *w, tyche_err *err);
 TYCHE_API tyche_status tyche_h5_writer_attach(const tyche_scenario *s, const tyche_h5_plan *plan,
                                               const char *path, int64_t fapl,
-                                              tyche_h5_writer **out, tyche_err *err);
+                                              int (*agree)(int ok), tyche_h5_writer **out,
+                                              tyche_err *err);
 TYCHE_API tyche_status tyche_h5_writer_close(tyche_h5_writer *w, tyche_err *err);
 /* Closes what is open (no flush promised) and frees; NULL is fine. */
 TYCHE_API void tyche_h5_writer_free(tyche_h5_writer *w);

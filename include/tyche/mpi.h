@@ -39,14 +39,16 @@ TYCHE_API tyche_status tyche_write_hdf5_mpi(const tyche_scenario *s, const tyche
 /* Streamed rows (what `tyche run` does under mpirun): rank 0 lays the
  * file out with a parallel writer (tyche_h5_plan.parallel: every chunk's
  * space allocated, no compression) and suspends it; then, collectively,
- * every rank opens that file (path: rank 0's, broadcast) with MPI-IO for
+ * every rank opens that file (path: rank 0's, broadcast; name: the user's,
+ * for messages) with MPI-IO for
  * the rows of its own range of the run cfg, and hands the writer to
  * tyche_run_mpi as cfg->rows_user (tyche_h5_writer_rows): each rank's
  * writer thread writes its blocks independently as they finish.
  * tyche_mpi_rows_close (collective) closes it; rank 0 then resumes its
  * writer and finishes the file.  Both fail on every rank if any failed. */
 TYCHE_API tyche_status tyche_mpi_rows_open(const tyche_scenario *s, const tyche_run_config *cfg,
-                                           const char *path, tyche_h5_writer **out, tyche_err *err);
+                                           const char *path, const char *name,
+                                           tyche_h5_writer **out, tyche_err *err);
 TYCHE_API tyche_status tyche_mpi_rows_close(tyche_h5_writer *w, tyche_err *err);
 
 #ifdef __cplusplus

@@ -83,6 +83,8 @@ void cli_said_swept(void *user, const char *file, long pid);
  * path's folder: 0, or 2 after a message with both sizes; with compress,
  * only a warning.  Rank 0 looks. */
 int cli_check_space(const char *flag, const char *path, uint64_t bytes, int compress);
+/* Whether the folders of two paths are on the same file system. */
+int cli_same_disk(const char *a, const char *b);
 /* Whether `path` can be written; 0, or the exit status after a message. */
 int cli_check_writable(const char *flag, const char *path);
 
@@ -104,7 +106,8 @@ tyche_status cli_write_run_h5(const void *o, const char *p, tyche_err *e);
  * HDF5 file, laid out under its temporary name before the rows come and
  * written as they do.  init names them; open checks the free space (EINPUT
  * naming both sizes; with compression only a warning) and makes the file;
- * begin is open as a tyche_merge_begin_fn; finish writes the summary from
+ * (at_most: plan->rows is a cap the run may stop short of, a --precision
+ * run's, so only a warning too); begin is open as a tyche_merge_begin_fn; finish writes the summary from
  * r, puts both in place (and removes `checkpoint`, may be NULL, once they
  * are); free, on any path, removes what was not put in place. */
 typedef struct {
@@ -115,7 +118,8 @@ typedef struct {
 } cli_stream;
 void cli_stream_init(cli_stream *cs, const char *out, const char *summary, const tyche_provenance *prov,
                      const tyche_scenario *s);
-tyche_status cli_stream_open(cli_stream *cs, const tyche_scenario *s, const tyche_h5_plan *plan, tyche_err *err);
+tyche_status cli_stream_open(cli_stream *cs, const tyche_scenario *s, const tyche_h5_plan *plan, int at_most,
+                             tyche_err *err);
 tyche_status cli_stream_begin(void *user, const tyche_scenario *s, const tyche_run_info *info,
                               tyche_rows_fn *rows, void **rows_user, tyche_err *err);
 tyche_status cli_stream_finish(cli_stream *cs, const tyche_results *r, const char *checkpoint, tyche_err *err);

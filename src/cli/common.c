@@ -336,16 +336,23 @@ int cli_file_exists(const char *p) {
  * in it (tried with the temporary name the writer will use, at once
  * removed: access() says yes to root on a read-only file system).
  * Returns 0, or the exit status after a message naming `flag` and path. */
+/* The folder of path (".", or up to its last '/'). */
+static void folder_of(const char *path, char *dir, size_t len) {
+    const char *slash = strrchr(path, '/');
+    if (slash) snprintf(dir, len, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else snprintf(dir, len, ".");
+}
+
 /* The commit's hook: the checkpoint folder `dir` has served. */
 static void remove_checkpoint(void *dir) { tyche_checkpoint_remove(dir); }
 
-/* 0: fits; 1: may not fit (compressed), the warning in err; 2: does not, the message in err. */
-static int space_verdict(const char *flag, const char *path, uint64_t bytes, int compress, tyche_err *err) {
+/* 0: fits; 1: may not fit (compressed, or a run that may stop early: at
+ * most), the warning in err; 2: does not, the message in err. */
+static int space_verdict(const char *flag, const char *path, uint64_t bytes, int compress, int at_most,
+                         tyche_err *err) {
     if (bytes == 0) return 0;
     char dir[1200];
-    const char *slash = strrchr(path, '/');
-    if (slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
-    else snprintf(dir, sizeof dir, ".");
+    folder_of(path, dir, sizeof dir);
     struct statvfs v;
     if (statvfs(dir, &v) != 0) return 0; /* cannot tell: the write itself will say */
     const double free_b = (double)v.f_bavail * (double)v.f_frsize;
@@ -358,15 +365,29 @@ static int space_verdict(const char *flag, const char *path, uint64_t bytes, int
                       flag, path, need / 1e9, dir, free_b / 1e9);
         return 1;
     }
+    if (at_most) {
+        tyche_err_set(err, TYCHE_EINPUT, "warning: %s %s: at --max-trials the file would need %.3g GB and %s has "
+                      "%.3g GB free: the run fails if its precision targets are not met well before",
+                      flag, path, need / 1e9, dir, free_b / 1e9);
+        return 1;
+    }
     tyche_err_set(err, TYCHE_EINPUT, "%s %s: the file needs %.3g GB and %s has %.3g GB free; use --store none, "
                   "fewer trials, --compress or another folder", flag, path, need / 1e9, dir, free_b / 1e9);
     return 2;
 }
 
+int cli_same_disk(const char *a, const char *b) {
+    char da[1200], db[1200];
+    struct stat sa, sb;
+    folder_of(a, da, sizeof da);
+    folder_of(b, db, sizeof db);
+    return stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev;
+}
+
 int cli_check_space(const char *flag, const char *path, uint64_t bytes, int compress) {
     if (cli_mpi_rank != 0) return 0;
     tyche_err e = {0};
-    const int v = space_verdict(flag, path, bytes, compress, &e);
+    const int v = space_verdict(flag, path, bytes, compress, 0, &e);
     if (v) fprintf(stderr, "tyche: %s\n", e.msg);
     return v == 2 ? 2 : 0;
 }
@@ -379,10 +400,11 @@ void cli_stream_init(cli_stream *cs, const char *out, const char *summary, const
     cs->files[1] = (tyche_result_file){out, NULL, NULL}; /* written by the writer, at its temporary */
 }
 
-tyche_status cli_stream_open(cli_stream *cs, const tyche_scenario *s, const tyche_h5_plan *plan, tyche_err *err) {
+tyche_status cli_stream_open(cli_stream *cs, const tyche_scenario *s, const tyche_h5_plan *plan, int at_most,
+                             tyche_err *err) {
     tyche_err e = {0};
     const int v = space_verdict("-o", cs->files[1].path, tyche_h5_file_bytes(s, plan->store, plan->rows),
-                                cs->ro.prov->compress > 0, &e);
+                                cs->ro.prov->compress > 0, at_most, &e);
     if (v == 2) return tyche_err_set(err, TYCHE_EINPUT, "%s", e.msg);
     if (v == 1) fprintf(stderr, "tyche: %s\n", e.msg);
     cs->ro.s = s;
@@ -398,7 +420,7 @@ tyche_status cli_stream_begin(void *user, const tyche_scenario *s, const tyche_r
                               tyche_rows_fn *rows, void **rows_user, tyche_err *err) {
     cli_stream *cs = user;
     const tyche_h5_plan plan = {.store = info->store, .first_trial = 0, .rows = info->trials};
-    const tyche_status st = cli_stream_open(cs, s, &plan, err);
+    const tyche_status st = cli_stream_open(cs, s, &plan, 0, err);
     *rows = tyche_h5_writer_rows;
     *rows_user = cs->writer;
     return st;

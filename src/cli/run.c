@@ -140,7 +140,7 @@ static int check_combinations(const run_opts *o) {
     if (cli_mpi_size > 1 && (o->shard_count || o->n_prec))
         return cli_usage_error(cli_usage_run, "under mpirun: not with %s (the ranks already split the run)",
                            o->shard_count ? "--shard" : "--precision");
-    if (cli_mpi_size > 1 && o->compress > 0 && !o->checkpoint)
+    if (cli_mpi_size > 1 && o->compress > 0 && !o->checkpoint && o->store != TYCHE_STORE_NONE)
         return cli_usage_error(cli_usage_run, "%s", "under mpirun: --compress only with --checkpoint DIR (the ranks write their "
                                "rows into the one file independently, and HDF5 compresses only collective writes)");
     return 0;
@@ -432,8 +432,13 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
      * (the folder of DIR: DIR itself may not exist yet) */
     if (!rc && o->checkpoint && !resuming) {
         const uint64_t bytes = tyche_h5_file_bytes(s, o->store, trials);
-        rc = cli_check_space("--checkpoint", o->checkpoint, bytes, o->compress > 0);
-        if (!rc) rc = cli_check_space("-o", out, bytes, o->compress > 0);
+        if (cli_same_disk(o->checkpoint, out)) /* the parts and the merged file side by side */
+            rc = cli_check_space("-o (and its --checkpoint parts, on the same disk)", out,
+                                 bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * bytes, o->compress > 0);
+        else {
+            rc = cli_check_space("--checkpoint", o->checkpoint, bytes, o->compress > 0);
+            if (!rc) rc = cli_check_space("-o", out, bytes, o->compress > 0);
+        }
     }
     if (!rc && o->checkpoint && cli_mpi_rank == 0)
         rc = checkpoint_claim(o->checkpoint, s, o, resuming, argc, argv, &claimed);
@@ -471,9 +476,6 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     char created[32] = "";
     cli_progress_state wp = {.phase = "writing", .bytes = 1};
     tyche_provenance prov = {cmdline, created, (int)o->compress, bars ? cli_progress : NULL, &wp};
-    cli_run_output ro = {s, NULL, &prov};
-    /* the summary written first, the HDF5 file put in place first */
-    const tyche_result_file files[2] = {{summary, cli_write_run_json, &ro}, {out, cli_write_run_h5, &ro}};
     /* A plain run, a shard and a checkpointed run's merge stream: the
      * results file is laid out under its temporary name before the first
      * row, and rows are written to it as they come (a run's blocks while
@@ -482,7 +484,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     uint64_t first_row = 0, n_rows = 0;
     if (!o->checkpoint && cli_mpi_size <= 1 && tyche_run_range(&cfg, &first_row, &n_rows)) {
         const tyche_h5_plan plan = {.store = o->store, .first_trial = first_row, .rows = n_rows};
-        if (cli_stream_open(&stream, s, &plan, &err) != TYCHE_OK) FAIL(cli_report(&err));
+        if (cli_stream_open(&stream, s, &plan, precision != NULL, &err) != TYCHE_OK) FAIL(cli_report(&err));
         if (o->store != TYCHE_STORE_NONE) {
             cfg.rows = tyche_h5_writer_rows;
             cfg.rows_user = stream.writer;
@@ -495,13 +497,13 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         tyche_status ost = TYCHE_OK;
         if (cli_mpi_rank == 0) {
             const tyche_h5_plan plan = {.store = o->store, .first_trial = 0, .rows = trials, .parallel = 1};
-            ost = cli_stream_open(&stream, s, &plan, &err);
+            ost = cli_stream_open(&stream, s, &plan, 0, &err);
             if (ost == TYCHE_OK) ost = tyche_h5_writer_suspend(stream.writer, &err);
             if (ost != TYCHE_OK) rc = cli_report(&err);
         }
         if ((rc = agree(rc)) != 0) goto done;
         if (o->store != TYCHE_STORE_NONE) {
-            if (tyche_mpi_rows_open(s, &cfg, cli_mpi_rank == 0 ? tyche_commit_tmp(stream.commit, 1) : NULL,
+            if (tyche_mpi_rows_open(s, &cfg, cli_mpi_rank == 0 ? tyche_commit_tmp(stream.commit, 1) : NULL, out,
                                     &rank_rows, &err) != TYCHE_OK)
                 FAIL(cli_report(&err));
             cfg.rows = tyche_h5_writer_rows;
@@ -557,7 +559,6 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
     const double write_t0 = cli_now(); /* the header's seconds are the simulation's: say the write's too */
 
     tyche_status st = TYCHE_OK;
-    ro.r = r;
     if (cli_mpi_size > 1 && !o->checkpoint) {
         /* every rank's rows are in rank 0's file: rank 0 finishes it and puts
          * the pair in place, and every rank exits as it does */
@@ -574,7 +575,7 @@ static int run_main(run_opts *o, int resuming, int argc, char **argv, char *cmdl
         st = cli_stream_finish(&stream, r, o->checkpoint, &err);
         if (st == TYCHE_OK && bars) cli_progress(&wp, 1, 1);
     } else {
-        st = cli_commit(files, 2, o->checkpoint, &err);
+        st = tyche_err_set(&err, TYCHE_ERUN, "%s: no writer for the results (internal)", out);
     }
     const double write_seconds = cli_now() - write_t0;
     if (st == TYCHE_OK) cli_sig_mode = SIG_DIE; /* DIR is gone: nothing is left to resume */

@@ -181,10 +181,10 @@ PY
 
 # ---- d. a full disk: mid-run, and a file that cannot fit ---------------------------
 # in a mount namespace of our own (unshare -m as root, a user namespace
-# otherwise) a 20 MB tmpfs; skipped with a note where neither is allowed
+# otherwise) a 64 MB tmpfs; skipped with a note where neither is allowed
 if [[ $(id -u) -eq 0 ]]; then ns=(unshare -m); else ns=(unshare -rm); fi
 mkdir -p disk
-if ! "${ns[@]}" sh -c 'mount -t tmpfs -o size=20m tmpfs disk' 2>probe.err; then
+if ! "${ns[@]}" sh -c 'mount -t tmpfs -o size=64m tmpfs disk' 2>probe.err; then
   echo "note: the full-disk cases are skipped: no mount namespace here ($(cat probe.err))"
 else
   [[ $cap_o -gt 0 || $uncappable == 1 ]] || cap_o=$((1024 * MiB))
@@ -192,7 +192,7 @@ else
   cat >disk.sh <<'SH'
 set -u
 scen=$1 cap=$2
-mount -t tmpfs -o size=20m tmpfs disk || { echo "FAIL mount"; exit 0; }
+mount -t tmpfs -o size=64m tmpfs disk || { echo "FAIL mount"; exit 0; }
 pass() { echo PASS; }
 fail() { echo "FAIL $*" | tr '\n' ' '; echo; }   # one line a verdict
 # tmp_left: the temporary files in disk/
@@ -200,9 +200,12 @@ tmp_left() { ls -A disk | grep -E '\.tmp\.' || true; }
 # an earlier result under the final name
 "$TYCHE" run "$scen" -n 1000 -t 2 -q -o disk/r.h5 && pass || fail "the earlier run"
 before=$(cd disk && sha256sum r.h5 r.json)
-# the run's file (about 11 MB of paths) fits the free space when it starts; a slow
-# generator keeps it running while the disk fills under it once its file exists
-"$TYCHE" run "$scen" -n 12000 -t 2 -q --store paths --rng ranlxd2 -o disk/r.h5 2>mid.err &
+# the run's file (about 37 MB of paths, written a block at a time) fits the free space
+# when it starts; a slow generator keeps it running while the disk fills under it once
+# its file exists.  Its 20 blocks are more than the ring's slots (8 at -t 2): once the
+# writer fails, the other thread races past the blocks still in flight, and must not
+# touch their slots (it did once: a wrapped row offset, caught by ASan)
+"$TYCHE" run "$scen" -n 40000 -t 2 -q --store paths --rng ranlxd2 -o disk/r.h5 2>mid.err &
 pid=$!
 for _ in $(seq 3000); do
   [[ -n $(tmp_left) ]] || ! kill -0 $pid 2>/dev/null && break
