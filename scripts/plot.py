@@ -25,6 +25,7 @@ import sys
 import textwrap
 
 import matplotlib
+import matplotlib.lines
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -53,10 +54,27 @@ def _wrap(text, width=100):
     return _tex("\n".join(textwrap.fill(line, width) for line in str(text).split("\n")))
 
 
+def _p_format(values):
+    """One number format for a figure's probabilities: 3 significant digits, in plain decimals
+    when every nonzero value is at least 0.001, else all in scientific notation (mixing
+    0.0011 with 9.04e-04 in one figure reads badly). Returns a function of a value."""
+    nonzero = [abs(float(v)) for v in values if v is not None and np.isfinite(v) and v != 0]
+    scientific = bool(nonzero) and min(nonzero) < 0.001
+
+    def fmt(v):
+        if v is None or not np.isfinite(v):
+            return "n/a"
+        if scientific:
+            return f"{v:.2e}"
+        if v == 0:
+            return "0"
+        return f"{v:.{max(2 - math.floor(math.log10(abs(v))), 0)}f}"
+    return fmt
+
+
 def _fmt_p(p):
-    if not np.isfinite(p):
-        return "n/a"
-    return f"{p:.4f}" if p == 0 or p >= 0.001 else f"{p:.2e}"
+    """A lone probability, in the format _p_format gives a figure holding only it."""
+    return _p_format([p])(p)
 
 
 def _figure(r, width, height, title=None):
@@ -121,8 +139,34 @@ def _wilson(p, n):
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+# Ticks of a probability axis on the logit scale, labelled in plain decimals.
+_LOGIT_TICKS = (1e-6, 1e-5, 1e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 0.99,
+                0.997, 0.999, 1 - 1e-4, 1 - 1e-5, 1 - 1e-6)
+
+
+def _logit_axis(ax, values):
+    """A logit probability axis spanning `values` (points and interval ends) with a margin:
+    0.01 and 0.5 are both readable there, and 0.99 as well as 0.01 (a log axis would crush the
+    values near 1, and a linear one those near 0). Returns the (low, high) limits, inside (0, 1):
+    a bound at 0 or 1 is drawn to the limit."""
+    inside = [float(v) for v in values if 0 < v < 1]
+    lo = min(inside, default=0.01)
+    hi = max(inside, default=0.99)
+    logit = lambda q: math.log(q / (1 - q))  # noqa: E731
+    expit = lambda z: 1 / (1 + math.exp(-z))  # noqa: E731
+    margin = max(0.35 * (logit(hi) - logit(lo)), 0.6)
+    low, high = expit(logit(lo) - margin), expit(logit(hi) + margin)
+    ax.set_xscale("logit")
+    ax.set_xlim(low, high)
+    ticks = [t for t in _LOGIT_TICKS if low <= t <= high]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    return low, high
+
+
 def fig_statements(r):
-    """Each statement's probability with its 95% interval, grouped as in the terminal table."""
+    """Each statement's probability with its 95% interval, grouped as in the terminal table,
+    on a logit axis (so that 0.01 and 0.5 are both readable), a colour per group."""
     st = r.statements
     if st.empty:
         raise Absent("no statements")
@@ -132,29 +176,44 @@ def fig_statements(r):
         rows.append((f"[{g}]", None))
         rows += [(f"{sid}:  {textwrap.shorten(st.at[sid, 'text'], 64, placeholder=' …')}", sid)
                  for sid in st.index[st["group"] == g]]
-    fig = _figure(r, 12, 1.6 + 0.34 * len(rows),
+    fig = _figure(r, 13, 2.0 + 0.34 * len(rows),
                   f"{r.scenario.get('title', '') if r.scenario else ''}\n"
-                  "Probability of each statement with its 95% interval (Wilson)")
+                  "Probability of each statement with its 95% interval (Wilson), logit scale")
     ax = fig.add_subplot()
     colours = matplotlib.colormaps["tab10"]
-    xmax = float(np.nanmax(st["ci95_high"]))
+    cols = ("probability", "ci95_low", "ci95_high")
+    values = st[list(cols)].to_numpy(dtype=float).ravel()
+    fmt = _p_format(values)
+    low, high = _logit_axis(ax, values)
     y = np.arange(len(rows))[::-1]
     for yi, (_label, sid) in zip(y, rows):
         if sid is None:
             continue
-        p, lo, hi = (float(st.at[sid, k]) for k in ("probability", "ci95_low", "ci95_high"))
+        p, lo, hi = (float(st.at[sid, k]) for k in cols)
         c = colours(groups.index(st.at[sid, "group"]) % 10)
-        ax.errorbar([p], [yi], xerr=[[p - lo], [hi - p]], fmt="o", color=c, capsize=4, ms=5)
-        ax.annotate(f"{_fmt_p(p)}  [{_fmt_p(lo)}, {_fmt_p(hi)}]", (hi, yi), xytext=(6, 0),
-                    textcoords="offset points", va="center", fontsize=8.5)
+        # On the logit axis 0 and 1 lie at infinity: an end there is drawn to the axis' edge,
+        # and a probability of 0 or 1 (no trial, or every trial) as an arrow at that edge.
+        lo_d, hi_d = max(lo, low), min(hi, high)
+        p_d = min(max(p, low), high)
+        ax.plot([lo_d, hi_d], [yi, yi], color=c, lw=1.6, solid_capstyle="butt")
+        for end, real in ((lo_d, lo), (hi_d, hi)):
+            if end == real:
+                ax.plot([end], [yi], "|", color=c, ms=9, mew=1.6)
+        ax.plot([p_d], [yi], "<" if p <= low else ">" if p >= high else "o", color=c, ms=6)
+        ax.annotate(f"{fmt(p)}  [{fmt(lo)}, {fmt(hi)}]", (1.01, yi),
+                    xycoords=("axes fraction", "data"), va="center", fontsize=8.5)
     ax.set_yticks(y, [_tex(lbl) for lbl, _ in rows])
     for tick, (_label, sid) in zip(ax.get_yticklabels(), rows):
         if sid is None:
             tick.set_fontweight("bold")
-    ax.set_xlim(0, xmax * 1.45 if xmax > 0 else 1)  # room for the numbers
     ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.set_xlabel("probability")
+    ax.set_xlabel("probability (logit scale: log-odds, spread out near 0 and near 1)")
     ax.grid(axis="x", alpha=0.3)
+    handles = [matplotlib.lines.Line2D([], [], color=colours(i % 10), marker="o", lw=1.6,
+                                       label=_tex(g)) for i, g in enumerate(groups)]
+    handles.append(matplotlib.lines.Line2D([], [], color="0.3", marker="|", ms=9, lw=1.6,
+                                           label="95% interval"))
+    ax.legend(handles=handles, title="group", loc="best", fontsize=8.5, title_fontsize=9)
     return fig
 
 
