@@ -301,6 +301,7 @@ def fig_incidence(r):
     # Deadlines: every {"event": X, "by": DATE} in a statement's rule. A statement that is
     # just that condition is the exact incidence at DATE: mark it on the curve.
     deadlines = {}
+    fmt = _p_format(r.statements["probability"].to_numpy(dtype=float))
     for st, leaf in _statement_rules(r):
         if "event" in leaf and "by" in leaf and leaf["event"] in inc.columns:
             deadlines.setdefault(leaf["by"], []).append(st["id"])
@@ -309,7 +310,7 @@ def fig_incidence(r):
                 d = pd.Timestamp(leaf["by"]) + pd.Timedelta(hours=23, minutes=59)
                 c = colours(events.index(leaf["event"]))
                 ax.plot([d], [p], "D", color=c, ms=6, mec="black", mew=0.6, zorder=5)
-                ax.annotate(f"{_tex(st['id'])} = {p:.3f}", (d, p), xytext=(-8, 6),
+                ax.annotate(f"{_tex(st['id'])} = {fmt(p)}", (d, p), xytext=(-8, 6),
                             textcoords="offset points", ha="right", fontsize=8.5)
     for date, ids in sorted(deadlines.items()):
         d = pd.Timestamp(date)
@@ -354,7 +355,7 @@ def fig_window(r):
         share = float(np.mean(w >= thr) if ">=" in leaf else np.mean(w > thr))
         ax.axvline(thr, color="tab:red", lw=2)
         ax.text(thr, 0.97, f"  {thr:g} months: P(window {'≥' if '>=' in leaf else '>'} "
-                f"{thr:g} | deal) = {share:.3f}", transform=ax.get_xaxis_transform(),
+                f"{thr:g} | deal) = {_fmt_p(share)}", transform=ax.get_xaxis_transform(),
                 color="tab:red", va="top", fontsize=9.5)
     ax.set_xlim(0, top)
     ax.set_xlabel(f"window length given a deal (months; the last bar holds all ≥ {top - 1})")
@@ -392,11 +393,12 @@ def fig_slowdown(r):
         a, b = (float(v) for v in leaf["between"])
         ax.axvspan(a, b, color="tab:orange", alpha=0.3, lw=0, zorder=0,
                    label=f"{_tex(st['id'])} band [{a:g}, {b:g}] pp")
-        notes.append(f"P(in band) = {np.mean((s >= a) & (s <= b)):.3f}, "
-                     f"counterfactual {np.mean((cf >= a) & (cf <= b)):.3f}")
+        ps = (float(np.mean((s >= a) & (s <= b))), float(np.mean((cf >= a) & (cf <= b))))
+        fmt = _p_format(ps)
+        notes.append(f"P(in band) = {fmt(ps[0])}, counterfactual {fmt(ps[1])}")
     disp = f"{m}.displacement_pp"
     if disp in r.outputs.index:
-        notes.append(f"mean displacement {r.outputs.at[disp, 'mean']:.2f} pp")
+        notes.append(f"mean displacement {r.outputs.at[disp, 'mean']:.1f} pp")
     notes.append(f"median slowdown {np.median(s):.1f} pp (counterfactual {np.median(cf):.1f})")
     ax.text(0.99, 0.97, "\n".join(notes), transform=ax.transAxes, ha="right", va="top",
             fontsize=9, bbox=dict(facecolor="white", edgecolor="0.8", alpha=0.9))
@@ -438,17 +440,18 @@ def fig_joint(r):
     ax, axc = fig.subplots(1, 2, width_ratios=[1.5, 1])
     positive = [v for row in rows for v in row[1:] if v is not None and v > 0]
     floor = min(positive) / 4 if positive else 1e-6
+    fmt = _p_format([v for row in rows for v in row[1:4]])
     y = np.arange(len(rows))[::-1]
     indep_drawn = False
     for yi, (label, p, lo, hi, indep) in zip(y, rows):
         if p > 0:
             ax.errorbar([p], [yi], xerr=[[p - max(lo, floor)], [hi - p]], fmt="o",
                         color="tab:blue", capsize=4)
-            text = f"{_fmt_p(p)}  [{_fmt_p(lo)}, {_fmt_p(hi)}]"
+            text = f"{fmt(p)}  [{fmt(lo)}, {fmt(hi)}]"
         else:  # none of the trials: only an upper bound
             ax.errorbar([hi], [yi], xerr=[[hi - floor], [0]], fmt="<", color="tab:blue",
                         capsize=0)
-            text = f"0 of {n:,} trials (< {_fmt_p(hi)})"
+            text = f"0 of {n:,} trials (< {fmt(hi)})"
         # The numbers in a column right of the axes, which may then end at probability 1.
         ax.annotate(text, (1.02, yi), xycoords=("axes fraction", "data"), va="center",
                     fontsize=8.5)
