@@ -8,6 +8,10 @@
     scripts/plot.py article-sobol.json -o plots/      (tyche sobol: sobol.png)
     scripts/plot.py article-sweep.json -o plots/      (tyche sweep: sweep.png)
 
+A tornado, Sobol or sweep figure draws every statement (and every --target of sobol), six
+panels to a file: tornado.png, then tornado_2.png, ... when there are more; each line printed
+for one names its targets ("plots/tornado.png  targets: P1, P2, ...").
+
 writes statements.png, revenue_fan.png, incidence.png, window.png, slowdown.png and joint.png,
 printing the path of each; a figure whose data the file lacks (no paths stored, no revenue
 model, ...) is skipped with a note on stderr, and a figure of that name already in the folder (an earlier
@@ -572,17 +576,51 @@ def fig_log(entries, path):
     return fig
 
 
-def fig_tornado(t, path, top=8):
-    """Per statement (up to 4), the parameters' swings: bars from P(low) to P(high) around the
-    baseline, largest first."""
-    sids = list(t["baseline"])[:4]
-    fig = Figure(figsize=(11, 2.6 * len(sids) + 0.8), layout="constrained")
+# A tornado, Sobol or sweep figure holds at most this many targets (a grid of panels, two
+# columns); more go to further files, numbered: tornado.png, tornado_2.png, tornado_3.png, ...
+PER_PAGE = 6
+
+
+def _pages(names, per=PER_PAGE):
+    names = list(names)
+    return [names[i:i + per] for i in range(0, len(names), per)] or [[]]
+
+
+def _grid(fig, n):
+    """n panels in two columns (one when n is 1), the footer's room kept."""
+    cols = 1 if n == 1 else 2
+    rows = math.ceil(n / cols)
+    return [fig.add_subplot(rows, cols, i + 1) for i in range(n)]
+
+
+def _is_output(name):
+    """A Sobol target that is a model's scalar output (model.variable) rather than a statement
+    (statement ids hold no '.')."""
+    return "." in name
+
+
+def _check_targets(targets, known, what):
+    missing = [s for s in targets if s not in known]
+    if missing:
+        raise Absent(f"no {what} {', '.join(missing)} in this file")
+    if not targets:
+        raise Absent(f"no {what}s in this file")
+
+
+def fig_tornado(t, path, top=8, targets=None):
+    """Per statement (`targets`, default all: PER_PAGE or fewer keep a figure readable), the
+    parameters' swings: bars from P(low) to P(high) around the baseline, largest first."""
+    sids = list(t["baseline"]) if targets is None else list(targets)
+    _check_targets(sids, t["baseline"], "statement")
+    rows_n = math.ceil(len(sids) / (1 if len(sids) == 1 else 2))
+    height = 2.9 * rows_n + 1.0
+    fig = Figure(figsize=(11 if len(sids) == 1 else 17, height), layout="constrained")
     _footer(fig, f"tornado of {os.path.basename(t['scenario'])}  ·  {t['trials']:,} trials per run  ·  "
-                 f"seed {t['seed']}  ·  common random numbers  ·  {os.path.basename(path)}",
-            2.6 * len(sids) + 0.8)
-    fig.suptitle("Which assumption moves each statement: parameter at its low / high quantile")
-    for n, sid in enumerate(sids):
-        ax = fig.add_subplot(len(sids), 1, n + 1)
+                 f"seed {t['seed']}  ·  common random numbers  ·  {os.path.basename(path)}", height)
+    fig.suptitle("Which assumption moves each statement: parameter at its low (blue) / high "
+                 "(orange) quantile, bars from the baseline")
+    fmt = _p_format([t["baseline"][sid] for sid in sids])
+    for ax, sid in zip(_grid(fig, len(sids)), sids):
         rows = sorted(t["tornado"], key=lambda r: -abs(r["statements"][sid]["swing"]))[:top][::-1]
         base = t["baseline"][sid]
         for y, r in enumerate(rows):
@@ -591,23 +629,24 @@ def fig_tornado(t, path, top=8):
             ax.barh(y, hi - base, left=base, color="tab:orange", height=0.6)
         ax.axvline(base, color="k", lw=1)
         ax.set_yticks(range(len(rows)), [_tex(r["parameter"]) for r in rows], fontsize=8)
-        ax.set_xlabel(f"P({sid}) (probability)")
-        ax.set_title(_tex(f"{sid}: baseline {_fmt_p(base)}; blue = parameter at its low value, "
-                          "orange = at its high value"), fontsize=10)
+        ax.set_xlabel(_tex(f"P({sid}) (probability)"))
+        ax.set_title(_tex(f"{sid} (probability): baseline {fmt(base)}"), fontsize=10)
     return fig
 
 
-def fig_sobol(t, path, top=8):
-    """Per target (up to 4), first-order and total indices with their bootstrap intervals."""
-    names = list(t["targets"])[:4]
-    fig = Figure(figsize=(11, 2.6 * len(names) + 0.8), layout="constrained")
+def fig_sobol(t, path, top=8, targets=None):
+    """Per target (`targets`, default all), first-order and total indices with their bootstrap
+    intervals."""
+    names = list(t["targets"]) if targets is None else list(targets)
+    _check_targets(names, t["targets"], "target")
+    rows_n = math.ceil(len(names) / (1 if len(names) == 1 else 2))
+    height = 2.9 * rows_n + 1.0
+    fig = Figure(figsize=(11 if len(names) == 1 else 17, height), layout="constrained")
     _footer(fig, f"Sobol indices of {os.path.basename(t['scenario'])}  ·  base {t['base']:,}  ·  "
-                 f"seed {t['seed']}  ·  95% bootstrap intervals  ·  {os.path.basename(path)}",
-            2.6 * len(names) + 0.8)
-    fig.suptitle("Share of each statement's variance due to each parameter (Sobol indices)")
-    for n, name in enumerate(names):
+                 f"seed {t['seed']}  ·  95% bootstrap intervals  ·  {os.path.basename(path)}", height)
+    fig.suptitle("Share of each target's variance due to each parameter (Sobol indices)")
+    for ax, name in zip(_grid(fig, len(names)), names):
         tg = t["targets"][name]
-        ax = fig.add_subplot(len(names), 1, n + 1)
         ps = sorted(tg["parameters"].items(), key=lambda kv: -(kv[1]["total"][0] or 0))[:top]
         x = np.arange(len(ps))
         for off, key, color, lab in ((-0.2, "first", "tab:blue", "first order"),
@@ -618,22 +657,32 @@ def fig_sobol(t, path, top=8):
             ax.bar(x + off, v, 0.4, color=color, label=lab,
                    yerr=[np.clip(v - lo, 0, None), np.clip(hi - v, 0, None)], capsize=3)
         ax.set_xticks(x, [_tex(p[0]) for p in ps], fontsize=8, rotation=20, ha="right")
-        ax.set_ylabel("share of variance")
-        rem = tg["remainder"]
-        ax.set_title(_tex(f"{name}: remainder (interactions, process noise) "
-                          f"{rem:.2f}" if rem is not None else name), fontsize=10)
+        ax.set_ylabel("share of variance (dimensionless)")
+        # The JSON does not carry an output's units: its variance is in them, squared.
+        what = ("scalar output, variance in its units squared" if _is_output(name)
+                else "statement, 0/1 indicator: probability")
+        var, rem = tg.get("variance"), tg["remainder"]
+        parts = []
+        if var is not None:
+            parts.append(f"variance {var:.3g}")
+        if rem is not None:
+            parts.append(f"remainder (interactions, process noise) {rem:.3g}")
+        ax.set_title(_tex(f"{name} ({what})\n" + ";  ".join(parts)), fontsize=9.5)
         ax.legend(fontsize=8)
     return fig
 
 
-def fig_sweep(t, path):
-    """Statement probabilities over the first grid axis (one line per value of a second axis)."""
+def fig_sweep(t, path, targets=None):
+    """Statement probabilities (`targets`, default all) over the first grid axis (one line per
+    value of a second axis)."""
     axes = t["axes"]
-    sids = list(t["baseline"])[:4]
+    sids = list(t["baseline"]) if targets is None else list(targets)
+    _check_targets(sids, t["baseline"], "statement")
     a0 = axes[0]
-    fig = Figure(figsize=(11, 3.2 * math.ceil(len(sids) / 2) + 0.8), layout="constrained")
+    height = 3.2 * math.ceil(len(sids) / 2) + 0.8
+    fig = Figure(figsize=(11, height), layout="constrained")
     _footer(fig, f"sweep of {os.path.basename(t['scenario'])}  ·  {t['trials']:,} trials per point  ·  "
-                 f"seed {t['seed']}  ·  {os.path.basename(path)}", 3.2 * math.ceil(len(sids) / 2) + 0.8)
+                 f"seed {t['seed']}  ·  {os.path.basename(path)}", height)
     fig.suptitle("Statements over a grid of parameter values")
     for n, sid in enumerate(sids):
         ax = fig.add_subplot(math.ceil(len(sids) / 2), 2, n + 1)
@@ -649,10 +698,18 @@ def fig_sweep(t, path):
             ax.errorbar(x, y, yerr=Z95 * e, marker="o", capsize=3,
                         label=_tex(", ".join(f"{k} = {v:g}" for k, v in key)) or None)
         ax.set_xlabel(_tex(a0["parameter"]))
-        ax.set_ylabel(f"P({sid}) (probability)")
+        ax.set_ylabel(_tex(f"P({sid}) (probability)"))
+        ax.set_title(_tex(f"{sid} (probability)"), fontsize=10)
         if len(groups) > 1:
             ax.legend(fontsize=7)
     return fig
+
+
+def _paged(stem, names, make):
+    """(file name, targets, maker) per page: stem.png, then stem_2.png, stem_3.png, ... (the
+    first page keeps the name a figure of few targets has always had)."""
+    return [(f"{stem}.png" if i == 0 else f"{stem}_{i + 1}.png", pg, (lambda pg=pg: make(pg)))
+            for i, pg in enumerate(_pages(names))]
 
 
 def _plot_other(path, out):
@@ -660,17 +717,20 @@ def _plot_other(path, out):
     import json
     if path.endswith(".jsonl"):
         entries = [json.loads(line) for line in open(path) if line.strip()]
-        made = [("forecast_log.png", lambda: fig_log(entries, path))]
+        made = [("forecast_log.png", None, lambda: fig_log(entries, path))]
     elif path.endswith(".json"):
         bt = json.load(open(path))
         if "origins" in bt and "coverage" in bt:
-            made = [("backtest.png", lambda: fig_backtest(bt, path))]
-        elif "tornado" in bt:
-            made = [("tornado.png", lambda: fig_tornado(bt, path))]
-        elif "targets" in bt:
-            made = [("sobol.png", lambda: fig_sobol(bt, path))]
+            made = [("backtest.png", None, lambda: fig_backtest(bt, path))]
+        elif "tornado" in bt:  # every statement drawn, PER_PAGE to a file
+            stem = "tornado"
+            made = _paged(stem, bt["baseline"], lambda pg: fig_tornado(bt, path, targets=pg))
+        elif "targets" in bt:  # every statement and --target
+            stem = "sobol"
+            made = _paged(stem, bt["targets"], lambda pg: fig_sobol(bt, path, targets=pg))
         elif "axes" in bt:
-            made = [("sweep.png", lambda: fig_sweep(bt, path))]
+            stem = "sweep"
+            made = _paged(stem, bt["baseline"], lambda pg: fig_sweep(bt, path, targets=pg))
         elif isinstance(bt, dict) and shard_of(bt) is not None:  # a shard's summary JSON
             print(f"plot.py: {shard_message(path, shard_of(bt), 'plot')}", file=sys.stderr)
             return 2
@@ -682,14 +742,38 @@ def _plot_other(path, out):
         return None
     os.makedirs(out, exist_ok=True)
     rc = 0
-    for name, make in made:
+    for name, targets, make in made:
         try:
             fig = make()
         except Absent as e:
             rc |= _skip(out, name, e)
             continue
         fig.savefig(os.path.join(out, name), dpi=DPI)
-        print(os.path.join(out, name))
+        # The targets a page holds on its line, so that a script can see every one was drawn.
+        print(os.path.join(out, name) + (f"  targets: {', '.join(targets)}" if targets else ""))
+    if made[0][1] is not None:  # a paged figure
+        rc |= _remove_other_pages(out, stem, [name for name, _, _ in made])
+    return rc
+
+
+def _remove_other_pages(out, stem, kept):
+    """Removes an earlier run's stem.png or stem_N.png that this file's pages did not replace
+    (a run with more or fewer targets), so every page in `out` is this file's. Returns 0, or 1
+    when one cannot be removed (said on stderr)."""
+    import re
+    rc = 0
+    for name in sorted(os.listdir(out)):
+        if name in kept or not re.fullmatch(rf"{re.escape(stem)}(_[0-9]+)?\.png", name):
+            continue
+        path = os.path.join(out, name)
+        try:
+            os.remove(path)
+            print(f"plot.py: removed the earlier {path}: not a page of this file's {stem} figure",
+                  file=sys.stderr)
+        except OSError as e:
+            print(f"plot.py: cannot remove the earlier {path} ({e.strerror}): it does not match "
+                  "this file", file=sys.stderr)
+            rc = 1
     return rc
 
 
