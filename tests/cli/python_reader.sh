@@ -151,4 +151,89 @@ with contextlib.redirect_stderr(e):
 assert "cannot read article_none.json" in e.getvalue(), e.getvalue()
 print("plots ok")
 PY
+
+# Tornado and Sobol figures hold every target, the 5th and later ones and an explicitly
+# requested --target included (six panels a file, the next file tornado_2.png), and each
+# file's line names its targets; an earlier run's extra page is removed.
+"$TYCHE" tornado "$TYCHE_SRC/models/article.json" -n 1000 -q -o tor.h5 && ok || bad "tornado article"
+"$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 150 --bootstrap 20 -q \
+  --target revenue.slowdown_pp -o sob.h5 && ok || bad "sobol article --target revenue.slowdown_pp"
+$PY - <<'PY' && ok || bad "plot.py tornado/sobol: every target drawn"
+import contextlib, io, json, os
+import plot
+
+for f, stem, key in (("tor", "tornado", "baseline"), ("sob", "sobol", "targets")):
+    targets = list(json.load(open(f + ".json"))[key])
+    assert len(targets) > 6, (f, targets)  # more than one file's worth
+    out_dir = f"png_{f}"
+    os.makedirs(out_dir)
+    open(f"{out_dir}/{stem}_9.png", "w").write("an earlier run's page")
+    o, e = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
+        assert plot.main([f + ".json", "-o", out_dir]) == 0, (f, e.getvalue())
+    lines = o.getvalue().splitlines()
+    pages = [f"{out_dir}/{stem}.png"] + [f"{out_dir}/{stem}_{i}.png" for i in range(2, len(lines) + 1)]
+    assert [ln.split()[0] for ln in lines] == pages, (f, lines)
+    drawn = [t for ln in lines for t in ln.split("  targets: ")[1].split(", ")]
+    assert drawn == targets, (f, drawn, targets)
+    assert all(len(ln.split("  targets: ")[1].split(", ")) <= 6 for ln in lines), (f, lines)
+    assert sorted(os.listdir(out_dir)) == sorted(os.path.basename(p) for p in pages), f
+    assert f"removed the earlier {out_dir}/{stem}_9.png" in e.getvalue(), (f, e.getvalue())
+    for p in pages:
+        assert open(p, "rb").read()[:8] == b"\x89PNG\r\n\x1a\n", p
+    # every panel titled with its target and its units
+    per = [ln.split("  targets: ")[1].split(", ") for ln in lines]
+    t = json.load(open(f + ".json"))
+    for names in per:
+        fig = (plot.fig_tornado if stem == "tornado" else plot.fig_sobol)(t, f + ".json",
+                                                                          targets=names)
+        titles = [ax.get_title() for ax in fig.axes]
+        assert len(titles) == len(names), (f, titles)
+        for name, title in zip(names, titles):
+            assert title.startswith(name + " (") and ("probability" in title or "units" in title), \
+                (f, name, title)
+assert "revenue.slowdown_pp" in open("sob.json").read()
+print("sensitivity plots ok")
+PY
+
+# statements.png: a logit probability axis on which P1 (about 0.01) stands clear of the axis'
+# end, its interval visible, a legend of the groups; one number format in a figure (3
+# significant digits, one notation) in the statements and joint figures.
+$PY - <<'PY' && ok || bad "plot.py statements axis, legend and number format"
+import re
+import plot
+from tyche_results import open_results
+
+def sig_digits(s):
+    mant = s.split("e")[0].replace("-", "").replace(".", "").lstrip("0")
+    return len(mant)
+
+for f in ("article_none", "option_none"):
+    with open_results(f + ".h5") as r:
+        st = r.statements
+        fig = plot.fig_statements(r)
+        ax = fig.axes[0]
+        assert ax.get_xscale() == "logit", (f, ax.get_xscale())
+        lo, hi = ax.get_xlim()
+        width = ax.get_window_extent().width
+        px = lambda v: ax.transData.transform((v, 0))[0]  # noqa: E731
+        for sid, row in st.iterrows():
+            if 0 < row["probability"] < 1:
+                # at least 5% of the axis from its ends, and an interval a few pixels wide
+                assert 0.05 * width < px(row["probability"]) - px(lo) < 0.95 * width, (f, sid)
+                if row["ci95_low"] > 0:
+                    assert px(row["ci95_high"]) - px(row["ci95_low"]) > 3, (f, sid)
+        legend = ax.get_legend()
+        assert legend is not None, f
+        labels = [t.get_text() for t in legend.get_texts()]
+        assert all(g in labels for g in dict.fromkeys(st["group"])), (f, labels)
+        for fig in (fig, plot.fig_joint(r)):
+            nums = [n for t in fig.axes[0].texts for n in
+                    re.findall(r"\d+\.\d+(?:e[-+]\d+)?|(?<![\d.])0(?![\d.])", t.get_text())]
+            assert nums, f
+            sci = {"e" in n for n in nums if n != "0"}
+            assert len(sci) == 1, (f, nums)  # one notation
+            assert all(sig_digits(n) == 3 for n in nums if n != "0"), (f, nums)
+print("statements plot ok")
+PY
 finish
