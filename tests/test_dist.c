@@ -143,6 +143,48 @@ static void check_rejected(const char *text, const char *fragment) {
     ASSERT(d.values == NULL && d.cumw == NULL);
 }
 
+/* P(X > quantile(0.99)) from 10^5 draws of each sampler (GSL's and the
+ * block one), within 4 standard errors of 0.01: the upper tail of the
+ * sampler against the quantile function, for laws whose moments alone would
+ * not show a wrong tail. */
+#define N_TAIL 100000
+static void check_upper_tail(const tyche_dist *d) {
+    const double q99 = tyche_dist_quantile(d, 0.99);
+    ASSERT(isfinite(q99));
+    for (int block = 0; block < 2; block++) {
+        long above = 0;
+        if (block) {
+            tyche_draws *dr = tyche_draws_alloc(NULL, SEED + 1, 256, NULL);
+            uint64_t trial[256];
+            uint32_t redraw[256] = {0};
+            double tmp[3 * 256], x[256];
+            ASSERT(dr != NULL);
+            for (long i0 = 0; i0 < N_TAIL; i0 += 256) {
+                const size_t n = N_TAIL - i0 < 256 ? (size_t)(N_TAIL - i0) : 256;
+                for (size_t i = 0; i < n; i++) trial[i] = (uint64_t)(i0 + (long)i);
+                const tyche_lanes L = {n, trial, redraw};
+                tyche_dist_sample_block(d, dr, &L, 77, x, tmp);
+                for (size_t i = 0; i < n; i++) above += x[i] > q99;
+            }
+            tyche_draws_free(dr);
+        } else {
+            gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+            gsl_rng_set(r, SEED + 1);
+            for (long i = 0; i < N_TAIL; i++) above += tyche_dist_sample(d, r) > q99;
+            gsl_rng_free(r);
+        }
+        ASSERT_NEAR((double)above / N_TAIL, 0.01, 4.0 * sqrt(0.01 * 0.99 / N_TAIL));
+    }
+}
+
+/* Parses text, which must be valid, into d (for the caller to clear). */
+static void parse_ok(const char *text, tyche_dist *d) {
+    tyche_err e;
+    const int st = parse(text, d, &e);
+    if (st != TYCHE_OK) fprintf(stderr, "  %s\n", e.msg);
+    ASSERT_INT_EQ(st, TYCHE_OK);
+}
+
 /* ---- every kind's sampler against its moments and quantiles ------------ */
 
 TEST(fixed_draws_are_always_its_value) {
@@ -361,6 +403,104 @@ TEST(beta_and_gamma_quantiles_hold_where_gsl_pinv_gives_up) {
     ASSERT_NEAR(gsl_cdf_gamma_P(qg, 0.01, 3.0), 0.01, 1e-12);
     const tyche_dist p = {.kind = TYCHE_DIST_PERT, .p = {0.0, 1.0, 2.0, 1e6}};
     ASSERT_NEAR(tyche_dist_quantile(&p, 0.5), 1.0, 1e-6); /* huge lambda: all mass at the mode */
+}
+
+/* ---- log-uniform ---------------------------------------------------------- */
+
+static const double qprobe_u[5] = {0.001, 0.01, 0.5, 0.99, 0.999};
+
+TEST(loguniform_quantile_is_min_times_the_ratio_to_the_u) {
+    static const double ranges[][2] = {{0.01, 100.0}, {2.0, 3.0}, {1e-300, 1e300}, {5.0, 5.0001}};
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        const tyche_dist d = {.kind = TYCHE_DIST_LOGUNIFORM, .p = {ranges[i][0], ranges[i][1]}};
+        for (int k = 0; k < 5; k++) {
+            const double u = qprobe_u[k];
+            const double exact = ranges[i][0] * pow(ranges[i][1] / ranges[i][0], u);
+            ASSERT_NEAR(tyche_dist_quantile(&d, u), exact, 1e-12 * exact);
+        }
+        ASSERT_NEAR(tyche_dist_quantile(&d, 0.0), ranges[i][0], 1e-15 * ranges[i][0]);
+        ASSERT_NEAR(tyche_dist_quantile(&d, 1.0), ranges[i][1], 1e-15 * ranges[i][1]);
+    }
+}
+
+TEST(loguniform_draws_match_its_mean_variance_quantiles_and_tail) {
+    check_draws_of("{\"dist\":\"loguniform\",\"min\":0.01,\"max\":100}", NULL);
+    check_draws_of("{\"dist\":\"loguniform\",\"min\":2,\"max\":3}", NULL);
+    tyche_dist d;
+    parse_ok("{\"dist\":\"loguniform\",\"min\":0.01,\"max\":100}", &d);
+    check_upper_tail(&d);
+}
+
+/* E[X] and Var[X] by composite Simpson over t in [0, 1], X = min exp(t L)
+ * with L = ln(max / min) and t uniform: independent of the library's atanh
+ * forms.  Worked in X - min = min expm1(t L) and integrated about the mean,
+ * so that nothing cancels on a narrow range. */
+static void loguniform_moments_by_quadrature(double lo, double hi, double *mean, double *var) {
+    const int n = 20000;
+    const double l = log1p((hi - lo) / lo), h = 1.0 / n;
+    double s1 = 0.0, s2 = 0.0;
+    for (int i = 0; i <= n; i++) {
+        const double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
+        s1 += w * lo * expm1(i * h * l);
+    }
+    const double excess = s1 * h / 3.0;
+    for (int i = 0; i <= n; i++) {
+        const double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
+        const double dev = lo * expm1(i * h * l) - excess;
+        s2 += w * dev * dev;
+    }
+    *mean = lo + excess;
+    *var = s2 * h / 3.0;
+}
+
+TEST(loguniform_moments_match_the_closed_form_and_quadrature) {
+    static const double ranges[][2] = {{0.01, 100.0}, {2.0, 3.0}, {1.0, 1.0001}, {1.0, 1.5},
+                                       {1e-6, 1.0}, {7.0, 7.0000007}};
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        /* log1p: log(hi / lo) would round the ratio first, 1e-9 of a narrow span */
+        const double lo = ranges[i][0], hi = ranges[i][1], l = log1p((hi - lo) / lo);
+        const tyche_dist d = {.kind = TYCHE_DIST_LOGUNIFORM, .p = {lo, hi}};
+        tyche_err e;
+        ASSERT_INT_EQ(tyche_dist_validate(&d, PATH, &e), TYCHE_OK);
+        const double m = (hi - lo) / l;
+        ASSERT_NEAR(tyche_dist_mean(&d), m, 1e-12 * m);
+        double qm, qv;
+        loguniform_moments_by_quadrature(lo, hi, &qm, &qv);
+        ASSERT_NEAR(tyche_dist_mean(&d), qm, 1e-11 * qm);
+        ASSERT_NEAR(tyche_dist_variance(&d), qv, 1e-9 * qv);
+        /* the textbook form, where it does not cancel */
+        if (hi / lo > 1.4) {
+            const double v = (hi * hi - lo * lo) / (2.0 * l) - m * m;
+            ASSERT_NEAR(tyche_dist_variance(&d), v, 1e-10 * v);
+        }
+    }
+}
+
+TEST(loguniform_parses_and_refuses_bad_bounds_naming_the_key) {
+    tyche_dist d;
+    parse_ok("{\"dist\":\"loguniform\",\"min\":0.5,\"max\":8}", &d);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_LOGUNIFORM);
+    ASSERT(d.p[0] == 0.5 && d.p[1] == 8.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.5), 2.0, 1e-15); /* the geometric mean */
+    double lo, hi;
+    int open = -1;
+    tyche_dist_support(&d, &lo, &hi, &open);
+    ASSERT(lo == 0.5 && hi == 8.0 && open == 0);
+    char buf[64];
+    tyche_dist_format(&d, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "loguniform(min 0.5, max 8)");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":0,\"max\":8}", PATH ".min: must be > 0");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":-1,\"max\":8}", PATH ".min: must be > 0");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":8,\"max\":8}",
+                   PATH ".min: must be < max (8 >= 8)");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":1}", PATH ": missing key \"max\"");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":1,\"max\":2,\"sd\":1}",
+                   PATH ": unknown key \"sd\"");
+    /* an override is checked the same way */
+    d.p[0] = -2.0;
+    tyche_err e;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "--set h0", &e), TYCHE_EINPUT);
+    ASSERT_STR_EQ(e.msg, "--set h0.min: must be > 0");
 }
 
 /* ---- parsing: each JSON form to its canonical parameters ---------------- */
@@ -640,7 +780,7 @@ TEST(unknown_dist_is_rejected_listing_the_known_ones) {
     check_rejected("{\"dist\":\"lognorm\",\"median\":0.3,\"sdlog\":0.8}",
                    PATH ".dist: unknown distribution \"lognorm\" (expected one of fixed, uniform, "
                         "normal, truncnormal, lognormal, beta, gamma, triangular, pert, "
-                        "bernoulli, discrete)");
+                        "bernoulli, discrete, loguniform)");
     check_rejected("{\"dist\":3}", PATH ".dist: must be a string");
 }
 
