@@ -3,8 +3,9 @@
  * express (a median or a quantile pair before it becomes a log-scale mu, a
  * beta mean before it becomes shapes) and then hands the canonical parameters
  * to tyche_dist_validate, which --set overrides share, so both paths produce
- * the same messages.  Moments are closed forms, independent of the samplers,
- * so that tests can hold samplers and quantiles to them.  The truncated normal
+ * the same messages.  Moments are closed forms (the truncated Student-t's by
+ * quadrature), independent of the samplers, so that tests can hold samplers
+ * and quantiles to them.  The truncated normal
  * is sampled by inversion using log tail probabilities, so bounds far out in a
  * tail give finite draws with no rejection loop, and its moments switch to
  * forms without cancellation far in a tail or on a narrow interval.  Beta,
