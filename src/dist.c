@@ -3,8 +3,9 @@
  * express (a median or a quantile pair before it becomes a log-scale mu, a
  * beta mean before it becomes shapes) and then hands the canonical parameters
  * to tyche_dist_validate, which --set overrides share, so both paths produce
- * the same messages.  Moments are closed forms, independent of the samplers,
- * so that tests can hold samplers and quantiles to them.  The truncated normal
+ * the same messages.  Moments are closed forms (the truncated Student-t's by
+ * quadrature), independent of the samplers, so that tests can hold samplers
+ * and quantiles to them.  The truncated normal
  * is sampled by inversion using log tail probabilities, so bounds far out in a
  * tail give finite draws with no rejection loop, and its moments switch to
  * forms without cancellation far in a tail or on a narrow interval.  Beta,
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
@@ -1141,6 +1143,315 @@ static void discrete_describe(const tyche_dist *d, char *buf, size_t len, size_t
     append(buf, len, pos, ")");
 }
 
+/* ---- log-uniform ----------------------------------------------------------
+ *
+ * log X uniform on [log min, log max]: density 1 / (x ln(max / min)).  The
+ * moments are written in x = (max - min) / (max + min) and the midpoint c,
+ * with ln(max / min) = 2 atanh(x): mean = c x / atanh(x) and
+ * variance = mean (c - mean), whose difference c - mean = c (atanh(x) - x) /
+ * atanh(x) is summed as a series for a narrow range, where the textbook
+ * (max^2 - min^2) / (2 ln(max / min)) - mean^2 cancels to nothing (at
+ * max / min = 1 + 1e-4 it keeps 8 digits, at 1 + 1e-8 none). */
+
+static tyche_status loguniform_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (need_positive(d->p[0], path, "min", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_finite(d->p[1], path, "max", err) != TYCHE_OK) return TYCHE_EINPUT;
+    return need_ordered(d->p[0], d->p[1], path, err);
+}
+/* ln(max / min), without forming a ratio that can overflow */
+static double loguniform_span(const tyche_dist *d) { return log(d->p[1]) - log(d->p[0]); }
+static double loguniform_quantile(const tyche_dist *d, double u) {
+    const double lo = d->p[0], hi = d->p[1], span = loguniform_span(d);
+    /* from the nearer end, so that u near 1 lands next to max, not on it */
+    const double x = u <= 0.5 ? lo * exp(u * span) : hi * exp(-(1.0 - u) * span);
+    return clamp(x, lo, hi);
+}
+static double loguniform_sample(const tyche_dist *d, gsl_rng *r) {
+    return loguniform_quantile(d, gsl_rng_uniform_pos(r));
+}
+/* atanh(x) - x for 0 < x < 1: the series x^3/3 + x^5/5 + ... below 1/2,
+ * where the subtraction would cancel, and the subtraction above */
+static double atanh_minus_x(double x) {
+    if (x >= 0.5) return atanh(x) - x;
+    const double x2 = x * x;
+    double term = x * x2, sum = 0.0;
+    for (int k = 3; k < 200; k += 2) {
+        const double add = term / k;
+        sum += add;
+        if (add <= 1e-17 * sum) break;
+        term *= x2;
+    }
+    return sum;
+}
+static void loguniform_moments(const tyche_dist *d, double *mean, double *var) {
+    const double lo = d->p[0], hi = d->p[1];
+    const double c = 0.5 * lo + 0.5 * hi, x = (0.5 * hi - 0.5 * lo) / c;
+    const double at = atanh(x);
+    *mean = c * (x / at);
+    *var = *mean * (c * (atanh_minus_x(x) / at));
+}
+static double loguniform_mean(const tyche_dist *d) {
+    double m, v;
+    loguniform_moments(d, &m, &v);
+    return m;
+}
+static double loguniform_variance(const tyche_dist *d) {
+    double m, v;
+    loguniform_moments(d, &m, &v);
+    return v;
+}
+static void loguniform_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "loguniform(min %g, max %g)", d->p[0], d->p[1]);
+}
+
+/* ---- Student-t ------------------------------------------------------------
+ *
+ * location + scale T, T ~ t(df), optionally truncated to [min, max].  The
+ * quantile inverts GSL's t CDF through whichever tail holds the target, as
+ * the truncated normal does, so u near 1 and bounds far out stay exact; the
+ * inversion is invert_tail's (on the upper tail of |T|, in log x) and not
+ * gsl_cdf_tdist_Pinv / Qinv, which a scan over df from 0.01 to 1e9 found
+ * returning NaN or a quantile off by a factor for df below ~0.13 and near
+ * df = 0.7 (and calling GSL's error handler far in the tail). */
+
+#define T_MIN_MASS 1e-12   /* least probability a truncation interval may hold */
+#define T_QUAD_LIMIT 200   /* subintervals per quadrature piece */
+/* Relative tolerance per piece: each piece is of one sign, so the sum keeps
+ * it, and 1e-10 is far enough above the 50 eps of a 61-point rule's
+ * rounding that QAG never reports a roundoff failure (at 1e-12 it did, for
+ * df 1e4), which GSL's default handler would turn into an abort. */
+#define T_QUAD_EPSREL 1e-10
+/* Absolute tolerance: only so that pieces whose integral is subnormal
+ * (far out in a light tail) count as converged. */
+#define T_QUAD_EPSABS 1e-290
+
+/* Upper and lower tails of t(nu), defined at the infinities. */
+static double t_upper(double x, double nu) {
+    if (x == INFINITY) return 0.0;
+    if (x == -INFINITY) return 1.0;
+    return gsl_cdf_tdist_Q(x, nu);
+}
+static double t_lower(double x, double nu) { return t_upper(-x, nu); }
+static double t_Q3(double x, double nu, double unused) {
+    (void)unused;
+    return gsl_cdf_tdist_Q(x, nu);
+}
+static double t_pdf3(double x, double nu, double unused) {
+    (void)unused;
+    return gsl_ran_tdist_pdf(x, nu);
+}
+
+/* x >= 0 with Q(x) = q for 0 <= q <= 1/2 (DBL_MAX where x is beyond the doubles). */
+static double t_upper_inverse(double q, double nu) {
+    if (q <= 0.0) return INFINITY;
+    if (q >= 0.5) return 0.0;
+    /* the normal quantile is only a start; heavier tails are found by Newton */
+    return invert_tail(t_Q3, 1, t_pdf3, nu, 0.0, q, 0.0, DBL_MAX, gsl_cdf_ugaussian_Qinv(q), 1);
+}
+
+/* P(a <= T <= b), from the smaller tails so that it is exact far out. */
+static double t_mass(double a, double b, double nu) {
+    if (a >= 0.0) return t_upper(a, nu) - t_upper(b, nu);
+    if (b <= 0.0) return t_lower(b, nu) - t_lower(a, nu);
+    return 1.0 - t_lower(a, nu) - t_upper(b, nu);
+}
+
+/* Quantile of T | a <= T <= b: F(x) = F(a) + u (F(b) - F(a)), solved in
+ * the tail the answer lies in. */
+static double t_std_quantile(double a, double b, double nu, double u) {
+    if (a >= 0.0) {
+        const double qa = t_upper(a, nu), qb = t_upper(b, nu);
+        return t_upper_inverse(qa - u * (qa - qb), nu);
+    }
+    if (b <= 0.0) {
+        const double pa = t_lower(a, nu), pb = t_lower(b, nu);
+        return -t_upper_inverse(pa + u * (pb - pa), nu);
+    }
+    const double pa = t_lower(a, nu), qb = t_upper(b, nu), mass = 1.0 - pa - qb;
+    const double p = pa + u * mass;
+    if (p <= 0.5) return -t_upper_inverse(p, nu);
+    return t_upper_inverse(qb + (1.0 - u) * mass, nu);
+}
+
+typedef struct {
+    double nu, centre;
+    int power; /* 1: z f(z); 2: (z - centre)^2 f(z) */
+} t_integrand;
+
+static double t_moment_density(double z, void *params) {
+    const t_integrand *t = params;
+    const double f = gsl_ran_tdist_pdf(z, t->nu);
+    return t->power == 1 ? z * f : (z - t->centre) * (z - t->centre) * f;
+}
+
+/* The next breakpoint above x: 0 and the powers of 4 on either side of it,
+ * so that every piece is of one sign and spans a bounded ratio of |z|,
+ * where Gauss-Kronrod on a heavy tail needs no luck to see the mass. */
+static double t_next_edge(double x) {
+    double p = 1.0;
+    if (x >= 0.0) {
+        if (x < 1.0) return 1.0;
+        while (p <= x && p < DBL_MAX / 4.0) p *= 4.0;
+        return p > x ? p : INFINITY;
+    }
+    if (-x <= 1.0) return 0.0;
+    while (p * 4.0 < -x) p *= 4.0;
+    return -p;
+}
+
+/* The integral of the integrand over [lo, hi] (finite), piece by piece;
+ * NaN if GSL's QAG reports a failure (with its error handler off). */
+static double t_integrate(const t_integrand *t, double lo, double hi,
+                          gsl_integration_workspace *ws) {
+    gsl_function fn = {t_moment_density, (void *)t};
+    double sum = 0.0;
+    for (double x = lo; x < hi;) {
+        const double next = fmin(t_next_edge(x), hi);
+        double r, abserr;
+        if (gsl_integration_qag(&fn, x, next, T_QUAD_EPSABS, T_QUAD_EPSREL, T_QUAD_LIMIT,
+                                GSL_INTEG_GAUSS61, ws, &r, &abserr) != GSL_SUCCESS)
+            return NAN;
+        sum += r;
+        x = next;
+    }
+    return sum;
+}
+
+/* Mean and variance of T | a <= T <= b with a finite, b finite or +inf, by
+ * quadrature of z f(z) and (z - mean)^2 f(z) over [a, b] divided by the
+ * mass.  An infinite upper end is cut at B, far beyond a and the mean,
+ * and the tail beyond B added in closed form, from (nu + z^2) f(z) / (nu - 1)
+ * being a primitive of -z f(z):
+ *   int_B^inf z f   = (nu + B^2) f(B) / (nu - 1)                  nu > 1,
+ *   int_B^inf z^2 f = (B (nu + B^2) f(B) + nu Q(B)) / (nu - 2)    nu > 2;
+ * below those df the tail's moment is infinite (the mean +inf, the
+ * variance inf, or NaN when the mean is already infinite). */
+static void t_std_moments(double a, double b, double nu, double *mean, double *var) {
+    const double mass = t_mass(a, b, nu);
+    if (isinf(b) && nu <= 1.0) {
+        *mean = INFINITY;
+        *var = NAN;
+        return;
+    }
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(T_QUAD_LIMIT);
+    if (ws == NULL) {
+        *mean = *var = NAN;
+        return;
+    }
+    const double cut = isinf(b) ? 64.0 * fmax(1.0, fabs(a)) : b;
+    t_integrand t = {nu, 0.0, 1};
+    double s1 = t_integrate(&t, a, cut, ws);
+    double tail_f = 0.0, tail_q = 0.0;
+    if (isinf(b)) {
+        tail_f = gsl_ran_tdist_pdf(cut, nu);
+        tail_q = gsl_cdf_tdist_Q(cut, nu);
+        s1 += (nu + cut * cut) * tail_f / (nu - 1.0);
+    }
+    *mean = clamp(s1 / mass, a, b);
+    if (isinf(b) && nu <= 2.0) {
+        *var = INFINITY;
+    } else {
+        t.power = 2;
+        t.centre = *mean;
+        double s2 = t_integrate(&t, a, cut, ws);
+        if (isinf(b)) {
+            const double t1 = (nu + cut * cut) * tail_f / (nu - 1.0);
+            const double t2 = (cut * (nu + cut * cut) * tail_f + nu * tail_q) / (nu - 2.0);
+            s2 += t2 - 2.0 * *mean * t1 + *mean * *mean * tail_q;
+        }
+        *var = fmax(s2 / mass, 0.0);
+    }
+    gsl_integration_workspace_free(ws);
+}
+
+static tyche_status studentt_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                   tyche_err *err) {
+    int found;
+    d->p[0] = 0.0;
+    d->p[3] = -INFINITY;
+    d->p[4] = INFINITY;
+    if (get_number(obj, "location", path, &d->p[0], &found, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_number(obj, "scale", path, &d->p[1], err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_number(obj, "df", path, &d->p[2], err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (get_number(obj, "min", path, &d->p[3], &found, err) != TYCHE_OK) return TYCHE_EINPUT;
+    return get_number(obj, "max", path, &d->p[4], &found, err);
+}
+static int studentt_truncated(const tyche_dist *d) { return !isinf(d->p[3]) || !isinf(d->p[4]); }
+static double studentt_std(const tyche_dist *d, double x) { return (x - d->p[0]) / d->p[1]; }
+static tyche_status studentt_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    const double *p = d->p;
+    if (need_finite(p[0], path, "location", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_positive(p[1], path, "scale", err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (need_positive(p[2], path, "df", err) != TYCHE_OK) return TYCHE_EINPUT;
+    /* an absent bound is stored as the infinity on its own side, only */
+    if ((isnan(p[3]) || p[3] == INFINITY) && need_finite(p[3], path, "min", err) != TYCHE_OK)
+        return TYCHE_EINPUT;
+    if ((isnan(p[4]) || p[4] == -INFINITY) && need_finite(p[4], path, "max", err) != TYCHE_OK)
+        return TYCHE_EINPUT;
+    if (need_ordered(p[3], p[4], path, err) != TYCHE_OK) return TYCHE_EINPUT;
+    const double mass = t_mass(studentt_std(d, p[3]), studentt_std(d, p[4]), p[2]);
+    if (!(mass >= T_MIN_MASS))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.min: [min, max] = [%g, %g] holds probability %.3g of the "
+                             "Student-t, below %g",
+                             path, p[3], p[4], mass, T_MIN_MASS);
+    return TYCHE_OK;
+}
+static void studentt_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = d->p[3];
+    *hi = d->p[4];
+}
+static double studentt_quantile(const tyche_dist *d, double u) {
+    const double *p = d->p;
+    if (u <= 0.0) return p[3];
+    if (u >= 1.0) return p[4];
+    const double z = t_std_quantile(studentt_std(d, p[3]), studentt_std(d, p[4]), p[2], u);
+    /* rounding (or an answer beyond the doubles) must not leave [min, max] */
+    return clamp(p[0] + p[1] * z, fmax(p[3], -DBL_MAX), fmin(p[4], DBL_MAX));
+}
+/* GSL's sampler (a normal over the root of a chi-square) when untruncated,
+ * inversion when truncated: no rejection loop, however narrow the interval */
+static double studentt_sample(const tyche_dist *d, gsl_rng *r) {
+    if (studentt_truncated(d)) return studentt_quantile(d, gsl_rng_uniform_pos(r));
+    /* at tiny df the chi-square can underflow to 0: the draw is beyond the
+     * doubles, where the quantile function puts it too */
+    return clamp(d->p[0] + d->p[1] * gsl_ran_tdist(r, d->p[2]), -DBL_MAX, DBL_MAX);
+}
+static void studentt_moments(const tyche_dist *d, double *mean, double *var) {
+    const double *p = d->p, nu = p[2];
+    if (!studentt_truncated(d)) {
+        *mean = nu > 1.0 ? p[0] : NAN;
+        *var = nu > 2.0 ? p[1] * p[1] * (nu / (nu - 2.0)) : nu > 1.0 ? INFINITY : NAN;
+        return;
+    }
+    double a = studentt_std(d, p[3]), b = studentt_std(d, p[4]), m, v;
+    const int mirrored = isinf(a); /* worked as the mirror image [-b, inf) */
+    if (mirrored) {
+        const double t = a;
+        a = -b;
+        b = -t;
+    }
+    t_std_moments(a, b, nu, &m, &v);
+    *mean = p[0] + p[1] * (mirrored ? -m : m);
+    *var = p[1] * p[1] * v;
+}
+static double studentt_mean(const tyche_dist *d) {
+    double m, v;
+    studentt_moments(d, &m, &v);
+    return m;
+}
+static double studentt_variance(const tyche_dist *d) {
+    double m, v;
+    studentt_moments(d, &m, &v);
+    return v;
+}
+static void studentt_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "studentt(location %g, scale %g, df %g", d->p[0], d->p[1], d->p[2]);
+    if (isfinite(d->p[3])) append(buf, len, pos, ", min %g", d->p[3]);
+    if (isfinite(d->p[4])) append(buf, len, pos, ", max %g", d->p[4]);
+    append(buf, len, pos, ")");
+}
+
 /* ---- block samplers (draws.h: the words each one uses) ---------------------
  *
  * Each fills out[i] for the lanes of L from stream `stream`; tmp has room
@@ -1284,6 +1595,17 @@ static const dist_ops priors[] = {
                              .quantile = discrete_quantile, .mean = discrete_mean,
                              .variance = discrete_variance, .is_fixed = discrete_is_fixed,
                              .describe = discrete_describe},
+    [TYCHE_DIST_LOGUNIFORM] = {.name = "loguniform", .keys = {"min", "max"},
+                               .parse = uniform_parse, .validate = loguniform_validate,
+                               .support = uniform_support, .sample = loguniform_sample,
+                               .quantile = loguniform_quantile, .mean = loguniform_mean,
+                               .variance = loguniform_variance,
+                               .describe = loguniform_describe},
+    [TYCHE_DIST_STUDENTT] = {.name = "studentt", .keys = {"location", "scale", "df", "min", "max"},
+                             .parse = studentt_parse, .validate = studentt_validate,
+                             .support = studentt_support, .sample = studentt_sample,
+                             .quantile = studentt_quantile, .mean = studentt_mean,
+                             .variance = studentt_variance, .describe = studentt_describe},
 };
 #define N_PRIORS (sizeof priors / sizeof priors[0])
 

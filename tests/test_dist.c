@@ -143,6 +143,48 @@ static void check_rejected(const char *text, const char *fragment) {
     ASSERT(d.values == NULL && d.cumw == NULL);
 }
 
+/* P(X > quantile(0.99)) from 10^5 draws of each sampler (GSL's and the
+ * block one), within 4 standard errors of 0.01: the upper tail of the
+ * sampler against the quantile function, for laws whose moments alone would
+ * not show a wrong tail. */
+#define N_TAIL 100000
+static void check_upper_tail(const tyche_dist *d) {
+    const double q99 = tyche_dist_quantile(d, 0.99);
+    ASSERT(isfinite(q99));
+    for (int block = 0; block < 2; block++) {
+        long above = 0;
+        if (block) {
+            tyche_draws *dr = tyche_draws_alloc(NULL, SEED + 1, 256, NULL);
+            uint64_t trial[256];
+            uint32_t redraw[256] = {0};
+            double tmp[3 * 256], x[256];
+            ASSERT(dr != NULL);
+            for (long i0 = 0; i0 < N_TAIL; i0 += 256) {
+                const size_t n = N_TAIL - i0 < 256 ? (size_t)(N_TAIL - i0) : 256;
+                for (size_t i = 0; i < n; i++) trial[i] = (uint64_t)(i0 + (long)i);
+                const tyche_lanes L = {n, trial, redraw};
+                tyche_dist_sample_block(d, dr, &L, 77, x, tmp);
+                for (size_t i = 0; i < n; i++) above += x[i] > q99;
+            }
+            tyche_draws_free(dr);
+        } else {
+            gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+            gsl_rng_set(r, SEED + 1);
+            for (long i = 0; i < N_TAIL; i++) above += tyche_dist_sample(d, r) > q99;
+            gsl_rng_free(r);
+        }
+        ASSERT_NEAR((double)above / N_TAIL, 0.01, 4.0 * sqrt(0.01 * 0.99 / N_TAIL));
+    }
+}
+
+/* Parses text, which must be valid, into d (for the caller to clear). */
+static void parse_ok(const char *text, tyche_dist *d) {
+    tyche_err e;
+    const int st = parse(text, d, &e);
+    if (st != TYCHE_OK) fprintf(stderr, "  %s\n", e.msg);
+    ASSERT_INT_EQ(st, TYCHE_OK);
+}
+
 /* ---- every kind's sampler against its moments and quantiles ------------ */
 
 TEST(fixed_draws_are_always_its_value) {
@@ -361,6 +403,307 @@ TEST(beta_and_gamma_quantiles_hold_where_gsl_pinv_gives_up) {
     ASSERT_NEAR(gsl_cdf_gamma_P(qg, 0.01, 3.0), 0.01, 1e-12);
     const tyche_dist p = {.kind = TYCHE_DIST_PERT, .p = {0.0, 1.0, 2.0, 1e6}};
     ASSERT_NEAR(tyche_dist_quantile(&p, 0.5), 1.0, 1e-6); /* huge lambda: all mass at the mode */
+}
+
+/* ---- log-uniform ---------------------------------------------------------- */
+
+static const double qprobe_u[5] = {0.001, 0.01, 0.5, 0.99, 0.999};
+
+TEST(loguniform_quantile_is_min_times_the_ratio_to_the_u) {
+    static const double ranges[][2] = {{0.01, 100.0}, {2.0, 3.0}, {1e-300, 1e300}, {5.0, 5.0001}};
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        const tyche_dist d = {.kind = TYCHE_DIST_LOGUNIFORM, .p = {ranges[i][0], ranges[i][1]}};
+        for (int k = 0; k < 5; k++) {
+            const double u = qprobe_u[k];
+            const double exact = ranges[i][0] * pow(ranges[i][1] / ranges[i][0], u);
+            ASSERT_NEAR(tyche_dist_quantile(&d, u), exact, 1e-12 * exact);
+        }
+        ASSERT_NEAR(tyche_dist_quantile(&d, 0.0), ranges[i][0], 1e-15 * ranges[i][0]);
+        ASSERT_NEAR(tyche_dist_quantile(&d, 1.0), ranges[i][1], 1e-15 * ranges[i][1]);
+    }
+}
+
+TEST(loguniform_draws_match_its_mean_variance_quantiles_and_tail) {
+    check_draws_of("{\"dist\":\"loguniform\",\"min\":0.01,\"max\":100}", NULL);
+    check_draws_of("{\"dist\":\"loguniform\",\"min\":2,\"max\":3}", NULL);
+    tyche_dist d;
+    parse_ok("{\"dist\":\"loguniform\",\"min\":0.01,\"max\":100}", &d);
+    check_upper_tail(&d);
+}
+
+/* E[X] and Var[X] by composite Simpson over t in [0, 1], X = min exp(t L)
+ * with L = ln(max / min) and t uniform: independent of the library's atanh
+ * forms.  Worked in X - min = min expm1(t L) and integrated about the mean,
+ * so that nothing cancels on a narrow range. */
+static void loguniform_moments_by_quadrature(double lo, double hi, double *mean, double *var) {
+    const int n = 20000;
+    const double l = log1p((hi - lo) / lo), h = 1.0 / n;
+    double s1 = 0.0, s2 = 0.0;
+    for (int i = 0; i <= n; i++) {
+        const double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
+        s1 += w * lo * expm1(i * h * l);
+    }
+    const double excess = s1 * h / 3.0;
+    for (int i = 0; i <= n; i++) {
+        const double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
+        const double dev = lo * expm1(i * h * l) - excess;
+        s2 += w * dev * dev;
+    }
+    *mean = lo + excess;
+    *var = s2 * h / 3.0;
+}
+
+TEST(loguniform_moments_match_the_closed_form_and_quadrature) {
+    static const double ranges[][2] = {{0.01, 100.0}, {2.0, 3.0}, {1.0, 1.0001}, {1.0, 1.5},
+                                       {1e-6, 1.0}, {7.0, 7.0000007}};
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        /* log1p: log(hi / lo) would round the ratio first, 1e-9 of a narrow span */
+        const double lo = ranges[i][0], hi = ranges[i][1], l = log1p((hi - lo) / lo);
+        const tyche_dist d = {.kind = TYCHE_DIST_LOGUNIFORM, .p = {lo, hi}};
+        tyche_err e;
+        ASSERT_INT_EQ(tyche_dist_validate(&d, PATH, &e), TYCHE_OK);
+        const double m = (hi - lo) / l;
+        ASSERT_NEAR(tyche_dist_mean(&d), m, 1e-12 * m);
+        double qm, qv;
+        loguniform_moments_by_quadrature(lo, hi, &qm, &qv);
+        ASSERT_NEAR(tyche_dist_mean(&d), qm, 1e-11 * qm);
+        ASSERT_NEAR(tyche_dist_variance(&d), qv, 1e-9 * qv);
+        /* the textbook form, where it does not cancel */
+        if (hi / lo > 1.4) {
+            const double v = (hi * hi - lo * lo) / (2.0 * l) - m * m;
+            ASSERT_NEAR(tyche_dist_variance(&d), v, 1e-10 * v);
+        }
+    }
+}
+
+TEST(loguniform_parses_and_refuses_bad_bounds_naming_the_key) {
+    tyche_dist d;
+    parse_ok("{\"dist\":\"loguniform\",\"min\":0.5,\"max\":8}", &d);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_LOGUNIFORM);
+    ASSERT(d.p[0] == 0.5 && d.p[1] == 8.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.5), 2.0, 1e-15); /* the geometric mean */
+    double lo, hi;
+    int open = -1;
+    tyche_dist_support(&d, &lo, &hi, &open);
+    ASSERT(lo == 0.5 && hi == 8.0 && open == 0);
+    char buf[64];
+    tyche_dist_format(&d, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "loguniform(min 0.5, max 8)");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":0,\"max\":8}", PATH ".min: must be > 0");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":-1,\"max\":8}", PATH ".min: must be > 0");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":8,\"max\":8}",
+                   PATH ".min: must be < max (8 >= 8)");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":1}", PATH ": missing key \"max\"");
+    check_rejected("{\"dist\":\"loguniform\",\"min\":1,\"max\":2,\"sd\":1}",
+                   PATH ": unknown key \"sd\"");
+    /* an override is checked the same way */
+    d.p[0] = -2.0;
+    tyche_err e;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "--set h0", &e), TYCHE_EINPUT);
+    ASSERT_STR_EQ(e.msg, "--set h0.min: must be > 0");
+}
+
+/* ---- Student-t ------------------------------------------------------------ */
+
+TEST(studentt_quantile_matches_cauchy_and_the_df_2_closed_form) {
+    for (int k = 0; k < 5; k++) {
+        const double u = qprobe_u[k];
+        /* df 1 is Cauchy */
+        const tyche_dist c = {.kind = TYCHE_DIST_STUDENTT,
+                              .p = {1.5, 2.0, 1.0, -INFINITY, INFINITY}};
+        const double xc = 1.5 + 2.0 * tan(M_PI * (u - 0.5));
+        ASSERT_NEAR(tyche_dist_quantile(&c, u), xc, 1e-12 * fmax(1.0, fabs(xc)));
+        /* df 2: F(t) = 1/2 + t / (2 sqrt(2 + t^2)), so t = (2u - 1) / sqrt(2u (1 - u)) */
+        const tyche_dist t2 = {.kind = TYCHE_DIST_STUDENTT,
+                               .p = {-3.0, 0.5, 2.0, -INFINITY, INFINITY}};
+        const double x2 = -3.0 + 0.5 * (2.0 * u - 1.0) / sqrt(2.0 * u * (1.0 - u));
+        ASSERT_NEAR(tyche_dist_quantile(&t2, u), x2, 1e-12 * fmax(1.0, fabs(x2)));
+    }
+    /* u near 1 stays exact: Cauchy at 1 - 1e-12 is cot(pi 1e-12) */
+    const tyche_dist c = {.kind = TYCHE_DIST_STUDENTT, .p = {0.0, 1.0, 1.0, -INFINITY, INFINITY}};
+    const double far = 1.0 / tan(M_PI * 1e-12);
+    ASSERT_NEAR(tyche_dist_quantile(&c, 1.0 - 1e-12), far, 1e-3 * far);
+}
+
+TEST(truncated_studentt_quantile_spans_min_to_max_and_inverts_the_cdf) {
+    static const double cases[][5] = {
+        /* location, scale, df, min, max */
+        {0.0, 1.0, 3.0, -1.0, 2.0},       /* across the location */
+        {1.0, 2.0, 1.0, 5.0, INFINITY},   /* above it, Cauchy, one bound */
+        {0.0, 1.0, 0.5, -INFINITY, -40.0}, /* far below it, very heavy */
+        {0.0, 1.0, 30.0, 4.0, 6.0},       /* in a light tail */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const double *c = cases[i];
+        const tyche_dist d = {.kind = TYCHE_DIST_STUDENTT, .p = {c[0], c[1], c[2], c[3], c[4]}};
+        tyche_err e;
+        ASSERT_INT_EQ(tyche_dist_validate(&d, PATH, &e), TYCHE_OK);
+        ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.0), c[3]);
+        ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 1.0), c[4]);
+        if (isfinite(c[3])) ASSERT_NEAR(tyche_dist_quantile(&d, 1e-15), c[3], 1e-9 * fmax(1.0, fabs(c[3])));
+        if (isfinite(c[4])) ASSERT_NEAR(tyche_dist_quantile(&d, 1.0 - 1e-15), c[4], 1e-9 * fmax(1.0, fabs(c[4])));
+        const double za = (c[3] - c[0]) / c[1], zb = (c[4] - c[0]) / c[1];
+        const double fa = isinf(za) ? 0.0 : gsl_cdf_tdist_P(za, c[2]);
+        const double fb = isinf(zb) ? 1.0 : gsl_cdf_tdist_P(zb, c[2]);
+        double before = -INFINITY;
+        for (int k = 1; k < 1000; k++) {
+            const double u = k / 1000.0, x = tyche_dist_quantile(&d, u);
+            ASSERT(x >= before && x >= c[3] && x <= c[4]);
+            before = x;
+        }
+        for (int k = 0; k < 5; k++) {
+            const double u = qprobe_u[k], z = (tyche_dist_quantile(&d, u) - c[0]) / c[1];
+            /* through the tail that holds the interval, so far bounds keep digits */
+            const double f = za >= 0.0 ? (gsl_cdf_tdist_Q(za, c[2]) - gsl_cdf_tdist_Q(z, c[2])) /
+                                             (gsl_cdf_tdist_Q(za, c[2]) - (isinf(zb) ? 0.0 : gsl_cdf_tdist_Q(zb, c[2])))
+                                       : (gsl_cdf_tdist_P(z, c[2]) - fa) / (fb - fa);
+            ASSERT_NEAR(f, u, 1e-9 * fmin(u, 1.0 - u));
+        }
+    }
+}
+
+/* Fractions of draws (10^5 from each sampler) at or below quantile(0.25),
+ * (0.5), (0.75) and above quantile(0.99), each within 4 binomial standard
+ * errors: the median, interquartile range and upper tail of a law whose
+ * variance is infinite. */
+static void check_quartiles_and_tail(const tyche_dist *d) {
+    static const double us[4] = {0.25, 0.5, 0.75, 0.99};
+    double q[4];
+    for (int k = 0; k < 4; k++) q[k] = tyche_dist_quantile(d, us[k]);
+    double *x = malloc(N_TAIL * sizeof *x);
+    ASSERT(x != NULL);
+    for (int block = 0; block < 2; block++) {
+        if (block) {
+            tyche_draws *dr = tyche_draws_alloc(NULL, SEED + 2, 256, NULL);
+            uint64_t trial[256];
+            uint32_t redraw[256] = {0};
+            double tmp[3 * 256];
+            ASSERT(dr != NULL);
+            for (long i0 = 0; i0 < N_TAIL; i0 += 256) {
+                const size_t n = N_TAIL - i0 < 256 ? (size_t)(N_TAIL - i0) : 256;
+                for (size_t i = 0; i < n; i++) trial[i] = (uint64_t)(i0 + (long)i);
+                const tyche_lanes L = {n, trial, redraw};
+                tyche_dist_sample_block(d, dr, &L, 9, x + i0, tmp);
+            }
+            tyche_draws_free(dr);
+        } else {
+            gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+            gsl_rng_set(r, SEED + 2);
+            for (long i = 0; i < N_TAIL; i++) x[i] = tyche_dist_sample(d, r);
+            gsl_rng_free(r);
+        }
+        for (int k = 0; k < 4; k++) {
+            long below = 0;
+            for (long i = 0; i < N_TAIL; i++) below += x[i] <= q[k];
+            const double f = (double)below / N_TAIL;
+            if (fabs(f - us[k]) > 4.0 * sqrt(us[k] * (1.0 - us[k]) / N_TAIL)) free(x);
+            ASSERT_NEAR(f, us[k], 4.0 * sqrt(us[k] * (1.0 - us[k]) / N_TAIL));
+        }
+    }
+    free(x);
+}
+
+TEST(studentt_draws_match_its_moments_quantiles_and_tail) {
+    check_draws_of("{\"dist\":\"studentt\",\"location\":2,\"scale\":0.5,\"df\":5}", NULL);
+    check_draws_of("{\"dist\":\"studentt\",\"scale\":1,\"df\":1,\"min\":-3,\"max\":10}", NULL);
+    check_draws_of("{\"dist\":\"studentt\",\"scale\":1,\"df\":4,\"min\":1}", NULL);
+    const char *heavy[] = {
+        "{\"dist\":\"studentt\",\"location\":2,\"scale\":0.5,\"df\":5}",
+        "{\"dist\":\"studentt\",\"location\":1,\"scale\":3,\"df\":1}",
+        "{\"dist\":\"studentt\",\"scale\":1,\"df\":1.5}",
+        "{\"dist\":\"studentt\",\"scale\":1,\"df\":0.7,\"min\":-2}",
+    };
+    for (size_t i = 0; i < sizeof heavy / sizeof heavy[0]; i++) {
+        tyche_dist d;
+        parse_ok(heavy[i], &d);
+        check_upper_tail(&d);
+        check_quartiles_and_tail(&d);
+    }
+}
+
+TEST(studentt_moments_match_closed_forms) {
+    /* untruncated: mean and variance exist from df 1 and 2 on */
+    tyche_dist d = {.kind = TYCHE_DIST_STUDENTT, .p = {2.0, 0.5, 5.0, -INFINITY, INFINITY}};
+    ASSERT_NEAR(tyche_dist_mean(&d), 2.0, 0.0);
+    ASSERT_NEAR(tyche_dist_variance(&d), 0.25 * 5.0 / 3.0, 1e-15);
+    d.p[2] = 1.5;
+    ASSERT(tyche_dist_variance(&d) == INFINITY);
+    d.p[2] = 1.0;
+    ASSERT(isnan(tyche_dist_mean(&d)) && isnan(tyche_dist_variance(&d)));
+    /* truncated at the location it is a half-t: E|T| = 2 sqrt(nu) G((nu+1)/2) /
+     * (sqrt(pi) (nu - 1) G(nu/2)), E T^2 = nu / (nu - 2) */
+    for (double nu = 2.5; nu < 40.0; nu *= 2.0) {
+        const tyche_dist h = {.kind = TYCHE_DIST_STUDENTT, .p = {1.0, 3.0, nu, 1.0, INFINITY}};
+        const double m = 2.0 * sqrt(nu) * exp(lgamma(0.5 * (nu + 1.0)) - lgamma(0.5 * nu)) /
+                         (sqrt(M_PI) * (nu - 1.0));
+        ASSERT_NEAR(tyche_dist_mean(&h), 1.0 + 3.0 * m, 1e-9 * (1.0 + 3.0 * m));
+        const double v = 9.0 * (nu / (nu - 2.0) - m * m);
+        ASSERT_NEAR(tyche_dist_variance(&h), v, 1e-9 * v);
+        const tyche_dist l = {.kind = TYCHE_DIST_STUDENTT, .p = {1.0, 3.0, nu, -INFINITY, 1.0}};
+        ASSERT_NEAR(tyche_dist_mean(&l), 1.0 - 3.0 * m, 1e-9 * fabs(1.0 - 3.0 * m));
+        ASSERT_NEAR(tyche_dist_variance(&l), v, 1e-9 * v);
+    }
+    /* two bounds, any df: df 1 (Cauchy) and df 2 in closed form */
+    static const double bounds[][2] = {{-3.0, 10.0}, {0.5, 2.0}, {-1e4, 1e5}, {-20.0, -1.0}};
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        const double a = bounds[i][0], b = bounds[i][1];
+        /* Cauchy: mass (atan b - atan a)/pi, E T = ln((1 + b^2)/(1 + a^2)) / (2 pi mass),
+         * E T^2 = (b - a - (atan b - atan a)) / (pi mass) */
+        const double z1 = (atan(b) - atan(a)) / M_PI;
+        const double m1 = log((1.0 + b * b) / (1.0 + a * a)) / (2.0 * M_PI * z1);
+        const double v1 = (b - a - (atan(b) - atan(a))) / (M_PI * z1) - m1 * m1;
+        const tyche_dist c = {.kind = TYCHE_DIST_STUDENTT, .p = {0.0, 1.0, 1.0, a, b}};
+        ASSERT_NEAR(tyche_dist_mean(&c), m1, 1e-9 * fmax(1.0, fabs(m1)));
+        ASSERT_NEAR(tyche_dist_variance(&c), v1, 1e-8 * v1);
+        /* df 2: F = 1/2 + t / (2 r), r = sqrt(2 + t^2); primitives -1/r of t f and
+         * asinh(t / sqrt 2) - t / r of t^2 f */
+        const double ra = sqrt(2.0 + a * a), rb = sqrt(2.0 + b * b);
+        const double z2 = 0.5 * (b / rb - a / ra);
+        const double m2 = (1.0 / ra - 1.0 / rb) / z2;
+        const double s2 = (asinh(b / M_SQRT2) - b / rb - asinh(a / M_SQRT2) + a / ra) / z2;
+        const tyche_dist t2 = {.kind = TYCHE_DIST_STUDENTT, .p = {0.0, 1.0, 2.0, a, b}};
+        ASSERT_NEAR(tyche_dist_mean(&t2), m2, 1e-9 * fmax(1.0, fabs(m2)));
+        ASSERT_NEAR(tyche_dist_variance(&t2), s2 - m2 * m2, 1e-8 * (s2 - m2 * m2));
+    }
+    /* far out and narrow, where the closed forms above cancel: references by
+     * mpmath quadrature at 40 digits */
+    const tyche_dist n1 = {.kind = TYCHE_DIST_STUDENTT, .p = {0.0, 1.0, 1.0, 50.0, 51.0}};
+    ASSERT_NEAR(tyche_dist_mean(&n1), 50.496700899057113607, 1e-12 * 50.0);
+    ASSERT_NEAR(tyche_dist_variance(&n1), 0.08332897887114826499, 1e-9 * 0.083);
+    const tyche_dist n2 = {.kind = TYCHE_DIST_STUDENTT, .p = {0.0, 1.0, 2.0, 50.0, 51.0}};
+    ASSERT_NEAR(tyche_dist_mean(&n2), 50.495053384648511852, 1e-12 * 50.0);
+    ASSERT_NEAR(tyche_dist_variance(&n2), 0.083321912088725956398, 1e-9 * 0.083);
+}
+
+TEST(studentt_parses_and_refuses_bad_input_naming_the_key) {
+    tyche_dist d;
+    parse_ok("{\"dist\":\"studentt\",\"scale\":2,\"df\":3}", &d);
+    ASSERT_INT_EQ(d.kind, TYCHE_DIST_STUDENTT);
+    ASSERT(d.p[0] == 0.0 && d.p[1] == 2.0 && d.p[2] == 3.0 && d.p[3] == -INFINITY &&
+           d.p[4] == INFINITY);
+    char buf[96];
+    tyche_dist_format(&d, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "studentt(location 0, scale 2, df 3)");
+    parse_ok("{\"dist\":\"studentt\",\"location\":1,\"scale\":2,\"df\":3,\"max\":4}", &d);
+    ASSERT(d.p[0] == 1.0 && d.p[3] == -INFINITY && d.p[4] == 4.0);
+    tyche_dist_format(&d, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "studentt(location 1, scale 2, df 3, max 4)");
+    double lo, hi;
+    int open = -1;
+    tyche_dist_support(&d, &lo, &hi, &open);
+    ASSERT(lo == -INFINITY && hi == 4.0 && open == 0);
+    check_rejected("{\"dist\":\"studentt\",\"df\":3}", PATH ": missing key \"scale\"");
+    check_rejected("{\"dist\":\"studentt\",\"scale\":1}", PATH ": missing key \"df\"");
+    check_rejected("{\"dist\":\"studentt\",\"scale\":0,\"df\":3}", PATH ".scale: must be > 0");
+    check_rejected("{\"dist\":\"studentt\",\"scale\":1,\"df\":0}", PATH ".df: must be > 0");
+    check_rejected("{\"dist\":\"studentt\",\"scale\":1,\"df\":-2}", PATH ".df: must be > 0");
+    check_rejected("{\"dist\":\"studentt\",\"scale\":1,\"df\":3,\"min\":2,\"max\":2}",
+                   PATH ".min: must be < max (2 >= 2)");
+    /* t(30) beyond 1e4: probability ~1e-120 */
+    check_rejected("{\"dist\":\"studentt\",\"scale\":1,\"df\":30,\"min\":1e4}",
+                   PATH ".min: [min, max] = [10000, inf] holds probability");
+    check_rejected("{\"dist\":\"studentt\",\"scale\":1,\"df\":3,\"sd\":1}",
+                   PATH ": unknown key \"sd\"");
 }
 
 /* ---- parsing: each JSON form to its canonical parameters ---------------- */
@@ -640,7 +983,7 @@ TEST(unknown_dist_is_rejected_listing_the_known_ones) {
     check_rejected("{\"dist\":\"lognorm\",\"median\":0.3,\"sdlog\":0.8}",
                    PATH ".dist: unknown distribution \"lognorm\" (expected one of fixed, uniform, "
                         "normal, truncnormal, lognormal, beta, gamma, triangular, pert, "
-                        "bernoulli, discrete)");
+                        "bernoulli, discrete, loguniform, studentt)");
     check_rejected("{\"dist\":3}", PATH ".dist: must be a string");
 }
 

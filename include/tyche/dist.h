@@ -22,6 +22,11 @@
  *   {"dist":"bernoulli","p":p}                               0 <= p <= 1
  *   {"dist":"discrete","values":[...],"weights":[...]}       same length >= 1, weights >= 0,
  *                                                            summing to 1 within 1e-9
+ *   {"dist":"loguniform","min":a,"max":b}                    0 < a < b (uniform in log x)
+ *   {"dist":"studentt","location":m,"scale":s,"df":n,"min":a,"max":b}
+ *                                                            s > 0, n > 0, location optional (0),
+ *                                                            min/max each optional, a < b, the
+ *                                                            interval's probability >= 1e-12
  * Optional on any object: "description" (string).  Any other key is an error. */
 #ifndef TYCHE_DIST_H
 #define TYCHE_DIST_H
@@ -46,7 +51,10 @@ typedef enum {
     TYCHE_DIST_TRIANGULAR,
     TYCHE_DIST_PERT,
     TYCHE_DIST_BERNOULLI,
-    TYCHE_DIST_DISCRETE
+    TYCHE_DIST_DISCRETE,
+    /* new kinds go last: the values above are never renumbered */
+    TYCHE_DIST_LOGUNIFORM,
+    TYCHE_DIST_STUDENTT
 } tyche_dist_kind;
 
 /* Canonical parameters per kind (whatever form the JSON used):
@@ -55,10 +63,12 @@ typedef enum {
  *   lognormal: p[0]=mu (log of median), p[1]=sdlog; beta: p[0]=a,p[1]=b;
  *   gamma: p[0]=shape,p[1]=scale; triangular: p[0]=min,p[1]=mode,p[2]=max;
  *   pert: p[0]=min,p[1]=mode,p[2]=max,p[3]=lambda (beta shapes derived on use);
- *   bernoulli: p[0]=p; discrete: n values/weights (cumulative weights kept too). */
+ *   bernoulli: p[0]=p; discrete: n values/weights (cumulative weights kept too);
+ *   loguniform: p[0]=min,p[1]=max;
+ *   studentt: p[0]=location,p[1]=scale,p[2]=df,p[3]=min (-inf if absent),p[4]=max (+inf). */
 typedef struct {
     tyche_dist_kind kind;
-    double p[4];
+    double p[5];
     size_t n;          /* discrete only */
     double *values;    /* discrete only: owned */
     double *cumw;      /* discrete only: owned, cumulative weights, cumw[n-1] == 1 */
