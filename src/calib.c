@@ -22,6 +22,10 @@ int tyche_nig_from_priors(const tyche_dist *g_inf, const tyche_dist *phi, const 
     if (!(vs2 > 0) || !(es2 > 0)) return 0;
     const double eg = tyche_dist_mean(g_inf), vg = tyche_dist_variance(g_inf);
     const double ep = tyche_dist_mean(phi), vp = tyche_dist_variance(phi);
+    /* a prior without finite moments (a Student-t of df <= 2) has no
+     * moment-matched conjugate form */
+    if (!isfinite(es2) || !isfinite(vs2) || !isfinite(eg) || !isfinite(vg) || !isfinite(ep) || !isfinite(vp))
+        return 0;
     /* c = g (1 - phi), g and phi independent */
     const double ec = eg * (1 - ep);
     const double vc = vg * ((1 - ep) * (1 - ep) + vp) + eg * eg * vp;

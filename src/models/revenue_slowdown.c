@@ -290,8 +290,10 @@ static tyche_status calibration(const tyche_model_setup *su, const cJSON *jc, co
     if (!tyche_nig_from_priors(&su->priors[P_G_INF], &su->priors[P_PHI], &su->priors[P_SIGMA_G],
                                &prior))
         return tyche_err_set(err, TYCHE_EINPUT,
-                             "%s: sigma_g needs an uncertain prior to calibrate (an inverse gamma "
-                             "cannot match a fixed value)",
+                             "%s: calibration matches the priors of g_inf, phi and sigma_g by their "
+                             "mean and variance: sigma_g needs an uncertain prior (an inverse gamma "
+                             "cannot match a fixed value), and all three a finite mean and variance "
+                             "(a studentt needs df > 2)",
                              where);
     tyche_nig_update(&prior, x, y, n, &c->post);
     c->calibrated = 1;

@@ -78,6 +78,14 @@ mutate_json "$TYCHE_SRC/models/revenue_calibrated.json" bad/missing_data \
   's["models"][0]["settings"]["data"] = "data/missing.csv"'
 expect_exit 2 'bad/missing_data.json: models[0].settings.data: cannot open the data file bad/data/missing.csv: No such file or directory' \
   "$TYCHE" run bad/missing_data.json -n 10 -q -o x.h5
+# a calibrated parameter whose prior has no finite variance (a Student-t of df <= 2):
+# the conjugate prior is matched by moments, so the run is refused, saying why
+cp "$TYCHE_SRC"/models/data/*.csv bad/data/
+mutate_json "$TYCHE_SRC/models/revenue_calibrated.json" bad/studentt_calib \
+  's["models"][0]["params"]["g_inf"] = {"dist": "studentt", "location": 0.02, "scale": 0.01, "df": 1.5}'
+expect_exit 2 'models[0].settings.calibration: calibration matches the priors of g_inf, phi and sigma_g by their mean and variance' \
+  "$TYCHE" run bad/studentt_calib.json -n 10 -q -o x.h5
+grep -q "a studentt needs df > 2" err.txt && ok || bad "the calibration refusal does not name the Student-t's df: $(cat err.txt)"
 
 # bad flags: exit 2, the flag named
 expect_exit 2 '-n: expected a whole number' "$TYCHE" run "$base" -n 1e6
