@@ -1183,6 +1183,20 @@ static double atanh_minus_x(double x) {
     }
     return sum;
 }
+/* A prior whose mean and variance come from one computation of both:
+ * its table's mean and variance entries. */
+#define MOMENTS_FROM(kind)                                                   \
+    static double kind##_mean(const tyche_dist *d) {                         \
+        double m, v;                                                         \
+        kind##_moments(d, &m, &v);                                           \
+        return m;                                                            \
+    }                                                                        \
+    static double kind##_variance(const tyche_dist *d) {                     \
+        double m, v;                                                         \
+        kind##_moments(d, &m, &v);                                           \
+        return v;                                                            \
+    }
+
 static void loguniform_moments(const tyche_dist *d, double *mean, double *var) {
     const double lo = d->p[0], hi = d->p[1];
     const double c = 0.5 * lo + 0.5 * hi, x = (0.5 * hi - 0.5 * lo) / c;
@@ -1190,16 +1204,7 @@ static void loguniform_moments(const tyche_dist *d, double *mean, double *var) {
     *mean = c * (x / at);
     *var = *mean * (c * (atanh_minus_x(x) / at));
 }
-static double loguniform_mean(const tyche_dist *d) {
-    double m, v;
-    loguniform_moments(d, &m, &v);
-    return m;
-}
-static double loguniform_variance(const tyche_dist *d) {
-    double m, v;
-    loguniform_moments(d, &m, &v);
-    return v;
-}
+MOMENTS_FROM(loguniform)
 static void loguniform_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
     append(buf, len, pos, "loguniform(min %g, max %g)", d->p[0], d->p[1]);
 }
@@ -1435,16 +1440,7 @@ static void studentt_moments(const tyche_dist *d, double *mean, double *var) {
     *mean = p[0] + p[1] * (mirrored ? -m : m);
     *var = p[1] * p[1] * v;
 }
-static double studentt_mean(const tyche_dist *d) {
-    double m, v;
-    studentt_moments(d, &m, &v);
-    return m;
-}
-static double studentt_variance(const tyche_dist *d) {
-    double m, v;
-    studentt_moments(d, &m, &v);
-    return v;
-}
+MOMENTS_FROM(studentt)
 static void studentt_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
     append(buf, len, pos, "studentt(location %g, scale %g, df %g", d->p[0], d->p[1], d->p[2]);
     if (isfinite(d->p[3])) append(buf, len, pos, ", min %g", d->p[3]);

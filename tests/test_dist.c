@@ -45,29 +45,37 @@ static const double probe_u[N_PROBES] = {0.001, 0.05, 0.5, 0.95, 0.999};
  *  - CDF: #{x <= quantile(u)} is binomial(n, F), sd sqrt(F (1 - F) / n).
  * For continuous kinds F = u; for bernoulli and discrete, F is the exact
  * CDF at quantile(u), passed in cdf_at_q. */
+/* n draws of d into x: by the engine's block sampler (trials 0 .. n - 1 of
+ * `stream`, 256 lanes at a time) or, block 0, by GSL's per-trial sampler
+ * (mt19937 seeded with `seed`).  0 when out of memory. */
+static int draw_n(const tyche_dist *d, int block, uint64_t seed, uint32_t stream, long n_all, double *x) {
+    if (!block) {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        if (r == NULL) return 0;
+        gsl_rng_set(r, seed);
+        for (long i = 0; i < n_all; i++) x[i] = tyche_dist_sample(d, r);
+        gsl_rng_free(r);
+        return 1;
+    }
+    tyche_draws *dr = tyche_draws_alloc(NULL, seed, 256, NULL);
+    uint64_t trial[256];
+    uint32_t redraw[256] = {0};
+    double tmp[3 * 256];
+    if (dr == NULL) return 0;
+    for (long i0 = 0; i0 < n_all; i0 += 256) {
+        const size_t n = n_all - i0 < 256 ? (size_t)(n_all - i0) : 256;
+        for (size_t i = 0; i < n; i++) trial[i] = (uint64_t)(i0 + (long)i);
+        const tyche_lanes L = {n, trial, redraw};
+        tyche_dist_sample_block(d, dr, &L, stream, x + i0, tmp);
+    }
+    tyche_draws_free(dr);
+    return 1;
+}
+
 static void check_draws_(const tyche_dist *d, const double *cdf_at_q, int block) {
     double *x = malloc(N_DRAWS * sizeof *x);
     ASSERT(x != NULL);
-    if (block) {
-        /* the engine's sampler: trials 0 .. N_DRAWS - 1, 256 lanes at a time */
-        tyche_draws *dr = tyche_draws_alloc(NULL, SEED, 256, NULL);
-        uint64_t trial[256];
-        uint32_t redraw[256] = {0};
-        double tmp[3 * 256];
-        ASSERT(dr != NULL);
-        for (long i0 = 0; i0 < N_DRAWS; i0 += 256) {
-            const size_t n = N_DRAWS - i0 < 256 ? (size_t)(N_DRAWS - i0) : 256;
-            for (size_t i = 0; i < n; i++) trial[i] = (uint64_t)(i0 + (long)i);
-            const tyche_lanes L = {n, trial, redraw};
-            tyche_dist_sample_block(d, dr, &L, 4096, x + i0, tmp);
-        }
-        tyche_draws_free(dr);
-    } else {
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-        gsl_rng_set(r, SEED);
-        for (long i = 0; i < N_DRAWS; i++) x[i] = tyche_dist_sample(d, r);
-        gsl_rng_free(r);
-    }
+    ASSERT(draw_n(d, block, SEED, 4096, N_DRAWS, x));
     long nonfinite = 0;
     double sum = 0.0;
     for (long i = 0; i < N_DRAWS; i++) {
@@ -573,25 +581,7 @@ static void check_quartiles_and_tail(const tyche_dist *d) {
     double *x = malloc(N_TAIL * sizeof *x);
     ASSERT(x != NULL);
     for (int block = 0; block < 2; block++) {
-        if (block) {
-            tyche_draws *dr = tyche_draws_alloc(NULL, SEED + 2, 256, NULL);
-            uint64_t trial[256];
-            uint32_t redraw[256] = {0};
-            double tmp[3 * 256];
-            ASSERT(dr != NULL);
-            for (long i0 = 0; i0 < N_TAIL; i0 += 256) {
-                const size_t n = N_TAIL - i0 < 256 ? (size_t)(N_TAIL - i0) : 256;
-                for (size_t i = 0; i < n; i++) trial[i] = (uint64_t)(i0 + (long)i);
-                const tyche_lanes L = {n, trial, redraw};
-                tyche_dist_sample_block(d, dr, &L, 9, x + i0, tmp);
-            }
-            tyche_draws_free(dr);
-        } else {
-            gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-            gsl_rng_set(r, SEED + 2);
-            for (long i = 0; i < N_TAIL; i++) x[i] = tyche_dist_sample(d, r);
-            gsl_rng_free(r);
-        }
+        ASSERT(draw_n(d, block, SEED + 2, 9, N_TAIL, x));
         for (int k = 0; k < 4; k++) {
             long below = 0;
             for (long i = 0; i < N_TAIL; i++) below += x[i] <= q[k];

@@ -94,13 +94,12 @@ int cli_check_writable(const char *flag, const char *path);
  * for a caller of tyche_commit_rename). */
 tyche_status cli_commit(const tyche_result_file *files, size_t n, const char *checkpoint, tyche_err *err);
 void cli_said_deferred_signal(void);
-/* A run's results (run and merge) as a result file's object, and its writers. */
+/* A run's results (run and merge) as a result file's object, and its JSON writer (the HDF5 file is streamed: cli_stream below). */
 typedef struct {
     const tyche_scenario *s;
     const tyche_results *r;
     const tyche_provenance *prov;
 } cli_run_output;
-tyche_status cli_write_run_h5(const void *o, const char *p, tyche_err *e);
 
 /* A streamed results pair: the JSON summary (written at the end) and the
  * HDF5 file, laid out under its temporary name before the rows come and

@@ -544,11 +544,6 @@ int cli_by_swing(const void *a, const void *b) {
     return ((const cli_swing_row *)a)->k < ((const cli_swing_row *)b)->k ? -1 : 1;
 }
 
-tyche_status cli_write_run_h5(const void *o, const char *p, tyche_err *e) {
-    const cli_run_output *x = o;
-    return tyche_write_hdf5(x->s, x->r, x->prov, p, e);
-}
-
 tyche_status cli_write_run_json(const void *o, const char *p, tyche_err *e) {
     const cli_run_output *x = o;
     return tyche_write_summary_json(x->s, x->r, x->prov, p, e);
