@@ -271,6 +271,8 @@ def main():
     ap.add_argument("--markdown", action="store_true", help="also print the figures as a markdown table")
     ap.add_argument("--build", default="build", help="the build folder (default build)")
     ap.add_argument("--stream", action="store_true", help="the streamed-rows section alone")
+    ap.add_argument("--no-stream", action="store_true",
+                    help="the full run without its streamed-rows section (for quick before/after pairs)")
     ap.add_argument("--stream-scale", type=float, default=1.0,
                     help="multiply the streamed-rows section's trial counts (0.1 for a quick run)")
     ap.add_argument("--mpi-build", default="build-mpi", help="the MPI build folder (default build-mpi)")
@@ -353,7 +355,8 @@ def main():
             line(f"scaling, {t} threads", m, unit="trials/s",
                  note=f"efficiency {100 * eff:.0f}% (median of paired runs, min "
                       f"{100 * min(b / (t * x) for x, b in pairs):.0f}%)")
-        stream_section(a, TYCHE, mpi_tyche)
+        if not a.no_stream:
+            stream_section(a, TYCHE, mpi_tyche)
     if a.markdown:
         markdown()
 
