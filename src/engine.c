@@ -250,7 +250,7 @@ static void attempt(const tyche_scenario *s, const tyche_design *design, worker 
     for (size_t m = 0; m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];
         if (mi->kind->posterior == NULL) continue;
-        const size_t np = mi->kind->n_params;
+        const size_t np = mi->n_params;
         for (size_t i = 0; i < n; i++) {
             for (size_t k = 0; k < np; k++) w->params[k] = c->params[(mi->param0 + k) * TYCHE_LANES + i];
             tyche_rng_seek(w->rng, c->trial[i],
@@ -274,7 +274,7 @@ static void run_models(const tyche_scenario *s, worker *w, chunk *c, const doubl
         const tyche_model_inst *mi = &s->models[m];
         const tyche_model_kind *k = mi->kind;
         const double *inputs[TYCHE_KIND_MAX_INPUTS]; /* n_inputs checked against it at load */
-        for (size_t j = 0; j < k->n_inputs; j++)
+        for (size_t j = 0; j < mi->n_inputs; j++)
             inputs[j] = mi->input_src[j] == (size_t)-1 ? w->infs : outputs + mi->input_src[j] * TYCHE_LANES;
         const uint32_t stream0 = TYCHE_STREAM_MODEL0 + (uint32_t)m * TYCHE_STREAMS_PER_MODEL;
         if (k->simulate_block) {
@@ -292,8 +292,8 @@ static void run_models(const tyche_scenario *s, worker *w, chunk *c, const doubl
         /* a kind without a block form: lane by lane, through rows */
         double in_row[TYCHE_KIND_MAX_INPUTS];
         for (size_t i = 0; i < n; i++) {
-            for (size_t j = 0; j < k->n_params; j++) w->params[j] = params[(mi->param0 + j) * TYCHE_LANES + i];
-            for (size_t j = 0; j < k->n_inputs; j++) in_row[j] = inputs[j][i];
+            for (size_t j = 0; j < mi->n_params; j++) w->params[j] = params[(mi->param0 + j) * TYCHE_LANES + i];
+            for (size_t j = 0; j < mi->n_inputs; j++) in_row[j] = inputs[j][i];
             tyche_model_ctx ctx = {
                 .params = w->params,
                 .inputs = in_row,

@@ -46,9 +46,14 @@ typedef struct {
 typedef struct {
     const char *name;         /* e.g. "exercise_time": a time from another model */
     const char *description;
+    /* Set only by a kind's declare(): the output ("model.output", of a model
+     * listed earlier) that feeds it; built-in kinds' inputs are named in the
+     * model's JSON "inputs" object instead. */
+    const char *source;
+    int any_type;             /* 1: a value or an event time; 0: an event time only */
 } tyche_input_spec;
 
-/* What prepare() learns of the scenario. */
+/* What declare() and prepare() learn of the scenario. */
 typedef struct {
     const char *file;         /* the scenario file, for messages */
     const char *dir;          /* its folder, for data files named relative to it */
@@ -56,8 +61,34 @@ typedef struct {
     int32_t start;            /* dates, days since 1970-01-01 */
     int32_t horizon;          /* last day simulated (inclusive) */
     int32_t as_of;
-    const tyche_dist *priors; /* this model's parameters' priors, in spec order */
+    const tyche_dist *priors; /* this model's parameters' priors, in spec order (NULL in declare) */
+    /* the model's parameters and inputs, in order: the kind's own lists, or
+     * what its declare() returned */
+    const tyche_param_spec *params;
+    size_t n_params;
+    const tyche_input_spec *inputs;
+    size_t n_inputs;
+    const tyche_output_type *input_types; /* per input: the type of the output feeding it (NULL in
+                                           * declare; TYCHE_OUTPUT_TIME for one not connected) */
+    /* The outputs of the models listed before this one, which its inputs may
+     * name: the type of the output of that name ("model.output") into *type,
+     * returning 1, or 0 when there is none. */
+    const void *scope;
+    int (*earlier_output)(const void *scope, const char *name, tyche_output_type *type);
 } tyche_model_setup;
+
+/* What a kind with a declare() says a model of it has: parameters and
+ * inputs named in the model's JSON (the generic kinds: a formula's names
+ * are the user's).  The arrays and their strings are the kind's, released
+ * by its decl_free. */
+typedef struct {
+    tyche_param_spec *params;
+    size_t n_params;
+    tyche_input_spec *inputs; /* each with its source */
+    size_t n_inputs;          /* at most TYCHE_KIND_MAX_INPUTS */
+    uint32_t n_streams;       /* substreams simulate uses (0: the kind's n_streams) */
+    void *owned;              /* anything else the kind keeps for decl_free */
+} tyche_model_decl;
 
 /* What prepare() tells the scenario: the model's outputs (the kind's static
  * list unless prepare replaces it, e.g. one set per target quarter) and
@@ -195,6 +226,14 @@ typedef struct tyche_model_kind {
      * at most TYCHE_STREAMS_PER_MODEL, or TYCHE_POSTERIOR_SUBSTREAM when the
      * kind has a posterior (limit (1)). */
     uint32_t n_streams;
+    /* Optional, with decl_free: a kind whose parameters and inputs the
+     * model's JSON names (a cJSON object: the whole model) fills *decl
+     * before the priors are read; params and inputs above are then unused.
+     * The scenario checks the JSON's "params" against decl->params as it
+     * does a built-in kind's, and connects each input to its source. */
+    tyche_status (*declare)(const tyche_model_setup *setup, const void *model, tyche_model_decl *decl,
+                            tyche_err *err);
+    void (*decl_free)(tyche_model_decl *decl);
     /* Validates the model's "settings" object (a cJSON node or NULL) and
      * builds its immutable configuration.  Messages: "<file>: <path>.settings.x: ...". */
     tyche_status (*prepare)(const tyche_model_setup *setup, const void *settings, void **cfg,

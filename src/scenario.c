@@ -32,6 +32,9 @@ tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path,
                              "%s.kind: kind %s has %zu parameters and a posterior, whose mask "
                              "holds %d",
                              path, k->name, k->n_params, TYCHE_KIND_MAX_POSTERIOR_PARAMS);
+    if ((k->declare == NULL) != (k->decl_free == NULL))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.kind: kind %s has one of declare and decl_free without the other",
+                             path, k->name);
     if (k->simulate == NULL && k->simulate_block == NULL)
         return tyche_err_set(err, TYCHE_EINPUT, "%s.kind: kind %s has neither simulate nor simulate_block",
                              path, k->name);
@@ -43,6 +46,7 @@ void tyche_scenario_free(tyche_scenario *s) {
     for (size_t i = 0; i < s->n_models; i++) {
         tyche_model_inst *m = &s->models[i];
         if (m->cfg && m->kind->cfg_free) m->kind->cfg_free(m->cfg);
+        if (m->kind && m->kind->decl_free) m->kind->decl_free(&m->decl);
         free(m->name);
         free(m->input_src);
     }
@@ -165,6 +169,31 @@ typedef struct {
     uint8_t *used;
 } overrides;
 
+/* The setup's earlier_output: an output of the models loaded so far. */
+static int earlier_output(const void *scope, const char *name, tyche_output_type *type) {
+    const tyche_scenario *s = scope;
+    const size_t o = tyche_scenario_find_output(s, name);
+    if (o == (size_t)-1) return 0;
+    if (type) *type = s->outputs[o].type;
+    return 1;
+}
+
+/* Room for `need` parameters: sized from the kinds before the models load,
+ * grown when a declared kind names more than its JSON's "params" has keys. */
+static tyche_status reserve_params(tyche_scenario *s, size_t need, tyche_err *err) {
+    if (need <= s->params_cap) return TYCHE_OK;
+    tyche_param *p = tyche_realloc(s->params, need * sizeof *p);
+    if (p == NULL) return oom(err);
+    s->params = p;
+    uint8_t *o = tyche_realloc(s->overridden, need);
+    if (o == NULL) return oom(err);
+    s->overridden = o;
+    memset(s->params + s->params_cap, 0, (need - s->params_cap) * sizeof *p);
+    memset(s->overridden + s->params_cap, 0, need - s->params_cap);
+    s->params_cap = need;
+    return TYCHE_OK;
+}
+
 static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, const char *root,
                                overrides *ov, tyche_err *err) {
     static const char *const keys[] = {"name",   "kind",     "description", "params",
@@ -199,24 +228,54 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
     m->kind = kind;
     if ((m->name = tyche_strdup(name)) == NULL) return oom(err);
     s->n_models = mi + 1;
+    tyche_model_setup setup = {.file = s->file, .dir = s->dir, .path = path, .start = s->start,
+                               .horizon = s->horizon, .as_of = s->as_of, .scope = s,
+                               .earlier_output = earlier_output};
+    m->param_spec = kind->params;
+    m->n_params = kind->n_params;
+    m->input_spec = kind->inputs;
+    m->n_inputs = kind->n_inputs;
+    if (kind->declare) {
+        /* a kind whose names are the model's own: it reads them from the JSON */
+        if ((st = kind->declare(&setup, jm, &m->decl, err))) return st;
+        m->param_spec = m->decl.params;
+        m->n_params = m->decl.n_params;
+        m->input_spec = m->decl.inputs;
+        m->n_inputs = m->decl.n_inputs;
+        const uint32_t max_streams = TYCHE_STREAMS_PER_MODEL;
+        if (m->decl.n_streams > max_streams)
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: uses %u random substreams, more than the %u a model has",
+                                 path, (unsigned)m->decl.n_streams, (unsigned)max_streams);
+        if (m->n_inputs > TYCHE_KIND_MAX_INPUTS)
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s: reads %zu other outputs, more than the %d a model may", path,
+                                 m->n_inputs, TYCHE_KIND_MAX_INPUTS);
+        for (size_t k = 0; k < m->n_inputs; k++)
+            if (m->input_spec[k].source == NULL)
+                return tyche_err_set(err, TYCHE_ERUN, "%s: kind %s declared input %s without its source",
+                                     path, kind->name, m->input_spec[k].name);
+    }
+    if ((st = reserve_params(s, s->n_params + m->n_params + 1, err))) return st;
+    const tyche_param_spec *const pspec = m->param_spec;
+    const size_t n_pspec = m->n_params;
 
     /* parameters: every one the kind declares, nothing else */
     const cJSON *jp = cJSON_GetObjectItemCaseSensitive(jm, "params");
     snprintf(where, sizeof where, "%s.params", path);
-    if (jp == NULL && kind->n_params > 0)
+    if (jp == NULL && n_pspec > 0)
         return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"params\"", path);
     if (jp != NULL && !cJSON_IsObject(jp))
         return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", where,
                              tyche_json_type_name(jp));
     for (const cJSON *it = jp ? jp->child : NULL; it; it = it->next) {
         size_t k = 0;
-        while (k < kind->n_params && strcmp(kind->params[k].name, it->string) != 0) k++;
-        if (k == kind->n_params) {
+        while (k < n_pspec && strcmp(pspec[k].name, it->string) != 0) k++;
+        if (k == n_pspec) {
             char list[512] = "";
             size_t used = 0;
-            for (size_t j = 0; j < kind->n_params && used < sizeof list; j++)
+            for (size_t j = 0; j < n_pspec && used < sizeof list; j++)
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "",
-                                         kind->params[j].name);
+                                         pspec[j].name);
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "%s: unknown parameter \"%s\" for kind %s (expected %s)", where,
                                  it->string, kind->name, list);
@@ -227,8 +286,8 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
                                      it->string);
     }
     m->param0 = s->n_params;
-    for (size_t k = 0; k < kind->n_params; k++) {
-        const tyche_param_spec *ps = &kind->params[k];
+    for (size_t k = 0; k < n_pspec; k++) {
+        const tyche_param_spec *ps = &pspec[k];
         const cJSON *v = jp ? cJSON_GetObjectItemCaseSensitive(jp, ps->name) : NULL;
         char ppath[900];
         snprintf(ppath, sizeof ppath, "%s.%s", where, ps->name);
@@ -266,29 +325,114 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
         if (!p->name || !p->units || !p->description) return oom(err);
     }
 
+    /* inputs: outputs of models listed earlier (so the order is a valid
+     * simulation order and cycles cannot happen), connected before prepare
+     * so that it knows their types */
+    const cJSON *ji = cJSON_GetObjectItemCaseSensitive(jm, "inputs");
+    snprintf(where, sizeof where, "%s.inputs", path);
+    if (ji != NULL && !cJSON_IsObject(ji))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", where,
+                             tyche_json_type_name(ji));
+    const size_t n_in = m->n_inputs;
+    const tyche_input_spec *const ispec = m->input_spec;
+    m->input_src = tyche_malloc((n_in + 1) * sizeof *m->input_src);
+    tyche_output_type *in_types = tyche_malloc((n_in + 1) * sizeof *in_types);
+    if (m->input_src == NULL || in_types == NULL) {
+        free(in_types);
+        return oom(err);
+    }
+    for (size_t k = 0; k < n_in; k++) m->input_src[k] = (size_t)-1, in_types[k] = TYCHE_OUTPUT_TIME;
+    for (size_t k = 0; k < n_in && kind->declare; k++) {
+        /* a declared input names its source itself (the kind checked the name) */
+        const size_t o = tyche_scenario_find_output(s, ispec[k].source);
+        if (o == (size_t)-1 || (!ispec[k].any_type && s->outputs[o].type != TYCHE_OUTPUT_TIME)) {
+            free(in_types);
+            return tyche_err_set(err, TYCHE_EINPUT, "%s: \"%s\" is not %s of a model listed before this one",
+                                 path, ispec[k].source, ispec[k].any_type ? "an output" : "an event time");
+        }
+        m->input_src[k] = o;
+        in_types[k] = s->outputs[o].type;
+    }
+    for (const cJSON *it = ji && !kind->declare ? ji->child : NULL; it; it = it->next) {
+        size_t k = 0;
+        while (k < n_in && strcmp(ispec[k].name, it->string) != 0) k++;
+        const char *why = NULL;
+        size_t o = (size_t)-1;
+        if (k == n_in)
+            why = "unknown input";
+        else if (!cJSON_IsString(it))
+            why = "not a string";
+        else if ((o = tyche_scenario_find_output(s, it->valuestring)) == (size_t)-1)
+            why = "not earlier";
+        else if (!ispec[k].any_type && s->outputs[o].type != TYCHE_OUTPUT_TIME)
+            why = "not a time";
+        if (why) {
+            free(in_types);
+            if (k == n_in)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown input \"%s\" for kind %s", where,
+                                     it->string, kind->name);
+            if (!cJSON_IsString(it))
+                return tyche_err_set(err, TYCHE_EINPUT,
+                                     "%s.%s: expected a string naming an output (\"model.output\"), got %s",
+                                     where, it->string, tyche_json_type_name(it));
+            if (o == (size_t)-1)
+                return tyche_err_set(err, TYCHE_EINPUT,
+                                     "%s.%s: \"%s\" is not an output of a model listed before this one",
+                                     where, it->string, it->valuestring);
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: \"%s\" is not an event time", where,
+                                 it->string, it->valuestring);
+        }
+        m->input_src[k] = o;
+        in_types[k] = s->outputs[o].type;
+    }
+    if (ji && kind->declare) {
+        /* the kind read "inputs" itself; any key it did not declare is an error */
+        for (const cJSON *it = ji->child; it; it = it->next) {
+            size_t k = 0;
+            while (k < n_in && strcmp(ispec[k].name, it->string) != 0) k++;
+            if (k == n_in) {
+                free(in_types);
+                return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown input \"%s\" (this model does not use it)",
+                                     where, it->string);
+            }
+        }
+    }
+
     /* kind-specific settings and immutable configuration */
     /* the priors of this model's parameters, in spec order */
-    tyche_dist *priors = tyche_malloc((kind->n_params + 1) * sizeof *priors);
-    if (priors == NULL) return oom(err);
-    for (size_t k = 0; k < kind->n_params; k++) priors[k] = s->params[m->param0 + k].prior;
-    tyche_model_setup setup = {s->file, s->dir, path, s->start, s->horizon, s->as_of, priors};
+    tyche_dist *priors = tyche_malloc((n_pspec + 1) * sizeof *priors);
+    if (priors == NULL) {
+        free(in_types);
+        return oom(err);
+    }
+    for (size_t k = 0; k < n_pspec; k++) priors[k] = s->params[m->param0 + k].prior;
+    setup.priors = priors;
+    setup.params = pspec;
+    setup.n_params = n_pspec;
+    setup.inputs = ispec;
+    setup.n_inputs = n_in;
+    setup.input_types = in_types;
     const cJSON *jset = cJSON_GetObjectItemCaseSensitive(jm, "settings");
-    if (jset != NULL && !cJSON_IsObject(jset))
+    if (jset != NULL && !cJSON_IsObject(jset)) {
+        free(priors);
+        free(in_types);
         return tyche_err_set(err, TYCHE_EINPUT, "%s.settings: expected an object, got %s", path,
                              tyche_json_type_name(jset));
+    }
     m->layout.outputs = kind->outputs;
     m->layout.n_outputs = kind->n_outputs;
     st = kind->prepare(&setup, jset, &m->cfg, &m->layout, err);
     free(priors); /* shallow copies: the scenario owns what they point to */
+    free(in_types);
     if (st) return st;
     /* a parameter drawn from a calibration posterior has its prior as the
      * posterior's prior: fixing it would be silently ignored */
-    for (size_t k = 0; k < kind->n_params; k++)
+    for (size_t k = 0; k < n_pspec; k++)
         if ((m->layout.posterior >> k & 1u) && tyche_dist_is_fixed(&s->params[m->param0 + k].prior))
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "%s.params.%s: calibrated on history (settings.calibration), so it "
                                  "needs an uncertain prior, not a fixed value%s",
-                                 path, kind->params[k].name,
+                                 path, pspec[k].name,
                                  s->overridden[m->param0 + k] ? " (it was fixed by --set)" : "");
 
     /* outputs, named model.output */
@@ -311,38 +455,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
         if (!o->name || !o->units || !o->description) return oom(err);
     }
 
-    /* inputs: times from models listed earlier (so the order is a valid
-     * simulation order and cycles cannot happen) */
-    const cJSON *ji = cJSON_GetObjectItemCaseSensitive(jm, "inputs");
-    snprintf(where, sizeof where, "%s.inputs", path);
-    if (ji != NULL && !cJSON_IsObject(ji))
-        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an object, got %s", where,
-                             tyche_json_type_name(ji));
-    if (kind->n_inputs) {
-        m->input_src = tyche_malloc(kind->n_inputs * sizeof *m->input_src);
-        if (m->input_src == NULL) return oom(err);
-    }
-    for (size_t k = 0; k < kind->n_inputs; k++) m->input_src[k] = (size_t)-1;
-    for (const cJSON *it = ji ? ji->child : NULL; it; it = it->next) {
-        size_t k = 0;
-        while (k < kind->n_inputs && strcmp(kind->inputs[k].name, it->string) != 0) k++;
-        if (k == kind->n_inputs)
-            return tyche_err_set(err, TYCHE_EINPUT, "%s: unknown input \"%s\" for kind %s", where,
-                                 it->string, kind->name);
-        if (!cJSON_IsString(it))
-            return tyche_err_set(err, TYCHE_EINPUT,
-                                 "%s.%s: expected a string naming an output (\"model.output\"), got %s",
-                                 where, it->string, tyche_json_type_name(it));
-        size_t o = tyche_scenario_find_output(s, it->valuestring);
-        if (o == (size_t)-1 || o >= m->output0)
-            return tyche_err_set(err, TYCHE_EINPUT,
-                                 "%s.%s: \"%s\" is not an output of a model listed before this one",
-                                 where, it->string, it->valuestring);
-        if (s->outputs[o].type != TYCHE_OUTPUT_TIME)
-            return tyche_err_set(err, TYCHE_EINPUT, "%s.%s: \"%s\" is not an event time", where,
-                                 it->string, it->valuestring);
-        m->input_src[k] = o;
-    }
+
     return TYCHE_OK;
 }
 
@@ -769,11 +882,17 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     for (const cJSON *m = models->child; m; m = m->next) {
         const cJSON *k = cJSON_IsObject(m) ? cJSON_GetObjectItemCaseSensitive(m, "kind") : NULL;
         const tyche_model_kind *kind = cJSON_IsString(k) ? tyche_model_kind_find(k->valuestring) : NULL;
-        if (kind) np += kind->n_params;
+        if (kind && kind->declare) {
+            /* its names are in its JSON: room for its "params" (reserve_params grows it) */
+            const cJSON *jp = cJSON_GetObjectItemCaseSensitive(m, "params");
+            np += cJSON_IsObject(jp) ? (size_t)cJSON_GetArraySize(jp) : 0;
+        } else if (kind)
+            np += kind->n_params;
     }
     s->models = tyche_calloc(nm, sizeof *s->models);
     s->params = tyche_calloc(np, sizeof *s->params);
     s->overridden = tyche_calloc(np, 1);
+    s->params_cap = np;
     if (!s->models || !s->params || !s->overridden) return oom(err);
     /* the common factor, if the scenario has one (created after the models:
      * the last parameter, N(0, 1), so the others' streams do not depend on it) */
@@ -1092,7 +1211,7 @@ tyche_status tyche_scenario_param_quantiles(const tyche_scenario *s, size_t i, c
     /* the posterior sees the model's slice of a trial's parameters: the
      * others at their prior medians (it replaces only those of its mask) */
     const tyche_model_inst *m = &s->models[par->model];
-    const size_t np = m->kind->n_params, k0 = i - m->param0;
+    const size_t np = m->n_params, k0 = i - m->param0;
     const size_t N = TYCHE_POSTERIOR_SAMPLE;
     double *slice = tyche_malloc(np * sizeof *slice), *x = tyche_malloc(N * sizeof *x);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);

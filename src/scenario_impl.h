@@ -14,7 +14,13 @@ typedef struct {
     size_t param0;            /* index of its first parameter in the scenario's list */
     size_t output0;           /* index of its first output */
     size_t path0;             /* index of its first path variable */
-    size_t *input_src;        /* n_inputs output indices feeding its inputs */
+    /* its parameters and inputs: the kind's lists, or its declare()'s (decl) */
+    const tyche_param_spec *param_spec;
+    size_t n_params;
+    const tyche_input_spec *input_spec;
+    size_t n_inputs;
+    tyche_model_decl decl;    /* filled by the kind's declare(), else zero */
+    size_t *input_src;        /* n_inputs output indices feeding its inputs ((size_t)-1: none) */
     size_t path_offset;       /* doubles before its block in a trial's path buffer */
 } tyche_model_inst;
 
@@ -48,6 +54,7 @@ struct tyche_scenario {
     tyche_model_inst *models;
     size_t n_params;          /* model parameters, then the common factor last (if any) */
     tyche_param *params;
+    size_t params_cap;        /* room in params and overridden */
     size_t common;            /* index of the common factor in params, or (size_t)-1 when
                                * the scenario has none (models then see z = 0) */
     size_t n_outputs;

@@ -30,7 +30,7 @@ static const tyche_param_spec params[N_P] = {
 };
 
 static const tyche_input_spec inputs[] = {
-    {"exercise_time", "time the option is exercised (never, if not connected)"},
+    {"exercise_time", "time the option is exercised (never, if not connected)", NULL, 0},
 };
 
 static const tyche_output_spec outputs[N_O] = {
