@@ -239,7 +239,9 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     for (size_t i = 0; i < b->n_origins; i++) {
         const tyche_quarter o = from + (tyche_quarter)i;
         tyche_quarter_format(o, b->origin[i], sizeof b->origin[i]);
-        tyche_date_format(tyche_quarter_end(o), date);
+        /* the forecast as of the day the origin's figure was published: its
+         * history is what was public then */
+        tyche_date_format(ser.published[o - first], date);
         set_string(root, "as_of", date);
         tyche_date_format(tyche_quarter_end(o + cfg->horizon), date);
         set_string(root, "horizon", date);
@@ -250,7 +252,7 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
             goto nomem;
         }
         /* --as-of would fight the origin's date: only this model's --set carries over */
-        tyche_scenario_options o2 = {NULL, n_sets, sets};
+        tyche_scenario_options o2 = {NULL, n_sets, sets, 0, NULL};
         char where[1500];
         snprintf(where, sizeof where, "%s", file);
         tyche_err local;

@@ -85,6 +85,8 @@ char *tyche_checkpoint_identity(const tyche_checkpoint_spec *p) {
     tyche_date_format(tyche_scenario_as_of(p->scenario), as_of);
     size_t n = 1024;
     for (size_t k = 0; k < p->n_set; k++) n += strlen(p->set[k]) + 8;
+    const char *obs = tyche_scenario_observed_flags(p->scenario);
+    n += 2 * strlen(obs);
     char *t = tyche_malloc(n);
     if (t == NULL) return NULL;
     static const char *const store[] = {"none", "outputs", "paths"}, *const smp[] = {"mc", "lhs", "qmc"};
@@ -97,6 +99,12 @@ char *tyche_checkpoint_identity(const tyche_checkpoint_spec *p) {
                                 p->sampling == TYCHE_SAMPLING_MC ? 0ULL : (unsigned long long)p->replicates,
                                 (unsigned long long)p->every);
     for (size_t k = 0; k < p->n_set; k++) u += (size_t)snprintf(t + u, n - u, "set %s\n", p->set[k]);
+    /* what the events did by as_of (--observed), a line each: they change the results */
+    for (const char *q = obs; *q;) {
+        const char *nl = strchr(q, '\n');
+        u += (size_t)snprintf(t + u, n - u, "observed %.*s\n", (int)(nl - q), q);
+        q = nl + 1;
+    }
     return t;
 }
 
@@ -120,10 +128,11 @@ static void identity_diff(const char *theirs, const char *mine, const char *idp,
                           int *scenario_changed) {
     static const char *const keys[] = {"tyche_version", "stream_version", "scenario_sha256", "as_of", "set", "seed",
                                        "trials", "rng", "store", "sampling", "replicates",
-                                       "checkpoint_every"};
+                                       "checkpoint_every", "observed"};
     static const char *const what[] = {"tyche version", "stream version (how draws are made: results of two versions do not mix)", "scenario (its text, by SHA-256)", "as-of date",
                                        "--set values", "seed", "trial count", "generator",
-                                       "--store level", "sampling", "replicates", "--checkpoint-every"};
+                                       "--store level", "sampling", "replicates", "--checkpoint-every",
+                                       "--observed values"};
     char a[512] = "", b[512] = "";
     size_t k = 0;
     for (; k < sizeof keys / sizeof keys[0]; k++) {

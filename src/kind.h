@@ -90,6 +90,8 @@ typedef struct {
     void *owned;              /* anything else the kind keeps for decl_free */
 } tyche_model_decl;
 
+#define TYCHE_LAYOUT_MAX_FOLLOWS 8
+
 /* What prepare() tells the scenario: the model's outputs (the kind's static
  * list unless prepare replaces it, e.g. one set per target quarter) and
  * the path variables it stores with --store paths. */
@@ -105,6 +107,18 @@ typedef struct {
     size_t n_points;
     char **labels;                 /* owned by the model's cfg */
     double *times;                 /* owned by the model's cfg, days since start */
+    /* For honest as-of forecasts: a scenario whose as_of is after its start
+     * must say of every event that could have happened in between whether
+     * it did (scenario.c, "observed").  Events it need not ask about: bit k
+     * of `never`, output k (k < 64) cannot happen with these priors (a
+     * hazard fixed at 0); and follows[j] = {later, earlier}: output `later`
+     * never comes before output `earlier` (a follow-on event), so an
+     * `earlier` that had not happened by as_of rules `later` out too. */
+    uint64_t never;
+    size_t n_follows;
+    struct {
+        uint32_t later, earlier;
+    } follows[TYCHE_LAYOUT_MAX_FOLLOWS];
 } tyche_model_layout;
 
 /* A model's view of one trial. */
@@ -209,6 +223,7 @@ typedef struct {
     int32_t first;            /* quarter index (fiscal.h) of values[0] */
     size_t n;
     const double *values;     /* owned by the model's cfg */
+    const int32_t *published; /* the day each value was made public (days since 1970-01-01) */
     int32_t min_origin;       /* earliest origin with enough history before it */
     size_t var;               /* the path variable (layout.var_names) that forecasts it */
 } tyche_backtest_series;
@@ -279,14 +294,16 @@ const tyche_model_kind *tyche_model_kind_at(size_t i);
  * "<path>.kind: kind K ...".  Returns TYCHE_OK or TYCHE_EINPUT. */
 tyche_status tyche_model_kind_check(const tyche_model_kind *k, const char *path, tyche_err *err);
 
-/* A revenue history file (fiscal_quarter, period_end, COLUMN): rows in
- * order, each period end checked against the fiscal calendar.  `named_at`
+/* A revenue history file (fiscal_quarter, period_end, published, COLUMN):
+ * rows in order, each period end checked against the fiscal calendar, each
+ * published on or after its period end and not before the row above.  `named_at`
  * (the file and JSON path that named it, or NULL) prefixes the message
  * when the file cannot be opened.  The caller frees *rows.  Used by
  * revenue_slowdown. */
 typedef struct {
     int32_t q;      /* quarter index (fiscal.h) */
     int32_t end;    /* period end, days since 1970-01-01 */
+    int32_t published; /* the day its figure was made public (the `published` column) */
     double value;
 } tyche_revenue_row;
 tyche_status tyche_revenue_read_history(const char *file, const char *named_at, const char *column,

@@ -84,6 +84,9 @@ void tyche_scenario_free(tyche_scenario *s) {
     free(s->overridden);
     free(s->overrides);
     free(s->as_of_opt);
+    for (size_t i = 0; i < s->n_observed_opts; i++) free(s->observed_opts[i]);
+    free(s->observed_joined);
+    free(s->observed_opts);
     for (size_t i = 0; i < s->n_sets; i++) free(s->sets[i]);
     free(s->sets);
     for (size_t g = 0; g < s->n_groups; g++) {
@@ -773,53 +776,151 @@ static tyche_status load_correlations(tyche_scenario *s, const cJSON *jc, const 
     return TYCHE_OK;
 }
 
-/* "observed": {"model.output": false | "YYYY-MM-DD", ...}: an event time
- * that had not happened by as_of (false), or happened on a date (fixed). */
-static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char *root,
-                                  tyche_err *err) {
-    s->fixed_time = tyche_malloc((s->n_outputs + 1) * sizeof *s->fixed_time);
-    s->not_before = tyche_calloc(s->n_outputs + 1, 1);
-    if (!s->fixed_time || !s->not_before) return oom(err);
-    for (size_t o = 0; o < s->n_outputs; o++) s->fixed_time[o] = NAN;
-    s->as_of_time = (double)(s->as_of - s->start);
-    if (jo == NULL) return TYCHE_OK;
-    if (!cJSON_IsObject(jo))
-        return tyche_err_set(err, TYCHE_EINPUT, "%sobserved: expected an object, got %s", root,
-                             tyche_json_type_name(jo));
-    for (const cJSON *it = jo->child; it; it = it->next) {
-        char where[800];
-        snprintf(where, sizeof where, "%sobserved.%s", root, it->string);
-        const size_t o = tyche_scenario_find_output(s, it->string);
-        if (o == (size_t)-1 || s->outputs[o].type != TYCHE_OUTPUT_TIME)
-            return tyche_err_set(err, TYCHE_EINPUT, "%s: no event time named \"%s\"", where,
-                                 it->string);
-        for (const cJSON *b = jo->child; b != it; b = b->next)
-            if (strcmp(b->string, it->string) == 0)
-                return tyche_err_set(err, TYCHE_EINPUT, "%s: listed twice", where);
-        if (cJSON_IsFalse(it)) {
+/* One declaration of what an event did by as_of: `value` is false (it had
+ * not happened: trials in which it did are redrawn), "unknown" (averaged
+ * over, knowingly) or the date it happened (fixed).  `where` names it in
+ * messages (the JSON path, or the flag). */
+static tyche_status observe_one(tyche_scenario *s, const char *name, const cJSON *value, const char *flag_value,
+                                const char *where, uint8_t *declared, tyche_err *err) {
+    const size_t o = tyche_scenario_find_output(s, name);
+    if (o == (size_t)-1 || s->outputs[o].type != TYCHE_OUTPUT_TIME)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: no event time named \"%s\"", where, name);
+    if (declared[o])
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: listed twice", where);
+    declared[o] = 1;
+    const char *date = NULL;
+    if (flag_value) {
+        if (strcmp(flag_value, "false") == 0) {
             s->not_before[o] = 1;
             s->n_conditions++;
-            continue;
+            return TYCHE_OK;
         }
-        if (!cJSON_IsString(it))
+        if (strcmp(flag_value, "unknown") == 0) return TYCHE_OK;
+        date = flag_value;
+    } else {
+        if (cJSON_IsFalse(value)) {
+            s->not_before[o] = 1;
+            s->n_conditions++;
+            return TYCHE_OK;
+        }
+        if (cJSON_IsString(value) && strcmp(value->valuestring, "unknown") == 0) return TYCHE_OK;
+        if (!cJSON_IsString(value))
             return tyche_err_set(err, TYCHE_EINPUT,
-                                 "%s: expected false (not happened by as_of) or the date it happened, got %s",
-                                 where, tyche_json_type_name(it));
-        int32_t day;
-        tyche_status st = tyche_date_parse(it->valuestring, &day, where, err);
-        if (st) return st;
-        if (day < s->start || day > s->as_of)
-            return tyche_err_set(err, TYCHE_EINPUT,
-                                 "%s: an observed event must fall between start and as_of", where);
-        s->fixed_time[o] = (double)(day - s->start) + 0.5; /* midday of that day */
+                                 "%s: expected false (not happened by as_of), \"unknown\" or the date it "
+                                 "happened, got %s",
+                                 where, tyche_json_type_name(value));
+        date = value->valuestring;
     }
-    for (size_t m = 0; m < s->n_models; m++) {
+    int32_t day;
+    tyche_status st = tyche_date_parse(date, &day, where, err);
+    if (st) return st;
+    if (day < s->start || day > s->as_of)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: an observed event must fall between start and as_of", where);
+    s->fixed_time[o] = (double)(day - s->start) + 0.5; /* midday of that day */
+    return TYCHE_OK;
+}
+
+/* Whether output o (an event time of model mi) needs no declaration: it
+ * cannot happen, or it follows an event that had not happened by as_of. */
+static int needs_no_word(const tyche_scenario *s, size_t o, const uint8_t *declared, int depth) {
+    size_t m = 0;
+    while (m + 1 < s->n_models && s->models[m + 1].output0 <= o) m++;
+    const tyche_model_inst *mi = &s->models[m];
+    const size_t k = o - mi->output0;
+    if (k < 64 && (mi->layout.never >> k & 1u)) return 1;
+    for (size_t j = 0; j < mi->layout.n_follows && depth < 8; j++) {
+        if (mi->layout.follows[j].later != k) continue;
+        const size_t e = mi->output0 + mi->layout.follows[j].earlier;
+        if (s->not_before[e] || (!declared[e] && needs_no_word(s, e, declared, depth + 1))) return 1;
+    }
+    return 0;
+}
+
+/* "observed": {"model.output": false | "unknown" | "YYYY-MM-DD", ...},
+ * then the --observed flags (NAME=false|unknown|DATE, replacing the file's
+ * entry of that name).  With as_of after start, every event that could
+ * have happened in between must be declared: a forecast as of a later date
+ * that silently ignored what happened by then would be the one a reader
+ * cannot defend. */
+static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char *root,
+                                  const tyche_scenario_options *opt, tyche_err *err) {
+    s->fixed_time = tyche_malloc((s->n_outputs + 1) * sizeof *s->fixed_time);
+    s->not_before = tyche_calloc(s->n_outputs + 1, 1);
+    uint8_t *declared = tyche_calloc(s->n_outputs + 1, 1);
+    if (!s->fixed_time || !s->not_before || !declared) {
+        free(declared);
+        return oom(err);
+    }
+    for (size_t o = 0; o < s->n_outputs; o++) s->fixed_time[o] = NAN;
+    s->as_of_time = (double)(s->as_of - s->start);
+    tyche_status st = TYCHE_OK;
+    const size_t n_flags = opt ? opt->n_observed : 0;
+    if (jo != NULL && !cJSON_IsObject(jo))
+        st = tyche_err_set(err, TYCHE_EINPUT, "%sobserved: expected an object, got %s", root,
+                           tyche_json_type_name(jo));
+    for (const cJSON *it = jo ? jo->child : NULL; st == TYCHE_OK && it; it = it->next) {
+        char where[800];
+        snprintf(where, sizeof where, "%sobserved.%s", root, it->string);
+        int replaced = 0;
+        for (size_t f = 0; f < n_flags && !replaced; f++) {
+            const char *eq = strchr(opt->observed[f], '=');
+            replaced = eq && (size_t)(eq - opt->observed[f]) == strlen(it->string) &&
+                       strncmp(opt->observed[f], it->string, strlen(it->string)) == 0;
+        }
+        if (!replaced) st = observe_one(s, it->string, it, NULL, where, declared, err);
+    }
+    for (size_t f = 0; st == TYCHE_OK && f < n_flags; f++) {
+        const char *a = opt->observed[f], *eq = strchr(a, '=');
+        char name[256], where[300];
+        if (eq == NULL || eq == a || (size_t)(eq - a) >= sizeof name) {
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "--observed %s: expected NAME=DATE, NAME=false or NAME=unknown "
+                               "(NAME an event time, model.output)",
+                               a);
+            break;
+        }
+        memcpy(name, a, (size_t)(eq - a));
+        name[eq - a] = '\0';
+        snprintf(where, sizeof where, "--observed %s", name);
+        st = observe_one(s, name, NULL, eq + 1, where, declared, err);
+    }
+    for (size_t m = 0; st == TYCHE_OK && m < s->n_models; m++) {
         const tyche_model_inst *mi = &s->models[m];
         const char *why = mi->kind->check_observed ? mi->kind->check_observed(s->fixed_time + mi->output0) : NULL;
-        if (why)
-            return tyche_err_set(err, TYCHE_EINPUT, "%sobserved: model %s: %s", root, mi->name, why);
+        if (why) st = tyche_err_set(err, TYCHE_EINPUT, "%sobserved: model %s: %s", root, mi->name, why);
     }
-    return TYCHE_OK;
+    if (st == TYCHE_OK && s->as_of > s->start) {
+        /* the events left unsaid, named in the refusal */
+        size_t len = 0, n_missing = 0;
+        for (size_t o = 0; o < s->n_outputs; o++)
+            if (s->outputs[o].type == TYCHE_OUTPUT_TIME && !declared[o] && !needs_no_word(s, o, declared, 0))
+                len += strlen(s->outputs[o].name) + 2, n_missing++;
+        if (n_missing) {
+            char *list = tyche_malloc(len + 1);
+            if (list == NULL) {
+                free(declared);
+                return oom(err);
+            }
+            list[0] = '\0';
+            for (size_t o = 0, at = 0; o < s->n_outputs; o++)
+                if (s->outputs[o].type == TYCHE_OUTPUT_TIME && !declared[o] && !needs_no_word(s, o, declared, 0))
+                    at += (size_t)sprintf(list + at, "%s%s", at ? ", " : "", s->outputs[o].name);
+            char a[11], d0[11];
+            tyche_date_format(s->as_of, a);
+            tyche_date_format(s->start, d0);
+            const int flag = opt && opt->as_of;
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "%s%s %s is after the start %s, and %s could have happened in between: say "
+                               "what %s by then in \"observed\" or with --observed NAME=DATE|false|unknown "
+                               "(\"unknown\" averages over it): %s",
+                               flag ? "" : root, flag ? "--as-of" : "as_of", a, d0,
+                               n_missing == 1 ? "this event" : "these events", n_missing == 1 ? "it did" : "each did",
+                               list);
+            free(list);
+        }
+    }
+    free(declared);
+    return st;
 }
 
 static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenario_options *opt,
@@ -1009,7 +1110,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     if ((st = check_unique_ids(s, root, err))) return st;
     if ((st = load_correlations(s, cJSON_GetObjectItemCaseSensitive(j, "correlations"), root, err)))
         return st;
-    if ((st = load_observed(s, cJSON_GetObjectItemCaseSensitive(j, "observed"), root, err)))
+    if ((st = load_observed(s, cJSON_GetObjectItemCaseSensitive(j, "observed"), root, opt, err)))
         return st;
     return load_joint(s, cJSON_GetObjectItemCaseSensitive(j, "joint"), root, err);
 }
@@ -1018,6 +1119,19 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
 static tyche_status keep_options(tyche_scenario *s, const tyche_scenario_options *opt) {
     if (opt == NULL) return TYCHE_OK;
     if (opt->as_of && (s->as_of_opt = tyche_strdup(opt->as_of)) == NULL) return TYCHE_ENOMEM;
+    size_t len = 1;
+    for (size_t k = 0; k < opt->n_observed; k++) len += strlen(opt->observed[k]) + 1;
+    if ((s->observed_joined = tyche_calloc(len, 1)) == NULL) return TYCHE_ENOMEM;
+    for (size_t k = 0; k < opt->n_observed; k++) {
+        strcat(s->observed_joined, opt->observed[k]);
+        strcat(s->observed_joined, "\n");
+    }
+    if (opt->n_observed) {
+        if ((s->observed_opts = tyche_calloc(opt->n_observed, sizeof *s->observed_opts)) == NULL) return TYCHE_ENOMEM;
+        for (; s->n_observed_opts < opt->n_observed; s->n_observed_opts++)
+            if ((s->observed_opts[s->n_observed_opts] = tyche_strdup(opt->observed[s->n_observed_opts])) == NULL)
+                return TYCHE_ENOMEM;
+    }
     if (opt->n_set == 0) return TYCHE_OK;
     if ((s->sets = tyche_calloc(opt->n_set, sizeof *s->sets)) == NULL) return TYCHE_ENOMEM;
     for (; s->n_sets < opt->n_set; s->n_sets++)
@@ -1048,7 +1162,8 @@ tyche_scenario *tyche_scenario_with_overrides(const tyche_scenario *base, const 
         if (!replaced) all[k++] = base->sets[i];
     }
     for (size_t j = 0; j < n; j++) all[k++] = sets[j];
-    const tyche_scenario_options opt = {base->as_of_opt, k, all};
+    const tyche_scenario_options opt = {base->as_of_opt, k, all, base->n_observed_opts,
+                                        (const char *const *)base->observed_opts};
     tyche_scenario *s = tyche_scenario_parse_with(base->text, strlen(base->text), base->file, &opt,
                                                   err);
     free(all);
@@ -1156,6 +1271,9 @@ const char *tyche_scenario_file(const tyche_scenario *s) { return s->file; }
 const char *tyche_scenario_text(const tyche_scenario *s) { return s->text; }
 int32_t tyche_scenario_start(const tyche_scenario *s) { return s->start; }
 int32_t tyche_scenario_horizon(const tyche_scenario *s) { return s->horizon; }
+const char *tyche_scenario_observed_flags(const tyche_scenario *s) {
+    return s->observed_joined ? s->observed_joined : "";
+}
 int32_t tyche_scenario_as_of(const tyche_scenario *s) { return s->as_of; }
 size_t tyche_scenario_n_observed(const tyche_scenario *s) {
     size_t n = 0;

@@ -85,6 +85,9 @@ struct tyche_scenario {
     char *as_of_opt;          /* --as-of, or NULL */
     size_t n_sets;
     char **sets;              /* the --set arguments, as given */
+    size_t n_observed_opts;
+    char **observed_opts;     /* the --observed arguments, as given */
+    char *observed_joined;    /* the same, each followed by '\n' ("" when none) */
 };
 
 /* Finds an output by its full name; returns (size_t)-1 when absent. */

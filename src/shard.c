@@ -38,6 +38,7 @@ tyche_status tyche_shard_write_partial(int64_t file, const tyche_scenario *s, co
     const int version = TYCHE_STREAM_VERSION;
     int ok = H5LTset_attribute_string(g, ".", "scenario_sha256", hash) >= 0 &&
              H5LTset_attribute_string(g, ".", "overrides", s->overrides ? s->overrides : "") >= 0 &&
+             H5LTset_attribute_string(g, ".", "observed", tyche_scenario_observed_flags(s)) >= 0 &&
              H5LTset_attribute_string(g, ".", "as_of", date) >= 0 &&
              H5LTset_attribute_string(g, ".", "generator", info.rng) >= 0 &&
              H5LTset_attribute_string(g, ".", "tyche_version", tyche_version()) >= 0 &&
@@ -72,7 +73,7 @@ typedef struct {
     unsigned idx, cnt;
     uint64_t run[5];   /* seed, total trials, first trial, blocks, attempts */
     uint64_t rows;     /* trials in this shard */
-    char hash[80], over[8192], as_of[16], gen[64], version[32];
+    char hash[80], over[8192], observed[8192], as_of[16], gen[64], version[32];
     int rep, smp, store;
     int stream;        /* the stream version (1 when absent: tyches before it was written) */
     int threads;       /* the root attribute "threads": what ran this shard */
@@ -226,6 +227,9 @@ static tyche_status open_shard(shard *sh, const char *file, tyche_err *err) {
         return tyche_err_set(err, TYCHE_EINPUT, "%s: not a shard (no /partial group: was it run with --shard I/N?)", file);
     int ok = get_str(sh->f, "partial", "scenario_sha256", sh->hash, sizeof sh->hash) &&
              get_str(sh->f, "partial", "overrides", sh->over, sizeof sh->over) &&
+             /* a shard of a tyche before --observed has none */
+             (H5Aexists_by_name(sh->f, "partial", "observed", H5P_DEFAULT) <= 0 ||
+              get_str(sh->f, "partial", "observed", sh->observed, sizeof sh->observed)) &&
              get_str(sh->f, "partial", "as_of", sh->as_of, sizeof sh->as_of) &&
              get_str(sh->f, "partial", "generator", sh->gen, sizeof sh->gen) &&
              get_str(sh->f, "partial", "tyche_version", sh->version, sizeof sh->version) &&
@@ -313,6 +317,7 @@ static tyche_results *merge_impl(const char *const *files, size_t n, tyche_scena
         const shard *a = &sh[0], *b = &sh[i];
         const char *what = strcmp(a->hash, b->hash) ? "scenario (its text differs)"
                            : strcmp(a->over, b->over) ? "--set values"
+                           : strcmp(a->observed, b->observed) ? "--observed values"
                            : strcmp(a->as_of, b->as_of) ? "as-of date"
                            : a->run[0] != b->run[0] ? "seed"
                            : a->run[1] != b->run[1] ? "trial count"
@@ -348,20 +353,24 @@ static tyche_results *merge_impl(const char *const *files, size_t n, tyche_scena
     sfile = attr_string(sh[0].f, "/", "scenario_file");
     if ((!text || !sfile) && tyche_alloc_failures() != failures) goto nomem;
     if (!text || !sfile) goto damaged;
-    size_t n_sets = 0;
+    /* the --set and --observed values, a line each: one array, sets then observed */
+    size_t n_sets = 0, n_obs = 0;
     for (const char *p = sh[0].over; *p; p++) n_sets += *p == '\n';
-    sets = tyche_calloc(n_sets + 1, sizeof *sets);
+    for (const char *p = sh[0].observed; *p; p++) n_obs += *p == '\n';
+    sets = tyche_calloc(n_sets + n_obs + 1, sizeof *sets);
     if (sets == NULL) goto nomem;
     {
         char *p = sh[0].over;
-        for (size_t k = 0; k < n_sets; k++) {
+        for (size_t k = 0; k < n_sets + n_obs; k++) {
+            if (k == n_sets) p = sh[0].observed;
             char *nl = strchr(p, '\n');
             *nl = '\0';
             sets[k] = p;
             p = nl + 1;
         }
     }
-    tyche_scenario_options o = {sh[0].as_of, n_sets, (const char *const *)sets};
+    tyche_scenario_options o = {sh[0].as_of, n_sets, (const char *const *)sets, n_obs,
+                                (const char *const *)sets + n_sets};
     s = tyche_scenario_parse_with(text, strlen(text), sfile, &o, err);
     if (s == NULL) goto fail;
     char hash[65];

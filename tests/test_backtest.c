@@ -17,15 +17,16 @@ static void write_history(const char *file) {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 71);
     FILE *f = fopen(file, "w");
-    fputs("fiscal_quarter,period_end,data_center_usd_b,source\n", f);
+    fputs("fiscal_quarter,period_end,published,data_center_usd_b,source\n", f);
     tyche_quarter q0;
     tyche_quarter_parse("FY1960Q1", &q0);
     double rev = 10, g = 0.02;
     for (int i = 0; i < NQ; i++) {
-        char lab[16], d[11];
+        char lab[16], d[11], pub[11];
         tyche_quarter_format(q0 + i, lab, sizeof lab);
         tyche_date_format(tyche_quarter_end(q0 + i), d);
-        fprintf(f, "%s,%s,%.17g,synthetic AR(1)\n", lab, d, rev);
+        tyche_date_format(tyche_quarter_end(q0 + i) + 24, pub); /* Nvidia's usual lag */
+        fprintf(f, "%s,%s,%s,%.17g,synthetic AR(1)\n", lab, d, pub, rev);
         g = 0.02 + 0.5 * (g - 0.02) + 0.05 * gsl_ran_gaussian(r, 1.0);
         rev *= exp(g);
     }

@@ -55,7 +55,8 @@ TEST(the_hazard_steps_up_at_a_fixed_exercise_time) {
     tyche_err err;
     tyche_scenario *s = scenario(OPTION_NEVER,
         "\"hx0\": 0.3, \"beta_xe\": 1, \"beta_xz\": 0, \"m_W\": 6, \"s_W\": 0.6",
-        "\"as_of\": \"2026-10-01\", \"observed\": {\"option.exercise_time\": \"2026-10-01\"},", &err);
+        "\"as_of\": \"2026-10-01\", \"observed\": {\"option.exercise_time\": \"2026-10-01\", "
+        "\"excl.deal_time\": \"unknown\"},", &err);
     ASSERT(s != NULL);
     const uint64_t n = 100000;
     tyche_results *r = run(s, n, 42);

@@ -149,7 +149,31 @@ TEST(without_noise_the_displacement_is_the_logistic_formula) {
     tyche_scenario_free(s);
 }
 
-TEST(as_of_moves_ended_quarters_into_history) {
+/* The issue's case: FY2027Q1 ended 2026-04-26 and was published on
+ * 2026-05-20; as of 2026-04-27 it is not known yet, so it is simulated. */
+TEST(a_quarter_is_history_once_published_not_once_ended) {
+    static const char *const dates[] = {"2026-04-27", "2026-05-19", "2026-05-20"};
+    for (int k = 0; k < 3; k++) {
+        tyche_err err;
+        tyche_scenario *s = revenue_scenario(
+            "\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0.05, \"s_max\": 0.6, \"k\": 1.2,"
+            "\"t_mid\": 2027, \"beta_tz\": 0.25, \"a\": 0.12", dates[k], &err);
+        if (s == NULL) FAIL_("%s", err.msg);
+        tyche_path_info pi;
+        tyche_scenario_path(s, 0, &pi);
+        ASSERT_INT_EQ(pi.n_points, 16 + 8); /* 16 quarters of history or 17, then to FY2028Q4 */
+        tyche_results *r = run_paths(s, 50, 33);
+        ASSERT(r != NULL);
+        const double *rev = tyche_results_path(r, 0);
+        int same = 1; /* FY2027Q1 at its published value in every trial: history */
+        for (uint64_t i = 0; i < 50; i++) same &= rev[i * 24 + 16] == 75.2;
+        ASSERT_INT_EQ(same, k == 2);
+        tyche_results_free(r);
+        tyche_scenario_free(s);
+    }
+}
+
+TEST(as_of_moves_published_quarters_into_history) {
     tyche_err err;
     tyche_scenario *s = revenue_scenario(
         "\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0.05, \"s_max\": 0.6, \"k\": 1.2,"
@@ -167,7 +191,8 @@ TEST(as_of_moves_ended_quarters_into_history) {
     tyche_scenario_free(s);
     /* a data file whose period ends disagree with the calendar is refused */
     FILE *f = fopen("bad_calendar.csv", "w");
-    fputs("fiscal_quarter,period_end,data_center_usd_b\nFY2026Q3,2025-10-26,51.2\nFY2026Q4,2026-01-26,62.3\n", f);
+    fputs("fiscal_quarter,period_end,published,data_center_usd_b\nFY2026Q3,2025-10-26,2025-11-19,51.2\n"
+          "FY2026Q4,2026-01-26,2026-02-25,62.3\n", f);
     fclose(f);
     char text[2048];
     snprintf(text, sizeof text,

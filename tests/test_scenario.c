@@ -89,7 +89,7 @@ static double prior_p0(const tyche_scenario *s, const char *name, int *overridde
 TEST(a_variant_with_overrides_replaces_priors_and_shares_nothing_with_its_base) {
     tyche_err err;
     const char *user[] = {"option.h0=0.5", "option.q=0.2"};
-    const tyche_scenario_options opt = {NULL, 2, user};
+    const tyche_scenario_options opt = {NULL, 2, user, 0, NULL};
     const char *text = HEAD OPTION(DEFAULT_OPTION_PARAMS) "\"statements\": [" P1_STATEMENTS "]}";
     tyche_scenario *base = tyche_scenario_parse_with(text, strlen(text), "t.json", &opt, &err);
     if (base == NULL) FAIL_("%s", err.msg);
@@ -125,7 +125,9 @@ TEST(a_variant_with_overrides_replaces_priors_and_shares_nothing_with_its_base) 
 
 TEST(a_variant_keeps_the_as_of_of_its_base) {
     tyche_err err;
-    const tyche_scenario_options opt = {"2026-06-01", 0, NULL};
+    /* and its --observed: without them a later as_of is refused */
+    static const char *const obs[] = {"option.exercise_time=false"};
+    const tyche_scenario_options opt = {"2026-06-01", 0, NULL, 1, obs};
     const char *text = HEAD OPTION(DEFAULT_OPTION_PARAMS) "\"statements\": []}";
     tyche_scenario *base = tyche_scenario_parse_with(text, strlen(text), "t.json", &opt, &err);
     if (base == NULL) FAIL_("%s", err.msg);
@@ -135,8 +137,60 @@ TEST(a_variant_keeps_the_as_of_of_its_base) {
     int32_t day;
     ASSERT_INT_EQ(tyche_date_parse("2026-06-01", &day, "x", NULL), TYCHE_OK);
     ASSERT_INT_EQ(tyche_scenario_as_of(v), day);
+    ASSERT_INT_EQ(tyche_scenario_n_observed(v), 1);
+    ASSERT_STR_EQ(tyche_scenario_observed_flags(v), "option.exercise_time=false\n");
     tyche_scenario_free(base);
     tyche_scenario_free(v);
+}
+
+/* An as_of after the start must say what every event that could have
+ * happened in between did: the issue's P1 stayed 0.00945 as of any date. */
+TEST(a_later_as_of_names_every_event_left_unsaid) {
+    tyche_err err;
+    const char *text = HEAD OPTION(DEFAULT_OPTION_PARAMS) "\"statements\": []}";
+    const tyche_scenario_options later = {"2026-06-01", 0, NULL, 0, NULL};
+    tyche_scenario *s = tyche_scenario_parse_with(text, strlen(text), "t.json", &later, &err);
+    ASSERT(s == NULL);
+    ASSERT_INT_EQ(err.code, TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(err.msg, "--as-of 2026-06-01 is after the start 2026-04-20");
+    /* both could have happened (the board change after an exercise) */
+    ASSERT_STR_CONTAINS(err.msg, "could have happened in between");
+    ASSERT_STR_CONTAINS(err.msg, ": option.exercise_time, option.board_time");
+    /* an exercise dated by then still leaves the board change to say */
+    static const char *const dated[] = {"option.exercise_time=2026-05-01"};
+    const tyche_scenario_options d = {"2026-06-01", 0, NULL, 1, dated};
+    s = tyche_scenario_parse_with(text, strlen(text), "t.json", &d, &err);
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "this event could have happened in between");
+    ASSERT_STR_CONTAINS(err.msg, ": option.board_time");
+    /* "false" for the exercise rules the board change out too; "unknown" is a word */
+    static const char *const no[] = {"option.exercise_time=false"};
+    const tyche_scenario_options n1 = {"2026-06-01", 0, NULL, 1, no};
+    s = tyche_scenario_parse_with(text, strlen(text), "t.json", &n1, &err);
+    if (s == NULL) FAIL_("%s", err.msg);
+    ASSERT_INT_EQ(tyche_scenario_n_observed(s), 1);
+    tyche_scenario_free(s);
+    static const char *const unk[] = {"option.exercise_time=unknown", "option.board_time=unknown"};
+    const tyche_scenario_options u = {"2026-06-01", 0, NULL, 2, unk};
+    s = tyche_scenario_parse_with(text, strlen(text), "t.json", &u, &err);
+    if (s == NULL) FAIL_("%s", err.msg);
+    ASSERT_INT_EQ(tyche_scenario_n_observed(s), 0);
+    tyche_scenario_free(s);
+    /* a flag replaces the file's entry; a bad one is named */
+    static const char *const bad[] = {"option.exercise_time=maybe"};
+    const tyche_scenario_options b = {"2026-06-01", 0, NULL, 1, bad};
+    s = tyche_scenario_parse_with(text, strlen(text), "t.json", &b, &err);
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "--observed option.exercise_time");
+    static const char *const noeq[] = {"option.exercise_time"};
+    const tyche_scenario_options ne = {"2026-06-01", 0, NULL, 1, noeq};
+    s = tyche_scenario_parse_with(text, strlen(text), "t.json", &ne, &err);
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "--observed option.exercise_time: expected NAME=DATE, NAME=false or NAME=unknown");
+    /* as_of at the start asks nothing */
+    s = tyche_scenario_parse_with(text, strlen(text), "t.json", NULL, &err);
+    if (s == NULL) FAIL_("%s", err.msg);
+    tyche_scenario_free(s);
 }
 
 /* ---- the limits of kind.h ------------------------------------------------ */

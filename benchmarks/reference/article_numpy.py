@@ -108,12 +108,12 @@ class Scenario:
         self.grid_days = np.array([self.days(d) for d in bounds], dtype=float)   # M+1 edges
         self.grid_dt = np.diff(self.grid_days) / DAYS_PER_YEAR                   # M lengths, years
 
-        # revenue_slowdown: history = quarters ended by as_of
+        # revenue_slowdown: history = quarters published by as_of
         rev = self.models["revenue_slowdown"]
         st = rev["settings"]
         data = os.path.join(os.path.dirname(os.path.abspath(path)), st["data"])
         with open(data, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if parse_date(r["period_end"]) <= self.as_of]
+            rows = [r for r in csv.DictReader(f) if parse_date(r["published"]) <= self.as_of]
         self.hist_q = [r["fiscal_quarter"] for r in rows]
         hist = np.array([float(r[st["column"]]) for r in rows])
         self.R_last = hist[-1]

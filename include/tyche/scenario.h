@@ -32,6 +32,9 @@ typedef struct {
     const char *as_of;          /* "YYYY-MM-DD" replacing the file's as_of, or NULL */
     size_t n_set;
     const char *const *set;     /* "model.param=VALUE", VALUE a number or a prior in JSON */
+    size_t n_observed;
+    const char *const *observed; /* "model.output=VALUE", VALUE a date, false or unknown: what an
+                                  * event did by as_of, replacing the file's "observed" entry */
 } tyche_scenario_options;
 
 TYCHE_API tyche_scenario *tyche_scenario_load_with(const char *file,
@@ -52,6 +55,10 @@ TYCHE_API tyche_scenario *tyche_scenario_parse_with(const char *text, size_t len
 TYCHE_API tyche_scenario *tyche_scenario_with_overrides(const tyche_scenario *base,
                                                         const char *const *sets, size_t n,
                                                         tyche_err *err);
+
+/* The --observed values it was loaded with, each followed by a newline
+ * ("" when none): a shard and a checkpoint record them to load it again. */
+TYCHE_API const char *tyche_scenario_observed_flags(const tyche_scenario *s);
 
 /* How many event times the scenario's "observed" fixes or conditions on. */
 TYCHE_API size_t tyche_scenario_n_observed(const tyche_scenario *s);

@@ -60,7 +60,7 @@ int cli_cmd_backtest(int argc, char **argv, char *line) {
     tyche_backtest_config cfg = {model, origins ? from : NULL, origins ? to : NULL, (int)horizon,
                                  trials, seed, (int)threads, NULL};
     tyche_err err = {0};
-    tyche_scenario_options o = {NULL, sf.n_set, sf.set};
+    tyche_scenario_options o = {NULL, sf.n_set, sf.set, 0, NULL};
     tyche_backtest *b = tyche_backtest_run(scenario, &o, &cfg, &err);
     if (b == NULL) return cli_report(&err);
     char dout[600], djson[700];

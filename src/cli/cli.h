@@ -31,6 +31,8 @@ typedef struct {
     const char *as_of;
     const char *set[MAX_SETS];
     size_t n_set;
+    const char *observed[MAX_SETS];
+    size_t n_observed;
 } cli_scen_flags;
 /* The --as-of and --set a command was given. */
 void cli_scen_from(const cli_args *a, cli_scen_flags *f);

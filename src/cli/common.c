@@ -60,10 +60,11 @@ void cli_fmt_value(double x, char *buf, size_t len) {
 void cli_scen_from(const cli_args *a, cli_scen_flags *f) {
     f->as_of = a->value[CLI_O_AS_OF];
     f->n_set = cli_args_values(a, CLI_O_SET, f->set, MAX_SETS);
+    f->n_observed = cli_args_values(a, CLI_O_OBSERVED, f->observed, MAX_SETS);
 }
 
 tyche_scenario *cli_load(const char *file, const cli_scen_flags *f, tyche_err *err) {
-    tyche_scenario_options o = {f->as_of, f->n_set, f->set};
+    tyche_scenario_options o = {f->as_of, f->n_set, f->set, f->n_observed, f->observed};
     return tyche_scenario_load_with(file, &o, err);
 }
 

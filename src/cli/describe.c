@@ -9,7 +9,7 @@
 const char *const cli_usage_describe = CLI_USAGE_LINE("describe", DESCRIBE_SYNOPSIS);
 
 static const cli_use describe_uses[] = {
-    CLI_USE(AS_OF), CLI_USE(SET),
+    CLI_USE(AS_OF), CLI_USE(OBSERVED), CLI_USE(SET),
 };
 
 const cli_command cli_describe_command = {

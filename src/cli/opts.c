@@ -42,6 +42,12 @@ const cli_option cli_options[CLI_O_N] = {
                 "JSON, e.g. --set option.h0=0.5 or\n"
                 "--set 'option.h0={\"dist\":\"lognormal\",\"median\":0.5,\"sdlog\":0.5}'\n"
                 "(repeatable)"},
+    [CLI_O_OBSERVED] = {.long_name = "observed", .metavar = "EVENT=WHAT", .kind = CLI_STRING, .max = MAX_SETS,
+        .help = "what an event (model.output) did by the as-of date: a date\n"
+                "(YYYY-MM-DD), false (had not happened) or unknown (averaged\n"
+                "over), replacing the scenario's \"observed\" entry; an as-of\n"
+                "date after the start needs every event that could have\n"
+                "happened in between said (repeatable)"},
     [CLI_O_PRECISION] = {.long_name = "precision", .metavar = "H", .kind = CLI_STRING, .max = MAX_SETS,
         .help = "stop once every statement's 95% interval is at most +-H wide\n"
                 "(checked every 65536 trials; ID=H for one statement; repeatable)"},

@@ -8,7 +8,7 @@
 const char *const cli_usage_replay = CLI_USAGE_LINE("replay", REPLAY_SYNOPSIS);
 
 static const cli_use replay_uses[] = {
-    CLI_USE(TRIAL), CLI_USE(SEED), CLI_USE(RNG), CLI_USE(AS_OF), CLI_USE(SET),
+    CLI_USE(TRIAL), CLI_USE(SEED), CLI_USE(RNG), CLI_USE(AS_OF), CLI_USE(OBSERVED), CLI_USE(SET),
     {.id = CLI_O_SAMPLING, .help = "the run's sampling; lhs and qmc need the run's -n and --replicates"},
     {.id = CLI_O_TRIALS, .help = "the run's trial count (needed with --sampling lhs or qmc)",
      .expected = "the run's trial count"},

@@ -16,7 +16,7 @@ const char *const cli_usage_sweep = CLI_USAGE_LINE("sweep", SWEEP_SYNOPSIS);
 #define SENSITIVITY_USES(what)                                                                          \
     {.id = CLI_O_TRIALS, .help = "trials per run (default 20000)"}, CLI_USE(SEED), CLI_USE(THREADS),      \
     {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -" what ".h5)"}, \
-    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(SET), CLI_USE(QUIET)
+    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(OBSERVED), CLI_USE(SET), CLI_USE(QUIET)
 
 static const cli_use tornado_uses[] = {
     CLI_USE(LOW), CLI_USE(HIGH),
@@ -89,7 +89,7 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
     if (scenario == NULL) return cli_usage_error(usage, "%s", "which scenario?");
     if (sweep && n_axes == 0) return cli_usage_error(usage, "%s", "sweep: at least one --grid NAME=V1,V2,...");
     tyche_tornado_config cfg = {trials, seed, (int)threads, NULL, low, high};
-    tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set};
+    tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set, sf.n_observed, sf.observed};
     tyche_err err = {0};
     tyche_sensitivity *t;
     if (sweep) {

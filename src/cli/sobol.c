@@ -13,7 +13,7 @@ const char *const cli_usage_sobol = CLI_USAGE_LINE("sobol", SOBOL_SYNOPSIS);
 static const cli_use sobol_uses[] = {
     CLI_USE(BASE), CLI_USE(TARGET), CLI_USE(BOOTSTRAP), CLI_USE(SEED), CLI_USE(THREADS),
     {.id = CLI_O_OUTPUT, .help = "the result file, HDF5 (default: the scenario file's name, -sobol.h5)"},
-    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(SET), CLI_USE(QUIET),
+    CLI_USE(SUMMARY), CLI_USE(AS_OF), CLI_USE(OBSERVED), CLI_USE(SET), CLI_USE(QUIET),
 };
 
 const cli_command cli_sobol_command = {
@@ -69,7 +69,7 @@ int cli_cmd_sobol(int argc, char **argv, char *line) {
     for (size_t k = 0; k < n_outs; k++)
         if (output_names_target(scenario, &sf, outs[k])) return 2;
     tyche_sobol_config cfg = {base, seed, (int)threads, NULL, (int)boot, outputs, n_out};
-    tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set};
+    tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set, sf.n_observed, sf.observed};
     tyche_err err = {0};
     tyche_sobol *t = tyche_sobol_run(scenario, &o, &cfg, &err);
     if (t == NULL) return cli_report(&err);

@@ -53,7 +53,9 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     cfg_t *c = tyche_calloc(1, sizeof *c);
     if (c == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     c->t_end = (double)(su->horizon + 1 - su->start);
-    (void)layout; /* the default outputs, no paths */
+    /* the default outputs, no paths; with hb fixed at 0 nothing blocks a deal */
+    if (su->priors && tyche_dist_is_fixed(&su->priors[P_HB]) && tyche_dist_mean(&su->priors[P_HB]) == 0.0)
+        layout->never |= UINT64_C(1) << O_BLOCKED;
     *out = c;
     return TYCHE_OK;
 }

@@ -136,6 +136,15 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     paths->n_points = c->n + 1;
     paths->labels = c->labels;
     paths->times = c->t;
+    /* the board follows the exercise: no exercise by as_of, no board change either */
+    paths->follows[0].later = O_BOARD;
+    paths->follows[0].earlier = O_EXERCISE;
+    paths->n_follows = 1;
+    /* a hazard or a board probability fixed at 0: that event cannot happen */
+    if (su->priors && tyche_dist_is_fixed(&su->priors[P_H0]) && tyche_dist_mean(&su->priors[P_H0]) == 0.0)
+        paths->never |= UINT64_C(1) << O_EXERCISE;
+    if (su->priors && tyche_dist_is_fixed(&su->priors[P_Q]) && tyche_dist_mean(&su->priors[P_Q]) == 0.0)
+        paths->never |= UINT64_C(1) << O_BOARD;
     *out = c;
     return TYCHE_OK;
 }

@@ -3,7 +3,7 @@
  * to its own chips along a logistic adoption curve; and the counterfactual
  * without that displacement, from the same random numbers.
  *
- * History comes from a CSV (quarters that ended on or before as_of); every
+ * History comes from a CSV (the quarters published on or before as_of); every
  * later quarter up to the last target is simulated:
  *   g_q = g_inf + phi (g_{q-1} - g_inf) + sigma_g eps_q,  from the last observed g;
  *   R_base_q = R_base_{q-1} exp(g_q);
@@ -80,6 +80,7 @@ typedef struct {
     tyche_nig post;
     double phi_lo, phi_hi;       /* phi's prior support, within (-1, 1) */
     double *series;              /* n_series values of the data file, from `first` on */
+    int32_t *published;          /* and the days they were published */
     size_t n_series;
     tyche_quarter min_origin;    /* a backtest's earliest origin */
 } cfg_t;
@@ -98,6 +99,7 @@ static void cfg_free(void *p) {
     if (c == NULL) return;
     free(c->hist);
     free(c->series);
+    free(c->published);
     free(c->t_sim);
     free(c->target);
     free(c->outputs);
@@ -153,7 +155,7 @@ tyche_status tyche_revenue_read_history(const char *file, const char *named_at, 
     }
     char line[4096];
     char *fields[32];
-    int col_q = -1, col_end = -1, col_v = -1;
+    int col_q = -1, col_end = -1, col_pub = -1, col_v = -1;
     size_t n = 0, cap = 0, lineno = 1;
     row_t *rows = NULL;
     tyche_status st = TYCHE_OK;
@@ -166,12 +168,17 @@ tyche_status tyche_revenue_read_history(const char *file, const char *named_at, 
     for (size_t i = 0; i < nf; i++) {
         if (strcmp(fields[i], "fiscal_quarter") == 0) col_q = (int)i;
         if (strcmp(fields[i], "period_end") == 0) col_end = (int)i;
+        if (strcmp(fields[i], "published") == 0) col_pub = (int)i;
         if (strcmp(fields[i], column) == 0) col_v = (int)i;
     }
-    if (col_q < 0 || col_end < 0 || col_v < 0) {
+    if (col_q < 0 || col_end < 0 || col_pub < 0 || col_v < 0) {
         st = tyche_err_set(err, TYCHE_EINPUT,
-                           "%s: line 1: expected columns fiscal_quarter, period_end and %s", file,
-                           column);
+                           "%s: line 1: expected columns fiscal_quarter, period_end, published and %s%s", file,
+                           column,
+                           col_pub < 0 && col_q >= 0 && col_end >= 0 && col_v >= 0
+                               ? " (published: the date each quarter's figure was made public; a quarter "
+                                 "is history only from then)"
+                               : "");
         goto done;
     }
     while (fgets(line, sizeof line, f)) {
@@ -179,7 +186,8 @@ tyche_status tyche_revenue_read_history(const char *file, const char *named_at, 
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '\0' || line[0] == '#') continue;
         nf = split_csv(line, fields, 32);
-        const int need = col_q > col_end ? (col_q > col_v ? col_q : col_v) : (col_end > col_v ? col_end : col_v);
+        int need = col_q > col_end ? (col_q > col_v ? col_q : col_v) : (col_end > col_v ? col_end : col_v);
+        if (col_pub > need) need = col_pub;
         if ((int)nf <= need) {
             st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: too few columns", file, lineno);
             goto done;
@@ -199,6 +207,18 @@ tyche_status tyche_revenue_read_history(const char *file, const char *named_at, 
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "%s: line %zu: %s ends on %s by the fiscal calendar, not %s", file,
                                lineno, fields[col_q], want, fields[col_end]);
+            goto done;
+        }
+        snprintf(where, sizeof where, "%s: line %zu: published", file, lineno);
+        if ((st = tyche_date_parse(fields[col_pub], &r.published, where, err))) goto done;
+        if (r.published < r.end) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: %s is published (%s) before it ends (%s)", file,
+                               lineno, fields[col_q], fields[col_pub], fields[col_end]);
+            goto done;
+        }
+        if (n > 0 && r.published < rows[n - 1].published) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: %s is published (%s) before the quarter above it",
+                               file, lineno, fields[col_q], fields[col_pub]);
             goto done;
         }
         const int num = tyche_parse_number(fields[col_v], &r.value);
@@ -277,7 +297,7 @@ static tyche_status calibration(const tyche_model_setup *su, const cJSON *jc, co
     if (from < c->first + 2 || from > last - 2)
         return tyche_err_set(err, TYCHE_EINPUT,
                              "%s.from: needs two earlier quarters of history and at least three "
-                             "quarters up to the last one ended by as_of",
+                             "quarters up to the last one published by as_of",
                              where);
     double x[512], y[512];
     size_t n = 0;
@@ -369,11 +389,12 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     snprintf(where, sizeof where, "%s.data", path);
     if ((st = tyche_revenue_read_history(file, where, column, &rows, &n_rows, err))) return st;
     size_t n_hist = 0;
-    while (n_hist < n_rows && rows[n_hist].end <= su->as_of) n_hist++;
+    /* history is what was known at as_of: the quarters published by then */
+    while (n_hist < n_rows && rows[n_hist].published <= su->as_of) n_hist++;
     if (n_hist < 2) {
         free(rows);
         return tyche_err_set(err, TYCHE_EINPUT,
-                             "%s.data: %s has fewer than two quarters ended by as_of", path, file);
+                             "%s.data: %s has fewer than two quarters published by as_of", path, file);
     }
     const tyche_quarter first = rows[0].q, last_hist = rows[n_hist - 1].q;
     tyche_quarter last = last_hist;
@@ -409,16 +430,17 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     c->first = first;
     c->hist = tyche_malloc(n_hist * sizeof *c->hist);
     c->series = tyche_malloc(n_rows * sizeof *c->series);
+    c->published = tyche_malloc(n_rows * sizeof *c->published);
     c->t_sim = tyche_malloc((c->n_sim + 1) * sizeof *c->t_sim);
     c->target = tyche_malloc(n_targets * sizeof *c->target);
     c->outputs = tyche_calloc(n_targets * N_T, sizeof *c->outputs);
     c->strings = tyche_calloc(n_targets * N_T * 2, sizeof *c->strings);
     c->labels = tyche_calloc(c->n_points, sizeof *c->labels);
     c->times = tyche_malloc(c->n_points * sizeof *c->times);
-    if (!c->hist || !c->series || !c->t_sim || !c->target || !c->outputs || !c->strings || !c->labels || !c->times)
+    if (!c->hist || !c->series || !c->published || !c->t_sim || !c->target || !c->outputs || !c->strings || !c->labels || !c->times)
         goto nomem;
     for (size_t i = 0; i < n_hist; i++) c->hist[i] = rows[i].value;
-    for (size_t i = 0; i < n_rows; i++) c->series[i] = rows[i].value;
+    for (size_t i = 0; i < n_rows; i++) c->series[i] = rows[i].value, c->published[i] = rows[i].published;
     c->n_series = n_rows;
     /* two quarters of history before the first forecast's growth */
     c->min_origin = first + 3;
@@ -573,6 +595,7 @@ static void backtest_series(const void *vc, tyche_backtest_series *out) {
     out->first = c->first;
     out->n = c->n_series;
     out->values = c->series;
+    out->published = c->published;
     out->min_origin = c->min_origin;
     out->var = 0; /* revenue */
 }

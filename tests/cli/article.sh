@@ -47,7 +47,30 @@ expect_exit 2 '--set option.q' "$TYCHE" run "$scen" -n 10 -q -o x.h5 --set optio
 expect_exit 2 'expected NAME=VALUE' "$TYCHE" run "$scen" -n 10 -q -o x.h5 --set option.q
 
 # --as-of: later history, and its errors
-"$TYCHE" run "$scen" -n 5000 -q -o asof.h5 --as-of 2026-06-01 --store paths && ok || bad "--as-of run"
+# a later as-of date must say what each event that could have happened by then did
+# (the issue: P1 stayed 0.00945 as of any date while 5% of trials exercised before it)
+expect_exit 2 "--as-of 2026-06-01 is after the start 2026-04-20, and these events could have happened in between" \
+  "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2026-06-01
+expect_exit 2 ": option.exercise_time, option.board_time, exclusivity.deal_time" "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2026-06-01
+expect_exit 2 "this event could have happened in between: say what it did by then" \
+  "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2026-06-01 --observed option.exercise_time=false
+expect_exit 2 "--observed option.deal_time: no event time named" \
+  "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2026-06-01 --observed option.deal_time=false
+expect_exit 2 "--observed option.exercise_time: an observed event must fall between start and as_of" \
+  "$TYCHE" run "$scen" -n 10 -q -o x.h5 --as-of 2026-06-01 --observed option.exercise_time=2026-07-01
+obs=(--observed option.exercise_time=false --observed exclusivity.deal_time=unknown)
+"$TYCHE" run "$scen" -n 5000 -q -o asof.h5 --as-of 2026-06-01 "${obs[@]}" --store paths && ok || bad "--as-of run"
+# "false" conditions on it: no trial exercises before the as-of date
+$PY - <<'PY' && ok || bad "--as-of with --observed: the exercise is conditioned on"
+import h5py, json
+f = h5py.File("asof.h5", "r")
+t = f["option.exercise_time"][:]
+t = t[t == t]   # never: NaN
+assert len(t) > 100, len(t)
+assert (t >= (42 + 0.0)).all(), t.min()   # 2026-06-01 is day 42 after 2026-04-20
+j = json.load(open("asof.json"))
+assert j["scenario"]["as_of"] == "2026-06-01"
+PY
 $PY -c "
 import h5py
 f = h5py.File('asof.h5', 'r')
@@ -62,7 +85,7 @@ $PY - "$scen" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 s["as_of"] = "2026-10-01"
-s["observed"] = {"option.exercise_time": False}
+s["observed"] = {"option.exercise_time": False, "exclusivity.deal_time": "unknown"}
 for m in s["models"]:
     if m["kind"] == "revenue_slowdown":
         m["settings"]["data"] = sys.argv[1].rsplit("/", 1)[0] + "/" + m["settings"]["data"]

@@ -8,14 +8,14 @@ M=$TYCHE_SRC/models
 # Each command's options as the documentation promises them (written out here,
 # not read from the program, so a dropped option fails the test).
 declare -A opts=(
-  [run]="-n --trials -s --seed -t --threads -o --output --summary --store --compress --rng --as-of
+  [run]="-n --trials -s --seed -t --threads -o --output --summary --store --compress --rng --as-of --observed
          --precision --max-trials --checkpoint --checkpoint-every --resume --shard --sampling
          --replicates --log --set --progress -q --quiet -h --help"
-  [describe]="--as-of --set -h --help"
-  [replay]="--trial -s --seed --rng --as-of --set --sampling -n --trials --replicates -h --help"
-  [tornado]="--low --high -n --trials -s --seed -t --threads -o --output --summary --as-of --set -q --quiet -h --help"
-  [sweep]="--grid -n --trials -s --seed -t --threads -o --output --summary --as-of --set -q --quiet -h --help"
-  [sobol]="--base --target --bootstrap -s --seed -t --threads -o --output --summary --as-of --set -q --quiet -h --help"
+  [describe]="--as-of --observed --set -h --help"
+  [replay]="--trial -s --seed --rng --as-of --observed --set --sampling -n --trials --replicates -h --help"
+  [tornado]="--low --high -n --trials -s --seed -t --threads -o --output --summary --as-of --observed --set -q --quiet -h --help"
+  [sweep]="--grid -n --trials -s --seed -t --threads -o --output --summary --as-of --observed --set -q --quiet -h --help"
+  [sobol]="--base --target --bootstrap -s --seed -t --threads -o --output --summary --as-of --observed --set -q --quiet -h --help"
   [merge]="-o --output --summary -q --quiet -h --help"
   [score]="--summary -h --help"
   [backtest]="--model --origins --horizon -n --trials -s --seed -t --threads -o --output --summary --set -q --quiet -h --help"

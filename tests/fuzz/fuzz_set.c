@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     text[size] = '\0';
     const char *set[MAX_LINES];
     size_t n = 0;
-    tyche_scenario_options opt = {NULL, 0, set};
+    tyche_scenario_options opt = {NULL, 0, set, 0, NULL};
     for (char *line = text, *next; line && n < MAX_LINES; line = next) {
         next = strchr(line, '\n');
         if (next) *next++ = '\0';
