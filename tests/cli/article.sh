@@ -71,6 +71,13 @@ assert (t >= (42 + 0.0)).all(), t.min()   # 2026-06-01 is day 42 after 2026-04-2
 j = json.load(open("asof.json"))
 assert j["scenario"]["as_of"] == "2026-06-01"
 PY
+# the --observed values are part of a shard's identity: the same merge, other ones refused
+"$TYCHE" run "$scen" -n 6000 -q -o sh0.h5 --as-of 2026-06-01 "${obs[@]}" --shard 0/2 &&
+  "$TYCHE" run "$scen" -n 6000 -q -o sh1.h5 --as-of 2026-06-01 "${obs[@]}" --shard 1/2 &&
+  "$TYCHE" merge sh0.h5 sh1.h5 -o shm.h5 -q && ok || bad "--observed shards merge"
+"$TYCHE" run "$scen" -n 6000 -q -o sh2.h5 --as-of 2026-06-01 --observed option.exercise_time=false \
+  --observed exclusivity.deal_time=false --shard 1/2 || bad "--observed shard 2"
+expect_exit 2 "sh2.h5: not a shard of the same run as sh0.h5 (different --observed values)" "$TYCHE" merge sh0.h5 sh2.h5 -o x.h5 -q
 $PY -c "
 import h5py
 f = h5py.File('asof.h5', 'r')
