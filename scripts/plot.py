@@ -636,17 +636,31 @@ def fig_tornado(t, path, top=8, targets=None):
 
 def fig_sobol(t, path, top=8, targets=None):
     """Per target (`targets`, default all), first-order and total indices with their bootstrap
-    intervals."""
+    intervals: of a statement's probability P(statement | parameters) where the run has that
+    view (`tyche sobol --inner`), else of its 0/1 value; a statement too rare for the sample
+    is said so, not drawn."""
     names = list(t["targets"]) if targets is None else list(targets)
     _check_targets(names, t["targets"], "target")
     rows_n = math.ceil(len(names) / (1 if len(names) == 1 else 2))
     height = 2.9 * rows_n + 1.0
     fig = Figure(figsize=(11 if len(names) == 1 else 17, height), layout="constrained")
-    _footer(fig, f"Sobol indices of {os.path.basename(t['scenario'])}  ·  base {t['base']:,}  ·  "
-                 f"seed {t['seed']}  ·  95% bootstrap intervals  ·  {os.path.basename(path)}", height)
+    inner = t.get("inner", 0)
+    _footer(fig, f"Sobol indices of {os.path.basename(t['scenario'])}  ·  base {t['base']:,}"
+                 + (f"  ·  {inner} inner trials per point" if inner else "") +
+                 f"  ·  seed {t['seed']}  ·  95% bootstrap intervals  ·  {os.path.basename(path)}", height)
     fig.suptitle("Share of each target's variance due to each parameter (Sobol indices)")
     for ax, name in zip(_grid(fig, len(names)), names):
         tg = t["targets"][name]
+        view = "indicator"
+        if tg.get("probability"):
+            tg, view = tg["probability"], "probability"
+        if tg.get("rare"):
+            ax.set_axis_off()
+            ax.set_title(_tex(f"{name}: too rare for this sample"), fontsize=9.5)
+            ax.text(0.5, 0.5, f"{tg['true_trials']:,} of {tg['of_trials']:,} trials true:\n"
+                    "its variance, and so its indices, mean nothing here", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=9)
+            continue
         ps = sorted(tg["parameters"].items(), key=lambda kv: -(kv[1]["total"][0] or 0))[:top]
         x = np.arange(len(ps))
         for off, key, color, lab in ((-0.2, "first", "tab:blue", "first order"),
@@ -660,13 +674,16 @@ def fig_sobol(t, path, top=8, targets=None):
         ax.set_ylabel("share of variance (dimensionless)")
         # The JSON does not carry an output's units: its variance is in them, squared.
         what = ("scalar output, variance in its units squared" if _is_output(name)
+                else "statement: its probability given the parameters" if view == "probability"
                 else "statement, 0/1 indicator: probability")
         var, rem = tg.get("variance"), tg["remainder"]
         parts = []
         if var is not None:
-            parts.append(f"variance {var:.3g}")
+            parts.append(f"variance {var:.3g}" + (f" (sd {math.sqrt(var):.3g})"
+                                                  if view == "probability" and var > 0 else ""))
         if rem is not None:
-            parts.append(f"remainder (interactions, process noise) {rem:.3g}")
+            parts.append(f"remainder (interactions{'' if view == 'probability' else ', process noise'}) "
+                         f"{rem:.3g}")
         ax.set_title(_tex(f"{name} ({what})\n" + ";  ".join(parts)), fontsize=9.5)
         ax.legend(fontsize=8)
     return fig

@@ -1342,3 +1342,20 @@ void tyche_runner_given(const tyche_scenario *s, tyche_runner *r, uint64_t trial
     memcpy(outputs, w->outputs, s->n_outputs * sizeof *outputs);
     memcpy(statements, w->stmts, s->n_statements);
 }
+
+void tyche_runner_given_lanes(const tyche_scenario *s, tyche_runner *r, uint64_t trial0, size_t n,
+                              const double *params, uint8_t *statements) {
+    worker *w = &r->w;
+    chunk *c = &w->main;
+    c->n = c->lanes.n = n;
+    for (size_t i = 0; i < n; i++) {
+        c->trial[i] = trial0 + i;
+        c->redraw[i] = 0;
+    }
+    for (size_t p = 0; p < s->n_params; p++)
+        for (size_t i = 0; i < n; i++) c->params[p * TYCHE_LANES + i] = params[p];
+    run_models(s, w, c, c->params, c->outputs, NULL);
+    for (size_t k = 0; k < s->n_statements; k++)
+        tyche_statement_eval_lanes(&s->statements[k], c->outputs, statements, TYCHE_LANES, n, w->stack_cols,
+                                   statements + k * TYCHE_LANES);
+}

@@ -20,6 +20,12 @@ tyche_runner *tyche_runner_alloc(const tyche_scenario *s, const char *rng, uint6
 void tyche_runner_free(const tyche_scenario *s, tyche_runner *r);
 void tyche_runner_given(const tyche_scenario *s, tyche_runner *r, uint64_t trial,
                         const double *params, double *outputs, uint8_t *statements);
+/* The same parameters for trials trial0 .. trial0 + n - 1 (n <= TYCHE_LANES)
+ * at once, through the block kernel: statement k of trial trial0 + i into
+ * statements[k * TYCHE_LANES + i] (s's statement count x TYCHE_LANES bytes).
+ * The inner trials of a nested simulation (sobol.c). */
+void tyche_runner_given_lanes(const tyche_scenario *s, tyche_runner *r, uint64_t trial0, size_t n,
+                              const double *params, uint8_t *statements);
 
 /* Whether storing `trials` trials at `store` would take more than 80% of
  * physical memory (run and merge refuse it up front); the sizes in GiB. */

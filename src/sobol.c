@@ -14,14 +14,22 @@
 #include <omp.h>
 #endif
 #include "h5util.h"
+#include "kind.h"
 #include "run_impl.h"
 #include "json_util.h"
 
 struct tyche_sobol {
-    size_t n_t, d;
+    size_t n_t, d, n_s;       /* targets, parameters, statements (the first n_s targets) */
     char **target, **param;
     double *first, *total;    /* n_t x d x 3 (estimate, low, high) */
     double *var, *rem;        /* n_t */
+    uint64_t *n_true;         /* n_t: trials true among the A and B evaluations (statements) */
+    /* the probability view (inner > 0): indices of p(theta) = P(statement |
+     * parameters), per statement */
+    uint64_t inner;
+    double *pfirst, *ptotal;  /* n_s x d x 3 */
+    double *pvar, *prem;      /* n_s */
+    uint64_t *p_true;         /* n_s: inner trials true at the A and B points */
     char *file;
     uint64_t base, seed;
 };
@@ -36,6 +44,12 @@ void tyche_sobol_free(tyche_sobol *t) {
     free(t->total);
     free(t->var);
     free(t->rem);
+    free(t->n_true);
+    free(t->pfirst);
+    free(t->ptotal);
+    free(t->pvar);
+    free(t->prem);
+    free(t->p_true);
     free(t->file);
     free(t);
 }
@@ -49,6 +63,30 @@ double tyche_sobol_remainder(const tyche_sobol *t, size_t i) { return t->rem[i];
 void tyche_sobol_index(const tyche_sobol *t, size_t i, size_t k, double first[3], double total[3]) {
     memcpy(first, t->first + (i * t->d + k) * 3, 3 * sizeof(double));
     memcpy(total, t->total + (i * t->d + k) * 3, 3 * sizeof(double));
+}
+uint64_t tyche_sobol_inner(const tyche_sobol *t) { return t->inner; }
+size_t tyche_sobol_n_statements(const tyche_sobol *t) { return t->n_s; }
+void tyche_sobol_prob_index(const tyche_sobol *t, size_t j, size_t k, double first[3], double total[3]) {
+    memcpy(first, t->pfirst + (j * t->d + k) * 3, 3 * sizeof(double));
+    memcpy(total, t->ptotal + (j * t->d + k) * 3, 3 * sizeof(double));
+}
+double tyche_sobol_prob_variance(const tyche_sobol *t, size_t j) { return t->pvar[j]; }
+double tyche_sobol_prob_remainder(const tyche_sobol *t, size_t j) { return t->prem[j]; }
+
+/* Too few trials of one outcome for a variance to mean anything. */
+static int too_rare(uint64_t n_true, uint64_t of) {
+    return n_true < TYCHE_SOBOL_RARE || of - n_true < TYCHE_SOBOL_RARE;
+}
+int tyche_sobol_rare(const tyche_sobol *t, size_t i, uint64_t *n_true, uint64_t *of) {
+    if (i >= t->n_s) return 0; /* an output, not a yes/no statement */
+    if (n_true) *n_true = t->n_true[i];
+    if (of) *of = 2 * t->base;
+    return too_rare(t->n_true[i], 2 * t->base);
+}
+int tyche_sobol_prob_rare(const tyche_sobol *t, size_t j, uint64_t *n_true, uint64_t *of) {
+    if (n_true) *n_true = t->p_true[j];
+    if (of) *of = 2 * t->base * t->inner;
+    return too_rare(t->p_true[j], 2 * t->base * t->inner);
 }
 
 /* Jansen's estimators over the rows idx[0..n-1] of target values fA, fB,
@@ -76,9 +114,254 @@ static double estimate(const double *fA, const double *fB, const double *fAB, si
     return V;
 }
 
+/* The probability view's estimators over rows idx[0..n-1] (all N when idx
+ * is NULL): f holds the inner means p-hat at A (col 0), B (col 1) and AB_k
+ * (col 2 + k), v their noise variances p-hat (1 - p-hat) / (M - 1) at A and
+ * B, cB the noise covariance of p-hat(B) with p-hat(AB_k) - p-hat(A) and dA
+ * the noise variance of p-hat(A) - p-hat(AB_k) (inner sample moments / M:
+ * the points of a row share their inner trials).  Subtracting them makes
+ * every term unbiased for the noise-free p(theta), e.g. E[(fA - fAB)^2] =
+ * (pA - pAB)^2 + Var(noise of the difference).  First order is Saltelli's
+ * (2010) E[f(B) (f(AB_k) - f(A))]: exactly 0 for a parameter that changes
+ * nothing (A and AB_k then share every inner trial), where Jansen's V -
+ * E[(f(B) - f(AB_k))^2] / 2 is a difference of two large terms.  Total is
+ * Jansen's.  Writes S and ST; returns V, the variance of p(theta). */
+static double estimate_p(const double *f, const double *v, const double *cB, const double *dA, size_t N,
+                         size_t d, const size_t *idx, size_t n, double *S, double *ST) {
+    const double *fA = f, *fB = f + N, *vA = v, *vB = v + N;
+    double sum = 0, sum2 = 0, noise = 0;
+    for (size_t r = 0; r < n; r++) {
+        const size_t j = idx ? idx[r] : r;
+        sum += fA[j] + fB[j];
+        sum2 += fA[j] * fA[j] + fB[j] * fB[j];
+        noise += vA[j] + vB[j];
+    }
+    const double mean = sum / (2.0 * n), V = sum2 / (2.0 * n) - mean * mean - noise / (2.0 * n);
+    for (size_t k = 0; k < d; k++) {
+        double a = 0, b = 0;
+        const double *ab = f + (2 + k) * N, *cb = cB + k * N, *da = dA + k * N;
+        for (size_t r = 0; r < n; r++) {
+            const size_t j = idx ? idx[r] : r;
+            a += fB[j] * (ab[j] - fA[j]) - cb[j];
+            b += (fA[j] - ab[j]) * (fA[j] - ab[j]) - da[j];
+        }
+        S[k] = V > 0 ? a / n / V : NAN;
+        ST[k] = V > 0 ? b / (2.0 * n) / V : NAN;
+    }
+    return V;
+}
+
 static int cmp_dbl(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* An estimator over resampled rows (idx NULL: all of them); returns V. */
+typedef double (*estimator_fn)(const void *ctx, const size_t *idx, size_t n, double *S, double *ST);
+
+typedef struct {
+    const double *fA, *fB, *fAB;
+    size_t N, d;
+} ind_ctx;
+static double ind_estimate(const void *vc, const size_t *idx, size_t n, double *S, double *ST) {
+    const ind_ctx *c = vc;
+    return estimate(c->fA, c->fB, c->fAB, c->N, c->d, idx, n, S, ST);
+}
+
+typedef struct {
+    const double *f, *v, *cB, *dA;
+    size_t N, d;
+} p_ctx;
+static double p_estimate(const void *vc, const size_t *idx, size_t n, double *S, double *ST) {
+    const p_ctx *c = vc;
+    return estimate_p(c->f, c->v, c->cB, c->dA, c->N, c->d, idx, n, S, ST);
+}
+
+/* The estimates of one target and their 95% percentile-bootstrap intervals
+ * over the N rows (B resamples, the same for every target: seeded by the
+ * run's seed), into first and total (d x 3 each), *var and *rem (1 - the
+ * sum of first-order indices).  boot holds B 2 d + 2 d + N doubles; idx N.
+ * Returns 0, or -1 out of memory. */
+static int intervals(estimator_fn est, const void *ctx, size_t N, size_t d, int B, uint64_t seed, double *boot,
+                     size_t *idx, gsl_rng *br, double *first, double *total, double *var, double *rem) {
+    double *S = boot + (size_t)B * 2 * d, *ST = S + d;
+    *var = est(ctx, NULL, N, S, ST);
+    double sum_s = 0;
+    for (size_t k = 0; k < d; k++) {
+        first[k * 3] = S[k];
+        total[k * 3] = ST[k];
+        sum_s += S[k];
+    }
+    *rem = *var > 0 ? 1 - sum_s : NAN;
+    gsl_rng_set(br, (unsigned long)(seed ^ 0x5bd1e995UL));
+    for (int b = 0; b < B; b++) {
+        for (size_t r = 0; r < N; r++) idx[r] = (size_t)gsl_rng_uniform_int(br, N);
+        est(ctx, idx, N, S, ST);
+        for (size_t k = 0; k < d; k++) {
+            boot[(size_t)b * 2 * d + k] = S[k];
+            boot[(size_t)b * 2 * d + d + k] = ST[k];
+        }
+    }
+    double *col = tyche_malloc((size_t)B * sizeof *col);
+    if (col == NULL) return -1;
+    for (size_t k = 0; k < 2 * d; k++) {
+        int n = 0;
+        for (int b = 0; b < B; b++) {
+            const double v = boot[(size_t)b * 2 * d + k];
+            if (!isnan(v)) col[n++] = v;
+        }
+        double *dst = k < d ? first + k * 3 : total + (k - d) * 3;
+        if (n == 0) {
+            dst[1] = dst[2] = NAN;
+            continue;
+        }
+        qsort(col, (size_t)n, sizeof *col, cmp_dbl);
+        dst[1] = col[(size_t)(0.025 * (n - 1))];
+        dst[2] = col[(size_t)ceil(0.975 * (n - 1))];
+    }
+    free(col);
+    return 0;
+}
+
+/* The parameters of outer row j: A from trial j's parameter streams, B
+ * from trial N + j's (fixed parameters at their value). */
+static void outer_row(const tyche_scenario *s, tyche_rng *rng, size_t N, size_t j, double *pa, double *pb) {
+    for (size_t p = 0; p < s->n_params; p++) {
+        const tyche_dist *dist = &s->params[p].prior;
+        if (tyche_dist_is_fixed(dist)) {
+            pa[p] = pb[p] = tyche_dist_quantile(dist, 0.5);
+            continue;
+        }
+        tyche_rng_seek(rng, j, TYCHE_STREAM_PARAM0 + (uint32_t)p, 0);
+        pa[p] = tyche_dist_quantile(dist, gsl_rng_uniform_pos(tyche_rng_gsl(rng)));
+        tyche_rng_seek(rng, N + j, TYCHE_STREAM_PARAM0 + (uint32_t)p, 0);
+        pb[p] = tyche_dist_quantile(dist, gsl_rng_uniform_pos(tyche_rng_gsl(rng)));
+    }
+}
+
+/* The probability view: for each outer row (the same A and B as the
+ * indicator view) and each of its d + 2 points, M = cfg->inner trials of
+ * process noise at those parameters; the points of a row share their inner
+ * trials (trials 2N + jM .. 2N + jM + M - 1: common random numbers, so a
+ * difference between two points is mostly the parameters'), rows have
+ * their own.  Then Jansen's estimators with the noise terms taken out
+ * (estimate_p). */
+static tyche_status probability_view(const tyche_scenario *s, const tyche_sobol_config *cfg, tyche_sobol *t,
+                                     const size_t *upar, size_t N, size_t d, int B, double *boot, size_t *idx,
+                                     gsl_rng *br, tyche_err *err) {
+    const size_t ns = s->n_statements, cols = d + 2, M = (size_t)cfg->inner;
+    t->inner = cfg->inner;
+    t->pfirst = tyche_malloc(ns * d * 3 * sizeof *t->pfirst);
+    t->ptotal = tyche_malloc(ns * d * 3 * sizeof *t->ptotal);
+    t->pvar = tyche_malloc(ns * sizeof *t->pvar);
+    t->prem = tyche_malloc(ns * sizeof *t->prem);
+    t->p_true = tyche_calloc(ns + 1, sizeof *t->p_true);
+    /* per statement: p-hat at every point (cols x N), the A and B points'
+     * noise variances (2 x N), the pairs' (d x N each) */
+    const size_t per = cols * N + 2 * N + 2 * d * N;
+    double *mem = tyche_malloc(ns * per * sizeof *mem + 1);
+    if (!t->pfirst || !t->ptotal || !t->pvar || !t->prem || !t->p_true || !mem) {
+        free(mem);
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    }
+    int threads = cfg->threads;
+#ifdef _OPENMP
+    if (threads <= 0) threads = omp_get_num_procs();
+#else
+    threads = 1;
+#endif
+    int failed = 0;
+#pragma omp parallel num_threads(threads) reduction(| : failed)
+    {
+        tyche_err e2;
+        tyche_rng *rng = tyche_rng_alloc(cfg->rng, cfg->seed, &e2);
+        tyche_runner *runner = tyche_runner_alloc(s, cfg->rng, cfg->seed, &e2);
+        double *pa = tyche_malloc((s->n_params + 1) * sizeof *pa), *pb = tyche_malloc((s->n_params + 1) * sizeof *pb);
+        double *pab = tyche_malloc((s->n_params + 1) * sizeof *pab);
+        uint8_t *ind = tyche_malloc(cols * ns * TYCHE_LANES + 1);
+        /* a row's sums: per point and statement the count true; per
+         * parameter k and statement the sums of AB_k - A, of B (AB_k - A) and
+         * of (AB_k - A)^2 over the inner trials */
+        double *cnt = tyche_malloc((cols * ns + 3 * d * ns + 1) * sizeof *cnt);
+        int ok = rng && runner && pa && pb && pab && ind && cnt;
+        if (!ok) failed = 1;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t j = 0; j < N; j++) {
+            if (!ok) continue;
+            outer_row(s, rng, N, j, pa, pb);
+            memset(cnt, 0, (cols * ns + 3 * d * ns) * sizeof *cnt);
+            double *sD = cnt + cols * ns, *sBD = sD + d * ns, *sDD = sBD + d * ns;
+            for (size_t m0 = 0; m0 < M; m0 += TYCHE_LANES) {
+                const size_t n = M - m0 < TYCHE_LANES ? M - m0 : TYCHE_LANES;
+                for (size_t c = 0; c < cols; c++) {
+                    const double *pp = c == 0 ? pa : c == 1 ? pb : pab;
+                    if (c >= 2) {
+                        memcpy(pab, pa, s->n_params * sizeof *pab);
+                        pab[upar[c - 2]] = pb[upar[c - 2]];
+                    }
+                    tyche_runner_given_lanes(s, runner, 2 * (uint64_t)N + (uint64_t)j * M + m0, n, pp,
+                                             ind + c * ns * TYCHE_LANES);
+                }
+                for (size_t q = 0; q < ns; q++) {
+                    const uint8_t *ia = ind + (0 * ns + q) * TYCHE_LANES, *ib = ind + (1 * ns + q) * TYCHE_LANES;
+                    for (size_t c = 0; c < cols; c++) {
+                        const uint8_t *ic = ind + (c * ns + q) * TYCHE_LANES;
+                        unsigned tot = 0;
+                        for (size_t i = 0; i < n; i++) tot += ic[i];
+                        cnt[c * ns + q] += tot;
+                    }
+                    for (size_t k = 0; k < d; k++) {
+                        const uint8_t *ik = ind + ((2 + k) * ns + q) * TYCHE_LANES;
+                        int dd = 0, bd = 0, d2 = 0;
+                        for (size_t i = 0; i < n; i++) {
+                            const int x = (int)ik[i] - (int)ia[i];
+                            dd += x, bd += (int)ib[i] * x, d2 += x * x;
+                        }
+                        sD[k * ns + q] += dd, sBD[k * ns + q] += bd, sDD[k * ns + q] += d2;
+                    }
+                }
+            }
+            const double Md = (double)M;
+            for (size_t q = 0; q < ns; q++) {
+                double *fq = mem + q * per, *vq = fq + cols * N, *cBq = vq + 2 * N, *dAq = cBq + d * N;
+                for (size_t c = 0; c < cols; c++) fq[c * N + j] = cnt[c * ns + q] / Md;
+                for (size_t c = 0; c < 2; c++) {
+                    const double ph = fq[c * N + j];
+                    vq[c * N + j] = M > 1 ? ph * (1 - ph) / (Md - 1) : 0;
+                }
+                const double mb = cnt[1 * ns + q] / Md;
+                for (size_t k = 0; k < d; k++) {
+                    /* the inner sample covariance and variance of the means, over M */
+                    const double md = sD[k * ns + q] / Md;
+                    cBq[k * N + j] = M > 1 ? (sBD[k * ns + q] - Md * mb * md) / (Md - 1) / Md : 0;
+                    dAq[k * N + j] = M > 1 ? (sDD[k * ns + q] - Md * md * md) / (Md - 1) / Md : 0;
+                }
+            }
+        }
+        tyche_runner_free(s, runner);
+        free(pa);
+        free(pb);
+        free(pab);
+        free(ind);
+        free(cnt);
+        tyche_rng_free(rng);
+    }
+    if (failed) {
+        free(mem);
+        return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    }
+    for (size_t q = 0; q < ns; q++) {
+        const double *fq = mem + q * per, *vq = fq + cols * N, *cBq = vq + 2 * N, *dAq = cBq + d * N;
+        for (size_t j = 0; j < 2 * N; j++) t->p_true[q] += (uint64_t)llround(fq[j] * (double)M);
+        const p_ctx c = {fq, vq, cBq, dAq, N, d};
+        if (intervals(p_estimate, &c, N, d, B, cfg->seed, boot, idx, br, t->pfirst + q * d * 3, t->ptotal + q * d * 3,
+                      &t->pvar[q], &t->prem[q])) {
+            free(mem);
+            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        }
+    }
+    free(mem);
+    return TYCHE_OK;
 }
 
 tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt,
@@ -166,18 +449,7 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
 #pragma omp for schedule(dynamic, 64)
         for (size_t j = 0; j < N; j++) {
             if (!ok) continue;
-            /* A from trial j's parameter streams, B from trial N + j's */
-            for (size_t p = 0; p < s->n_params; p++) {
-                const tyche_dist *dist = &s->params[p].prior;
-                if (tyche_dist_is_fixed(dist)) {
-                    pa[p] = pb[p] = tyche_dist_quantile(dist, 0.5);
-                    continue;
-                }
-                tyche_rng_seek(rng, j, TYCHE_STREAM_PARAM0 + (uint32_t)p, 0);
-                pa[p] = tyche_dist_quantile(dist, gsl_rng_uniform_pos(tyche_rng_gsl(rng)));
-                tyche_rng_seek(rng, N + j, TYCHE_STREAM_PARAM0 + (uint32_t)p, 0);
-                pb[p] = tyche_dist_quantile(dist, gsl_rng_uniform_pos(tyche_rng_gsl(rng)));
-            }
+            outer_row(s, rng, N, j, pa, pb);
             for (size_t c = 0; c < cols; c++) {
                 const double *pp = c == 0 ? pa : c == 1 ? pb : pab;
                 if (c >= 2) {
@@ -212,54 +484,28 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
     t->total = tyche_malloc(nt * d * 3 * sizeof *t->total);
     t->var = tyche_malloc(nt * sizeof *t->var);
     t->rem = tyche_malloc(nt * sizeof *t->rem);
+    t->n_true = tyche_calloc(nt + 1, sizeof *t->n_true);
     const int B = cfg->bootstrap > 0 ? cfg->bootstrap : 200;
     boot = tyche_malloc(((size_t)B * 2 * d + 2 * d + N) * sizeof *boot);
     size_t *idx = tyche_malloc(N * sizeof *idx);
     gsl_rng *br = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!t->first || !t->total || !t->var || !t->rem || !boot || !idx || !br) {
+    if (!t->first || !t->total || !t->var || !t->rem || !t->n_true || !boot || !idx || !br) {
         free(idx);
         gsl_rng_free(br);
         goto nomem;
     }
-    double *S = boot + (size_t)B * 2 * d, *ST = S + d;
+    t->n_s = ns;
+    for (size_t i = 0; i < ns; i++)
+        for (size_t r = 0; r < N; r++) t->n_true[i] += (uint64_t)(f[(i * cols + 0) * N + r] + f[(i * cols + 1) * N + r]);
     for (size_t i = 0; i < nt; i++) {
-        const double *fA = f + (i * cols + 0) * N, *fB = f + (i * cols + 1) * N, *fAB = f + (i * cols + 2) * N;
-        t->var[i] = estimate(fA, fB, fAB, N, d, NULL, N, S, ST);
-        double sum_s = 0;
-        for (size_t k = 0; k < d; k++) {
-            t->first[(i * d + k) * 3] = S[k];
-            t->total[(i * d + k) * 3] = ST[k];
-            sum_s += S[k];
-        }
-        t->rem[i] = t->var[i] > 0 ? 1 - sum_s : NAN;
-        /* the same resamples for every target: seeded by the run's seed */
-        gsl_rng_set(br, (unsigned long)(cfg->seed ^ 0x5bd1e995UL));
-        for (int b = 0; b < B; b++) {
-            for (size_t r = 0; r < N; r++) idx[r] = (size_t)gsl_rng_uniform_int(br, N);
-            estimate(fA, fB, fAB, N, d, idx, N, S, ST);
-            for (size_t k = 0; k < d; k++) {
-                boot[(size_t)b * 2 * d + k] = S[k];
-                boot[(size_t)b * 2 * d + d + k] = ST[k];
-            }
-        }
-        double *col = tyche_malloc((size_t)B * sizeof *col);
-        for (size_t k = 0; col && k < 2 * d; k++) {
-            int n = 0;
-            for (int b = 0; b < B; b++) {
-                const double v = boot[(size_t)b * 2 * d + k];
-                if (!isnan(v)) col[n++] = v;
-            }
-            double *dst = k < d ? t->first + (i * d + k) * 3 : t->total + (i * d + k - d) * 3;
-            if (n == 0) {
-                dst[1] = dst[2] = NAN;
-                continue;
-            }
-            qsort(col, (size_t)n, sizeof *col, cmp_dbl);
-            dst[1] = col[(size_t)(0.025 * (n - 1))];
-            dst[2] = col[(size_t)ceil(0.975 * (n - 1))];
-        }
-        free(col);
+        const ind_ctx c = {f + (i * cols + 0) * N, f + (i * cols + 1) * N, f + (i * cols + 2) * N, N, d};
+        if (intervals(ind_estimate, &c, N, d, B, cfg->seed, boot, idx, br, t->first + i * d * 3,
+                      t->total + i * d * 3, &t->var[i], &t->rem[i]))
+            goto nomem_b;
     }
+    if (cfg->inner > 0 && ns > 0 &&
+        probability_view(s, cfg, t, upar, N, d, B, boot, idx, br, err) != TYCHE_OK)
+        goto fail_b;
     free(idx);
     gsl_rng_free(br);
     t->file = tyche_strdup(file);
@@ -271,6 +517,12 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
     free(upar);
     tyche_scenario_free(s);
     return t;
+nomem_b:
+    tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+fail_b:
+    free(idx);
+    gsl_rng_free(br);
+    goto fail;
 nomem:
     tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
 fail:
@@ -289,16 +541,41 @@ tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path, tych
     cJSON_AddStringToObject(root, "scenario", t->file);
     cJSON_AddNumberToObject(root, "base", (double)t->base);
     cJSON_AddNumberToObject(root, "seed", (double)t->seed);
+    cJSON_AddNumberToObject(root, "inner", (double)t->inner);
     cJSON *ts = cJSON_AddObjectToObject(root, "targets");
     for (size_t i = 0; i < t->n_t; i++) {
+        /* the indicator view (of a statement's 0/1 value, or of an output) */
         cJSON *o = cJSON_AddObjectToObject(ts, t->target[i]);
         tyche_json_add(o, "variance", isfinite(t->var[i]) ? cJSON_CreateNumber(t->var[i]) : cJSON_CreateNull());
         tyche_json_add(o, "remainder", isfinite(t->rem[i]) ? cJSON_CreateNumber(t->rem[i]) : cJSON_CreateNull());
+        if (i < t->n_s) {
+            uint64_t k1, of;
+            cJSON_AddBoolToObject(o, "rare", tyche_sobol_rare(t, i, &k1, &of));
+            cJSON_AddNumberToObject(o, "true_trials", (double)k1);
+            cJSON_AddNumberToObject(o, "of_trials", (double)of);
+        }
         cJSON *ps = cJSON_AddObjectToObject(o, "parameters");
         for (size_t k = 0; k < t->d; k++) {
             double a[3], b[3];
             tyche_sobol_index(t, i, k, a, b);
             cJSON *x = cJSON_AddObjectToObject(ps, t->param[k]);
+            tyche_json_add(x, "first", cJSON_CreateDoubleArray(a, 3));
+            tyche_json_add(x, "total", cJSON_CreateDoubleArray(b, 3));
+        }
+        if (i >= t->n_s || t->inner == 0) continue;
+        /* the probability view: the indices of P(statement | parameters) */
+        cJSON *pv = cJSON_AddObjectToObject(o, "probability");
+        tyche_json_add(pv, "variance", isfinite(t->pvar[i]) ? cJSON_CreateNumber(t->pvar[i]) : cJSON_CreateNull());
+        tyche_json_add(pv, "remainder", isfinite(t->prem[i]) ? cJSON_CreateNumber(t->prem[i]) : cJSON_CreateNull());
+        uint64_t k1, of;
+        cJSON_AddBoolToObject(pv, "rare", tyche_sobol_prob_rare(t, i, &k1, &of));
+        cJSON_AddNumberToObject(pv, "true_trials", (double)k1);
+        cJSON_AddNumberToObject(pv, "of_trials", (double)of);
+        cJSON *pps = cJSON_AddObjectToObject(pv, "parameters");
+        for (size_t k = 0; k < t->d; k++) {
+            double a[3], b[3];
+            tyche_sobol_prob_index(t, i, k, a, b);
+            cJSON *x = cJSON_AddObjectToObject(pps, t->param[k]);
             tyche_json_add(x, "first", cJSON_CreateDoubleArray(a, 3));
             tyche_json_add(x, "total", cJSON_CreateDoubleArray(b, 3));
         }
@@ -328,6 +605,28 @@ tyche_status tyche_sobol_write_hdf5(const tyche_sobol *t, const char *path, tych
                  tyche_h5_put(fh, "variance", t->var, 1, dims, sc, NULL) &&
                  H5LTset_attribute_string(fh, "/", "scenario", t->file) >= 0 &&
                  H5LTset_attribute_string(fh, "/", "kind", "sobol") >= 0;
+    /* the probability view: (statement, parameter), p_ before each name */
+    hid_t ssc[2] = {-1, sc[1]};
+    if (ok && t->inner > 0 && t->n_s > 0) {
+        const hsize_t pdims[2] = {t->n_s, t->d};
+        ssc[0] = tyche_h5_string_scale(fh, "statement", (const char *const *)t->target, t->n_s);
+        ok = ssc[0] >= 0;
+        static const char *pnames[6] = {"p_first_order", "p_first_order_low", "p_first_order_high",
+                                        "p_total", "p_total_low", "p_total_high"};
+        for (int q = 0; ok && q < 6; q++) {
+            const double *src = q < 3 ? t->pfirst : t->ptotal;
+            for (size_t i = 0; i < t->n_s * t->d; i++) v[i] = src[i * 3 + (size_t)(q % 3)];
+            ok = tyche_h5_put(fh, pnames[q], v, 2, pdims, ssc, "1");
+        }
+        double *tr = ok ? tyche_malloc(t->n_s * sizeof *tr) : NULL;
+        for (size_t i = 0; tr && i < t->n_s; i++) tr[i] = (double)t->p_true[i];
+        ok = ok && tr && tyche_h5_put(fh, "p_remainder", t->prem, 1, pdims, ssc, "1") &&
+             tyche_h5_put(fh, "p_variance", t->pvar, 1, pdims, ssc, "1") &&
+             tyche_h5_put(fh, "p_true_trials", tr, 1, pdims, ssc, "1") &&
+             H5LTset_attribute_double(fh, "/", "inner", (double[]){(double)t->inner}, 1) >= 0;
+        free(tr);
+    }
+    if (ssc[0] >= 0) H5Dclose(ssc[0]);
     for (int k = 0; k < 2; k++)
         if (sc[k] >= 0) H5Dclose(sc[k]);
     const int oom = v == NULL;

@@ -78,7 +78,28 @@ TYCHE_API tyche_status tyche_sensitivity_write_hdf5(const tyche_sensitivity *t, 
  * never varied: 1 - sum S_i is reported as the remainder (interactions and
  * process noise).  Intervals: percentile bootstrap over the N rows.
  * Parameters must be independent (no "correlations") and the scenario
- * without as-of conditions. */
+ * without as-of conditions.
+ *
+ * For a yes/no statement those indices (the "indicator view") apportion the
+ * variance of the indicator, which is mostly the coin flip given the
+ * parameters: they say little about which assumption moves the
+ * probability.  The probability view (inner = M > 0) answers that: the
+ * indices of p(theta) = P(statement | parameters), "how much of the
+ * uncertainty in this probability would learning this parameter remove",
+ * by nested simulation.  Each of the N (d + 2) points of the same design
+ * gets M inner trials of process noise; the points of a row share them
+ * (common random numbers), rows have their own.  The inner noise is taken
+ * out exactly: the variance uses V[p-hat] - E[p-hat (1 - p-hat) / (M - 1)],
+ * and each squared difference of two points of a row subtracts the inner
+ * sample variance of their paired difference over M, so every term is
+ * unbiased for the noise-free p(theta) (the indices, ratios, up to O(1/N)).
+ * Its remainder, 1 - sum S_i, is interactions only.  Cost: N (d + 2) M
+ * trials, through the block kernel.
+ *
+ * A statement with fewer than TYCHE_SOBOL_RARE trials of one outcome (true
+ * or false) among the A and B evaluations is flagged (tyche_sobol_rare):
+ * its variance, and so its indices, mean nothing at that sample size. */
+#define TYCHE_SOBOL_RARE 50
 typedef struct {
     uint64_t base, seed;
     int threads;
@@ -86,6 +107,7 @@ typedef struct {
     int bootstrap;                 /* resamples for the intervals (e.g. 200) */
     const char *const *outputs;    /* scalar outputs to analyse besides the statements */
     size_t n_outputs;
+    uint64_t inner;                /* M: inner trials per point of the probability view (0: none) */
 } tyche_sobol_config;
 
 typedef struct tyche_sobol tyche_sobol;
@@ -103,6 +125,19 @@ TYCHE_API void tyche_sobol_index(const tyche_sobol *t, size_t i, size_t k, doubl
                                  double total[3]);
 TYCHE_API double tyche_sobol_variance(const tyche_sobol *t, size_t i);
 TYCHE_API double tyche_sobol_remainder(const tyche_sobol *t, size_t i);
+/* 1 when target i is a statement with too few trials of one outcome
+ * (TYCHE_SOBOL_RARE): *n_true of *of A and B evaluations were true. */
+TYCHE_API int tyche_sobol_rare(const tyche_sobol *t, size_t i, uint64_t *n_true, uint64_t *of);
+/* The probability view (tyche_sobol_inner(t) > 0), per statement j (the
+ * first targets): the same as the indicator view's, for p(theta). */
+TYCHE_API uint64_t tyche_sobol_inner(const tyche_sobol *t);
+TYCHE_API void tyche_sobol_prob_index(const tyche_sobol *t, size_t j, size_t k, double first[3],
+                                      double total[3]);
+TYCHE_API double tyche_sobol_prob_variance(const tyche_sobol *t, size_t j);
+TYCHE_API double tyche_sobol_prob_remainder(const tyche_sobol *t, size_t j);
+TYCHE_API int tyche_sobol_prob_rare(const tyche_sobol *t, size_t j, uint64_t *n_true, uint64_t *of);
+/* How many targets are statements (the first ones). */
+TYCHE_API size_t tyche_sobol_n_statements(const tyche_sobol *t);
 TYCHE_API tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path,
                                               tyche_err *err);
 TYCHE_API tyche_status tyche_sobol_write_hdf5(const tyche_sobol *t, const char *path,

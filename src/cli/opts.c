@@ -103,6 +103,10 @@ const cli_option cli_options[CLI_O_N] = {
                 "(repeatable)"},
     [CLI_O_BOOTSTRAP] = {.long_name = "bootstrap", .metavar = "B", .kind = CLI_WHOLE, .lo = 10,
         .hi = 100000, .expected = "10 to 100000", .help = "resamples for the intervals (default 200)"},
+    [CLI_O_INNER] = {.long_name = "inner", .metavar = "M", .kind = CLI_WHOLE, .hi = 1000000,
+        .expected = "0 to 1000000",
+        .help = "inner trials per design point of the probability view (default\n"
+                "128; 0: the indicator view only)"},
     [CLI_O_MODEL] = {.long_name = "model", .metavar = "NAME", .kind = CLI_STRING,
         .help = "the revenue_slowdown model to forecast (required)"},
     [CLI_O_ORIGINS] = {.long_name = "origins", .metavar = "Q1..Q2", .kind = CLI_STRING,

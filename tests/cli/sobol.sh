@@ -30,6 +30,17 @@ assert ds["total"].dims == ("target", "parameter")
 assert "revenue.slowdown_pp" in list(ds["target"].values) and "P1" in list(ds["target"].values)
 # revenue parameters do not touch P1: total index exactly zero (shared noise, same rows)
 assert float(ds["total"].sel(target="P1", parameter="revenue.g_inf")) == 0.0
+# the probability view: (statement, parameter), the same exact zero (a row's points share
+# their inner trials), and P1's probability moved by the option's parameters, not revenue's
+assert ds["p_total"].dims == ("statement", "parameter"), ds["p_total"].dims
+assert float(ds["p_total"].sel(statement="P1", parameter="revenue.g_inf")) == 0.0
+assert float(ds["p_first_order"].sel(statement="P1", parameter="revenue.g_inf")) == 0.0
+assert float(ds["p_total"].sel(statement="P1", parameter="option.q")) > 0.3
+assert float(ds["p_total"].sel(statement="P3", parameter="revenue.g_inf")) > 0.3
+j = json.load(open("art.json"))
+assert j["inner"] == 128 and "probability" in j["targets"]["P1"] and "probability" not in j["targets"]["revenue.slowdown_pp"]
+pv = j["targets"]["P1"]["probability"]
+assert pv["rare"] is False and pv["of_trials"] == 2 * 400 * 128, pv["of_trials"]
 xr.open_dataset("art.h5", engine="netcdf4")
 PY
 $PY "$TYCHE_SRC/scripts/plot.py" ish.json -o plots > /dev/null && [[ $(stat -c %s plots/sobol.png) -gt 10000 ]] \
