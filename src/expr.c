@@ -216,6 +216,7 @@ static int next(parser *p) {
                                                : T_NAME;
         return 0;
     }
+    if (c == '*' && d == '*') return fail(p, p->pos, "unexpected \"**\" (write ^ for a power)");
     static const struct { const char *text; tok_t tok; } ops[] = {
         {"<=", T_LE}, {">=", T_GE}, {"==", T_EQ}, {"!=", T_NE}, {"&&", T_AND}, {"||", T_OR},
         {"<", T_LT},  {">", T_GT},  {"!", T_NOT}, {"+", T_PLUS}, {"-", T_MINUS}, {"*", T_STAR},
@@ -233,7 +234,6 @@ static int next(parser *p) {
     if (c == '=') return fail(p, p->pos, "unexpected \"=\" (write == to compare)");
     if (c == '&') return fail(p, p->pos, "unexpected \"&\" (write && or and)");
     if (c == '|') return fail(p, p->pos, "unexpected \"|\" (write || or or)");
-    if (c == '*' && d == '*') return fail(p, p->pos, "unexpected \"**\" (write ^ for a power)");
     if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
         return fail(p, p->pos, "unexpected character (byte 0x%02x)", (unsigned)(unsigned char)c);
     return fail(p, p->pos, "unexpected character '%c'", c);
