@@ -403,8 +403,23 @@ TEST(a_statement_rule_may_be_an_expression_nested_or_not) {
         if (one != want[i] || got[i] != want[i])
             FAIL_("trial %zu: scalar %d, lanes %d, want %d", i, one, got[i], want[i]);
     }
-    free(stack);
     tyche_statement_release(&st);
+    /* a value, not a comparison: true when nonzero and not NaN */
+    rule = cJSON_Parse("{\"expr\": \"m.v * k.w\"}");
+    ASSERT(rule != NULL);
+    if (tyche_statement_compile(&sc, 0, rule, "r", &st, &err) != TYCHE_OK) FAIL_("%s", err.msg);
+    cJSON_Delete(rule);
+    ASSERT_STR_EQ(st.rule_text, "m.v * k.w");
+    const uint8_t want2[N] = {1, 0, 0, 0, 0, 0, 0}; /* 5, 0, NaN, 0, 0, NaN, 0 */
+    tyche_statement_eval_lanes(&st, soa, NULL, N, N, (uint8_t *)stack, got);
+    for (size_t i = 0; i < N; i++) {
+        const double row[3] = {t[i], v[i], w[i]};
+        const uint8_t one = tyche_statement_eval(&st, row, NULL, (uint8_t *)stack);
+        if (one != want2[i] || got[i] != want2[i])
+            FAIL_("m.v * k.w, trial %zu: scalar %d, lanes %d, want %d", i, one, got[i], want2[i]);
+    }
+    tyche_statement_release(&st);
+    free(stack);
     /* errors name the rule's path and the character; draws are refused */
     static const struct { const char *rule, *msg; } bad[] = {
         {"{\"expr\": \"m.v > \"}", "r.expr: at character 7: expected a number"},
