@@ -349,6 +349,7 @@ static int parse_atom(parser *p) {
         uint32_t slot = 0;
         char why[512] = "";
         const int r = p->scope->resolve(p->scope->ctx, p->name, &slot, why, sizeof why);
+        if (r == -2) return nomem(p);
         if (r < 0) return fail(p, at, "%s", why);
         if (r == 0) {
             char known[400] = "";

@@ -52,7 +52,8 @@
 /* What an expression may name.  resolve() maps a name (a NUL-terminated
  * identifier, or "model.output") to a column slot: it returns 1 and sets
  * *slot, 0 when the name is unknown (the message then lists known()), or
- * -1 when it refuses the name with a reason written to why. */
+ * -1 when it refuses the name with a reason written to why, or -2 when
+ * memory ran out (TYCHE_ENOMEM). */
 typedef struct {
     void *ctx;
     int (*resolve)(void *ctx, const char *name, uint32_t *slot, char *why, size_t why_len);

@@ -90,10 +90,7 @@ static int resolve(void *ctx, const char *name, uint32_t *slot, char *why, size_
             return -1;
         }
         char *dup = tyche_strdup(name);
-        if (dup == NULL) {
-            snprintf(why, why_len, "out of memory");
-            return -1;
-        }
+        if (dup == NULL) return -2;
         c->inputs[c->n_in] = dup;
         *slot = in_slot(c, c->n_in++);
         return 1;
