@@ -180,7 +180,7 @@ static tyche_status compile_outputs(const tyche_model_setup *su, const cJSON *se
                                it->string, why);
             break;
         }
-        const char *src, *units = "1", *desc = "", *type = "value";
+        const char *src, *units = "1", *desc = NULL, *type = "value";
         if (cJSON_IsString(it)) {
             src = it->valuestring;
             snprintf(where, sizeof where, "%s", opath);
@@ -190,7 +190,7 @@ static tyche_status compile_outputs(const tyche_model_setup *su, const cJSON *se
             if ((st = tyche_json_string(it, "expr", 1, NULL, opath, &src, err))) break;
             if ((st = tyche_json_string(it, "type", 0, "value", opath, &type, err))) break;
             if ((st = tyche_json_string(it, "units", 0, "1", opath, &units, err))) break;
-            if ((st = tyche_json_string(it, "description", 0, "", opath, &desc, err))) break;
+            if ((st = tyche_json_string(it, "description", 0, NULL, opath, &desc, err))) break;
             if (strcmp(type, "value") != 0 && strcmp(type, "time") != 0) {
                 st = tyche_err_set(err, TYCHE_EINPUT, "%s.type: \"%s\" is not \"value\" or \"time\"",
                                    opath, type);
@@ -222,7 +222,8 @@ static tyche_status compile_outputs(const tyche_model_setup *su, const cJSON *se
         o[k].type = strcmp(type, "time") == 0 ? TYCHE_OUTPUT_TIME : TYCHE_OUTPUT_VALUE;
         o[k].name = tyche_strdup(it->string);
         o[k].units = tyche_strdup(o[k].type == TYCHE_OUTPUT_TIME ? "" : units);
-        o[k].description = tyche_strdup(desc);
+        /* without a description, the expression says what it is */
+        o[k].description = tyche_strdup(desc ? desc : src);
         if (!o[k].name || !o[k].units || !o[k].description)
             st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     }
