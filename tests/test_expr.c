@@ -439,3 +439,113 @@ TEST(a_statement_rule_may_be_an_expression_nested_or_not) {
         if (!strstr(err.msg, bad[k].msg)) FAIL_("%s: \"%s\" lacks \"%s\"", bad[k].rule, err.msg, bad[k].msg);
     }
 }
+
+/* Random expressions from the grammar, some with a character deleted,
+ * doubled or replaced: whatever compiles evaluates within the scratch it
+ * asked for (exactly that much is allocated, so ASan sees an overrun) and
+ * gives each lane's bits alone; whatever does not fails with a position.
+ * A fixed generator, so a failure repeats. */
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t next_u64(void) {
+    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static void gen(char *buf, size_t *len, size_t cap, int depth) {
+    static const char *const leaves[] = {"a", "b", "c", "n", "inf", "m.x", "1", "0", "2.5", "1e-3", ".5"};
+    static const char *const bins[] = {" + ", " - ", " * ", " / ", " ^ ", " < ", " <= ", " > ", " >= ",
+                                       " == ", " != ", " and ", " or ", " && ", " || "};
+    static const struct { const char *name; int args; } fns[] = {
+        {"exp", 1}, {"log", 1}, {"sqrt", 1}, {"abs", 1}, {"floor", 1}, {"ceil", 1}, {"pow", 2},
+        {"min", 3}, {"max", 2}, {"if", 3}, {"clamp", 3}, {"normal", 2}, {"lognormal", 2},
+        {"uniform", 2}, {"bernoulli", 1}, {"exponential", 1}};
+#define PUT(str) do { const char *s_ = (str); size_t l_ = strlen(s_); \
+        if (*len + l_ < cap) memcpy(buf + *len, s_, l_), *len += l_; } while (0)
+    const uint64_t r = next_u64();
+    const int kind = depth <= 0 ? 0 : (int)(r % 6);
+    switch (kind) {
+    case 0: PUT(leaves[(r >> 8) % (sizeof leaves / sizeof leaves[0])]); break;
+    case 1: case 2:
+        gen(buf, len, cap, depth - 1);
+        PUT(bins[(r >> 8) % (sizeof bins / sizeof bins[0])]);
+        gen(buf, len, cap, depth - 1);
+        break;
+    case 3: PUT((r >> 8) % 2 ? "-" : "not "); gen(buf, len, cap, depth - 1); break;
+    case 4: PUT("("); gen(buf, len, cap, depth - 1); PUT(")"); break;
+    default: {
+        const size_t f = (r >> 8) % (sizeof fns / sizeof fns[0]);
+        PUT(fns[f].name);
+        PUT("(");
+        for (int k = 0; k < fns[f].args; k++) {
+            if (k) PUT(", ");
+            gen(buf, len, cap, depth - 1);
+        }
+        PUT(")");
+    }
+    }
+#undef PUT
+}
+
+TEST(random_expressions_compile_or_fail_cleanly_and_stay_in_their_scratch) {
+    tyche_draws *d = tyche_draws_alloc(NULL, SEED, TYCHE_LANES, NULL);
+    ASSERT(d != NULL);
+    size_t compiled = 0, refused = 0;
+    for (int k = 0; k < 20000; k++) {
+        char src[1200];
+        size_t len = 0;
+        gen(src, &len, sizeof src - 2, (int)(next_u64() % 7));
+        src[len] = '\0';
+        const uint64_t m = next_u64();
+        if (m % 4 == 0 && len > 0) { /* mutate one character */
+            static const char junk[] = "()+-*/^<>=!&|,.e0123456789abmx ";
+            const size_t at = (m >> 8) % len;
+            switch ((m >> 40) % 3) {
+            case 0: memmove(src + at, src + at + 1, len - at); len--; break;
+            case 1: memmove(src + at + 1, src + at, len - at + 1); len++; break;
+            default: src[at] = junk[(m >> 20) % (sizeof junk - 1)]; break;
+            }
+        }
+        tyche_err err = {0};
+        tyche_expr *e = NULL;
+        const tyche_status st = tyche_expr_compile(src, "x", &scope, &e, &err);
+        if (st != TYCHE_OK) {
+            if (st != TYCHE_EINPUT || strncmp(err.msg, "x: at character ", 16) != 0 || e != NULL)
+                FAIL_("\"%s\": status %d, message \"%s\"", src, (int)st, err.msg);
+            refused++;
+            continue;
+        }
+        compiled++;
+        enum { L = 5 };
+        double *stack = malloc(tyche_expr_stack_rows(e) * L * sizeof *stack);
+        double *one = malloc(tyche_expr_stack_rows(e) * sizeof *one);
+        ASSERT(stack && one);
+        double cols[N_NAMES][L];
+        uint64_t trial[L];
+        uint32_t redraw[L] = {0};
+        for (size_t i = 0; i < L; i++) {
+            trial[i] = (uint64_t)k * L + i;
+            cols[0][i] = 2, cols[1][i] = 3, cols[2][i] = -1, cols[3][i] = NAN, cols[4][i] = INFINITY;
+            cols[5][i] = (double)i / 4;
+        }
+        const double *ptr[N_NAMES] = {cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]};
+        const tyche_lanes lanes = {L, trial, redraw};
+        double res[L];
+        const tyche_expr_frame f = {.cols = ptr, .draws = d, .lanes = &lanes, .stream = 16};
+        tyche_expr_eval(e, &f, L, stack, res);
+        for (size_t i = 0; i < L; i++) {
+            const double *p1[N_NAMES] = {cols[0] + i, cols[1] + i, cols[2] + i,
+                                         cols[3] + i, cols[4] + i, cols[5] + i};
+            const tyche_lanes l1 = {1, trial + i, redraw};
+            const tyche_expr_frame f1 = {.cols = p1, .draws = d, .lanes = &l1, .stream = 16};
+            double x;
+            tyche_expr_eval(e, &f1, 1, one, &x);
+            if (memcmp(&x, &res[i], sizeof x) != 0)
+                FAIL_("\"%s\": lane %zu alone %.17g, in the block %.17g", src, i, x, res[i]);
+        }
+        free(stack);
+        free(one);
+        tyche_expr_free(e);
+    }
+    tyche_draws_free(d);
+    /* both outcomes, or the test tests less than it says */
+    if (compiled < 5000 || refused < 1000) FAIL_("compiled %zu, refused %zu of 20000", compiled, refused);
+}
