@@ -172,6 +172,15 @@ static tyche_status compile_outputs(const tyche_model_setup *su, const cJSON *se
             st = tyche_err_set(err, TYCHE_EINPUT, "%s: the output's name %s", opath, why);
             break;
         }
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(onames[j], it->string) == 0) {
+                why = "duplicate";
+                break;
+            }
+        if (why) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s.outputs: duplicate key \"%s\"", path, it->string);
+            break;
+        }
         for (size_t j = 0; j < c->np && !why; j++)
             if (strcmp(c->pnames[j], it->string) == 0) why = "a parameter";
         if (!why && su->common_name && strcmp(su->common_name, it->string) == 0) why = "the common factor";

@@ -149,6 +149,8 @@ m no_outputs 's["models"][0]["settings"] = {}'
 check no_outputs 'models[0].settings: missing key "outputs"'
 m clash 's["models"][0]["settings"]["outputs"]["a"] = "1"'
 check clash 'models[0].settings.outputs.a: "a" is already the name of a parameter'
+printf '%s' '{"name": "d", "start": "2026-01-01", "horizon": "2026-12-31", "models": [{"name": "m", "kind": "formula", "settings": {"outputs": {"y": "1", "y": "2"}}}], "statements": []}' > twice.json
+check twice 'models[0].settings.outputs: duplicate key "y"'
 m chain "$y"'["expr"] = "a < b < x"'
 check chain 'models[0].settings.outputs.y.expr: at character 7: comparisons do not chain'
 
