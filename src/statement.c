@@ -5,7 +5,10 @@
  * pass with a small byte stack, no recursion and no allocation, so deeply
  * nested rules cannot overflow the C stack at run time (parsing depth is
  * bounded by cJSON's nesting limit).  Comparisons with a missing value (NaN)
- * are false; an event that never happened (+inf) is not "by" any date. */
+ * are false; an event that never happened (+inf) is not "by" any date.
+ * A rule {"expr": ...} is an expression (expr.h) compiled over the outputs;
+ * its columns of doubles live in the same scratch, after the truth values'
+ * bytes (max_stack counts both). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,8 @@ typedef struct {
     size_t depth, max_depth;
     char *text;          /* the rule, rendered */
     size_t tlen, tcap;
+    tyche_expr **exprs;  /* {"expr": ...} rules, compiled */
+    size_t n_exprs, expr_rows;
 } builder;
 
 static int emit(builder *b, tyche_stmt_op op, uint32_t a, double x, double y) {
@@ -101,6 +106,49 @@ static tyche_status compile_list(const tyche_stmt_scope *s, size_t self, const c
     return TYCHE_OK;
 }
 
+/* An expression's names: the outputs, "model.output". */
+static int expr_resolve(void *ctx, const char *name, uint32_t *slot, char *why, size_t why_len) {
+    const tyche_stmt_scope *s = ctx;
+    (void)why, (void)why_len;
+    const size_t o = s->find_output(s->ctx, name);
+    if (o == (size_t)-1) return 0;
+    *slot = (uint32_t)o;
+    return 1;
+}
+
+static void expr_known(void *ctx, char *buf, size_t len) {
+    const tyche_stmt_scope *s = ctx;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_outputs && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", s->output_name(s->ctx, i));
+}
+
+static tyche_status compile_expr(const tyche_stmt_scope *s, const cJSON *it, const char *path,
+                                 builder *b, tyche_err *err) {
+    char where[1100];
+    snprintf(where, sizeof where, "%s.expr", path);
+    if (!cJSON_IsString(it))
+        return tyche_err_set(err, TYCHE_EINPUT, "%s: expected an expression (a string), got %s", where,
+                             tyche_json_type_name(it));
+    tyche_expr **nv = tyche_realloc(b->exprs, (b->n_exprs + 1) * sizeof *nv);
+    if (nv == NULL) return nomem(err);
+    b->exprs = nv;
+    const tyche_expr_scope xs = {.ctx = (void *)s, .resolve = expr_resolve, .known = expr_known};
+    tyche_expr *e;
+    tyche_status st = tyche_expr_compile(it->valuestring, where, &xs, &e, err);
+    if (st) return st;
+    b->exprs[b->n_exprs++] = e;
+    if (tyche_expr_stack_rows(e) > b->expr_rows) b->expr_rows = tyche_expr_stack_rows(e);
+    /* nested in all/any/not, in parentheses: its own and/or are not the list's */
+    const int nested = b->tlen > 0;
+    if (!emit(b, ST_EXPR, (uint32_t)(b->n_exprs - 1), 0, 0) ||
+        !put(b, nested ? "(%s)" : "%s", it->valuestring))
+        return nomem(err);
+    if (++b->depth > b->max_depth) b->max_depth = b->depth;
+    return TYCHE_OK;
+}
+
 static const struct { const char *key; tyche_stmt_op op; } cmp_ops[] = {
     {"<", ST_LT}, {"<=", ST_LE}, {">", ST_GT}, {">=", ST_GE}, {"==", ST_EQ}};
 
@@ -109,7 +157,7 @@ static tyche_status compile(const tyche_stmt_scope *s, size_t self, const cJSON 
     tyche_status st;
     if (!cJSON_IsObject(r) || r->child == NULL)
         return tyche_err_set(err, TYCHE_EINPUT,
-                             "%s: expected a rule object (event/value/all/any/not/statement), got %s",
+                             "%s: expected a rule object (event/value/expr/all/any/not/statement), got %s",
                              path, tyche_json_type_name(r));
     const cJSON *first = r->child;
     if (strcmp(first->string, "all") == 0 || strcmp(first->string, "any") == 0) {
@@ -144,6 +192,11 @@ static tyche_status compile(const tyche_stmt_scope *s, size_t self, const cJSON 
             return nomem(err);
         if (++b->depth > b->max_depth) b->max_depth = b->depth;
         return TYCHE_OK;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(r, "expr")) {
+        static const char *const k1[] = {"expr", NULL};
+        if ((st = tyche_json_check_keys(r, k1, path, err))) return st;
+        return compile_expr(s, cJSON_GetObjectItemCaseSensitive(r, "expr"), path, b, err);
     }
     if (cJSON_GetObjectItemCaseSensitive(r, "event")) {
         static const char *const k1[] = {"event", "by", "after", NULL};
@@ -220,7 +273,7 @@ static tyche_status compile(const tyche_stmt_scope *s, size_t self, const cJSON 
         return TYCHE_OK;
     }
     return tyche_err_set(err, TYCHE_EINPUT,
-                         "%s: unknown rule \"%s\" (expected event, value, all, any, not or statement)",
+                         "%s: unknown rule \"%s\" (expected event, value, expr, all, any, not or statement)",
                          path, first->string);
 }
 
@@ -232,13 +285,30 @@ tyche_status tyche_statement_compile(const tyche_stmt_scope *scope, size_t self,
     if (st) {
         free(b.v);
         free(b.text);
+        for (size_t k = 0; k < b.n_exprs; k++) tyche_expr_free(b.exprs[k]);
+        free(b.exprs);
         return st;
     }
     out->prog = b.v;
     out->n_prog = b.n;
-    out->max_stack = b.max_depth;
     out->rule_text = b.text;
+    out->exprs = b.exprs;
+    out->n_exprs = b.n_exprs;
+    /* the truth values' bytes, then (8-byte aligned) the expressions' doubles */
+    out->expr_at = b.n_exprs ? (b.max_depth + 7) / 8 * 8 : b.max_depth;
+    out->max_stack = out->expr_at + b.expr_rows * sizeof(double);
     return TYCHE_OK;
+}
+
+void tyche_statement_release(tyche_statement *st) {
+    free(st->rule_text);
+    free(st->prog);
+    for (size_t k = 0; k < st->n_exprs; k++) tyche_expr_free(st->exprs[k]);
+    free(st->exprs);
+    st->rule_text = NULL;
+    st->prog = NULL;
+    st->exprs = NULL;
+    st->n_prog = st->n_exprs = 0;
 }
 
 void tyche_statement_eval_lanes(const tyche_statement *st, const double *out, const uint8_t *done,
@@ -260,6 +330,15 @@ void tyche_statement_eval_lanes(const tyche_statement *st, const double *out, co
         case ST_EQ: for (size_t j = 0; j < n; j++) r[j] = x[j] == c; break;
         case ST_BETWEEN: for (size_t j = 0; j < n; j++) r[j] = x[j] >= c && x[j] <= y; break;
         case ST_STMT: memcpy(r, done + (size_t)in->a * stride, n); break;
+        case ST_EXPR: {
+            /* its columns after the truth values (expr_at * stride bytes in,
+             * a multiple of 8); the result into the first of them */
+            double *xs = (double *)(void *)(stack + st->expr_at * stride);
+            const tyche_expr_frame f = {.base = out, .stride = stride};
+            tyche_expr_eval(st->exprs[in->a], &f, n, xs, xs);
+            for (size_t j = 0; j < n; j++) r[j] = (uint8_t)tyche_expr_truth(xs[j]);
+            break;
+        }
         case ST_ALL:
         case ST_ANY: {
             /* fold the top a columns into the lowest of them */
@@ -310,6 +389,13 @@ uint8_t tyche_statement_eval(const tyche_statement *st, const double *out, const
         case ST_EQ: r = out[in->a] == in->x; break;
         case ST_BETWEEN: r = out[in->a] >= in->x && out[in->a] <= in->y; break;
         case ST_STMT: r = done[in->a]; break;
+        case ST_EXPR: {
+            double *xs = (double *)(void *)(stack + st->expr_at);
+            const tyche_expr_frame f = {.base = out, .stride = 1};
+            tyche_expr_eval(st->exprs[in->a], &f, 1, xs, xs);
+            r = (uint8_t)tyche_expr_truth(xs[0]);
+            break;
+        }
         case ST_ALL:
         case ST_ANY: {
             uint8_t acc = in->op == ST_ALL;
