@@ -94,7 +94,7 @@ PY
 
 # ---- as-of: an observed time is used as is; a non-event redraws ------------
 mutate_json formula.json fixed \
-  's["as_of"] = "2026-02-01"; s["observed"] = {"next.t": "2026-01-10"}'
+  's["as_of"] = "2026-02-01"; s["observed"] = {"next.t": "2026-01-10", "next.late": "unknown"}'
 "$TYCHE" run fixed.json -n 2000 -s 3 -q -o fixed_run.h5 && ok || bad "run with an observed time"
 $PY -c '
 import h5py, numpy as np
@@ -103,7 +103,7 @@ assert np.all(t == 9.5), t[:5]   # midday of 2026-01-10, days since 2026-01-01
 ' && ok || bad "the observed time is not used as is"
 # not by 2026-02-15 (day 45): 30 + Exp(mean 10) given > 45 is 45 + Exp(mean 10)
 mutate_json formula.json notyet \
-  's["as_of"] = "2026-02-15"; s["observed"] = {"next.t": False}'
+  's["as_of"] = "2026-02-15"; s["observed"] = {"next.t": False, "next.late": "unknown"}'
 "$TYCHE" run notyet.json -n 20000 -s 3 -q -o notyet_run.h5 && ok || bad "run with a non-event"
 $PY -c '
 import h5py, math, numpy as np
