@@ -121,6 +121,20 @@ def _statement_rules(r):
             yield st, leaf
 
 
+def _observed(r):
+    """What the run said each event did by its as-of date: {event: date string, False or
+    "unknown"}, the scenario's "observed" with the command line's --observed over it."""
+    obs = dict((r.scenario or {}).get("observed", {}))
+    words = str(r.attrs.get("command_line", "")).split()
+    for i, w in enumerate(words):
+        val = w[len("--observed="):] if w.startswith("--observed=") else (
+            words[i + 1] if w == "--observed" and i + 1 < len(words) else None)
+        if val and "=" in val:
+            name, what = val.split("=", 1)
+            obs[name] = False if what == "false" else what
+    return obs
+
+
 def _trial_values(r, name):
     if r.trials is None:
         raise Absent("no per-trial outputs stored (run with --store outputs or paths)")
@@ -321,6 +335,29 @@ def fig_incidence(r):
         ax.axvline(d, color="0.3", lw=1, ls="--")
         ax.text(d, 0.99, f" {date}\n {_tex(', '.join(dict.fromkeys(ids)))}",
                 transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8)
+    # The as-of date, and what was observed by then: a date (the event happened then in every
+    # trial: a star on its curve) or false (it had not: the curve is flat to the as-of date).
+    as_of = r.attrs.get("as_of")
+    if as_of and pd.Timestamp(as_of) > start:
+        a = pd.Timestamp(as_of)
+        ax.axvspan(start, a, color="0.85", alpha=0.5, lw=0, zorder=0)
+        said = []
+        for e, what in _observed(r).items():
+            if e not in inc.columns:
+                continue
+            if what is False:
+                said.append(f"{e}: not by then")
+            elif what == "unknown":
+                said.append(f"{e}: unknown")
+            else:
+                d = pd.Timestamp(what)
+                said.append(f"{e}: on {what}")
+                if e in events:
+                    c = colours(events.index(e))
+                    ax.plot([d], [1.0 if d <= a else 0.0], "*", color=c, ms=12, mec="black", mew=0.6,
+                            zorder=6, transform=ax.get_xaxis_transform() if d > a else ax.transData)
+        ax.text(a, 0.02, f" as of {as_of}" + ("\n " + _tex("\n ".join(said)) if said else ""),
+                transform=ax.get_xaxis_transform(), va="bottom", ha="left", fontsize=8, color="0.25")
     if never:
         ax.text(0.99, 0.5, "not drawn (never happens in this run):\n" + _tex("\n".join(never)),
                 transform=ax.transAxes, ha="right", va="center", fontsize=8, color="0.35")
@@ -618,16 +655,33 @@ def fig_tornado(t, path, top=8, targets=None):
     _footer(fig, f"tornado of {os.path.basename(t['scenario'])}  ·  {t['trials']:,} trials per run  ·  "
                  f"seed {t['seed']}  ·  common random numbers  ·  {os.path.basename(path)}", height)
     fig.suptitle("Which assumption moves each statement: parameter at its low (blue) / high "
-                 "(orange) quantile, bars from the baseline")
+                 "(orange) quantile, bars from the baseline; swing P(high) - P(low) ± its 95% error "
+                 "(common random numbers)")
     fmt = _p_format([t["baseline"][sid] for sid in sids])
+    rare = t.get("rare", {})
     for ax, sid in zip(_grid(fig, len(sids)), sids):
         rows = sorted(t["tornado"], key=lambda r: -abs(r["statements"][sid]["swing"]))[:top][::-1]
         base = t["baseline"][sid]
+        if sid in rare:
+            ax.set_axis_off()
+            ax.set_title(_tex(f"{sid}: too rare for this sample"), fontsize=10)
+            ax.text(0.5, 0.5, f"{rare[sid]['true_trials']:,} of {rare[sid]['of_trials']:,} trials true:\n"
+                    "its swings mean little here (raise -n)", ha="center", va="center",
+                    transform=ax.transAxes, fontsize=9)
+            continue
+        span = max([abs(r["statements"][sid]["swing"]) for r in rows] + [1e-12])
         for y, r in enumerate(rows):
-            lo, hi = r["statements"][sid]["p_low"], r["statements"][sid]["p_high"]
+            s = r["statements"][sid]
+            lo, hi = s["p_low"], s["p_high"]
             ax.barh(y, lo - base, left=base, color="tab:blue", height=0.6)
             ax.barh(y, hi - base, left=base, color="tab:orange", height=0.6)
+            if "swing_se" in s:
+                # the swing P(high) - P(low) and its 95% error from the paired trials
+                ax.text(max(lo, hi, base) + 0.02 * span, y,
+                        f"{s['swing']:+.2g} ± {Z95 * s['swing_se']:.1g}", va="center", fontsize=7)
         ax.axvline(base, color="k", lw=1)
+        right = max([max(r["statements"][sid]["p_low"], r["statements"][sid]["p_high"]) for r in rows] + [base])
+        ax.set_xlim(right=right + 0.35 * span)   # room for the swings' labels
         ax.set_yticks(range(len(rows)), [_tex(r["parameter"]) for r in rows], fontsize=8)
         ax.set_xlabel(_tex(f"P({sid}) (probability)"))
         ax.set_title(_tex(f"{sid} (probability): baseline {fmt(base)}"), fontsize=10)
@@ -691,7 +745,9 @@ def fig_sobol(t, path, top=8, targets=None):
 
 def fig_sweep(t, path, targets=None):
     """Statement probabilities (`targets`, default all) over the first grid axis (one line per
-    value of a second axis)."""
+    value of a second axis), as differences from the baseline run (the scenario's own priors)
+    with their 95% errors from the paired trials: common random numbers make those far smaller
+    than each point's own error, which would hide the differences."""
     axes = t["axes"]
     sids = list(t["baseline"]) if targets is None else list(targets)
     _check_targets(sids, t["baseline"], "statement")
@@ -707,16 +763,28 @@ def fig_sweep(t, path, targets=None):
         for pt in t["points"]:
             key = tuple((k, v) for k, v in pt["at"].items() if k != a0["parameter"])
             groups.setdefault(key, []).append((pt["at"][a0["parameter"]], pt["statements"][sid]))
+        paired = all("diff" in p[1] for pts in groups.values() for p in pts)
         for key, pts in groups.items():
             pts.sort()
             x = [p[0] for p in pts]
-            y = np.array([p[1]["probability"] for p in pts])
-            e = np.array([p[1]["stderr"] for p in pts])
+            if paired:
+                y = np.array([p[1]["diff"] for p in pts])
+                e = np.array([p[1]["diff_se"] for p in pts])
+            else:
+                y = np.array([p[1]["probability"] for p in pts])
+                e = np.array([p[1]["stderr"] for p in pts])
             ax.errorbar(x, y, yerr=Z95 * e, marker="o", capsize=3,
                         label=_tex(", ".join(f"{k} = {v:g}" for k, v in key)) or None)
         ax.set_xlabel(_tex(a0["parameter"]))
-        ax.set_ylabel(_tex(f"P({sid}) (probability)"))
-        ax.set_title(_tex(f"{sid} (probability)"), fontsize=10)
+        base = t["baseline"][sid]
+        if paired:
+            ax.axhline(0, color="k", lw=0.8)
+            ax.set_ylabel(_tex(f"P({sid}) - baseline (probability)"))
+            ax.set_title(_tex(f"{sid}: difference from the baseline {base:.3g}, 95% paired errors"),
+                         fontsize=10)
+        else:
+            ax.set_ylabel(_tex(f"P({sid}) (probability)"))
+            ax.set_title(_tex(f"{sid} (probability)"), fontsize=10)
         if len(groups) > 1:
             ax.legend(fontsize=7)
     return fig

@@ -1,7 +1,9 @@
 /* Tornado and sweep (see include/tyche/sensitivity.h).  The scenario is
  * loaded once; each run is a variant of it with --set overrides added to
- * the user's (tyche_scenario_with_overrides), run with the same seed and
- * --store none; only statement probabilities are kept. */
+ * the user's (tyche_scenario_with_overrides), run with the same seed; of
+ * each run only the statements are kept: their probabilities, and each
+ * trial's yes/no (a row sink), so that the difference of two runs, trial
+ * by trial on common random numbers, has its own standard error. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,9 @@ struct tyche_sensitivity {
     char **param;            /* tornado: names; sweep: axis names */
     double *lo, *hi;         /* tornado: the fixed values */
     double *p, *se;          /* tornado: n_rows x 2 x n_stmt (low, high); sweep: n_rows x n_stmt */
+    double *dse;             /* tornado: n_rows x n_stmt, the swing's standard error; sweep:
+                              * n_rows x n_stmt, that of the difference from the baseline */
+    uint64_t *base_true;     /* n_stmt: trials true in the baseline run */
     size_t n_axes;
     size_t *counts;
     double **axis;           /* sweep: values per axis */
@@ -44,13 +49,33 @@ void tyche_sensitivity_free(tyche_sensitivity *t) {
     free(t->hi);
     free(t->p);
     free(t->se);
+    free(t->dse);
+    free(t->base_true);
     free(t->file);
     free(t);
 }
 
-/* One run of `s`; fills probabilities (and standard errors) per statement. */
+/* The row sink of a run: each trial's statements, statement j of trial i
+ * at keep[j * trials + i]. */
+typedef struct {
+    uint8_t *keep;
+    uint64_t trials;
+    size_t n_stmt;
+} keep_sink;
+
+static tyche_status keep_rows(void *user, const tyche_rows *rows, tyche_err *err) {
+    (void)err;
+    const keep_sink *k = user;
+    for (size_t j = 0; j < k->n_stmt; j++)
+        memcpy(k->keep + j * k->trials + rows->first_trial, rows->statements + j * rows->stride, rows->n);
+    return TYCHE_OK;
+}
+
+/* One run of `s`; fills probabilities (and standard errors) per statement,
+ * and when keep is not NULL each trial's statements (trials x n_stmt
+ * bytes, keep_sink's layout). */
 static tyche_status run_scenario(const tyche_scenario *s, const tyche_tornado_config *cfg,
-                                 double *p, double *se, tyche_err *err) {
+                                 double *p, double *se, uint8_t *keep, tyche_err *err) {
     tyche_run_config rc;
     tyche_run_config_init(&rc);
     rc.trials = cfg->trials;
@@ -58,6 +83,12 @@ static tyche_status run_scenario(const tyche_scenario *s, const tyche_tornado_co
     rc.threads = cfg->threads;
     rc.rng = cfg->rng;
     rc.store = TYCHE_STORE_NONE;
+    keep_sink ks = {keep, cfg->trials, s->n_statements};
+    if (keep) {
+        rc.store = TYCHE_STORE_OUTPUTS;
+        rc.rows = keep_rows;
+        rc.rows_user = &ks;
+    }
     tyche_err local;
     tyche_results *r = tyche_run(s, &rc, &local);
     if (r == NULL) {
@@ -77,7 +108,7 @@ static tyche_status run_scenario(const tyche_scenario *s, const tyche_tornado_co
 /* One run of `base` with `extra` --set values added (replacing base's for
  * the same names). */
 static tyche_status run_one(const tyche_scenario *base, const char *const *extra, size_t n_extra,
-                            const tyche_tornado_config *cfg, double *p, double *se,
+                            const tyche_tornado_config *cfg, double *p, double *se, uint8_t *keep,
                             tyche_err *err) {
     tyche_err local;
     tyche_scenario *s = tyche_scenario_with_overrides(base, extra, n_extra, &local);
@@ -85,14 +116,39 @@ static tyche_status run_one(const tyche_scenario *base, const char *const *extra
         if (err) *err = local;
         return local.code;
     }
-    const tyche_status st = run_scenario(s, cfg, p, se, err);
+    const tyche_status st = run_scenario(s, cfg, p, se, keep, err);
     tyche_scenario_free(s);
     return st;
 }
 
-/* The baseline: statement ids and probabilities. */
+/* The standard error of P(b) - P(a) from two runs' trials (statement j's
+ * bytes at a + j * n, b + j * n) on common random numbers: the mean of the
+ * per-trial differences d in {-1, 0, 1}, whose variance is mean(|d|) -
+ * mean(d)^2. */
+static double paired_se(const uint8_t *a, const uint8_t *b, uint64_t n) {
+    uint64_t up = 0, down = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        up += b[i] > a[i];
+        down += a[i] > b[i];
+    }
+    const double m = ((double)up - (double)down) / (double)n, m2 = ((double)up + (double)down) / (double)n;
+    const double v = m2 - m * m;
+    return n > 1 && v > 0 ? sqrt(v / (double)(n - 1)) : 0.0;
+}
+
+/* Room for one run's trials' statements (NULL with err set). */
+static uint8_t *keep_alloc(uint64_t trials, size_t n_stmt, tyche_err *err) {
+    uint8_t *k = tyche_malloc((size_t)trials * (n_stmt ? n_stmt : 1));
+    if (k == NULL)
+        tyche_err_set(err, TYCHE_ENOMEM, "out of memory: -n %llu x %zu statements of each run's trials",
+                      (unsigned long long)trials, n_stmt);
+    return k;
+}
+
+/* The baseline: statement ids and probabilities; with `keep` (not NULL),
+ * *keep gets the baseline's trials' statements (keep_alloc's, to free). */
 static tyche_sensitivity *start(const char *file, const tyche_scenario_options *opt,
-                                const tyche_tornado_config *cfg, tyche_scenario **sc,
+                                const tyche_tornado_config *cfg, tyche_scenario **sc, uint8_t **keep,
                                 tyche_err *err) {
     tyche_scenario *s = tyche_scenario_load_with(file, opt, err);
     if (s == NULL) return NULL;
@@ -107,11 +163,16 @@ static tyche_sensitivity *start(const char *file, const tyche_scenario_options *
     if (!t->stmt || !t->base || !t->file) goto nomem;
     for (size_t j = 0; j < t->n_stmt; j++)
         if ((t->stmt[j] = tyche_strdup(s->statements[j].id)) == NULL) goto nomem;
-    if (run_scenario(s, cfg, t->base, NULL, err)) {
+    t->base_true = tyche_calloc(t->n_stmt + 1, sizeof *t->base_true);
+    if (t->base_true == NULL) goto nomem;
+    if ((keep && (*keep = keep_alloc(cfg->trials, t->n_stmt, err)) == NULL) ||
+        run_scenario(s, cfg, t->base, NULL, keep ? *keep : NULL, err)) {
+        if (keep) free(*keep), *keep = NULL;
         tyche_sensitivity_free(t);
         tyche_scenario_free(s);
         return NULL;
     }
+    for (size_t j = 0; j < t->n_stmt; j++) t->base_true[j] = (uint64_t)llround(t->base[j] * (double)cfg->trials);
     *sc = s;
     return t;
 nomem:
@@ -128,8 +189,10 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
         return NULL;
     }
     tyche_scenario *s = NULL;
-    tyche_sensitivity *t = start(file, opt, cfg, &s, err);
+    tyche_sensitivity *t = start(file, opt, cfg, &s, NULL, err);
     if (t == NULL) return NULL;
+    uint8_t *keep[2] = {keep_alloc(cfg->trials, t->n_stmt, err), keep_alloc(cfg->trials, t->n_stmt, err)};
+    if (!keep[0] || !keep[1]) goto fail;
     size_t nu = 0;
     for (size_t i = 0; i < s->n_params; i++) nu += !tyche_dist_is_fixed(&s->params[i].prior);
     /* parameters drawn from a calibration posterior are not varied: fixing one
@@ -139,7 +202,8 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
     t->hi = tyche_calloc(nu + 1, sizeof *t->hi);
     t->p = tyche_calloc(2 * nu * t->n_stmt + 1, sizeof *t->p);
     t->se = tyche_calloc(2 * nu * t->n_stmt + 1, sizeof *t->se);
-    if (!t->param || !t->lo || !t->hi || !t->p || !t->se) {
+    t->dse = tyche_calloc(nu * t->n_stmt + 1, sizeof *t->dse);
+    if (!t->param || !t->lo || !t->hi || !t->p || !t->se || !t->dse) {
         tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
         goto fail;
     }
@@ -165,12 +229,18 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
             const char *extra[1] = {set};
             double *pp = t->p + (2 * k + (size_t)side) * t->n_stmt;
             double *ss = t->se + (2 * k + (size_t)side) * t->n_stmt;
-            if (run_one(s, extra, 1, cfg, pp, ss, err)) goto fail;
+            if (run_one(s, extra, 1, cfg, pp, ss, keep[side], err)) goto fail;
         }
+        for (size_t j = 0; j < t->n_stmt; j++)
+            t->dse[k * t->n_stmt + j] = paired_se(keep[0] + j * cfg->trials, keep[1] + j * cfg->trials, cfg->trials);
     }
+    free(keep[0]);
+    free(keep[1]);
     tyche_scenario_free(s);
     return t;
 fail:
+    free(keep[0]);
+    free(keep[1]);
     tyche_scenario_free(s);
     tyche_sensitivity_free(t);
     return NULL;
@@ -198,13 +268,22 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
             }
     }
     tyche_scenario *s = NULL;
-    tyche_sensitivity *t = start(file, opt, cfg, &s, err);
+    uint8_t *base_keep = NULL, *keep = NULL;
+    tyche_sensitivity *t = start(file, opt, cfg, &s, &base_keep, err);
     if (t == NULL) return NULL;
+    if ((keep = keep_alloc(cfg->trials, t->n_stmt, err)) == NULL) {
+        free(base_keep);
+        tyche_scenario_free(s);
+        tyche_sensitivity_free(t);
+        return NULL;
+    }
     for (size_t k = 0; k < n_axes; k++) {
         size_t p = 0;
         while (p < s->n_params && strcmp(s->params[p].name, names[k]) != 0) p++;
         if (p == s->n_params) {
             tyche_err_set(err, TYCHE_EINPUT, "--grid %s: no parameter of that name (see tyche describe)", names[k]);
+            free(base_keep);
+            free(keep);
             tyche_scenario_free(s);
             tyche_sensitivity_free(t);
             return NULL;
@@ -218,7 +297,8 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
     t->counts = tyche_calloc(n_axes, sizeof *t->counts);
     t->p = tyche_calloc(n * t->n_stmt + 1, sizeof *t->p);
     t->se = tyche_calloc(n * t->n_stmt + 1, sizeof *t->se);
-    if (!t->param || !t->axis || !t->counts || !t->p || !t->se) goto nomem;
+    t->dse = tyche_calloc(n * t->n_stmt + 1, sizeof *t->dse);
+    if (!t->param || !t->axis || !t->counts || !t->p || !t->se || !t->dse) goto nomem;
     for (size_t k = 0; k < n_axes; k++) {
         t->param[k] = tyche_strdup(names[k]);
         t->axis[k] = tyche_malloc(counts[k] * sizeof(double));
@@ -235,16 +315,24 @@ tyche_sensitivity *tyche_sweep_run(const char *file, const tyche_scenario_option
             snprintf(sets[k], sizeof sets[k], "%s=%s", names[k], v);
             extra[k] = sets[k];
         }
-        if (run_one(s, extra, n_axes, cfg, t->p + i * t->n_stmt, t->se + i * t->n_stmt, err)) {
+        if (run_one(s, extra, n_axes, cfg, t->p + i * t->n_stmt, t->se + i * t->n_stmt, keep, err)) {
+            free(base_keep);
+            free(keep);
             tyche_scenario_free(s);
             tyche_sensitivity_free(t);
             return NULL;
         }
+        for (size_t j = 0; j < t->n_stmt; j++)
+            t->dse[i * t->n_stmt + j] = paired_se(base_keep + j * cfg->trials, keep + j * cfg->trials, cfg->trials);
     }
+    free(base_keep);
+    free(keep);
     tyche_scenario_free(s);
     return t;
 nomem:
     tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    free(base_keep);
+    free(keep);
     tyche_scenario_free(s);
     tyche_sensitivity_free(t);
     return NULL;
@@ -263,6 +351,16 @@ void tyche_tornado_prob(const tyche_sensitivity *t, size_t k, size_t j, double *
                         double *p_high) {
     *p_low = t->p[(2 * k) * t->n_stmt + j];
     *p_high = t->p[(2 * k + 1) * t->n_stmt + j];
+}
+double tyche_tornado_swing_se(const tyche_sensitivity *t, size_t k, size_t j) { return t->dse[k * t->n_stmt + j]; }
+void tyche_sweep_diff(const tyche_sensitivity *t, size_t i, size_t j, double *diff, double *se) {
+    *diff = t->p[i * t->n_stmt + j] - t->base[j];
+    *se = t->dse[i * t->n_stmt + j];
+}
+int tyche_sensitivity_rare(const tyche_sensitivity *t, size_t j, uint64_t *n_true, uint64_t *of) {
+    if (n_true) *n_true = t->base_true[j];
+    if (of) *of = t->trials;
+    return t->base_true[j] < TYCHE_SOBOL_RARE || t->trials - t->base_true[j] < TYCHE_SOBOL_RARE;
 }
 size_t tyche_sweep_n(const tyche_sensitivity *t) { return t->is_sweep ? t->n_rows : 0; }
 void tyche_sweep_prob(const tyche_sensitivity *t, size_t i, size_t j, double *p, double *se) {
@@ -287,6 +385,14 @@ tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char
     cJSON_AddNumberToObject(root, "seed", (double)t->seed);
     cJSON *base = cJSON_AddObjectToObject(root, "baseline");
     for (size_t j = 0; j < t->n_stmt; j++) cJSON_AddNumberToObject(base, t->stmt[j], t->base[j]);
+    cJSON *rare = cJSON_AddObjectToObject(root, "rare");
+    for (size_t j = 0; j < t->n_stmt; j++) {
+        uint64_t k1, of;
+        if (!tyche_sensitivity_rare(t, j, &k1, &of)) continue;
+        cJSON *x = cJSON_AddObjectToObject(rare, t->stmt[j]);
+        cJSON_AddNumberToObject(x, "true_trials", (double)k1);
+        cJSON_AddNumberToObject(x, "of_trials", (double)of);
+    }
     if (!t->is_sweep) {
         cJSON *rows = cJSON_AddArrayToObject(root, "tornado");
         for (size_t k = 0; k < t->n_rows; k++) {
@@ -302,6 +408,7 @@ tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char
                 cJSON_AddNumberToObject(x, "p_low", a);
                 cJSON_AddNumberToObject(x, "p_high", b);
                 cJSON_AddNumberToObject(x, "swing", b - a);
+                cJSON_AddNumberToObject(x, "swing_se", tyche_tornado_swing_se(t, k, j));
             }
             tyche_json_push(rows, o);
         }
@@ -326,6 +433,10 @@ tyche_status tyche_sensitivity_write_json(const tyche_sensitivity *t, const char
                 cJSON *x = cJSON_AddObjectToObject(st, t->stmt[j]);
                 cJSON_AddNumberToObject(x, "probability", p);
                 cJSON_AddNumberToObject(x, "stderr", se);
+                double df, dse;
+                tyche_sweep_diff(t, i, j, &df, &dse);
+                cJSON_AddNumberToObject(x, "diff", df);
+                cJSON_AddNumberToObject(x, "diff_se", dse);
             }
             tyche_json_push(pts, o);
         }
@@ -372,10 +483,15 @@ tyche_status tyche_sensitivity_write_hdf5(const tyche_sensitivity *t, const char
                               scales, "1");
         }
         if (ok) ok = tyche_h5_put(f, "low_value", t->lo, 1, dims, scales, NULL) &&
-                     tyche_h5_put(f, "high_value", t->hi, 1, dims, scales, NULL);
+                     tyche_h5_put(f, "high_value", t->hi, 1, dims, scales, NULL) &&
+                     tyche_h5_put(f, "swing_se", t->dse, 2, dims, scales, "1");
     } else if (ok) {
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < t->n_stmt; j++) buf[i * t->n_stmt + j] = t->p[i * t->n_stmt + j] - t->base[j];
         ok = tyche_h5_put(f, "probability", t->p, n_sc + 1, dims, scales, "1") &&
-             tyche_h5_put(f, "stderr", t->se, n_sc + 1, dims, scales, "1");
+             tyche_h5_put(f, "stderr", t->se, n_sc + 1, dims, scales, "1") &&
+             tyche_h5_put(f, "diff", buf, n_sc + 1, dims, scales, "1") &&
+             tyche_h5_put(f, "diff_se", t->dse, n_sc + 1, dims, scales, "1");
     }
     if (ok) ok = H5LTset_attribute_string(f, "/", "scenario", t->file) >= 0 &&
                  H5LTset_attribute_string(f, "/", "kind", t->is_sweep ? "sweep" : "tornado") >= 0 &&

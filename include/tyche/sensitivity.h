@@ -8,7 +8,14 @@
  * not enter a statement gives it a swing of exactly zero.
  *
  * Sweep: the scenario over a grid of parameter values (each axis a list of
- * values for one parameter), again with common random numbers. */
+ * values for one parameter), again with common random numbers.
+ *
+ * Each run keeps its trials' yes/no values, so a difference of two runs (a
+ * swing, a sweep point against the baseline) has a standard error of its
+ * own, from the trial-by-trial differences: with common random numbers it
+ * is far below the two runs' errors combined (a parameter that changes
+ * nothing has a difference of exactly 0, and an error of 0).  Memory: two
+ * runs' trials x statements bytes. */
 #ifndef TYCHE_SENSITIVITY_H
 #define TYCHE_SENSITIVITY_H
 
@@ -52,12 +59,20 @@ TYCHE_API void tyche_tornado_values(const tyche_sensitivity *t, size_t k, double
 /* P(statement j) with parameter k at its low / high value; swing = high - low. */
 TYCHE_API void tyche_tornado_prob(const tyche_sensitivity *t, size_t k, size_t j, double *p_low,
                                   double *p_high);
+/* The standard error of that swing (common random numbers, above). */
+TYCHE_API double tyche_tornado_swing_se(const tyche_sensitivity *t, size_t k, size_t j);
+/* 1 when statement j has fewer than TYCHE_SOBOL_RARE baseline trials of one
+ * outcome: *n_true of *of trials true; its swings then mean little. */
+TYCHE_API int tyche_sensitivity_rare(const tyche_sensitivity *t, size_t j, uint64_t *n_true, uint64_t *of);
 
 /* Sweep points: n points in row-major order of the axes; probability and
  * its standard error at point i for statement j. */
 TYCHE_API size_t tyche_sweep_n(const tyche_sensitivity *t);
 TYCHE_API void tyche_sweep_prob(const tyche_sensitivity *t, size_t i, size_t j, double *p,
                                 double *se);
+/* Point i's probability minus the baseline's, and its standard error
+ * (common random numbers, above). */
+TYCHE_API void tyche_sweep_diff(const tyche_sensitivity *t, size_t i, size_t j, double *diff, double *se);
 /* The value of axis k at point i. */
 TYCHE_API double tyche_sweep_value(const tyche_sensitivity *t, size_t i, size_t k);
 

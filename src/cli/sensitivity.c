@@ -117,8 +117,16 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
         printf("tornado of %s: %llu trials per run, seed %llu, parameters at their %g and %g quantiles\n",
                scenario, trials, seed, low, high);
         for (size_t j = 0; rows && j < ns; j++) {
-            printf("\n%s (baseline %.4f)\n  %-24s %12s %12s %9s %9s %9s\n", tyche_sensitivity_statement(t, j),
-                   tyche_sensitivity_baseline(t, j), "parameter", "low value", "high value", "P(low)", "P(high)", "swing");
+            uint64_t k1, of;
+            if (tyche_sensitivity_rare(t, j, &k1, &of)) {
+                printf("\n%s (baseline %.4f): too rare for this sample (%llu of %llu trials true); raise -n\n",
+                       tyche_sensitivity_statement(t, j), tyche_sensitivity_baseline(t, j), (unsigned long long)k1,
+                       (unsigned long long)of);
+                continue;
+            }
+            printf("\n%s (baseline %.4f)\n  %-24s %12s %12s %9s %9s %9s %8s\n", tyche_sensitivity_statement(t, j),
+                   tyche_sensitivity_baseline(t, j), "parameter", "low value", "high value", "P(low)", "P(high)", "swing",
+                   "+- se");
             for (size_t k = 0; k < np; k++) {
                 double a, b;
                 tyche_tornado_prob(t, k, j, &a, &b);
@@ -130,7 +138,8 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
                 double a, b, lo, hi;
                 tyche_tornado_prob(t, rows[r].k, j, &a, &b);
                 tyche_tornado_values(t, rows[r].k, &lo, &hi);
-                printf("  %-24s %12.5g %12.5g %9.4f %9.4f %+9.4f\n", tyche_tornado_param(t, rows[r].k), lo, hi, a, b, b - a);
+                printf("  %-24s %12.5g %12.5g %9.4f %9.4f %+9.4f %8.4f\n", tyche_tornado_param(t, rows[r].k), lo, hi, a,
+                       b, b - a, tyche_tornado_swing_se(t, rows[r].k, j));
             }
         }
         free(rows);

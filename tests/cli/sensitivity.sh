@@ -30,6 +30,35 @@ assert ds["swing"].dims == ("parameter", "statement")
 assert float(ds["swing"].sel(parameter="revenue.a", statement="P1")) == 0.0
 PY
 
+# a swing's standard error is that of the trial-by-trial differences of its two runs
+# (common random numbers): the same number from the two runs made with tyche run
+lo=$($PY -c "import json; r=[r for r in json.load(open('tor.json'))['tornado'] if r['parameter']=='option.h0'][0]; print(repr(r['low']), repr(r['high']))")
+read -r h0lo h0hi <<<"$lo"
+"$TYCHE" run "$scen" -n 3000 -q -o lo.h5 --set option.h0=$h0lo && "$TYCHE" run "$scen" -n 3000 -q -o hi.h5 --set option.h0=$h0hi \
+  && ok || bad "the tornado's two runs by hand"
+$PY - <<'PY' && ok || bad "tornado: swing standard errors"
+import json, h5py, numpy as np
+t = json.load(open("tor.json"))
+r = [r for r in t["tornado"] if r["parameter"] == "option.h0"][0]
+lo, hi = h5py.File("lo.h5"), h5py.File("hi.h5")
+for sid in ("P1", "exercise_2027Q2", "P2"):
+    d = hi[sid][()].astype(float) - lo[sid][()].astype(float)
+    s = r["statements"][sid]
+    assert abs(d.mean() - s["swing"]) < 1e-12, (sid, d.mean(), s["swing"])
+    se = d.std(ddof=1) / np.sqrt(len(d))
+    assert abs(se - s["swing_se"]) < 1e-12, (sid, se, s["swing_se"])
+    # far below the two runs' errors combined, which ignores that they share their trials
+    pl, ph = s["p_low"], s["p_high"]
+    assert s["swing_se"] < np.sqrt((pl * (1 - pl) + ph * (1 - ph)) / len(d)), sid
+# a parameter that changes nothing: exactly 0, error 0
+rows_zero = [x for x in t["tornado"] if x["parameter"] == "revenue.a"]
+assert rows_zero and rows_zero[0]["statements"]["P1"]["swing_se"] == 0.0
+# rare statements are flagged (3000 trials: P1's 0.009 is about 28 true)
+assert "P1" in t["rare"] and t["rare"]["P1"]["of_trials"] == 3000, t["rare"]
+assert "exercise_2027Q2" not in t["rare"]
+PY
+grep -q "P1 (baseline .*): too rare for this sample" tor.txt && ok || bad "tornado: the rare flag in the table"
+
 # a scenario without a common factor: no parameter Z to swing
 "$TYCHE" tornado "$TYCHE_SRC/models/tests/ishigami.json" -n 2000 -o ish.h5 -q && ok || bad "tornado ishigami"
 $PY - <<'PY' && ok || bad "tornado ishigami: no row Z"
@@ -51,6 +80,12 @@ one = json.load(open("one.json"))["statements"]
 at = ds["probability"].sel({"option.q": 0.1, "exclusivity.hx0": 0.2})
 for sid, s in one.items():
     assert float(at.sel(statement=sid)) == s["probability"], sid        # the same trials
+# differences from the baseline run, with their common-random-number errors
+base = json.load(open("sw.json"))["baseline"]
+d = ds["diff"].sel({"option.q": 0.1, "exclusivity.hx0": 0.2})
+for sid, s in one.items():
+    assert abs(float(d.sel(statement=sid)) - (s["probability"] - base[sid])) < 1e-12, sid
+assert (ds["diff_se"] >= 0).all() and float(ds["diff_se"].sel({"option.q": 0.1, "exclusivity.hx0": 0.2, "statement": "P3"})) == 0.0   # P3 is revenue's alone
 p2 = ds["probability"].sel({"option.q": 0.0}).sel(statement="P2").values
 assert p2[0] < p2[1] < p2[2], p2                                       # more deal hazard, likelier P2
 xr.open_dataset("sw.h5", engine="netcdf4")
