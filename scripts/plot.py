@@ -664,7 +664,7 @@ def fig_tornado(t, path, top=8, targets=None):
         base = t["baseline"][sid]
         if sid in rare:
             ax.set_axis_off()
-            ax.set_title(_tex(f"{sid}: too rare for this sample"), fontsize=10)
+            ax.set_title(_tex(f"{sid} (probability): too rare for this sample"), fontsize=10)
             ax.text(0.5, 0.5, f"{rare[sid]['true_trials']:,} of {rare[sid]['of_trials']:,} trials true:\n"
                     "its swings mean little here (raise -n)", ha="center", va="center",
                     transform=ax.transAxes, fontsize=9)
@@ -710,7 +710,7 @@ def fig_sobol(t, path, top=8, targets=None):
             tg, view = tg["probability"], "probability"
         if tg.get("rare"):
             ax.set_axis_off()
-            ax.set_title(_tex(f"{name}: too rare for this sample"), fontsize=9.5)
+            ax.set_title(_tex(f"{name} (probability): too rare for this sample"), fontsize=9.5)
             ax.text(0.5, 0.5, f"{tg['true_trials']:,} of {tg['of_trials']:,} trials true:\n"
                     "its variance, and so its indices, mean nothing here", ha="center", va="center",
                     transform=ax.transAxes, fontsize=9)
