@@ -1370,6 +1370,17 @@ TEST(mixture_with_a_point_mass_has_a_step_quantile) {
              &d);
     ASSERT(tyche_dist_is_fixed(&d));
     tyche_dist_clear(&d);
+    /* a gap between the components: F is flat at 1/2 over [1, 2], and the
+     * generalised inverse takes the gap's left end */
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": ["
+             "{\"dist\": \"uniform\", \"min\": 0, \"max\": 1}, "
+             "{\"dist\": \"uniform\", \"min\": 2, \"max\": 3}]}",
+             &d);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.5), 1.0, 1e-14);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.25), 0.5, 1e-14);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.75), 2.5, 1e-14);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.5 + 1e-12), 2.0, 1e-11);
+    tyche_dist_clear(&d);
 }
 
 TEST(mixture_nests_copies_deeply_and_knows_its_support) {
