@@ -1264,6 +1264,19 @@ TEST(cdfs_match_closed_forms_and_steps) {
     parse_ok("{\"dist\": \"studentt\", \"location\": 1, \"scale\": 2, \"df\": 1}", &d); /* Cauchy */
     ASSERT_NEAR(tyche_dist_cdf(&d, 3.0), 0.5 + atan(1.0) / M_PI, 1e-14);
     tyche_dist_clear(&d);
+    /* upper tails far out, where 1 - F would keep nothing: Gamma(2, 1) has
+     * P(X > x) = e^-x (1 + x); beta(1, 2) has P(X > x) = (1 - x)^2 */
+    parse_ok("{\"dist\": \"gamma\", \"shape\": 2, \"scale\": 1}", &d);
+    ASSERT_NEAR(tyche_dist_sf(&d, 30.0), 31.0 * exp(-30.0), 1e-12 * 31.0 * exp(-30.0));
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"beta\", \"a\": 1, \"b\": 2}", &d);
+    ASSERT_NEAR(tyche_dist_sf(&d, 1.0 - 1e-6), 1e-12, 1e-9 * 1e-12);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 1e-6), 2e-6 - 1e-12, 1e-12 * 2e-6);
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"normal\", \"mean\": 1, \"sd\": 2}", &d);
+    ASSERT_NEAR(tyche_dist_sf(&d, 21.0), 0.5 * gsl_sf_erfc(10.0 / M_SQRT2),
+                1e-12 * 0.5 * gsl_sf_erfc(10.0 / M_SQRT2));
+    tyche_dist_clear(&d);
     parse_ok("3", &d);
     ASSERT(tyche_dist_cdf(&d, 2.999) == 0.0 && tyche_dist_cdf(&d, 3.0) == 1.0);
     ASSERT(tyche_dist_sf(&d, 3.0) == 0.0 && tyche_dist_sf(&d, 2.999) == 1.0);
@@ -1532,6 +1545,12 @@ TEST(metalog_refuses_infeasible_quantiles_saying_where) {
     ASSERT_NEAR(d.values[2] / d.values[1], 5.0 / 3.0, 1e-12);
     tyche_dist_clear(&d);
     check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 0, \"p50\": 1, \"p90\": 6.1}}",
+                   "infeasible metalog");
+    /* a3 / a2 = 1.6671125: above Keelin's 1.66711, below the true bound
+     * 1.6671131 (the least slope is 5e-7 of a2, between the grid's points):
+     * Keelin's closed form alone refuses it */
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 0, \"p50\": 1, "
+                   "\"p90\": 6.0032117182692755}}",
                    "infeasible metalog");
 }
 
