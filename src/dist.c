@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_integration.h>
@@ -2346,6 +2347,13 @@ static char *read_text(const char *file, const char **why) {
     FILE *f = fopen(file, "rb");
     if (f == NULL) {
         *why = strerror(errno);
+        return NULL;
+    }
+    /* a folder, a FIFO or a device (/dev/stdin would wait forever) is no table */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        fclose(f);
         return NULL;
     }
     size_t cap = 4096, len = 0;

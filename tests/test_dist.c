@@ -1760,6 +1760,10 @@ TEST(empirical_refuses_bad_files_naming_file_line_and_column) {
     check_empirical_rejected(dir, "x\n1\n1e999\n", j, "line 3, column \"x\": \"1e999\" is not a finite number");
     check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \"none.csv\", \"column\": \"x\"}",
                              "none.csv (No such file or directory)");
+    check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \"/dev/null/\", \"column\": \"x\"}",
+                             "cannot read /dev/null/");
+    check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \".\", \"column\": \"x\"}",
+                             "(not a regular file)");
     check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \"bad.csv\"}",
                              ": missing key \"column\"");
     check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": 3, \"column\": \"x\"}",
