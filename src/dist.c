@@ -3,9 +3,11 @@
  * express (a median or a quantile pair before it becomes a log-scale mu, a
  * beta mean before it becomes shapes) and then hands the canonical parameters
  * to tyche_dist_validate, which --set overrides share, so both paths produce
- * the same messages.  Moments are closed forms (the truncated Student-t's by
- * quadrature), independent of the samplers, so that tests can hold samplers
- * and quantiles to them.  The truncated normal
+ * the same messages.  Moments are closed forms (the truncated Student-t's and
+ * the metalog's by quadrature, a mixture's from its components'),
+ * independent of the samplers, so that tests can hold samplers and quantiles
+ * to them.  Every kind has a CDF in both tails, which a mixture's quantile
+ * inverts.  The truncated normal
  * is sampled by inversion using log tail probabilities, so bounds far out in a
  * tail give finite draws with no rejection loop, and its moments switch to
  * forms without cancellation far in a tail or on a narrow interval.  Beta,
