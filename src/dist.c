@@ -139,7 +139,8 @@ tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *
     /* no arrays: nothing is counted in n either */
     if (src->values == NULL && src->cumw == NULL && src->comp == NULL) tmp.n = 0;
     int ok = 1;
-    if (src->values && src->n) ok = (tmp.values = dup_doubles(src->values, values_len(src))) != NULL;
+    if (src->values && src->n)
+        ok = (tmp.values = dup_doubles(src->values, values_len(src))) != NULL;
     if (ok && src->cumw && src->n) ok = (tmp.cumw = dup_doubles(src->cumw, src->n)) != NULL;
     if (ok && src->source) ok = (tmp.source = tyche_strdup(src->source)) != NULL;
     if (ok && src->comp && src->n) {
@@ -1707,10 +1708,12 @@ static tyche_status mixture_parse(const cJSON *obj, const char *path, const char
     if (st == TYCHE_OK) {
         cum = tyche_malloc(nw * sizeof *cum);
         comp = tyche_calloc(nw, sizeof *comp);
-        if (cum == NULL || comp == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+        if (cum == NULL || comp == NULL)
+            st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
     }
     size_t made = 0;
-    for (const cJSON *it = st == TYCHE_OK ? comps->child : NULL; it && st == TYCHE_OK; it = it->next) {
+    const cJSON *first = st == TYCHE_OK ? comps->child : NULL;
+    for (const cJSON *it = first; it && st == TYCHE_OK; it = it->next) {
         char sub[512];
         snprintf(sub, sizeof sub, "%s.components[%zu]", path, made);
         st = from_json_at(it, sub, dir, depth + 1, &comp[made], err);
@@ -1820,7 +1823,8 @@ static double mixture_cdf(const tyche_dist *d, double x, int upper) {
     double s = 0.0;
     for (size_t k = 0; k < d->n; k++) {
         const double w = mixture_weight(d, k);
-        if (w > 0.0) s += w * (upper ? tyche_dist_sf(&d->comp[k], x) : tyche_dist_cdf(&d->comp[k], x));
+        if (w > 0.0)
+            s += w * (upper ? tyche_dist_sf(&d->comp[k], x) : tyche_dist_cdf(&d->comp[k], x));
     }
     return clamp(s, 0.0, 1.0);
 }
@@ -1863,7 +1867,8 @@ static double mixture_quantile(const tyche_dist *d, double u) {
     for (int i = 0; i < 400; i++) {
         if (b - a <= MIX_REL_TOL * fmax(fabs(a), fabs(b))) break;
         double x = NAN;
-        if (since < 2 && isfinite(ga) && isfinite(gb) && gb > ga) x = a - ga * ((b - a) / (gb - ga));
+        if (since < 2 && isfinite(ga) && isfinite(gb) && gb > ga)
+            x = a - ga * ((b - a) / (gb - ga));
         if (!(x > a && x < b)) {
             x = any_midpoint(a, b);
             if (!(x > a && x < b)) break; /* adjacent doubles */
@@ -2197,7 +2202,8 @@ static tyche_status metalog_validate(const tyche_dist *d, const char *path, tych
         const double q = meta_quantile2(d, y, 1.0 - y);
         if (!(fabs(q - x) <= 1e-8 * (fabs(x) + (d->values[3 * n - 1] - d->values[2 * n]))))
             return tyche_err_set(err, TYCHE_EINPUT,
-                                 "%s.quantiles: the metalog's terms do not fit its quantiles", path);
+                                 "%s.quantiles: the metalog's terms do not fit its quantiles",
+                                 path);
     }
     const double at = meta_infeasible_at(d->values, n);
     if (!isnan(at)) {
@@ -2284,8 +2290,8 @@ static void metalog_moments(const tyche_dist *d, double *mean, double *var) {
     /* around the median, so that a far-off location does not cost digits */
     m.centre = meta_quantile2(d, 0.5, 0.5);
     const double spread = meta_quantile2(d, 0.9, 0.1) - meta_quantile2(d, 0.1, 0.9);
-    if (gsl_integration_qagi(&fn, 1e-13 * spread, META_QUAD_EPSREL, META_QUAD_LIMIT, ws, &r, &abserr) !=
-        GSL_SUCCESS)
+    if (gsl_integration_qagi(&fn, 1e-13 * spread, META_QUAD_EPSREL, META_QUAD_LIMIT, ws, &r,
+                             &abserr) != GSL_SUCCESS)
         r = NAN;
     *mean = m.centre + r;
     if (2.0 * k >= 1.0) {
@@ -2293,8 +2299,8 @@ static void metalog_moments(const tyche_dist *d, double *mean, double *var) {
     } else {
         m.centre = *mean;
         m.power = 2;
-        if (gsl_integration_qagi(&fn, 1e-13 * spread * spread, META_QUAD_EPSREL, META_QUAD_LIMIT, ws, &r, &abserr) !=
-            GSL_SUCCESS)
+        if (gsl_integration_qagi(&fn, 1e-13 * spread * spread, META_QUAD_EPSREL, META_QUAD_LIMIT,
+                                 ws, &r, &abserr) != GSL_SUCCESS)
             r = NAN;
         *var = r;
     }
@@ -2480,8 +2486,9 @@ static tyche_status empirical_parse(const cJSON *obj, const char *path, const ch
         char *end = NULL;
         double x = f && *f ? strtod(f, &end) : NAN;
         if (f == NULL || *f == '\0') {
-            st = tyche_err_set(err, TYCHE_EINPUT, "%s.file: %s line %zu, column \"%s\": missing value",
-                               path, file, line_no, column);
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "%s.file: %s line %zu, column \"%s\": missing value", path, file,
+                               line_no, column);
         } else if (end == f || *end != '\0' || !isfinite(x)) {
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "%s.file: %s line %zu, column \"%s\": \"%s\" is not a finite number",
@@ -2532,8 +2539,8 @@ done:
 
 static tyche_status empirical_validate(const tyche_dist *d, const char *path, tyche_err *err) {
     if (d->n < 2 || d->values == NULL || d->cumw == NULL)
-        return tyche_err_set(err, TYCHE_EINPUT, "%s.file: an empirical prior needs at least 2 values",
-                             path);
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.file: an empirical prior needs at least 2 values", path);
     return validate_discrete(d, path, err);
 }
 static double empirical_mean(const tyche_dist *d) {
@@ -2646,93 +2653,98 @@ static void pert_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *
 /* ---- the table ------------------------------------------------------------ */
 
 static const dist_ops priors[] = {
-    [TYCHE_DIST_FIXED] = {.cdf = fixed_cdf, .name = "fixed", .keys = {"value"}, .parse = fixed_parse,
+    [TYCHE_DIST_FIXED] = {.name = "fixed", .keys = {"value"}, .parse = fixed_parse,
                           .validate = fixed_validate, .support = fixed_support,
                           .sample = fixed_sample, .sample_block = fixed_block, .quantile = fixed_quantile,
                           .mean = fixed_mean, .variance = fixed_variance,
-                          .is_fixed = fixed_is_fixed, .describe = fixed_describe},
-    [TYCHE_DIST_UNIFORM] = {.cdf = uniform_cdf, .name = "uniform", .keys = {"min", "max"}, .parse = uniform_parse,
+                          .is_fixed = fixed_is_fixed, .cdf = fixed_cdf, .describe = fixed_describe},
+    [TYCHE_DIST_UNIFORM] = {.name = "uniform", .keys = {"min", "max"}, .parse = uniform_parse,
                             .validate = uniform_validate, .support = uniform_support,
                             .sample = uniform_sample, .sample_block = uniform_block, .quantile = uniform_quantile,
                             .mean = uniform_mean, .variance = uniform_variance,
-                            .describe = uniform_describe},
-    [TYCHE_DIST_NORMAL] = {.cdf = normal_cdf, .name = "normal", .keys = {"mean", "sd"}, .parse = normal_parse,
+                            .cdf = uniform_cdf, .describe = uniform_describe},
+    [TYCHE_DIST_NORMAL] = {.name = "normal", .keys = {"mean", "sd"}, .parse = normal_parse,
                            .validate = normal_validate, .support = unbounded_support,
                            .sample = normal_sample, .sample_block = normal_block, .quantile = normal_quantile,
                            .mean = normal_mean, .variance = normal_variance,
-                           .describe = normal_describe},
-    [TYCHE_DIST_TRUNCNORMAL] = {.cdf = truncnormal_cdf, .name = "truncnormal", .keys = {"mean", "sd", "min", "max"},
+                           .cdf = normal_cdf, .describe = normal_describe},
+    [TYCHE_DIST_TRUNCNORMAL] = {.name = "truncnormal", .keys = {"mean", "sd", "min", "max"},
                                 .parse = truncnormal_parse, .validate = truncnormal_validate,
                                 .support = truncnormal_support, .sample = truncnormal_sample,
                                 .quantile = truncnormal_quantile, .mean = truncnormal_mean,
                                 .variance = truncnormal_variance,
-                                .describe = truncnormal_describe},
-    [TYCHE_DIST_LOGNORMAL] = {.cdf = lognormal_cdf, .name = "lognormal", .keys = {"median", "sdlog"},
+                                .cdf = truncnormal_cdf, .describe = truncnormal_describe},
+    [TYCHE_DIST_LOGNORMAL] = {.name = "lognormal", .keys = {"median", "sdlog"},
                               .percentile_keys = 1, .parse = parse_lognormal,
                               .validate = lognormal_validate, .support = positive_support,
                               .open_below = 1, .sample = lognormal_sample, .sample_block = lognormal_block,
                               .quantile = lognormal_quantile, .mean = lognormal_mean,
-                              .variance = lognormal_variance, .describe = lognormal_describe},
-    [TYCHE_DIST_BETA] = {.cdf = beta_cdf, .name = "beta", .keys = {"a", "b", "mean", "concentration"},
+                              .variance = lognormal_variance,
+                              .cdf = lognormal_cdf, .describe = lognormal_describe},
+    [TYCHE_DIST_BETA] = {.name = "beta", .keys = {"a", "b", "mean", "concentration"},
                          .parse = parse_beta, .validate = beta_validate, .support = unit_support,
                          .open_below = 1, .sample = beta_sample, .sample_block = beta_block, .quantile = beta_dist_quantile,
-                         .mean = beta_mean, .variance = beta_variance, .describe = beta_describe},
-    [TYCHE_DIST_GAMMA] = {.cdf = gamma_cdf, .name = "gamma", .keys = {"shape", "mean", "scale"},
+                         .mean = beta_mean, .variance = beta_variance,
+                         .cdf = beta_cdf, .describe = beta_describe},
+    [TYCHE_DIST_GAMMA] = {.name = "gamma", .keys = {"shape", "mean", "scale"},
                           .parse = parse_gamma, .validate = gamma_validate,
                           .support = positive_support, .open_below = 1, .sample = gamma_sample, .sample_block = gamma_block,
                           .quantile = gamma_dist_quantile, .mean = gamma_mean,
-                          .variance = gamma_variance, .describe = gamma_describe},
-    [TYCHE_DIST_TRIANGULAR] = {.cdf = triangular_cdf, .name = "triangular", .keys = {"min", "mode", "max"},
+                          .variance = gamma_variance, .cdf = gamma_cdf, .describe = gamma_describe},
+    [TYCHE_DIST_TRIANGULAR] = {.name = "triangular", .keys = {"min", "mode", "max"},
                                .parse = triangular_parse, .validate = triangular_validate,
                                .support = min_max_support, .sample = triangular_sample,
                                .quantile = triangular_dist_quantile, .mean = triangular_mean,
                                .variance = triangular_variance,
-                               .describe = triangular_describe},
-    [TYCHE_DIST_PERT] = {.cdf = pert_cdf, .name = "pert", .keys = {"min", "mode", "max", "lambda"},
+                               .cdf = triangular_cdf, .describe = triangular_describe},
+    [TYCHE_DIST_PERT] = {.name = "pert", .keys = {"min", "mode", "max", "lambda"},
                          .parse = pert_parse, .validate = pert_validate,
                          .support = min_max_support, .sample = pert_sample, .sample_block = pert_block,
                          .quantile = pert_quantile, .mean = pert_mean, .variance = pert_variance,
-                         .describe = pert_describe},
-    [TYCHE_DIST_BERNOULLI] = {.cdf = bernoulli_cdf, .name = "bernoulli", .keys = {"p"}, .parse = bernoulli_parse,
+                         .cdf = pert_cdf, .describe = pert_describe},
+    [TYCHE_DIST_BERNOULLI] = {.name = "bernoulli", .keys = {"p"}, .parse = bernoulli_parse,
                               .validate = bernoulli_validate, .support = bernoulli_support,
                               .sample = bernoulli_sample, .quantile = bernoulli_quantile,
                               .mean = bernoulli_mean, .variance = bernoulli_variance,
-                              .is_fixed = bernoulli_is_fixed, .describe = bernoulli_describe},
-    [TYCHE_DIST_DISCRETE] = {.cdf = discrete_cdf, .name = "discrete", .keys = {"values", "weights"},
+                              .is_fixed = bernoulli_is_fixed,
+                              .cdf = bernoulli_cdf, .describe = bernoulli_describe},
+    [TYCHE_DIST_DISCRETE] = {.name = "discrete", .keys = {"values", "weights"},
                              .parse = parse_discrete, .validate = validate_discrete,
                              .support = discrete_support, .sample = discrete_sample,
                              .quantile = discrete_quantile, .mean = discrete_mean,
                              .variance = discrete_variance, .is_fixed = discrete_is_fixed,
-                             .describe = discrete_describe},
-    [TYCHE_DIST_LOGUNIFORM] = {.cdf = loguniform_cdf, .name = "loguniform", .keys = {"min", "max"},
+                             .cdf = discrete_cdf, .describe = discrete_describe},
+    [TYCHE_DIST_LOGUNIFORM] = {.name = "loguniform", .keys = {"min", "max"},
                                .parse = uniform_parse, .validate = loguniform_validate,
                                .support = uniform_support, .sample = loguniform_sample,
                                .quantile = loguniform_quantile, .mean = loguniform_mean,
                                .variance = loguniform_variance,
-                               .describe = loguniform_describe},
-    [TYCHE_DIST_STUDENTT] = {.cdf = studentt_cdf, .name = "studentt", .keys = {"location", "scale", "df", "min", "max"},
+                               .cdf = loguniform_cdf, .describe = loguniform_describe},
+    [TYCHE_DIST_STUDENTT] = {.name = "studentt", .keys = {"location", "scale", "df", "min", "max"},
                              .parse = studentt_parse, .validate = studentt_validate,
                              .support = studentt_support, .sample = studentt_sample,
                              .quantile = studentt_quantile, .mean = studentt_mean,
-                             .variance = studentt_variance, .describe = studentt_describe},
-    [TYCHE_DIST_MIXTURE] = {.cdf = mixture_cdf, .name = "mixture", .keys = {"weights", "components"},
+                             .variance = studentt_variance,
+                             .cdf = studentt_cdf, .describe = studentt_describe},
+    [TYCHE_DIST_MIXTURE] = {.name = "mixture", .keys = {"weights", "components"},
                             .parse_in = mixture_parse, .validate = mixture_validate,
                             .support = mixture_support, .open_below_of = mixture_open_below,
                             .sample = mixture_sample, .sample_block = mixture_block,
                             .quantile = mixture_quantile, .mean = mixture_mean,
                             .variance = mixture_variance, .is_fixed = mixture_is_fixed,
-                            .describe = mixture_describe},
-    [TYCHE_DIST_METALOG] = {.cdf = metalog_cdf, .name = "metalog", .keys = {"quantiles", "min", "max"},
+                            .cdf = mixture_cdf, .describe = mixture_describe},
+    [TYCHE_DIST_METALOG] = {.name = "metalog", .keys = {"quantiles", "min", "max"},
                             .parse = metalog_parse, .validate = metalog_validate,
                             .support = metalog_support, .open_below = 1, .sample = metalog_sample,
                             .quantile = metalog_quantile, .mean = metalog_mean,
-                            .variance = metalog_variance, .describe = metalog_describe},
-    [TYCHE_DIST_EMPIRICAL] = {.cdf = discrete_cdf, .name = "empirical", .keys = {"file", "column"},
+                            .variance = metalog_variance,
+                            .cdf = metalog_cdf, .describe = metalog_describe},
+    [TYCHE_DIST_EMPIRICAL] = {.name = "empirical", .keys = {"file", "column"},
                               .parse_in = empirical_parse, .validate = empirical_validate,
                               .support = discrete_support, .sample = discrete_sample,
                               .quantile = discrete_quantile, .mean = empirical_mean,
                               .variance = empirical_variance, .is_fixed = empirical_is_fixed,
-                              .describe = empirical_describe},
+                              .cdf = discrete_cdf, .describe = empirical_describe},
 };
 #define N_PRIORS (sizeof priors / sizeof priors[0])
 
@@ -2865,7 +2877,8 @@ static tyche_status from_json_at(const cJSON *j, const char *path, const char *d
     const dist_ops *ops = &priors[kind];
     tyche_status st = check_keys(j, ops, path, err);
     if (st == TYCHE_OK)
-        st = ops->parse_in ? ops->parse_in(j, path, dir, depth, out, err) : ops->parse(j, path, out, err);
+        st = ops->parse_in ? ops->parse_in(j, path, dir, depth, out, err)
+                           : ops->parse(j, path, out, err);
     if (st == TYCHE_OK) st = tyche_dist_validate(out, path, err);
     if (st != TYCHE_OK) {
         tyche_dist_clear(out);

@@ -2,10 +2,12 @@
  *
  * A tyche_dist is a small value type (no heap, except `discrete`,
  * `empirical`, `metalog` and `mixture`, which point into memory owned by
- * their tyche_dist, released by tyche_dist_clear).  Each can be sampled with a gsl_rng, asked for its
- * quantile function (used by describe, the LHS and QMC designs, correlated
- * parameters' copula and the tornado),
- * its mean and variance (for tests and describe), and validated.
+ * their tyche_dist, released by tyche_dist_clear: a copy by assignment
+ * shares it, tyche_dist_copy duplicates it).  Each can be sampled with a
+ * gsl_rng, asked for its quantile function (used by describe, the LHS and
+ * QMC designs, correlated parameters' copula and the tornado), its CDF (a
+ * mixture's quantile inverts its components'), its mean and variance (for
+ * tests and describe), and validated.
  *
  * JSON forms (all numbers finite; a bare number means `fixed`):
  *   {"dist":"fixed","value":x}
