@@ -1867,8 +1867,15 @@ static double mixture_quantile(const tyche_dist *d, double u) {
     for (int i = 0; i < 400; i++) {
         if (b - a <= MIX_REL_TOL * fmax(fabs(a), fabs(b))) break;
         double x = NAN;
-        if (since < 2 && isfinite(ga) && isfinite(gb) && gb > ga)
+        if (since < 3 && isfinite(ga) && isfinite(gb) && gb > ga) {
             x = a - ga * ((b - a) / (gb - ga));
+            /* a step next to an end that has converged would crawl: step
+             * just past the tolerance, so that the bracket closes on the far
+             * side (Dekker's trick) */
+            const double tol = 0.5 * MIX_REL_TOL * fmax(fabs(a), fabs(b));
+            if (x - a < tol) x = a + tol;
+            else if (b - x < tol) x = b - tol;
+        }
         if (!(x > a && x < b)) {
             x = any_midpoint(a, b);
             if (!(x > a && x < b)) break; /* adjacent doubles */
