@@ -2363,29 +2363,33 @@ static void metalog_describe(const tyche_dist *d, char *buf, size_t len, size_t 
 
 #define CSV_MAX_BYTES (256u << 20)
 
-/* the field of `line` (NUL-terminated, no newline) at index col, trimmed of
- * blanks and of one pair of double quotes; NULL when the row is shorter */
-static char *csv_field(char *line, size_t col) {
-    char *s = line;
+/* The field of `line` (NUL-terminated, no newline) at index col, trimmed of
+ * blanks and of one pair of double quotes: its start and length; 0 when the
+ * row is shorter. */
+static int csv_field(const char *line, size_t col, const char **start, size_t *len) {
+    const char *s = line;
     for (size_t c = 0; c < col; c++) {
         s = strchr(s, ',');
-        if (s == NULL) return NULL;
+        if (s == NULL) return 0;
         s++;
     }
-    char *end = strchr(s, ',');
-    if (end) *end = '\0';
-    while (*s == ' ' || *s == '\t') s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = '\0';
-    if (n >= 2 && s[0] == '"' && s[n - 1] == '"') {
-        s[n - 1] = '\0';
+    const char *end = strchr(s, ',');
+    if (end == NULL) end = s + strlen(s);
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    if (end - s >= 2 && s[0] == '"' && end[-1] == '"') {
         s++;
+        end--;
     }
-    return s;
+    *start = s;
+    *len = (size_t)(end - s);
+    return 1;
 }
 
-/* the file's whole text, NUL-terminated, or NULL with errno's reason in why */
-static char *read_text(const char *file, const char **why) {
+/* the file's whole text, NUL-terminated, or NULL with the reason in why
+ * (*oom set when it was memory) */
+static char *read_text(const char *file, const char **why, int *oom) {
+    *oom = 0;
     FILE *f = fopen(file, "rb");
     if (f == NULL) {
         *why = strerror(errno);
@@ -2413,6 +2417,7 @@ static char *read_text(const char *file, const char **why) {
                 free(buf);
                 buf = NULL;
                 *why = "out of memory";
+                *oom = 1;
                 break;
             }
             buf = grown;
@@ -2429,7 +2434,10 @@ static char *read_text(const char *file, const char **why) {
             break;
         }
     }
-    if (buf == NULL && *why == NULL) *why = "out of memory";
+    if (buf == NULL && *why == NULL) {
+        *why = "out of memory";
+        *oom = 1;
+    }
     fclose(f);
     if (buf) buf[len] = '\0';
     return buf;
@@ -2463,12 +2471,14 @@ static tyche_status empirical_parse(const cJSON *obj, const char *path, const ch
     }
     if (file == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
     const char *why = NULL;
-    char *text = read_text(file, &why);
+    int oom;
+    char *text = read_text(file, &why, &oom);
     double *v = NULL;
     size_t n = 0, cap = 0;
     tyche_status st = TYCHE_OK;
     if (text == NULL) {
-        st = tyche_err_set(err, TYCHE_EINPUT, "%s.file: cannot read %s (%s)", path, file, why);
+        st = oom ? tyche_err_set(err, TYCHE_ENOMEM, "%s.file: out of memory reading %s", path, file)
+                 : tyche_err_set(err, TYCHE_EINPUT, "%s.file: cannot read %s (%s)", path, file, why);
         goto done;
     }
     size_t col = 0, line_no = 0;
@@ -2489,44 +2499,38 @@ static tyche_status empirical_parse(const cJSON *obj, const char *path, const ch
         if (!have_header) {
             have_header = 1;
             int found = 0;
-            char *copy = tyche_strdup(line);
-            if (copy == NULL) {
-                st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
-                break;
-            }
-            for (size_t c = 0; !found; c++) {
-                char *work = tyche_strdup(copy);
-                if (work == NULL) break;
-                const char *f = csv_field(work, c);
-                if (f == NULL) {
-                    free(work);
-                    break;
-                }
-                if (strcmp(f, column) == 0) {
+            const char *f;
+            size_t flen;
+            for (size_t c = 0; !found && csv_field(line, c, &f, &flen); c++)
+                if (flen == strlen(column) && strncmp(f, column, flen) == 0) {
                     col = c;
                     found = 1;
                 }
-                free(work);
-            }
-            free(copy);
-            if (!found && st == TYCHE_OK)
+            if (!found)
                 st = tyche_err_set(err, TYCHE_EINPUT,
                                    "%s.column: %s has no column \"%s\" (its header, line %zu: %s)",
                                    path, file, column, line_no, line);
             line = next;
             continue;
         }
-        const char *f = csv_field(line, col);
+        const char *f;
+        size_t flen;
+        char num[64];
+        const int has = csv_field(line, col, &f, &flen);
+        if (has && flen < sizeof num) {
+            memcpy(num, f, flen);
+            num[flen] = '\0';
+        }
         char *end = NULL;
-        double x = f && *f ? strtod(f, &end) : NAN;
-        if (f == NULL || *f == '\0') {
+        const double x = has && flen > 0 && flen < sizeof num ? strtod(num, &end) : NAN;
+        if (!has || flen == 0) {
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "%s.file: %s line %zu, column \"%s\": missing value", path, file,
                                line_no, column);
-        } else if (end == f || *end != '\0' || !isfinite(x)) {
+        } else if (flen >= sizeof num || end == num || *end != '\0' || !isfinite(x)) {
             st = tyche_err_set(err, TYCHE_EINPUT,
-                               "%s.file: %s line %zu, column \"%s\": \"%s\" is not a finite number",
-                               path, file, line_no, column, f);
+                               "%s.file: %s line %zu, column \"%s\": \"%.*s\" is not a finite number",
+                               path, file, line_no, column, (int)(flen > 40 ? 40 : flen), f);
         } else {
             if (n == cap) {
                 const size_t nc = cap ? 2 * cap : 64;
