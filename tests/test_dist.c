@@ -1780,3 +1780,33 @@ TEST(new_kinds_are_named_and_appended_to_the_enum) {
     ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_METALOG), "metalog");
     ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_EMPIRICAL), "empirical");
 }
+
+/* validate (after --set) rechecks what the parse built: a metalog's terms
+ * against its quantiles, a mixture's components under their own paths. */
+TEST(validate_rechecks_metalog_terms_and_mixture_components) {
+    tyche_dist d;
+    tyche_err e;
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}}", &d);
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_OK);
+    d.values[0] += 1e-3;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.quantiles: the metalog's terms do not fit its quantiles");
+    d.values[0] -= 1e-3;
+    d.p[0] = 1.5; /* a min above p10 */
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.min: must be below every quantile");
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": [1, "
+             "{\"dist\": \"mixture\", \"weights\": [1], \"components\": [{\"dist\": \"gamma\", "
+             "\"shape\": 2, \"scale\": 1}]}]}",
+             &d);
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_OK);
+    d.comp[1].comp[0].p[1] = -1.0;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.components[1].components[0].scale: must be > 0");
+    d.comp[1].comp[0].p[1] = 1.0;
+    d.cumw[1] = 0.9;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.weights: must sum to 1");
+    tyche_dist_clear(&d);
+}
