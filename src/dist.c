@@ -1666,6 +1666,7 @@ static double studentt_cdf(const tyche_dist *d, double x, int upper) {
 #define MIX_MAX_COMPONENTS 16
 #define MIX_MAX_DEPTH 4
 #define MIX_REL_TOL 1e-14
+#define MIX_STEP 1e-9 /* a rise of F across a converged bracket that is a point mass */
 
 static tyche_status from_json_at(const cJSON *j, const char *path, const char *dir, int depth,
                                  tyche_dist *out, tyche_err *err);
@@ -1861,6 +1862,7 @@ static double mixture_quantile(const tyche_dist *d, double u) {
     double ga = MIX_G(a);
     if (ga >= 0.0) return a; /* a step (a point mass) at the bracket's foot */
     double gb = MIX_G(b);
+    double ga_true = ga, gb_true = gb; /* g itself: Illinois scales ga and gb */
     int side = 0;                 /* which end the last step moved: Illinois halves the other's g */
     int since = 0;                /* false-position steps since the bracket last halved */
     double width_ref = b - a;
@@ -1887,12 +1889,12 @@ static double mixture_quantile(const tyche_dist *d, double u) {
         const double gx = MIX_G(x);
         if (gx < 0.0) {
             a = x;
-            ga = gx;
+            ga = ga_true = gx;
             if (side == -1) gb *= 0.5;
             side = -1;
         } else {
             b = x;
-            gb = gx;
+            gb = gb_true = gx;
             if (side == 1) ga *= 0.5;
             side = 1;
         }
@@ -1901,6 +1903,18 @@ static double mixture_quantile(const tyche_dist *d, double u) {
             since = 0;
         }
     }
+    /* F jumps across the last bracket: a point mass, whose place is exact
+     * only once the bracket is two adjacent doubles (else two u on the same
+     * step could come back a few ulps apart, out of order) */
+    if (gb_true - ga_true > MIX_STEP)
+        for (;;) {
+            const double x = any_midpoint(a, b);
+            if (!(x > a && x < b)) break;
+            if (MIX_G(x) < 0.0)
+                a = x;
+            else
+                b = x;
+        }
 #undef MIX_G
     return b;
 }

@@ -1383,6 +1383,24 @@ TEST(mixture_with_a_point_mass_has_a_step_quantile) {
              &d);
     ASSERT(tyche_dist_is_fixed(&d));
     tyche_dist_clear(&d);
+    /* an atom below most of the mass: every u on its step comes back as the
+     * atom itself, not a few ulps off it (which would put two u out of order) */
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.3, 0.3, 0.4], \"components\": ["
+             "{\"dist\": \"normal\", \"mean\": 1.77479, \"sd\": 0.175063}, -1.92194, "
+             "{\"dist\": \"normal\", \"mean\": -1.11061, \"sd\": 0.387327}]}",
+             &d);
+    const double f_below = 0.4 * gsl_cdf_gaussian_P(-1.92194 + 1.11061, 0.387327);
+    for (int i = 1; i < 1000; i++) {
+        const double u = f_below + 0.3 * i / 1000.0;
+        ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, u), -1.92194);
+    }
+    double prev = -INFINITY;
+    for (int i = 1; i < 20000; i++) {
+        const double x = tyche_dist_quantile(&d, i / 20000.0);
+        ASSERT(x >= prev);
+        prev = x;
+    }
+    tyche_dist_clear(&d);
     /* a gap between the components: F is flat at 1/2 over [1, 2], and the
      * generalised inverse takes the gap's left end */
     parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": ["
