@@ -2250,50 +2250,47 @@ static void metalog_support(const tyche_dist *d, double *lo, double *hi) {
 static double metalog_sample(const tyche_dist *d, gsl_rng *r) {
     return metalog_quantile(d, gsl_rng_uniform_pos(r));
 }
-/* dx/dM of the bounds' transform at M = m */
-static double meta_dx_dM(const tyche_dist *d, double m) {
-    const double l = d->p[0], u = d->p[1];
-    if (meta_lower(d) && meta_upper(d)) {
-        const double e = exp(-fabs(m)); /* sigma (1 - sigma) = e / (1 + e)^2 */
-        return (u - l) * (e / ((1.0 + e) * (1.0 + e)));
-    }
-    if (meta_lower(d)) return exp(m);
-    if (meta_upper(d)) return exp(-m);
-    return 1.0;
-}
-
 /* Q(y) = x for y, in y on the lower half and in 1 - y on the upper one (so
- * that either tail keeps its relative precision): Newton steps in log y or
- * log(1 - y) (dQ/dy from M' in closed form) kept inside a bracket that each
- * evaluation shrinks,
- * falling back on a bisection on the bits when a step leaves it */
+ * that either tail keeps its relative precision), on the scale of M, where
+ * the transform's exponential tails are straight: M(y) = M(x) by Newton
+ * steps in log y or log(1 - y) (M' in closed form), kept inside a bracket
+ * that each evaluation shrinks, falling back on a bisection on the bits
+ * when a step leaves it or does not halve the step before last (as
+ * invert_tail_raw does) */
 static double metalog_cdf(const tyche_dist *d, double x, int upper) {
     if (isnan(x)) return NAN;
     if (x <= d->p[0]) return upper ? 1.0 : 0.0;
     if (x >= d->p[1]) return upper ? 0.0 : 1.0;
     const int low_half = x <= meta_quantile2(d, 0.5, 0.5);
+    const double target = meta_to_M(d, x);
     double lo = 0.0, hi = 0.5, v = 0.25; /* v: y (low half) or 1 - y (upper half) */
-    for (int i = 0; i < 200; i++) {
+    double step = INFINITY, step_before = INFINITY;
+    for (int i = 0; i < 300; i++) {
         const double y = low_half ? v : 1.0 - v, ybar = low_half ? 1.0 - v : v;
-        const double m = meta_M(d, y, ybar), q = meta_from_M(d, m);
+        const double m = meta_M(d, y, ybar);
         /* f increases with v on both halves */
-        const double f = low_half ? q - x : x - q;
+        const double f = low_half ? m - target : target - m;
         if (f == 0.0) break;
         if (f < 0.0)
             lo = v;
         else
             hi = v;
-        const double slope =
-            meta_dx_dM(d, m) * meta_scaled_slope(meta_a(d), d->n, y, ybar) / (y * ybar);
-        /* in log v: the tails, where x goes as log y, are straight lines */
-        double next = v * exp(-f / (slope * v));
-        if (!(next > lo && next < hi)) {
+        /* df / d(log v) = M'(y) v on both halves */
+        const double slope = meta_scaled_slope(meta_a(d), d->n, y, ybar) / (y * ybar) * v;
+        const double dl = f / slope;
+        double next = v * exp(-dl);
+        if (isfinite(next) && next > lo && next < hi && fabs(dl) <= 0.5 * step_before) {
+            step_before = step;
+            step = fabs(dl);
+        } else {
             next = bit_midpoint(lo, hi);
             if (next == lo || next == hi) break; /* adjacent doubles */
+            step_before = step;
+            step = fabs(log(next / v));
         }
-        const double step = fabs(next - v);
+        const double moved = fabs(next - v);
         v = next;
-        if (step <= 4.0 * DBL_EPSILON * v) break;
+        if (moved <= 4.0 * DBL_EPSILON * v) break;
     }
     return low_half ? (upper ? 1.0 - v : v) : (upper ? v : 1.0 - v);
 }
