@@ -1828,3 +1828,20 @@ TEST(validate_rechecks_metalog_terms_and_mixture_components) {
     ASSERT_STR_CONTAINS(e.msg, "x.weights: must sum to 1");
     tyche_dist_clear(&d);
 }
+
+/* A log metalog with a tail too heavy for a mean (x grows as (1 - y)^-3.3):
+ * its CDF still inverts its quantile, far out (a scan found Newton on x
+ * crawling to a wrong answer here). */
+TEST(metalog_cdf_inverts_a_very_heavy_tail) {
+    tyche_dist d;
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 2.0164055156337213, \"p25\": "
+             "2.2752702310108388, \"p50\": 3.8998200451175196}, \"min\": 1.151262329377484}",
+             &d);
+    ASSERT(tyche_dist_mean(&d) == INFINITY);
+    static const double us[] = {0.6, 0.9, 0.97, 0.99, 1 - 1e-4, 1 - 1e-7};
+    for (size_t k = 0; k < sizeof us / sizeof us[0]; k++) {
+        const double x = tyche_dist_quantile(&d, us[k]);
+        ASSERT_NEAR(tyche_dist_sf(&d, x), 1 - us[k], 1e-8 * (1 - us[k]));
+    }
+    tyche_dist_clear(&d);
+}
