@@ -3,9 +3,11 @@
  * express (a median or a quantile pair before it becomes a log-scale mu, a
  * beta mean before it becomes shapes) and then hands the canonical parameters
  * to tyche_dist_validate, which --set overrides share, so both paths produce
- * the same messages.  Moments are closed forms (the truncated Student-t's by
- * quadrature), independent of the samplers, so that tests can hold samplers
- * and quantiles to them.  The truncated normal
+ * the same messages.  Moments are closed forms (the truncated Student-t's and
+ * the metalog's by quadrature, a mixture's from its components'),
+ * independent of the samplers, so that tests can hold samplers and quantiles
+ * to them.  Every kind has a CDF in both tails, which a mixture's quantile
+ * inverts.  The truncated normal
  * is sampled by inversion using log tail probabilities, so bounds far out in a
  * tail give finite draws with no rejection loop, and its moments switch to
  * forms without cancellation far in a tail or on a narrow interval.  Beta,
@@ -15,6 +17,7 @@
  * parameters; no call here was seen to reach that handler in scans of
  * parameters from 1e-300 to 1e300. */
 #include <ctype.h>
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_integration.h>
@@ -57,14 +61,21 @@ typedef struct {
     /* canonical parameters from the JSON object (keys already checked); the
      * caller validates after */
     tyche_status (*parse)(const cJSON *obj, const char *path, tyche_dist *d, tyche_err *err);
+    /* instead of parse, for priors that read files (relative to dir, NULL:
+     * the current folder) or nest priors (depth: how many mixtures enclose it) */
+    tyche_status (*parse_in)(const cJSON *obj, const char *path, const char *dir, int depth,
+                             tyche_dist *d, tyche_err *err);
     tyche_status (*validate)(const tyche_dist *d, const char *path, tyche_err *err);
     void (*support)(const tyche_dist *d, double *lo, double *hi);
     int open_below;                     /* comes near its lower bound, never reaches it */
+    int (*open_below_of)(const tyche_dist *d); /* instead of open_below, where it depends */
     double (*sample)(const tyche_dist *d, gsl_rng *r);
     /* a block of trials from their streams (draws.h); NULL: quantile(uniform) */
     void (*sample_block)(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
                          uint32_t stream, double *out, double *tmp);
     double (*quantile)(const tyche_dist *d, double u);
+    /* P(X <= x), or P(X > x) when upper, each from its own tail */
+    double (*cdf)(const tyche_dist *d, double x, int upper);
     double (*mean)(const tyche_dist *d);
     double (*variance)(const tyche_dist *d);
     int (*is_fixed)(const tyche_dist *d); /* NULL: never a point mass */
@@ -73,6 +84,8 @@ typedef struct {
 
 /* The entry of kind k, or NULL for a value outside the enum. */
 static const dist_ops *ops_of(tyche_dist_kind k);
+/* d's description appended at *pos (a mixture's components) */
+static void describe_at(const tyche_dist *d, char *buf, size_t len, size_t *pos);
 
 const char *tyche_dist_kind_name(tyche_dist_kind k) {
     const dist_ops *o = ops_of(k);
@@ -84,15 +97,36 @@ static void blank(tyche_dist *d) {
     d->kind = TYCHE_DIST_FIXED;
     d->values = NULL;
     d->cumw = NULL;
+    d->comp = NULL;
+    d->source = NULL;
 }
 
 void tyche_dist_clear(tyche_dist *d) {
     if (d == NULL) return;
+    if (d->comp)
+        for (size_t i = 0; i < d->n; i++) tyche_dist_clear(&d->comp[i]);
+    free(d->comp);
     free(d->values);
     free(d->cumw);
+    free(d->source);
     d->values = NULL;
     d->cumw = NULL;
+    d->comp = NULL;
+    d->source = NULL;
     d->n = 0;
+}
+
+/* How many doubles d->values holds: a metalog keeps its coefficients, the
+ * given probabilities and the given quantiles there. */
+static size_t values_len(const tyche_dist *d) {
+    return d->kind == TYCHE_DIST_METALOG ? 3 * d->n : d->n;
+}
+
+static double *dup_doubles(const double *src, size_t n) {
+    if (src == NULL || n == 0 || n > SIZE_MAX / sizeof(double)) return NULL;
+    double *v = tyche_malloc(n * sizeof *v);
+    if (v) memcpy(v, src, n * sizeof *v);
+    return v;
 }
 
 tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *err) {
@@ -100,25 +134,28 @@ tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *
     tyche_dist tmp = *src;
     tmp.values = NULL;
     tmp.cumw = NULL;
-    if (src->kind == TYCHE_DIST_DISCRETE && src->n > 0 && src->values && src->cumw) {
-        if (src->n > SIZE_MAX / sizeof(double)) {
-            blank(dst);
-            return tyche_err_set(err, TYCHE_ENOMEM, "out of memory copying a distribution");
-        }
-        tmp.values = tyche_malloc(src->n * sizeof(double));
-        tmp.cumw = tyche_malloc(src->n * sizeof(double));
-        if (tmp.values == NULL || tmp.cumw == NULL) {
-            free(tmp.values);
-            free(tmp.cumw);
-            blank(dst);
-            return tyche_err_set(err, TYCHE_ENOMEM,
-                                 "out of memory copying a discrete distribution of %zu values",
-                                 src->n);
-        }
-        memcpy(tmp.values, src->values, src->n * sizeof(double));
-        memcpy(tmp.cumw, src->cumw, src->n * sizeof(double));
-    } else if (src->kind == TYCHE_DIST_DISCRETE) {
-        tmp.n = 0;
+    tmp.comp = NULL;
+    tmp.source = NULL;
+    /* no arrays: nothing is counted in n either */
+    if (src->values == NULL && src->cumw == NULL && src->comp == NULL) tmp.n = 0;
+    int ok = 1;
+    if (src->values && src->n)
+        ok = (tmp.values = dup_doubles(src->values, values_len(src))) != NULL;
+    if (ok && src->cumw && src->n) ok = (tmp.cumw = dup_doubles(src->cumw, src->n)) != NULL;
+    if (ok && src->source) ok = (tmp.source = tyche_strdup(src->source)) != NULL;
+    if (ok && src->comp && src->n) {
+        /* components one by one, so that a failure frees exactly those made */
+        tmp.comp = tyche_calloc(src->n, sizeof *tmp.comp);
+        ok = tmp.comp != NULL;
+        for (size_t i = 0; ok && i < src->n; i++)
+            if (tyche_dist_copy(&tmp.comp[i], &src->comp[i], NULL) != TYCHE_OK) ok = 0;
+    }
+    if (!ok) {
+        tyche_dist_clear(&tmp);
+        blank(dst);
+        return tyche_err_set(err, TYCHE_ENOMEM,
+                             "out of memory copying a %s distribution of %zu entries",
+                             tyche_dist_kind_name(src->kind), src->n);
     }
     *dst = tmp;
     return TYCHE_OK;
@@ -1448,6 +1485,1138 @@ static void studentt_describe(const tyche_dist *d, char *buf, size_t len, size_t
     append(buf, len, pos, ")");
 }
 
+/* ---- CDFs ------------------------------------------------------------------
+ *
+ * cdf(d, x, upper): P(X <= x), or P(X > x) when upper, each computed from
+ * its own tail where the law allows, so that a mixture's quantile, which
+ * inverts a sum of them, keeps its relative precision at u = 1e-9 and at
+ * u = 1 - 1e-9 alike.  Point masses and steps are right-continuous. */
+
+/* lower or upper from a value and its complement */
+static double pick_tail(double lower, double upper_tail, int upper) {
+    return clamp(upper ? upper_tail : lower, 0.0, 1.0);
+}
+
+static double fixed_cdf(const tyche_dist *d, double x, int upper) {
+    const int below = x >= d->p[0]; /* P(X <= x) is 1 */
+    return upper ? (below ? 0.0 : 1.0) : (below ? 1.0 : 0.0);
+}
+static double uniform_cdf(const tyche_dist *d, double x, int upper) {
+    if (x <= d->p[0]) return upper ? 1.0 : 0.0;
+    if (x >= d->p[1]) return upper ? 0.0 : 1.0;
+    const double w = d->p[1] - d->p[0];
+    return upper ? (d->p[1] - x) / w : (x - d->p[0]) / w;
+}
+static double normal_cdf(const tyche_dist *d, double x, int upper) {
+    const double z = (x - d->p[0]) / d->p[1];
+    return upper ? gsl_cdf_ugaussian_Q(z) : gsl_cdf_ugaussian_P(z);
+}
+/* int_lo^hi phi(t) dt / e^lref on a narrow interval ((hi - lo) (1 + |t|) <
+ * 0.5, as in tn_narrow_moments), by 8-point Gauss-Legendre, exact to
+ * rounding there, where a difference of two tails would keep only the
+ * digits they do not share */
+static double phi_narrow(double lo, double hi, double lref) {
+    static const double node[4] = {0.1834346424956498, 0.5255324099163290, 0.7966664774136267,
+                                   0.9602898564975363};
+    static const double weight[4] = {0.3626837833783620, 0.3137066458778873,
+                                     0.2223810344533745, 0.1012285362903763};
+    const double mid = 0.5 * (lo + hi), h = 0.5 * (hi - lo);
+    double s = 0.0;
+    for (int i = 0; i < 4; i++)
+        s += weight[i] * (exp(log_phi(mid - h * node[i]) - lref) +
+                          exp(log_phi(mid + h * node[i]) - lref));
+    return h * s;
+}
+static int narrow(double lo, double hi) {
+    return (hi - lo) * (1.0 + fmax(fabs(lo), fabs(hi))) < 0.5;
+}
+
+/* Z | alpha <= Z <= beta at z, through the tail the interval lies in (in
+ * logs, as the quantile is, so that bounds far out stay exact), and by
+ * quadrature next to either bound */
+static double truncnormal_cdf(const tyche_dist *d, double x, int upper) {
+    const double *p = d->p;
+    const double alpha = (p[2] - p[0]) / p[1], beta = (p[3] - p[0]) / p[1];
+    if (x < p[2]) return upper ? 1.0 : 0.0;
+    if (x >= p[3]) return upper ? 0.0 : 1.0;
+    double z = clamp((x - p[0]) / p[1], alpha, beta);
+    double a = alpha, b = beta;
+    if (beta <= 0.0) { /* mirror image: P(Z <= z) = P(-Z >= -z) */
+        a = -beta;
+        b = -alpha;
+        z = -z;
+        upper = !upper;
+    }
+    double below, above;
+    if (a >= 0.0) {
+        const double la = log_upper(a), lb = log_upper(b), lz = log_upper(z);
+        const double mass = -expm1(lb - la); /* (Q(a) - Q(b)) / Q(a) */
+        below = narrow(a, z) ? phi_narrow(a, z, la) / mass : -expm1(lz - la) / mass;
+        above = narrow(z, b) ? phi_narrow(z, b, la) / mass : (exp(lz - la) - exp(lb - la)) / mass;
+    } else {
+        const double pa = gsl_cdf_ugaussian_P(a), qb = gsl_cdf_ugaussian_Q(b);
+        const double mass = 1.0 - pa - qb, lm = log(mass);
+        below = narrow(a, z) ? phi_narrow(a, z, lm)
+                : z <= 0.0  ? (gsl_cdf_ugaussian_P(z) - pa) / mass
+                            : 1.0 - (gsl_cdf_ugaussian_Q(z) - qb) / mass;
+        above = narrow(z, b) ? phi_narrow(z, b, lm)
+                : z <= 0.0  ? 1.0 - (gsl_cdf_ugaussian_P(z) - pa) / mass
+                            : (gsl_cdf_ugaussian_Q(z) - qb) / mass;
+    }
+    return pick_tail(below, above, upper);
+}
+static double lognormal_cdf(const tyche_dist *d, double x, int upper) {
+    if (x <= 0.0) return upper ? 1.0 : 0.0;
+    const double z = (log(x) - d->p[0]) / d->p[1];
+    return upper ? gsl_cdf_ugaussian_Q(z) : gsl_cdf_ugaussian_P(z);
+}
+/* F(x) for Beta(a, b), with the huge shapes' law (see beta_quantile)
+ * inverted from its quantile so that the two agree */
+static double beta_cdf_of(double x, double a, double b, int upper) {
+    if (x <= 0.0) return upper ? 1.0 : 0.0;
+    if (x >= 1.0) return upper ? 0.0 : 1.0;
+    if (fmin(a, b) > BETA_CF_FROM) {
+        double lo = 0.0, hi = 1.0; /* bisection in u on the bits: <= 64 halvings */
+        for (int i = 0; i < 80; i++) {
+            const double m = bit_midpoint(lo, hi);
+            if (m == lo || m == hi) break;
+            if (beta_quantile(m, a, b) <= x)
+                lo = m;
+            else
+                hi = m;
+        }
+        return upper ? 1.0 - lo : lo;
+    }
+    return upper ? gsl_cdf_beta_Q(x, a, b) : gsl_cdf_beta_P(x, a, b);
+}
+static double beta_cdf(const tyche_dist *d, double x, int upper) {
+    return beta_cdf_of(x, d->p[0], d->p[1], upper);
+}
+static double gamma_cdf(const tyche_dist *d, double x, int upper) {
+    const double k = d->p[0], th = d->p[1];
+    if (x <= 0.0) return upper ? 1.0 : 0.0;
+    if (x == INFINITY) return upper ? 0.0 : 1.0;
+    if (k > GAMMA_WH_FROM) { /* the inverse of gamma_quantile's Wilson-Hilferty form */
+        const double c = 1.0 / (9.0 * k);
+        const double z = (cbrt(x / (th * k)) - 1.0 + c) / sqrt(c);
+        return upper ? gsl_cdf_ugaussian_Q(z) : gsl_cdf_ugaussian_P(z);
+    }
+    return upper ? gsl_cdf_gamma_Q(x, k, th) : gsl_cdf_gamma_P(x, k, th);
+}
+static double triangular_cdf(const tyche_dist *d, double x, int upper) {
+    const double a = d->p[0], c = d->p[1], b = d->p[2];
+    if (x <= a) return upper ? 1.0 : 0.0;
+    if (x >= b) return upper ? 0.0 : 1.0;
+    const double w = b - a;
+    /* each side's square is that side's tail; the other is its complement */
+    if (x <= c) {
+        const double lo = ((x - a) / w) * ((x - a) / (c - a));
+        return upper ? 1.0 - lo : lo;
+    }
+    const double hi = ((b - x) / w) * ((b - x) / (b - c));
+    return upper ? hi : 1.0 - hi;
+}
+static double pert_cdf(const tyche_dist *d, double x, int upper) {
+    return beta_cdf_of((x - d->p[0]) / (d->p[2] - d->p[0]), pert_shape(d, 0), pert_shape(d, 1),
+                       upper);
+}
+static double bernoulli_cdf(const tyche_dist *d, double x, int upper) {
+    const double lower = x < 0.0 ? 0.0 : x < 1.0 ? 1.0 - d->p[0] : 1.0;
+    const double above = x < 0.0 ? 1.0 : x < 1.0 ? d->p[0] : 0.0;
+    return upper ? above : lower;
+}
+/* cumw at the last value <= x */
+static double discrete_cdf(const tyche_dist *d, double x, int upper) {
+    if (d->n == 0 || d->values == NULL || d->cumw == NULL) return NAN;
+    size_t lo = 0, hi = d->n; /* first index with values[i] > x */
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (d->values[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const double below = lo == 0 ? 0.0 : d->cumw[lo - 1];
+    return upper ? 1.0 - below : below;
+}
+static double loguniform_cdf(const tyche_dist *d, double x, int upper) {
+    if (x <= d->p[0]) return upper ? 1.0 : 0.0;
+    if (x >= d->p[1]) return upper ? 0.0 : 1.0;
+    const double span = loguniform_span(d);
+    return upper ? (log(d->p[1]) - log(x)) / span : (log(x) - log(d->p[0])) / span;
+}
+static double studentt_cdf(const tyche_dist *d, double x, int upper) {
+    const double *p = d->p;
+    if (x < p[3]) return upper ? 1.0 : 0.0;
+    if (x >= p[4]) return upper ? 0.0 : 1.0;
+    const double a = studentt_std(d, p[3]), b = studentt_std(d, p[4]);
+    const double z = clamp(studentt_std(d, x), a, b), nu = p[2], mass = t_mass(a, b, nu);
+    return clamp(upper ? t_mass(z, b, nu) / mass : t_mass(a, z, nu) / mass, 0.0, 1.0);
+}
+
+/* ---- mixture ----------------------------------------------------------------
+ *
+ * sum_k w_k F_k: the components are any priors (mixtures too, at most
+ * MIX_MAX_DEPTH deep), owned by d->comp, their weights in d->values and
+ * cumulative in d->cumw.  A draw picks its component with one uniform and
+ * then draws from it; the quantile inverts the sum of the components' CDFs
+ * numerically, bracketed by the components' own quantiles (below the least
+ * of them every F_k < u, at the greatest every F_k >= u). */
+
+#define MIX_MAX_COMPONENTS 16
+#define MIX_MAX_DEPTH 4
+#define MIX_REL_TOL 1e-14
+#define MIX_STEP 1e-9 /* a rise of F across a converged bracket that is a point mass */
+
+static tyche_status from_json_at(const cJSON *j, const char *path, const char *dir, int depth,
+                                 tyche_dist *out, tyche_err *err);
+
+static double mixture_weight(const tyche_dist *d, size_t k) { return d->values[k]; }
+
+static tyche_status mixture_parse(const cJSON *obj, const char *path, const char *dir, int depth,
+                                  tyche_dist *d, tyche_err *err) {
+    double *w = NULL;
+    size_t nw = 0;
+    tyche_status st = get_array(obj, "weights", path, &w, &nw, err);
+    if (st != TYCHE_OK) return st;
+    const cJSON *comps = cJSON_GetObjectItemCaseSensitive(obj, "components");
+    if (comps == NULL) {
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"components\"", path);
+    } else if (!cJSON_IsArray(comps)) {
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s.components: must be an array of priors", path);
+    } else if (cJSON_GetArraySize(comps) < 1 || cJSON_GetArraySize(comps) > MIX_MAX_COMPONENTS) {
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s.components: must hold 1 to %d priors (has %d)",
+                           path, MIX_MAX_COMPONENTS, cJSON_GetArraySize(comps));
+    } else if ((size_t)cJSON_GetArraySize(comps) != nw) {
+        st = tyche_err_set(err, TYCHE_EINPUT,
+                           "%s.weights: must have as many entries as components (%zu vs %d)", path,
+                           nw, cJSON_GetArraySize(comps));
+    } else if (depth >= MIX_MAX_DEPTH) {
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s: mixtures nest at most %d deep", path,
+                           MIX_MAX_DEPTH);
+    }
+    double sum = 0.0;
+    for (size_t i = 0; st == TYCHE_OK && i < nw; i++) {
+        if (!(w[i] >= 0.0))
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s.weights[%zu]: must be >= 0", path, i);
+        sum += w[i];
+    }
+    if (st == TYCHE_OK && !(fabs(sum - 1.0) <= WEIGHT_SUM_TOL))
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s.weights: must sum to 1 (they sum to %.10g)", path,
+                           sum);
+    double *cum = NULL;
+    tyche_dist *comp = NULL;
+    if (st == TYCHE_OK) {
+        cum = tyche_malloc(nw * sizeof *cum);
+        comp = tyche_calloc(nw, sizeof *comp);
+        if (cum == NULL || comp == NULL)
+            st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+    }
+    size_t made = 0;
+    const cJSON *first = st == TYCHE_OK ? comps->child : NULL;
+    for (const cJSON *it = first; it && st == TYCHE_OK; it = it->next) {
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s.components[%zu]", path, made);
+        st = from_json_at(it, sub, dir, depth + 1, &comp[made], err);
+        if (st == TYCHE_OK) made++;
+    }
+    if (st != TYCHE_OK) {
+        for (size_t i = 0; comp && i < made; i++) tyche_dist_clear(&comp[i]);
+        free(comp);
+        free(cum);
+        free(w);
+        return st;
+    }
+    /* normalised, so that the last cumulative weight is exactly 1 */
+    double run = 0.0;
+    for (size_t i = 0; i < nw; i++) {
+        w[i] /= sum;
+        run += w[i];
+        cum[i] = run;
+    }
+    cum[nw - 1] = 1.0;
+    d->n = nw;
+    d->values = w;
+    d->cumw = cum;
+    d->comp = comp;
+    return TYCHE_OK;
+}
+
+static tyche_status mixture_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (d->n < 1 || d->n > MIX_MAX_COMPONENTS || d->values == NULL || d->cumw == NULL ||
+        d->comp == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.components: must hold 1 to %d priors", path,
+                             MIX_MAX_COMPONENTS);
+    double prev = 0.0;
+    for (size_t k = 0; k < d->n; k++) {
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s.components[%zu]", path, k);
+        if (tyche_dist_validate(&d->comp[k], sub, err) != TYCHE_OK) return TYCHE_EINPUT;
+        if (!(d->values[k] >= 0.0) || !(d->cumw[k] >= prev))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.weights[%zu]: must be >= 0", path, k);
+        prev = d->cumw[k];
+    }
+    if (d->cumw[d->n - 1] != 1.0)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.weights: must sum to 1 (they sum to %.10g)",
+                             path, d->cumw[d->n - 1]);
+    return TYCHE_OK;
+}
+
+/* over the components of positive weight: a zero-weight one takes no values */
+static void mixture_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t k = 0; k < d->n; k++) {
+        if (!(mixture_weight(d, k) > 0.0)) continue;
+        double l, h;
+        tyche_dist_support(&d->comp[k], &l, &h, NULL);
+        *lo = fmin(*lo, l);
+        *hi = fmax(*hi, h);
+    }
+}
+/* open below when every component that reaches the least value is */
+static int mixture_open_below(const tyche_dist *d) {
+    double lo, hi;
+    mixture_support(d, &lo, &hi);
+    for (size_t k = 0; k < d->n; k++) {
+        if (!(mixture_weight(d, k) > 0.0)) continue;
+        double l, h;
+        int open;
+        tyche_dist_support(&d->comp[k], &l, &h, &open);
+        if (l == lo && !open) return 0;
+    }
+    return 1;
+}
+
+/* the first component whose cumulative weight exceeds u (never a
+ * zero-weight one; it exists since cumw[n-1] = 1 > u for u < 1) */
+static size_t mixture_pick(const tyche_dist *d, double u) {
+    size_t lo = 0, hi = d->n - 1;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (u < d->cumw[mid])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+static double mixture_sample(const tyche_dist *d, gsl_rng *r) {
+    return tyche_dist_sample(&d->comp[mixture_pick(d, gsl_rng_uniform(r))], r);
+}
+/* One uniform per lane: its component from where it falls among the
+ * cumulative weights, and the component's quantile of its position within
+ * that component's share (itself a uniform).  Exact in law, and one
+ * component quantile per draw instead of the mixture's inversion. */
+static void mixture_block(const tyche_dist *d, tyche_draws *dr, const tyche_lanes *L,
+                          uint32_t stream, double *out, double *tmp) {
+    (void)tmp;
+    tyche_draws_uniform(dr, L, stream, 0, out, NULL);
+    for (size_t i = 0; i < L->n; i++) {
+        const size_t k = mixture_pick(d, out[i]);
+        const double below = k > 0 ? d->cumw[k - 1] : 0.0;
+        const double v = (out[i] - below) / (d->cumw[k] - below);
+        out[i] = tyche_dist_quantile(&d->comp[k], clamp(v, 0x1p-53, 1.0 - 0x1p-53));
+    }
+}
+
+static double mixture_cdf(const tyche_dist *d, double x, int upper) {
+    double s = 0.0;
+    for (size_t k = 0; k < d->n; k++) {
+        const double w = mixture_weight(d, k);
+        if (w > 0.0)
+            s += w * (upper ? tyche_dist_sf(&d->comp[k], x) : tyche_dist_cdf(&d->comp[k], x));
+    }
+    return clamp(s, 0.0, 1.0);
+}
+
+/* halfway between a < b: in the order of the doubles (see bit_midpoint)
+ * on one side of 0 (fabs: -0.0's bits would not order), by value across it */
+static double any_midpoint(double a, double b) {
+    if (a >= 0.0) return bit_midpoint(fabs(a), b);
+    if (b <= 0.0) return -bit_midpoint(fabs(b), -a);
+    return 0.5 * a + 0.5 * b;
+}
+
+/* inf{x : F(x) >= u}.  For u > 1/2 the condition is read as P(X > x) <=
+ * 1 - u (exact there), so that the upper tail keeps its precision.  The
+ * solver keeps a bracket g(a) < 0 <= g(b), g increasing, and steps by
+ * Illinois regula falsi, falling back on a bisection (on the bits) when a
+ * step leaves the bracket or two steps have not halved it. */
+static double mixture_quantile(const tyche_dist *d, double u) {
+    double lo, hi;
+    mixture_support(d, &lo, &hi);
+    if (u <= 0.0) return lo;
+    if (u >= 1.0) return hi;
+    double a = INFINITY, b = -INFINITY;
+    for (size_t k = 0; k < d->n; k++) {
+        if (!(mixture_weight(d, k) > 0.0)) continue;
+        const double q = tyche_dist_quantile(&d->comp[k], u);
+        a = fmin(a, q);
+        b = fmax(b, q);
+    }
+    if (!(a < b)) return a;
+    const int upper = u > 0.5;
+    const double target = upper ? 1.0 - u : u;
+#define MIX_G(x) (upper ? target - mixture_cdf(d, (x), 1) : mixture_cdf(d, (x), 0) - target)
+    double ga = MIX_G(a);
+    if (ga >= 0.0) return a; /* a step (a point mass) at the bracket's foot */
+    double gb = MIX_G(b);
+    double ga_true = ga, gb_true = gb; /* g itself: Illinois scales ga and gb */
+    int side = 0;                 /* which end the last step moved: Illinois halves the other's g */
+    int since = 0;                /* false-position steps since the bracket last halved */
+    double width_ref = b - a;
+    for (int i = 0; i < 400; i++) {
+        if (b - a <= MIX_REL_TOL * fmax(fabs(a), fabs(b))) break;
+        double x = NAN;
+        if (since < 3 && isfinite(ga) && isfinite(gb) && gb > ga) {
+            x = a - ga * ((b - a) / (gb - ga));
+            /* a step next to an end that has converged would crawl: step
+             * just past the tolerance, so that the bracket closes on the far
+             * side (Dekker's trick) */
+            const double tol = 0.5 * MIX_REL_TOL * fmax(fabs(a), fabs(b));
+            if (x - a < tol) x = a + tol;
+            else if (b - x < tol) x = b - tol;
+        }
+        if (!(x > a && x < b)) {
+            x = any_midpoint(a, b);
+            if (!(x > a && x < b)) break; /* adjacent doubles */
+            since = 0;
+            side = 0;
+        } else {
+            since++;
+        }
+        const double gx = MIX_G(x);
+        if (gx < 0.0) {
+            a = x;
+            ga = ga_true = gx;
+            if (side == -1) gb *= 0.5;
+            side = -1;
+        } else {
+            b = x;
+            gb = gb_true = gx;
+            if (side == 1) ga *= 0.5;
+            side = 1;
+        }
+        if (b - a <= 0.5 * width_ref) {
+            width_ref = b - a;
+            since = 0;
+        }
+    }
+    /* F jumps across the last bracket: a point mass, whose place is exact
+     * only once the bracket is two adjacent doubles (else two u on the same
+     * step could come back a few ulps apart, out of order) */
+    if (gb_true - ga_true > MIX_STEP)
+        for (;;) {
+            const double x = any_midpoint(a, b);
+            if (!(x > a && x < b)) break;
+            if (MIX_G(x) < 0.0)
+                a = x;
+            else
+                b = x;
+        }
+#undef MIX_G
+    return b;
+}
+
+static void mixture_moments(const tyche_dist *d, double *mean, double *var) {
+    double m = 0.0;
+    for (size_t k = 0; k < d->n; k++)
+        if (mixture_weight(d, k) > 0.0) m += mixture_weight(d, k) * tyche_dist_mean(&d->comp[k]);
+    double v = 0.0; /* the law of total variance: E Var + Var E */
+    for (size_t k = 0; k < d->n; k++) {
+        const double w = mixture_weight(d, k);
+        if (!(w > 0.0)) continue;
+        const double dm = tyche_dist_mean(&d->comp[k]) - m;
+        v += w * (tyche_dist_variance(&d->comp[k]) + dm * dm);
+    }
+    *mean = m;
+    *var = v;
+}
+MOMENTS_FROM(mixture)
+static int mixture_is_fixed(const tyche_dist *d) {
+    double at = NAN;
+    for (size_t k = 0; k < d->n; k++) {
+        if (!(mixture_weight(d, k) > 0.0)) continue;
+        if (!tyche_dist_is_fixed(&d->comp[k])) return 0;
+        const double x = tyche_dist_quantile(&d->comp[k], 0.5);
+        if (!isnan(at) && x != at) return 0;
+        at = x;
+    }
+    return 1;
+}
+static void mixture_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "mixture(");
+    for (size_t k = 0; k < d->n; k++) {
+        append(buf, len, pos, "%s%g ", k ? "; " : "", mixture_weight(d, k));
+        describe_at(&d->comp[k], buf, len, pos);
+    }
+    append(buf, len, pos, ")");
+}
+
+/* ---- metalog ------------------------------------------------------------------
+ *
+ * Keelin's metalog (T. W. Keelin, "The Metalog Distributions", Decision
+ * Analysis 13(4), 2016): a quantile function
+ *   M(y) = a1 + a2 L + a3 (y - 1/2) L + a4 (y - 1/2) + a5 (y - 1/2)^2,
+ *   L = ln(y / (1 - y)),
+ * with as many terms as quantiles given (3 to 5), fitted exactly through
+ * them by solving the n x n linear system.  With a lower bound l the prior
+ * is l + e^M (the log metalog), with an upper bound u it is u - e^-M, with
+ * both (l + u e^M) / (1 + e^M) (the logit metalog); M is then fitted to the
+ * quantiles so transformed.  The transforms increase, so the prior is a
+ * distribution exactly when M' > 0 on (0, 1): checked at fitting on a grid
+ * uniform in L out to y = 1e-13 and 1 - 1e-13, and at the ends through the
+ * limits of y (1 - y) M'(y), which are a2 - a3/2 (y -> 0) and a2 + a3/2
+ * (y -> 1); with 3 terms also by Keelin's closed form a2 > 0,
+ * |a3| / a2 < 1.66711.  The quantile is closed form (in y and 1 - y, each
+ * exact, so the upper tail keeps its precision); the CDF inverts it by
+ * bisection on the bits of y or of 1 - y; the moments are integrals of Q
+ * over y, by QAGI on t = L (y (1 - y) dt = dy), after the tails' exponents
+ * have said whether they are finite. */
+
+#define META_MIN_TERMS 3
+#define META_MAX_TERMS 5
+#define META_GRID 6000
+#define META_GRID_L 30.0          /* L from -30 to 30: y from ~1e-13 */
+#define META_KEELIN3 1.66711
+#define META_QUAD_EPSREL 1e-11
+#define META_QUAD_LIMIT 500
+
+static const double *meta_a(const tyche_dist *d) { return d->values; }
+static int meta_lower(const tyche_dist *d) { return isfinite(d->p[0]); }
+static int meta_upper(const tyche_dist *d) { return isfinite(d->p[1]); }
+
+/* the basis at y, with ybar = 1 - y given (exactly) by the caller */
+static void meta_basis(double y, double ybar, size_t n, double *b) {
+    const double L = log(y) - log(ybar), t = y <= 0.5 ? y - 0.5 : 0.5 - ybar;
+    const double all[META_MAX_TERMS] = {1.0, L, t * L, t, t * t};
+    for (size_t k = 0; k < n; k++) b[k] = all[k];
+}
+static double meta_M(const tyche_dist *d, double y, double ybar) {
+    double b[META_MAX_TERMS], m = 0.0;
+    meta_basis(y, ybar, d->n, b);
+    for (size_t k = 0; k < d->n; k++) m += meta_a(d)[k] * b[k];
+    return m;
+}
+/* y (1 - y) M'(y): finite on [0, 1], its limits at the ends being
+ * a2 -+ a3 / 2 */
+static double meta_scaled_slope(const double *a, size_t n, double y, double ybar) {
+    const double L = log(y) - log(ybar), t = y <= 0.5 ? y - 0.5 : 0.5 - ybar, yy = y * ybar;
+    double s = a[1] + a[2] * (t + yy * L);
+    if (n > 3) s += a[3] * yy;
+    if (n > 4) s += a[4] * 2.0 * t * yy;
+    return s;
+}
+/* x from M: the bounds' transform */
+static double meta_from_M(const tyche_dist *d, double m) {
+    const double l = d->p[0], u = d->p[1];
+    if (meta_lower(d) && meta_upper(d)) {
+        /* l + (u - l) / (1 + e^-M), from the nearer bound */
+        const double x = m <= 0.0 ? l + (u - l) / (1.0 + exp(-m)) : u - (u - l) / (1.0 + exp(m));
+        return clamp(x, l, u);
+    }
+    if (meta_lower(d)) return l + exp(m);
+    if (meta_upper(d)) return u - exp(-m);
+    return m;
+}
+/* the inverse transform, for fitting */
+static double meta_to_M(const tyche_dist *d, double x) {
+    const double l = d->p[0], u = d->p[1];
+    if (meta_lower(d) && meta_upper(d)) return log(x - l) - log(u - x);
+    if (meta_lower(d)) return log(x - l);
+    if (meta_upper(d)) return -log(u - x);
+    return x;
+}
+static double meta_quantile2(const tyche_dist *d, double y, double ybar) {
+    return meta_from_M(d, meta_M(d, y, ybar));
+}
+static double metalog_quantile(const tyche_dist *d, double u) {
+    if (u <= 0.0) return d->p[0];
+    if (u >= 1.0) return d->p[1];
+    return meta_quantile2(d, u, 1.0 - u);
+}
+
+/* Solves the n x n system A a = z (row-major A, overwritten) by Gaussian
+ * elimination with partial pivoting; 0 when singular. */
+static int solve_small(double *A, double *z, size_t n, double *a) {
+    for (size_t c = 0; c < n; c++) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < n; r++)
+            if (fabs(A[r * n + c]) > fabs(A[piv * n + c])) piv = r;
+        if (!(fabs(A[piv * n + c]) > 1e-300)) return 0;
+        if (piv != c) {
+            for (size_t k = 0; k < n; k++) {
+                const double t = A[c * n + k];
+                A[c * n + k] = A[piv * n + k];
+                A[piv * n + k] = t;
+            }
+            const double t = z[c];
+            z[c] = z[piv];
+            z[piv] = t;
+        }
+        for (size_t r = c + 1; r < n; r++) {
+            const double f = A[r * n + c] / A[c * n + c];
+            for (size_t k = c; k < n; k++) A[r * n + k] -= f * A[c * n + k];
+            z[r] -= f * z[c];
+        }
+    }
+    for (size_t c = n; c-- > 0;) {
+        double s = z[c];
+        for (size_t k = c + 1; k < n; k++) s -= A[c * n + k] * a[k];
+        a[c] = s / A[c * n + c];
+    }
+    for (size_t k = 0; k < n; k++)
+        if (!isfinite(a[k])) return 0;
+    return 1;
+}
+
+/* The fitted coefficients from the given probabilities and quantiles in
+ * d->values[n..3n); 0 when the system is singular. */
+static int meta_fit(tyche_dist *d) {
+    const size_t n = d->n;
+    double A[META_MAX_TERMS * META_MAX_TERMS], z[META_MAX_TERMS];
+    const double *y = d->values + n, *x = d->values + 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        meta_basis(y[i], 1.0 - y[i], n, A + i * n);
+        z[i] = meta_to_M(d, x[i]);
+    }
+    return solve_small(A, z, n, d->values);
+}
+
+/* Where M' <= 0 (a probability, or -1 for the tail's limit below and 2
+ * above), or NaN when the metalog is feasible. */
+static double meta_infeasible_at(const double *a, size_t n) {
+    double worst_y = NAN, worst = INFINITY;
+    for (int i = 0; i <= META_GRID; i++) {
+        const double L = -META_GRID_L + 2.0 * META_GRID_L * i / META_GRID;
+        const double y = 1.0 / (1.0 + exp(-L)), ybar = 1.0 / (1.0 + exp(L));
+        const double s = meta_scaled_slope(a, n, y, ybar);
+        if (s < worst) {
+            worst = s;
+            worst_y = y;
+        }
+    }
+    if (!(worst > 0.0)) return worst_y;
+    if (!(a[1] - 0.5 * a[2] > 0.0)) return -1.0;
+    if (!(a[1] + 0.5 * a[2] > 0.0)) return 2.0;
+    if (n == 3 && !(a[1] > 0.0 && fabs(a[2]) / a[1] < META_KEELIN3)) return worst_y;
+    return NAN;
+}
+
+/* the given quantiles and bounds, before a fit */
+static tyche_status meta_check_inputs(const tyche_dist *d, const char *path, tyche_err *err) {
+    const size_t n = d->n;
+    if (n < META_MIN_TERMS || n > META_MAX_TERMS || d->values == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.quantiles: give %d to %d quantiles", path,
+                             META_MIN_TERMS, META_MAX_TERMS);
+    if (isnan(d->p[0]) || d->p[0] == INFINITY) return need_finite(d->p[0], path, "min", err);
+    if (isnan(d->p[1]) || d->p[1] == -INFINITY) return need_finite(d->p[1], path, "max", err);
+    if (need_ordered(d->p[0], d->p[1], path, err) != TYCHE_OK) return TYCHE_EINPUT;
+    const double *y = d->values + n, *x = d->values + 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        if (!(y[i] > 0.0 && y[i] < 1.0) || (i > 0 && !(y[i] > y[i - 1])))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.quantiles: percentiles must be distinct, between 0 and 100",
+                                 path);
+        if (!isfinite(x[i]) || (i > 0 && !(x[i] > x[i - 1])))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.quantiles: values must be finite and increase with the "
+                                 "percentile",
+                                 path);
+        if (!(x[i] > d->p[0]))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.min: must be below every quantile (%g >= p%g = %g)", path,
+                                 d->p[0], 100.0 * y[i], x[i]);
+        if (!(x[i] < d->p[1]))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.max: must be above every quantile (%g <= p%g = %g)", path,
+                                 d->p[1], 100.0 * y[i], x[i]);
+    }
+    return TYCHE_OK;
+}
+
+/* Reads "quantiles": {"pXX": x, ...} into d->values[n..3n), sorted by XX. */
+static tyche_status metalog_parse(const cJSON *obj, const char *path, tyche_dist *d,
+                                  tyche_err *err) {
+    int found;
+    d->p[0] = -INFINITY;
+    d->p[1] = INFINITY;
+    if (get_number(obj, "min", path, &d->p[0], &found, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (get_number(obj, "max", path, &d->p[1], &found, err) != TYCHE_OK) return TYCHE_EINPUT;
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(obj, "quantiles");
+    if (q == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"quantiles\"", path);
+    if (!cJSON_IsObject(q))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.quantiles: must be an object such as {\"p10\": 1, \"p50\": 2, "
+                             "\"p90\": 4}",
+                             path);
+    const int n = cJSON_GetArraySize(q);
+    if (n < META_MIN_TERMS || n > META_MAX_TERMS)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.quantiles: give %d to %d quantiles (got %d)",
+                             path, META_MIN_TERMS, META_MAX_TERMS, n);
+    double pct[META_MAX_TERMS], val[META_MAX_TERMS];
+    const char *key[META_MAX_TERMS];
+    int k = 0;
+    for (const cJSON *it = q->child; it != NULL; it = it->next, k++) {
+        key[k] = it->string ? it->string : "";
+        for (int j = 0; j < k; j++)
+            if (strcmp(key[j], key[k]) == 0)
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.quantiles: duplicate key \"%s\"", path,
+                                     key[k]);
+        if (!percentile_key(key[k], &pct[k]))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.quantiles: unknown key \"%s\" (keys are percentiles such as "
+                                 "p10, p50, p90)",
+                                 path, key[k]);
+        if (!(pct[k] > 0.0 && pct[k] < 100.0))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.quantiles.%s: percentile must be between 0 and 100 "
+                                 "(exclusive)",
+                                 path, key[k]);
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s.quantiles", path);
+        if (need_number(q, key[k], sub, &val[k], err) != TYCHE_OK) return TYCHE_EINPUT;
+        for (int j = 0; j < k; j++)
+            if (pct[j] == pct[k])
+                return tyche_err_set(err, TYCHE_EINPUT, "%s.quantiles.%s: same percentile as %s",
+                                     path, key[k], key[j]);
+    }
+    /* insertion sort by percentile (at most 5) */
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && pct[j] < pct[j - 1]; j--) {
+            double t = pct[j];
+            pct[j] = pct[j - 1];
+            pct[j - 1] = t;
+            t = val[j];
+            val[j] = val[j - 1];
+            val[j - 1] = t;
+            const char *s = key[j];
+            key[j] = key[j - 1];
+            key[j - 1] = s;
+        }
+    for (int i = 1; i < n; i++)
+        if (!(val[i] > val[i - 1]))
+            return tyche_err_set(err, TYCHE_EINPUT, "%s.quantiles.%s: must be > %s (%g <= %g)",
+                                 path, key[i], key[i - 1], val[i], val[i - 1]);
+    d->values = tyche_malloc(3 * (size_t)n * sizeof *d->values);
+    if (d->values == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+    d->n = (size_t)n;
+    for (int i = 0; i < n; i++) {
+        d->values[n + i] = pct[i] / 100.0;
+        d->values[2 * n + i] = val[i];
+    }
+    if (meta_check_inputs(d, path, err) != TYCHE_OK) return TYCHE_EINPUT;
+    if (!meta_fit(d))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.quantiles: these quantiles give no metalog (a singular system)",
+                             path);
+    return TYCHE_OK; /* feasibility is validate's */
+}
+
+static tyche_status metalog_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (meta_check_inputs(d, path, err) != TYCHE_OK) return TYCHE_EINPUT;
+    const size_t n = d->n;
+    /* the coefficients must be the fit of the rest */
+    for (size_t i = 0; i < n; i++) {
+        const double y = d->values[n + i], x = d->values[2 * n + i];
+        const double q = meta_quantile2(d, y, 1.0 - y);
+        if (!(fabs(q - x) <= 1e-8 * (fabs(x) + (d->values[3 * n - 1] - d->values[2 * n]))))
+            return tyche_err_set(err, TYCHE_EINPUT,
+                                 "%s.quantiles: the metalog's terms do not fit its quantiles",
+                                 path);
+    }
+    const double at = meta_infeasible_at(d->values, n);
+    if (!isnan(at)) {
+        char where[64];
+        if (at == -1.0)
+            snprintf(where, sizeof where, "p=0");
+        else if (at == 2.0)
+            snprintf(where, sizeof where, "p=1");
+        else
+            snprintf(where, sizeof where, "p=%.3g", at);
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.quantiles: these quantiles give an infeasible metalog (its "
+                             "density would be negative near %s); move them or give fewer",
+                             path, where);
+    }
+    return TYCHE_OK;
+}
+
+static void metalog_support(const tyche_dist *d, double *lo, double *hi) {
+    *lo = d->p[0];
+    *hi = d->p[1];
+}
+static double metalog_sample(const tyche_dist *d, gsl_rng *r) {
+    return metalog_quantile(d, gsl_rng_uniform_pos(r));
+}
+/* Q(y) = x for y, in y on the lower half and in 1 - y on the upper one (so
+ * that either tail keeps its relative precision), on the scale of M, where
+ * the transform's exponential tails are straight: M(y) = M(x) by Newton
+ * steps in log y or log(1 - y) (M' in closed form), kept inside a bracket
+ * that each evaluation shrinks, falling back on a bisection on the bits
+ * when a step leaves it or does not halve the step before last (as
+ * invert_tail_raw does) */
+static double metalog_cdf(const tyche_dist *d, double x, int upper) {
+    if (isnan(x)) return NAN;
+    if (x <= d->p[0]) return upper ? 1.0 : 0.0;
+    if (x >= d->p[1]) return upper ? 0.0 : 1.0;
+    const int low_half = x <= meta_quantile2(d, 0.5, 0.5);
+    const double target = meta_to_M(d, x);
+    double lo = 0.0, hi = 0.5, v = 0.25; /* v: y (low half) or 1 - y (upper half) */
+    double step = INFINITY, step_before = INFINITY;
+    for (int i = 0; i < 300; i++) {
+        const double y = low_half ? v : 1.0 - v, ybar = low_half ? 1.0 - v : v;
+        const double m = meta_M(d, y, ybar);
+        /* f increases with v on both halves */
+        const double f = low_half ? m - target : target - m;
+        if (f == 0.0) break;
+        if (f < 0.0)
+            lo = v;
+        else
+            hi = v;
+        /* df / d(log v) = M'(y) v on both halves */
+        const double slope = meta_scaled_slope(meta_a(d), d->n, y, ybar) / (y * ybar) * v;
+        const double dl = f / slope;
+        double next = v * exp(-dl);
+        if (isfinite(next) && next > lo && next < hi && fabs(dl) <= 0.5 * step_before) {
+            step_before = step;
+            step = fabs(dl);
+        } else {
+            next = bit_midpoint(lo, hi);
+            if (next == lo || next == hi) break; /* adjacent doubles */
+            step_before = step;
+            step = fabs(log(next / v));
+        }
+        const double moved = fabs(next - v);
+        v = next;
+        if (moved <= 4.0 * DBL_EPSILON * v) break;
+    }
+    return low_half ? (upper ? 1.0 - v : v) : (upper ? v : 1.0 - v);
+}
+
+typedef struct {
+    const tyche_dist *d;
+    double centre;
+    int power;
+} meta_integrand;
+
+/* Q(y(t))^power y (1 - y), t = L */
+static double meta_moment_density(double t, void *params) {
+    const meta_integrand *m = params;
+    const double y = 1.0 / (1.0 + exp(-t)), ybar = 1.0 / (1.0 + exp(t));
+    if (!(y > 0.0 && ybar > 0.0)) return 0.0;
+    const double q = meta_quantile2(m->d, y, ybar) - m->centre;
+    const double f = (m->power == 1 ? q : q * q) * y * ybar;
+    return isfinite(f) ? f : 0.0;
+}
+
+static void metalog_moments(const tyche_dist *d, double *mean, double *var) {
+    const double *a = meta_a(d);
+    /* e^M grows as y^-(a2 - a3/2) below and (1 - y)^-(a2 + a3/2) above: a
+     * bounded side is finite, an exponential side's moment of order r
+     * exists when r times its exponent is below 1 */
+    double k = 0.0;
+    if (meta_lower(d) && !meta_upper(d)) k = a[1] + 0.5 * a[2];
+    if (meta_upper(d) && !meta_lower(d)) k = a[1] - 0.5 * a[2];
+    if (k >= 1.0) {
+        *mean = meta_lower(d) ? INFINITY : -INFINITY;
+        *var = NAN;
+        return;
+    }
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(META_QUAD_LIMIT);
+    if (ws == NULL) {
+        *mean = *var = NAN;
+        return;
+    }
+    meta_integrand m = {d, 0.0, 1};
+    gsl_function fn = {meta_moment_density, &m};
+    double r, abserr;
+    /* around the median, so that a far-off location does not cost digits */
+    m.centre = meta_quantile2(d, 0.5, 0.5);
+    const double spread = meta_quantile2(d, 0.9, 0.1) - meta_quantile2(d, 0.1, 0.9);
+    if (gsl_integration_qagi(&fn, 1e-13 * spread, META_QUAD_EPSREL, META_QUAD_LIMIT, ws, &r,
+                             &abserr) != GSL_SUCCESS)
+        r = NAN;
+    *mean = m.centre + r;
+    if (2.0 * k >= 1.0) {
+        *var = INFINITY;
+    } else {
+        m.centre = *mean;
+        m.power = 2;
+        if (gsl_integration_qagi(&fn, 1e-13 * spread * spread, META_QUAD_EPSREL, META_QUAD_LIMIT,
+                                 ws, &r, &abserr) != GSL_SUCCESS)
+            r = NAN;
+        *var = r;
+    }
+    gsl_integration_workspace_free(ws);
+}
+MOMENTS_FROM(metalog)
+static void metalog_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    append(buf, len, pos, "metalog(");
+    for (size_t i = 0; d->values && i < d->n; i++)
+        append(buf, len, pos, "%sp%g %g", i ? ", " : "", 100.0 * d->values[d->n + i],
+               d->values[2 * d->n + i]);
+    if (meta_lower(d)) append(buf, len, pos, ", min %g", d->p[0]);
+    if (meta_upper(d)) append(buf, len, pos, ", max %g", d->p[1]);
+    append(buf, len, pos, ")");
+}
+
+/* ---- empirical ------------------------------------------------------------------
+ *
+ * The values of one column of a CSV file (a header row naming the columns,
+ * then one number per row), each equally likely: a discrete law kept in
+ * discrete's form (sorted values, cumw[i] = (i + 1) / n), so that it shares
+ * its sampler, quantile and CDF; the moments are the plain mean and the
+ * population variance of the values.  The reader is deliberately small:
+ * commas separate fields, a field may be wrapped in double quotes (without
+ * commas or quotes inside), blank lines are skipped, CRLF is accepted. */
+
+#define CSV_MAX_BYTES (256u << 20)
+
+/* The field of `line` (NUL-terminated, no newline) at index col, trimmed of
+ * blanks and of one pair of double quotes: its start and length; 0 when the
+ * row is shorter. */
+static int csv_field(const char *line, size_t col, const char **start, size_t *len) {
+    const char *s = line;
+    for (size_t c = 0; c < col; c++) {
+        s = strchr(s, ',');
+        if (s == NULL) return 0;
+        s++;
+    }
+    const char *end = strchr(s, ',');
+    if (end == NULL) end = s + strlen(s);
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    if (end - s >= 2 && s[0] == '"' && end[-1] == '"') {
+        s++;
+        end--;
+    }
+    *start = s;
+    *len = (size_t)(end - s);
+    return 1;
+}
+
+/* the file's whole text, NUL-terminated, or NULL with the reason in why
+ * (*oom set when it was memory) */
+static char *read_text(const char *file, const char **why, int *oom) {
+    *oom = 0;
+    FILE *f = fopen(file, "rb");
+    if (f == NULL) {
+        *why = strerror(errno);
+        return NULL;
+    }
+    /* a folder, a FIFO or a device (/dev/stdin would wait forever) is no table */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        fclose(f);
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = tyche_malloc(cap);
+    while (buf) {
+        if (len + 1 >= cap) {
+            if (cap >= CSV_MAX_BYTES) {
+                *why = "larger than 256 MiB";
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            char *grown = tyche_realloc(buf, cap * 2);
+            if (grown == NULL) {
+                free(buf);
+                buf = NULL;
+                *why = "out of memory";
+                *oom = 1;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        const size_t k = fread(buf + len, 1, cap - 1 - len, f);
+        len += k;
+        if (k == 0) {
+            if (ferror(f)) {
+                *why = "read error";
+                free(buf);
+                buf = NULL;
+            }
+            break;
+        }
+    }
+    if (buf == NULL && *why == NULL) {
+        *why = "out of memory";
+        *oom = 1;
+    }
+    fclose(f);
+    if (buf) buf[len] = '\0';
+    return buf;
+}
+
+static int by_double(const void *x, const void *y) {
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static tyche_status empirical_parse(const cJSON *obj, const char *path, const char *dir, int depth,
+                                    tyche_dist *d, tyche_err *err) {
+    (void)depth;
+    const cJSON *jf = cJSON_GetObjectItemCaseSensitive(obj, "file");
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(obj, "column");
+    if (jf == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"file\"", path);
+    if (!cJSON_IsString(jf) || jf->valuestring == NULL || jf->valuestring[0] == '\0')
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.file: must be a file name (a string)", path);
+    if (jc == NULL) return tyche_err_set(err, TYCHE_EINPUT, "%s: missing key \"column\"", path);
+    if (!cJSON_IsString(jc) || jc->valuestring == NULL || jc->valuestring[0] == '\0')
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.column: must be a column name (a string)",
+                             path);
+    const char *name = jf->valuestring, *column = jc->valuestring;
+    /* relative to the scenario's folder */
+    char *file = NULL;
+    if (dir && name[0] != '/') {
+        file = tyche_malloc(strlen(dir) + strlen(name) + 2);
+        if (file) sprintf(file, "%s/%s", dir, name);
+    } else {
+        file = tyche_strdup(name);
+    }
+    if (file == NULL) return tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+    const char *why = NULL;
+    int oom;
+    char *text = read_text(file, &why, &oom);
+    double *v = NULL;
+    size_t n = 0, cap = 0;
+    tyche_status st = TYCHE_OK;
+    if (text == NULL) {
+        st = oom ? tyche_err_set(err, TYCHE_ENOMEM, "%s.file: out of memory reading %s", path, file)
+                 : tyche_err_set(err, TYCHE_EINPUT, "%s.file: cannot read %s (%s)", path, file, why);
+        goto done;
+    }
+    size_t col = 0, line_no = 0;
+    int have_header = 0;
+    for (char *line = text; line && *line != '\0' && st == TYCHE_OK;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = '\0';
+        line_no++;
+        const size_t ln = strlen(line);
+        if (ln > 0 && line[ln - 1] == '\r') line[ln - 1] = '\0';
+        char *next = nl ? nl + 1 : NULL;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (*p == '\0') { /* a blank line */
+            line = next;
+            continue;
+        }
+        if (!have_header) {
+            have_header = 1;
+            int found = 0;
+            const char *f;
+            size_t flen;
+            for (size_t c = 0; !found && csv_field(line, c, &f, &flen); c++)
+                if (flen == strlen(column) && strncmp(f, column, flen) == 0) {
+                    col = c;
+                    found = 1;
+                }
+            if (!found)
+                st = tyche_err_set(err, TYCHE_EINPUT,
+                                   "%s.column: %s has no column \"%s\" (its header, line %zu: %s)",
+                                   path, file, column, line_no, line);
+            line = next;
+            continue;
+        }
+        const char *f;
+        size_t flen;
+        char num[64];
+        const int has = csv_field(line, col, &f, &flen);
+        if (has && flen < sizeof num) {
+            memcpy(num, f, flen);
+            num[flen] = '\0';
+        }
+        char *end = NULL;
+        const double x = has && flen > 0 && flen < sizeof num ? strtod(num, &end) : NAN;
+        if (!has || flen == 0) {
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "%s.file: %s line %zu, column \"%s\": missing value", path, file,
+                               line_no, column);
+        } else if (flen >= sizeof num || end == num || *end != '\0' || !isfinite(x)) {
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "%s.file: %s line %zu, column \"%s\": \"%.*s\" is not a finite number",
+                               path, file, line_no, column, (int)(flen > 40 ? 40 : flen), f);
+        } else {
+            if (n == cap) {
+                const size_t nc = cap ? 2 * cap : 64;
+                double *g = tyche_realloc(v, nc * sizeof *g);
+                if (g == NULL) {
+                    st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+                    break;
+                }
+                v = g;
+                cap = nc;
+            }
+            v[n++] = x;
+        }
+        line = next;
+    }
+    if (st == TYCHE_OK && !have_header)
+        st = tyche_err_set(err, TYCHE_EINPUT, "%s.file: %s is empty (a header row was expected)",
+                           path, file);
+    if (st == TYCHE_OK && n < 2)
+        st = tyche_err_set(err, TYCHE_EINPUT,
+                           "%s.file: %s has %zu value%s in column \"%s\"; an empirical prior needs "
+                           "at least 2",
+                           path, file, n, n == 1 ? "" : "s", column);
+    if (st != TYCHE_OK) goto done;
+    qsort(v, n, sizeof *v, by_double);
+    d->cumw = tyche_malloc(n * sizeof *d->cumw);
+    d->source = tyche_malloc(strlen(name) + strlen(column) + 16);
+    if (d->cumw == NULL || d->source == NULL) {
+        st = tyche_err_set(err, TYCHE_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) d->cumw[i] = (double)(i + 1) / (double)n;
+    d->cumw[n - 1] = 1.0;
+    sprintf(d->source, "%s, column %s", name, column);
+    d->values = v;
+    d->n = n;
+    v = NULL;
+done:
+    free(v);
+    free(text);
+    free(file);
+    return st;
+}
+
+static tyche_status empirical_validate(const tyche_dist *d, const char *path, tyche_err *err) {
+    if (d->n < 2 || d->values == NULL || d->cumw == NULL)
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.file: an empirical prior needs at least 2 values", path);
+    return validate_discrete(d, path, err);
+}
+static double empirical_mean(const tyche_dist *d) {
+    if (d->n == 0 || d->values == NULL) return NAN;
+    double s = 0.0;
+    for (size_t i = 0; i < d->n; i++) s += d->values[i];
+    return s / (double)d->n;
+}
+static double empirical_variance(const tyche_dist *d) {
+    const double m = empirical_mean(d);
+    if (isnan(m)) return NAN;
+    double s = 0.0;
+    for (size_t i = 0; i < d->n; i++) s += (d->values[i] - m) * (d->values[i] - m);
+    return s / (double)d->n;
+}
+static int empirical_is_fixed(const tyche_dist *d) {
+    return d->n > 0 && d->values && d->values[0] == d->values[d->n - 1];
+}
+static void empirical_describe(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    if (d->n == 0 || d->values == NULL) {
+        append(buf, len, pos, "empirical()");
+        return;
+    }
+    append(buf, len, pos, "empirical(%s: %zu values, %g to %g)", d->source ? d->source : "?",
+           d->n, d->values[0], d->values[d->n - 1]);
+}
+
 /* ---- block samplers (draws.h: the words each one uses) ---------------------
  *
  * Each fills out[i] for the lanes of L from stream `stream`; tmp has room
@@ -1537,71 +2706,94 @@ static const dist_ops priors[] = {
                           .validate = fixed_validate, .support = fixed_support,
                           .sample = fixed_sample, .sample_block = fixed_block, .quantile = fixed_quantile,
                           .mean = fixed_mean, .variance = fixed_variance,
-                          .is_fixed = fixed_is_fixed, .describe = fixed_describe},
+                          .is_fixed = fixed_is_fixed, .cdf = fixed_cdf, .describe = fixed_describe},
     [TYCHE_DIST_UNIFORM] = {.name = "uniform", .keys = {"min", "max"}, .parse = uniform_parse,
                             .validate = uniform_validate, .support = uniform_support,
                             .sample = uniform_sample, .sample_block = uniform_block, .quantile = uniform_quantile,
                             .mean = uniform_mean, .variance = uniform_variance,
-                            .describe = uniform_describe},
+                            .cdf = uniform_cdf, .describe = uniform_describe},
     [TYCHE_DIST_NORMAL] = {.name = "normal", .keys = {"mean", "sd"}, .parse = normal_parse,
                            .validate = normal_validate, .support = unbounded_support,
                            .sample = normal_sample, .sample_block = normal_block, .quantile = normal_quantile,
                            .mean = normal_mean, .variance = normal_variance,
-                           .describe = normal_describe},
+                           .cdf = normal_cdf, .describe = normal_describe},
     [TYCHE_DIST_TRUNCNORMAL] = {.name = "truncnormal", .keys = {"mean", "sd", "min", "max"},
                                 .parse = truncnormal_parse, .validate = truncnormal_validate,
                                 .support = truncnormal_support, .sample = truncnormal_sample,
                                 .quantile = truncnormal_quantile, .mean = truncnormal_mean,
                                 .variance = truncnormal_variance,
-                                .describe = truncnormal_describe},
+                                .cdf = truncnormal_cdf, .describe = truncnormal_describe},
     [TYCHE_DIST_LOGNORMAL] = {.name = "lognormal", .keys = {"median", "sdlog"},
                               .percentile_keys = 1, .parse = parse_lognormal,
                               .validate = lognormal_validate, .support = positive_support,
                               .open_below = 1, .sample = lognormal_sample, .sample_block = lognormal_block,
                               .quantile = lognormal_quantile, .mean = lognormal_mean,
-                              .variance = lognormal_variance, .describe = lognormal_describe},
+                              .variance = lognormal_variance,
+                              .cdf = lognormal_cdf, .describe = lognormal_describe},
     [TYCHE_DIST_BETA] = {.name = "beta", .keys = {"a", "b", "mean", "concentration"},
                          .parse = parse_beta, .validate = beta_validate, .support = unit_support,
                          .open_below = 1, .sample = beta_sample, .sample_block = beta_block, .quantile = beta_dist_quantile,
-                         .mean = beta_mean, .variance = beta_variance, .describe = beta_describe},
+                         .mean = beta_mean, .variance = beta_variance,
+                         .cdf = beta_cdf, .describe = beta_describe},
     [TYCHE_DIST_GAMMA] = {.name = "gamma", .keys = {"shape", "mean", "scale"},
                           .parse = parse_gamma, .validate = gamma_validate,
                           .support = positive_support, .open_below = 1, .sample = gamma_sample, .sample_block = gamma_block,
                           .quantile = gamma_dist_quantile, .mean = gamma_mean,
-                          .variance = gamma_variance, .describe = gamma_describe},
+                          .variance = gamma_variance, .cdf = gamma_cdf, .describe = gamma_describe},
     [TYCHE_DIST_TRIANGULAR] = {.name = "triangular", .keys = {"min", "mode", "max"},
                                .parse = triangular_parse, .validate = triangular_validate,
                                .support = min_max_support, .sample = triangular_sample,
                                .quantile = triangular_dist_quantile, .mean = triangular_mean,
                                .variance = triangular_variance,
-                               .describe = triangular_describe},
+                               .cdf = triangular_cdf, .describe = triangular_describe},
     [TYCHE_DIST_PERT] = {.name = "pert", .keys = {"min", "mode", "max", "lambda"},
                          .parse = pert_parse, .validate = pert_validate,
                          .support = min_max_support, .sample = pert_sample, .sample_block = pert_block,
                          .quantile = pert_quantile, .mean = pert_mean, .variance = pert_variance,
-                         .describe = pert_describe},
+                         .cdf = pert_cdf, .describe = pert_describe},
     [TYCHE_DIST_BERNOULLI] = {.name = "bernoulli", .keys = {"p"}, .parse = bernoulli_parse,
                               .validate = bernoulli_validate, .support = bernoulli_support,
                               .sample = bernoulli_sample, .quantile = bernoulli_quantile,
                               .mean = bernoulli_mean, .variance = bernoulli_variance,
-                              .is_fixed = bernoulli_is_fixed, .describe = bernoulli_describe},
+                              .is_fixed = bernoulli_is_fixed,
+                              .cdf = bernoulli_cdf, .describe = bernoulli_describe},
     [TYCHE_DIST_DISCRETE] = {.name = "discrete", .keys = {"values", "weights"},
                              .parse = parse_discrete, .validate = validate_discrete,
                              .support = discrete_support, .sample = discrete_sample,
                              .quantile = discrete_quantile, .mean = discrete_mean,
                              .variance = discrete_variance, .is_fixed = discrete_is_fixed,
-                             .describe = discrete_describe},
+                             .cdf = discrete_cdf, .describe = discrete_describe},
     [TYCHE_DIST_LOGUNIFORM] = {.name = "loguniform", .keys = {"min", "max"},
                                .parse = uniform_parse, .validate = loguniform_validate,
                                .support = uniform_support, .sample = loguniform_sample,
                                .quantile = loguniform_quantile, .mean = loguniform_mean,
                                .variance = loguniform_variance,
-                               .describe = loguniform_describe},
+                               .cdf = loguniform_cdf, .describe = loguniform_describe},
     [TYCHE_DIST_STUDENTT] = {.name = "studentt", .keys = {"location", "scale", "df", "min", "max"},
                              .parse = studentt_parse, .validate = studentt_validate,
                              .support = studentt_support, .sample = studentt_sample,
                              .quantile = studentt_quantile, .mean = studentt_mean,
-                             .variance = studentt_variance, .describe = studentt_describe},
+                             .variance = studentt_variance,
+                             .cdf = studentt_cdf, .describe = studentt_describe},
+    [TYCHE_DIST_MIXTURE] = {.name = "mixture", .keys = {"weights", "components"},
+                            .parse_in = mixture_parse, .validate = mixture_validate,
+                            .support = mixture_support, .open_below_of = mixture_open_below,
+                            .sample = mixture_sample, .sample_block = mixture_block,
+                            .quantile = mixture_quantile, .mean = mixture_mean,
+                            .variance = mixture_variance, .is_fixed = mixture_is_fixed,
+                            .cdf = mixture_cdf, .describe = mixture_describe},
+    [TYCHE_DIST_METALOG] = {.name = "metalog", .keys = {"quantiles", "min", "max"},
+                            .parse = metalog_parse, .validate = metalog_validate,
+                            .support = metalog_support, .open_below = 1, .sample = metalog_sample,
+                            .quantile = metalog_quantile, .mean = metalog_mean,
+                            .variance = metalog_variance,
+                            .cdf = metalog_cdf, .describe = metalog_describe},
+    [TYCHE_DIST_EMPIRICAL] = {.name = "empirical", .keys = {"file", "column"},
+                              .parse_in = empirical_parse, .validate = empirical_validate,
+                              .support = discrete_support, .sample = discrete_sample,
+                              .quantile = discrete_quantile, .mean = empirical_mean,
+                              .variance = empirical_variance, .is_fixed = empirical_is_fixed,
+                              .cdf = discrete_cdf, .describe = empirical_describe},
 };
 #define N_PRIORS (sizeof priors / sizeof priors[0])
 
@@ -1635,6 +2827,16 @@ double tyche_dist_sample(const tyche_dist *d, gsl_rng *r) {
     return o ? o->sample(d, r) : NAN;
 }
 
+double tyche_dist_cdf(const tyche_dist *d, double x) {
+    const dist_ops *o = ops_of(d->kind);
+    return o && !isnan(x) ? o->cdf(d, x, 0) : NAN;
+}
+
+double tyche_dist_sf(const tyche_dist *d, double x) {
+    const dist_ops *o = ops_of(d->kind);
+    return o && !isnan(x) ? o->cdf(d, x, 1) : NAN;
+}
+
 double tyche_dist_mean(const tyche_dist *d) {
     const dist_ops *o = ops_of(d->kind);
     return o ? o->mean(d) : NAN;
@@ -1656,18 +2858,22 @@ void tyche_dist_support(const tyche_dist *d, double *lo, double *hi, int *open_b
         o->support(d, lo, hi);
     else
         unbounded_support(d, lo, hi);
-    if (open_below) *open_below = o ? o->open_below : 0;
+    if (open_below) *open_below = o ? (o->open_below_of ? o->open_below_of(d) : o->open_below) : 0;
+}
+
+static void describe_at(const tyche_dist *d, char *buf, size_t len, size_t *pos) {
+    const dist_ops *o = ops_of(d->kind);
+    if (o)
+        o->describe(d, buf, len, pos);
+    else
+        append(buf, len, pos, "unknown distribution");
 }
 
 void tyche_dist_format(const tyche_dist *d, char *buf, size_t len) {
     if (buf == NULL || len == 0) return;
     buf[0] = '\0';
     size_t pos = 0;
-    const dist_ops *o = ops_of(d->kind);
-    if (o)
-        o->describe(d, buf, len, &pos);
-    else
-        append(buf, len, &pos, "unknown distribution");
+    describe_at(d, buf, len, &pos);
 }
 
 tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_err *err) {
@@ -1680,7 +2886,16 @@ tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_er
 
 tyche_status tyche_dist_from_json(const void *json, const char *path, tyche_dist *out,
                                   tyche_err *err) {
-    const cJSON *j = json;
+    return from_json_at(json, path, NULL, 0, out, err);
+}
+
+tyche_status tyche_dist_from_json_in(const void *json, const char *path, const char *dir,
+                                     tyche_dist *out, tyche_err *err) {
+    return from_json_at(json, path, dir, 0, out, err);
+}
+
+static tyche_status from_json_at(const cJSON *j, const char *path, const char *dir, int depth,
+                                 tyche_dist *out, tyche_err *err) {
     if (path == NULL) path = "";
     blank(out);
     if (cJSON_IsNumber(j)) {
@@ -1710,7 +2925,9 @@ tyche_status tyche_dist_from_json(const void *json, const char *path, tyche_dist
     out->kind = (tyche_dist_kind)kind;
     const dist_ops *ops = &priors[kind];
     tyche_status st = check_keys(j, ops, path, err);
-    if (st == TYCHE_OK) st = ops->parse(j, path, out, err);
+    if (st == TYCHE_OK)
+        st = ops->parse_in ? ops->parse_in(j, path, dir, depth, out, err)
+                           : ops->parse(j, path, out, err);
     if (st == TYCHE_OK) st = tyche_dist_validate(out, path, err);
     if (st != TYCHE_OK) {
         tyche_dist_clear(out);

@@ -316,7 +316,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
             return tyche_err_set(err, TYCHE_EINPUT, "%s: missing parameter \"%s\" (%s)", where,
                                  ps->name, ps->description);
         tyche_param *p = &s->params[s->n_params];
-        if ((st = tyche_dist_from_json(v, ppath, &p->prior, err))) return st;
+        if ((st = tyche_dist_from_json_in(v, ppath, s->dir, &p->prior, err))) return st;
         s->overridden[s->n_params] = (uint8_t)overridden;
         s->n_params++;
         if ((st = check_domain(&p->prior, ps, ppath, err))) return st;
@@ -1055,7 +1055,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
             if (strcmp(ov.name[o], cf_name) != 0) continue;
             char where[128];
             snprintf(where, sizeof where, "--set %s", cf_name);
-            st = tyche_dist_from_json(ov.value[o], where, &cp->prior, err);
+            st = tyche_dist_from_json_in(ov.value[o], where, s->dir, &cp->prior, err);
             ov.used[o] = 1;
             s->overridden[s->common] = 1;
         }

@@ -25,9 +25,9 @@ TEST(the_nig_update_matches_an_independent_computation) {
 
 TEST(the_prior_matches_the_scenario_priors_moments) {
     /* g_inf ~ N(0.04, 0.03), phi ~ U(0.4, 0.9), sigma_g ~ lognormal(log 0.06, 0.3) */
-    tyche_dist g = {TYCHE_DIST_NORMAL, {0.04, 0.03, 0, 0}, 0, NULL, NULL};
-    tyche_dist phi = {TYCHE_DIST_UNIFORM, {0.4, 0.9, 0, 0}, 0, NULL, NULL};
-    tyche_dist sg = {TYCHE_DIST_LOGNORMAL, {log(0.06), 0.3, 0, 0}, 0, NULL, NULL};
+    tyche_dist g = {TYCHE_DIST_NORMAL, {0.04, 0.03, 0, 0}, 0, NULL, NULL, NULL, NULL};
+    tyche_dist phi = {TYCHE_DIST_UNIFORM, {0.4, 0.9, 0, 0}, 0, NULL, NULL, NULL, NULL};
+    tyche_dist sg = {TYCHE_DIST_LOGNORMAL, {log(0.06), 0.3, 0, 0}, 0, NULL, NULL, NULL, NULL};
     tyche_nig p;
     ASSERT(tyche_nig_from_priors(&g, &phi, &sg, &p));
     /* lognormal moments: E s^2 = exp(2 mu + 2 sd^2), E s^4 = exp(4 mu + 8 sd^2) */
@@ -45,7 +45,7 @@ TEST(the_prior_matches_the_scenario_priors_moments) {
     const double vc = 0.03 * 0.03 * ((1 - ep) * (1 - ep) + vp) + 0.04 * 0.04 * vp;
     ASSERT_NEAR(p.V[0][0] * es2, vc, 1e-12 * vc);
     /* a fixed sigma_g cannot be matched */
-    tyche_dist fixed = {TYCHE_DIST_FIXED, {0.06, 0, 0, 0}, 0, NULL, NULL};
+    tyche_dist fixed = {TYCHE_DIST_FIXED, {0.06, 0, 0, 0}, 0, NULL, NULL, NULL, NULL};
     ASSERT(!tyche_nig_from_priors(&g, &phi, &fixed, &p));
 }
 

@@ -12,6 +12,7 @@
 #include <gsl/gsl_sf_erf.h>
 #include "tyche/dist.h"
 #include "dist_impl.h"
+#include "files.h"
 #include "test.h"
 
 #define SEED 12345
@@ -973,7 +974,7 @@ TEST(unknown_dist_is_rejected_listing_the_known_ones) {
     check_rejected("{\"dist\":\"lognorm\",\"median\":0.3,\"sdlog\":0.8}",
                    PATH ".dist: unknown distribution \"lognorm\" (expected one of fixed, uniform, "
                         "normal, truncnormal, lognormal, beta, gamma, triangular, pert, "
-                        "bernoulli, discrete, loguniform, studentt)");
+                        "bernoulli, discrete, loguniform, studentt, mixture, metalog, empirical)");
     check_rejected("{\"dist\":3}", PATH ".dist: must be a string");
 }
 
@@ -1178,4 +1179,669 @@ TEST(every_prior_knows_its_support) {
     tyche_err err;
     ASSERT_INT_EQ(tyche_dist_validate(&u, "x", &err), TYCHE_EINPUT);
     ASSERT_STR_CONTAINS(err.msg, "x: unknown distribution kind 99");
+}
+
+/* ---- CDFs of every kind ---------------------------------------------------- */
+
+/* The CDF undoes the quantile, each tail from its own side: F(Q(u)) = u for
+ * u <= 1/2 and P(X > Q(u)) = 1 - u above, relative, at u = 1e-9 .. 1 - 1e-9. */
+TEST(every_continuous_prior_cdf_inverts_its_quantile_in_both_tails) {
+    static const struct {
+        const char *json;
+        double tol; /* relative, in the tail's probability */
+    } laws[] = {
+        {"{\"dist\": \"uniform\", \"min\": -1, \"max\": 2}", 1e-7},
+        {"{\"dist\": \"normal\", \"mean\": 1, \"sd\": 2}", 1e-7},
+        {"{\"dist\": \"truncnormal\", \"mean\": 0, \"sd\": 1, \"min\": -0.5, \"max\": 3}", 1e-7},
+        {"{\"dist\": \"truncnormal\", \"mean\": 0, \"sd\": 1, \"min\": 4}", 1e-5},
+        {"{\"dist\": \"truncnormal\", \"mean\": 0, \"sd\": 1, \"max\": -4}", 1e-5},
+        {"{\"dist\": \"lognormal\", \"median\": 2, \"sdlog\": 0.7}", 1e-7},
+        {"{\"dist\": \"beta\", \"a\": 2, \"b\": 5}", 1e-7},
+        {"{\"dist\": \"gamma\", \"shape\": 2.5, \"scale\": 3}", 1e-7},
+        {"{\"dist\": \"triangular\", \"min\": 1, \"mode\": 2, \"max\": 5}", 1e-7},
+        {"{\"dist\": \"pert\", \"min\": 1, \"mode\": 2, \"max\": 6}", 1e-7},
+        {"{\"dist\": \"loguniform\", \"min\": 0.001, \"max\": 10}", 1e-7},
+        {"{\"dist\": \"studentt\", \"location\": 1, \"scale\": 2, \"df\": 3}", 1e-7},
+        {"{\"dist\": \"studentt\", \"scale\": 1, \"df\": 3, \"min\": 0, \"max\": 5}", 1e-7},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}}", 1e-7},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}, \"min\": 0, "
+        "\"max\": 10}", 1e-7},
+        {"{\"dist\": \"mixture\", \"weights\": [0.3, 0.7], \"components\": [{\"dist\": \"normal\", "
+        "\"mean\": 0, \"sd\": 1}, {\"dist\": \"gamma\", \"shape\": 2, \"scale\": 1}]}", 1e-7},
+    };
+    static const double us[] = {1e-9, 1e-4, 0.1, 0.5, 0.8, 1 - 1e-4, 1 - 1e-9};
+    for (size_t i = 0; i < sizeof laws / sizeof laws[0] && !test_failed; i++) {
+        tyche_dist d;
+        parse_ok(laws[i].json, &d);
+        const double tol = laws[i].tol;
+        for (size_t k = 0; k < sizeof us / sizeof us[0]; k++) {
+            const double u = us[k], x = tyche_dist_quantile(&d, u);
+            const double lo = tyche_dist_cdf(&d, x), hi = tyche_dist_sf(&d, x);
+            if (test_failed) break;
+            if (u <= 0.5) {
+                if (!(fabs(lo - u) <= tol * u)) fprintf(stderr, "  %s at u = %g\n", laws[i].json, u);
+                ASSERT_NEAR(lo, u, tol * u);
+            } else {
+                if (!(fabs(hi - (1 - u)) <= tol * (1 - u)))
+                    fprintf(stderr, "  %s at u = %g\n", laws[i].json, u);
+                ASSERT_NEAR(hi, 1 - u, tol * (1 - u));
+            }
+            ASSERT_NEAR(lo + hi, 1.0, 1e-12);
+        }
+        double lo, hi;
+        tyche_dist_support(&d, &lo, &hi, NULL);
+        ASSERT(tyche_dist_cdf(&d, lo - 1) == 0.0 || lo == -INFINITY);
+        ASSERT(tyche_dist_sf(&d, hi + 1) == 0.0 || hi == INFINITY);
+        ASSERT(isnan(tyche_dist_cdf(&d, NAN)));
+        tyche_dist_clear(&d);
+    }
+}
+
+/* Against closed forms written out here, and the steps of the discrete laws
+ * (right-continuous). */
+TEST(cdfs_match_closed_forms_and_steps) {
+    tyche_dist d;
+    parse_ok("{\"dist\": \"triangular\", \"min\": 1, \"mode\": 2, \"max\": 5}", &d);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 1.5), 0.25 / 4.0, 1e-15);        /* (x-a)^2/((b-a)(c-a)) */
+    ASSERT_NEAR(tyche_dist_sf(&d, 4.0), 1.0 / 12.0, 1e-15);         /* (b-x)^2/((b-a)(b-c)) */
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"loguniform\", \"min\": 1, \"max\": 100}", &d);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 10.0), 0.5, 1e-15);
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"pert\", \"min\": 0, \"mode\": 1, \"max\": 4}", &d); /* Beta(2, 4) */
+    ASSERT_NEAR(tyche_dist_cdf(&d, 2.0), gsl_cdf_beta_P(0.5, 2.0, 4.0), 1e-15);
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"truncnormal\", \"mean\": 0, \"sd\": 1, \"min\": -1, \"max\": 2}", &d);
+    const double z = gsl_cdf_ugaussian_P(2) - gsl_cdf_ugaussian_P(-1);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 0.5), (gsl_cdf_ugaussian_P(0.5) - gsl_cdf_ugaussian_P(-1)) / z,
+                1e-14);
+    tyche_dist_clear(&d);
+    /* next to a bound 4 sd out: (Q(4) - Q(x)) / Q(4) by mpmath at 40 digits */
+    parse_ok("{\"dist\": \"truncnormal\", \"mean\": 0, \"sd\": 1, \"min\": 4}", &d);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 4.0000000002366516), 9.999966372189485e-10, 1e-13 * 1e-9);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 4.0000023665350293), 9.9999999966024776e-06, 1e-13 * 1e-5);
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"studentt\", \"location\": 1, \"scale\": 2, \"df\": 1}", &d); /* Cauchy */
+    ASSERT_NEAR(tyche_dist_cdf(&d, 3.0), 0.5 + atan(1.0) / M_PI, 1e-14);
+    tyche_dist_clear(&d);
+    /* upper tails far out, where 1 - F would keep nothing: Gamma(2, 1) has
+     * P(X > x) = e^-x (1 + x); beta(1, 2) has P(X > x) = (1 - x)^2 */
+    parse_ok("{\"dist\": \"gamma\", \"shape\": 2, \"scale\": 1}", &d);
+    ASSERT_NEAR(tyche_dist_sf(&d, 30.0), 31.0 * exp(-30.0), 1e-12 * 31.0 * exp(-30.0));
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"beta\", \"a\": 1, \"b\": 2}", &d);
+    ASSERT_NEAR(tyche_dist_sf(&d, 1.0 - 1e-6), 1e-12, 1e-9 * 1e-12);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 1e-6), 2e-6 - 1e-12, 1e-12 * 2e-6);
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"normal\", \"mean\": 1, \"sd\": 2}", &d);
+    ASSERT_NEAR(tyche_dist_sf(&d, 21.0), 0.5 * gsl_sf_erfc(10.0 / M_SQRT2),
+                1e-12 * 0.5 * gsl_sf_erfc(10.0 / M_SQRT2));
+    tyche_dist_clear(&d);
+    parse_ok("3", &d);
+    ASSERT(tyche_dist_cdf(&d, 2.999) == 0.0 && tyche_dist_cdf(&d, 3.0) == 1.0);
+    ASSERT(tyche_dist_sf(&d, 3.0) == 0.0 && tyche_dist_sf(&d, 2.999) == 1.0);
+    parse_ok("{\"dist\": \"bernoulli\", \"p\": 0.3}", &d);
+    ASSERT(tyche_dist_cdf(&d, -0.1) == 0.0 && tyche_dist_cdf(&d, 0.0) == 0.7);
+    ASSERT(tyche_dist_cdf(&d, 0.99) == 0.7 && tyche_dist_cdf(&d, 1.0) == 1.0);
+    ASSERT(tyche_dist_sf(&d, 0.0) == 0.3 && tyche_dist_sf(&d, 1.0) == 0.0);
+    parse_ok("{\"dist\": \"discrete\", \"values\": [4, -2, 7], \"weights\": [0.2, 0.3, 0.5]}", &d);
+    ASSERT_NEAR(tyche_dist_cdf(&d, -2.0), 0.3, 1e-15);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 3.9), 0.3, 1e-15);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 4.0), 0.5, 1e-15);
+    ASSERT(tyche_dist_cdf(&d, -2.1) == 0.0 && tyche_dist_cdf(&d, 7.0) == 1.0);
+    ASSERT_NEAR(tyche_dist_sf(&d, 4.0), 0.5, 1e-15);
+    tyche_dist_clear(&d);
+}
+
+/* ---- mixture -------------------------------------------------------------- */
+
+#define MIX3 "{\"dist\": \"mixture\", \"weights\": [0.3, 0.5, 0.2], \"components\": [" \
+             "{\"dist\": \"normal\", \"mean\": 0, \"sd\": 1}, "                          \
+             "{\"dist\": \"lognormal\", \"median\": 2, \"sdlog\": 0.5}, "               \
+             "{\"dist\": \"uniform\", \"min\": -1, \"max\": 3}]}"
+
+/* the same law, from GSL's CDFs directly */
+static double mix3_cdf(double x, int upper) {
+    const double n = upper ? gsl_cdf_ugaussian_Q(x) : gsl_cdf_ugaussian_P(x);
+    const double l = x <= 0 ? (upper ? 1 : 0)
+                            : (upper ? gsl_cdf_lognormal_Q(x, log(2.0), 0.5)
+                                     : gsl_cdf_lognormal_P(x, log(2.0), 0.5));
+    const double u = upper ? gsl_cdf_flat_Q(x, -1, 3) : gsl_cdf_flat_P(x, -1, 3);
+    return 0.3 * n + 0.5 * l + 0.2 * u;
+}
+
+TEST(mixture_cdf_and_quantile_match_the_components_cdfs_in_both_tails) {
+    tyche_dist d;
+    parse_ok(MIX3, &d);
+    for (double x = -8; x <= 12; x += 0.0625) {
+        ASSERT_NEAR(tyche_dist_cdf(&d, x), mix3_cdf(x, 0), 1e-15 + 1e-13 * mix3_cdf(x, 0));
+        ASSERT_NEAR(tyche_dist_sf(&d, x), mix3_cdf(x, 1), 1e-15 + 1e-13 * mix3_cdf(x, 1));
+    }
+    static const double us[] = {1e-12, 1e-9, 1e-6, 0.01, 0.1, 0.25, 0.3, 0.5, 0.75, 0.9, 0.99,
+                                1 - 1e-6, 1 - 1e-9};
+    double prev = -INFINITY;
+    for (size_t k = 0; k < sizeof us / sizeof us[0]; k++) {
+        const double u = us[k], x = tyche_dist_quantile(&d, u);
+        ASSERT(x > prev);
+        prev = x;
+        /* the direct CDF at the answer is u, from the tail it lies in */
+        if (u <= 0.5)
+            ASSERT_NEAR(mix3_cdf(x, 0), u, 1e-12 * u);
+        else
+            ASSERT_NEAR(mix3_cdf(x, 1), 1 - u, 1e-9 * (1 - u));
+    }
+    /* monotone on a fine grid */
+    prev = -INFINITY;
+    for (int i = 1; i < 4000; i++) {
+        const double x = tyche_dist_quantile(&d, i / 4000.0);
+        ASSERT(x >= prev);
+        prev = x;
+    }
+    ASSERT(tyche_dist_quantile(&d, 0.0) == -INFINITY && tyche_dist_quantile(&d, 1.0) == INFINITY);
+    tyche_dist_clear(&d);
+}
+
+TEST(mixture_moments_follow_the_law_of_total_variance_and_draws_match) {
+    tyche_dist d;
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.4, 0.6], \"components\": ["
+             "{\"dist\": \"normal\", \"mean\": 0, \"sd\": 1}, "
+             "{\"dist\": \"normal\", \"mean\": 3, \"sd\": 2}]}",
+             &d);
+    /* 0.4 N(0, 1) + 0.6 N(3, 4): mean 1.8, variance 0.4 + 2.4 + 0.4 1.8^2 + 0.6 1.2^2 */
+    ASSERT_NEAR(tyche_dist_mean(&d), 1.8, 1e-15);
+    ASSERT_NEAR(tyche_dist_variance(&d), 4.96, 1e-14);
+    check_draws(&d, NULL);
+    check_upper_tail(&d);
+    tyche_dist_clear(&d);
+    parse_ok(MIX3, &d);
+    const double m = 0.5 * exp(log(2.0) + 0.125) + 0.2 * 1.0;
+    ASSERT_NEAR(tyche_dist_mean(&d), m, 1e-14);
+    check_draws(&d, NULL);
+    tyche_dist_clear(&d);
+}
+
+/* A point mass among the components: the quantile is the generalised
+ * inverse, flat over the mass's share, and draws keep the step. */
+TEST(mixture_with_a_point_mass_has_a_step_quantile) {
+    tyche_dist d;
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": [2, "
+             "{\"dist\": \"normal\", \"mean\": 0, \"sd\": 1}]}",
+             &d);
+    const double below = 0.5 * gsl_cdf_ugaussian_P(2.0); /* F(2-) */
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.6), 2.0);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, below + 0.5), 2.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.3), gsl_cdf_ugaussian_Pinv(0.6), 1e-13);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.995), gsl_cdf_ugaussian_Pinv(0.99), 1e-12);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 2.0), below + 0.5, 1e-15);
+    ASSERT(!tyche_dist_is_fixed(&d));
+    const double cdf[N_PROBES] = {0.001, 0.05, tyche_dist_cdf(&d, tyche_dist_quantile(&d, 0.5)),
+                                  tyche_dist_cdf(&d, 2.0), 0.999};
+    check_draws(&d, cdf);
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": [2, "
+             "{\"dist\": \"fixed\", \"value\": 2}]}",
+             &d);
+    ASSERT(tyche_dist_is_fixed(&d));
+    tyche_dist_clear(&d);
+    /* an atom below most of the mass: every u on its step comes back as the
+     * atom itself, not a few ulps off it (which would put two u out of order) */
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.3, 0.3, 0.4], \"components\": ["
+             "{\"dist\": \"normal\", \"mean\": 1.77479, \"sd\": 0.175063}, -1.92194, "
+             "{\"dist\": \"normal\", \"mean\": -1.11061, \"sd\": 0.387327}]}",
+             &d);
+    const double f_below = 0.4 * gsl_cdf_gaussian_P(-1.92194 + 1.11061, 0.387327);
+    for (int i = 1; i < 1000; i++) {
+        const double u = f_below + 0.3 * i / 1000.0;
+        ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, u), -1.92194);
+    }
+    double prev = -INFINITY;
+    for (int i = 1; i < 20000; i++) {
+        const double x = tyche_dist_quantile(&d, i / 20000.0);
+        ASSERT(x >= prev);
+        prev = x;
+    }
+    tyche_dist_clear(&d);
+    /* a gap between the components: F is flat at 1/2 over [1, 2], and the
+     * generalised inverse takes the gap's left end */
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": ["
+             "{\"dist\": \"uniform\", \"min\": 0, \"max\": 1}, "
+             "{\"dist\": \"uniform\", \"min\": 2, \"max\": 3}]}",
+             &d);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.5), 1.0, 1e-14);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.25), 0.5, 1e-14);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.75), 2.5, 1e-14);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.5 + 1e-12), 2.0, 1e-11);
+    tyche_dist_clear(&d);
+}
+
+TEST(mixture_nests_copies_deeply_and_knows_its_support) {
+    tyche_dist d, c;
+    tyche_err e;
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.25, 0.75], \"components\": ["
+             "{\"dist\": \"lognormal\", \"median\": 1, \"sdlog\": 1}, "
+             "{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": ["
+             "{\"dist\": \"gamma\", \"shape\": 2, \"scale\": 1}, "
+             "{\"dist\": \"discrete\", \"values\": [1, 2], \"weights\": [0.5, 0.5]}]}]}",
+             &d);
+    ASSERT_INT_EQ(tyche_dist_copy(&c, &d, &e), TYCHE_OK);
+    const double q = tyche_dist_quantile(&d, 0.3), m = tyche_dist_mean(&d);
+    ASSERT(c.comp != d.comp && c.comp[1].comp != d.comp[1].comp &&
+           c.comp[1].comp[1].values != d.comp[1].comp[1].values);
+    tyche_dist_clear(&d);
+    tyche_dist_clear(&d);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&c, 0.3), q);
+    ASSERT_NEAR(m, 0.25 * exp(0.5) + 0.75 * (0.5 * 2 + 0.5 * 1.5), 1e-14);
+    double lo, hi;
+    int open;
+    tyche_dist_support(&c, &lo, &hi, &open);
+    ASSERT(lo == 0.0 && hi == INFINITY && open == 1);
+    char buf[256];
+    tyche_dist_format(&c, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "mixture(0.25 lognormal(median 1, sdlog 1); 0.75 mixture(0.5 gamma(shape "
+                       "2, scale 1); 0.5 discrete(1: 0.5, 2: 0.5)))");
+    tyche_dist_clear(&c);
+    /* a closed component at the same least value closes the support */
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": ["
+             "{\"dist\": \"lognormal\", \"median\": 1, \"sdlog\": 1}, "
+             "{\"dist\": \"uniform\", \"min\": 0, \"max\": 1}]}",
+             &d);
+    tyche_dist_support(&d, &lo, &hi, &open);
+    ASSERT(lo == 0.0 && hi == INFINITY && open == 0);
+    tyche_dist_clear(&d);
+    /* zero-weight components take no values */
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [1, 0], \"components\": ["
+             "{\"dist\": \"uniform\", \"min\": 0, \"max\": 1}, 7]}",
+             &d);
+    tyche_dist_support(&d, &lo, &hi, &open);
+    ASSERT(lo == 0.0 && hi == 1.0);
+    ASSERT_NEAR(tyche_dist_quantile(&d, 0.999), 0.999, 1e-13);
+    tyche_dist_clear(&d);
+}
+
+TEST(mixture_refuses_bad_input_naming_the_path) {
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5, 0.0], \"components\": [1, 2, "
+                   "{\"dist\": \"normal\", \"mean\": 0, \"sd\": 0}]}",
+                   PATH ".components[2].sd: must be > 0");
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [0.5, 0.4], \"components\": [1, 2]}",
+                   PATH ".weights: must sum to 1 (they sum to 0.9)");
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [1.5, -0.5], \"components\": [1, 2]}",
+                   PATH ".weights[1]: must be >= 0");
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [1], \"components\": [1, 2]}",
+                   PATH ".weights: must have as many entries as components (1 vs 2)");
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [1], \"components\": 3}",
+                   PATH ".components: must be an array");
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [1]}", PATH ": missing key \"components\"");
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [], \"components\": []}", PATH ".weights");
+    check_rejected("{\"dist\": \"mixture\", \"weights\": [1], \"components\": [{\"dist\": "
+                   "\"mixture\", \"weights\": [1], \"components\": [{\"dist\": \"lognorm\"}]}]}",
+                   PATH ".components[0].components[0].dist: unknown distribution \"lognorm\"");
+    /* 17 components */
+    char buf[1024];
+    size_t pos = (size_t)snprintf(buf, sizeof buf, "{\"dist\": \"mixture\", \"weights\": [");
+    for (int i = 0; i < 17; i++) pos += (size_t)snprintf(buf + pos, sizeof buf - pos, "%s0.0625", i ? "," : "");
+    pos += (size_t)snprintf(buf + pos, sizeof buf - pos, "], \"components\": [");
+    for (int i = 0; i < 17; i++) pos += (size_t)snprintf(buf + pos, sizeof buf - pos, "%s%d", i ? "," : "", i);
+    snprintf(buf + pos, sizeof buf - pos, "]}");
+    check_rejected(buf, PATH ".components: must hold 1 to 16 priors (has 17)");
+    /* five deep */
+    char deep[1024] = "1";
+    for (int i = 0; i < 5; i++) {
+        char next[1024];
+        snprintf(next, sizeof next, "{\"dist\": \"mixture\", \"weights\": [1], \"components\": [%s]}", deep);
+        strcpy(deep, next);
+    }
+    check_rejected(deep, "mixtures nest at most 4 deep");
+    /* four deep is fine */
+    tyche_dist d;
+    parse_ok(strstr(deep + 1, "{"), &d);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.5), 1.0);
+    tyche_dist_clear(&d);
+}
+
+/* ---- metalog -------------------------------------------------------------- */
+
+/* Fitted through its quantiles exactly, whatever the terms and bounds. */
+TEST(metalog_passes_through_its_quantiles) {
+    static const struct {
+        const char *json;
+        double p[5], x[5];
+        int n;
+    } cases[] = {
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}}",
+         {0.1, 0.5, 0.9}, {1, 2, 4}, 3},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p90\": 4, \"p10\": 1, \"p50\": 2}, \"min\": 0}",
+         {0.1, 0.5, 0.9}, {1, 2, 4}, 3},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}, \"max\": 10}",
+         {0.1, 0.5, 0.9}, {1, 2, 4}, 3},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}, \"min\": 0, "
+         "\"max\": 10}",
+         {0.1, 0.5, 0.9}, {1, 2, 4}, 3},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p5\": -3, \"p25\": -1, \"p75\": 1.5, \"p95\": 5}}",
+         {0.05, 0.25, 0.75, 0.95}, {-3, -1, 1.5, 5}, 4},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p25\": 2, \"p50\": 2.5, \"p75\": 3, "
+         "\"p90\": 5}}",
+         {0.1, 0.25, 0.5, 0.75, 0.9}, {1, 2, 2.5, 3, 5}, 5},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p2.5\": 100, \"p50\": 130, \"p97.5\": 200}, "
+         "\"min\": 50, \"max\": 400}",
+         {0.025, 0.5, 0.975}, {100, 130, 200}, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tyche_dist d;
+        parse_ok(cases[i].json, &d);
+        if (test_failed) return;
+        ASSERT_INT_EQ(d.n, cases[i].n);
+        for (int k = 0; k < cases[i].n; k++) {
+            ASSERT_NEAR(tyche_dist_quantile(&d, cases[i].p[k]), cases[i].x[k],
+                        1e-9 * fabs(cases[i].x[k]) + 1e-12);
+            ASSERT_NEAR(tyche_dist_cdf(&d, cases[i].x[k]), cases[i].p[k], 1e-9);
+        }
+        /* strictly increasing far into both tails */
+        double prev = -INFINITY;
+        for (int k = -30; k <= 30; k++) {
+            const double u = 1.0 / (1.0 + exp(-k)), x = tyche_dist_quantile(&d, u);
+            ASSERT(x > prev);
+            prev = x;
+        }
+        tyche_dist_clear(&d);
+    }
+}
+
+/* Quantiles whose 3-term fit has a3 / a2 = 2 > 1.66711 (Keelin's bound):
+ * y (1 - y) M'(y) dips to -0.45 near p = 0.083.  And a 4-term set whose
+ * fit decreases in both tails. */
+TEST(metalog_refuses_infeasible_quantiles_saying_where) {
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 0, \"p50\": 1, \"p90\": 10}}",
+                   PATH ".quantiles: these quantiles give an infeasible metalog (its density "
+                        "would be negative near p=0.08");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p30\": 1.1, \"p50\": 3, "
+                   "\"p90\": 4}}",
+                   "move them or give fewer");
+    /* just inside Keelin's bound is fine: 0 / 1 / 6 gives a3 / a2 = 5/3, the
+     * least slope 4e-4 of a2; 0 / 1 / 6.1 gives 1.68 and is refused */
+    tyche_dist d;
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 0, \"p50\": 1, \"p90\": 6}}", &d);
+    ASSERT_NEAR(d.values[2] / d.values[1], 5.0 / 3.0, 1e-12);
+    tyche_dist_clear(&d);
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 0, \"p50\": 1, \"p90\": 6.1}}",
+                   "infeasible metalog");
+    /* a3 / a2 = 1.6671125: above Keelin's 1.66711, below the true bound
+     * 1.6671131 (the least slope is 5e-7 of a2, between the grid's points):
+     * Keelin's closed form alone refuses it */
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 0, \"p50\": 1, "
+                   "\"p90\": 6.0032117182692755}}",
+                   "infeasible metalog");
+}
+
+/* Symmetric quantiles give a3 = 0: the logistic law, mean p50 and variance
+ * pi^2 a2^2 / 3 with a2 = (p90 - p50) / ln 9; an asymmetric one's mean is
+ * a1 + a3 / 2 (Keelin's closed form), and its variance, with the bounded
+ * forms', is held to scipy's quad of Q(y) over (0, 1) (epsabs 1e-14). */
+TEST(metalog_moments_match_closed_forms_and_quadrature) {
+    tyche_dist d;
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 7, \"p50\": 10, \"p90\": 13}}", &d);
+    ASSERT_NEAR(d.values[2], 0.0, 1e-15);
+    const double a2 = 3.0 / log(9.0);
+    ASSERT_NEAR(tyche_dist_mean(&d), 10.0, 1e-12);
+    ASSERT_NEAR(tyche_dist_variance(&d), M_PI * M_PI / 3.0 * a2 * a2, 1e-11);
+    check_draws(&d, NULL);
+    tyche_dist_clear(&d);
+    static const struct {
+        const char *json;
+        double mean, var;
+    } cases[] = {
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}}",
+         2.284449758320888, 1.6489470845904148},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}, \"min\": 0}",
+         2.3692381460456984, 3.03669722137428},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}, \"min\": 0, "
+         "\"max\": 10}",
+         2.2975226697574485, 1.651046051227928},
+        {"{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p25\": 2, \"p50\": 2.5, \"p75\": 3, "
+         "\"p90\": 5}}",
+         2.880582124937766, 6.355648247784889},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !test_failed; i++) {
+        parse_ok(cases[i].json, &d);
+        ASSERT_NEAR(tyche_dist_mean(&d), cases[i].mean, 1e-9 * cases[i].mean);
+        ASSERT_NEAR(tyche_dist_variance(&d), cases[i].var, 1e-8 * cases[i].var);
+        if (i == 0) ASSERT_NEAR(tyche_dist_mean(&d), d.values[0] + 0.5 * d.values[2], 1e-10);
+        check_draws(&d, NULL);
+        tyche_dist_clear(&d);
+    }
+    /* a log metalog whose upper tail is too heavy for a variance, or a mean:
+     * e^M ~ (1 - y)^-(a2 + a3/2) */
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 10, \"p90\": 1000}, "
+             "\"min\": 0}",
+             &d);
+    ASSERT(d.values[1] + 0.5 * d.values[2] >= 1.0);
+    ASSERT(tyche_dist_mean(&d) == INFINITY);
+    tyche_dist_clear(&d);
+}
+
+TEST(bounded_metalog_stays_inside_its_bounds) {
+    tyche_dist d;
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 0.02, \"p50\": 0.1, \"p90\": 0.6}, "
+             "\"min\": 0, \"max\": 1}",
+             &d);
+    double lo, hi;
+    int open;
+    tyche_dist_support(&d, &lo, &hi, &open);
+    ASSERT(lo == 0.0 && hi == 1.0 && open == 1);
+    for (int k = 2; k <= 300; k++) {
+        const double u = pow(10.0, -k);
+        const double a = tyche_dist_quantile(&d, u), b = tyche_dist_quantile(&d, 1.0 - u);
+        ASSERT(a >= 0.0 && a < 0.02);
+        ASSERT(b <= 1.0 && b > 0.6);
+    }
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, SEED);
+    for (int i = 0; i < 100000; i++) {
+        const double x = tyche_dist_sample(&d, r);
+        ASSERT(x >= 0.0 && x <= 1.0);
+    }
+    gsl_rng_free(r);
+    char buf[128];
+    tyche_dist_format(&d, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "metalog(p10 0.02, p50 0.1, p90 0.6, min 0, max 1)");
+    /* a copy owns its terms */
+    tyche_dist c;
+    tyche_err e;
+    ASSERT_INT_EQ(tyche_dist_copy(&c, &d, &e), TYCHE_OK);
+    const double q = tyche_dist_quantile(&d, 0.7);
+    tyche_dist_clear(&d);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&c, 0.7), q);
+    tyche_dist_clear(&c);
+}
+
+TEST(metalog_refuses_bad_input_naming_the_key) {
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p90\": 4}}",
+                   PATH ".quantiles: give 3 to 5 quantiles (got 2)");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 5, \"p90\": 4}}",
+                   PATH ".quantiles.p90: must be > p50");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"median\": 4}}",
+                   PATH ".quantiles: unknown key \"median\"");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p100\": 4}}",
+                   PATH ".quantiles.p100: percentile must be between 0 and 100");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": \"2\", \"p90\": 4}}",
+                   PATH ".quantiles.p50: must be a number");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}, "
+                   "\"min\": 1}",
+                   PATH ".min: must be below every quantile");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}, "
+                   "\"max\": 3}",
+                   PATH ".max: must be above every quantile");
+    check_rejected("{\"dist\": \"metalog\", \"quantiles\": [1, 2, 4]}", PATH ".quantiles: must be an object");
+    check_rejected("{\"dist\": \"metalog\", \"p10\": 1}", PATH ": unknown key \"p10\"");
+}
+
+/* ---- empirical ------------------------------------------------------------ */
+
+/* writes text to dir/name */
+static void write_file(const char *dir, const char *name, const char *text) {
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* parses text with files relative to dir */
+static int parse_in(const char *text, const char *dir, tyche_dist *d, tyche_err *e) {
+    cJSON *j = cJSON_Parse(text);
+    if (j == NULL) return -1;
+    memset(e, 0, sizeof *e);
+    const tyche_status st = tyche_dist_from_json_in(j, PATH, dir, d, e);
+    cJSON_Delete(j);
+    return (int)st;
+}
+
+TEST(empirical_resamples_a_csv_column_with_equal_weight) {
+    char dir[64];
+    folder_make(dir, sizeof dir, "empirical");
+    ASSERT(dir[0] != '\0');
+    write_file(dir, "x.csv", "year,\"growth\" ,other\r\n2019, 0.25,a\n2020,-0.5,b\n\n2021,1e-1,c\n"
+                             "2022,0.75,d\n2023,0.25,e\n");
+    tyche_dist d;
+    tyche_err e;
+    const int st = parse_in("{\"dist\": \"empirical\", \"file\": \"x.csv\", \"column\": \"growth\"}",
+                            dir, &d, &e);
+    if (st) fprintf(stderr, "  %s\n", e.msg);
+    ASSERT_INT_EQ(st, TYCHE_OK);
+    ASSERT_INT_EQ(d.n, 5);
+    /* sorted: -0.5, 0.1, 0.25, 0.25, 0.75, each of weight 1/5 */
+    ASSERT_NEAR(tyche_dist_mean(&d), (0.25 - 0.5 + 0.1 + 0.75 + 0.25) / 5.0, 1e-16);
+    const double m = 0.17;
+    const double v = ((0.25 - m) * (0.25 - m) * 2 + (-0.5 - m) * (-0.5 - m) + (0.1 - m) * (0.1 - m) +
+                      (0.75 - m) * (0.75 - m)) / 5.0;
+    ASSERT_NEAR(tyche_dist_variance(&d), v, 1e-15);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.1), -0.5);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.2), -0.5);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.2000001), 0.1);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.5), 0.25);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.8), 0.25);
+    ASSERT_DBL_IDENTICAL(tyche_dist_quantile(&d, 0.81), 0.75);
+    ASSERT_NEAR(tyche_dist_cdf(&d, 0.25), 0.8, 1e-15);
+    double lo, hi;
+    tyche_dist_support(&d, &lo, &hi, NULL);
+    ASSERT(lo == -0.5 && hi == 0.75);
+    char buf[128];
+    tyche_dist_format(&d, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "empirical(x.csv, column growth: 5 values, -0.5 to 0.75)");
+    const double cdf[N_PROBES] = {0.2, 0.2, 0.8, 1.0, 1.0};
+    check_draws(&d, cdf);
+    tyche_dist c;
+    ASSERT_INT_EQ(tyche_dist_copy(&c, &d, &e), TYCHE_OK);
+    tyche_dist_clear(&d);
+    tyche_dist_format(&c, buf, sizeof buf);
+    ASSERT_STR_EQ(buf, "empirical(x.csv, column growth: 5 values, -0.5 to 0.75)");
+    tyche_dist_clear(&c);
+    /* an absolute file name ignores dir; a file of one value repeated is a point mass */
+    char abs[128];
+    write_file(dir, "same.csv", "v\n3\n3\n");
+    snprintf(abs, sizeof abs, "{\"dist\": \"empirical\", \"file\": \"%s/same.csv\", \"column\": \"v\"}",
+             dir);
+    ASSERT_INT_EQ(parse_in(abs, "/nonexistent", &d, &e), TYCHE_OK);
+    ASSERT(tyche_dist_is_fixed(&d));
+    tyche_dist_clear(&d);
+    folder_remove(dir);
+}
+
+static void check_empirical_rejected(const char *dir, const char *csv, const char *json,
+                                     const char *fragment) {
+    tyche_dist d;
+    tyche_err e;
+    if (csv) write_file(dir, "bad.csv", csv);
+    ASSERT_INT_EQ(parse_in(json, dir, &d, &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, PATH);
+    ASSERT_STR_CONTAINS(e.msg, fragment);
+    ASSERT(d.values == NULL && d.cumw == NULL && d.source == NULL);
+}
+
+TEST(empirical_refuses_bad_files_naming_file_line_and_column) {
+    char dir[64];
+    folder_make(dir, sizeof dir, "empirical");
+    ASSERT(dir[0] != '\0');
+    const char *j = "{\"dist\": \"empirical\", \"file\": \"bad.csv\", \"column\": \"x\"}";
+    char frag[200];
+    check_empirical_rejected(dir, "a,x\n1,2\n3,abc\n", j, "");
+    snprintf(frag, sizeof frag, ".file: %s/bad.csv line 3, column \"x\": \"abc\" is not a finite number", dir);
+    check_empirical_rejected(dir, NULL, j, frag);
+    snprintf(frag, sizeof frag, ".file: %s/bad.csv line 4, column \"x\": missing value", dir);
+    check_empirical_rejected(dir, "a,x\n1,2\n3,4\n5\n", j, frag);
+    check_empirical_rejected(dir, "a,x\n1,2\n3,\n", j, "line 3, column \"x\": missing value");
+    check_empirical_rejected(dir, "a,y\n1,2\n3,4\n", j, ".column: ");
+    check_empirical_rejected(dir, NULL, j, "has no column \"x\"");
+    check_empirical_rejected(dir, "a,x\n1,2\n", j, "has 1 value in column \"x\"; an empirical prior needs at least 2");
+    check_empirical_rejected(dir, "", j, "is empty");
+    check_empirical_rejected(dir, "x\n1\n1e999\n", j, "line 3, column \"x\": \"1e999\" is not a finite number");
+    check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \"none.csv\", \"column\": \"x\"}",
+                             "none.csv (No such file or directory)");
+    check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \"/dev/null/\", \"column\": \"x\"}",
+                             "cannot read /dev/null/");
+    check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \".\", \"column\": \"x\"}",
+                             "(not a regular file)");
+    check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": \"bad.csv\"}",
+                             ": missing key \"column\"");
+    check_empirical_rejected(dir, NULL, "{\"dist\": \"empirical\", \"file\": 3, \"column\": \"x\"}",
+                             ".file: must be a file name");
+    folder_remove(dir);
+}
+
+/* Each new kind draws through the table, under its JSON name. */
+TEST(new_kinds_are_named_and_appended_to_the_enum) {
+    ASSERT_INT_EQ(TYCHE_DIST_MIXTURE, 13);
+    ASSERT_INT_EQ(TYCHE_DIST_METALOG, 14);
+    ASSERT_INT_EQ(TYCHE_DIST_EMPIRICAL, 15);
+    ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_MIXTURE), "mixture");
+    ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_METALOG), "metalog");
+    ASSERT_STR_EQ(tyche_dist_kind_name(TYCHE_DIST_EMPIRICAL), "empirical");
+}
+
+/* validate (after --set) rechecks what the parse built: a metalog's terms
+ * against its quantiles, a mixture's components under their own paths. */
+TEST(validate_rechecks_metalog_terms_and_mixture_components) {
+    tyche_dist d;
+    tyche_err e;
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 1, \"p50\": 2, \"p90\": 4}}", &d);
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_OK);
+    d.values[0] += 1e-3;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.quantiles: the metalog's terms do not fit its quantiles");
+    d.values[0] -= 1e-3;
+    d.p[0] = 1.5; /* a min above p10 */
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.min: must be below every quantile");
+    tyche_dist_clear(&d);
+    parse_ok("{\"dist\": \"mixture\", \"weights\": [0.5, 0.5], \"components\": [1, "
+             "{\"dist\": \"mixture\", \"weights\": [1], \"components\": [{\"dist\": \"gamma\", "
+             "\"shape\": 2, \"scale\": 1}]}]}",
+             &d);
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_OK);
+    d.comp[1].comp[0].p[1] = -1.0;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.components[1].components[0].scale: must be > 0");
+    d.comp[1].comp[0].p[1] = 1.0;
+    d.cumw[1] = 0.9;
+    ASSERT_INT_EQ(tyche_dist_validate(&d, "x", &e), TYCHE_EINPUT);
+    ASSERT_STR_CONTAINS(e.msg, "x.weights: must sum to 1");
+    tyche_dist_clear(&d);
+}
+
+/* A log metalog with a tail too heavy for a mean (x grows as (1 - y)^-3.3):
+ * its CDF still inverts its quantile, far out (a scan found Newton on x
+ * crawling to a wrong answer here). */
+TEST(metalog_cdf_inverts_a_very_heavy_tail) {
+    tyche_dist d;
+    parse_ok("{\"dist\": \"metalog\", \"quantiles\": {\"p10\": 2.0164055156337213, \"p25\": "
+             "2.2752702310108388, \"p50\": 3.8998200451175196}, \"min\": 1.151262329377484}",
+             &d);
+    ASSERT(tyche_dist_mean(&d) == INFINITY);
+    static const double us[] = {0.6, 0.9, 0.97, 0.99, 1 - 1e-4, 1 - 1e-7};
+    for (size_t k = 0; k < sizeof us / sizeof us[0]; k++) {
+        const double x = tyche_dist_quantile(&d, us[k]);
+        ASSERT_NEAR(tyche_dist_sf(&d, x), 1 - us[k], 1e-8 * (1 - us[k]));
+    }
+    tyche_dist_clear(&d);
 }

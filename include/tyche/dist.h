@@ -1,11 +1,13 @@
 /* tyche: prior distributions of parameters.
  *
- * A tyche_dist is a small value type (no heap, except `discrete` which
- * points into memory owned by its tyche_dist, released by
- * tyche_dist_clear).  Each can be sampled with a gsl_rng, asked for its
- * quantile function (used by describe, the LHS and QMC designs, correlated
- * parameters' copula and the tornado),
- * its mean and variance (for tests and describe), and validated.
+ * A tyche_dist is a small value type (no heap, except `discrete`,
+ * `empirical`, `metalog` and `mixture`, which point into memory owned by
+ * their tyche_dist, released by tyche_dist_clear: a copy by assignment
+ * shares it, tyche_dist_copy duplicates it).  Each can be sampled with a
+ * gsl_rng, asked for its quantile function (used by describe, the LHS and
+ * QMC designs, correlated parameters' copula and the tornado), its CDF (a
+ * mixture's quantile inverts its components'), its mean and variance (for
+ * tests and describe), and validated.
  *
  * JSON forms (all numbers finite; a bare number means `fixed`):
  *   {"dist":"fixed","value":x}
@@ -27,6 +29,22 @@
  *                                                            s > 0, n > 0, location optional (0),
  *                                                            min/max each optional, a < b, the
  *                                                            interval's probability >= 1e-12
+ *   {"dist":"mixture","weights":[w1,...],"components":[<prior>,...]}
+ *                                                            1..16 components, any prior JSON
+ *                                                            (a bare number too; mixtures nest
+ *                                                            at most 4 deep), weights >= 0
+ *                                                            summing to 1 within 1e-9
+ *   {"dist":"metalog","quantiles":{"p10":a,"p50":b,"p90":c},"min":l,"max":h}
+ *                                                            3..5 quantiles pXX, 0<XX<100, values
+ *                                                            ascending with XX; min/max each
+ *                                                            optional (log / logit metalog),
+ *                                                            strictly around the values; refused
+ *                                                            when the fitted quantile function is
+ *                                                            not increasing (Keelin 2016)
+ *   {"dist":"empirical","file":"data/x.csv","column":"name"} the column's values (a header row,
+ *                                                            >= 2 numeric rows), equally likely;
+ *                                                            the file is relative to the
+ *                                                            scenario's folder
  * Optional on any object: "description" (string).  Any other key is an error. */
 #ifndef TYCHE_DIST_H
 #define TYCHE_DIST_H
@@ -54,7 +72,10 @@ typedef enum {
     TYCHE_DIST_DISCRETE,
     /* new kinds go last: the values above are never renumbered */
     TYCHE_DIST_LOGUNIFORM,
-    TYCHE_DIST_STUDENTT
+    TYCHE_DIST_STUDENTT,
+    TYCHE_DIST_MIXTURE,
+    TYCHE_DIST_METALOG,
+    TYCHE_DIST_EMPIRICAL
 } tyche_dist_kind;
 
 /* Canonical parameters per kind (whatever form the JSON used):
@@ -65,13 +86,20 @@ typedef enum {
  *   pert: p[0]=min,p[1]=mode,p[2]=max,p[3]=lambda (beta shapes derived on use);
  *   bernoulli: p[0]=p; discrete: n values/weights (cumulative weights kept too);
  *   loguniform: p[0]=min,p[1]=max;
- *   studentt: p[0]=location,p[1]=scale,p[2]=df,p[3]=min (-inf if absent),p[4]=max (+inf). */
-typedef struct {
+ *   studentt: p[0]=location,p[1]=scale,p[2]=df,p[3]=min (-inf if absent),p[4]=max (+inf);
+ *   mixture: n components in comp, their weights in values, cumulative in cumw;
+ *   metalog: n terms; values holds 3n doubles: the coefficients a_1..a_n (of the
+ *     transformed scale), the given probabilities, the given quantiles;
+ *     p[0]=min (-inf if absent), p[1]=max (+inf if absent);
+ *   empirical: as discrete (n sorted values, cumw[i] = (i+1)/n), source says where from. */
+typedef struct tyche_dist {
     tyche_dist_kind kind;
     double p[5];
-    size_t n;          /* discrete only */
-    double *values;    /* discrete only: owned */
-    double *cumw;      /* discrete only: owned, cumulative weights, cumw[n-1] == 1 */
+    size_t n;          /* discrete, empirical: values; mixture: components; metalog: terms */
+    double *values;    /* discrete, empirical, mixture, metalog: owned (see above) */
+    double *cumw;      /* discrete, empirical, mixture: owned, cumulative weights, cumw[n-1] == 1 */
+    struct tyche_dist *comp; /* mixture only: owned, n components */
+    char *source;      /* empirical only: owned, "file, column name" for describe */
 } tyche_dist;
 
 /* Parses `json` (a cJSON node: a number or an object, passed as void* so
@@ -82,14 +110,20 @@ typedef struct {
 TYCHE_API tyche_status tyche_dist_from_json(const void *json, const char *path, tyche_dist *out,
                                             tyche_err *err);
 
+/* The same, with files named in the prior (an empirical prior's CSV) read
+ * relative to the folder `dir` (NULL: the current folder; an absolute file
+ * name is used as is). */
+TYCHE_API tyche_status tyche_dist_from_json_in(const void *json, const char *path, const char *dir,
+                                               tyche_dist *out, tyche_err *err);
+
 /* Checks the canonical parameters (also used after --set overrides).  Same
  * message convention as tyche_dist_from_json. */
 TYCHE_API tyche_status tyche_dist_validate(const tyche_dist *d, const char *path, tyche_err *err);
 
-/* Releases what a discrete distribution owns; safe on any kind, twice. */
+/* Releases what a distribution owns (nested mixtures too); safe on any kind, twice. */
 TYCHE_API void tyche_dist_clear(tyche_dist *d);
 
-/* Deep copy (discrete arrays duplicated).  Returns TYCHE_OK or TYCHE_ENOMEM. */
+/* Deep copy (arrays and mixture components duplicated).  Returns TYCHE_OK or TYCHE_ENOMEM. */
 TYCHE_API tyche_status tyche_dist_copy(tyche_dist *dst, const tyche_dist *src, tyche_err *err);
 
 /* One draw from GSL's samplers (ziggurat normals, GSL's gamma and beta).
@@ -100,6 +134,11 @@ TYCHE_API double tyche_dist_sample(const tyche_dist *d, gsl_rng *r);
 
 /* Quantile function at u in (0,1) (bernoulli/discrete: the generalised inverse). */
 TYCHE_API double tyche_dist_quantile(const tyche_dist *d, double u);
+
+/* P(X <= x) and P(X > x) (each computed from its own tail, so that both
+ * keep their relative precision far out).  NaN for a NaN x. */
+TYCHE_API double tyche_dist_cdf(const tyche_dist *d, double x);
+TYCHE_API double tyche_dist_sf(const tyche_dist *d, double x);
 
 TYCHE_API double tyche_dist_mean(const tyche_dist *d);
 TYCHE_API double tyche_dist_variance(const tyche_dist *d);

@@ -126,6 +126,21 @@ cmp -s same2.json "$base" && ok || bad "the scenario was overwritten by tornado 
 expect_exit 1 '/nonexistent/x.json: cannot write' "$TYCHE" sobol "$base" --base 200 -q -o fresh.h5 --summary /nonexistent/x.json
 [[ ! -e fresh.h5 ]] && ok || bad "a failed sobol left its HDF5 file"
 
+# the mixture, metalog and empirical priors: each message names the JSON path
+mutate mix_sd 's["models"][0]["params"]["mu"] = {"dist": "mixture", "weights": [0.5, 0.5], "components": [0.1, {"dist": "normal", "mean": 0, "sd": 0}]}'
+check mix_sd 'models[0].params.mu.components[1].sd: must be > 0'
+mutate mix_sum 's["models"][0]["params"]["mu"] = {"dist": "mixture", "weights": [0.5, 0.4], "components": [0.1, 0.2]}'
+check mix_sum 'models[0].params.mu.weights: must sum to 1 (they sum to 0.9)'
+mutate metalog_bad 's["models"][0]["params"]["h0"] = {"dist": "metalog", "quantiles": {"p10": 0.1, "p50": 0.135, "p90": 2.01}, "min": 0}'
+check metalog_bad 'models[0].params.h0.quantiles: these quantiles give an infeasible metalog'
+mutate metalog_domain 's["models"][0]["params"]["h0"] = {"dist": "metalog", "quantiles": {"p10": 0.1, "p50": 0.3, "p90": 0.9}}'
+check metalog_domain 'models[0].params.h0: metalog(p10 0.1, p50 0.3, p90 0.9) can take values outside'
+printf 'year,vol\n2020,0.4\n2021,n/a\n' > vol.csv
+mutate empirical_bad 's["models"][0]["params"]["sigma"] = {"dist": "empirical", "file": "vol.csv", "column": "vol"}'
+check empirical_bad 'models[0].params.sigma.file: ./vol.csv line 3, column "vol": "n/a" is not a finite number'
+mutate empirical_none 's["models"][0]["params"]["sigma"] = {"dist": "empirical", "file": "none.csv", "column": "vol"}'
+check empirical_none 'models[0].params.sigma.file: cannot read ./none.csv'
+
 # an existing result survives a failed run untouched
 printf 'precious' > keep.h5
 printf 'precious' > keep.json
