@@ -75,6 +75,7 @@ typedef struct {
      * returning 1, or 0 when there is none. */
     const void *scope;
     int (*earlier_output)(const void *scope, const char *name, tyche_output_type *type);
+    const char *common_name;  /* the scenario's common factor's name, NULL when it has none */
 } tyche_model_setup;
 
 /* What a kind with a declare() says a model of it has: parameters and

@@ -195,7 +195,7 @@ static tyche_status reserve_params(tyche_scenario *s, size_t need, tyche_err *er
 }
 
 static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, const char *root,
-                               overrides *ov, tyche_err *err) {
+                               const char *common_name, overrides *ov, tyche_err *err) {
     static const char *const keys[] = {"name",   "kind",     "description", "params",
                                        "inputs", "settings", "comment",     NULL};
     char path[700], where[800];
@@ -230,7 +230,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
     s->n_models = mi + 1;
     tyche_model_setup setup = {.file = s->file, .dir = s->dir, .path = path, .start = s->start,
                                .horizon = s->horizon, .as_of = s->as_of, .scope = s,
-                               .earlier_output = earlier_output};
+                               .earlier_output = earlier_output, .common_name = common_name};
     m->param_spec = kind->params;
     m->n_params = kind->n_params;
     m->input_spec = kind->inputs;
@@ -931,7 +931,7 @@ static tyche_status build(tyche_scenario *s, const cJSON *j, const tyche_scenari
     }
     size_t mi = 0;
     for (const cJSON *m = models->child; m && st == TYCHE_OK; m = m->next, mi++)
-        st = load_model(s, mi, m, root, &ov, err);
+        st = load_model(s, mi, m, root, cf ? cf_name : NULL, &ov, err);
     if (st) {
         overrides_free(&ov);
         return st;

@@ -9,12 +9,14 @@ extern const tyche_model_kind tyche_model_option_exercise;
 extern const tyche_model_kind tyche_model_exclusivity_window;
 extern const tyche_model_kind tyche_model_revenue_slowdown;
 extern const tyche_model_kind tyche_model_ishigami;
+extern const tyche_model_kind tyche_model_event;
 
 static const tyche_model_kind *const kinds[] = {
     &tyche_model_option_exercise,
     &tyche_model_exclusivity_window,
     &tyche_model_revenue_slowdown,
     &tyche_model_ishigami,
+    &tyche_model_event,
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 
