@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The generic `event` kind is right (issue 17):
+#  1. models/tests/exclusivity_generic.json (exclusivity_window and the same
+#     model as an event, reading the same option's exercise) and
+#     models/tests/option_generic.json (option_exercise with beta_v = 0 and
+#     the same option as an event with a follow-on) at 10^6 trials: every
+#     statement ID and its ID_generic agree within 4 combined standard
+#     errors, sqrt(se1^2 + se2^2) (independent streams: the two models draw
+#     their parameters and events apart; shared Z and inputs only make the
+#     difference smaller than that);
+#  2. models/tests/event_closed_generic.json at 10^6 trials: every statement
+#     within 4 standard errors of its closed form (computed here: constant
+#     hazard 1 - exp(-h t), Weibull 1 - exp(-r t^k), competing shares
+#     h1 / (h1 + h2), piecewise rates with an end date, a step at another
+#     event, log-linear terms in a parameter and in the common factor by
+#     quadrature, follow-ons after a fixed and a Gamma delay);
+#  3. the check can fail: with one prior of the generic model perturbed
+#     (option_ev's h0 median 0.3 -> 0.31, exclusivity_ev's beta_xe mean
+#     1.0 -> 1.15) some pair is more than 4 standard errors apart.
+source "$(dirname "$0")/common.bash"
+$PY -c 'import scipy' 2>/dev/null || { echo "skipped: $PY has no scipy"; exit 77; }
+tests="$TYCHE_SRC/models/tests"
+N=1000000
+
+run() { "$TYCHE" run "$1" -n $N -s 17 -t 2 -q --store none -o "$2.h5"; }
+
+# pairs FILE.json MODE: MODE all (every pair within 4 SE: exit 0) or any
+# (some pair beyond 4 SE: exit 0); prints each pair's z
+pairs() {
+  $PY - "$1" "$2" <<'PY'
+import json, math, sys
+d = json.load(open(sys.argv[1]))["statements"]
+worst, n = 0.0, 0
+for k, g in d.items():
+    if not k.endswith("_generic"):
+        continue
+    b = d[k[: -len("_generic")]]
+    z = (g["probability"] - b["probability"]) / math.hypot(g["stderr"], b["stderr"])
+    print(f"  {k[:-8]:24s} built-in {b['probability']:.5f} generic {g['probability']:.5f} z {z:+.2f}")
+    worst, n = max(worst, abs(z)), n + 1
+assert n > 0, "no ID/ID_generic pairs"
+ok = worst <= 4 if sys.argv[2] == "all" else worst > 4
+sys.exit(0 if ok else 1)
+PY
+}
+
+for f in exclusivity_generic option_generic; do
+  run "$tests/$f.json" $f && ok || bad "$f: run"
+  echo "$f ($N trials):"
+  pairs $f.json all && ok || bad "$f: a statement and its generic twin differ by more than 4 SE"
+done
+
+# ---- closed forms --------------------------------------------------------
+run "$tests/event_closed_generic.json" closed && ok || bad "event_closed_generic: run"
+$PY - closed.json <<'PY' && ok || bad "event_closed_generic: a statement is more than 4 SE from its closed form"
+import json, math, sys
+from datetime import date
+from scipy import integrate, stats
+d = json.load(open(sys.argv[1]))["statements"]
+Y = 365.25
+start = date(2026, 1, 1)
+def t(s):  # "by s": the end of that day, days since start
+    return (date.fromisoformat(s) - start).days + 1.0
+T = t("2027-12-31")
+F = lambda h, x: 1 - math.exp(-h * x / Y)
+def piece(x):
+    e1, e2, u = t("2026-06-30"), t("2027-03-31"), t("2027-09-30")
+    x = min(x, u)
+    H = 0.2 * min(x, e1) + 1.0 * max(0.0, min(x, e2) - e1) + 0.1 * max(0.0, x - e2)
+    return 1 - math.exp(-H / Y)
+def step(x):  # hazard 0.3, times 3 after const's Exp(0.5) event at s
+    hs, h = 0.5 / Y, 0.3 / Y
+    surv = math.exp(-(hs + h) * x)
+    surv += integrate.quad(lambda s: hs * math.exp(-hs * s - h * s - 3 * h * (x - s)), 0, x)[0]
+    return 1 - surv
+def lp(x):
+    return integrate.quad(lambda v: 1 - math.exp(-0.2 * math.exp(1.5 * v) * x / Y), 0, 1)[0]
+def zz(x):
+    return integrate.quad(lambda z: stats.norm.pdf(z) * (1 - math.exp(-0.3 * math.exp(0.7 * z) * (x / Y) ** 0.7)),
+                          -12, 12)[0]
+def folg(x):  # cause a (0.5 of 0.75) then, with p 0.7, a Gamma(2, mean 4 months) delay
+    ha, hb = 0.5 / Y, 0.25 / Y
+    D = stats.gamma(2, scale=(4 / 2) * Y / 12)
+    return 0.7 * integrate.quad(lambda s: ha * math.exp(-(ha + hb) * s) * D.cdf(x - s), 0, x)[0]
+exact = {
+    "const_2026": F(0.5, t("2026-12-31")),
+    "const_2027": F(0.5, T),
+    "weib_2026-06": 1 - math.exp(-0.4 * (t("2026-06-30") / Y) ** 2.5),
+    "weib_2027": 1 - math.exp(-0.4 * (T / Y) ** 2.5),
+    "comp_a": 0.3 / 0.9 * F(0.9, T),
+    "comp_b_2026": 0.6 / 0.9 * F(0.9, t("2026-12-31")),
+    "comp_any_2026": F(0.9, t("2026-12-31")),
+    "piece_2026": piece(t("2026-12-31")),
+    "piece_2027": piece(T),
+    "step_2027": step(T),
+    "lp_2027": lp(T),
+    "zz_2026": zz(t("2026-12-31")),
+    "fol_2027": 0.4 * F(0.8, T - 3 * Y / 12),
+    "folg_2027": folg(T),
+}
+assert set(exact) == set(d), f"statements without a closed form here: {set(d) ^ set(exact)}"
+worst = 0.0
+print("event_closed_generic:")
+for k, p in exact.items():
+    z = (d[k]["probability"] - p) / d[k]["stderr"]
+    print(f"  {k:16s} run {d[k]['probability']:.5f} exact {p:.5f} z {z:+.2f}")
+    worst = max(worst, abs(z))
+sys.exit(0 if worst <= 4 else 1)
+PY
+
+# ---- the check has teeth: one prior moved a little is caught -------------
+mutate_json "$tests/option_generic.json" opt_perturbed \
+  'm = [m for m in s["models"] if m["name"] == "option_ev"][0]; m["params"]["h0"]["median"] = 0.31'
+run opt_perturbed.json opt_perturbed_run && ok || bad "perturbed option: run"
+echo "option_generic with option_ev's h0 median 0.31 (should fail):"
+pairs opt_perturbed_run.json any && ok || bad "h0 median 0.3 -> 0.31 went unnoticed"
+mutate_json "$tests/exclusivity_generic.json" exc_perturbed \
+  'm = [m for m in s["models"] if m["name"] == "exclusivity_ev"][0]; m["params"]["beta_xe"]["mean"] = 1.15'
+run exc_perturbed.json exc_perturbed_run && ok || bad "perturbed exclusivity: run"
+echo "exclusivity_generic with exclusivity_ev's beta_xe mean 1.15 (should fail):"
+pairs exc_perturbed_run.json any && ok || bad "beta_xe mean 1.0 -> 1.15 went unnoticed"
+finish
