@@ -14,11 +14,14 @@
 #     h1 / (h1 + h2), piecewise rates with an end date, a step at another
 #     event, log-linear terms in a parameter and in the common factor by
 #     quadrature, follow-ons after a fixed and a Gamma delay);
-#  3. the check can fail: with one prior of the generic model perturbed
+#  3. determinism: -t 1 and -t 2, and the base vector path and the default
+#     one, give the same per-trial datasets byte for byte, an as-of run with
+#     observed event times included (an observed cause fixes the event);
+#  4. the check can fail: with one prior of the generic model perturbed
 #     (option_ev's h0 median 0.3 -> 0.31, exclusivity_ev's beta_xe mean
 #     1.0 -> 1.15) some pair is more than 4 standard errors apart.
 source "$(dirname "$0")/common.bash"
-$PY -c 'import scipy' 2>/dev/null || { echo "skipped: $PY has no scipy"; exit 77; }
+$PY -c 'import scipy, h5py' 2>/dev/null || { echo "skipped: $PY has no scipy or h5py"; exit 77; }
 tests="$TYCHE_SRC/models/tests"
 N=1000000
 
@@ -106,6 +109,34 @@ for k, p in exact.items():
     print(f"  {k:16s} run {d[k]['probability']:.5f} exact {p:.5f} z {z:+.2f}")
     worst = max(worst, abs(z))
 sys.exit(0 if worst <= 4 else 1)
+PY
+
+# ---- determinism: threads and vector paths ------------------------------
+[[ $(uname -m) == x86_64 ]] && base=sse2 || base=purec
+$PY - "$tests/exclusivity_generic.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+# as of 2026-10-01: the option exercised on 2026-08-01, the generic model's
+# block seen on 2026-09-01, the built-in one's deal not made yet
+s["as_of"] = "2026-10-01"
+s["observed"] = {"option.exercise_time": "2026-08-01", "exclusivity_ev.blocked_time": "2026-09-01",
+                 "exclusivity.deal_time": False}
+s["statements"] += [
+    {"id": "ev_blocked", "text": "the observed block is the cause", "rule": {"value": "exclusivity_ev.cause", "==": 2}},
+    {"id": "ev_deal", "text": "no deal after the block", "rule": {"event": "exclusivity_ev.deal_time", "by": "2028-01-31"}}]
+json.dump(s, open("asof.json", "w"))
+PY
+for f in "$tests/exclusivity_generic.json" "$tests/option_generic.json" "$tests/event_closed_generic.json" asof.json; do
+  b=$(basename "$f" .json)
+  "$TYCHE" run "$f" -n 20000 -s 5 -q -t 1 -o d1_$b.h5 && "$TYCHE" run "$f" -n 20000 -s 5 -q -t 2 -o d2_$b.h5 &&
+    TYCHE_VECTOR=$base "$TYCHE" run "$f" -n 20000 -s 5 -q -t 2 -o db_$b.h5 && ok || bad "$b: determinism runs"
+  same_results d1_$b.h5 d2_$b.h5 && ok || bad "$b: -t 1 and -t 2 differ"
+  same_results d2_$b.h5 db_$b.h5 && ok || bad "$b: TYCHE_VECTOR=$base and the default path differ"
+done
+$PY - d2_asof.json <<'PY' && ok || bad "as-of: an observed cause did not fix the event"
+import json, sys
+d = json.load(open(sys.argv[1]))["statements"]
+assert d["ev_blocked"]["probability"] == 1.0 and d["ev_deal"]["probability"] == 0.0, d
 PY
 
 # ---- the check has teeth: one prior moved a little is caught -------------
