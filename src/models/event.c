@@ -654,6 +654,10 @@ static tyche_status declare(const tyche_model_setup *su, const void *model, tych
                                w, it->string, clash);
             goto done;
         }
+        if (find(in, k, it->string) != NONE) {
+            st = tyche_err_set(err, TYCHE_EINPUT, "%s: given twice", w);
+            goto done;
+        }
         in[k] = it->string;
         tyche_input_spec *is = &d->inputs[k];
         is->name = keep(o, tyche_strdup(it->string));

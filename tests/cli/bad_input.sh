@@ -177,4 +177,9 @@ ev ev_no_z "$opt" 's.pop("common_factor")'
 check ev_no_z 'models[1].settings.log_hazard.Z: no input, parameter or common factor named "Z"'
 ev ev_clash "$exc" 'm["params"]["exercise"] = 1.0; st["causes"][1]["log_hazard"] = {"exercise": 0.5}'
 check ev_clash 'models[2].inputs.exercise: "exercise" is also a parameter'"'"'s name'
+printf '%s' '{"tyche": 1, "name": "d", "start": "2026-01-01", "horizon": "2026-12-31", "models": [
+  {"name": "a", "kind": "event", "params": {"h": 0.5}, "settings": {"rate": "h"}},
+  {"name": "b", "kind": "event", "inputs": {"x": "a.time", "x": "a.time"}, "settings": {"rate": 0.1, "log_hazard": {"x": 1}}}],
+  "statements": [{"id": "s", "text": "t", "rule": {"event": "b.time", "by": "2026-06-30"}}]}' > ev_dup_input.json
+check ev_dup_input 'models[1].inputs.x: given twice'
 finish
