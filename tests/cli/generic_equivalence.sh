@@ -14,7 +14,8 @@
 #     hazard 1 - exp(-h t), Weibull 1 - exp(-r t^k), competing shares
 #     h1 / (h1 + h2), piecewise rates with an end date, a step at another
 #     event, log-linear terms in a parameter and in the common factor by
-#     quadrature, follow-ons after a fixed and a Gamma delay);
+#     quadrature, follow-ons after fixed, Gamma, exponential and lognormal
+#     delays, piecewise rates under a Weibull shape);
 #  3. determinism: -t 1 and -t 2, and the base vector path and the default
 #     one, give the same per-trial datasets byte for byte, an as-of run with
 #     observed event times included (an observed cause fixes the event);
@@ -110,6 +111,13 @@ def folg(x):  # cause a (0.5 of 0.75) then, with p 0.7, a Gamma(2, mean 4 months
     ha, hb = 0.5 / Y, 0.25 / Y
     D = stats.gamma(2, scale=(4 / 2) * Y / 12)
     return 0.7 * integrate.quad(lambda s: ha * math.exp(-(ha + hb) * s) * D.cdf(x - s), 0, x)[0]
+def after(h, D, x):  # an Exp(h) event, then surely a delay D (a scipy distribution, days)
+    h = h / Y
+    return integrate.quad(lambda s: h * math.exp(-h * s) * D.cdf(x - s), 0, x)[0]
+def pww(x):  # rate 0.3 to the end of 2026, 0.9 after, on the cumulative hazard (t/1y)^1.5
+    e1 = t("2026-12-31")
+    H = 0.3 * (min(x, e1) / Y) ** 1.5 + 0.9 * max(0.0, (x / Y) ** 1.5 - (e1 / Y) ** 1.5)
+    return 1 - math.exp(-H)
 exact = {
     "const_2026": F(0.5, t("2026-12-31")),
     "const_2027": F(0.5, T),
@@ -125,6 +133,10 @@ exact = {
     "zz_2026": zz(t("2026-12-31")),
     "fol_2027": 0.4 * F(0.8, T - 3 * Y / 12),
     "folg_2027": folg(T),
+    "fole_2026": after(0.6, stats.expon(scale=2 * Y / 12), t("2026-12-31")),
+    "foll_2027": 0.5 * after(0.6, stats.lognorm(0.5, scale=20 * 7.0), T),
+    "pww_2026-06": pww(t("2026-06-30")),
+    "pww_2027-06": pww(t("2027-06-30")),
 }
 assert set(exact) == set(d), f"statements without a closed form here: {set(d) ^ set(exact)}"
 worst = 0.0
