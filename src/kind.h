@@ -120,6 +120,14 @@ typedef struct {
     struct {
         uint32_t later, earlier;
     } follows[TYCHE_LAYOUT_MAX_FOLLOWS];
+    /* first_of[j]: output `out` is the first of outputs first .. first + n
+     * - 1, only one of which ever happens (competing causes): a cause dated
+     * by as_of settles the others and `out`, and `out` needs no word once
+     * every cause has one. */
+    size_t n_first_of;
+    struct {
+        uint32_t out, first, n;
+    } first_of[2];
 } tyche_model_layout;
 
 /* A model's view of one trial. */

@@ -820,13 +820,27 @@ static tyche_status observe_one(tyche_scenario *s, const char *name, const cJSON
 }
 
 /* Whether output o (an event time of model mi) needs no declaration: it
- * cannot happen, or it follows an event that had not happened by as_of. */
+ * cannot happen, it follows an event that had not happened by as_of, or
+ * the competing causes it is one of, or is the first of, settle it. */
 static int needs_no_word(const tyche_scenario *s, size_t o, const uint8_t *declared, int depth) {
     size_t m = 0;
     while (m + 1 < s->n_models && s->models[m + 1].output0 <= o) m++;
     const tyche_model_inst *mi = &s->models[m];
     const size_t k = o - mi->output0;
     if (k < 64 && (mi->layout.never >> k & 1u)) return 1;
+    for (size_t g = 0; g < mi->layout.n_first_of && g < 2 && depth < 8; g++) {
+        const size_t out = mi->output0 + mi->layout.first_of[g].out, c0 = mi->output0 + mi->layout.first_of[g].first;
+        const size_t n = mi->layout.first_of[g].n;
+        const int member = o >= c0 && o < c0 + n;
+        if (!member && o != out) continue;
+        int all = 1, dated = 0;
+        for (size_t c = c0; c < c0 + n; c++) {
+            dated |= c != o && !isnan(s->fixed_time[c]);
+            all &= declared[c] || (c != o && needs_no_word(s, c, declared, depth + 1));
+        }
+        if (dated || (o == out && all)) return 1;
+        if (member && !isnan(s->fixed_time[out])) return 1; /* the event dated: its cause is the model's */
+    }
     for (size_t j = 0; j < mi->layout.n_follows && depth < 8; j++) {
         if (mi->layout.follows[j].later != k) continue;
         const size_t e = mi->output0 + mi->layout.follows[j].earlier;

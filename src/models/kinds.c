@@ -10,6 +10,7 @@ extern const tyche_model_kind tyche_model_exclusivity_window;
 extern const tyche_model_kind tyche_model_revenue_slowdown;
 extern const tyche_model_kind tyche_model_ishigami;
 extern const tyche_model_kind tyche_model_formula;
+extern const tyche_model_kind tyche_model_event;
 
 static const tyche_model_kind *const kinds[] = {
     &tyche_model_option_exercise,
@@ -17,6 +18,7 @@ static const tyche_model_kind *const kinds[] = {
     &tyche_model_revenue_slowdown,
     &tyche_model_ishigami,
     &tyche_model_formula,
+    &tyche_model_event,
 };
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
 

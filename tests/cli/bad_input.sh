@@ -154,4 +154,47 @@ mkdir -p isdir.h5
 expect_exit 1 'isdir.h5' "$TYCHE" run "$base" -n 100 -q -o isdir.h5 --summary s.json
 [[ ! -e s.json ]] && ok || bad "a failed HDF5 write left the summary"
 [[ "$(cat keep.h5)" == precious && "$(cat keep.json)" == precious ]] && ok || bad "keep.* was touched"
+# the generic event kind (src/models/event.c): names resolved, domains from
+# each parameter's use, every message with the JSON path (in a folder of
+# their own: the checks look for any result file left behind)
+mkdir -p event_kind && cd event_kind
+exc="$TYCHE_SRC/models/tests/exclusivity_generic.json" opt="$TYCHE_SRC/models/tests/option_generic.json"
+ev() { local name=$1 base=$2 py=$3; mutate_json "$base" "$name" "m = s['models'][-1]; st = m['settings']; $py"; }
+ev ev_lh_name "$exc" 'st["causes"][0]["log_hazard"]["exercize"] = st["causes"][0]["log_hazard"].pop("exercise")'
+check ev_lh_name 'models[2].settings.causes[0].log_hazard.exercize: no input, parameter or common factor named "exercize" (inputs: exercise;'
+ev ev_rate_param "$exc" 'st["causes"][1]["rate"] = "hbb"'
+check ev_rate_param 'models[2].settings.causes[1].rate: no parameter named "hbb" (params: hx0, beta_xe, beta_xz, hb)'
+ev ev_input_late "$exc" 'm["inputs"]["exercise"] = "exclusivity.deal_tim"'
+check ev_input_late 'models[2].inputs.exercise: "exclusivity.deal_tim" is not an output of a model listed before this one'
+ev ev_input_value "$exc" 'm["inputs"]["exercise"] = "option.valuation_at_deadline"'
+check ev_input_value 'models[2].inputs.exercise: "option.valuation_at_deadline" is not an event time'
+ev ev_unused "$exc" 'm["params"]["extra"] = 1'
+check ev_unused 'models[2].params.extra: not used by the settings'
+ev ev_cause_dup "$exc" 'st["causes"][1]["name"] = "deal"'
+check ev_cause_dup 'models[2].settings.causes[1].name: "deal" is already causes[0]'"'"'s'
+ev ev_both "$opt" 'st["piecewise"] = [{"rate": 0.1}]'
+check ev_both 'models[1].settings: needs one of "rate" and "piecewise", not both'
+ev ev_key "$opt" 'st["shap"] = {"weibull": 2}'
+check ev_key 'models[1].settings: unknown key "shap"'
+ev ev_negative "$opt" 'st["rate"] = -0.1'
+check ev_negative 'models[1].settings.rate: -0.1 must be >= 0'
+ev ev_pw_order "$opt" 'del st["rate"]; st["piecewise"] = [{"until": "2027-01-31", "rate": "h0"}, {"until": "2026-12-31", "rate": 0.2}]'
+check ev_pw_order 'models[1].settings.piecewise[1].until: must come after the previous one'
+ev ev_until "$opt" 'st["until"] = "2029-01-01"'
+check ev_until 'models[1].settings.until: must lie between the scenario'"'"'s start and horizon'
+ev ev_delay "$opt" 'st["follow_on"]["delay"] = {"weibull": {"shape": 2}}'
+check ev_delay 'models[1].settings.follow_on.delay: unknown delay "weibull"'
+ev ev_after "$opt" 'st["follow_on"]["after"] = "deal"'
+check ev_after 'models[1].settings.follow_on.after: "deal" is not one of settings.causes'"'"' names'
+ev ev_domain "$opt" 'm["params"]["q"] = {"dist": "normal", "mean": 0.3, "sd": 0.1}'
+check ev_domain 'models[1].params.q'
+ev ev_no_z "$opt" 's.pop("common_factor")'
+check ev_no_z 'models[1].settings.log_hazard.Z: no input, parameter or common factor named "Z"'
+ev ev_clash "$exc" 'm["params"]["exercise"] = 1.0; st["causes"][1]["log_hazard"] = {"exercise": 0.5}'
+check ev_clash 'models[2].inputs.exercise: "exercise" is also a parameter'"'"'s name'
+printf '%s' '{"tyche": 1, "name": "d", "start": "2026-01-01", "horizon": "2026-12-31", "models": [
+  {"name": "a", "kind": "event", "params": {"h": 0.5}, "settings": {"rate": "h"}},
+  {"name": "b", "kind": "event", "inputs": {"x": "a.time", "x": "a.time"}, "settings": {"rate": 0.1, "log_hazard": {"x": 1}}}],
+  "statements": [{"id": "s", "text": "t", "rule": {"event": "b.time", "by": "2026-06-30"}}]}' > ev_dup_input.json
+check ev_dup_input 'models[1].inputs.x: given twice'
 finish
