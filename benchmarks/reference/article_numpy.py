@@ -203,9 +203,6 @@ def revenue_slowdown(rng, sc, Z):
     g = np.empty((n, Q))
     prev = np.full(n, sc.g_last)
     eps = rng.standard_normal((n, Q))
-    nu = m["settings"].get("nu_g")
-    if nu is not None:  # Student-t shocks, sigma_g their scale
-        eps /= np.sqrt(rng.chisquare(nu, (n, Q)) / nu)
     for q in range(Q):
         prev = p["g_inf"] + p["phi"] * (prev - p["g_inf"]) + p["sigma_g"] * eps[:, q]
         g[:, q] = prev
