@@ -117,6 +117,19 @@ double tyche_backtest_baseline_crps(const tyche_backtest *b, int k, int h) {
     return crps_of(b, b->base[k], h);
 }
 
+/* Origin i's sum of (crps_model - ratio crps_baseline) / mb over the pairs
+ * skill() counts (both scored, horizon h or any). */
+static double skill_term(const tyche_backtest *b, int k, int h, size_t i, double ratio, double mb) {
+    const size_t H = (size_t)b->horizon;
+    double u = 0;
+    for (size_t j = 1; j <= H; j++) {
+        const tyche_backtest_step *x = &b->steps[i * H + j - 1], *y = &b->base[k][i * H + j - 1];
+        if (!scored(x) || !scored(y) || (h && (int)j != h)) continue;
+        u += (x->crps - ratio * y->crps) / mb;
+    }
+    return u;
+}
+
 void tyche_backtest_skill(const tyche_backtest *b, int k, int h, double *skill, double *se,
                           size_t *n) {
     const size_t H = (size_t)b->horizon, no = b->n_origins;
@@ -140,27 +153,17 @@ void tyche_backtest_skill(const tyche_backtest *b, int k, int h, double *skill, 
     /* delta method: ratio - ratio0 ~ mean(u), u = (crps_m - ratio crps_b) / mean(crps_b),
      * whose terms sum to 0; summed per origin, the sums' long-run variance
      * by Newey-West with Bartlett weights over lag = (steps apart that can
-     * share a target quarter) = (h or H) - 1 */
-    double *u = tyche_calloc(no ? no : 1, sizeof *u);
-    if (u == NULL) {
-        *se = NAN;
-        return;
-    }
-    for (size_t i = 0; i < no; i++)
-        for (size_t j = 1; j <= H; j++) {
-            const tyche_backtest_step *x = &b->steps[i * H + j - 1], *y = &b->base[k][i * H + j - 1];
-            if (!scored(x) || !scored(y) || (h && (int)j != h)) continue;
-            u[i] += (x->crps - ratio * y->crps) / mb;
-        }
+     * share a target quarter) = (h or H) - 1.  The sums are recomputed for
+     * each lag (at most 39) rather than stored: nothing to allocate, so
+     * nothing to fail while a writer calls this */
     const size_t lag = (h ? (size_t)h : H) - 1;
     double v = 0;
-    for (size_t i = 0; i < no; i++) v += u[i] * u[i];
-    for (size_t l = 1; l <= lag && l < no; l++) {
-        double c = 0;
-        for (size_t i = 0; i + l < no; i++) c += u[i] * u[i + l];
-        v += 2 * (1 - (double)l / (double)(lag + 1)) * c;
+    for (size_t i = 0; i < no; i++) {
+        const double ui = skill_term(b, k, h, i, ratio, mb);
+        v += ui * ui;
+        for (size_t l = 1; l <= lag && i + l < no; l++)
+            v += 2 * (1 - (double)l / (double)(lag + 1)) * ui * skill_term(b, k, h, i + l, ratio, mb);
     }
-    free(u);
     *se = sqrt(v > 0 ? v : 0) / (double)m;
 }
 
