@@ -537,8 +537,10 @@ def fig_backtest(bt, path):
     for j, (label, cov, n, colour) in enumerate(rows):
         c = [cov[str(l)] if cov[str(l)] is not None else np.nan for l in levels]
         se = [math.sqrt(max(v * (1 - v), 1e-12) / max(n, 1)) for v in c]
-        ax.bar(x - 0.4 + (j + 1.5) * w, c, w, yerr=[1.96 * e for e in se], capsize=3,
-               color=colour, label=f"{label} (95% CI)")
+        # the normal interval, clipped to [0, 1]
+        err = [[min(1.96 * e, v) for e, v in zip(se, c)], [min(1.96 * e, 1 - v) for e, v in zip(se, c)]]
+        ax.bar(x - 0.4 + (j + 1.5) * w, c, w, yerr=err, capsize=3, color=colour,
+               label=f"{label} (95% CI)")
     ax.set_xticks(x, [f"{l}% interval" for l in levels])
     ax.set_ylabel("share of actual values inside the interval")
     ax.set_ylim(0, 1.3)
