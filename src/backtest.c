@@ -65,8 +65,10 @@ static int covered(const tyche_backtest_step *s, int level) {
     return s->actual >= s->q[lo] && s->actual <= s->q[TYCHE_BT_NQ - 1 - lo];
 }
 
-/* A step scored: in the data, and (a baseline's) with a forecast. */
-static int scored(const tyche_backtest_step *s) { return !isnan(s->actual) && !isnan(s->crps); }
+/* A step scored: in the data, and with a forecast (a baseline has none
+ * with too little history: NaN quantiles).  A model's CRPS that is NaN
+ * (a sample that overflowed to inf) still counts, so that it shows. */
+static int scored(const tyche_backtest_step *s) { return !isnan(s->actual) && !isnan(s->q[3]); }
 
 static void coverage_of(const tyche_backtest *b, const tyche_backtest_step *steps, int level, int h,
                         double *cov, double *se, size_t *n) {
@@ -158,6 +160,17 @@ void tyche_backtest_skill(const tyche_backtest *b, int k, int h, double *skill, 
      * nothing to fail while a writer calls this */
     const size_t lag = (h ? (size_t)h : H) - 1;
     double v = 0;
+    size_t with = 0; /* origins with a pair: one alone has no spread to measure */
+    for (size_t i = 0; i < no; i++)
+        for (size_t j = 1; j <= H; j++)
+            if (scored(&b->steps[i * H + j - 1]) && scored(&b->base[k][i * H + j - 1]) && (!h || (int)j == h)) {
+                with++;
+                break;
+            }
+    if (with < 2) {
+        *se = NAN;
+        return;
+    }
     for (size_t i = 0; i < no; i++) {
         const double ui = skill_term(b, k, h, i, ratio, mb);
         v += ui * ui;

@@ -272,3 +272,22 @@ TEST(the_skill_se_over_several_horizons_is_newey_west_over_origins) {
     }
     tyche_backtest_free(b);
 }
+
+TEST(a_baseline_needs_two_growths_and_a_skill_se_two_origins) {
+    /* FY1960Q2 has one growth before it (no baseline), FY1960Q3 two */
+    tyche_backtest *b = backtest_phi(0.5, 0.05, 2, 200, "FY1960Q2", "FY1960Q3");
+    ASSERT(b != NULL);
+    const tyche_backtest_step *s = tyche_backtest_baseline_get(b, TYCHE_BT_RANDOM_WALK, 0, 1);
+    ASSERT(!isnan(s->actual) && isnan(s->crps) && isnan(s->q[3]));
+    ASSERT(!isnan(tyche_backtest_baseline_get(b, TYCHE_BT_LAST_GROWTH, 1, 2)->crps));
+    double c, se, skill;
+    size_t n, np;
+    tyche_backtest_baseline_coverage(b, TYCHE_BT_RANDOM_WALK, 80, 0, &c, &se, &n);
+    ASSERT_INT_EQ(n, 2);
+    tyche_backtest_coverage(b, 80, 0, &c, &se, &n);
+    ASSERT_INT_EQ(n, 4);
+    tyche_backtest_skill(b, TYCHE_BT_RANDOM_WALK, 0, &skill, &se, &np);
+    ASSERT_INT_EQ(np, 2);
+    ASSERT(!isnan(skill) && isnan(se));
+    tyche_backtest_free(b);
+}
