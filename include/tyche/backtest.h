@@ -97,7 +97,8 @@ TYCHE_API void tyche_backtest_baseline_coverage(const tyche_backtest *b, int k, 
 TYCHE_API double tyche_backtest_baseline_crps(const tyche_backtest *b, int k, int h);
 /* The model's CRPS skill against baseline k at horizon h (0: all), over the
  * pairs both scored: 1 - CRPS_model / CRPS_baseline, its standard error
- * (above), and the number of pairs; NaN with n = 0. */
+ * (above; NaN unless two origins or more have a pair), and the number of
+ * pairs; NaN with n = 0. */
 TYCHE_API void tyche_backtest_skill(const tyche_backtest *b, int k, int h, double *skill,
                                     double *se, size_t *n);
 
