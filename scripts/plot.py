@@ -548,37 +548,66 @@ def _footer(fig, text, height):
 
 
 def fig_backtest(bt, path):
-    """Coverage of the central intervals against their nominal levels, and the PIT histogram,
-    from the JSON that `tyche backtest` writes."""
+    """Coverage of the central intervals against their nominal levels, the CRPS by horizon and
+    the PIT histogram, the model beside the baselines scored on the same (origin, step) pairs
+    (random walk, last growth: the model's CRPS skill against each in the legend), from the
+    JSON that `tyche backtest` writes."""
     pit = np.asarray(bt.get("pit", []), dtype=float)
     if pit.size == 0:
         raise Absent("the backtest evaluated no forecast")
-    fig = Figure(figsize=(10, 4.2), layout="constrained")
+    bases = bt.get("baselines", {})
+    fig = Figure(figsize=(14, 4.4), layout="constrained")
     _footer(fig, f"backtest of {bt['model']} in {bt['scenario']}  ·  horizon {bt['horizon']} "
                  f"quarter(s)  ·  {bt['trials']:,} trials per origin  ·  seed {bt['seed']}  ·  "
-                 f"{os.path.basename(path)}", 4.2)
+                 f"{os.path.basename(path)}", 4.4)
     fig.suptitle(f"Backtest of {bt['model']}: {bt['variable']} forecasts from "
                  f"{len(bt['origins'])} origins, {pit.size} forecast quarters scored")
-    ax = fig.add_subplot(1, 2, 1)
+    ax = fig.add_subplot(1, 3, 1)
     levels = [50, 80, 95]
-    cov = [bt["coverage"][str(l)] for l in levels]
-    n = pit.size
-    se = [math.sqrt(max(c * (1 - c), 1e-12) / n) for c in cov]
+    rows = [("model", bt["coverage"], pit.size, "tab:blue")]
+    colours = {"random_walk": "tab:orange", "last_growth": "tab:green"}
+    for name, b in bases.items():
+        rows.append((b.get("label", name), b["coverage"], b["n"], colours.get(name, "0.5")))
     x = np.arange(3)
-    ax.bar(x - 0.18, [l / 100 for l in levels], 0.36, color="0.8", label="nominal")
-    ax.bar(x + 0.18, cov, 0.36, yerr=[1.96 * e for e in se], capsize=4, color="tab:blue",
-           label="achieved (95% CI)")
+    w = 0.8 / (len(rows) + 1)
+    ax.bar(x - 0.4 + w / 2, [l / 100 for l in levels], w, color="0.8", label="nominal")
+    for j, (label, cov, n, colour) in enumerate(rows):
+        c = [cov[str(l)] if cov[str(l)] is not None else np.nan for l in levels]
+        se = [math.sqrt(max(v * (1 - v), 1e-12) / max(n, 1)) for v in c]
+        # the normal interval, clipped to [0, 1]
+        err = [[min(1.96 * e, v) for e, v in zip(se, c)], [min(1.96 * e, 1 - v) for e, v in zip(se, c)]]
+        ax.bar(x - 0.4 + (j + 1.5) * w, c, w, yerr=err, capsize=3, color=colour,
+               label=f"{label} (95% CI)")
     ax.set_xticks(x, [f"{l}% interval" for l in levels])
     ax.set_ylabel("share of actual values inside the interval")
-    ax.set_ylim(0, 1.05)
-    ax.legend(loc="upper left", fontsize=9)
-    ax.set_title(f"coverage (CRPS {bt['crps']:.3g} USD billions)")
-    ax = fig.add_subplot(1, 2, 2)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.legend(loc="upper left", fontsize=8, ncol=2)
+    ax.set_title("coverage")
+    ax = fig.add_subplot(1, 3, 2)
+    hs = [r["h"] for r in bt["by_horizon"]]
+    ax.plot(hs, [r["crps"] if r["crps"] is not None else np.nan for r in bt["by_horizon"]],
+            marker="o", color="tab:blue", label=f"model: {bt['crps']:.3g}")
+    for name, b in bases.items():
+        sk, se = b.get("skill"), b.get("skill_se")
+        tag = f"; skill {sk:+.2f} ± {se:.2f}" if sk is not None and se is not None else ""
+        ax.plot([r["h"] for r in b["by_horizon"]],
+                [r["crps"] if r["crps"] is not None else np.nan for r in b["by_horizon"]],
+                marker="s", ls="--", color=colours.get(name, "0.5"),
+                label=f"{b.get('label', name)}: {b['crps']:.3g}{tag}")
+    ax.set_xticks(hs)
+    ax.set_xlabel("quarters ahead")
+    ax.set_ylabel("mean CRPS (USD billions; lower is better)")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, title="CRPS, all horizons", title_fontsize=8)
+    ax.set_title("CRPS by horizon; skill = 1 - CRPS_model / CRPS_baseline", fontsize=10)
+    ax = fig.add_subplot(1, 3, 3)
+    n = pit.size
     ax.hist(pit, bins=10, range=(0, 1), color="tab:blue", edgecolor="white")
     ax.axhline(n / 10, color="k", ls="--", lw=1, label="uniform (calibrated)")
     ax.set_xlabel("PIT = forecast CDF at the actual value")
     ax.set_ylabel("forecast quarters")
-    ax.set_title(f"PIT histogram (mean {pit.mean():.2f}; 0.5 if unbiased)")
+    ax.set_title(f"model's PIT histogram (mean {pit.mean():.2f}; 0.5 if unbiased)", fontsize=10)
     ax.legend(fontsize=9)
     return fig
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_cdf.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <cjson/cJSON.h>
@@ -27,7 +28,18 @@ struct tyche_backtest {
     char (*origin)[16];
     char (*quarter)[16];           /* n_origins * horizon */
     tyche_backtest_step *steps;    /* n_origins * horizon */
+    tyche_backtest_step *base[TYCHE_BT_NB]; /* the baselines', the same layout */
 };
+
+static const char *const base_names[TYCHE_BT_NB] = {"random_walk", "last_growth"};
+static const char *const base_labels[TYCHE_BT_NB] = {"random walk", "last growth"};
+
+const char *tyche_backtest_baseline_name(int k) {
+    return k >= 0 && k < TYCHE_BT_NB ? base_names[k] : NULL;
+}
+const char *tyche_backtest_baseline_label(int k) {
+    return k >= 0 && k < TYCHE_BT_NB ? base_labels[k] : NULL;
+}
 
 void tyche_backtest_free(tyche_backtest *b) {
     if (b == NULL) return;
@@ -36,6 +48,7 @@ void tyche_backtest_free(tyche_backtest *b) {
     free(b->origin);
     free(b->quarter);
     free(b->steps);
+    for (int k = 0; k < TYCHE_BT_NB; k++) free(b->base[k]);
     free(b);
 }
 
@@ -52,13 +65,18 @@ static int covered(const tyche_backtest_step *s, int level) {
     return s->actual >= s->q[lo] && s->actual <= s->q[TYCHE_BT_NQ - 1 - lo];
 }
 
-void tyche_backtest_coverage(const tyche_backtest *b, int level, int h, double *cov, double *se,
-                             size_t *n) {
+/* A step scored: in the data, and with a forecast (a baseline has none
+ * with too little history: NaN quantiles).  A model's CRPS that is NaN
+ * (a sample that overflowed to inf) still counts, so that it shows. */
+static int scored(const tyche_backtest_step *s) { return !isnan(s->actual) && !isnan(s->q[3]); }
+
+static void coverage_of(const tyche_backtest *b, const tyche_backtest_step *steps, int level, int h,
+                        double *cov, double *se, size_t *n) {
     size_t k = 0, m = 0;
     for (size_t i = 0; i < b->n_origins; i++)
         for (int j = 1; j <= b->horizon; j++) {
-            const tyche_backtest_step *s = tyche_backtest_get(b, i, j);
-            if (isnan(s->actual) || (h && j != h)) continue;
+            const tyche_backtest_step *s = &steps[i * (size_t)b->horizon + (size_t)(j - 1)];
+            if (!scored(s) || (h && j != h)) continue;
             m++;
             k += (size_t)covered(s, level);
         }
@@ -67,17 +85,143 @@ void tyche_backtest_coverage(const tyche_backtest *b, int level, int h, double *
     *se = m ? sqrt(*cov * (1 - *cov) / (double)m) : NAN;
 }
 
-double tyche_backtest_crps(const tyche_backtest *b, int h) {
+static double crps_of(const tyche_backtest *b, const tyche_backtest_step *steps, int h) {
     double sum = 0;
     size_t m = 0;
     for (size_t i = 0; i < b->n_origins; i++)
         for (int j = 1; j <= b->horizon; j++) {
-            const tyche_backtest_step *s = tyche_backtest_get(b, i, j);
-            if (isnan(s->actual) || (h && j != h)) continue;
+            const tyche_backtest_step *s = &steps[i * (size_t)b->horizon + (size_t)(j - 1)];
+            if (!scored(s) || (h && j != h)) continue;
             sum += s->crps;
             m++;
         }
     return m ? sum / (double)m : NAN;
+}
+
+void tyche_backtest_coverage(const tyche_backtest *b, int level, int h, double *cov, double *se,
+                             size_t *n) {
+    coverage_of(b, b->steps, level, h, cov, se, n);
+}
+
+double tyche_backtest_crps(const tyche_backtest *b, int h) { return crps_of(b, b->steps, h); }
+
+const tyche_backtest_step *tyche_backtest_baseline_get(const tyche_backtest *b, int k, size_t i,
+                                                       int h) {
+    return &b->base[k][i * (size_t)b->horizon + (size_t)(h - 1)];
+}
+
+void tyche_backtest_baseline_coverage(const tyche_backtest *b, int k, int level, int h,
+                                      double *cov, double *se, size_t *n) {
+    coverage_of(b, b->base[k], level, h, cov, se, n);
+}
+
+double tyche_backtest_baseline_crps(const tyche_backtest *b, int k, int h) {
+    return crps_of(b, b->base[k], h);
+}
+
+/* Origin i's sum of (crps_model - ratio crps_baseline) / mb over the pairs
+ * skill() counts (both scored, horizon h or any). */
+static double skill_term(const tyche_backtest *b, int k, int h, size_t i, double ratio, double mb) {
+    const size_t H = (size_t)b->horizon;
+    double u = 0;
+    for (size_t j = 1; j <= H; j++) {
+        const tyche_backtest_step *x = &b->steps[i * H + j - 1], *y = &b->base[k][i * H + j - 1];
+        if (!scored(x) || !scored(y) || (h && (int)j != h)) continue;
+        u += (x->crps - ratio * y->crps) / mb;
+    }
+    return u;
+}
+
+void tyche_backtest_skill(const tyche_backtest *b, int k, int h, double *skill, double *se,
+                          size_t *n) {
+    const size_t H = (size_t)b->horizon, no = b->n_origins;
+    double sm = 0, sb = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < no; i++)
+        for (size_t j = 1; j <= H; j++) {
+            const tyche_backtest_step *x = &b->steps[i * H + j - 1], *y = &b->base[k][i * H + j - 1];
+            if (!scored(x) || !scored(y) || (h && (int)j != h)) continue;
+            sm += x->crps;
+            sb += y->crps;
+            m++;
+        }
+    *n = m;
+    if (m == 0 || !(sb > 0)) {
+        *skill = *se = NAN;
+        return;
+    }
+    const double ratio = sm / sb, mb = sb / (double)m;
+    *skill = 1 - ratio;
+    /* delta method: ratio - ratio0 ~ mean(u), u = (crps_m - ratio crps_b) / mean(crps_b),
+     * whose terms sum to 0; summed per origin, the sums' long-run variance
+     * by Newey-West with Bartlett weights over lag = (steps apart that can
+     * share a target quarter) = (h or H) - 1.  The sums are recomputed for
+     * each lag (at most 39) rather than stored: nothing to allocate, so
+     * nothing to fail while a writer calls this */
+    const size_t lag = (h ? (size_t)h : H) - 1;
+    double v = 0;
+    size_t with = 0; /* origins with a pair: one alone has no spread to measure */
+    for (size_t i = 0; i < no; i++)
+        for (size_t j = 1; j <= H; j++)
+            if (scored(&b->steps[i * H + j - 1]) && scored(&b->base[k][i * H + j - 1]) && (!h || (int)j == h)) {
+                with++;
+                break;
+            }
+    if (with < 2) {
+        *se = NAN;
+        return;
+    }
+    for (size_t i = 0; i < no; i++) {
+        const double ui = skill_term(b, k, h, i, ratio, mb);
+        v += ui * ui;
+        for (size_t l = 1; l <= lag && i + l < no; l++)
+            v += 2 * (1 - (double)l / (double)(lag + 1)) * ui * skill_term(b, k, h, i + l, ratio, mb);
+    }
+    *se = sqrt(v > 0 ? v : 0) / (double)m;
+}
+
+/* The baselines' forecasts of origin o (series index io: the history is
+ * values[0..io]) for steps 1..H, into st[0..H-1] (header). */
+static void baselines(const double *values, size_t io, int H, const double *actual,
+                      tyche_backtest_step *rw, tyche_backtest_step *lg) {
+    const size_t n = io; /* log-growths d_1..d_io */
+    double m = 0, ss = 0;
+    for (size_t j = 1; j <= io; j++) m += log(values[j] / values[j - 1]);
+    m = n ? m / (double)n : NAN;
+    for (size_t j = 1; j <= io; j++) {
+        const double d = log(values[j] / values[j - 1]) - m;
+        ss += d * d;
+    }
+    const double s = n >= 2 ? sqrt(ss / (double)(n - 1)) : NAN;
+    const double last = log(values[io]), d_n = n ? log(values[io] / values[io - 1]) : NAN;
+    for (int h = 1; h <= H; h++) {
+        const double mu[2] = {last + h * m, last + h * d_n};
+        const double sd[2] = {s * sqrt(h + (double)h * h / (double)n), s * sqrt((double)h)};
+        tyche_backtest_step *st[2] = {&rw[h - 1], &lg[h - 1]};
+        const double y = actual[h - 1];
+        for (int k = 0; k < 2; k++) {
+            tyche_backtest_step *x = st[k];
+            x->actual = y;
+            if (!(sd[k] > 0)) {
+                for (int q = 0; q < TYCHE_BT_NQ; q++) x->q[q] = NAN;
+                x->pit = x->crps = NAN;
+                continue;
+            }
+            for (int q = 0; q < TYCHE_BT_NQ; q++)
+                x->q[q] = exp(mu[k] + sd[k] * gsl_cdf_ugaussian_Pinv(tyche_backtest_levels[q]));
+            if (isnan(y)) {
+                x->pit = x->crps = NAN;
+                continue;
+            }
+            /* the lognormal's CRPS (Baran and Lerch 2015):
+             * y (2 Phi(z) - 1) - 2 e^(mu + sd^2/2) (Phi(z - sd) + Phi(sd / sqrt 2) - 1) */
+            const double z = (log(y) - mu[k]) / sd[k];
+            x->pit = gsl_cdf_ugaussian_P(z);
+            x->crps = y * (2 * x->pit - 1) -
+                      2 * exp(mu[k] + sd[k] * sd[k] / 2) *
+                          (gsl_cdf_ugaussian_P(z - sd[k]) + gsl_cdf_ugaussian_P(sd[k] / sqrt(2.0)) - 1);
+        }
+    }
 }
 
 static int cmp_dbl(const void *a, const void *b) {
@@ -197,6 +341,9 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
     b->origin = tyche_calloc(b->n_origins, sizeof *b->origin);
     b->quarter = tyche_calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->quarter);
     b->steps = tyche_calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->steps);
+    for (int k = 0; k < TYCHE_BT_NB; k++)
+        if ((b->base[k] = tyche_calloc(b->n_origins * (size_t)cfg->horizon, sizeof *b->base[k])) == NULL)
+            goto nomem;
     sample = tyche_malloc((size_t)cfg->trials * sizeof *sample);
     if (!b->scenario || !b->model || !b->origin || !b->quarter || !b->steps || !sample) goto nomem;
 
@@ -290,6 +437,18 @@ tyche_backtest *tyche_backtest_run(const char *file, const tyche_scenario_option
             st->actual = q <= last ? ser.values[q - first] : NAN;
             score(sample, (size_t)cfg->trials, st->actual, st);
         }
+        {
+            double actual[40];
+            const size_t at = i * (size_t)cfg->horizon;
+            for (int h = 1; h <= cfg->horizon; h++) actual[h - 1] = b->steps[at + (size_t)h - 1].actual;
+            baselines(ser.values, (size_t)(o - first), cfg->horizon, actual, &b->base[0][at],
+                      &b->base[1][at]);
+            for (int k = 0; k < TYCHE_BT_NB; k++)
+                for (int h = 1; h <= cfg->horizon; h++) {
+                    b->base[k][at + (size_t)h - 1].quarter = b->steps[at + (size_t)h - 1].quarter;
+                    b->base[k][at + (size_t)h - 1].h = h;
+                }
+        }
         tyche_results_free(r);
         tyche_scenario_free(s);
     }
@@ -313,6 +472,49 @@ fail:
 /* ---- writers -------------------------------------------------------------- */
 
 static const int levels[3] = {50, 80, 95};
+
+static void add_quantiles(cJSON *js, const tyche_backtest_step *st) {
+    cJSON *q = cJSON_AddObjectToObject(js, "quantiles");
+    for (int k = 0; k < TYCHE_BT_NQ; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "p%g", 100 * tyche_backtest_levels[k]);
+        cJSON_AddNumberToObject(q, key, st->q[k]);
+    }
+}
+
+static void add_scores(cJSON *js, const tyche_backtest_step *st) {
+    cJSON_AddNumberToObject(js, "pit", st->pit);
+    cJSON_AddNumberToObject(js, "crps", st->crps);
+    cJSON *cv = cJSON_AddObjectToObject(js, "covered");
+    for (int l = 0; l < 3; l++) {
+        char key[8];
+        snprintf(key, sizeof key, "%d", levels[l]);
+        cJSON_AddBoolToObject(cv, key, covered(st, levels[l]));
+    }
+}
+
+static cJSON *num_or_null(double x) { return isnan(x) ? cJSON_CreateNull() : cJSON_CreateNumber(x); }
+
+/* Baseline k's summary at horizon h (0: all) into o. */
+static void add_baseline_summary(cJSON *o, const tyche_backtest *b, int k, int h) {
+    cJSON *cov = cJSON_AddObjectToObject(o, "coverage");
+    size_t n = 0;
+    for (int l = 0; l < 3; l++) {
+        double c, se;
+        char key[8];
+        tyche_backtest_baseline_coverage(b, k, levels[l], h, &c, &se, &n);
+        snprintf(key, sizeof key, "%d", levels[l]);
+        tyche_json_add(cov, key, num_or_null(c));
+    }
+    cJSON_AddNumberToObject(o, "n", (double)n);
+    tyche_json_add(o, "crps", num_or_null(tyche_backtest_baseline_crps(b, k, h)));
+    double sk, se;
+    size_t np;
+    tyche_backtest_skill(b, k, h, &sk, &se, &np);
+    tyche_json_add(o, "skill", num_or_null(sk));
+    tyche_json_add(o, "skill_se", num_or_null(se));
+    cJSON_AddNumberToObject(o, "n_pairs", (double)np);
+}
 
 tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path, tyche_err *err) {
     const unsigned long long failures = tyche_alloc_failures();
@@ -350,6 +552,19 @@ tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path
         tyche_json_add(o, "crps", isnan(crps) ? cJSON_CreateNull() : cJSON_CreateNumber(crps));
         tyche_json_push(by_h, o);
     }
+    cJSON *bases = cJSON_AddObjectToObject(root, "baselines");
+    for (int k = 0; k < TYCHE_BT_NB; k++) {
+        cJSON *o = cJSON_AddObjectToObject(bases, base_names[k]);
+        cJSON_AddStringToObject(o, "label", base_labels[k]);
+        add_baseline_summary(o, b, k, 0);
+        cJSON *bh = cJSON_AddArrayToObject(o, "by_horizon");
+        for (int h = 1; h <= b->horizon; h++) {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "h", h);
+            add_baseline_summary(x, b, k, h);
+            tyche_json_push(bh, x);
+        }
+    }
     cJSON *pit = cJSON_AddArrayToObject(root, "pit");
     cJSON *origins = cJSON_AddArrayToObject(root, "origins");
     for (size_t i = 0; i < b->n_origins; i++) {
@@ -365,19 +580,15 @@ tyche_status tyche_backtest_write_json(const tyche_backtest *b, const char *path
             cJSON_AddStringToObject(js, "quarter", st->quarter);
             cJSON_AddNumberToObject(js, "h", h);
             cJSON_AddNumberToObject(js, "actual", st->actual);
-            cJSON *q = cJSON_AddObjectToObject(js, "quantiles");
-            for (int k = 0; k < TYCHE_BT_NQ; k++) {
-                char key[16];
-                snprintf(key, sizeof key, "p%g", 100 * tyche_backtest_levels[k]);
-                cJSON_AddNumberToObject(q, key, st->q[k]);
-            }
-            cJSON_AddNumberToObject(js, "pit", st->pit);
-            cJSON_AddNumberToObject(js, "crps", st->crps);
-            cJSON *cv = cJSON_AddObjectToObject(js, "covered");
-            for (int l = 0; l < 3; l++) {
-                char key[8];
-                snprintf(key, sizeof key, "%d", levels[l]);
-                cJSON_AddBoolToObject(cv, key, covered(st, levels[l]));
+            add_quantiles(js, st);
+            add_scores(js, st);
+            cJSON *bj = cJSON_AddObjectToObject(js, "baselines");
+            for (int k = 0; k < TYCHE_BT_NB; k++) {
+                const tyche_backtest_step *bs = tyche_backtest_baseline_get(b, k, i, h);
+                if (!scored(bs)) continue;
+                cJSON *x = cJSON_AddObjectToObject(bj, base_names[k]);
+                add_quantiles(x, bs);
+                add_scores(x, bs);
             }
             tyche_json_push(steps, js);
             tyche_json_push(pit, cJSON_CreateNumber(st->pit));
@@ -417,6 +628,40 @@ tyche_status tyche_backtest_write_hdf5(const tyche_backtest *b, const char *path
                 v[i * nh + h] = x;
             }
         ok = tyche_h5_put(f, names[k], v, 2, dims, scales, k == 8 ? "1" : "USD billions");
+    }
+    /* the baselines': random_walk_q025, ..., random_walk_pit, random_walk_crps */
+    for (int bk = 0; bk < TYCHE_BT_NB; bk++)
+        for (int k = 1; ok && k < 10; k++) {
+            for (size_t i = 0; i < no; i++)
+                for (size_t h = 0; h < nh; h++) {
+                    const tyche_backtest_step *st = &b->base[bk][i * nh + h];
+                    double x = k <= 7 ? st->q[k - 1] : k == 8 ? st->pit : st->crps;
+                    if (!scored(st)) x = NAN;
+                    v[i * nh + h] = x;
+                }
+            char name[64];
+            snprintf(name, sizeof name, "%s_%s", base_names[bk], names[k]);
+            ok = tyche_h5_put(f, name, v, 2, dims, scales, k == 8 ? "1" : "USD billions");
+        }
+    for (int bk = 0; ok && bk < TYCHE_BT_NB; bk++) {
+        char key[64];
+        for (int l = 0; ok && l < 3; l++) {
+            double c, se;
+            size_t n;
+            tyche_backtest_baseline_coverage(b, bk, levels[l], 0, &c, &se, &n);
+            snprintf(key, sizeof key, "%s_coverage_%d", base_names[bk], levels[l]);
+            ok = H5LTset_attribute_double(f, "/", key, &c, 1) >= 0;
+        }
+        double x[3], sk_se;
+        size_t np;
+        x[0] = tyche_backtest_baseline_crps(b, bk, 0);
+        tyche_backtest_skill(b, bk, 0, &x[1], &sk_se, &np);
+        x[2] = sk_se;
+        static const char *const what[3] = {"crps", "skill", "skill_se"};
+        for (int j = 0; ok && j < 3; j++) {
+            snprintf(key, sizeof key, "%s_%s", base_names[bk], what[j]);
+            ok = H5LTset_attribute_double(f, "/", key, &x[j], 1) >= 0;
+        }
     }
     for (int l = 0; ok && l < 3; l++) {
         double c, se;

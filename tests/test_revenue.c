@@ -4,8 +4,13 @@
  *    horizon h has mean g_inf + phi^h (g_0 - g_inf) and variance
  *    sigma^2 (1 - phi^(2h)) / (1 - phi^2), and the counterfactual equals
  *    the baseline bit for bit;
- *  - with no noise, the displacement equals the logistic formula.
+ *  - with no noise, the displacement equals the logistic formula;
+ *  - with Student-t shocks (nu_g), one quarter's log-growth has the t's
+ *    quantiles (scale sigma_g) and the next its variance; a huge nu_g gives
+ *    the normal model's paths (the same normals, divided by ~1).
  * Fixed seeds; 4 standard errors. */
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 #include "fiscal.h"
 #include "scenario_impl.h"
 #include "scen.h"
@@ -56,18 +61,23 @@ TEST(every_period_end_in_the_data_file_matches_the_fiscal_calendar) {
     ASSERT_INT_EQ(rows, 17);
 }
 
-static tyche_scenario *revenue_scenario(const char *params, const char *as_of, tyche_err *err) {
+static tyche_scenario *revenue_scenario_with(const char *params, const char *as_of,
+                                             const char *settings, tyche_err *err) {
     static char text[8192];
     snprintf(text, sizeof text,
              "{\"name\": \"r\", \"start\": \"2026-04-20\", \"horizon\": \"2028-01-31\", \"as_of\": \"%s\","
              " \"common_factor\": {\"name\": \"Z\"},"
              " \"models\": [{\"name\": \"revenue\", \"kind\": \"revenue_slowdown\","
              " \"settings\": {\"data\": \"%s\", \"target\": \"FY2028Q4\", \"reference\": \"FY2026Q4\","
-             " \"also_at\": [\"FY2028Q3\"]}, \"params\": {%s}}],"
+             " \"also_at\": [\"FY2028Q3\"]%s}, \"params\": {%s}}],"
              " \"statements\": [{\"id\": \"P3\", \"text\": \"t\", \"rule\": "
              "{\"value\": \"revenue.slowdown_pp\", \"between\": [5, 8]}}]}",
-             as_of, DATA, params);
+             as_of, DATA, settings, params);
     return tyche_scenario_parse(text, strlen(text), "test.json", err);
+}
+
+static tyche_scenario *revenue_scenario(const char *params, const char *as_of, tyche_err *err) {
+    return revenue_scenario_with(params, as_of, "", err);
 }
 
 static tyche_results *run_paths(const tyche_scenario *s, uint64_t n, uint64_t seed) {
@@ -206,4 +216,81 @@ TEST(as_of_moves_published_quarters_into_history) {
     remove("bad_calendar.csv");
     ASSERT(s == NULL);
     ASSERT_STR_CONTAINS(err.msg, "line 3: FY2026Q4 ends on 2026-01-25 by the fiscal calendar");
+}
+
+#define FIXED_NO_DISPLACEMENT \
+    "\"g_inf\": 0.04, \"phi\": 0.6, \"sigma_g\": 0.05, \"s_max\": 0.6, \"k\": 1.2," \
+    "\"t_mid\": 2027, \"beta_tz\": 0.25, \"a\": 0"
+
+static int cmp_d(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+TEST(student_t_shocks_have_the_t_quantiles) {
+    tyche_err err;
+    const double nu = 4, g0 = log(62.3 / 51.2), gi = 0.04, phi = 0.6, sg = 0.05;
+    tyche_scenario *s = revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": 4", &err);
+    ASSERT(s != NULL);
+    const uint64_t n = 40000;
+    tyche_results *r = run_paths(s, n, 37);
+    ASSERT(r != NULL);
+    tyche_path_info pi;
+    tyche_scenario_path(s, 0, &pi);
+    const double *rev = tyche_results_path(r, 0);
+    double *g1 = malloc(n * sizeof *g1), sum2 = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        const double *row = rev + i * pi.n_points;
+        /* the standardised first shock, and the second quarter's own shock */
+        g1[i] = (log(row[16] / row[15]) - gi - phi * (g0 - gi)) / sg;
+        const double e2 = log(row[17] / row[16]) - gi - phi * (log(row[16] / row[15]) - gi);
+        sum2 += e2 * e2;
+    }
+    qsort(g1, n, sizeof *g1, cmp_d);
+    static const double lv[] = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
+    for (size_t k = 0; k < sizeof lv / sizeof lv[0]; k++) {
+        const double q = gsl_cdf_tdist_Pinv(lv[k], nu);
+        /* a sample quantile's se: sqrt(p (1 - p) / n) / density */
+        const double se = sqrt(lv[k] * (1 - lv[k]) / n) / gsl_ran_tdist_pdf(q, nu);
+        ASSERT_NEAR(g1[(size_t)(lv[k] * n)], q, 4 * se);
+    }
+    /* a normal's 1% quantile is -2.33, the t(4)'s -3.75: the tails are the t's */
+    ASSERT(g1[(size_t)(0.01 * n)] < -3.2);
+    /* E e2^2 = sg^2 nu / (nu - 2); the t(4)'s fourth moment is infinite, so
+     * only a loose check: within 15% */
+    ASSERT_NEAR(sum2 / n, sg * sg * nu / (nu - 2), 0.15 * sg * sg * nu / (nu - 2));
+    free(g1);
+    tyche_results_free(r);
+    tyche_scenario_free(s);
+}
+
+TEST(a_huge_nu_g_gives_the_normal_models_paths) {
+    tyche_err err;
+    tyche_scenario *a = revenue_scenario(FIXED_NO_DISPLACEMENT, "2026-04-20", &err);
+    tyche_scenario *b = revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": 1e12", &err);
+    ASSERT(a != NULL && b != NULL);
+    const uint64_t n = 2000;
+    tyche_results *ra = run_paths(a, n, 41), *rb = run_paths(b, n, 41);
+    ASSERT(ra != NULL && rb != NULL);
+    tyche_path_info pi;
+    tyche_scenario_path(a, 0, &pi);
+    const double *x = tyche_results_path(ra, 0), *y = tyche_results_path(rb, 0);
+    int differ = 0;
+    for (size_t i = 0; i < n * pi.n_points; i++) {
+        ASSERT_NEAR(y[i], x[i], 1e-4 * x[i]);
+        differ |= x[i] != y[i];
+    }
+    ASSERT(differ); /* and the chi-squares were drawn */
+    tyche_results_free(ra);
+    tyche_results_free(rb);
+    tyche_scenario_free(a);
+    tyche_scenario_free(b);
+}
+
+TEST(nu_g_must_be_a_positive_number) {
+    tyche_err err;
+    ASSERT(revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": 0", &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "nu_g: the growth shocks' degrees of freedom must be positive");
+    ASSERT(revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": \"5\"", &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "nu_g: expected a number");
 }

@@ -101,6 +101,31 @@ int cli_cmd_backtest(int argc, char **argv, char *line) {
             }
             printf(" %10.3f  (n = %zu)\n", tyche_backtest_crps(b, h), n);
         }
+        /* the model beside what a forecaster gets for free, on the same pairs */
+        printf("\n%-12s %18s %18s %18s %10s %16s\n", "forecaster", "coverage 50%", "coverage 80%",
+               "coverage 95%", "CRPS", "model's skill");
+        for (int k = -1; k < TYCHE_BT_NB; k++) {
+            static const int lv[3] = {50, 80, 95};
+            size_t n = 0;
+            printf("%-12s", k < 0 ? "model" : tyche_backtest_baseline_label(k));
+            for (int l = 0; l < 3; l++) {
+                double c, se;
+                if (k < 0) tyche_backtest_coverage(b, lv[l], 0, &c, &se, &n);
+                else tyche_backtest_baseline_coverage(b, k, lv[l], 0, &c, &se, &n);
+                printf(" %9.2f +- %5.2f", c, se);
+            }
+            if (k < 0) {
+                printf(" %10.3f %16s  (n = %zu)\n", tyche_backtest_crps(b, 0), "", n);
+                continue;
+            }
+            double sk, sse;
+            size_t np;
+            tyche_backtest_skill(b, k, 0, &sk, &sse, &np);
+            printf(" %10.3f %7.2f +- %5.2f  (n = %zu)\n", tyche_backtest_baseline_crps(b, k, 0), sk,
+                   sse, n);
+        }
+        printf("skill = 1 - CRPS_model / CRPS_baseline on the pairs both scored (se: delta method,\n"
+               "Newey-West over origins); the baselines: models/README.md\n");
         printf("\nresults: %s\nsummary: %s\n", out, json);
     }
     tyche_backtest_free(b);

@@ -18,7 +18,15 @@
  *
  * Stream 0 holds eps_1, eps_2, ... in quarter order (normals 0, 1, ... of
  * draws.h): the counterfactual is computed in the same pass, so it uses the
- * very same numbers.  Simulated a block of trials at a time. */
+ * very same numbers.  With the setting "nu_g" (degrees of freedom, > 0) the
+ * shocks are Student-t instead, sigma_g their scale: eps_q = z_q / sqrt(W_q / nu),
+ * W_q = 2 Gamma(nu / 2) chi-square from stream 1, region q * 2^16 of draws.h
+ * (Marsaglia-Tsang's attempts run on from there); the normals z_q are
+ * stream 0's as before, so without nu_g nothing is drawn from stream 1 and
+ * the results are those of the normal model to the bit.  nu_g is a setting,
+ * not a parameter: a parameter would take a parameter stream and move every
+ * later parameter's (the common factor's among them).  Simulated a block of
+ * trials at a time. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -76,6 +84,7 @@ typedef struct {
     double *times;
     const char *path_units[2];
     char units[64];
+    double nu;                   /* the shocks' degrees of freedom; INFINITY: normal */
     int calibrated;              /* draw (g_inf, phi, sigma_g) from the NIG posterior */
     tyche_nig post;
     double phi_lo, phi_hi;       /* phi's prior support, within (-1, 1) */
@@ -92,6 +101,7 @@ typedef struct {
     double *r, *rcf;             /* n_sim x TYCHE_LANES */
     double *z;                   /* n_sim x TYCHE_LANES shocks */
     double *g, *base, *mid, *s0, *room, *t1; /* TYCHE_LANES each */
+    double *shape, *chi;         /* TYCHE_LANES each: Student-t shocks' gammas */
 } ws_t;
 
 static void cfg_free(void *p) {
@@ -344,7 +354,7 @@ static void posterior(const void *vc, double *p, gsl_rng *r) {
 static tyche_status prepare(const tyche_model_setup *su, const void *settings, void **out,
                             tyche_model_layout *layout, tyche_err *err) {
     static const char *const keys[] = {"data",    "column",  "units",       "target",
-                                       "reference", "also_at", "calibration", NULL};
+                                       "reference", "also_at", "calibration", "nu_g", NULL};
     const cJSON *js = settings;
     char path[600];
     snprintf(path, sizeof path, "%s.settings", su->path);
@@ -360,6 +370,12 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     if ((st = tyche_json_string(js, "units", 0, "USD billions", path, &units, err))) return st;
     if ((st = quarter_setting(js, "target", path, &target, err))) return st;
     if ((st = quarter_setting(js, "reference", path, &reference, err))) return st;
+    double nu;
+    if ((st = tyche_json_number(js, "nu_g", 0, INFINITY, path, &nu, err))) return st;
+    if (!(nu > 0))
+        return tyche_err_set(err, TYCHE_EINPUT,
+                             "%s.nu_g: the growth shocks' degrees of freedom must be positive (left out: normal shocks)",
+                             path);
     const cJSON *also = cJSON_GetObjectItemCaseSensitive(js, "also_at");
     if (also && !cJSON_IsArray(also))
         return tyche_err_set(err, TYCHE_EINPUT, "%s.also_at: expected an array of quarters", path);
@@ -425,7 +441,15 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     }
     c->n_hist = n_hist;
+    c->nu = nu;
     c->n_sim = (size_t)(last - last_hist);
+    if (isfinite(nu) && c->n_sim >= TYCHE_DRAW_BOOST >> 16) {
+        /* quarter q's chi-square runs from region q 2^16: below the boost uniforms' (2^29) */
+        free(rows);
+        free(c);
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.nu_g: Student-t shocks for at most %u simulated quarters",
+                             path, (unsigned)(TYCHE_DRAW_BOOST >> 16) - 1);
+    }
     c->n_points = n_hist + c->n_sim;
     c->first = first;
     c->hist = tyche_malloc(n_hist * sizeof *c->hist);
@@ -509,8 +533,9 @@ static void *ws_alloc(const void *vc) {
     const cfg_t *c = vc;
     ws_t *w = tyche_calloc(1, sizeof *w);
     if (w == NULL) return NULL;
-    double **cols[] = {&w->r, &w->rcf, &w->z, &w->g, &w->base, &w->mid, &w->s0, &w->room, &w->t1};
-    const size_t q = c->n_sim + 1, rows[] = {q, q, q, 1, 1, 1, 1, 1, 1};
+    double **cols[] = {&w->r,   &w->rcf, &w->z,    &w->g,     &w->base, &w->mid,
+                       &w->s0,  &w->room, &w->t1,  &w->shape, &w->chi};
+    const size_t q = c->n_sim + 1, rows[] = {q, q, q, 1, 1, 1, 1, 1, 1, 1, 1};
     if ((w->mem = tyche_lane_columns(cols, rows, sizeof rows / sizeof rows[0])) == NULL) {
         free(w);
         return NULL;
@@ -543,6 +568,14 @@ static inline __attribute__((always_inline)) void revenue_body(const void *vc,
         w->base[i] = c->hist[c->n_hist - 1];
     }
     tyche_draws_normals(b->draws, b->lanes, b->stream0 + 0, c->n_sim, w->z, L);
+    if (isfinite(c->nu)) {
+        for (size_t i = 0; i < n; i++) w->shape[i] = 0.5 * c->nu;
+        for (size_t q = 0; q < c->n_sim; q++) {
+            tyche_draws_gamma(b->draws, b->lanes, b->stream0 + 1, (uint32_t)q << 16, w->shape, w->chi);
+            double *z = w->z + q * L;
+            for (size_t i = 0; i < n; i++) z[i] /= sqrt(2.0 * w->chi[i] / c->nu);
+        }
+    }
     for (size_t q = 0; q < c->n_sim; q++) {
         const double *z = w->z + q * L;
         for (size_t i = 0; i < n; i++)
@@ -624,7 +657,8 @@ const tyche_model_kind tyche_model_revenue_slowdown = {
                    "displacement, with its counterfactual",
     .params = params,
     .n_params = N_P,
-    .n_streams = 1, /* the growth shocks; the posterior draws from its own substream */
+    .n_streams = 2, /* the growth shocks' normals and (Student-t) chi-squares; the posterior
+                     * draws from its own substream */
     .prepare = prepare,
     .cfg_free = cfg_free,
     .ws_alloc = ws_alloc,

@@ -29,9 +29,9 @@ for a, b, want in ((h0, hx, 0.6), (h0, g, -0.3), (hx, g, 0.0)):
     r = stats.spearmanr(a, b)[0]
     # sd of Spearman's rho is about (1 - rho^2) / sqrt(n): 4 of them
     assert abs(r - want) < 4 * (1 - want * want) / np.sqrt(n) + 1e-3, (r, want)
-# the marginals are the priors: lognormal(median 0.3, sdlog 0.8), normal(0.04, 0.03)
+# the marginals are the priors: lognormal(median 0.3, sdlog 0.8), normal(0.09, 0.05)
 assert stats.kstest(h0, stats.lognorm(s=0.8, scale=0.3).cdf).pvalue > 1e-4
-assert stats.kstest(g, stats.norm(0.04, 0.03).cdf).pvalue > 1e-4
+assert stats.kstest(g, stats.norm(0.09, 0.05).cdf).pvalue > 1e-4
 # uncorrelated parameters stay uncorrelated
 assert abs(stats.spearmanr(h0, f["option.mu"][:])[0]) < 4 / np.sqrt(n)
 f2 = h5py.File("c2.h5")
