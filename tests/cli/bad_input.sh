@@ -159,7 +159,7 @@ expect_exit 1 'isdir.h5' "$TYCHE" run "$base" -n 100 -q -o isdir.h5 --summary s.
 # their own: the checks look for any result file left behind)
 mkdir -p event_kind && cd event_kind
 exc="$TYCHE_SRC/models/tests/exclusivity_generic.json" opt="$TYCHE_SRC/models/tests/option_generic.json"
-ev() { local name=$1 base=$2 py=$3; mutate_json "$base" "$name" "m = s['models'][-1]; st = m['settings']; $py"; }
+ev() { local name=$1 base=$2 py=$3; mutate_json "$base" "$name" "m = [x for x in s['models'] if x['kind'] == 'event'][-1]; st = m['settings']; $py"; }
 ev ev_lh_name "$exc" 'st["causes"][0]["log_hazard"]["exercize"] = st["causes"][0]["log_hazard"].pop("exercise")'
 check ev_lh_name 'models[2].settings.causes[0].log_hazard.exercize: no input, parameter or common factor named "exercize" (inputs: exercise;'
 ev ev_rate_param "$exc" 'st["causes"][1]["rate"] = "hbb"'
