@@ -257,6 +257,10 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
                 return tyche_err_set(err, TYCHE_ERUN, "%s: kind %s declared input %s without its source",
                                      path, kind->name, m->input_spec[k].name);
     }
+    /* each parameter draws from a stream of its own, 16 bits of the counter (rng.h) */
+    if (TYCHE_STREAM_PARAM0 + s->n_params + m->n_params + 1 > TYCHE_STREAM_MAX)
+        return tyche_err_set(err, TYCHE_EINPUT, "%s.params: at most %d parameters in a scenario, all models together",
+                             path, TYCHE_STREAM_MAX - TYCHE_STREAM_PARAM0 - 1);
     if ((st = reserve_params(s, s->n_params + m->n_params + 1, err))) return st;
     const tyche_param_spec *const pspec = m->param_spec;
     const size_t n_pspec = m->n_params;
@@ -430,7 +434,7 @@ static tyche_status load_model(tyche_scenario *s, size_t mi, const cJSON *jm, co
     /* a parameter drawn from a calibration posterior has its prior as the
      * posterior's prior: fixing it would be silently ignored */
     for (size_t k = 0; k < n_pspec; k++)
-        if ((m->layout.posterior >> k & 1u) && tyche_dist_is_fixed(&s->params[m->param0 + k].prior))
+        if (k < 32 && (m->layout.posterior >> k & 1u) && tyche_dist_is_fixed(&s->params[m->param0 + k].prior))
             return tyche_err_set(err, TYCHE_EINPUT,
                                  "%s.params.%s: calibrated on history (settings.calibration), so it "
                                  "needs an uncertain prior, not a fixed value%s",
@@ -819,34 +823,112 @@ static tyche_status observe_one(tyche_scenario *s, const char *name, const cJSON
     return TYCHE_OK;
 }
 
-/* Whether output o (an event time of model mi) needs no declaration: it
- * cannot happen, it follows an event that had not happened by as_of, or
- * the competing causes it is one of, or is the first of, settle it. */
-static int needs_no_word(const tyche_scenario *s, size_t o, const uint8_t *declared, int depth) {
-    size_t m = 0;
-    while (m + 1 < s->n_models && s->models[m + 1].output0 <= o) m++;
-    const tyche_model_inst *mi = &s->models[m];
-    const size_t k = o - mi->output0;
-    if (k < 64 && (mi->layout.never >> k & 1u)) return 1;
-    for (size_t g = 0; g < mi->layout.n_first_of && g < 2 && depth < 8; g++) {
-        const size_t out = mi->output0 + mi->layout.first_of[g].out, c0 = mi->output0 + mi->layout.first_of[g].first;
-        const size_t n = mi->layout.first_of[g].n;
-        const int member = o >= c0 && o < c0 + n;
-        if (!member && o != out) continue;
-        int all = 1, dated = 0;
-        for (size_t c = c0; c < c0 + n; c++) {
-            dated |= c != o && !isnan(s->fixed_time[c]);
-            all &= declared[c] || (c != o && needs_no_word(s, c, declared, depth + 1));
+/* Which event times need no declaration at an as-of date, as a fixpoint
+ * over the models' layouts (kind.h), one pass per change (each pass only
+ * adds, so at most n_outputs passes; no recursion: a recursive rule took
+ * time exponential in an event's causes).  falsish[o]: o cannot have
+ * happened by as_of (declared false, impossible, after an event that could
+ * not have, a cause of an event that could not have, or an event whose
+ * every cause could not have).  settled[o]: o needs no word (declared,
+ * falsish, a cause of an event given a word, one of causes of which one is
+ * dated, or an event whose every cause is settled). */
+static void settle_events(const tyche_scenario *s, const uint8_t *declared, uint8_t *falsish, uint8_t *settled) {
+    for (size_t m = 0; m < s->n_models; m++) {
+        const tyche_model_inst *mi = &s->models[m];
+        for (size_t k = 0; k < mi->layout.n_outputs; k++) {
+            const size_t o = mi->output0 + k;
+            falsish[o] = s->not_before[o] || (k < 64 && (mi->layout.never >> k & 1u));
+            settled[o] = declared[o] || falsish[o];
         }
-        if (dated || (o == out && all)) return 1;
-        if (member && !isnan(s->fixed_time[out])) return 1; /* the event dated: its cause is the model's */
     }
-    for (size_t j = 0; j < mi->layout.n_follows && depth < 8; j++) {
-        if (mi->layout.follows[j].later != k) continue;
-        const size_t e = mi->output0 + mi->layout.follows[j].earlier;
-        if (s->not_before[e] || (!declared[e] && needs_no_word(s, e, declared, depth + 1))) return 1;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (size_t m = 0; m < s->n_models; m++) {
+            const tyche_model_inst *mi = &s->models[m];
+            const tyche_model_layout *L = &mi->layout;
+            const size_t o0 = mi->output0;
+            for (size_t j = 0; j < L->n_follows && j < TYCHE_LAYOUT_MAX_FOLLOWS; j++) {
+                const size_t later = o0 + L->follows[j].later, earlier = o0 + L->follows[j].earlier;
+                if (falsish[earlier] && !falsish[later]) falsish[later] = settled[later] = 1, changed = 1;
+            }
+            for (size_t g = 0; g < L->n_first_of && g < 2; g++) {
+                const size_t out = o0 + L->first_of[g].out, c0 = o0 + L->first_of[g].first, n = L->first_of[g].n;
+                int all_false = 1, all_settled = 1;
+                size_t dated = 0;
+                for (size_t c = c0; c < c0 + n; c++) {
+                    all_false &= falsish[c];
+                    all_settled &= settled[c];
+                    dated += !isnan(s->fixed_time[c]);
+                }
+                if (all_false && !falsish[out]) falsish[out] = settled[out] = 1, changed = 1;
+                if ((all_settled || dated) && !settled[out]) settled[out] = 1, changed = 1;
+                for (size_t c = c0; c < c0 + n; c++) {
+                    if (falsish[out] && !falsish[c]) falsish[c] = settled[c] = 1, changed = 1;
+                    if ((declared[out] || dated) && !settled[c]) settled[c] = 1, changed = 1;
+                }
+            }
+        }
     }
-    return 0;
+}
+
+/* Declarations that contradict each other through a model's layout: two
+ * competing causes dated, a cause dated apart from its event's date or
+ * with its event declared false, an event following another dated before
+ * it or after one that had not happened.  The message, or NULL. */
+static const char *contradiction(const tyche_scenario *s, const uint8_t *falsish, char *buf, size_t len) {
+    for (size_t m = 0; m < s->n_models; m++) {
+        const tyche_model_inst *mi = &s->models[m];
+        const tyche_model_layout *L = &mi->layout;
+        const size_t o0 = mi->output0;
+        for (size_t g = 0; g < L->n_first_of && g < 2; g++) {
+            const size_t out = o0 + L->first_of[g].out, c0 = o0 + L->first_of[g].first, n = L->first_of[g].n;
+            size_t first = (size_t)-1;
+            for (size_t c = c0; c < c0 + n; c++) {
+                if (isnan(s->fixed_time[c])) continue;
+                if (first != (size_t)-1) {
+                    snprintf(buf, len, "%s and %s are both dated, but only one of these competing causes happens",
+                             s->outputs[first].name, s->outputs[c].name);
+                    return buf;
+                }
+                first = c;
+                if (s->not_before[out]) {
+                    snprintf(buf, len, "%s is dated, but %s (its event) is declared false", s->outputs[c].name,
+                             s->outputs[out].name);
+                    return buf;
+                }
+                if (!isnan(s->fixed_time[out]) && s->fixed_time[out] != s->fixed_time[c]) {
+                    snprintf(buf, len, "%s and %s (its event) are dated differently", s->outputs[c].name,
+                             s->outputs[out].name);
+                    return buf;
+                }
+            }
+        }
+        for (size_t j = 0; j < L->n_follows && j < TYCHE_LAYOUT_MAX_FOLLOWS; j++) {
+            const size_t later = o0 + L->follows[j].later, earlier = o0 + L->follows[j].earlier;
+            int in_group = 0; /* a cause and its event: the rules above */
+            for (size_t g = 0; g < L->n_first_of && g < 2; g++)
+                in_group |= earlier == o0 + L->first_of[g].out && later >= o0 + L->first_of[g].first &&
+                            later < o0 + L->first_of[g].first + L->first_of[g].n;
+            if (in_group || isnan(s->fixed_time[later])) continue;
+            /* the earlier event's date: its own, or that of the cause dated for it */
+            double te = s->fixed_time[earlier];
+            for (size_t g = 0; isnan(te) && g < L->n_first_of && g < 2; g++)
+                if (earlier == o0 + L->first_of[g].out)
+                    for (size_t c = o0 + L->first_of[g].first; c < o0 + L->first_of[g].first + L->first_of[g].n; c++)
+                        if (!isnan(s->fixed_time[c])) te = s->fixed_time[c];
+            if (falsish[earlier]) {
+                snprintf(buf, len, "%s is dated, but %s, which it follows, had not happened by as_of",
+                         s->outputs[later].name, s->outputs[earlier].name);
+                return buf;
+            }
+            if (!isnan(te) && s->fixed_time[later] < te) {
+                snprintf(buf, len, "%s is dated before %s, which it follows", s->outputs[later].name,
+                         s->outputs[earlier].name);
+                return buf;
+            }
+        }
+    }
+    return NULL;
 }
 
 /* "observed": {"model.output": false | "unknown" | "YYYY-MM-DD", ...},
@@ -902,21 +984,32 @@ static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char
         const char *why = mi->kind->check_observed ? mi->kind->check_observed(s->fixed_time + mi->output0) : NULL;
         if (why) st = tyche_err_set(err, TYCHE_EINPUT, "%sobserved: model %s: %s", root, mi->name, why);
     }
+    uint8_t *falsish = st == TYCHE_OK ? tyche_calloc(s->n_outputs + 1, 1) : NULL;
+    uint8_t *settled = st == TYCHE_OK ? tyche_calloc(s->n_outputs + 1, 1) : NULL;
+    if (st == TYCHE_OK && (!falsish || !settled)) st = oom(err);
+    if (st == TYCHE_OK) {
+        settle_events(s, declared, falsish, settled);
+        char why[700];
+        const char *c = contradiction(s, falsish, why, sizeof why);
+        if (c) st = tyche_err_set(err, TYCHE_EINPUT, "%sobserved: %s", root, c);
+    }
     if (st == TYCHE_OK && s->as_of > s->start) {
         /* the events left unsaid, named in the refusal */
         size_t len = 0, n_missing = 0;
         for (size_t o = 0; o < s->n_outputs; o++)
-            if (s->outputs[o].type == TYCHE_OUTPUT_TIME && !declared[o] && !needs_no_word(s, o, declared, 0))
+            if (s->outputs[o].type == TYCHE_OUTPUT_TIME && !settled[o])
                 len += strlen(s->outputs[o].name) + 2, n_missing++;
         if (n_missing) {
             char *list = tyche_malloc(len + 1);
             if (list == NULL) {
                 free(declared);
+                free(falsish);
+                free(settled);
                 return oom(err);
             }
             list[0] = '\0';
             for (size_t o = 0, at = 0; o < s->n_outputs; o++)
-                if (s->outputs[o].type == TYCHE_OUTPUT_TIME && !declared[o] && !needs_no_word(s, o, declared, 0))
+                if (s->outputs[o].type == TYCHE_OUTPUT_TIME && !settled[o])
                     at += (size_t)sprintf(list + at, "%s%s", at ? ", " : "", s->outputs[o].name);
             char a[11], d0[11];
             tyche_date_format(s->as_of, a);
@@ -932,6 +1025,8 @@ static tyche_status load_observed(tyche_scenario *s, const cJSON *jo, const char
             free(list);
         }
     }
+    free(falsish);
+    free(settled);
     free(declared);
     return st;
 }
@@ -1307,7 +1402,7 @@ static int param_is_posterior(const tyche_scenario *s, size_t i) {
     const tyche_param *p = &s->params[i];
     if (p->model == (size_t)-1) return 0;
     const tyche_model_inst *m = &s->models[p->model];
-    return m->kind->posterior != NULL && (m->layout.posterior >> (i - m->param0) & 1u);
+    return m->kind->posterior != NULL && i - m->param0 < 32 && (m->layout.posterior >> (i - m->param0) & 1u);
 }
 
 void tyche_scenario_param(const tyche_scenario *s, size_t i, tyche_param_info *out) {

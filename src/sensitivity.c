@@ -211,6 +211,7 @@ tyche_sensitivity *tyche_tornado_run(const char *file, const tyche_scenario_opti
         const tyche_param *pa = &s->params[i];
         if (tyche_dist_is_fixed(&pa->prior)) continue;
         if (pa->model != (size_t)-1 &&
+            i - s->models[pa->model].param0 < 32 &&
             (s->models[pa->model].layout.posterior >> (i - s->models[pa->model].param0) & 1u))
             continue;
         const size_t k = t->n_rows++;

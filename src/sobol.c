@@ -387,6 +387,10 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         tyche_err_set(err, TYCHE_EINPUT, "sobol: the scenario conditions on observed non-events; run it without \"observed\"");
         goto fail;
     }
+    if (cfg->inner == 1) {
+        tyche_err_set(err, TYCHE_EINPUT, "--inner: expected 0 or at least 2");
+        goto fail;
+    }
     if (cfg->base < 100 || cfg->base > 10000000) {
         tyche_err_set(err, TYCHE_EINPUT, "--base: expected 100 to 10000000");
         goto fail;

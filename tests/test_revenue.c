@@ -216,6 +216,16 @@ TEST(as_of_moves_published_quarters_into_history) {
     remove("bad_calendar.csv");
     ASSERT(s == NULL);
     ASSERT_STR_CONTAINS(err.msg, "line 3: FY2026Q4 ends on 2026-01-25 by the fiscal calendar");
+    /* nor one whose quarters share a publication day: a backtest origin as of
+     * that day would have the next quarter's figure as history */
+    f = fopen("bad_calendar.csv", "w");
+    fputs("fiscal_quarter,period_end,published,data_center_usd_b\nFY2026Q3,2025-10-26,2026-02-25,51.2\n"
+          "FY2026Q4,2026-01-25,2026-02-25,62.3\n", f);
+    fclose(f);
+    s = tyche_scenario_parse(text, strlen(text), "./x.json", &err);
+    remove("bad_calendar.csv");
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "line 3: FY2026Q4 is published (2026-02-25) on or before the day the quarter above it was");
 }
 
 #define FIXED_NO_DISPLACEMENT \
@@ -287,10 +297,13 @@ TEST(a_huge_nu_g_gives_the_normal_models_paths) {
     tyche_scenario_free(b);
 }
 
-TEST(nu_g_must_be_a_positive_number) {
+TEST(nu_g_must_be_a_number_above_2) {
     tyche_err err;
     ASSERT(revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": 0", &err) == NULL);
-    ASSERT_STR_CONTAINS(err.msg, "nu_g: the growth shocks' degrees of freedom must be positive");
+    ASSERT_STR_CONTAINS(err.msg, "nu_g: the growth shocks' degrees of freedom must be above 2");
+    /* 0.01 once made every revenue output missing without a word */
+    ASSERT(revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": 0.01", &err) == NULL);
+    ASSERT(revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": 2", &err) == NULL);
     ASSERT(revenue_scenario_with(FIXED_NO_DISPLACEMENT, "2026-04-20", ", \"nu_g\": \"5\"", &err) == NULL);
     ASSERT_STR_CONTAINS(err.msg, "nu_g: expected a number");
 }

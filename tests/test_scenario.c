@@ -327,3 +327,58 @@ TEST(a_scenario_without_a_common_factor_has_no_Z_and_models_see_z_0) {
     tyche_scenario_free(with);
     tyche_scenario_free(none);
 }
+
+/* The as-of rule through an event's causes and follow-on (kind.h's layout):
+ * what settles what, the contradictions refused, and a load that stays
+ * fast with many causes (a recursive rule once took 40 s at 12). */
+static tyche_scenario *event_asof(int n_causes, const char *const *obs, size_t n_obs, tyche_err *err) {
+    static char text[8192];
+    size_t at = (size_t)snprintf(text, sizeof text,
+                                 "{\"name\": \"t\", \"start\": \"2026-01-01\", \"horizon\": \"2027-12-31\", "
+                                 "\"as_of\": \"2026-06-01\", \"models\": [{\"name\": \"e\", \"kind\": \"event\", "
+                                 "\"params\": {\"r\": 0.5}, \"settings\": {\"causes\": [");
+    for (int k = 0; k < n_causes; k++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%s{\"name\": \"c%d\", \"rate\": \"r\"}", k ? ", " : "", k);
+    snprintf(text + at, sizeof text - at,
+             "], \"follow_on\": {\"name\": \"f\", \"p\": 0.5, \"delay\": {\"fixed\": 2}}}}], \"statements\": []}");
+    const tyche_scenario_options o = {NULL, 0, NULL, n_obs, obs};
+    return tyche_scenario_parse_with(text, strlen(text), "t.json", &o, err);
+}
+
+TEST(an_event_s_causes_and_follow_on_are_settled_by_what_is_said) {
+    tyche_err err;
+    tyche_scenario *s = event_asof(2, NULL, 0, &err);
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, ": e.time, e.c0_time, e.c1_time, e.f_time");
+    static const char *const no[] = {"e.time=false"}; /* no event: no cause, no follow-on */
+    if ((s = event_asof(2, no, 1, &err)) == NULL) FAIL_("%s", err.msg);
+    tyche_scenario_free(s);
+    static const char *const one[] = {"e.c0_time=2026-03-01"}; /* settles the event and the other cause */
+    s = event_asof(2, one, 1, &err);
+    ASSERT(s == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "this event could have happened in between");
+    ASSERT_STR_CONTAINS(err.msg, ": e.f_time"); /* the follow-on, two months later, could have */
+    static const char *const unk[] = {"e.time=unknown", "e.f_time=false"};
+    if ((s = event_asof(2, unk, 2, &err)) == NULL) FAIL_("%s", err.msg);
+    tyche_scenario_free(s);
+    static const char *const two[] = {"e.c0_time=2026-03-01", "e.c1_time=2026-04-01", "e.f_time=unknown"};
+    ASSERT(event_asof(2, two, 3, &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "e.c0_time and e.c1_time are both dated, but only one of these competing causes");
+    static const char *const apart[] = {"e.time=2026-02-01", "e.c0_time=2026-03-01", "e.f_time=unknown"};
+    ASSERT(event_asof(2, apart, 3, &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "e.c0_time and e.time (its event) are dated differently");
+    static const char *const neg[] = {"e.c0_time=2026-03-01", "e.time=false"};
+    ASSERT(event_asof(2, neg, 2, &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "e.c0_time is dated, but e.time (its event) is declared false");
+    static const char *const early[] = {"e.c0_time=2026-03-01", "e.f_time=2026-02-01"};
+    ASSERT(event_asof(2, early, 2, &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "e.f_time is dated before e.time, which it follows");
+    static const char *const after_none[] = {"e.time=false", "e.f_time=2026-02-01"};
+    ASSERT(event_asof(2, after_none, 2, &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "e.f_time is dated, but e.time, which it follows, had not happened by as_of");
+    /* twelve causes, more than the layout's table of follow pairs holds */
+    if ((s = event_asof(12, no, 1, &err)) == NULL) FAIL_("%s", err.msg);
+    tyche_scenario_free(s);
+    ASSERT(event_asof(12, NULL, 0, &err) == NULL);
+    ASSERT_STR_CONTAINS(err.msg, "e.c11_time, e.f_time");
+}

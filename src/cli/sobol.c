@@ -86,6 +86,9 @@ int cli_cmd_sobol(int argc, char **argv, char *line) {
     const unsigned long long threads = args.num[CLI_O_THREADS];
     const unsigned long long boot = args.given[CLI_O_BOOTSTRAP] ? args.num[CLI_O_BOOTSTRAP] : 200;
     const unsigned long long inner = args.given[CLI_O_INNER] ? args.num[CLI_O_INNER] : 128;
+    if (inner == 1)
+        return cli_usage_error(cli_usage_sobol, "%s", "--inner: expected 0 (no probability view) or at least 2 "
+                               "(the inner noise is estimated from the trials of a point)");
     const int quiet = args.given[CLI_O_QUIET] != NULL;
     cli_scen_flags sf;
     cli_scen_from(&args, &sf);

@@ -747,6 +747,13 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     /* for as-of declarations (kind.h): a cause's time is the event's or
      * never, so it follows it; the event is the first of its causes; the
      * follow-on follows what it is after */
+    /* the follow-on first: the table holds 8 pairs, and the group rule
+     * (first_of) covers causes beyond them */
+    if (c->has_follow && layout->n_follows < TYCHE_LAYOUT_MAX_FOLLOWS) {
+        layout->follows[layout->n_follows].later = (uint32_t)c->o_follow;
+        layout->follows[layout->n_follows++].earlier =
+            (uint32_t)(c->after == NONE || !c->has_causes ? c->o_time : c->o_ct + c->after);
+    }
     for (size_t k = 0; c->has_causes && k < c->K && layout->n_follows < TYCHE_LAYOUT_MAX_FOLLOWS; k++) {
         layout->follows[layout->n_follows].later = (uint32_t)(c->o_ct + k);
         layout->follows[layout->n_follows++].earlier = (uint32_t)c->o_time;
@@ -756,11 +763,6 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
         layout->first_of[0].first = (uint32_t)c->o_ct;
         layout->first_of[0].n = (uint32_t)c->K;
         layout->n_first_of = 1;
-    }
-    if (c->has_follow && layout->n_follows < TYCHE_LAYOUT_MAX_FOLLOWS) {
-        layout->follows[layout->n_follows].later = (uint32_t)c->o_follow;
-        layout->follows[layout->n_follows++].earlier =
-            (uint32_t)(c->after == NONE || !c->has_causes ? c->o_time : c->o_ct + c->after);
     }
     *out = c;
     return TYCHE_OK;

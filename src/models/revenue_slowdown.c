@@ -226,8 +226,11 @@ tyche_status tyche_revenue_read_history(const char *file, const char *named_at, 
                                lineno, fields[col_q], fields[col_pub], fields[col_end]);
             goto done;
         }
-        if (n > 0 && r.published < rows[n - 1].published) {
-            st = tyche_err_set(err, TYCHE_EINPUT, "%s: line %zu: %s is published (%s) before the quarter above it",
+        /* strictly later: a backtest's origin is its publication day, and a
+         * quarter published the same day would be history for it */
+        if (n > 0 && r.published <= rows[n - 1].published) {
+            st = tyche_err_set(err, TYCHE_EINPUT,
+                               "%s: line %zu: %s is published (%s) on or before the day the quarter above it was",
                                file, lineno, fields[col_q], fields[col_pub]);
             goto done;
         }
@@ -372,9 +375,11 @@ static tyche_status prepare(const tyche_model_setup *su, const void *settings, v
     if ((st = quarter_setting(js, "reference", path, &reference, err))) return st;
     double nu;
     if ((st = tyche_json_number(js, "nu_g", 0, INFINITY, path, &nu, err))) return st;
-    if (!(nu > 0))
+    /* above 2 the shocks have a variance and sigma_g is their scale; below
+     * it single draws of 1e300 made every revenue output missing */
+    if (!(nu > 2))
         return tyche_err_set(err, TYCHE_EINPUT,
-                             "%s.nu_g: the growth shocks' degrees of freedom must be positive (left out: normal shocks)",
+                             "%s.nu_g: the growth shocks' degrees of freedom must be above 2 (left out: normal shocks)",
                              path);
     const cJSON *also = cJSON_GetObjectItemCaseSensitive(js, "also_at");
     if (also && !cJSON_IsArray(also))

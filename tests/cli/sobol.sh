@@ -49,4 +49,5 @@ expect_exit 2 '--target exclusivity.window_months: has missing values' "$TYCHE" 
 expect_exit 2 '--target: no output named' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 200 --target nope -q
 expect_exit 2 'sobol: model revenue is calibrated' "$TYCHE" sobol "$TYCHE_SRC/models/revenue_calibrated.json" --base 200 -q
 expect_exit 2 '--base: expected 100' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --base 5
+expect_exit 2 '--inner: expected 0 (no probability view) or at least 2' "$TYCHE" sobol "$TYCHE_SRC/models/article.json" --inner 1
 finish
