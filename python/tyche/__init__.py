@@ -151,7 +151,7 @@ class Results:
     # -- provenance, as the file's root attributes
     def _attrs(self):
         m, i = self.scenario._meta, self.info
-        return {"title": m["title"], "tyche_version": m["version"], "scenario": m["name"],
+        return {"title": f"tyche results: {m['title']}", "tyche_version": m["version"], "scenario": m["name"],
                 "scenario_file": m["file"], "scenario_text": m["text"], "seed": i["seed"],
                 "generator": i["generator"], "trials": i["trials"], "threads": i["threads"],
                 "ranks": i["ranks"], "store": i["store"], "sampling": i["sampling"],
@@ -228,12 +228,15 @@ class Results:
             a = {"units": o["units"]}
             if o["description"]:
                 a["description"] = o["description"]
-            a["_FillValue"] = _np.nan
-            v[o["name"]] = ("trial", _np.frombuffer(self._c.column(1, k), "<f8"), a)
+            # an event that did not happen: +inf in the engine, NaN (the _FillValue) in the
+            # file, as here
+            x = _np.frombuffer(self._c.column(1, k), "<f8").copy()
+            x[_np.isinf(x)] = _np.nan
+            v[o["name"]] = _xr.Variable("trial", x, a, encoding={"_FillValue": _np.nan})
         for k, s in enumerate(m["statements"]):
             v[s["id"]] = ("trial", _np.frombuffer(self._c.column(2, k), "u1"),
                           {"long_name": s["text"], "rule": s["rule"], "group": s["group"]})
-        trial = _xr.Variable("trial", _np.arange(n, dtype=_np.uint64), {"long_name": "trial index"})
+        trial = _xr.Variable("trial", _np.arange(n, dtype=_np.int64), {"long_name": "trial index"})
         return _xr.Dataset(v, coords={"trial": trial}, attrs=self._attrs())
 
     @property
@@ -248,7 +251,7 @@ class Results:
         m = self.scenario._meta
         n = self.info["trials"]
         start = _date(m["start"])
-        v, coords = {}, {"trial": _xr.Variable("trial", _np.arange(n, dtype=_np.uint64),
+        v, coords = {}, {"trial": _xr.Variable("trial", _np.arange(n, dtype=_np.int64),
                                                {"long_name": "trial index"})}
         for k, p in enumerate(m["paths"]):
             model = p["name"].split(".")[0]
@@ -261,7 +264,7 @@ class Results:
                                                             "long_name": "date of the point"})
                 else:
                     coords[dim] = _xr.Variable(dim, _strs(p["labels"]))
-                    coords[f"{dim}_time"] = _xr.Variable(dim, times, {"units": units})
+                coords[f"{dim}_time"] = _xr.Variable(dim, times, {"units": units})
             data = _np.frombuffer(self._c.column(3, k), "<f8").reshape(n, len(times))
             a = {"units": p["units"]}
             if f"{dim}_time" in coords:
@@ -275,7 +278,8 @@ class Results:
         m = self.scenario._meta
         raw = self._c.replay(int(trial))
         par = _np.frombuffer(raw["params"], "<f8")
-        out = _np.frombuffer(raw["outputs"], "<f8")
+        out = _np.frombuffer(raw["outputs"], "<f8").copy()
+        out[_np.isinf(out)] = _np.nan  # did not happen: NaN, as in Results.trials
         stm = _np.frombuffer(raw["statements"], "u1")
         res = {"trial": int(trial), "redraws": raw["redraws"],
                "params": {p["name"]: float(x) for p, x in zip(m["params"], par)},
