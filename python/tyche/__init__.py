@@ -88,6 +88,9 @@ class Scenario:
         else:
             raise TypeError("load: a path or a dict")
         self._meta = self._c.meta()
+        # tornado, sweep and sobol: the library loads the file once per run it makes
+        self._file = _os.fspath(scenario) if not isinstance(scenario, dict) else None
+        self._kw = kw
 
     @property
     def name(self):
@@ -129,6 +132,80 @@ class Scenario:
             if bar is not None:
                 bar.close()
         return Results(self, c)
+
+
+    def _sens_file(self, what):
+        if self._file is None:
+            raise ValueError(f"{what}: needs a scenario loaded from a file (the library reads "
+                             "it again for each run it makes)")
+        return self._file
+
+    def tornado(self, trials=20000, seed=1, threads=0, low=0.1, high=0.9):
+        """`tyche tornado`: each uncertain parameter fixed at its low and high quantile,
+        common random numbers.  A Dataset over (parameter, statement), as its HDF5 file."""
+        raw = _tyche.tornado(self._sens_file("tornado"), trials=int(trials), seed=int(seed),
+                             threads=int(threads), low=float(low), high=float(high), **self._kw)
+        par, st = raw["parameter"], raw["statement"]
+        f8 = lambda k, *shape: _np.frombuffer(raw[k], "<f8").copy().reshape(*shape)
+        v = {"baseline": _var("statement", f8("baseline", len(st)), "1"),
+             "low_value": _var("parameter", f8("low_value", len(par))),
+             "high_value": _var("parameter", f8("high_value", len(par)))}
+        for k in ("p_low", "p_high", "swing", "swing_se"):
+            v[k] = _var(("parameter", "statement"), f8(k, len(par), len(st)), "1")
+        return _xr.Dataset(v, coords={"parameter": _strs(par), "statement": _strs(st)},
+                           attrs=self._sens_attrs("tornado"))
+
+    def sweep(self, grid, trials=20000, seed=1, threads=0):
+        """`tyche sweep --grid NAME=V1,V2,...`: grid {"model.param": [values]} (one axis
+        each, in order).  A Dataset over (each parameter, statement), as its HDF5 file."""
+        names = list(grid)
+        values = [[float(x) for x in grid[k]] for k in names]
+        raw = _tyche.sweep(self._sens_file("sweep"), trials=int(trials), seed=int(seed),
+                           threads=int(threads), names=names, values=values, **self._kw)
+        st = raw["statement"]
+        shape = [len(x) for x in values] + [len(st)]
+        dims = tuple(names) + ("statement",)
+        v = {"baseline": _var("statement", _np.frombuffer(raw["baseline"], "<f8").copy(), "1")}
+        for k in ("probability", "stderr", "diff", "diff_se"):
+            v[k] = _var(dims, _np.frombuffer(raw[k], "<f8").copy().reshape(shape), "1")
+        coords = {k: _np.array(x, dtype=_np.float64) for k, x in zip(names, values)}
+        coords["statement"] = _strs(st)
+        return _xr.Dataset(v, coords=coords, attrs=self._sens_attrs("sweep"))
+
+    def sobol(self, base=4096, seed=1, threads=0, bootstrap=200, outputs=(), inner=128):
+        """`tyche sobol`: first-order and total indices of every target (the statements,
+        then `outputs`) over (target, parameter); with inner > 0 the probability view
+        (p_...) over (statement, parameter).  As its HDF5 file."""
+        raw = _tyche.sobol(self._sens_file("sobol"), base=int(base), seed=int(seed),
+                           threads=int(threads), bootstrap=int(bootstrap),
+                           outputs=[str(x) for x in outputs], inner=int(inner), **self._kw)
+        tg, par = raw["target"], raw["parameter"]
+        f8 = lambda k, *shape: _np.frombuffer(raw[k], "<f8").copy().reshape(*shape)
+        names = ("first_order", "first_order_low", "first_order_high", "total", "total_low",
+                 "total_high")
+        v = {k: _var(("target", "parameter"), f8(k, len(tg), len(par)), "1") for k in names}
+        v["remainder"] = _var("target", f8("remainder", len(tg)), "1")
+        v["variance"] = _var("target", f8("variance", len(tg)))
+        coords = {"target": _strs(tg), "parameter": _strs(par)}
+        attrs = {"scenario": self._file, "kind": "sobol"}
+        if "p_first_order" in raw:
+            ns = raw["n_statements"]
+            coords["statement"] = _strs(tg[:ns])
+            for k in names:
+                v["p_" + k] = _var(("statement", "parameter"), f8("p_" + k, ns, len(par)), "1")
+            for k in ("p_remainder", "p_variance", "p_true_trials"):
+                v[k] = _var("statement", f8(k, ns), "1")
+            attrs["inner"] = float(raw["inner"])
+        return _xr.Dataset(v, coords=coords, attrs=attrs)
+
+    def _sens_attrs(self, kind):
+        return {"scenario": self._file, "kind": kind, "tyche_version": version}
+
+
+def _var(dims, data, units=None):
+    """A variable as tyche_h5_put writes it: units (when given) and a NaN _FillValue."""
+    return _xr.Variable(dims, data, {"units": units} if units else {},
+                        encoding={"_FillValue": _np.nan})
 
 
 def _date(days):

@@ -624,6 +624,293 @@ static PyObject *Results_replay(ResultsObject *self, PyObject *args) {
     return o;
 }
 
+/* ---- tornado, sweep, sobol ---------------------------------------------------------- */
+
+/* The scenario options of a sensitivity call (the library loads the file
+ * itself, once per run it makes).  Frees with opts_free. */
+typedef struct {
+    tyche_scenario_options o;
+    const char **sets, **obs;
+} sens_opts;
+
+static int opts_get(PyObject *set, const char *as_of, PyObject *observed, sens_opts *so) {
+    memset(so, 0, sizeof *so);
+    if (str_list(set, &so->sets, &so->o.n_set, "set") ||
+        str_list(observed, &so->obs, &so->o.n_observed, "observed")) {
+        PyMem_Free(so->sets);
+        return -1;
+    }
+    so->o.as_of = as_of;
+    so->o.set = so->sets;
+    so->o.observed = so->obs;
+    return 0;
+}
+
+static void opts_free(sens_opts *so) {
+    PyMem_Free(so->sets);
+    PyMem_Free(so->obs);
+}
+
+static PyObject *names_list(size_t n, const char *(*get)(const void *, size_t), const void *t) {
+    PyObject *l = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; l && i < n; i++) {
+        PyObject *s = PyUnicode_FromString(get(t, i));
+        if (s == NULL) {
+            Py_CLEAR(l);
+            break;
+        }
+        PyList_SET_ITEM(l, (Py_ssize_t)i, s);
+    }
+    return l;
+}
+
+static const char *sens_stmt(const void *t, size_t j) { return tyche_sensitivity_statement(t, j); }
+static const char *torn_param(const void *t, size_t k) { return tyche_tornado_param(t, k); }
+static const char *sobol_target(const void *t, size_t i) { return tyche_sobol_target(t, i); }
+static const char *sobol_param(const void *t, size_t k) { return tyche_sobol_param(t, k); }
+
+/* Bytes of n doubles, filled by fill(t, i, out) for i < n. */
+static PyObject *doubles(size_t n, void (*fill)(const void *, size_t, double *, void *),
+                         const void *t, void *extra) {
+    double *d = PyMem_Calloc(n + 1, sizeof *d);
+    if (d == NULL) return PyErr_NoMemory();
+    for (size_t i = 0; i < n; i++) fill(t, i, &d[i], extra);
+    PyObject *b = bytes_of(d, n * sizeof *d);
+    PyMem_Free(d);
+    return b;
+}
+
+typedef struct {
+    size_t ns;
+    int field;
+} sens_field;
+
+static void f_baseline(const void *t, size_t j, double *v, void *x) {
+    (void)x;
+    *v = tyche_sensitivity_baseline(t, j);
+}
+static void f_tornado(const void *t, size_t i, double *v, void *x) {
+    const sens_field *f = x;
+    const size_t k = i / f->ns, j = i % f->ns;
+    double a, b;
+    tyche_tornado_prob(t, k, j, &a, &b);
+    *v = f->field == 0 ? a : f->field == 1 ? b : f->field == 2 ? b - a : tyche_tornado_swing_se(t, k, j);
+}
+static void f_tornado_value(const void *t, size_t k, double *v, void *x) {
+    double lo, hi;
+    tyche_tornado_values(t, k, &lo, &hi);
+    *v = *(const int *)x ? hi : lo;
+}
+static void f_sweep(const void *t, size_t i, double *v, void *x) {
+    const sens_field *f = x;
+    const size_t n = i / f->ns, j = i % f->ns;
+    double p, se, d, dse;
+    tyche_sweep_prob(t, n, j, &p, &se);
+    tyche_sweep_diff(t, n, j, &d, &dse);
+    /* diff as the file has it: probability minus the baseline */
+    *v = f->field == 0 ? p : f->field == 1 ? se : f->field == 2 ? p - tyche_sensitivity_baseline(t, j) : dse;
+}
+
+static PyObject *sens_run(PyObject *self, PyObject *args, PyObject *kw, int sweep) {
+    (void)self;
+    static char *kwlist[] = {"path", "set", "as_of", "observed", "trials", "seed", "threads",
+                             "low", "high", "names", "values", NULL};
+    const char *path, *as_of = NULL;
+    PyObject *set = NULL, *observed = NULL, *names = NULL, *values = NULL;
+    unsigned long long trials = 20000, seed = 1;
+    int threads = 0;
+    double low = 0.1, high = 0.9;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|OzOKKiddOO", kwlist, &path, &set, &as_of,
+                                     &observed, &trials, &seed, &threads, &low, &high, &names,
+                                     &values))
+        return NULL;
+    sens_opts so;
+    if (opts_get(set, as_of, observed, &so)) return NULL;
+    tyche_tornado_config cfg = {trials, seed, threads, NULL, low, high};
+    tyche_err e = {0};
+    tyche_sensitivity *t = NULL;
+    const char **an = NULL;
+    size_t n_axes = 0, *counts = NULL;
+    double **vals = NULL;
+    PyObject *out = NULL;
+    if (sweep) {
+        if (str_list(names, &an, &n_axes, "names")) goto done;
+        if (!PyList_Check(values) || (size_t)PyList_GET_SIZE(values) != n_axes || n_axes == 0) {
+            PyErr_SetString(PyExc_ValueError, "sweep: one list of values per parameter");
+            goto done;
+        }
+        counts = PyMem_Calloc(n_axes, sizeof *counts);
+        vals = PyMem_Calloc(n_axes, sizeof *vals);
+        if (counts == NULL || vals == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (size_t k = 0; k < n_axes; k++) {
+            PyObject *l = PyList_GET_ITEM(values, (Py_ssize_t)k);
+            if (!PyList_Check(l) || PyList_GET_SIZE(l) == 0) {
+                PyErr_SetString(PyExc_ValueError, "sweep: each axis a non-empty list of numbers");
+                goto done;
+            }
+            counts[k] = (size_t)PyList_GET_SIZE(l);
+            if ((vals[k] = PyMem_Calloc(counts[k], sizeof **vals)) == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            for (size_t i = 0; i < counts[k]; i++) {
+                vals[k][i] = PyFloat_AsDouble(PyList_GET_ITEM(l, (Py_ssize_t)i));
+                if (PyErr_Occurred()) goto done;
+            }
+        }
+    }
+    Py_BEGIN_ALLOW_THREADS
+    t = sweep ? tyche_sweep_run(path, &so.o, n_axes, an, (const double *const *)vals, counts, &cfg, &e)
+              : tyche_tornado_run(path, &so.o, &cfg, &e);
+    Py_END_ALLOW_THREADS
+    if (t == NULL) {
+        raise_err(&e);
+        goto done;
+    }
+    const size_t ns = tyche_sensitivity_n_statements(t);
+    if ((out = PyDict_New()) == NULL) goto done;
+    if (put(out, "statement", names_list(ns, sens_stmt, t)) ||
+        put(out, "baseline", doubles(ns, f_baseline, t, NULL)))
+        goto fail;
+    if (!sweep) {
+        const size_t n = tyche_tornado_n(t);
+        static const char *const fn[4] = {"p_low", "p_high", "swing", "swing_se"};
+        static const int lo = 0, hi = 1;
+        if (put(out, "parameter", names_list(n, torn_param, t)) ||
+            put(out, "low_value", doubles(n, f_tornado_value, t, (void *)&lo)) ||
+            put(out, "high_value", doubles(n, f_tornado_value, t, (void *)&hi)))
+            goto fail;
+        for (int f = 0; f < 4; f++) {
+            sens_field sf = {ns, f};
+            if (put(out, fn[f], doubles(n * ns, f_tornado, t, &sf))) goto fail;
+        }
+    } else {
+        static const char *const fn[4] = {"probability", "stderr", "diff", "diff_se"};
+        for (int f = 0; f < 4; f++) {
+            sens_field sf = {ns, f};
+            if (put(out, fn[f], doubles(tyche_sweep_n(t) * ns, f_sweep, t, &sf))) goto fail;
+        }
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    tyche_sensitivity_free(t);
+    for (size_t k = 0; vals && k < n_axes; k++) PyMem_Free(vals[k]);
+    PyMem_Free(vals);
+    PyMem_Free(counts);
+    PyMem_Free(an);
+    opts_free(&so);
+    return out;
+}
+
+static PyObject *mod_tornado(PyObject *self, PyObject *args, PyObject *kw) {
+    return sens_run(self, args, kw, 0);
+}
+static PyObject *mod_sweep(PyObject *self, PyObject *args, PyObject *kw) {
+    return sens_run(self, args, kw, 1);
+}
+
+typedef struct {
+    size_t d;
+    int field, prob;
+} sobol_field;
+
+static void f_sobol(const void *t, size_t i, double *v, void *x) {
+    const sobol_field *f = x;
+    double a[3], b[3];
+    if (f->prob) tyche_sobol_prob_index(t, i / f->d, i % f->d, a, b);
+    else tyche_sobol_index(t, i / f->d, i % f->d, a, b);
+    *v = f->field < 3 ? a[f->field] : b[f->field - 3];
+}
+static void f_sobol_rem(const void *t, size_t i, double *v, void *x) {
+    const int which = *(const int *)x;
+    uint64_t n_true, of;
+    *v = which == 0   ? tyche_sobol_remainder(t, i)
+         : which == 1 ? tyche_sobol_variance(t, i)
+         : which == 2 ? tyche_sobol_prob_remainder(t, i)
+         : which == 3 ? tyche_sobol_prob_variance(t, i)
+                      : (tyche_sobol_prob_rare(t, i, &n_true, &of), (double)n_true);
+}
+
+static PyObject *mod_sobol(PyObject *self, PyObject *args, PyObject *kw) {
+    (void)self;
+    static char *kwlist[] = {"path", "set", "as_of", "observed", "base", "seed", "threads",
+                             "bootstrap", "outputs", "inner", NULL};
+    const char *path, *as_of = NULL;
+    PyObject *set = NULL, *observed = NULL, *outputs = NULL;
+    unsigned long long base = 4096, seed = 1, inner = 128;
+    int threads = 0, boot = 200;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|OzOKKiiOK", kwlist, &path, &set, &as_of,
+                                     &observed, &base, &seed, &threads, &boot, &outputs, &inner))
+        return NULL;
+    sens_opts so;
+    if (opts_get(set, as_of, observed, &so)) return NULL;
+    const char **outs = NULL;
+    size_t n_out = 0;
+    PyObject *out = NULL;
+    tyche_sobol *t = NULL;
+    if (str_list(outputs, &outs, &n_out, "outputs")) goto done;
+    tyche_sobol_config cfg = {base, seed, threads, NULL, boot, outs, n_out, inner};
+    tyche_err e = {0};
+    Py_BEGIN_ALLOW_THREADS
+    t = tyche_sobol_run(path, &so.o, &cfg, &e);
+    Py_END_ALLOW_THREADS
+    if (t == NULL) {
+        raise_err(&e);
+        goto done;
+    }
+    const size_t nt = tyche_sobol_n_targets(t), d = tyche_sobol_n_params(t);
+    const size_t nst = tyche_sobol_n_statements(t);
+    static const char *const fn[6] = {"first_order", "first_order_low", "first_order_high",
+                                      "total", "total_low", "total_high"};
+    static const int w[5] = {0, 1, 2, 3, 4};
+    if ((out = PyDict_New()) == NULL) goto done;
+    if (put(out, "target", names_list(nt, sobol_target, t)) ||
+        put(out, "parameter", names_list(d, sobol_param, t)) ||
+        put(out, "remainder", doubles(nt, f_sobol_rem, t, (void *)&w[0])) ||
+        put(out, "variance", doubles(nt, f_sobol_rem, t, (void *)&w[1])) ||
+        put(out, "inner", PyLong_FromUnsignedLongLong(tyche_sobol_inner(t))) ||
+        put(out, "n_statements", PyLong_FromSize_t(nst)))
+        goto fail;
+    for (int f = 0; f < 6; f++) {
+        sobol_field sf = {d, f, 0};
+        if (put(out, fn[f], doubles(nt * d, f_sobol, t, &sf))) goto fail;
+    }
+    if (tyche_sobol_inner(t) > 0 && nst > 0) {
+        char name[32];
+        for (int f = 0; f < 6; f++) {
+            sobol_field sf = {d, f, 1};
+            snprintf(name, sizeof name, "p_%s", fn[f]);
+            if (put(out, name, doubles(nst * d, f_sobol, t, &sf))) goto fail;
+        }
+        if (put(out, "p_remainder", doubles(nst, f_sobol_rem, t, (void *)&w[2])) ||
+            put(out, "p_variance", doubles(nst, f_sobol_rem, t, (void *)&w[3])) ||
+            put(out, "p_true_trials", doubles(nst, f_sobol_rem, t, (void *)&w[4])))
+            goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    tyche_sobol_free(t);
+    PyMem_Free(outs);
+    opts_free(&so);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"tornado", (PyCFunction)(void (*)(void))mod_tornado, METH_VARARGS | METH_KEYWORDS,
+     "tornado(path, set, as_of, observed, trials, seed, threads, low, high) -> dict"},
+    {"sweep", (PyCFunction)(void (*)(void))mod_sweep, METH_VARARGS | METH_KEYWORDS,
+     "sweep(path, set, as_of, observed, trials, seed, threads, names, values) -> dict"},
+    {"sobol", (PyCFunction)(void (*)(void))mod_sobol, METH_VARARGS | METH_KEYWORDS,
+     "sobol(path, set, as_of, observed, base, seed, threads, bootstrap, outputs, inner) -> dict"},
+    {NULL, NULL, 0, NULL}};
+
 /* ---- types and the module ------------------------------------------------------- */
 
 static PyMethodDef Scenario_methods[] = {
@@ -663,7 +950,7 @@ static PyTypeObject ResultsType = {
 };
 
 static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_tyche",
-                                    "tyche's C library (use the tyche package)", -1, NULL,
+                                    "tyche's C library (use the tyche package)", -1, module_methods,
                                     NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__tyche(void) {

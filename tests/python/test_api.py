@@ -43,8 +43,10 @@ def attrs_of(h):
 def same_attr(a, b):
     if isinstance(a, bytes):
         a = a.decode()
-    if isinstance(a, np.ndarray) and a.ndim == 0:
-        a = a[()]
+    if isinstance(a, np.ndarray) and a.size == 1:
+        a = a.reshape(())[()]
+    if isinstance(a, np.generic):
+        a = a.item()
     if isinstance(a, float) and np.isnan(a):
         return isinstance(b, float) and np.isnan(b)
     return a == b
@@ -257,3 +259,37 @@ def test_describe():
     q = next(p for p in d["params"] if p["name"] == "option.q")
     assert q["overridden"] and q["prior"] == "fixed 0.1"
     assert [s["id"] for s in d["statements"]][:3] == ["P1", "P2", "P3"]
+
+
+def _check_file(path, ds, where):
+    with h5py.File(path) as f:
+        check_group(f, ds, where)
+        for k, v in f.attrs.items():
+            assert same_attr(v, ds.attrs[k]), (where, k, v, ds.attrs.get(k))
+        assert set(f.attrs) == set(ds.attrs), (where, set(f.attrs) ^ set(ds.attrs))
+
+
+def test_tornado_sweep_sobol_are_the_commands(work):
+    s = tyche.load(ARTICLE, set={"option.mu": 0.5})
+    sets = ["--set", "option.mu=0.5"]
+    c = command("tornado", ARTICLE, "-n", "4000", "-s", "4", *sets, "-q", "-o", str(work / "t.h5"),
+                cwd=work)
+    assert c.returncode == 0, c.stderr
+    t = s.tornado(trials=4000, seed=4)
+    _check_file(work / "t.h5", t, "tornado")
+    assert float(t["swing"].sel(parameter="option.q", statement="P3")) == 0  # CRN: not in P3
+    c = command("sweep", ARTICLE, "-n", "3000", "-s", "4", *sets, "--grid", "option.q=0.01,0.2",
+                "--grid", "option.h0=0.2,0.3,0.5", "-q", "-o", str(work / "w.h5"), cwd=work)
+    assert c.returncode == 0, c.stderr
+    w = s.sweep({"option.q": [0.01, 0.2], "option.h0": [0.2, 0.3, 0.5]}, trials=3000, seed=4)
+    _check_file(work / "w.h5", w, "sweep")
+    assert w["probability"].dims == ("option.q", "option.h0", "statement")
+    c = command("sobol", ARTICLE, "--base", "256", "--inner", "8", "--bootstrap", "20", "-s", "4",
+                "--target", "revenue.slowdown_pp", *sets, "-q", "-o", str(work / "s.h5"), cwd=work)
+    assert c.returncode == 0, c.stderr
+    o = s.sobol(base=256, inner=8, bootstrap=20, seed=4, outputs=["revenue.slowdown_pp"])
+    _check_file(work / "s.h5", o, "sobol")
+    with pytest.raises(ValueError, match="needs a scenario loaded from a file"):
+        tyche.load(json.load(open(ARTICLE)), name=ARTICLE).tornado(trials=100)
+    with pytest.raises(ValueError):
+        s.sweep({"option.nope": [1.0]}, trials=100)
