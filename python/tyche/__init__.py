@@ -96,6 +96,11 @@ class Scenario:
     def name(self):
         return self._meta["name"]
 
+    def __repr__(self):
+        m = self._meta
+        return (f"<tyche.Scenario {m['name']!r} ({m['file']}): {len(m['params'])} parameters, "
+                f"{len(m['outputs'])} outputs, {len(m['statements'])} statements>")
+
     def describe(self):
         """What `tyche describe` lists: the scenario, its parameters (with their priors),
         outputs, statements and path variables, as a dict of plain values."""
@@ -225,11 +230,17 @@ class Results:
         self.info = c.info()
         self._summary = self._trials = self._paths = None
 
+    def __repr__(self):
+        i = self.info
+        return (f"<tyche.Results {self.scenario.name!r}: {i['trials']:,} trials, "
+                f"seed {i['seed']}, store {i['store']}, sampling {i['sampling']}>")
+
     # -- provenance, as the file's root attributes
     def _attrs(self):
         m, i = self.scenario._meta, self.info
-        return {"title": f"tyche results: {m['title']}", "tyche_version": m["version"], "scenario": m["name"],
-                "scenario_file": m["file"], "scenario_text": m["text"], "seed": i["seed"],
+        return {"title": f"tyche results: {m['title']}", "tyche_version": m["version"],
+                "scenario": m["name"], "scenario_file": m["file"], "scenario_text": m["text"],
+                "seed": i["seed"],
                 "generator": i["generator"], "trials": i["trials"], "threads": i["threads"],
                 "ranks": i["ranks"], "store": i["store"], "sampling": i["sampling"],
                 "replicates": i["replicates"], "block_trials": _tyche.block_trials,

@@ -381,7 +381,8 @@ static PyObject *Results_summary(ResultsObject *self, PyObject *unused) {
         for (size_t l = 0; l < nj; l++) {
             tyche_results_joint_pair(r, k, l, &p);
             d[k * nj + l] = p.probability;
-            tyche_results_joint_corr(r, k, l, &d[nj * nj + k * nj + l], &d[2 * nj * nj + k * nj + l]);
+            tyche_results_joint_corr(r, k, l, &d[nj * nj + k * nj + l],
+                                     &d[2 * nj * nj + k * nj + l]);
         }
     if (put(out, "joint_pair_probability", bytes_of(d, nj * nj * sizeof *d)) ||
         put(out, "joint_correlation", bytes_of(d + nj * nj, nj * nj * sizeof *d)) ||
@@ -694,7 +695,10 @@ static void f_tornado(const void *t, size_t i, double *v, void *x) {
     const size_t k = i / f->ns, j = i % f->ns;
     double a, b;
     tyche_tornado_prob(t, k, j, &a, &b);
-    *v = f->field == 0 ? a : f->field == 1 ? b : f->field == 2 ? b - a : tyche_tornado_swing_se(t, k, j);
+    *v = f->field == 0   ? a
+         : f->field == 1 ? b
+         : f->field == 2 ? b - a
+                         : tyche_tornado_swing_se(t, k, j);
 }
 static void f_tornado_value(const void *t, size_t k, double *v, void *x) {
     double lo, hi;
@@ -708,7 +712,10 @@ static void f_sweep(const void *t, size_t i, double *v, void *x) {
     tyche_sweep_prob(t, n, j, &p, &se);
     tyche_sweep_diff(t, n, j, &d, &dse);
     /* diff as the file has it: probability minus the baseline */
-    *v = f->field == 0 ? p : f->field == 1 ? se : f->field == 2 ? p - tyche_sensitivity_baseline(t, j) : dse;
+    *v = f->field == 0   ? p
+         : f->field == 1 ? se
+         : f->field == 2 ? p - tyche_sensitivity_baseline(t, j)
+                         : dse;
 }
 
 static PyObject *sens_run(PyObject *self, PyObject *args, PyObject *kw, int sweep) {
@@ -763,7 +770,8 @@ static PyObject *sens_run(PyObject *self, PyObject *args, PyObject *kw, int swee
         }
     }
     Py_BEGIN_ALLOW_THREADS
-    t = sweep ? tyche_sweep_run(path, &so.o, n_axes, an, (const double *const *)vals, counts, &cfg, &e)
+    t = sweep ? tyche_sweep_run(path, &so.o, n_axes, an, (const double *const *)vals, counts,
+                                &cfg, &e)
               : tyche_tornado_run(path, &so.o, &cfg, &e);
     Py_END_ALLOW_THREADS
     if (t == NULL) {

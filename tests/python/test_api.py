@@ -104,7 +104,8 @@ def test_same_as_command(work, store, sampling):
             if k not in VARYING:
                 assert same_attr(f.attrs[k], v), (k, f.attrs[k], v)
         sa = dict(f["summary"].attrs)
-        assert sa["threads"] == r.summary.attrs["threads"] and sa["ranks"] == r.summary.attrs["ranks"]
+        assert sa["threads"] == r.summary.attrs["threads"]
+        assert sa["ranks"] == r.summary.attrs["ranks"]
     # to_hdf5 writes the command's file: the same datasets, bit for bit
     mine = work / f"api_{store}_{sampling}.h5"
     r.to_hdf5(mine)
@@ -272,8 +273,8 @@ def _check_file(path, ds, where):
 def test_tornado_sweep_sobol_are_the_commands(work):
     s = tyche.load(ARTICLE, set={"option.mu": 0.5})
     sets = ["--set", "option.mu=0.5"]
-    c = command("tornado", ARTICLE, "-n", "4000", "-s", "4", *sets, "-q", "-o", str(work / "t.h5"),
-                cwd=work)
+    c = command("tornado", ARTICLE, "-n", "4000", "-s", "4", *sets, "-q",
+                "-o", str(work / "t.h5"), cwd=work)
     assert c.returncode == 0, c.stderr
     t = s.tornado(trials=4000, seed=4)
     _check_file(work / "t.h5", t, "tornado")
