@@ -120,8 +120,12 @@ class Scenario:
             cb = progress
         elif progress:
             try:
-                from tqdm.auto import tqdm
-            except ImportError:  # no tqdm: no bar
+                try:  # a notebook widget where Jupyter can show one, a text bar otherwise
+                    import ipywidgets  # noqa: F401
+                    from tqdm.auto import tqdm
+                except ImportError:  # tqdm.auto would warn that it cannot draw the widget
+                    from tqdm import tqdm
+            except ImportError:  # no tqdm (python3-tqdm): no bar
                 tqdm = None
             if tqdm is not None:
                 bar = tqdm(total=int(trials), unit="trial", unit_scale=True, leave=False)
