@@ -347,3 +347,18 @@ def test_no_leak_on_error_paths(work):
         once()
     grew = _rss_kib() - base
     assert grew < 8 * 1024, f"{grew} KiB more after 300 rounds"
+
+
+@pytest.mark.parametrize("flags,kw", [
+    (["--as-of", "2026-13-01"], dict(as_of="2026-13-01")),
+    (["--observed", "option.nope=false"], dict(observed={"option.nope": False})),
+    (["--set", "option.h0={\"dist\": \"lognormal\", \"median\": 0.3}"],
+     dict(set={"option.h0": {"dist": "lognormal", "median": 0.3}})),
+])
+def test_bad_options_are_the_commands(work, flags, kw):
+    c = command("run", ARTICLE, "-n", "10", "-q", *flags, "-o", str(work / "z.h5"), cwd=work)
+    assert c.returncode == 2
+    msg = next(l for l in c.stderr.splitlines() if l.startswith("tyche: ")).removeprefix("tyche: ")
+    with pytest.raises(ValueError) as e:
+        tyche.load(ARTICLE, **kw)
+    assert str(e.value) == msg
