@@ -114,6 +114,10 @@ class Scenario:
         """Runs the scenario (`tyche run -n trials -s seed -t threads --store store
         --sampling sampling`); threads <= 0: all cores.  progress: True a tqdm bar,
         False none, or a callable(done, total).  Returns Results."""
+        # the C layer takes unsigned numbers: a negative one would wrap, not be refused
+        for k, x in (("trials", trials), ("seed", seed), ("replicates", replicates)):
+            if int(x) < 0:
+                raise ValueError(f"{k}: {x} is negative")
         cb = None
         bar = None
         if callable(progress):

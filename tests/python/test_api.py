@@ -213,6 +213,10 @@ def test_errors_are_the_commands(work):
         s.run(100, store="everything", progress=False)
     with pytest.raises(ValueError):
         s.run(0, progress=False)
+    with pytest.raises(ValueError, match="negative"):
+        s.run(-1, progress=False)
+    with pytest.raises(ValueError):
+        s.run(100, sampling="lhs", replicates=3, progress=False)  # 100 % 3 != 0, as the command
     with pytest.raises(TypeError):
         tyche.load(42)
     assert s.run(100, progress=False).info["trials"] == 100  # still usable
