@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Configures and builds tyche into build/ (or $1 with extra CMake flags after it).
+# Configures and builds tyche into build/ (or $1 with extra CMake flags after it): the command,
+# the library and, with python3-dev, the Python API in <dir>/python (PYTHONPATH=<dir>/python;
+# README "Python API").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}

@@ -952,6 +952,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         const size_t slot = (s->n_outputs * sizeof(tyche_moments) + 63) / 64 * 64;
         char *slots = tyche_alloc_lines((size_t)(epoch < b1 - b0 ? epoch : b1 - b0) * slot);
         if (slots == NULL) st = tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+        int cancelled = 0;       /* cfg->cancel was seen set at an epoch's end */
         uint64_t next_block = 0; /* the next block to take: blocks go out in increasing order */
 #pragma omp parallel num_threads(threads) if (slots != NULL)
         {
@@ -969,6 +970,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                  * atomic counter guarantees and OpenMP's schedules only happen to. */
                 for (;;) {
                     uint64_t b;
+                    if (cfg->cancel && *cfg->cancel) break; /* before taking: no block left half-done */
 #pragma omp atomic capture
                     b = next_block++;
                     if (b >= e1) break;
@@ -995,7 +997,10 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
                 }
 #pragma omp barrier
 #pragma omp single
-                {
+                if (cfg->cancel && *cfg->cancel) {
+                    cancelled = 1; /* the blocks not taken have no moments: stop here */
+                    stop_blocks = e0;
+                } else {
                     for (uint64_t b = e0; b < e1; b++) {
                         const tyche_moments *m = (const tyche_moments *)(slots + (size_t)(b - e0) * slot);
                         (void)tyche_accum_close_block(r->acc, m); /* room for b1 - b0 blocks */
@@ -1019,7 +1024,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         }
         /* the last blocks' rows reach the sink before the run returns */
         if (g) {
-            const tyche_status gst = ring_close(g, stop_blocks, failed != UINT64_MAX || no_slots, err);
+            const tyche_status gst = ring_close(g, stop_blocks, failed != UINT64_MAX || no_slots || cancelled, err);
             g = NULL;
             if (gst != TYCHE_OK && st == TYCHE_OK) st = gst;
         }
@@ -1034,6 +1039,7 @@ tyche_results *tyche_run(const tyche_scenario *s, const tyche_run_config *cfg, t
         r->info.attempts = r->acc->attempts;
         r->info.sampling = cfg->sampling;
         r->info.replicates = design ? cfg->replicates : 0;
+        if (cancelled && st == TYCHE_OK) st = tyche_err_set(err, TYCHE_ERUN, "interrupted");
         if (failed != UINT64_MAX && st == TYCHE_OK)
             st = tyche_err_set(err, TYCHE_EINPUT,
                                "observed: trial %llu was redrawn %d times and never agreed with the "

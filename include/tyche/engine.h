@@ -83,6 +83,11 @@ typedef struct {
      * sink's error. */
     tyche_rows_fn rows;
     void *rows_user;
+    /* Cancel: NULL, or a flag another thread may set (the Python module sets
+     * it on Ctrl-C).  Each thread reads it before it takes its next block, so
+     * a run stops within one block per thread of the flag being set: tyche_run
+     * then returns NULL with TYCHE_ERUN "interrupted" (and no file). */
+    const volatile int *cancel;
 } tyche_run_config;
 
 /* The defaults every caller starts from, then sets what it needs by name:

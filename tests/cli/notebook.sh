@@ -5,6 +5,10 @@
 # is stored without outputs.
 source "$(dirname "$0")/common.bash"
 export PYTHONDONTWRITEBYTECODE=1   # the kernel imports from the source tree
+# the Python API (import tyche) of this build: its python folder, beside the command
+export PYTHONPATH="$(dirname "$TYCHE")/python${PYTHONPATH:+:$PYTHONPATH}"
+$PY -c "import tyche._tyche" 2>/dev/null ||
+  { echo "skipped: no Python module in $(dirname "$TYCHE")/python (python3-dev, TYCHE_PYTHON=ON)"; exit 77; }
 nb="$TYCHE_SRC/scripts/notebooks/article.ipynb"
 
 $PY - "$nb" <<'PY' && ok || bad "$nb is stored with outputs"
@@ -87,11 +91,12 @@ cells = json.load(open("out.ipynb"))["cells"]
 outputs = [o for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
 assert not [o for o in outputs if o["output_type"] == "error"]
 images = [o for o in outputs if "image/png" in o.get("data", {})]
-assert len(images) == 6, f"{len(images)} figures, wanted 6"
+assert len(images) == 7, f"{len(images)} figures, wanted 7 (plot.py's 6 and the what-if loop's)"
 text = "".join("".join(o.get("text", "")) for o in outputs)
 assert "art.h5: scenario article" in text and "the reading's claims hold" in text, text
 tables = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
 assert tables and all(s in "".join(tables[0]) for s in ("P1", "P2", "P3", "P3_caused")), tables
+assert any("option.q" in "".join(t) and "P1" in "".join(t) for t in tables[1:]), "the what-if table"
 print("notebook ok")
 PY
 finish
