@@ -83,6 +83,7 @@ static tyche_status run_scenario(const tyche_scenario *s, const tyche_tornado_co
     rc.threads = cfg->threads;
     rc.rng = cfg->rng;
     rc.store = TYCHE_STORE_NONE;
+    rc.cancel = cfg->cancel;
     keep_sink ks = {keep, cfg->trials, s->n_statements};
     if (keep) {
         rc.store = TYCHE_STORE_OUTPUTS;

@@ -287,7 +287,7 @@ static tyche_status probability_view(const tyche_scenario *s, const tyche_sobol_
         if (!ok) failed = 1;
 #pragma omp for schedule(dynamic, 1)
         for (size_t j = 0; j < N; j++) {
-            if (!ok) continue;
+            if (!ok || (cfg->cancel && *cfg->cancel)) continue;
             outer_row(s, rng, N, j, pa, pb);
             memset(cnt, 0, (cols * ns + 3 * d * ns) * sizeof *cnt);
             double *sD = cnt + cols * ns, *sBD = sD + d * ns, *sDD = sBD + d * ns;
@@ -349,6 +349,10 @@ static tyche_status probability_view(const tyche_scenario *s, const tyche_sobol_
     if (failed) {
         free(mem);
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
+    }
+    if (cfg->cancel && *cfg->cancel) {
+        free(mem);
+        return tyche_err_set(err, TYCHE_ERUN, "interrupted");
     }
     for (size_t q = 0; q < ns; q++) {
         const double *fq = mem + q * per, *vq = fq + cols * N, *cBq = vq + 2 * N, *dAq = cBq + d * N;
@@ -452,7 +456,7 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         if (!ok) failed = 1;
 #pragma omp for schedule(dynamic, 64)
         for (size_t j = 0; j < N; j++) {
-            if (!ok) continue;
+            if (!ok || (cfg->cancel && *cfg->cancel)) continue;
             outer_row(s, rng, N, j, pa, pb);
             for (size_t c = 0; c < cols; c++) {
                 const double *pp = c == 0 ? pa : c == 1 ? pb : pab;
@@ -476,6 +480,10 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         tyche_rng_free(rng);
     }
     if (failed) goto nomem;
+    if (cfg->cancel && *cfg->cancel) {
+        tyche_err_set(err, TYCHE_ERUN, "interrupted");
+        goto fail;
+    }
     for (size_t i = 0; i < no; i++)
         for (size_t c = 0; c < cols * N; c++)
             if (!isfinite(f[(ns + i) * cols * N + c])) {

@@ -64,7 +64,7 @@ TEST(the_probability_view_matches_the_closed_form_of_a_product) {
     const double V = q1 * q2 - e1 * e1 * e2 * e2, V1 = (q1 - e1 * e1) * e2 * e2, V2 = (q2 - e2 * e2) * e1 * e1;
     const double want_s[2] = {V1 / V, V2 / V}, want_st[2] = {1 - V2 / V, 1 - V1 / V};
     const char *file = write_scenario();
-    tyche_sobol_config cfg = {4000, 7, 2, NULL, 200, NULL, 0, 64};
+    tyche_sobol_config cfg = {4000, 7, 2, NULL, 200, NULL, 0, 64, NULL};
     tyche_err err;
     tyche_sobol *t = tyche_sobol_run(file, NULL, &cfg, &err);
     if (t == NULL) FAIL_("%s", err.msg);

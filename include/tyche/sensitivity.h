@@ -31,6 +31,8 @@ typedef struct {
     int threads;
     const char *rng;
     double low, high;         /* quantile levels, 0 < low < high < 1 */
+    const volatile int *cancel; /* NULL, or set to stop (each run's, tyche_run_config.cancel):
+                                 * the analysis returns NULL with TYCHE_ERUN "interrupted" */
 } tyche_tornado_config;
 
 typedef struct tyche_sensitivity tyche_sensitivity;
@@ -123,6 +125,7 @@ typedef struct {
     const char *const *outputs;    /* scalar outputs to analyse besides the statements */
     size_t n_outputs;
     uint64_t inner;                /* M: inner trials per point of the probability view (0: none) */
+    const volatile int *cancel;    /* NULL, or set to stop: checked before each design row */
 } tyche_sobol_config;
 
 typedef struct tyche_sobol tyche_sobol;

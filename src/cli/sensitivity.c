@@ -88,7 +88,7 @@ static int cmd_sensitivity(int argc, char **argv, int sweep) {
     }
     if (scenario == NULL) return cli_usage_error(usage, "%s", "which scenario?");
     if (sweep && n_axes == 0) return cli_usage_error(usage, "%s", "sweep: at least one --grid NAME=V1,V2,...");
-    tyche_tornado_config cfg = {trials, seed, (int)threads, NULL, low, high};
+    tyche_tornado_config cfg = {trials, seed, (int)threads, NULL, low, high, NULL};
     tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set, sf.n_observed, sf.observed};
     tyche_err err = {0};
     tyche_sensitivity *t;

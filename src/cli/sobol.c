@@ -97,7 +97,7 @@ int cli_cmd_sobol(int argc, char **argv, char *line) {
     const size_t n_outs = cli_args_values(&args, CLI_O_OUTPUT, outs, 8); /* each, not just the last */
     for (size_t k = 0; k < n_outs; k++)
         if (output_names_target(scenario, &sf, outs[k])) return 2;
-    tyche_sobol_config cfg = {base, seed, (int)threads, NULL, (int)boot, outputs, n_out, inner};
+    tyche_sobol_config cfg = {base, seed, (int)threads, NULL, (int)boot, outputs, n_out, inner, NULL};
     tyche_scenario_options o = {sf.as_of, sf.n_set, sf.set, sf.n_observed, sf.observed};
     tyche_err err = {0};
     tyche_sobol *t = tyche_sobol_run(scenario, &o, &cfg, &err);

@@ -627,6 +627,94 @@ static PyObject *Results_replay(ResultsObject *self, PyObject *args) {
 
 /* ---- tornado, sweep, sobol ---------------------------------------------------------- */
 
+/* An analysis on a thread of its own while the interpreter's thread waits
+ * without the GIL, checking for Ctrl-C every 50 ms (as a run does: only the
+ * main thread runs Python's signal handlers); Ctrl-C sets the analysis's
+ * cancel flag and the wait goes on until it has stopped.  Returns 0, 1 when
+ * a signal raised (the exception is set), -1 when the thread could not
+ * start (RuntimeError set). */
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int finished;
+} bg_job;
+
+static void *bg_main(void *a) {
+    bg_job *b = a;
+    b->fn(b->arg);
+    pthread_mutex_lock(&b->mu);
+    b->finished = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+static int wait_interruptibly(void (*fn)(void *), void *arg, volatile int *cancel) {
+    bg_job b = {fn, arg, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    pthread_t th;
+    if (pthread_create(&th, NULL, bg_main, &b) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "tyche: could not start the analysis's thread");
+        return -1;
+    }
+    int raised = 0;
+    for (;;) {
+        int finished;
+        Py_BEGIN_ALLOW_THREADS
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&b.mu);
+        if (!b.finished) pthread_cond_timedwait(&b.cv, &b.mu, &ts);
+        finished = b.finished;
+        pthread_mutex_unlock(&b.mu);
+        Py_END_ALLOW_THREADS
+        if (finished) break;
+        if (!raised && PyErr_CheckSignals() < 0) raised = 1, *cancel = 1;
+    }
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&b.cv);
+    pthread_mutex_destroy(&b.mu);
+    return raised;
+}
+
+typedef struct {
+    int sweep;
+    const char *path;
+    const tyche_scenario_options *o;
+    size_t n_axes;
+    const char *const *names;
+    const double *const *vals;
+    const size_t *counts;
+    const tyche_tornado_config *cfg;
+    tyche_err *e;
+    tyche_sensitivity *t;
+} sens_job;
+
+static void sens_main(void *a) {
+    sens_job *j = a;
+    j->t = j->sweep ? tyche_sweep_run(j->path, j->o, j->n_axes, j->names, j->vals, j->counts, j->cfg, j->e)
+                    : tyche_tornado_run(j->path, j->o, j->cfg, j->e);
+}
+
+typedef struct {
+    const char *path;
+    const tyche_scenario_options *o;
+    const tyche_sobol_config *cfg;
+    tyche_err *e;
+    tyche_sobol *t;
+} sobol_job;
+
+static void sobol_main(void *a) {
+    sobol_job *j = a;
+    j->t = tyche_sobol_run(j->path, j->o, j->cfg, j->e);
+}
+
 /* The scenario options of a sensitivity call (the library loads the file
  * itself, once per run it makes).  Frees with opts_free. */
 typedef struct {
@@ -733,7 +821,8 @@ static PyObject *sens_run(PyObject *self, PyObject *args, PyObject *kw, int swee
         return NULL;
     sens_opts so;
     if (opts_get(set, as_of, observed, &so)) return NULL;
-    tyche_tornado_config cfg = {trials, seed, threads, NULL, low, high};
+    volatile int cancel = 0;
+    tyche_tornado_config cfg = {trials, seed, threads, NULL, low, high, &cancel};
     tyche_err e = {0};
     tyche_sensitivity *t = NULL;
     const char **an = NULL;
@@ -769,11 +858,14 @@ static PyObject *sens_run(PyObject *self, PyObject *args, PyObject *kw, int swee
             }
         }
     }
-    Py_BEGIN_ALLOW_THREADS
-    t = sweep ? tyche_sweep_run(path, &so.o, n_axes, an, (const double *const *)vals, counts,
-                                &cfg, &e)
-              : tyche_tornado_run(path, &so.o, &cfg, &e);
-    Py_END_ALLOW_THREADS
+    sens_job job = {sweep, path, &so.o, n_axes, an, (const double *const *)vals, counts, &cfg, &e, NULL};
+    const int w8 = wait_interruptibly(sens_main, &job, &cancel);
+    t = job.t;
+    if (w8 != 0) { /* Ctrl-C (KeyboardInterrupt set), or no thread */
+        tyche_sensitivity_free(t);
+        t = NULL;
+        goto done;
+    }
     if (t == NULL) {
         raise_err(&e);
         goto done;
@@ -862,11 +954,17 @@ static PyObject *mod_sobol(PyObject *self, PyObject *args, PyObject *kw) {
     PyObject *out = NULL;
     tyche_sobol *t = NULL;
     if (str_list(outputs, &outs, &n_out, "outputs")) goto done;
-    tyche_sobol_config cfg = {base, seed, threads, NULL, boot, outs, n_out, inner};
+    volatile int cancel = 0;
+    tyche_sobol_config cfg = {base, seed, threads, NULL, boot, outs, n_out, inner, &cancel};
     tyche_err e = {0};
-    Py_BEGIN_ALLOW_THREADS
-    t = tyche_sobol_run(path, &so.o, &cfg, &e);
-    Py_END_ALLOW_THREADS
+    sobol_job job = {path, &so.o, &cfg, &e, NULL};
+    const int w8 = wait_interruptibly(sobol_main, &job, &cancel);
+    t = job.t;
+    if (w8 != 0) {
+        tyche_sobol_free(t);
+        t = NULL;
+        goto done;
+    }
     if (t == NULL) {
         raise_err(&e);
         goto done;

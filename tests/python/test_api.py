@@ -238,6 +238,27 @@ def test_interrupt_stops_and_leaves_it_usable():
     assert r.info["trials"] == 3000
 
 
+@pytest.mark.parametrize("what", ["tornado", "sweep", "sobol"])
+def test_interrupt_stops_an_analysis(what):
+    s = tyche.load(ARTICLE)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            if what == "tornado":
+                s.tornado(trials=20_000_000, threads=2)
+            elif what == "sweep":
+                s.sweep({"option.q": [0.0, 0.05, 0.1]}, trials=20_000_000, threads=2)
+            else:
+                s.sobol(base=1_000_000, threads=2)
+    finally:
+        timer.cancel()
+    took = time.monotonic() - t0
+    assert took < 10, took  # each takes minutes: it stopped
+    assert float(s.tornado(trials=2000, threads=2)["baseline"].sel(statement="P1")) >= 0
+
+
 def test_progress():
     s = tyche.load(ARTICLE)
     seen = []
