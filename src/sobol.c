@@ -156,6 +156,16 @@ static int cmp_dbl(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* The threads a run of cfg uses: its count, or every core. */
+static int sobol_threads(const tyche_sobol_config *cfg) {
+#ifdef _OPENMP
+    return cfg->threads > 0 ? cfg->threads : omp_get_num_procs();
+#else
+    (void)cfg;
+    return 1;
+#endif
+}
+
 /* An estimator over resampled rows (idx NULL: all of them); returns V. */
 typedef double (*estimator_fn)(const void *ctx, const size_t *idx, size_t n, double *S, double *ST);
 
@@ -264,12 +274,7 @@ static tyche_status probability_view(const tyche_scenario *s, const tyche_sobol_
         free(mem);
         return tyche_err_set(err, TYCHE_ENOMEM, "out of memory");
     }
-    int threads = cfg->threads;
-#ifdef _OPENMP
-    if (threads <= 0) threads = omp_get_num_procs();
-#else
-    threads = 1;
-#endif
+    const int threads = sobol_threads(cfg);
     int failed = 0;
 #pragma omp parallel num_threads(threads) reduction(| : failed)
     {
@@ -437,12 +442,7 @@ tyche_sobol *tyche_sobol_run(const char *file, const tyche_scenario_options *opt
         tyche_err_set(err, TYCHE_EINPUT, "--base %zu: the %zu x %zu evaluations do not fit in memory", N, nt, cols);
         goto fail;
     }
-    int threads = cfg->threads;
-#ifdef _OPENMP
-    if (threads <= 0) threads = omp_get_num_procs();
-#else
-    threads = 1;
-#endif
+    const int threads = sobol_threads(cfg);
     int failed = 0;
 #pragma omp parallel num_threads(threads) reduction(| : failed)
     {
