@@ -610,6 +610,10 @@ void tyche_expr_eval(const tyche_expr *e, const tyche_expr_frame *f, size_t n, d
 #undef BINARY
         }
     }
-    memmove(result, COL(0), n * sizeof *result);
+    /* one NaN: a NaN's sign and payload are not IEEE's to fix, and a
+     * compiler's vector and scalar code may differ in them (clang's did:
+     * -nan alone, nan in the block), while results are compared bit for bit */
+    const double *top = COL(0);
+    for (size_t i = 0; i < n; i++) result[i] = top[i] == top[i] ? top[i] : NAN;
 #undef COL
 }
