@@ -547,6 +547,28 @@ fail:
     return NULL;
 }
 
+/* One view of target i into o: its variance, remainder, rare flag (with
+ * its counts, for statements) and each parameter's indices from `get`. */
+static void json_view(cJSON *o, const tyche_sobol *t, size_t i, double var, double rem, int counted, int rare,
+                      uint64_t n_true, uint64_t of,
+                      void (*get)(const tyche_sobol *, size_t, size_t, double *, double *)) {
+    tyche_json_add(o, "variance", isfinite(var) ? cJSON_CreateNumber(var) : cJSON_CreateNull());
+    tyche_json_add(o, "remainder", isfinite(rem) ? cJSON_CreateNumber(rem) : cJSON_CreateNull());
+    if (counted) {
+        cJSON_AddBoolToObject(o, "rare", rare);
+        cJSON_AddNumberToObject(o, "true_trials", (double)n_true);
+        cJSON_AddNumberToObject(o, "of_trials", (double)of);
+    }
+    cJSON *ps = cJSON_AddObjectToObject(o, "parameters");
+    for (size_t k = 0; k < t->d; k++) {
+        double a[3], b[3];
+        get(t, i, k, a, b);
+        cJSON *x = cJSON_AddObjectToObject(ps, t->param[k]);
+        tyche_json_add(x, "first", cJSON_CreateDoubleArray(a, 3));
+        tyche_json_add(x, "total", cJSON_CreateDoubleArray(b, 3));
+    }
+}
+
 tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path, tyche_err *err) {
     const unsigned long long failures = tyche_alloc_failures();
     cJSON *root = cJSON_CreateObject();
@@ -558,39 +580,14 @@ tyche_status tyche_sobol_write_json(const tyche_sobol *t, const char *path, tych
     for (size_t i = 0; i < t->n_t; i++) {
         /* the indicator view (of a statement's 0/1 value, or of an output) */
         cJSON *o = cJSON_AddObjectToObject(ts, t->target[i]);
-        tyche_json_add(o, "variance", isfinite(t->var[i]) ? cJSON_CreateNumber(t->var[i]) : cJSON_CreateNull());
-        tyche_json_add(o, "remainder", isfinite(t->rem[i]) ? cJSON_CreateNumber(t->rem[i]) : cJSON_CreateNull());
-        if (i < t->n_s) {
-            uint64_t k1, of;
-            cJSON_AddBoolToObject(o, "rare", tyche_sobol_rare(t, i, &k1, &of));
-            cJSON_AddNumberToObject(o, "true_trials", (double)k1);
-            cJSON_AddNumberToObject(o, "of_trials", (double)of);
-        }
-        cJSON *ps = cJSON_AddObjectToObject(o, "parameters");
-        for (size_t k = 0; k < t->d; k++) {
-            double a[3], b[3];
-            tyche_sobol_index(t, i, k, a, b);
-            cJSON *x = cJSON_AddObjectToObject(ps, t->param[k]);
-            tyche_json_add(x, "first", cJSON_CreateDoubleArray(a, 3));
-            tyche_json_add(x, "total", cJSON_CreateDoubleArray(b, 3));
-        }
+        uint64_t k1 = 0, of = 0;
+        const int rare = i < t->n_s && tyche_sobol_rare(t, i, &k1, &of);
+        json_view(o, t, i, t->var[i], t->rem[i], i < t->n_s, rare, k1, of, tyche_sobol_index);
         if (i >= t->n_s || t->inner == 0) continue;
         /* the probability view: the indices of P(statement | parameters) */
-        cJSON *pv = cJSON_AddObjectToObject(o, "probability");
-        tyche_json_add(pv, "variance", isfinite(t->pvar[i]) ? cJSON_CreateNumber(t->pvar[i]) : cJSON_CreateNull());
-        tyche_json_add(pv, "remainder", isfinite(t->prem[i]) ? cJSON_CreateNumber(t->prem[i]) : cJSON_CreateNull());
-        uint64_t k1, of;
-        cJSON_AddBoolToObject(pv, "rare", tyche_sobol_prob_rare(t, i, &k1, &of));
-        cJSON_AddNumberToObject(pv, "true_trials", (double)k1);
-        cJSON_AddNumberToObject(pv, "of_trials", (double)of);
-        cJSON *pps = cJSON_AddObjectToObject(pv, "parameters");
-        for (size_t k = 0; k < t->d; k++) {
-            double a[3], b[3];
-            tyche_sobol_prob_index(t, i, k, a, b);
-            cJSON *x = cJSON_AddObjectToObject(pps, t->param[k]);
-            tyche_json_add(x, "first", cJSON_CreateDoubleArray(a, 3));
-            tyche_json_add(x, "total", cJSON_CreateDoubleArray(b, 3));
-        }
+        const int prare = tyche_sobol_prob_rare(t, i, &k1, &of);
+        json_view(cJSON_AddObjectToObject(o, "probability"), t, i, t->pvar[i], t->prem[i], 1, prare, k1, of,
+                  tyche_sobol_prob_index);
     }
     char *text = tyche_json_print(root, failures, 0);
     return tyche_write_text_file(path, text, "Sobol JSON", err);
